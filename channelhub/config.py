@@ -1,0 +1,159 @@
+"""``channelhub.yml``: the merchant's accounts, where their secrets live, and the warehouse.
+
+Validation happens here, once, with errors that name the account and the field, so a typo in the
+config fails ``channelhub check`` instead of a run at 3 a.m.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from connectors.sdk import ConfigError, Connector, ConnectorSettings, get_connector
+
+DEFAULT_CONFIG = Path("channelhub.yml")
+DEFAULT_WAREHOUSE_URL = "duckdb:///.channelhub/warehouse.duckdb"
+ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+CRON_OR_PRESET = re.compile(r"^(@(once|hourly|daily|weekly|monthly|yearly)|(\S+\s+){4}\S+)$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SecretRef(_Strict):
+    """Where one secret comes from. Under Airflow the connection wins; elsewhere the env variable."""
+
+    env: str | None = None
+    airflow_conn_id: str | None = None
+    airflow_field: Literal["password", "login", "host", "extra"] = "password"
+
+
+class AccountConfig(_Strict):
+    connector: str
+    schedule: str = "@daily"
+    enabled: bool = True
+    settings: dict[str, Any] = Field(default_factory=dict)
+    secrets: dict[str, SecretRef] = Field(default_factory=dict)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        if not CRON_OR_PRESET.match(value.strip()):
+            raise ValueError(f"{value!r} is neither a cron expression nor an @preset")
+        return value
+
+
+class WarehouseConfig(_Strict):
+    url: str = DEFAULT_WAREHOUSE_URL
+
+
+class SandboxConfig(_Strict):
+    """Size and seed of the emulated merchant every sandbox serves (demo and tests)."""
+
+    seed: int = 42
+    orders: int = 2_000
+    skus: int = 120
+    customers: int = 600
+
+
+class HubConfig(_Strict):
+    warehouse: WarehouseConfig = WarehouseConfig()
+    sandbox: SandboxConfig = SandboxConfig()
+    accounts: dict[str, AccountConfig]
+
+    @field_validator("accounts")
+    @classmethod
+    def _names(cls, accounts: dict[str, AccountConfig]) -> dict[str, AccountConfig]:
+        for name in accounts:
+            if not ACCOUNT_NAME.match(name):
+                raise ValueError(f"account name {name!r} must be lower-case letters, digits and _ "
+                                 "(it becomes the schema raw_<account>)")
+        return accounts
+
+    @property
+    def warehouse_url(self) -> str:
+        return os.environ.get("CHANNELHUB_WAREHOUSE_URL") or self.warehouse.url
+
+    def account(self, name: str, *, resolve_secrets: bool = True) -> Account:
+        if name not in self.accounts:
+            raise ConfigError(f"no account {name!r} in channelhub.yml (have: {', '.join(self.accounts)})")
+        return build_account(name, self.accounts[name], resolve_secrets=resolve_secrets)
+
+    def enabled_accounts(self) -> list[str]:
+        return [name for name, account in sorted(self.accounts.items()) if account.enabled]
+
+
+@dataclass(frozen=True)
+class Account:
+    """One configured account, settings validated against its connector's model, secrets resolved."""
+
+    name: str
+    connector: Connector
+    settings: ConnectorSettings
+    schedule: str
+
+    @property
+    def dataset(self) -> str:
+        return f"raw_{self.name}"
+
+    @property
+    def pipeline_name(self) -> str:
+        return f"channelhub_{self.name}"
+
+
+def _describe(errors: ValidationError, prefix: str) -> str:
+    return "; ".join(
+        f"{prefix}field {'.'.join(str(p) for p in e['loc'])!r}: {e['msg']}" for e in errors.errors()
+    )
+
+
+def load_config(path: Path | str | None = None) -> HubConfig:
+    path = Path(path or os.environ.get("CHANNELHUB_CONFIG") or DEFAULT_CONFIG)
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found (set CHANNELHUB_CONFIG or pass --config)")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        return HubConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_describe(exc, '')}") from exc
+
+
+def resolve_secret(account: str, key: str, ref: SecretRef) -> SecretStr:
+    if ref.airflow_conn_id and os.environ.get("AIRFLOW_CTX_DAG_ID"):
+        from airflow.sdk import BaseHook  # only importable, and only meaningful, inside a task
+
+        connection = BaseHook.get_connection(ref.airflow_conn_id)
+        value = getattr(connection, ref.airflow_field)
+        if value:
+            return SecretStr(str(value))
+    if ref.env:
+        value = os.environ.get(ref.env)
+        if value:
+            return SecretStr(value)
+        raise ConfigError(f"account {account!r}, secret {key!r}: environment variable {ref.env} is not set")
+    raise ConfigError(f"account {account!r}, secret {key!r}: no env variable or Airflow connection found")
+
+
+def build_account(name: str, config: AccountConfig, *, resolve_secrets: bool = True) -> Account:
+    connector = get_connector(config.connector)
+    values: dict[str, Any] = dict(config.settings)
+    overlap = set(values) & set(config.secrets)
+    if overlap:
+        raise ConfigError(f"account {name!r}: {sorted(overlap)} must be under secrets:, not settings:")
+    for key, ref in config.secrets.items():
+        values[key] = resolve_secret(name, key, ref) if resolve_secrets else SecretStr("unresolved")
+    try:
+        settings = connector.settings_model.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, f"account {name!r}, connector {connector.name!r}, settings ")) from exc
+    return Account(name=name, connector=connector, settings=settings, schedule=config.schedule)

@@ -1,0 +1,108 @@
+"""Run one account: its connector's dlt source into ``raw_<account>``, recorded in ``ops.run_log``.
+
+The CLI, the demo, the benchmarks and the Airflow tasks all call :func:`run_account`, so there is one
+code path to trust. dlt keeps incremental state in the warehouse as well as on local disk, so a run
+on a fresh Airflow worker continues where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dlt
+from dlt.common.runtime.collector import Collector, NullCollector
+from dlt.pipeline.exceptions import PipelineStepFailed
+from pydantic import SecretStr
+
+from channelhub.config import Account, HubConfig
+from connectors.sdk import ChannelhubError, SourceDataError
+from warehouse import StreamRun, Warehouse, record_runs
+from warehouse.run_log import utcnow
+
+
+class RunFailed(ChannelhubError):
+    """A run did not complete. What earlier runs loaded is untouched; re-running is safe."""
+
+    def __init__(self, account: str, message: str, cause: BaseException | None = None) -> None:
+        super().__init__(f"account {account!r}: {message}")
+        self.account, self.cause = account, cause
+
+
+@dataclass
+class RunReport:
+    account: str
+    run_id: str
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+def home() -> Path:
+    """Local working directory for dlt pipeline state and sandbox files."""
+    return Path(os.environ.get("CHANNELHUB_HOME", ".channelhub"))
+
+
+def redact(text: str, account: Account) -> str:
+    """Replace every secret value of the account in ``text``: errors end up in logs and the run log."""
+    for value in account.settings.__dict__.values():
+        if isinstance(value, SecretStr) and value.get_secret_value():
+            text = text.replace(value.get_secret_value(), "***")
+    return text
+
+
+def pipeline_for(account: Account, warehouse: Warehouse, progress: Collector | None = None) -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name=account.pipeline_name,
+        pipelines_dir=str(home() / "pipelines" / warehouse.kind),
+        destination=warehouse.destination(),
+        dataset_name=account.dataset,
+        progress=progress or NullCollector(),
+    )
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    while isinstance(exc, PipelineStepFailed) or (exc.__cause__ and not isinstance(exc, ChannelhubError)):
+        if exc.__cause__ is None:
+            break
+        exc = exc.__cause__
+    return exc
+
+
+def run_account(config: HubConfig, name: str, *, full_refresh: bool = False,
+                progress: Collector | None = None) -> RunReport:
+    """Extract, normalize and load one account. Raises :class:`RunFailed` with a clear cause."""
+    account = config.account(name)
+    warehouse = Warehouse(config.warehouse_url)
+    report = RunReport(account=name, run_id=uuid.uuid4().hex)
+    started, clock = utcnow(), time.perf_counter()
+    try:
+        pipeline = pipeline_for(account, warehouse, progress)
+        source = account.connector.source(account)
+        pipeline.run(source, loader_file_format=warehouse.loader_file_format,
+                      refresh="drop_sources" if full_refresh else None)
+    except Exception as exc:
+        cause = _root_cause(exc)
+        message = redact(str(cause) if isinstance(cause, SourceDataError) else f"{type(cause).__name__}: {cause}",
+                         account)
+        record_runs(warehouse, [StreamRun(report.run_id, name, account.connector.name, "*", started, utcnow(),
+                                          0, "failed", full_refresh, message)])
+        raise RunFailed(name, message, cause) from exc
+    report.seconds = time.perf_counter() - clock
+    counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace.last_normalize_info else {}
+    report.rows = {table: n for table, n in sorted(counts.items()) if not table.startswith("_dlt")}
+    finished = utcnow()
+    record_runs(warehouse, [
+        StreamRun(report.run_id, name, account.connector.name, stream.name, started, finished,
+                  sum(n for table, n in report.rows.items() if table == stream.name
+                      or table.startswith(f"{stream.name}__")),
+                  "success", full_refresh)
+        for stream in account.connector.streams
+    ])
+    return report

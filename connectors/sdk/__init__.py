@@ -1,0 +1,23 @@
+"""The connector SDK: what a connector declares and the shared plumbing it is built from."""
+
+from .errors import ChannelhubError, ConfigError, SourceDataError
+from .http import LeakyBucketPacer, RetryPolicy, paginate_checked, retry_after_seconds, retrying_session
+from .registry import available_connectors, get_connector
+from .spec import (
+    CheckResult,
+    Connector,
+    ConnectorKind,
+    ConnectorSettings,
+    Cursor,
+    StockLevel,
+    StockPushResult,
+    StockWriter,
+    Stream,
+)
+
+__all__ = [
+    "ChannelhubError", "CheckResult", "ConfigError", "Connector", "ConnectorKind", "ConnectorSettings",
+    "Cursor", "LeakyBucketPacer", "RetryPolicy", "SourceDataError", "StockLevel", "StockPushResult",
+    "StockWriter", "Stream", "available_connectors", "get_connector", "paginate_checked",
+    "retry_after_seconds", "retrying_session",
+]

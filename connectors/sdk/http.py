@@ -1,0 +1,167 @@
+"""HTTP plumbing every REST connector shares: one tenacity retry policy, header-driven pacing, and
+pagination that turns an unreadable page into a ``SourceDataError`` instead of a bare JSON trace.
+
+dlt's ``RESTClient`` does the paging; we hand it a session from :func:`retrying_session`. dlt's own
+retrying client is not used because its ``Retry-After`` parser only accepts whole seconds and Shopify
+sends ``Retry-After: 2.0``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.client import PageData
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    retry_if_result,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from .errors import SourceDataError
+
+log = logging.getLogger("channelhub.http")
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try before a run fails. Defaults suit a nightly sync; tests shrink the waits."""
+
+    max_attempts: int = 8
+    initial_wait: float = 0.5
+    max_wait: float = 60.0
+    timeout: float = 30.0
+
+
+def retry_after_seconds(response: requests.Response) -> float | None:
+    """Seconds the server asked us to wait: ``Retry-After`` as float seconds or an HTTP date."""
+    header = response.headers.get("Retry-After")
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class _WaitRetryAfterOrBackoff:
+    """tenacity wait: the server's ``Retry-After`` when given, else exponential backoff with jitter."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.backoff = wait_exponential_jitter(initial=policy.initial_wait, max=policy.max_wait)
+
+    def __call__(self, state: RetryCallState) -> float:
+        outcome = state.outcome
+        if outcome is not None and not outcome.failed:
+            asked = retry_after_seconds(outcome.result())
+            if asked is not None:
+                return min(asked, self.policy.max_wait)
+        return self.backoff(state)
+
+
+def _log_retry(state: RetryCallState) -> None:
+    outcome = state.outcome
+    if outcome is None:
+        return
+    what = repr(outcome.exception()) if outcome.failed else f"HTTP {outcome.result().status_code}"
+    # Only the path: query strings may carry signatures or tokens.
+    request = state.args[0] if state.args else None
+    path = getattr(request, "path_url", "?").split("?")[0]
+    log.warning("retrying %s after %s (attempt %d)", path, what, state.attempt_number)
+
+
+def retrying_session(policy: RetryPolicy = RetryPolicy(),
+                     pacer: Callable[[requests.Response], None] | None = None) -> requests.Session:
+    """A session whose ``send`` retries 429/5xx/timeouts under one tenacity policy.
+
+    ``pacer`` sees every response (including the ones that will be retried) and may sleep to stay
+    under a rate limit before the server has to answer 429.
+    """
+    session = requests.Session()
+    retrying = Retrying(
+        retry=retry_if_exception_type(TRANSIENT_ERRORS)
+        | retry_if_result(lambda response: response.status_code in RETRY_STATUSES),
+        wait=_WaitRetryAfterOrBackoff(policy),
+        stop=stop_after_attempt(policy.max_attempts),
+        before_sleep=_log_retry,
+        retry_error_callback=lambda state: state.outcome.result(),
+        reraise=True,
+    )
+    plain_send = session.send
+
+    def send(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", policy.timeout)
+
+        def attempt() -> requests.Response:
+            response = plain_send(request, **kwargs)
+            if pacer is not None:
+                pacer(response)
+            return response
+
+        return retrying(attempt)
+
+    session.send = send  # type: ignore[method-assign]
+    return session
+
+
+class LeakyBucketPacer:
+    """Client-side pacing from a ``used/size`` call-limit header (Shopify's
+    ``X-Shopify-Shop-Api-Call-Limit: 32/40``). When the bucket is fuller than ``high_water`` we sleep
+    long enough for it to leak back, so a well-behaved sync never sees a 429.
+    """
+
+    def __init__(self, header: str, leak_per_second: float, high_water: float = 0.8) -> None:
+        self.header, self.leak_per_second, self.high_water = header, leak_per_second, high_water
+        self._lock = threading.Lock()
+        self.slept = 0.0
+
+    def __call__(self, response: requests.Response) -> None:
+        value = response.headers.get(self.header)
+        if not value or "/" not in value:
+            return
+        used, size = (float(part) for part in value.split("/", 1))
+        excess = used - self.high_water * size
+        if excess > 0 and self.leak_per_second > 0:
+            pause = excess / self.leak_per_second
+            with self._lock:
+                self.slept += pause
+            time.sleep(pause)
+
+
+def paginate_checked(client: RESTClient, account: str, stream: str, path: str,
+                     **kwargs: Any) -> Iterator[PageData[Any]]:
+    """``client.paginate`` that names the account, stream and page when a page cannot be read.
+
+    A truncated or non-JSON body is not retried (a retry would hide a broken source); the run fails
+    before the page's rows reach the loader, so what earlier runs loaded stays as it was.
+    """
+    pages = client.paginate(path, **kwargs)
+    page_number = 0
+    while True:
+        page_number += 1
+        try:
+            page = next(pages)
+        except StopIteration:
+            return
+        except ValueError as exc:  # json.JSONDecodeError and requests' JSONDecodeError
+            raise SourceDataError(account, stream, f"page {page_number} of {path} is not valid JSON ({exc})",
+                                  record=f"page {page_number}") from exc
+        yield page

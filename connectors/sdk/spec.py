@@ -1,0 +1,146 @@
+"""What a connector declares: its kind, settings, streams, cursors, health check and stock writer.
+
+The runner, the CLI, the Airflow DAGs and the contract tests only ever talk to this interface, so a
+connector shipped in a separate package (registered under the ``channelhub.connectors`` entry-point
+group) behaves exactly like the built-in ones.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+
+import dlt
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from dlt.extract.source import DltSource
+
+    from channelhub.config import Account
+
+
+class ConnectorKind(StrEnum):
+    CHANNEL = "channel"
+    PAYMENTS = "payments"
+    LOGISTICS = "logistics"
+    ERP = "erp"
+    FILE = "file"
+
+
+WriteDisposition = Literal["merge", "replace", "append"]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The incremental semantics of one stream, declared once and applied by dlt.
+
+    field: record field the cursor reads (after the connector's own conversions).
+    source_timezone: the zone the *source* writes this field in. Connectors convert to UTC before
+        the value reaches dlt; the declaration documents what that conversion assumes.
+    lag: how far behind the last seen value the next run starts re-reading, in the cursor's units
+        (seconds for timestamps). Covers sources whose ``updated_at`` becomes visible late.
+    dedup_on_boundary: records whose cursor equals the last value are read again (closed range)
+        and dropped by primary key, so 1,000 rows sharing one timestamp across a page boundary are
+        neither lost nor loaded twice.
+    """
+
+    field: str
+    source_timezone: str = "UTC"
+    lag: float = 0
+    dedup_on_boundary: bool = True
+
+    def incremental(self, initial_value: Any, end_value: Any = None) -> dlt.sources.incremental:
+        return dlt.sources.incremental(
+            self.field,
+            initial_value=initial_value,
+            end_value=end_value,
+            lag=self.lag or None,
+            range_start="closed",
+            primary_key=None if self.dedup_on_boundary else (),
+            allow_external_schedulers=True,
+        )
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One table a connector produces in ``raw_<account>``."""
+
+    name: str
+    primary_key: tuple[str, ...]
+    write_disposition: WriteDisposition = "merge"
+    cursor: Cursor | None = None
+    description: str = ""
+
+
+class ConnectorSettings(BaseModel):
+    """Base of every connector's settings model: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    detail: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    """One quantity to set on a channel, addressed in the channel's own ids."""
+
+    sku: str
+    location_id: str
+    item_id: str
+    available: int
+
+
+@dataclass(frozen=True)
+class StockPushResult:
+    level: StockLevel
+    ok: bool
+    detail: str = ""
+
+
+class StockWriter(Protocol):
+    """Sets available quantities on a sales channel. Implemented in ``connectors/<name>/stock.py``."""
+
+    def push(self, levels: list[StockLevel]) -> list[StockPushResult]: ...
+
+
+class Connector(ABC):
+    """Base class of a connector. Subclasses fill the class variables and the three methods."""
+
+    name: ClassVar[str]
+    kind: ClassVar[ConnectorKind]
+    settings_model: ClassVar[type[ConnectorSettings]]
+    streams: ClassVar[tuple[Stream, ...]]
+
+    @abstractmethod
+    def source(self, account: Account) -> DltSource:
+        """The dlt source for one account, resources named after ``streams``."""
+
+    @abstractmethod
+    def check(self, account: Account) -> CheckResult:
+        """Test credentials and reachability with the cheapest call the source offers."""
+
+    def stock_writer(self, account: Account) -> StockWriter | None:
+        """Channels return a writer; other kinds have none."""
+        return None
+
+    def stream(self, name: str) -> Stream:
+        for stream in self.streams:
+            if stream.name == name:
+                return stream
+        raise KeyError(f"connector {self.name!r} has no stream {name!r}")
+
+    def resource_hints(self, name: str) -> dict[str, Any]:
+        """Keyword arguments for ``@dlt.resource`` taken from the stream declaration."""
+        stream = self.stream(name)
+        return {
+            "name": stream.name,
+            "primary_key": list(stream.primary_key),
+            "write_disposition": stream.write_disposition,
+        }
