@@ -8,6 +8,7 @@ from .spec import (
     Connector,
     ConnectorKind,
     ConnectorSettings,
+    RestSettings,
     Cursor,
     StockLevel,
     StockPushResult,
@@ -17,7 +18,7 @@ from .spec import (
 
 __all__ = [
     "ChannelhubError", "CheckResult", "ConfigError", "Connector", "ConnectorKind", "ConnectorSettings",
-    "Cursor", "LeakyBucketPacer", "RetryPolicy", "SourceDataError", "StockLevel", "StockPushResult",
+    "Cursor", "LeakyBucketPacer", "RestSettings", "RetryPolicy", "SourceDataError", "StockLevel", "StockPushResult",
     "StockWriter", "Stream", "available_connectors", "get_connector", "paginate_checked",
     "retry_after_seconds", "retrying_session",
 ]

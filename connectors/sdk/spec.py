@@ -13,7 +13,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 import dlt
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from .http import RetryPolicy
 
 if TYPE_CHECKING:
     from dlt.extract.source import DltSource
@@ -78,6 +80,21 @@ class ConnectorSettings(BaseModel):
     """Base of every connector's settings model: unknown keys are errors, not silently ignored."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RestSettings(ConnectorSettings):
+    """Knobs every REST connector shares; the platform's documented maximum page size is the default
+    in each subclass, and tests shrink pages and waits."""
+
+    base_url: str
+    page_size: int = Field(100, ge=1)
+    timeout_seconds: float = Field(30.0, gt=0)
+    max_attempts: int = Field(8, ge=1)
+    max_wait_seconds: float = Field(60.0, ge=0)
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(max_attempts=self.max_attempts, initial_wait=min(0.5, self.max_wait_seconds),
+                           max_wait=self.max_wait_seconds, timeout=self.timeout_seconds)
 
 
 @dataclass(frozen=True)
