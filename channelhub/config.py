@@ -54,6 +54,11 @@ class WarehouseConfig(_Strict):
     url: str = DEFAULT_WAREHOUSE_URL
 
 
+class SandboxShop(_Strict):
+    currency: str = "USD"
+    timezone: str = "UTC"
+
+
 class SandboxConfig(_Strict):
     """Size and seed of the emulated merchant every sandbox serves (demo and tests)."""
 
@@ -61,6 +66,7 @@ class SandboxConfig(_Strict):
     orders: int = 2_000
     skus: int = 120
     customers: int = 600
+    shops: dict[str, SandboxShop] = Field(default_factory=dict)
 
 
 class HubConfig(_Strict):

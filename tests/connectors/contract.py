@@ -82,9 +82,13 @@ class ConnectorContract(ABC):
     @abstractmethod
     def make_env(self, tmp_path: Path, records: int, page_size: int) -> ContractEnv: ...
 
-    @pytest.fixture
-    def env(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    @pytest.fixture(params=["duckdb", "postgres"])
+    def env(self, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+        """Every contract test runs on both warehouses: the DuckDB file the harness configures, and a
+        fresh PostgreSQL database (CHANNELHUB_WAREHOUSE_URL overrides the config's URL)."""
         monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+        if request.param == "postgres":
+            monkeypatch.setenv("CHANNELHUB_WAREHOUSE_URL", request.getfixturevalue("postgres_url"))
         env = self.make_env(tmp_path, self.records, self.page_size)
         yield env
         env.close()

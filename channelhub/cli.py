@@ -1,0 +1,160 @@
+"""``channelhub``: the command line ops and integration engineers use (and the demo runs)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from channelhub.config import HubConfig, load_config
+from connectors.sdk import ChannelhubError, Connector, available_connectors
+
+app = typer.Typer(help="channelhub: one warehouse for every channel, payment provider and ERP.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+connectors_app = typer.Typer(help="Installed connectors.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Local API emulators.", no_args_is_help=True)
+app.add_typer(connectors_app, name="connectors")
+app.add_typer(sandbox_app, name="sandbox")
+console = Console()
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Path to channelhub.yml.")]
+
+
+def _config(path: Path | None) -> HubConfig:
+    return load_config(path)
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(1)
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@connectors_app.command("list")
+def connectors_list() -> None:
+    """Connectors found through the channelhub.connectors entry points."""
+    table = Table("connector", "kind", "streams (primary key · cursor)", "stock write-back")
+    for name, connector in available_connectors().items():
+        streams = "\n".join(
+            f"{s.name} ({', '.join(s.primary_key)} · {s.cursor.field if s.cursor else s.write_disposition})"
+            for s in connector.streams)
+        writes = "yes" if type(connector).stock_writer is not Connector.stock_writer else "-"
+        table.add_row(name, connector.kind.value, streams, writes)
+    console.print(table)
+
+
+@app.command()
+def check(account: Annotated[str | None, typer.Argument(help="Account name; all when omitted.")] = None,
+          config: ConfigOption = None) -> None:
+    """Validate the config and test credentials and reachability."""
+    try:
+        hub = _config(config)
+        names = [account] if account else hub.enabled_accounts()
+        failed = False
+        for name in names:
+            acct = hub.account(name)
+            result = acct.connector.check(acct)
+            failed |= not result.ok
+            mark = "[green]ok[/]" if result.ok else "[red]FAILED[/]"
+            console.print(f"{mark} {name} ({acct.connector.name}): {result.detail}")
+    except ChannelhubError as exc:
+        _fail(exc)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(account: Annotated[str, typer.Argument(help="Account name from channelhub.yml.")],
+        full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Drop state and reload.")] = False,
+        config: ConfigOption = None) -> None:
+    """Load one account into raw_<account>."""
+    from channelhub.progress import RichCollector
+    from channelhub.runner import run_account
+
+    try:
+        report = run_account(_config(config), account, full_refresh=full_refresh,
+                             progress=RichCollector(console, account))
+    except ChannelhubError as exc:
+        _fail(exc)
+    console.print(f"[green]loaded[/] {account}: {report.total_rows:,} rows in {report.seconds:.1f}s")
+    for table, rows in report.rows.items():
+        console.print(f"  {table}: {rows:,}")
+
+
+@app.command()
+def status(config: ConfigOption = None) -> None:
+    """Last run and freshness per account, from ops.run_log."""
+    from warehouse import Warehouse, last_runs
+
+    try:
+        hub = _config(config)
+        runs = {row["account"]: row for row in last_runs(Warehouse(hub.warehouse_url))}
+    except ChannelhubError as exc:
+        _fail(exc)
+    table = Table("account", "connector", "last run", "outcome", "rows", "last success", "age")
+    now = datetime.now(UTC)
+    for name, acct in sorted(hub.accounts.items()):
+        row = runs.get(name)
+        if row is None:
+            table.add_row(name, acct.connector, "never", "-", "-", "-", "-")
+            continue
+        success = row["last_success_at"]
+        age = "-" if success is None else _age(now - _aware(success))
+        outcome = "[red]failed[/]" if row["failed"] else "[green]success[/]"
+        table.add_row(name, acct.connector, f"{_aware(row['last_run_at']):%Y-%m-%d %H:%M}Z", outcome,
+                      f"{int(row['rows_loaded']):,}", "-" if success is None else f"{_aware(success):%Y-%m-%d %H:%M}Z",
+                      age)
+    console.print(table)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _age(delta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(config: ConfigOption = None) -> None:
+    """Serve every account's sandbox on the address its config points at, until Ctrl-C."""
+    from sandbox.fleet import Fleet
+
+    try:
+        hub = _config(config)
+        with Fleet(hub) as fleet:
+            for line in fleet.describe():
+                console.print(line)
+            console.print("Sandbox credentials are in the environment of this process only; "
+                          "`channelhub demo` sets them for itself. Ctrl-C stops.")
+            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    except ChannelhubError as exc:
+        _fail(exc)
+
+
+@app.command()
+def demo(config: ConfigOption = None,
+         full_refresh: Annotated[bool, typer.Option("--full-refresh")] = False) -> None:
+    """Start the sandboxes, load every account into the warehouse and print a summary."""
+    from channelhub.demo import run_demo
+
+    try:
+        run_demo(_config(config), console, full_refresh=full_refresh)
+    except ChannelhubError as exc:
+        _fail(exc)
+
+
+if __name__ == "__main__":
+    sys.exit(app())
