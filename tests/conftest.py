@@ -22,8 +22,10 @@ def _admin() -> psycopg2.extensions.connection:
 def postgres_url() -> Iterator[str]:
     """A fresh database on the PostgreSQL service, dropped afterwards."""
     name = f"channelhub_test_{uuid.uuid4().hex[:10]}"
-    with _admin() as conn, conn.cursor() as cur:
+    conn = _admin()  # psycopg2's `with conn` would open a transaction, and CREATE DATABASE refuses one
+    with conn.cursor() as cur:
         cur.execute(f'create database "{name}"')
+    conn.close()
     base = PG_ADMIN_DSN.rsplit("/", 1)[0]
     yield f"{base}/{name}"
     conn = _admin()
