@@ -1,0 +1,556 @@
+"""The Stripe API, emulated over the shared World: the payments that settle the web shops' orders.
+
+Each paid order becomes one charge per ``order.charge_ids`` (with its payment intent and balance
+transaction), each order refund a refund, funds become available two days after capture and are paid
+out daily per currency. Lists follow Stripe's documented contract: newest first (ties broken by id,
+descending), ``limit`` 1..100 (default 10), ``starting_after``/``ending_before`` cursors,
+``created`` as an exact value or ``created[gt|gte|lt|lte]`` range, ``{"object": "list", ...}`` bodies.
+
+The sorted object index is built once per world state and reused by every page, so listing tens of
+thousands of charges costs one bisect and one slice per request. Objects dated after ``world.now``
+do not exist yet. After changing the World by hand (without ``tick``), call :meth:`invalidate`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import partial
+from itertools import count
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from .server import HttpSandbox, json_response
+from .world import Customer, Order, Refund, World
+
+API_VERSION = "2024-06-20"
+DEFAULT_API_KEY = "sk_test_51SandboxChannelhub0000000000001234"
+ACCOUNT_ID = "acct_1SandboxChannelhub"
+DOC_URL = "https://stripe.com/docs/error-codes/"
+DAY = 86_400
+TEST_MODE_RATE = 25.0  # requests per second allowed to a test-mode key
+
+LIST_PARAMS = frozenset({"limit", "starting_after", "ending_before", "created", "expand"})
+# Extra equality filters each list endpoint documents (matched against the rendered object).
+LIST_FILTERS: dict[str, frozenset[str]] = {
+    "charges": frozenset({"customer", "payment_intent", "transfer_group"}),
+    "payment_intents": frozenset({"customer"}),
+    "refunds": frozenset({"charge", "payment_intent"}),
+    "balance_transactions": frozenset({"currency", "payout", "source", "type"}),
+    "payouts": frozenset({"arrival_date", "destination", "status"}),
+    "customers": frozenset({"email"}),
+}
+SINGULAR = {"charges": "charge", "payment_intents": "payment_intent", "refunds": "refund",
+            "balance_transactions": "balance_transaction", "payouts": "payout", "customers": "customer"}
+REFUND_PARAMS = frozenset({"charge", "payment_intent", "amount", "reason", "metadata"})
+REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
+
+
+def stripe_error(status: int, message: str, *, type_: str = "invalid_request_error", code: str | None = None,
+                 param: str | None = None, headers: dict[str, str] | None = None) -> Response:
+    """An error in Stripe's envelope; ``doc_url`` only accompanies a ``code``, as on the real API."""
+    error: dict[str, Any] = {"type": type_, "message": message}
+    if code:
+        error["code"] = code
+        error["doc_url"] = DOC_URL + code.replace("_", "-")
+    if param:
+        error["param"] = param
+    return json_response({"error": error}, status, headers)
+
+
+class StripeError(Exception):
+    """Raised inside a handler; :meth:`StripeSandbox.dispatch` turns it into :func:`stripe_error`."""
+
+    def __init__(self, status: int, message: str, **kwargs: Any) -> None:
+        super().__init__(message)
+        self.status, self.message, self.kwargs = status, message, kwargs
+
+    def response(self) -> Response:
+        return stripe_error(self.status, self.message, **self.kwargs)
+
+
+def unix(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def minor(amount: Decimal) -> int:
+    """Decimal currency units to Stripe's integer minor units (all world currencies have 2 decimals)."""
+    return int((amount * 100).to_integral_value())
+
+
+def card_fee(amount: int) -> int:
+    """2.9% + 30 minor units, rounded half up, like Stripe's standard card pricing."""
+    return (amount * 29 + 500) // 1000 + 30
+
+
+class TokenBucket:
+    """Stripe's per-key request limiter: ``rate`` tokens per second, bursts up to ``rate``."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate, self.tokens, self.stamp = rate, rate, time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return True
+            return False
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One listed object: what sorting and filtering need, and how to render it on demand."""
+
+    created: int
+    id: str
+    render: Callable[[], dict[str, Any]]
+
+
+class Listing:
+    """The objects of one list endpoint, newest first, with bisect-able ``created`` keys."""
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.entries = sorted(entries, key=lambda e: (e.created, e.id), reverse=True)
+        self.neg_created = [-e.created for e in self.entries]  # ascending, for bisect
+        self.position = {e.id: i for i, e in enumerate(self.entries)}
+
+    def created_bounds(self, created: dict[str, int]) -> tuple[int, int]:
+        """Index range [lo, hi) of the objects whose ``created`` satisfies every given operator."""
+        lo, hi = 0, len(self.entries)
+        for op, value in created.items():
+            if op in ("eq", "gte", "gt"):
+                hi = min(hi, (bisect_left if op == "gt" else bisect_right)(self.neg_created, -value))
+            if op in ("eq", "lte", "lt"):
+                lo = max(lo, (bisect_right if op == "lt" else bisect_left)(self.neg_created, -value))
+        return lo, min(max(lo, hi), len(self.entries))
+
+
+@dataclass(slots=True)
+class _Charge:
+    id: str
+    order: Order
+    amount: int
+    refunded: int
+    created: int
+
+    @property
+    def suffix(self) -> str:
+        return self.id.removeprefix("ch_")
+
+
+class StripeSandbox(HttpSandbox):
+    """Stripe's REST API for the merchant's test-mode account."""
+
+    name = "stripe"
+    routes = Map([
+        Rule("/v1/account", endpoint="get_account", methods=["GET"]),
+        Rule("/v1/accounts/<account_id>", endpoint="get_account", methods=["GET"]),
+        Rule("/v1/refunds", endpoint="create_refund", methods=["POST"]),
+        Rule("/v1/<any(charges,payment_intents,refunds,balance_transactions,payouts,customers):kind>",
+             endpoint="list_objects", methods=["GET"]),
+        Rule("/v1/<any(charges,payment_intents,refunds,balance_transactions,payouts,customers):kind>/<object_id>",
+             endpoint="retrieve_object", methods=["GET"]),
+    ])
+
+    def __init__(self, world: World, api_key: str = DEFAULT_API_KEY, *,
+                 rate_limit: float | None = TEST_MODE_RATE) -> None:
+        super().__init__(world)
+        self.api_key = api_key
+        self.bucket = TokenBucket(rate_limit) if rate_limit else None
+        self.idempotency: dict[str, tuple[str, tuple, int, bytes]] = {}
+        self._request_ids = count(1)
+        self._writes = 0
+        self._refund_details: dict[int, dict[str, Any]] = {}  # reason/metadata given to POST /v1/refunds
+        self._index: dict[str, Listing] = {}
+        self._index_key: tuple = ()
+        self._index_lock = threading.Lock()
+
+    # -- platform specifics ------------------------------------------------------------------------
+    def rate_limited(self, request: Request) -> Response:
+        return stripe_error(429, "Request rate limit exceeded. Learn more about rate limits here "
+                                 "https://stripe.com/docs/rate-limits.", code="rate_limit")
+
+    def server_error(self, request: Request) -> Response:
+        return stripe_error(500, "An unknown error occurred", type_="api_error")
+
+    def not_found(self, request: Request) -> Response:
+        return stripe_error(404, f"Unrecognized request URL ({request.method}: {request.path}). Please see "
+                                 "https://stripe.com/docs or we can help at https://support.stripe.com/.")
+
+    def authenticate(self, request: Request) -> Response | None:
+        key = self._presented_key(request)
+        if key == self.api_key:
+            return None
+        if not key:
+            message = ("You did not provide an API key. You need to provide your API key in the Authorization "
+                       "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
+        else:
+            prefix = key[:8] if key.startswith(("sk_", "rk_", "pk_")) else ""
+            message = f"Invalid API Key provided: {prefix}****{key[-4:]}"
+        return stripe_error(401, message, headers={"WWW-Authenticate": 'Basic realm="Stripe"'})
+
+    @staticmethod
+    def _presented_key(request: Request) -> str:
+        auth = request.authorization
+        if auth is None:
+            return ""
+        if auth.type == "bearer":
+            return auth.token or ""
+        if auth.type == "basic":
+            return auth.username or ""
+        return ""
+
+    def before_request(self, request: Request) -> Response | None:
+        if self.bucket is not None and not self.bucket.take():
+            self.stats.faults_served["throttled"] += 1
+            return self.rate_limited(request)
+        return None
+
+    def after_request(self, request: Request, response: Response) -> Response:
+        response.headers["Request-Id"] = f"req_{next(self._request_ids):014d}"
+        response.headers["Stripe-Version"] = request.headers.get("Stripe-Version", API_VERSION)
+        return response
+
+    def dispatch(self, request: Request) -> Response:
+        try:
+            return super().dispatch(request)
+        except StripeError as exc:
+            return self.after_request(request, exc.response())
+
+    # -- index -------------------------------------------------------------------------------------
+    def invalidate(self) -> None:
+        """Forget the object index: the World was changed in a way ``world.now`` does not show."""
+        with self._index_lock:
+            self._writes += 1
+
+    def listing(self, kind: str) -> Listing:
+        key = (id(self.world.orders), len(self.world.orders), self.world.now, self._writes)
+        with self._index_lock:
+            if key != self._index_key:
+                self._index, self._index_key = self._build_index(), key
+            return self._index[kind]
+
+    def _build_index(self) -> dict[str, Listing]:
+        now = unix(self.world.now)
+        entries: dict[str, list[Entry]] = defaultdict(list)
+        payable: dict[tuple[int, str], list[int]] = defaultdict(list)  # (available day, currency) -> nets
+        payers: dict[int, Customer] = {}
+        for order in self.world.orders:
+            for charge in self._charges_of(order, now):
+                payers[order.customer.id] = order.customer
+                entries["charges"].append(Entry(charge.created, charge.id, partial(self._charge, charge)))
+                entries["payment_intents"].append(
+                    Entry(charge.created, f"pi_{charge.suffix}", partial(self._payment_intent, charge)))
+                fee = card_fee(charge.amount)
+                available = self._available_on(charge.created)
+                entries["balance_transactions"].append(Entry(charge.created, f"txn_{charge.suffix}", partial(
+                    self._balance_transaction, f"txn_{charge.suffix}", "charge", charge.amount, fee, order.currency,
+                    charge.id, charge.created, available, now)))
+                payable[(available, order.currency)].append(charge.amount - fee)
+            for refund, charge_id in self._refunds_of(order, now):
+                refund_id, created, amount = f"re_{refund.id:x}", unix(refund.created_at), minor(refund.amount)
+                entries["refunds"].append(Entry(created, refund_id, partial(self._refund, refund, order, charge_id)))
+                available = self._available_on(created)
+                entries["balance_transactions"].append(Entry(created, f"txn_{refund.id:x}r", partial(
+                    self._balance_transaction, f"txn_{refund.id:x}r", "refund", -amount, 0, order.currency,
+                    refund_id, created, available, now)))
+                payable[(available, order.currency)].append(-amount)
+        for (day, currency), nets in payable.items():
+            total = sum(nets)
+            if day > now or total <= 0:
+                continue  # not paid out yet, or a negative balance carried forward
+            payout_id = f"po_{datetime.fromtimestamp(day, UTC):%Y%m%d}{currency.lower()}"
+            entries["payouts"].append(Entry(day, payout_id, partial(self._payout, payout_id, total, currency, day,
+                                                                    now)))
+            entries["balance_transactions"].append(Entry(day, f"txn_{payout_id}", partial(
+                self._balance_transaction, f"txn_{payout_id}", "payout", -total, 0, currency, payout_id, day, day,
+                now)))
+        for customer in payers.values():
+            entries["customers"].append(Entry(unix(customer.created_at), f"cus_{customer.id}",
+                                              partial(self._customer, customer)))
+        return {kind: Listing(entries[kind]) for kind in SINGULAR}
+
+    @staticmethod
+    def _charges_of(order: Order, now: int) -> list[_Charge]:
+        """The order total split over its charges (remainder on the first); refunds land on the first."""
+        created = unix(order.created_at)
+        if not order.charge_ids or created > now:
+            return []
+        total, n = minor(order.total), len(order.charge_ids)
+        refunded = min(total // n + total % n, sum(minor(r.amount) for r in order.refunds
+                                                   if unix(r.created_at) <= now))
+        return [_Charge(charge_id, order, total // n + (total % n if i == 0 else 0), refunded if i == 0 else 0,
+                        created) for i, charge_id in enumerate(order.charge_ids)]
+
+    @staticmethod
+    def _refunds_of(order: Order, now: int) -> list[tuple[Refund, str]]:
+        if not order.charge_ids or unix(order.created_at) > now:
+            return []
+        return [(refund, order.charge_ids[0]) for refund in order.refunds if unix(refund.created_at) <= now]
+
+    @staticmethod
+    def _available_on(created: int) -> int:
+        """Funds settle at 00:00 UTC two days after the transaction."""
+        return created - created % DAY + 2 * DAY
+
+    # -- rendering ---------------------------------------------------------------------------------
+    @staticmethod
+    def _metadata(order: Order) -> dict[str, str]:
+        return {"order_id": str(order.id), "shop": order.shop, "order_number": str(order.number)}
+
+    def _charge(self, charge: _Charge) -> dict[str, Any]:
+        order, customer = charge.order, charge.order.customer
+        return {
+            "id": charge.id, "object": "charge", "amount": charge.amount, "amount_captured": charge.amount,
+            "amount_refunded": charge.refunded, "balance_transaction": f"txn_{charge.suffix}", "captured": True,
+            "created": charge.created, "currency": order.currency.lower(), "customer": f"cus_{customer.id}",
+            "description": f"{order.shop} order #{order.number}", "disputed": False, "livemode": False,
+            "metadata": self._metadata(order), "paid": True, "payment_intent": f"pi_{charge.suffix}",
+            "payment_method": f"pm_{charge.suffix}", "receipt_email": customer.email,
+            "refunded": charge.refunded >= charge.amount, "status": "succeeded",
+            "billing_details": {"email": customer.email, "name": f"{customer.first_name} {customer.last_name}",
+                                "phone": customer.phone, "address": {"country": None}},
+            "outcome": {"network_status": "approved_by_network", "risk_level": "normal", "seller_message":
+                        "Payment complete.", "type": "authorized"},
+        }
+
+    def _payment_intent(self, charge: _Charge) -> dict[str, Any]:
+        order = charge.order
+        return {
+            "id": f"pi_{charge.suffix}", "object": "payment_intent", "amount": charge.amount,
+            "amount_capturable": 0, "amount_received": charge.amount, "capture_method": "automatic",
+            "created": charge.created, "currency": order.currency.lower(), "customer": f"cus_{order.customer.id}",
+            "description": f"{order.shop} order #{order.number}", "latest_charge": charge.id, "livemode": False,
+            "metadata": self._metadata(order), "payment_method": f"pm_{charge.suffix}",
+            "payment_method_types": ["card"], "status": "succeeded",
+        }
+
+    def _refund(self, refund: Refund, order: Order, charge_id: str) -> dict[str, Any]:
+        details = self._refund_details.get(refund.id, {})
+        return {
+            "id": f"re_{refund.id:x}", "object": "refund", "amount": minor(refund.amount),
+            "balance_transaction": f"txn_{refund.id:x}r", "charge": charge_id, "created": unix(refund.created_at),
+            "currency": order.currency.lower(), "metadata": {**self._metadata(order), **details.get("metadata", {})},
+            "payment_intent": f"pi_{charge_id.removeprefix('ch_')}",
+            "reason": details.get("reason", "requested_by_customer"),
+            "status": "succeeded",
+        }
+
+    @staticmethod
+    def _balance_transaction(txn_id: str, type_: str, amount: int, fee: int, currency: str, source: str,
+                             created: int, available_on: int, now: int) -> dict[str, Any]:
+        return {
+            "id": txn_id, "object": "balance_transaction", "amount": amount, "available_on": available_on,
+            "created": created, "currency": currency.lower(), "description": None, "fee": fee,
+            "fee_details": [{"amount": fee, "currency": currency.lower(), "description": "Stripe processing fees",
+                             "type": "stripe_fee"}] if fee else [],
+            "net": amount - fee, "reporting_category": type_, "source": source,
+            "status": "available" if available_on <= now else "pending", "type": type_,
+        }
+
+    @staticmethod
+    def _payout(payout_id: str, amount: int, currency: str, created: int, now: int) -> dict[str, Any]:
+        arrival = created + DAY
+        return {
+            "id": payout_id, "object": "payout", "amount": amount, "arrival_date": arrival, "automatic": True,
+            "balance_transaction": f"txn_{payout_id}", "created": created, "currency": currency.lower(),
+            "destination": "ba_1SandboxBankAccount", "livemode": False, "metadata": {}, "method": "standard",
+            "status": "paid" if arrival <= now else "in_transit", "type": "bank_account",
+        }
+
+    @staticmethod
+    def _customer(customer: Customer) -> dict[str, Any]:
+        return {
+            "id": f"cus_{customer.id}", "object": "customer", "balance": 0, "created": unix(customer.created_at),
+            "currency": None, "delinquent": False, "description": None, "email": customer.email,
+            "livemode": False, "metadata": {"customer_id": str(customer.id)},
+            "name": f"{customer.first_name} {customer.last_name}", "phone": customer.phone,
+        }
+
+    def _account(self) -> dict[str, Any]:
+        return {
+            "id": ACCOUNT_ID, "object": "account", "business_type": "company", "charges_enabled": True,
+            "country": "US", "created": unix(datetime(2025, 6, 1, tzinfo=UTC)),
+            "default_currency": "usd", "details_submitted": True, "email": "payments@example.com",
+            "payouts_enabled": True, "type": "standard",
+            "business_profile": {"name": "Channelhub Sandbox Merchant", "url": "https://example.com"},
+            "settings": {"dashboard": {"display_name": "Channelhub Sandbox", "timezone": "Etc/UTC"}},
+        }
+
+    # -- endpoints ---------------------------------------------------------------------------------
+    def get_account(self, request: Request, account_id: str | None = None) -> Response:
+        if account_id not in (None, ACCOUNT_ID):
+            raise StripeError(403, f"The provided key does not have access to account '{account_id}' (or that "
+                                   "account does not exist). Application access may have been revoked.",
+                              code="account_invalid")
+        return json_response(self._account())
+
+    def retrieve_object(self, request: Request, kind: str, object_id: str) -> Response:
+        listing = self.listing(kind)
+        position = listing.position.get(object_id)
+        if position is None:
+            raise StripeError(404, f"No such {SINGULAR[kind]}: '{object_id}'", code="resource_missing", param="id")
+        self.count_records(kind, 1)
+        return json_response(listing.entries[position].render())
+
+    def list_objects(self, request: Request, kind: str) -> Response:
+        args = request.args
+        limit = self._integer(args, "limit", 10)
+        if not 1 <= limit <= 100:
+            raise StripeError(400, "Invalid limit: must be between 1 and 100", param="limit")
+        created, filters = self._list_params(kind, args)
+        starting_after, ending_before = args.get("starting_after"), args.get("ending_before")
+        if starting_after and ending_before:
+            raise StripeError(400, "You may only specify one of these parameters: ending_before, starting_after.",
+                              param="ending_before")
+        listing = self.listing(kind)
+        lo, hi = listing.created_bounds(created)
+        entries = listing.entries
+        if filters:
+            entries = [e for e in entries[lo:hi] if self._matches(e, filters)]
+            lo, hi = 0, len(entries)
+        cursor = starting_after or ending_before
+        if cursor:
+            if cursor not in listing.position:
+                raise StripeError(404, f"No such {SINGULAR[kind]}: '{cursor}'", code="resource_missing",
+                                  param="starting_after" if starting_after else "ending_before")
+            newer, older = self._split_at(entries, listing.entries[listing.position[cursor]], filtered=bool(filters),
+                                          position=listing.position[cursor])
+            if starting_after:
+                lo = max(lo, older)
+            else:
+                hi = min(hi, newer)
+        if ending_before:
+            start = max(lo, hi - limit)
+            page, has_more = entries[start:hi], start > lo
+        else:
+            page, has_more = entries[lo:lo + limit], lo + limit < hi
+        self.count_records(kind, len(page))
+        return json_response({"object": "list", "url": f"/v1/{kind}", "has_more": has_more,
+                              "data": [entry.render() for entry in page]})
+
+    def _list_params(self, kind: str, args: MultiDict) -> tuple[dict[str, int], dict[str, str]]:
+        created: dict[str, int] = {}
+        filters: dict[str, str] = {}
+        for name in args:
+            base = name.split("[", 1)[0]
+            if base == "created":
+                op = name[len("created["):-1] if name != "created" else "eq"
+                if op not in ("eq", "gt", "gte", "lt", "lte"):
+                    raise StripeError(400, f"Received unknown parameter: {name}", param=name)
+                created[op] = self._integer(args, name, 0)
+            elif base in LIST_FILTERS[kind]:
+                filters[base] = args[name]
+            elif base not in LIST_PARAMS:
+                raise StripeError(400, f"Received unknown parameter: {name}", param=name)
+        return created, filters
+
+    @staticmethod
+    def _integer(args: MultiDict, name: str, default: int) -> int:
+        raw = args.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise StripeError(400, f"Invalid integer: {raw}", param=name) from None
+
+    @staticmethod
+    def _matches(entry: Entry, filters: dict[str, str]) -> bool:
+        obj = entry.render()
+        return all(str(obj.get(key)) == value for key, value in filters.items())
+
+    @staticmethod
+    def _split_at(entries: list[Entry], anchor: Entry, *, filtered: bool, position: int) -> tuple[int, int]:
+        """(end of the entries newer than ``anchor``, start of those older). In a filtered window the
+        anchor may be absent, so it is placed by its sort key instead of its index."""
+        if not filtered:
+            return position, position + 1
+        key = (anchor.created, anchor.id)
+        newer = next((i for i, e in enumerate(entries) if (e.created, e.id) <= key), len(entries))
+        older = newer + 1 if newer < len(entries) and entries[newer].id == anchor.id else newer
+        return newer, older
+
+    # -- writes ------------------------------------------------------------------------------------
+    def create_refund(self, request: Request) -> Response:
+        """``POST /v1/refunds`` with Idempotency-Key: the first executed response is stored and replayed
+        for the same key and parameters; other parameters under the same key are a 400."""
+        params = request.form
+        for name in params:
+            if name.split("[", 1)[0] not in REFUND_PARAMS:
+                raise StripeError(400, f"Received unknown parameter: {name}", param=name)
+        key = request.headers.get("Idempotency-Key")
+        if key is not None and len(key) > 255:
+            raise StripeError(400, "Idempotency keys must be 255 characters or less.", param="Idempotency-Key")
+        fingerprint = tuple(sorted(params.items(multi=True)))
+        if key is not None:
+            with self._lock:
+                stored = self.idempotency.get(key)
+            if stored is not None:
+                path, stored_params, status, body = stored
+                if (path, stored_params) != (request.path, fingerprint):
+                    raise StripeError(400, "Keys for idempotent requests can only be used with the same parameters "
+                                           f"they were first used with. Try using a key other than '{key}' if you "
+                                           "meant to execute a different request.", type_="idempotency_error")
+                return Response(body, status, headers={"Idempotent-Replayed": "true"},
+                                content_type="application/json; charset=utf-8")
+        amount = self._integer(params, "amount", -1) if "amount" in params else None
+        reason = params.get("reason")
+        if reason is not None and reason not in REFUND_REASONS:
+            raise StripeError(400, f"Invalid reason: must be one of {', '.join(sorted(REFUND_REASONS))}",
+                              param="reason")
+        try:
+            response = self._execute_refund(params, amount)
+        except StripeError as exc:
+            response = exc.response()
+        if key is not None:
+            with self._lock:
+                self.idempotency[key] = (request.path, fingerprint, response.status_code, response.get_data())
+        return response
+
+    def _execute_refund(self, params: MultiDict, amount: int | None) -> Response:
+        charge_id, intent_id = params.get("charge"), params.get("payment_intent")
+        if not charge_id and not intent_id:
+            raise StripeError(400, "One of the following params should be provided for this request: "
+                                   "payment_intent or charge.", param="charge")
+        if not charge_id:
+            charge_id = "ch_" + intent_id.removeprefix("pi_")
+        listing = self.listing("charges")
+        position = listing.position.get(charge_id)
+        if position is None:
+            param = "charge" if params.get("charge") else "payment_intent"
+            raise StripeError(404, f"No such {param}: '{params.get(param)}'", code="resource_missing", param=param)
+        charge = listing.entries[position].render()
+        remaining = charge["amount"] - charge["amount_refunded"]
+        if remaining <= 0:
+            raise StripeError(400, f"Charge {charge_id} has already been refunded.", code="charge_already_refunded")
+        amount = remaining if amount is None else amount
+        if not 1 <= amount <= remaining:
+            raise StripeError(400, f"Refund amount ({amount}) is greater than unrefunded amount on charge "
+                                   f"({remaining})", code="amount_too_large", param="amount")
+        order = next(o for o in self.world.orders if charge_id in o.charge_ids)
+        refund = Refund(id=order.id * 100 + len(order.refunds) + 1, created_at=self.world.now,
+                        amount=Decimal(amount) / 100, lines=[])
+        self._refund_details[refund.id] = {
+            "reason": params.get("reason"),
+            "metadata": {name[len("metadata["):-1]: value for name, value in params.items()
+                         if name.startswith("metadata[")},
+        }
+        order.refunds.append(refund)
+        order.financial_status = "refunded" if order.refunded >= order.total else "partially_refunded"
+        self.invalidate()
+        return json_response(self._refund(refund, order, order.charge_ids[0]))
+
