@@ -1,0 +1,630 @@
+"""Shopify Admin REST API emulator for one shop of the World.
+
+What it reproduces, because connectors and official clients depend on it:
+
+* paths ``/admin/api/<version>/<resource>.json`` and ``/admin/oauth/access_scopes.json``;
+* ``X-Shopify-Access-Token`` auth with Shopify's 401 body;
+* the leaky bucket (40 calls, 2/s leak) reported in ``X-Shopify-Shop-Api-Call-Limit`` on every
+  response, 429 with ``Retry-After: 2.0`` when the bucket overflows;
+* cursor pagination: an opaque ``page_info`` in ``Link`` headers (``rel="next"``/``rel="previous"``),
+  no ``Link`` on a single page, and a 400 when a ``page_info`` request carries anything but ``limit``
+  and ``fields``;
+* list filters (``limit`` 1..250, default 50; ``since_id``, ``ids``, ``updated_at_min/max``,
+  ``created_at_min/max``, ``status`` defaulting to *open* for orders, ``fields``, ``order``);
+* money as strings (``"40.00"``) and timestamps in the shop's zone with their offset.
+
+Rows are indexed once per change of the world (sorted keys + ``bisect``) and rendered to dicts only
+for the page being served, so 100k orders are served at thousands per second.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import threading
+import time
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from .server import HttpSandbox, json_response
+from .world import CENT, EPOCH, RATES, VARIANTS, WAREHOUSES, Order, Sku, World
+
+DEFAULT_LIMIT, MAX_LIMIT = 50, 250
+PAGE_INFO_ALLOWED = frozenset({"page_info", "limit", "fields"})
+CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+DEFAULT_SCOPES = ("read_orders", "read_all_orders", "read_products", "read_customers", "read_inventory",
+                  "write_inventory", "read_locations")
+# Sandbox id spaces, disjoint from the World's order/customer ids.
+PRODUCT_ID, VARIANT_ID, ITEM_ID, LOCATION_ID = 7_000_000_000, 4_000_000_000, 4_500_000_000, 60_000_000
+SORTS = {"id asc": "", "updated_at asc": "updated_at", "created_at asc": "created_at"}
+
+Row = Any  # anything with ``id``, ``created_at`` and ``updated_at``
+
+
+class BadRequest(Exception):
+    """A request Shopify rejects; carries the status and the ``errors`` value of the body."""
+
+    def __init__(self, errors: Any, status: int = 400) -> None:
+        super().__init__(errors)
+        self.errors, self.status = errors, status
+
+
+def money(value: Decimal) -> str:
+    return f"{value.quantize(CENT)}"
+
+
+def parse_time(name: str, value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest({name: "Invalid value."}) from None
+    if parsed.tzinfo is None:
+        raise BadRequest({name: "Invalid value."})
+    return parsed
+
+
+def parse_ids(name: str, value: str) -> set[int]:
+    try:
+        return {int(part) for part in value.split(",") if part.strip()}
+    except ValueError:
+        raise BadRequest({name: "Invalid value."}) from None
+
+
+@dataclass
+class LeakyBucket:
+    """Shopify's request bucket per app and shop: each call adds one, ``leak_rate`` drain per second."""
+
+    size: int = 40
+    leak_rate: float = 2.0
+    level: float = 0.0
+    stamp: float = field(default_factory=time.monotonic)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _drain(self) -> None:
+        now = time.monotonic()
+        self.level = max(0.0, self.level - (now - self.stamp) * self.leak_rate)
+        self.stamp = now
+
+    def take(self) -> bool:
+        with self.lock:
+            self._drain()
+            if self.level + 1 > self.size:
+                return False
+            self.level += 1
+            return True
+
+    def used(self) -> int:
+        with self.lock:
+            self._drain()
+            return min(self.size, math.ceil(self.level - 1e-9))
+
+
+@dataclass(slots=True)
+class Product:
+    id: int
+    skus: list[Sku]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(slots=True)
+class Location:
+    id: int
+    code: str
+    name: str
+    created_at: datetime = EPOCH
+    updated_at: datetime = EPOCH
+
+
+@dataclass(slots=True)
+class Level:
+    """Available quantity of one inventory item at one location; ``world_version`` is the World
+    stock version last copied in, so World stock changes show up but sandbox ``set`` calls win."""
+
+    id: int
+    inventory_item_id: int
+    location_id: int
+    available: int
+    updated_at: datetime
+    world_version: int
+
+    @property
+    def created_at(self) -> datetime:
+        return EPOCH
+
+
+@dataclass(slots=True)
+class Event:
+    id: int
+    subject_id: int
+    subject_type: str
+    verb: str
+    created_at: datetime
+    message: str
+    arguments: list[str]
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.created_at
+
+
+@dataclass(frozen=True)
+class Index:
+    rows: list[Row]
+    keys: list[tuple]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """How one resource is listed: its rows, renderer, extra filters and whether ``status`` applies."""
+
+    name: str
+    rows: Callable[[], Iterable[Row]]
+    render: Callable[[Row], dict[str, Any]]
+    filters: Callable[[dict[str, str]], list[Callable[[Row], bool]]] = lambda params: []
+    default_sort: str = "id asc"
+
+
+class ShopifySandbox(HttpSandbox):
+    """One Shopify shop of the World behind the Admin REST API."""
+
+    name = "shopify"
+
+    def __init__(self, world: World, shop: str = "shop_us", access_token: str = "shpat_sandbox",
+                 api_version: str = "2024-07", *, bucket_size: int = 40, leak_rate: float = 2.0,
+                 rate_limiting: bool = True, scopes: tuple[str, ...] = DEFAULT_SCOPES) -> None:
+        super().__init__(world)
+        self.shop = world.shop(shop)
+        self.zone = ZoneInfo(self.shop.timezone)
+        self.access_token, self.api_version, self.scopes = access_token, api_version, scopes
+        self.bucket = LeakyBucket(bucket_size, leak_rate)
+        self.rate_limiting = rate_limiting
+        self.retry_after = 2.0
+        self.set_calls: list[dict[str, Any]] = []
+        self.events: list[Event] = []
+        self._deleted: set[int] = set()
+        self._revision = 0
+        self._indexes: dict[tuple[str, str], tuple[tuple, Index]] = {}
+        self.products = self._make_products()
+        self.locations = [Location(LOCATION_ID + int(code), code, name) for code, name, _ in WAREHOUSES]
+        self._location_by_code = {location.code: location for location in self.locations}
+        self._skus_by_item = {ITEM_ID + sku.index: sku for sku in world.skus}
+        self._levels: dict[tuple[int, int], Level] = {}
+        self._sync_levels()
+        self.listings = {
+            "orders": Listing("orders", self._orders, self.render_order, self._order_filters),
+            "products": Listing("products", lambda: self.products, self.render_product),
+            "customers": Listing("customers", lambda: self.world.customers, self.render_customer),
+            "inventory_items": Listing("inventory_items", self._inventory_items, self.render_inventory_item),
+            "inventory_levels": Listing("inventory_levels", self._levels_rows, self.render_level,
+                                        self._level_filters, default_sort="updated_at asc"),
+            "events": Listing("events", lambda: self.events, self.render_event, self._event_filters),
+        }
+        api = "/admin/api/<version>"
+        self.routes = Map([
+            *(Rule(f"{api}/{name}.json", endpoint="list_endpoint", methods=["GET"], defaults={"resource": name})
+              for name in self.listings),
+            Rule(f"{api}/locations.json", endpoint="locations_endpoint", methods=["GET"]),
+            Rule(f"{api}/shop.json", endpoint="shop_endpoint", methods=["GET"]),
+            Rule(f"{api}/inventory_levels/set.json", endpoint="set_level_endpoint", methods=["POST"]),
+            Rule("/admin/oauth/access_scopes.json", endpoint="scopes_endpoint", methods=["GET"]),
+        ])
+
+    # -- platform specifics ---------------------------------------------------------------------------
+    def rate_limited(self, request: Request) -> Response:
+        rate = f"{self.bucket.leak_rate:g}"
+        return json_response(
+            {"errors": f"Exceeded {rate} calls per second for api client. "
+                       "Reduce request rates to resume uninterrupted service."},
+            429, {"Retry-After": f"{self.retry_after:.1f}"})
+
+    def server_error(self, request: Request) -> Response:
+        return json_response({"errors": "Internal Server Error"}, 500)
+
+    def authenticate(self, request: Request) -> Response | None:
+        if request.headers.get("X-Shopify-Access-Token") != self.access_token:
+            return json_response({"errors": INVALID_TOKEN}, 401)
+        return None
+
+    def before_request(self, request: Request) -> Response | None:
+        if self.rate_limiting and not self.bucket.take():
+            return self.rate_limited(request)
+        return None
+
+    def after_request(self, request: Request, response: Response) -> Response:
+        used = (self.bucket.size if response.status_code == 429 else self.bucket.used()) if self.rate_limiting else 1
+        response.headers[CALL_LIMIT_HEADER] = f"{max(used, 1)}/{self.bucket.size}"
+        response.headers["X-Shopify-API-Version"] = self.api_version
+        return response
+
+    # -- sandbox-side mutations -------------------------------------------------------------------------
+    def delete_order(self, order_id: int) -> Event:
+        """Delete an order the way a merchant does in the admin: gone from orders.json, and an
+        ``Order``/``destroy`` event recorded at the World's current time."""
+        order = next((o for o in self._orders() if o.id == order_id), None)
+        if order is None:
+            raise KeyError(f"shop {self.shop.name!r} has no order {order_id}")
+        with self._lock:
+            self._deleted.add(order_id)
+            event = Event(len(self.events) + 1, order_id, "Order", "destroy", self.world.now,
+                          f"Order #{order.number} was deleted.", [f"#{order.number}"])
+            self.events.append(event)
+            self._revision += 1
+        return event
+
+    def available(self, inventory_item_id: int, location_id: int) -> int:
+        self._sync_levels()
+        return self._levels[(inventory_item_id, location_id)].available
+
+    @staticmethod
+    def inventory_item_id(sku: Sku) -> int:
+        return ITEM_ID + sku.index
+
+    def location_id(self, warehouse: str) -> int:
+        return self._location_by_code[warehouse].id
+
+    # -- rows ---------------------------------------------------------------------------------------------
+    def _make_products(self) -> list[Product]:
+        groups: dict[int, list[Sku]] = {}
+        for sku in self.world.skus:
+            groups.setdefault(sku.index // len(VARIANTS), []).append(sku)
+        return [Product(PRODUCT_ID + number, skus, min(s.modified_at for s in skus), max(s.modified_at for s in skus))
+                for number, skus in sorted(groups.items())]
+
+    def _orders(self) -> list[Order]:
+        return [o for o in self.world.orders if o.shop == self.shop.name and o.id not in self._deleted]
+
+    def _inventory_items(self) -> list[_ItemRow]:
+        return [_ItemRow(item_id, sku) for item_id, sku in self._skus_by_item.items()]
+
+    def _sync_levels(self) -> None:
+        with self._lock:
+            for record in self.world.stock:
+                key = (ITEM_ID + record.sku.index, self._location_by_code[record.warehouse].id)
+                level = self._levels.get(key)
+                if level is None:
+                    self._levels[key] = Level(key[0] * 100 + int(record.warehouse), *key, record.quantity,
+                                              record.modified_at, record.version)
+                elif level.world_version != record.version:
+                    level.available, level.updated_at = record.quantity, record.modified_at
+                    level.world_version = record.version
+                    self._revision += 1
+
+    def _levels_rows(self) -> list[Level]:
+        return list(self._levels.values())
+
+    def _stamp(self) -> tuple:
+        """Changes whenever anything listed may have changed: every World mutation ticks its clock."""
+        return (self.world.now, len(self.world.orders), self._revision)
+
+    def index(self, listing: Listing, sort: str) -> Index:
+        if listing.name == "inventory_levels":
+            self._sync_levels()
+        stamp = self._stamp()
+        cached = self._indexes.get((listing.name, sort))
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        attr = SORTS[sort]
+        key = (lambda r: (getattr(r, attr), r.id)) if attr else (lambda r: (r.id,))
+        rows = sorted(listing.rows(), key=key)
+        index = Index(rows, [key(r) for r in rows])
+        self._indexes[(listing.name, sort)] = (stamp, index)
+        return index
+
+    # -- filters ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _order_filters(params: dict[str, str]) -> list[Callable[[Row], bool]]:
+        status = params.get("status", "open")
+        checks = {
+            "open": lambda o: o.cancelled_at is None and o.fulfillment_status != "fulfilled",
+            "closed": lambda o: o.cancelled_at is None and o.fulfillment_status == "fulfilled",
+            "cancelled": lambda o: o.cancelled_at is not None,
+        }
+        if status == "any":
+            return []
+        if status not in checks:
+            raise BadRequest({"status": "Invalid value."})
+        return [checks[status]]
+
+    @staticmethod
+    def _level_filters(params: dict[str, str]) -> list[Callable[[Row], bool]]:
+        items, locations = params.get("inventory_item_ids"), params.get("location_ids")
+        if not items and not locations:
+            raise BadRequest({"base": ["inventory_item_ids, location_ids, or both must be present"]}, 422)
+        checks = []
+        if items:
+            wanted_items = parse_ids("inventory_item_ids", items)
+            checks.append(lambda level: level.inventory_item_id in wanted_items)
+        if locations:
+            wanted_locations = parse_ids("location_ids", locations)
+            checks.append(lambda level: level.location_id in wanted_locations)
+        return checks
+
+    @staticmethod
+    def _event_filters(params: dict[str, str]) -> list[Callable[[Row], bool]]:
+        checks = []
+        if subject := params.get("filter"):
+            subjects = set(subject.split(","))
+            checks.append(lambda event: event.subject_type in subjects)
+        if verb := params.get("verb"):
+            checks.append(lambda event: event.verb == verb)
+        return checks
+
+    def _row_filters(self, listing: Listing, params: dict[str, str], sort: str) -> list[Callable[[Row], bool]]:
+        checks = listing.filters(params)
+        if listing.name == "inventory_items" and not params.get("ids"):
+            raise BadRequest({"ids": ["Required parameter missing or invalid"]}, 422)
+        if ids := params.get("ids"):
+            wanted = parse_ids("ids", ids)
+            checks.append(lambda r: r.id in wanted)
+        if "since_id" in params and sort != "id asc":
+            since = min(parse_ids("since_id", params["since_id"]) or {0})
+            checks.append(lambda r: r.id > since)
+        for attr in ("updated_at", "created_at"):
+            if attr == SORTS[sort]:
+                continue  # handled by bisect on the index
+            if low := params.get(f"{attr}_min"):
+                low_time = parse_time(f"{attr}_min", low)
+                checks.append(lambda r, a=attr, t=low_time: getattr(r, a) >= t)
+            if high := params.get(f"{attr}_max"):
+                high_time = parse_time(f"{attr}_max", high)
+                checks.append(lambda r, a=attr, t=high_time: getattr(r, a) <= t)
+        return checks
+
+    @staticmethod
+    def _bounds(index: Index, params: dict[str, str], sort: str) -> tuple[int, int]:
+        attr = SORTS[sort]
+        lo, hi = 0, len(index.keys)
+        if not attr:
+            if "since_id" in params:
+                lo = bisect_right(index.keys, (min(parse_ids("since_id", params["since_id"]) or {0}),))
+            return lo, hi
+        if low := params.get(f"{attr}_min"):
+            lo = bisect_left(index.keys, (parse_time(f"{attr}_min", low),))
+        if high := params.get(f"{attr}_max"):
+            hi = bisect_right(index.keys, (parse_time(f"{attr}_max", high), math.inf))
+        return lo, hi
+
+    # -- pagination --------------------------------------------------------------------------------------
+    @staticmethod
+    def _encode(query: dict[str, str], direction: str, key: tuple) -> str:
+        payload = {"q": query, direction: [k.isoformat() if isinstance(k, datetime) else k for k in key]}
+        return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+    @staticmethod
+    def _decode(page_info: str) -> tuple[dict[str, str], str, tuple]:
+        try:
+            payload = json.loads(base64.urlsafe_b64decode(page_info + "=" * (-len(page_info) % 4)))
+            direction = "after" if "after" in payload else "before"
+            raw_key = payload[direction]
+            query = payload["q"]
+            if SORTS[query["order"]]:
+                key: tuple = (datetime.fromisoformat(raw_key[0]), int(raw_key[1]))
+            else:
+                key = (int(raw_key[0]),)
+            return query, direction, key
+        except (ValueError, KeyError, TypeError, IndexError, binascii.Error):
+            raise BadRequest({"page_info": "Invalid value."}) from None
+
+    def _page(self, request: Request, listing: Listing) -> Response:
+        args = request.args
+        limit_text = args.get("limit", str(DEFAULT_LIMIT))
+        try:
+            limit = int(limit_text)
+        except ValueError:
+            raise BadRequest({"limit": "Invalid value."}) from None
+        if not 1 <= limit <= MAX_LIMIT:
+            raise BadRequest({"limit": f"must be between 1 and {MAX_LIMIT}"})
+        fields = [f for f in args.get("fields", "").split(",") if f.strip()]
+        page_info = args.get("page_info")
+        if page_info is not None:
+            extra = sorted(set(args) - PAGE_INFO_ALLOWED)
+            if extra:
+                raise BadRequest(f"{extra[0]} cannot be passed when page_info is present. "
+                                 "See https://shopify.dev/api/usage/pagination-rest for more information.")
+            query, direction, position = self._decode(page_info)
+        else:
+            query = {k: v for k, v in args.items() if k not in PAGE_INFO_ALLOWED}
+            query.setdefault("order", listing.default_sort)
+            direction, position = "after", None
+        sort = query["order"]
+        if sort not in SORTS:
+            raise BadRequest({"order": "Invalid value."})
+        index = self.index(listing, sort)
+        checks = self._row_filters(listing, query, sort)
+        lo, hi = self._bounds(index, query, sort)
+        keys, rows = index.keys, index.rows
+        found: list[int] = []
+        if direction == "after":
+            start = lo if position is None else max(lo, bisect_right(keys, position))
+            positions: Iterable[int] = range(start, hi)
+        else:
+            positions = range(min(hi, bisect_left(keys, position)) - 1, lo - 1, -1)
+        for i in positions:
+            row = rows[i]
+            if all(check(row) for check in checks):
+                found.append(i)
+                if len(found) > limit:
+                    break
+        more = len(found) > limit
+        found = found[:limit]
+        if direction == "before":
+            found.reverse()
+        has_next = more if direction == "after" else True
+        has_previous = position is not None if direction == "after" else more
+        links = []
+        base = f"{request.host_url.rstrip('/')}{request.path}"
+        extra_args = {"limit": str(limit), **({"fields": ",".join(fields)} if fields else {})}
+        if found and has_next:
+            links.append(f'<{base}?{urlencode({**extra_args, "page_info": self._encode(query, "after", keys[found[-1]])})}>; rel="next"')
+        if found and has_previous:
+            links.append(f'<{base}?{urlencode({**extra_args, "page_info": self._encode(query, "before", keys[found[0]])})}>; rel="previous"')
+        items = [listing.render(rows[i]) for i in found]
+        if fields:
+            items = [{k: item[k] for k in fields if k in item} for item in items]
+        self.count_records(listing.name, len(items))
+        response = json_response({listing.name: items})
+        if links:
+            response.headers["Link"] = ", ".join(reversed(links)) if direction == "before" else ", ".join(links)
+        return response
+
+    # -- endpoints ----------------------------------------------------------------------------------------
+    def list_endpoint(self, request: Request, version: str, resource: str) -> Response:
+        try:
+            return self._page(request, self.listings[resource])
+        except BadRequest as exc:
+            return json_response({"errors": exc.errors}, exc.status)
+
+    def locations_endpoint(self, request: Request, version: str) -> Response:
+        self.count_records("locations", len(self.locations))
+        return json_response({"locations": [self.render_location(loc) for loc in self.locations]})
+
+    def shop_endpoint(self, request: Request, version: str) -> Response:
+        name = self.shop.name
+        return json_response({"shop": {
+            "id": 1000 + self.world.spec.shops.index(self.shop), "name": name.replace("_", " ").title(),
+            "myshopify_domain": f"{name.replace('_', '-')}.myshopify.com", "domain": f"{name.replace('_', '-')}.example.com",
+            "currency": self.shop.currency, "iana_timezone": self.shop.timezone,
+            "timezone": f"(GMT{self._ts(self.world.now)[-6:]}) {self.shop.timezone}",
+            "plan_name": "basic", "created_at": self._ts(EPOCH)}})
+
+    def scopes_endpoint(self, request: Request) -> Response:
+        return json_response({"access_scopes": [{"handle": scope} for scope in self.scopes]})
+
+    def set_level_endpoint(self, request: Request, version: str) -> Response:
+        body = request.get_json(silent=True) or {}
+        with self._lock:
+            self.set_calls.append(body)
+        self._sync_levels()
+        item, location, available = body.get("inventory_item_id"), body.get("location_id"), body.get("available")
+        if not isinstance(item, int) or item not in self._skus_by_item:
+            return json_response({"errors": {"inventory_item_id": ["Required parameter missing or invalid"]}}, 422)
+        if not isinstance(location, int) or (item, location) not in self._levels:
+            return json_response({"errors": {"location_id": ["Required parameter missing or invalid"]}}, 422)
+        if not isinstance(available, int) or isinstance(available, bool):
+            return json_response({"errors": {"available": ["Required parameter missing or invalid"]}}, 422)
+        with self._lock:
+            level = self._levels[(item, location)]
+            level.available, level.updated_at = available, self.world.now
+            self._revision += 1
+        return json_response({"inventory_level": self.render_level(level)})
+
+    # -- rendering ----------------------------------------------------------------------------------------
+    def _ts(self, value: datetime | None) -> str | None:
+        return None if value is None else value.astimezone(self.zone).isoformat(timespec="seconds")
+
+    def render_order(self, order: Order) -> dict[str, Any]:
+        ts, currency = self._ts, order.currency
+        closed = order.cancelled_at is None and order.fulfillment_status == "fulfilled"
+        lines_by_id = {line.id: line for line in order.lines}
+        customer = order.customer
+        return {
+            "id": order.id, "admin_graphql_api_id": f"gid://shopify/Order/{order.id}",
+            "name": f"#{order.number}", "order_number": order.number, "email": customer.email,
+            "created_at": ts(order.created_at), "updated_at": ts(order.updated_at),
+            "processed_at": ts(order.created_at), "cancelled_at": ts(order.cancelled_at),
+            "closed_at": ts(order.updated_at) if closed else None, "currency": currency,
+            "financial_status": order.financial_status, "fulfillment_status": order.fulfillment_status,
+            "subtotal_price": money(order.subtotal - order.discount), "total_line_items_price": money(order.subtotal),
+            "total_tax": money(order.tax), "total_discounts": money(order.discount),
+            "total_price": money(order.total),
+            "customer": {"id": customer.id, "email": customer.email, "first_name": customer.first_name,
+                         "last_name": customer.last_name, "created_at": ts(customer.created_at),
+                         "updated_at": ts(customer.updated_at)},
+            "line_items": [{
+                "id": line.id, "product_id": PRODUCT_ID + line.sku.index // len(VARIANTS),
+                "variant_id": VARIANT_ID + line.sku.index, "sku": line.sku.code, "title": line.sku.product,
+                "variant_title": line.sku.variant, "quantity": line.quantity, "price": money(line.unit_price),
+                "fulfillable_quantity": 0 if order.fulfillment_status == "fulfilled" else line.quantity,
+            } for line in order.lines],
+            "shipping_lines": [{"id": order.id * 10 + 9, "title": "Standard", "code": "standard",
+                                "price": money(order.shipping)}],
+            "refunds": [{
+                "id": refund.id, "order_id": order.id, "created_at": ts(refund.created_at),
+                "processed_at": ts(refund.created_at),
+                "refund_line_items": [{
+                    "id": refund.id * 10 + n, "line_item_id": line_id, "quantity": quantity,
+                    "subtotal": money(lines_by_id[line_id].unit_price * quantity),
+                } for n, (line_id, quantity) in enumerate(refund.lines)],
+                "transactions": [{"id": refund.id * 10 + 9, "order_id": order.id, "kind": "refund",
+                                  "status": "success", "gateway": "shopify_payments",
+                                  "amount": money(refund.amount), "currency": currency,
+                                  "created_at": ts(refund.created_at)}],
+            } for refund in order.refunds],
+        }
+
+    def render_product(self, product: Product) -> dict[str, Any]:
+        first = product.skus[0]
+        rate, ts = RATES[self.shop.currency], self._ts
+        return {
+            "id": product.id, "title": first.product, "handle": first.product.lower().replace(" ", "-"),
+            "vendor": "Channelhub Demo", "product_type": first.product.split()[0], "status": "active",
+            "created_at": ts(product.created_at), "updated_at": ts(product.updated_at),
+            "published_at": ts(product.created_at),
+            "options": [{"name": "Size", "position": 1, "values": [s.variant for s in product.skus]}],
+            "variants": [{
+                "id": VARIANT_ID + sku.index, "product_id": product.id, "title": sku.variant, "sku": sku.code,
+                "price": money(sku.base_price * rate), "barcode": sku.barcode, "option1": sku.variant,
+                "inventory_item_id": ITEM_ID + sku.index, "created_at": ts(sku.modified_at),
+                "updated_at": ts(sku.modified_at),
+            } for sku in product.skus],
+        }
+
+    def render_customer(self, customer: Any) -> dict[str, Any]:
+        return {"id": customer.id, "email": customer.email, "first_name": customer.first_name,
+                "last_name": customer.last_name, "phone": customer.phone, "state": "enabled",
+                "verified_email": True, "currency": self.shop.currency,
+                "created_at": self._ts(customer.created_at), "updated_at": self._ts(customer.updated_at)}
+
+    def render_inventory_item(self, item: _ItemRow) -> dict[str, Any]:
+        cost = item.sku.base_price * RATES[self.shop.currency] * Decimal("0.4")
+        return {"id": item.id, "sku": item.sku.code, "cost": money(cost), "tracked": True,
+                "requires_shipping": True, "country_code_of_origin": None,
+                "created_at": self._ts(item.created_at), "updated_at": self._ts(item.updated_at),
+                "admin_graphql_api_id": f"gid://shopify/InventoryItem/{item.id}"}
+
+    def render_level(self, level: Level) -> dict[str, Any]:
+        return {"inventory_item_id": level.inventory_item_id, "location_id": level.location_id,
+                "available": level.available, "updated_at": self._ts(level.updated_at),
+                "admin_graphql_api_id":
+                    f"gid://shopify/InventoryLevel/{level.location_id}?inventory_item_id={level.inventory_item_id}"}
+
+    def render_location(self, location: Location) -> dict[str, Any]:
+        return {"id": location.id, "name": location.name, "address1": None, "city": None,
+                "country_code": "CN", "active": True, "legacy": False,
+                "created_at": self._ts(location.created_at), "updated_at": self._ts(location.updated_at),
+                "admin_graphql_api_id": f"gid://shopify/Location/{location.id}"}
+
+    def render_event(self, event: Event) -> dict[str, Any]:
+        return {"id": event.id, "subject_id": event.subject_id, "subject_type": event.subject_type,
+                "verb": event.verb, "arguments": event.arguments, "body": None, "message": event.message,
+                "author": "Shopify", "description": event.message, "created_at": self._ts(event.created_at),
+                "path": f"/admin/orders/{event.subject_id}"}
+
+
+@dataclass(slots=True)
+class _ItemRow:
+    """An inventory item: one per World SKU."""
+
+    id: int
+    sku: Sku
+
+    @property
+    def created_at(self) -> datetime:
+        return self.sku.modified_at
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.sku.modified_at
