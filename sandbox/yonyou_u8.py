@@ -1,0 +1,416 @@
+"""A Yonyou U8 company database (``UFDATA_<account>_<year>`` on a real server) built from the World.
+
+The same SQLAlchemy Core code writes SQLite (a file, the default) and MariaDB (a URL), so the
+connector is tested against a real database server without SQL Server. What U8 does and the
+emulator copies: naive local times in Asia/Shanghai, money as DECIMAL, one ``ufts`` rowversion
+counter per database bumped on every write, no modification time on sales order lines.
+
+Every world order becomes a sales order (the ERP is the merchant's order book), SKUs and stock are
+the world's, so the ERP agrees with the channel sandboxes. :meth:`U8Sandbox.bulk_orders` adds
+synthetic B2B orders for benchmarks (10 lines each) without materialising a World of that size.
+
+Faults are armed for the *next N* statements of any other engine pointed at the same database
+(the connector's), through SQLAlchemy's ``do_execute`` dialect event, so they surface exactly as
+driver errors do: wrapped in ``sqlalchemy.exc.OperationalError``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from .world import WAREHOUSES, World
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+CHUNK = 20_000
+# U8 stores the currency *name* of the voucher, in Chinese, not an ISO code.
+CURRENCY_NAMES = {"CNY": "人民币", "USD": "美元", "EUR": "欧元", "GBP": "英镑"}
+TRANSIENT = {
+    "server_error": ((2013, "Lost connection to MySQL server during query"), "database is locked"),
+    "rate_limit": ((1040, "Too many connections"), "database is locked"),
+}
+
+metadata = sa.MetaData()
+MONEY, PRICE, QTY = sa.Numeric(20, 2), sa.Numeric(28, 6), sa.Numeric(20, 6)
+
+inventory = sa.Table(
+    "Inventory", metadata,
+    sa.Column("cInvCode", sa.String(60), primary_key=True),
+    sa.Column("cInvName", sa.String(255), nullable=False),
+    sa.Column("cInvStd", sa.String(60)),
+    sa.Column("cInvAddCode", sa.String(60)),
+    sa.Column("cComUnitCode", sa.String(35)),
+    sa.Column("cInvCCode", sa.String(12)),
+    sa.Column("dModifyDate", sa.DateTime, index=True),
+)
+warehouse = sa.Table(
+    "Warehouse", metadata,
+    sa.Column("cWhCode", sa.String(10), primary_key=True),
+    sa.Column("cWhName", sa.String(20), nullable=False),
+)
+current_stock = sa.Table(
+    "CurrentStock", metadata,
+    sa.Column("AutoID", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("cWhCode", sa.String(10), nullable=False),
+    sa.Column("cInvCode", sa.String(60), nullable=False),
+    sa.Column("cBatch", sa.String(60), nullable=False, server_default=""),
+    sa.Column("iQuantity", QTY),
+    sa.Column("fOutQuantity", QTY),
+    sa.Column("fInQuantity", QTY),
+    sa.Column("fAvaQuantity", QTY),
+    sa.Column("ufts", sa.BigInteger, nullable=False, index=True),
+)
+customer = sa.Table(
+    "Customer", metadata,
+    sa.Column("cCusCode", sa.String(20), primary_key=True),
+    sa.Column("cCusName", sa.String(98), nullable=False),
+    sa.Column("cCusEmail", sa.String(100)),
+    sa.Column("cCusPhone", sa.String(100)),
+    sa.Column("dModifyDate", sa.DateTime, index=True),
+)
+so_main = sa.Table(
+    "SO_SOMain", metadata,
+    sa.Column("ID", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("cSOCode", sa.String(30), nullable=False),
+    sa.Column("dDate", sa.Date, nullable=False),
+    sa.Column("cCusCode", sa.String(20)),
+    sa.Column("cCusName", sa.String(98)),
+    sa.Column("cVerifier", sa.String(20)),
+    sa.Column("cCloser", sa.String(20)),
+    sa.Column("cexch_name", sa.String(8)),
+    sa.Column("cDefine1", sa.String(20)),  # the web order id, as merchants' order imports store it
+    sa.Column("dcreatesystime", sa.DateTime),
+    sa.Column("dmodifysystime", sa.DateTime, index=True),
+    sa.Column("ufts", sa.BigInteger, nullable=False, index=True),
+)
+so_details = sa.Table(
+    "SO_SODetails", metadata,
+    sa.Column("iSOsID", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("ID", sa.Integer, sa.ForeignKey("SO_SOMain.ID"), nullable=False, index=True),
+    sa.Column("cSOCode", sa.String(30), nullable=False),
+    sa.Column("cInvCode", sa.String(60), nullable=False),
+    sa.Column("iQuantity", QTY),
+    sa.Column("iFHQuantity", QTY),
+    sa.Column("iTaxUnitPrice", PRICE),
+    sa.Column("iSum", MONEY),
+    sa.Column("ufts", sa.BigInteger, nullable=False, index=True),
+)
+TABLES = {t.name: t for t in metadata.sorted_tables}
+KEYS = {name: table.primary_key.columns.values()[0].name for name, table in TABLES.items()}
+
+
+def local(moment: datetime) -> datetime:
+    """A UTC world time as U8 stores it: Shanghai wall-clock time, no zone."""
+    return moment.astimezone(SHANGHAI).replace(tzinfo=None)
+
+
+def _url(target: str) -> sa.URL:
+    return sa.make_url(target if "://" in target else f"sqlite:///{target}")
+
+
+def create_database(url: str) -> None:
+    """Create the (MariaDB) database named in ``url``; SQLite creates its file on first use."""
+    parsed = _url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return
+    server = sa.create_engine(parsed.set(database=""), poolclass=sa.NullPool)
+    with server.begin() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE IF NOT EXISTS `{parsed.database}` CHARACTER SET utf8mb4")
+    server.dispose()
+
+
+def drop_database(url: str) -> None:
+    parsed = _url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and os.path.exists(parsed.database):
+            os.remove(parsed.database)
+        return
+    server = sa.create_engine(parsed.set(database=""), poolclass=sa.NullPool)
+    with server.begin() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{parsed.database}`")
+    server.dispose()
+
+
+@dataclass
+class _ReadFault:
+    table: str
+    column: str
+    value: Any
+    times: int
+
+
+@dataclass
+class Faults:
+    """Statements of the connector to break next: counts per kind, plus rows to corrupt on read."""
+
+    transient: Counter[str] = field(default_factory=Counter)
+    reads: list[_ReadFault] = field(default_factory=list)
+
+
+class _CountingCursor:
+    """Wraps a DBAPI cursor to count (and optionally corrupt) the rows it hands to the client."""
+
+    def __init__(self, cursor: Any, sandbox: U8Sandbox, table: str, fault: _ReadFault | None) -> None:
+        self._cursor, self._sandbox, self._table, self._fault = cursor, sandbox, table, fault
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+    def _served(self, rows: list[Any]) -> list[Any]:
+        self._sandbox.rows_served[self._table] += len(rows)
+        if self._fault and rows:
+            names = [d[0] for d in self._cursor.description]
+            bad = list(rows[0])
+            bad[names.index(self._fault.column)] = self._fault.value
+            rows = [tuple(bad), *rows[1:]]
+            self._fault = None
+        return rows
+
+    def fetchone(self) -> Any:
+        row = self._cursor.fetchone()
+        return None if row is None else self._served([row])[0]
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._served(list(self._cursor.fetchmany(size) if size is not None else self._cursor.fetchmany()))
+
+    def fetchall(self) -> list[Any]:
+        return self._served(list(self._cursor.fetchall()))
+
+
+_FROM = re.compile(r"\bFROM\s+[`\"\[]?(\w+)", re.IGNORECASE)
+
+
+class U8Sandbox:
+    """One emulated U8 database: its engine, the world it mirrors, mutations, faults and counters."""
+
+    def __init__(self, url: str, world: World) -> None:
+        self.url = _url(url)
+        self.world = world
+        self.engine = sa.create_engine(self.url, poolclass=sa.NullPool)
+        self.faults = Faults()
+        self.rows_served: Counter[str] = Counter()
+        self._order_ids: dict[int, int] = {}   # world order id -> SO_SOMain.ID
+        event.listen(sa.Engine, "do_execute", self._on_execute)
+        event.listen(sa.Engine, "after_cursor_execute", self._after_execute)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    def close(self) -> None:
+        event.remove(sa.Engine, "do_execute", self._on_execute)
+        event.remove(sa.Engine, "after_cursor_execute", self._after_execute)
+        self.engine.dispose()
+
+    # -- build ------------------------------------------------------------------------------------
+    def build(self) -> U8Sandbox:
+        metadata.drop_all(self.engine)
+        metadata.create_all(self.engine)
+        world, ufts = self.world, self._ufts_counter(start=max(s.version for s in self.world.stock) + 1)
+        rows: dict[str, list[dict[str, Any]]] = {
+            "Inventory": [dict(cInvCode=s.code, cInvName=s.product_zh, cInvStd=s.variant, cInvAddCode=s.barcode,
+                               cComUnitCode="PCS", cInvCCode=f"{s.index // 40:02d}",
+                               dModifyDate=local(s.modified_at)) for s in world.skus],
+            "Warehouse": [dict(cWhCode=code, cWhName=name_zh) for code, _, name_zh in WAREHOUSES],
+            "CurrentStock": [dict(AutoID=i + 1, cWhCode=s.warehouse, cInvCode=s.sku.code, cBatch="",
+                                  iQuantity=s.quantity, fOutQuantity=0, fInQuantity=0, fAvaQuantity=s.quantity,
+                                  ufts=s.version) for i, s in enumerate(world.stock)],
+            "Customer": [dict(cCusCode=str(c.id), cCusName=f"{c.first_name} {c.last_name}", cCusEmail=c.email,
+                              cCusPhone=c.phone, dModifyDate=local(c.updated_at)) for c in world.customers],
+            "SO_SOMain": [], "SO_SODetails": [],
+        }
+        for number, order in enumerate(world.orders, start=1):
+            self._order_ids[order.id] = number
+            rows["SO_SOMain"].append(self._header(number, order, next(ufts)))
+            rows["SO_SODetails"].extend(self._lines(number, order, ufts))
+        with self.engine.begin() as conn:
+            for name, table in TABLES.items():
+                for start in range(0, len(rows[name]), CHUNK):
+                    conn.execute(table.insert(), rows[name][start:start + CHUNK])
+        return self
+
+    def _header(self, number: int, order: Any, ufts: int) -> dict[str, Any]:
+        created = local(order.created_at)
+        return dict(ID=number, cSOCode=f"SO{number:08d}", dDate=created.date(), cCusCode=str(order.customer.id),
+                    cCusName=f"{order.customer.first_name} {order.customer.last_name}",
+                    cVerifier=None if order.financial_status == "pending" else "demo",
+                    cCloser="demo" if order.cancelled_at else None, cexch_name=CURRENCY_NAMES[order.currency],
+                    cDefine1=str(order.id), dcreatesystime=created, dmodifysystime=local(order.updated_at),
+                    ufts=ufts)
+
+    def _lines(self, number: int, order: Any, ufts: Any) -> list[dict[str, Any]]:
+        shipped = order.fulfillment_status == "fulfilled"
+        return [dict(iSOsID=line.id, ID=number, cSOCode=f"SO{number:08d}", cInvCode=line.sku.code,
+                     iQuantity=line.quantity, iFHQuantity=line.quantity if shipped else 0,
+                     iTaxUnitPrice=line.unit_price, iSum=line.amount, ufts=next(ufts)) for line in order.lines]
+
+    def bulk_orders(self, lines: int, *, lines_per_order: int = 10, seed: int = 7) -> int:
+        """Append synthetic B2B sales orders with ``lines`` lines in total; returns rows written.
+
+        Rows are plain tuples sent through the driver's ``executemany`` in chunks (pymysql rewrites them
+        into multi-row INSERTs), so a million lines take seconds, not a World of a million orders.
+        """
+        rng, skus, customers = random.Random(seed), self.world.skus, self.world.customers
+        first_id = self._max("SO_SOMain", "ID") + 1
+        first_line = max(self._max("SO_SODetails", "iSOsID"), 10**12) + 1
+        ufts = self._ufts_counter()
+        base = local(self.world.now) - timedelta(days=self.world.spec.days)
+        headers, details, written = [], [], 0
+        for n in range((lines + lines_per_order - 1) // lines_per_order):
+            number, buyer = first_id + n, customers[n % len(customers)]
+            moment = base + timedelta(seconds=rng.randrange(self.world.spec.days * 86_400))
+            code = f"SO{number:08d}"
+            headers.append((number, code, moment.date(), str(buyer.id), f"{buyer.first_name} {buyer.last_name}",
+                            "demo", None, CURRENCY_NAMES["CNY"], None, moment, moment, next(ufts)))
+            for k in range(min(lines_per_order, lines - n * lines_per_order)):
+                sku, qty = skus[rng.randrange(len(skus))], rng.randrange(1, 50)
+                price = sku.price("CNY")
+                details.append((first_line + written, number, code, sku.code, str(qty), "0", str(price),
+                                str(price * qty), next(ufts)))
+                written += 1
+            if len(details) >= CHUNK:
+                self._insert_raw(so_main, headers)
+                self._insert_raw(so_details, details)
+                headers, details = [], []
+        self._insert_raw(so_main, headers)
+        self._insert_raw(so_details, details)
+        return written + (lines + lines_per_order - 1) // lines_per_order
+
+    def _insert_raw(self, table: sa.Table, rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        mark = "?" if self.is_sqlite else "%s"
+        columns = ", ".join(self._quote(c.name) for c in table.columns)
+        sql = f"INSERT INTO {self._quote(table.name)} ({columns}) VALUES ({', '.join([mark] * len(table.columns))})"
+        if self.is_sqlite:  # stored as SQLAlchemy's SQLite DATETIME writes them, so string comparison
+            # in WHERE clauses stays correct (sqlite3's own datetime adapters are deprecated)
+            rows = [tuple(v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v.isoformat() if isinstance(v, date)
+                          else v for v in row) for row in rows]
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(sql, rows)
+
+    def _quote(self, name: str) -> str:
+        return self.engine.dialect.identifier_preparer.quote_identifier(name)
+
+    # -- mutations mirroring the world --------------------------------------------------------------
+    def _max(self, table: str, column: str) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(TABLES[table].c[column]))).scalar() or 0
+
+    def _ufts_counter(self, start: int | None = None) -> Any:
+        """SQL Server's rowversion is one counter per database; emulate it from the current maximum."""
+        if start is None:
+            start = max(self._max(name, "ufts") for name in ("CurrentStock", "SO_SOMain", "SO_SODetails")) + 1
+        value = start
+        while True:
+            yield value
+            value += 1
+
+    def touch_orders(self, fraction: float) -> int:
+        """Modify ``fraction`` of the world's orders in U8 (new dmodifysystime and ufts)."""
+        return self._update_orders(self.world.touch_orders(fraction))
+
+    def share_timestamp(self, n: int) -> int:
+        """Give ``n`` sales orders one identical dmodifysystime (the cursor's boundary case)."""
+        self.world.share_timestamp(n)
+        return self._update_orders(self.world.orders[:n])
+
+    def _update_orders(self, orders: list[Any]) -> int:
+        ufts = self._ufts_counter()
+        with self.engine.begin() as conn:
+            conn.execute(so_main.update().where(so_main.c.ID == sa.bindparam("key")), [
+                dict(key=self._order_ids[o.id], dmodifysystime=local(o.updated_at), ufts=next(ufts),
+                     cCloser="demo" if o.cancelled_at else None) for o in orders])
+        return len(orders)
+
+    def change_stock(self, fraction: float) -> int:
+        """Change ``fraction`` of the stock records as the world does; each gets a new ufts."""
+        changed = self.world.change_stock(fraction)
+        index = {(s.sku.code, s.warehouse): i + 1 for i, s in enumerate(self.world.stock)}
+        ufts = self._ufts_counter()
+        with self.engine.begin() as conn:
+            conn.execute(current_stock.update().where(current_stock.c.AutoID == sa.bindparam("key")), [
+                dict(key=index[(s.sku.code, s.warehouse)], iQuantity=s.quantity, fAvaQuantity=s.quantity,
+                     ufts=next(ufts)) for s in changed])
+        return len(changed)
+
+    def count(self, table: str) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(TABLES[table])).scalar_one()
+
+    # -- faults -------------------------------------------------------------------------------------
+    def fail_next(self, kind: str, times: int) -> None:
+        """Make the connector's next ``times`` statements fail as the driver does under ``kind``
+        (``server_error``: lost connection; ``rate_limit``: too many connections; SQLite: locked)."""
+        if kind not in TRANSIENT:
+            raise ValueError(f"unknown transient fault {kind!r} (have {sorted(TRANSIENT)})")
+        self.faults.transient[kind] += times
+
+    def corrupt_next_read(self, table: str, column: str, value: Any, times: int = 1) -> None:
+        """Hand the connector a bad ``value`` in ``column`` of the first row of its next ``times``
+        reads of ``table`` (as pymysql returns '0000-00-00 00:00:00' for a zero DATETIME)."""
+        self.faults.reads.append(_ReadFault(table, column, value, times))
+
+    def corrupt_row(self, table: str, key: Any, column: str, raw_value: Any) -> None:
+        """Store a value the column's type does not allow (SQLite keeps text in a NUMERIC column;
+        MariaDB accepts a zero date once strict mode is off), as legacy U8 databases do contain."""
+        t = TABLES[table]
+        with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                conn.exec_driver_sql("SET SESSION sql_mode = ''")
+            conn.exec_driver_sql(
+                f"UPDATE {self._quote(table)} SET {self._quote(column)} = {'?' if self.is_sqlite else '%s'} "
+                f"WHERE {self._quote(t.primary_key.columns.values()[0].name)} = {'?' if self.is_sqlite else '%s'}",
+                (raw_value, key))
+
+    def _ours(self, context: Any) -> bool:
+        engine = context.root_connection.engine
+        if engine is self.engine or engine.url.get_backend_name() != self.url.get_backend_name():
+            return False
+        if self.is_sqlite:
+            return os.path.realpath(engine.url.database or "") == os.path.realpath(self.url.database or "")
+        return engine.url.database == self.url.database and engine.url.port == self.url.port
+
+    def _on_execute(self, cursor: Any, statement: str, parameters: Any, context: Any) -> None:
+        if not self._ours(context):
+            return
+        for kind, (mysql_args, sqlite_message) in TRANSIENT.items():
+            if self.faults.transient[kind] > 0:
+                self.faults.transient[kind] -= 1
+                error = context.dialect.loaded_dbapi.OperationalError
+                raise error(sqlite_message) if self.is_sqlite else error(*mysql_args)
+
+    def _after_execute(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                       executemany: bool) -> None:
+        match = _FROM.search(statement)
+        if not match or not statement.lstrip().upper().startswith("SELECT") or not self._ours(context):
+            return
+        table, fault = match.group(1), None
+        if table not in TABLES:
+            return
+        for pending in self.faults.reads:
+            if pending.table == table and pending.times > 0:
+                pending.times -= 1
+                fault = pending
+                break
+        context.cursor = _CountingCursor(cursor, self, table, fault)
+
+
+def build_u8(url: str, world: World, *, bulk_lines: int = 0) -> U8Sandbox:
+    """Create (or recreate) the U8 tables at ``url`` (a SQLite path or SQLAlchemy URL) from ``world``,
+    plus ``bulk_lines`` synthetic sales order lines for benchmarks."""
+    create_database(str(_url(url).render_as_string(hide_password=False)))
+    sandbox = U8Sandbox(url, world).build()
+    if bulk_lines:
+        sandbox.bulk_orders(bulk_lines)
+    return sandbox
