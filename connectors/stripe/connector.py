@@ -1,0 +1,66 @@
+"""The Stripe connector: payments, refunds, fees and payouts that settle the shops' orders."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import requests
+from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
+
+from connectors.sdk import CheckResult, Connector, ConnectorKind, Stream
+
+from .client import StripeAPIError, headers, stripe_session
+from .settings import LOOKBACK_DAYS, StripeSettings
+from .source import NewestFirstCursor, stripe_source
+
+if TYPE_CHECKING:
+    from dlt.extract.source import DltSource
+
+    from channelhub.config import Account
+
+CREATED = NewestFirstCursor("created", source_timezone="UTC", lag=LOOKBACK_DAYS * 86_400)
+
+
+class StripeConnector(Connector):
+    name = "stripe"
+    kind = ConnectorKind.PAYMENTS
+    settings_model = StripeSettings
+    streams = (
+        Stream("charges", ("id",), cursor=CREATED,
+               description="Card payments; metadata__order_id links a charge to its shop order."),
+        Stream("payment_intents", ("id",), cursor=CREATED, description="The payment flow behind each charge."),
+        Stream("refunds", ("id",), cursor=CREATED, description="Money returned, linked to charge and intent."),
+        Stream("balance_transactions", ("id",), cursor=CREATED,
+               description="Ledger of charges, refunds and payouts with Stripe's fee and the net."),
+        Stream("payouts", ("id",), cursor=CREATED, description="Transfers of the balance to the bank account."),
+        Stream("customers", ("id",), cursor=CREATED, description="Stripe customers who paid."),
+    )
+
+    def source(self, account: Account) -> DltSource:
+        settings = account.settings
+        assert isinstance(settings, StripeSettings)
+        return stripe_source(account.name, settings, self.streams,
+                             {stream.name: self.resource_hints(stream.name) for stream in self.streams})
+
+    def check(self, account: Account) -> CheckResult:
+        """``GET /v1/account``: the cheapest call that proves the key works and names the account."""
+        settings = account.settings
+        assert isinstance(settings, StripeSettings)
+        key = settings.api_key.get_secret_value()
+        url = f"{settings.base_url.rstrip('/')}/v1/account"
+        try:
+            response = stripe_session(settings).get(url, auth=BearerTokenAuth(key), headers=headers(settings))
+        except requests.RequestException as exc:
+            return CheckResult(False, f"cannot reach Stripe at {settings.base_url}: {type(exc).__name__}")
+        if response.status_code == 401:
+            return CheckResult(False, f"Stripe rejected the API key (HTTP 401): {StripeAPIError(response).stripe_message}"
+                                      " Use a secret key (sk_...) or a restricted key (rk_...) with read access.")
+        if response.status_code != 200:
+            return CheckResult(False, str(StripeAPIError(response)))
+        body = response.json()
+        mode = "live" if key.startswith(("sk_live_", "rk_live_")) else "test"
+        name = (body.get("business_profile") or {}).get("name") or body.get("email") or "unnamed"
+        return CheckResult(True, f"Stripe account {body.get('id')} ({name}), {mode} mode", facts={
+            "account_id": body.get("id"), "mode": mode, "country": body.get("country"),
+            "default_currency": body.get("default_currency"), "charges_enabled": body.get("charges_enabled"),
+        })
