@@ -214,6 +214,7 @@ class U8Sandbox:
 
     # -- build ------------------------------------------------------------------------------------
     def build(self) -> U8Sandbox:
+        self._catch_up_clock()
         metadata.drop_all(self.engine)
         metadata.create_all(self.engine)
         world, ufts = self.world, self._ufts_counter(start=max(s.version for s in self.world.stock) + 1)
@@ -238,6 +239,14 @@ class U8Sandbox:
                 for start in range(0, len(rows[name]), CHUNK):
                     conn.execute(table.insert(), rows[name][start:start + CHUNK])
         return self
+
+    def _catch_up_clock(self) -> None:
+        """World orders may carry an ``updated_at`` after ``world.now`` (created late, updated hours
+        later); move the clock past them so every mutation gets a newer dmodifysystime, as on a real
+        server whose clock only moves forward. Mutates the shared world, as every mutation does."""
+        latest = max((o.updated_at for o in self.world.orders), default=self.world.now)
+        if latest > self.world.now:
+            self.world.tick(int((latest - self.world.now).total_seconds()) + 1)
 
     def _header(self, number: int, order: Any, ufts: int) -> dict[str, Any]:
         created = local(order.created_at)

@@ -1,0 +1,90 @@
+"""Engine creation, retries on transient database errors, reflection and the connection check.
+
+A database has no 429: its transient failures are dropped connections, "too many connections",
+deadlocks and lock timeouts. Those are retried with exponential back-off; everything else (a wrong
+password, a missing table, a syntax error) fails at once, because retrying cannot fix it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import sqlalchemy as sa
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from connectors.sdk import ConfigError
+
+from .settings import U8Settings
+
+T = TypeVar("T")
+# MySQL/MariaDB error codes: 1040 too many connections, 1205 lock wait timeout, 1213 deadlock,
+# 1226 user resource limit, 2003 can't connect, 2006 server gone away, 2013 lost connection.
+MYSQL_TRANSIENT = {1040, 1205, 1213, 1226, 2003, 2006, 2013}
+# SQL Server SQLSTATEs (pyodbc puts them in the message) and SQLite's busy database.
+MESSAGE_TRANSIENT = ("08S01", "08001", "40001", "HYT00", "database is locked", "database is busy")
+
+
+def is_transient(exc: BaseException) -> bool:
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, sa.exc.OperationalError):
+        return False
+    args = getattr(exc.orig, "args", ())
+    if args and isinstance(args[0], int):
+        return args[0] in MYSQL_TRANSIENT
+    return any(marker in str(exc.orig) for marker in MESSAGE_TRANSIENT)
+
+
+def retrying(settings: U8Settings) -> Retrying:
+    """A fresh tenacity policy per call site (Retrying keeps per-run statistics)."""
+    return Retrying(
+        retry=retry_if_exception(is_transient),
+        stop=stop_after_attempt(settings.max_attempts),
+        wait=wait_exponential(multiplier=0.1, max=settings.max_wait_seconds),
+        reraise=True,
+    )
+
+
+def with_retries(settings: U8Settings, fn: Callable[[], T]) -> T:
+    return retrying(settings)(fn)
+
+
+def create_engine(settings: U8Settings) -> sa.Engine:
+    """The password is injected here, from the secret, so the URL in config stays password-free."""
+    url = sa.make_url(settings.url)
+    if settings.password is not None:
+        url = url.set(password=settings.password.get_secret_value())
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if not url.database or not Path(url.database).is_file():
+            raise ConfigError(f"U8 SQLite database {url.database!r} does not exist")
+        return sa.create_engine(url)
+    if backend == "mysql" and "charset" not in url.query:
+        url = url.update_query_dict({"charset": "utf8mb4"})  # Chinese names survive the wire
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def redacted(settings: U8Settings) -> str:
+    return sa.make_url(settings.url).render_as_string(hide_password=True)
+
+
+def reflect(engine: sa.Engine, tables: list[str], settings: U8Settings) -> sa.MetaData:
+    """Reflect all selected tables once (retried), so dlt's sql_table reuses them instead of
+    reflecting each table on its own unretried connection."""
+    metadata = sa.MetaData()
+    with_retries(settings, lambda: metadata.reflect(bind=engine, only=tables))
+    return metadata
+
+
+def table_counts(engine: sa.Engine, tables: list[str], settings: U8Settings) -> dict[str, int | None]:
+    """Row count of every table, None for the ones that do not exist."""
+    def count() -> dict[str, int | None]:
+        with engine.connect() as conn:
+            present = set(sa.inspect(conn).get_table_names())
+            return {name: conn.execute(sa.select(sa.func.count()).select_from(sa.table(name))).scalar_one()
+                    if name in present else None for name in tables}
+    return with_retries(settings, count)
