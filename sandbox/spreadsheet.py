@@ -1,0 +1,257 @@
+"""A drop folder of store exports, written from the World the way real exports look.
+
+Offline-store sales are .xlsx files with a merged title row, a two-level merged header in Chinese,
+dates as date cells, Excel serials and text, prices partly typed as "¥1,234.50", blank rows and a
+合计 row. Stock counts are CSVs from two tools: GBK with a title line (Chinese Windows Excel) and
+UTF-8 with BOM. SKU codes and warehouse codes come from the World, so they agree with the ERP and
+Shopify sandboxes. ``bad_rows`` adds the rows a merchant really sends: a quantity "12箱" and a line
+without SKU, which must end in quarantine.
+
+:class:`DropFolder` is the file-system counterpart of the HTTP sandboxes: it writes the files, counts
+the rows each read of the connector hands out, and arms faults for the next N reads (a file locked by
+another process, an I/O error of a network share, unreadable bytes) by standing in for the
+connector's single read function.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import errno
+import io
+import os
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils.datetime import to_excel
+
+from .world import WAREHOUSES, World
+
+SALES_TITLE = "{year}年{month}月 {store}销售明细"
+SALES_HEADER_TOP = ["单据号", "日期", "商品信息", "商品信息", "数量", "金额(元)", "金额(元)", "门店"]
+SALES_HEADER = ["单据号", "日期", "商品编码", "商品名称", "数量", "单价", "金额", "门店"]
+STOCK_HEADER = ["盘点日期", "仓库编码", "商品编码", "商品名称", "实盘数量"]
+STORE = WAREHOUSES[1][2]  # 上海门店
+
+# The mapping of these files, as it goes under the account's ``settings.streams`` in channelhub.yml.
+DEFAULT_STREAMS: dict[str, dict[str, Any]] = {
+    "offline_sales": {
+        "pattern": "门店销售*.xlsx",
+        "columns": {"receipt_no": ["单据号", "小票号"], "sale_date": ["日期", "销售日期"],
+                    "sku": ["商品编码", "SKU"], "product_name": "商品名称", "quantity": "数量",
+                    "unit_price": "单价", "amount": "金额", "store": "门店"},
+        "types": {"sale_date": "date", "quantity": "integer", "unit_price": "decimal", "amount": "decimal"},
+        "required": ["sale_date", "quantity", "amount"],
+        "key": ["receipt_no", "sku"],
+        "currency": "CNY",
+    },
+    "stock_counts": {
+        "pattern": "库存盘点*.csv",
+        "columns": {"count_date": "盘点日期", "warehouse": "仓库编码", "sku": "商品编码",
+                    "product_name": "商品名称", "quantity": "实盘数量"},
+        "types": {"count_date": "date", "quantity": "integer"},
+        "required": ["quantity"],
+        "key": ["sku", "warehouse", "count_date"],
+    },
+}
+
+
+@dataclass(frozen=True)
+class SalesLine:
+    receipt_no: str
+    sale_date: date
+    sku: str
+    product_name: str
+    quantity: int
+    unit_price: Decimal
+    store: str = STORE
+
+    @property
+    def amount(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+def sales_lines(world: World, n: int, *, start: int = 0, year: int = 2026, month: int = 3) -> list[SalesLine]:
+    """Lines ``start`` .. ``start + n - 1`` of the store's sales: two lines per receipt, the same line
+    index always giving the same line, independent of the World's own random state."""
+    lines = []
+    for i in range(start, start + n):
+        rng = random.Random(world.spec.seed * 1_000_003 + i)
+        sku = world.skus[(i * 37 + world.spec.seed) % len(world.skus)]
+        day = date(year, month, 1 + (i // 2) % 28)
+        lines.append(SalesLine(receipt_no=f"SH{day:%Y%m%d}-{i // 2:05d}", sale_date=day, sku=sku.code,
+                               product_name=sku.product_zh, quantity=rng.choice((1, 1, 1, 2, 3)),
+                               unit_price=sku.price("CNY")))
+    return lines
+
+
+def _date_cell(line: SalesLine, i: int) -> Any:
+    """Every way a date shows up in store exports: date cell, bare serial, and three text forms."""
+    d = line.sale_date
+    return [datetime(d.year, d.month, d.day), int(to_excel(datetime(d.year, d.month, d.day))),
+            f"{d.year}/{d.month}/{d.day}", f"{d.year}年{d.month}月{d.day}日", d.isoformat()][i % 5]
+
+
+def _price_cell(line: SalesLine, i: int) -> Any:
+    return f"¥{line.unit_price:,.2f}" if i % 7 == 3 else float(line.unit_price)
+
+
+def sales_workbook(lines: list[SalesLine], *, year: int = 2026, month: int = 3, bad_rows: bool = False) -> bytes:
+    """An .xlsx sales report: title rows, merged two-level header, data with a blank row in the
+    middle and a 合计 row at the end; ``bad_rows`` appends two lines that must be quarantined."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "销售明细"
+    sheet.append([SALES_TITLE.format(year=year, month=month, store=STORE)])
+    sheet.merge_cells("A1:H1")
+    sheet["A1"].font, sheet["A1"].alignment = Font(bold=True, size=14), Alignment(horizontal="center")
+    sheet.append([f"门店: {STORE}    导出时间: {year}-{month:02d}-28 21:00"])
+    sheet.merge_cells("A2:H2")
+    sheet.append(SALES_HEADER_TOP)
+    sheet.append(SALES_HEADER)
+    for merged in ("A3:A4", "B3:B4", "C3:D3", "E3:E4", "F3:G3", "H3:H4"):
+        sheet.merge_cells(merged)
+    for i, line in enumerate(lines):
+        if i == len(lines) // 2:
+            sheet.append([])
+        sheet.append([line.receipt_no, _date_cell(line, i), line.sku, line.product_name, line.quantity,
+                      _price_cell(line, i), float(line.amount), line.store])
+        if isinstance(_date_cell(line, i), datetime):
+            sheet.cell(sheet.max_row, 2).number_format = "yyyy/m/d"
+    if bad_rows and lines:
+        first = lines[0]
+        sheet.append([f"{first.receipt_no}-X", _date_cell(first, 2), first.sku, first.product_name, "12箱",
+                      float(first.unit_price), float(first.amount), STORE])
+        sheet.append([f"{first.receipt_no}-Y", _date_cell(first, 3), None, "赠品", 1, 0, 0, STORE])
+    sheet.append([])
+    sheet.append(["合计", None, None, None, sum(line.quantity for line in lines), None,
+                  float(sum((line.amount for line in lines), Decimal(0))), None])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def stock_csv(world: World, warehouse: str, count_date: date, *, encoding: str, title: bool,
+              bad_rows: bool = False) -> bytes:
+    """A stock-take export of one warehouse: GBK from Chinese Excel (with a title line) or UTF-8 with
+    BOM; ``bad_rows`` adds a line without SKU and one with quantity "盘点中"."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if title:
+        name = next(zh for code, _, zh in WAREHOUSES if code == warehouse)
+        writer.writerow([f"库存盘点表（{name}）"])
+    writer.writerow(STOCK_HEADER)
+    text_date = f"{count_date.year}/{count_date.month}/{count_date.day}" if title else count_date.isoformat()
+    records = [record for record in world.stock if record.warehouse == warehouse]
+    for record in records:
+        writer.writerow([text_date, warehouse, record.sku.code, record.sku.product_zh, record.quantity])
+    if bad_rows:
+        writer.writerow([text_date, warehouse, "", "无编码商品", 3])
+        writer.writerow([text_date, warehouse, records[0].sku.code + "-B", records[0].sku.product_zh, "盘点中"])
+    return buffer.getvalue().encode(encoding)
+
+
+@dataclass
+class FileFaults:
+    """Faults for the next N reads: ``locked`` (PermissionError, another process holds the file),
+    ``io_error`` (EIO from a network share), ``malformed`` (the bytes of a damaged file)."""
+
+    locked: int = 0
+    io_error: int = 0
+    malformed: int = 0
+
+    def take(self, kind: str) -> bool:
+        if getattr(self, kind) > 0:
+            setattr(self, kind, getattr(self, kind) - 1)
+            return True
+        return False
+
+
+@dataclass
+class DropFolder:
+    """The folder, what each file holds, and the reads the connector made of it."""
+
+    folder: Path
+    rows_in: dict[str, int] = field(default_factory=dict)   # file name -> good rows it holds
+    faults: FileFaults = field(default_factory=FileFaults)
+    reads: int = 0
+    rows_served: int = 0
+
+    def __post_init__(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def write(self, name: str, data: bytes, rows: int, *, mtime: float | None = None) -> Path:
+        path = self.folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.rows_in[name] = rows
+        if mtime is not None:
+            os.utime(path, (mtime, mtime))
+        return path
+
+    def write_sales(self, name: str, lines: list[SalesLine], *, bad_rows: bool = False,
+                    mtime: float | None = None) -> Path:
+        return self.write(name, sales_workbook(lines, bad_rows=bad_rows), len(lines), mtime=mtime)
+
+    def write_demo(self, world: World, *, sales_files: int = 3, lines_per_file: int = 40) -> None:
+        """The shipped demo: monthly sales files (the last with bad rows) and two stock-count CSVs."""
+        for n in range(sales_files):
+            lines = sales_lines(world, lines_per_file, start=n * lines_per_file, month=1 + n)
+            self.write_sales(f"门店销售_2026{1 + n:02d}.xlsx", lines, bad_rows=n == sales_files - 1)
+        counted = date(2026, 3, 31)
+        for code, encoding, title in (("01", "gbk", True), ("02", "utf-8-sig", False)):
+            rows = sum(record.warehouse == code for record in world.stock)
+            self.write(f"库存盘点_{code}_{counted:%Y%m%d}.csv",
+                       stock_csv(world, code, counted, encoding=encoding, title=title, bad_rows=True), rows)
+
+    def corrupt(self, name: str) -> Path:
+        """Overwrite a file with junk of the same size: the connector must refuse it, not guess."""
+        path = self.folder / name
+        path.write_bytes(_damage(path.read_bytes()))
+        return path
+
+    def set_mtime(self, names: list[str], when: float) -> None:
+        for name in names:
+            os.utime(self.folder / name, (when, when))
+
+    def source_count(self) -> int:
+        return sum(self.rows_in.values())
+
+    # -- the connector's reads go through here while :meth:`serving` -------------------------------
+    def read_bytes(self, path: Path) -> bytes:
+        if self.faults.take("locked"):
+            raise PermissionError(errno.EACCES, "file is locked by another process", str(path))
+        if self.faults.take("io_error"):
+            raise OSError(errno.EIO, "input/output error on network share", str(path))
+        data = path.read_bytes()
+        self.reads += 1
+        if self.faults.take("malformed"):
+            return _damage(data)
+        self.rows_served += self.rows_in.get(path.relative_to(self.folder).as_posix(), 0)
+        return data
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[DropFolder]:
+        """Route the spreadsheet connector's file reads through :meth:`read_bytes`."""
+        from connectors.spreadsheet import client
+
+        original = client.read_bytes
+        client.read_bytes = self.read_bytes
+        try:
+            yield self
+        finally:
+            client.read_bytes = original
+
+
+def _damage(data: bytes) -> bytes:
+    """Keep the first half, zero the rest: same size (so not mistaken for a file still being written),
+    but no longer a valid workbook."""
+    half = len(data) // 2
+    return data[:half] + b"\x00" * (len(data) - half)
