@@ -437,7 +437,7 @@ class StripeSandbox(HttpSandbox):
             start = max(lo, hi - limit)
             page, has_more = entries[start:hi], start > lo
         else:
-            page, has_more = entries[lo:lo + limit], lo + limit < hi
+            page, has_more = entries[lo:min(lo + limit, hi)], lo + limit < hi
         self.count_records(kind, len(page))
         return json_response({"object": "list", "url": f"/v1/{kind}", "has_more": has_more,
                               "data": [entry.render() for entry in page]})
