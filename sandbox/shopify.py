@@ -193,6 +193,7 @@ class ShopifySandbox(HttpSandbox):
         self.rate_limiting = rate_limiting
         self.retry_after = 2.0
         self.set_calls: list[dict[str, Any]] = []
+        self.log: list[tuple[str, dict[str, str], int]] = []  # (path, query args, status) per request
         self.events: list[Event] = []
         self._deleted: set[int] = set()
         self._revision = 0
@@ -204,7 +205,7 @@ class ShopifySandbox(HttpSandbox):
         self._levels: dict[tuple[int, int], Level] = {}
         self._sync_levels()
         self.listings = {
-            "orders": Listing("orders", self._orders, self.render_order, self._order_filters),
+            "orders": Listing("orders", self.orders, self.render_order, self._order_filters),
             "products": Listing("products", lambda: self.products, self.render_product),
             "customers": Listing("customers", lambda: self.world.customers, self.render_customer),
             "inventory_items": Listing("inventory_items", self._inventory_items, self.render_inventory_item),
@@ -247,13 +248,15 @@ class ShopifySandbox(HttpSandbox):
         used = (self.bucket.size if response.status_code == 429 else self.bucket.used()) if self.rate_limiting else 1
         response.headers[CALL_LIMIT_HEADER] = f"{max(used, 1)}/{self.bucket.size}"
         response.headers["X-Shopify-API-Version"] = self.api_version
+        with self._lock:
+            self.log.append((request.path, dict(request.args), response.status_code))
         return response
 
     # -- sandbox-side mutations -------------------------------------------------------------------------
     def delete_order(self, order_id: int) -> Event:
         """Delete an order the way a merchant does in the admin: gone from orders.json, and an
         ``Order``/``destroy`` event recorded at the World's current time."""
-        order = next((o for o in self._orders() if o.id == order_id), None)
+        order = next((o for o in self.orders() if o.id == order_id), None)
         if order is None:
             raise KeyError(f"shop {self.shop.name!r} has no order {order_id}")
         with self._lock:
@@ -283,7 +286,8 @@ class ShopifySandbox(HttpSandbox):
         return [Product(PRODUCT_ID + number, skus, min(s.modified_at for s in skus), max(s.modified_at for s in skus))
                 for number, skus in sorted(groups.items())]
 
-    def _orders(self) -> list[Order]:
+    def orders(self) -> list[Order]:
+        """The shop's live orders (deleted ones excluded), in World order."""
         return [o for o in self.world.orders if o.shop == self.shop.name and o.id not in self._deleted]
 
     def _inventory_items(self) -> list[_ItemRow]:

@@ -1,0 +1,68 @@
+"""The Shopify connector: what the hub sees (kind, settings, streams, check, stock writer)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from dlt.extract.source import DltSource
+from requests import RequestException
+
+from connectors.sdk import CheckResult, Connector, ConnectorKind, Stream
+
+from .client import make_client
+from .settings import ShopifySettings
+from .source import STREAMS, shopify_source
+from .stock import ShopifyStockWriter
+
+if TYPE_CHECKING:
+    from channelhub.config import Account
+
+# Read scopes the streams need; write_inventory only matters for stock pushes.
+READ_SCOPES = ("read_orders", "read_products", "read_customers", "read_inventory", "read_locations")
+
+
+class ShopifyConnector(Connector):
+    name = "shopify"
+    kind = ConnectorKind.CHANNEL
+    settings_model = ShopifySettings
+    streams: ClassVar[tuple[Stream, ...]] = STREAMS
+
+    def source(self, account: Account) -> DltSource:
+        return shopify_source(self, account.name, self._settings(account))
+
+    def check(self, account: Account) -> CheckResult:
+        """``access_scopes.json`` proves the token and tells which streams it may read; ``shop.json``
+        names the shop, its currency and zone."""
+        settings = self._settings(account)
+        client = make_client(settings)
+        root = settings.base_url.rstrip("/")
+        try:
+            scopes_response = client.get(f"{root}/admin/oauth/access_scopes.json")
+            if scopes_response.status_code == 401:
+                return CheckResult(False, f"Shopify rejected the access token of account {account.name!r} "
+                                          "(HTTP 401): check secrets.access_token is the shop's Admin API token")
+            if scopes_response.status_code != 200:
+                return CheckResult(False, f"access_scopes.json answered HTTP {scopes_response.status_code}")
+            shop_response = client.get("shop.json")
+            if shop_response.status_code != 200:
+                return CheckResult(False, f"shop.json answered HTTP {shop_response.status_code} "
+                                          f"(is api_version {settings.api_version} supported?)")
+        except RequestException as exc:
+            return CheckResult(False, f"cannot reach {root}: {type(exc).__name__}")
+        scopes = sorted(scope["handle"] for scope in scopes_response.json().get("access_scopes", []))
+        shop = shop_response.json().get("shop", {})
+        facts = {"scopes": scopes, "shop": shop.get("myshopify_domain"), "currency": shop.get("currency"),
+                 "timezone": shop.get("iana_timezone"), "stock_push": "write_inventory" in scopes}
+        missing = [scope for scope in READ_SCOPES if scope not in scopes]
+        if missing:
+            return CheckResult(False, f"token lacks scopes {', '.join(missing)}", facts)
+        return CheckResult(True, f"{facts['shop']} ({facts['currency']}, {facts['timezone']}): "
+                                 f"scopes {', '.join(scopes)}", facts)
+
+    def stock_writer(self, account: Account) -> ShopifyStockWriter:
+        return ShopifyStockWriter(self._settings(account))
+
+    @staticmethod
+    def _settings(account: Account) -> ShopifySettings:
+        assert isinstance(account.settings, ShopifySettings)
+        return account.settings

@@ -1,0 +1,293 @@
+"""The Shopify connector against an in-process ShopifySandbox: the shared contract plus what is
+specific to Shopify (request params, leaky-bucket pacing, stock pushes, money and time types)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from channelhub.config import HubConfig
+from channelhub.runner import RunFailed, run_account
+from connectors.sdk import SourceDataError, StockLevel
+from connectors.shopify.convert import Converter
+from sandbox.shopify import ShopifySandbox
+from sandbox.world import ShopSpec, World, WorldSpec
+from tests.connectors.contract import ConnectorContract, ContractEnv, count_rows, snapshot
+from warehouse import Warehouse
+
+TOKEN = "shpat_0123456789abcdef0123456789abcdef"
+TOKEN_ENV = "CHANNELHUB_TEST_SHOPIFY_TOKEN"
+SHOP = ShopSpec("shop_us", "USD", "America/New_York")
+FAST_LEAK = 200.0  # bucket leak per second in tests: real throttling, negligible waits
+
+
+@pytest.fixture(autouse=True)
+def shopify_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+
+
+def settled_world(orders: int) -> World:
+    """A one-shop World whose clock is past every generated ``updated_at``, so a change made "now"
+    really is the newest change (the generator leaves some updates up to 10 h after ``now``)."""
+    world = World(WorldSpec(orders=orders, skus=24, customers=50, shops=(SHOP,)))
+    latest = max(order.updated_at for order in world.orders)
+    if latest > world.now:
+        world.tick(int((latest - world.now).total_seconds()) + 1)
+    return world
+
+
+class ShopifyEnv(ContractEnv):
+    account = "shop_us"
+    primary_stream = "orders"
+    primary_key = "id"
+
+    def __init__(self, tmp_path: Path, records: int, page_size: int, *, bucket_size: int = 40,
+                 leak_rate: float = FAST_LEAK, token: str = TOKEN, **settings: Any) -> None:
+        self.world = settled_world(records)
+        self.sandbox = ShopifySandbox(self.world, SHOP.name, access_token=token, bucket_size=bucket_size,
+                                      leak_rate=leak_rate)
+        self.sandbox.retry_after = 0.05
+        self.sandbox.faults.stall_seconds = 1.0
+        self.sandbox.serve()
+        self.config = HubConfig.model_validate({
+            "warehouse": {"url": f"duckdb:///{tmp_path}/wh.duckdb"},
+            "accounts": {self.account: {
+                "connector": "shopify",
+                "settings": {"base_url": self.sandbox.base_url, "page_size": page_size,
+                             "calls_per_second": leak_rate, "max_wait_seconds": 0.2,
+                             "start_date": "2025-01-01T00:00:00Z", **settings},
+                "secrets": {"access_token": {"env": TOKEN_ENV}},
+            }},
+        })
+
+    def source_count(self) -> int:
+        return len(self.sandbox.orders())
+
+    def fetched(self) -> int:
+        return self.sandbox.stats.records_served["orders"]
+
+    def change(self, fraction: float) -> int:
+        return len(self.world.touch_orders(fraction))
+
+    def share_cursor_value(self, n: int) -> None:
+        self.world.share_timestamp(n)
+
+    def inject(self, kind: str, times: int) -> None:
+        self.sandbox.faults.path_contains = "/orders.json"
+        setattr(self.sandbox.faults, kind, times)
+
+    def close(self) -> None:
+        self.sandbox.stop()
+
+    # -- helpers for the Shopify tests --------------------------------------------------------------
+    def requests_to(self, resource: str) -> list[tuple[dict[str, str], int]]:
+        return [(args, status) for path, args, status in self.sandbox.log if path.endswith(f"/{resource}.json")]
+
+    def query(self, sql: str) -> list[tuple]:
+        with Warehouse(self.config.warehouse_url).engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(sa.text(sql))]
+
+
+class TestShopifyContract(ConnectorContract):
+    def make_env(self, tmp_path: Path, records: int, page_size: int) -> ContractEnv:
+        return ShopifyEnv(tmp_path, records, page_size)
+
+
+@pytest.fixture
+def make(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+    envs: list[ShopifyEnv] = []
+
+    def build(records: int = 300, page_size: int = 50, **kwargs: Any) -> ShopifyEnv:
+        envs.append(ShopifyEnv(tmp_path, records, page_size, **kwargs))
+        return envs[-1]
+
+    yield build
+    for env in envs:
+        env.close()
+
+
+def test_first_page_filters_then_only_page_info_and_limit(make) -> None:
+    env = make(records=300, page_size=50, lag_seconds=120)
+    run_account(env.config, env.account)
+    calls = env.requests_to("orders")
+    first, rest = calls[0][0], [args for args, _ in calls[1:]]
+    assert first == {"limit": "50", "status": "any", "order": "updated_at asc",
+                     "updated_at_min": "2025-01-01T00:00:00+00:00"}
+    assert len(rest) == 5 and all(set(args) == {"limit", "page_info"} for args in rest), rest
+    assert all(status == 200 for _, status in calls)
+    # the next run starts lag_seconds behind the newest updated_at loaded
+    newest = max(order.updated_at for order in env.world.orders)
+    run_account(env.config, env.account)
+    second = env.requests_to("orders")[len(calls)][0]
+    assert datetime.fromisoformat(second["updated_at_min"]) == newest - timedelta(seconds=120)
+
+
+def test_pacing_keeps_a_real_bucket_from_overflowing(make) -> None:
+    env = make(records=300, page_size=10, bucket_size=8, leak_rate=40.0)
+    run_account(env.config, env.account)
+    statuses = [status for _, _, status in env.sandbox.log]
+    assert len(statuses) > 3 * 8  # far more calls than the bucket holds
+    assert 429 not in statuses
+    assert count_rows(env) == 300
+    # the bucket is real: an unpaced burst overflows it
+    headers = {"X-Shopify-Access-Token": TOKEN}
+    burst = [requests.get(f"{env.sandbox.base_url}/admin/api/2024-07/shop.json", headers=headers).status_code
+             for _ in range(30)]
+    assert 429 in burst
+
+
+def test_rate_limit_answers_are_retried_after_retry_after(make) -> None:
+    env = make(records=120, page_size=50)
+    env.inject("rate_limit", 4)
+    run_account(env.config, env.account)
+    assert env.sandbox.stats.faults_served["rate_limit"] == 4
+    assert count_rows(env) == 120
+
+
+def test_timeout_is_retried(make) -> None:
+    env = make(records=120, page_size=50, timeout_seconds=0.3)
+    env.inject("timeout", 1)
+    run_account(env.config, env.account)
+    assert env.sandbox.stats.faults_served["timeout"] == 1
+    assert count_rows(env) == 120
+
+
+def test_malformed_page_in_the_middle_of_an_incremental_run_loses_nothing(make, monkeypatch) -> None:
+    env = make(records=400, page_size=20)
+    run_account(env.config, env.account)
+    loaded = snapshot(env)
+    env.change(0.3)  # 120 changed orders: 6+ pages
+    served = env.sandbox.count_records
+    pages: list[int] = []
+
+    def break_third_page(stream: str, n: int) -> None:
+        served(stream, n)
+        if stream == "orders":
+            pages.append(n)
+            if len(pages) == 3:
+                env.sandbox.faults.malformed = 1
+
+    monkeypatch.setattr(env.sandbox, "count_records", break_third_page)
+    with pytest.raises(RunFailed) as failure:
+        run_account(env.config, env.account)
+    assert "'orders'" in str(failure.value) and "page 3" in str(failure.value)
+    assert snapshot(env) == loaded
+    run_account(env.config, env.account)
+    fulfilled = env.query("select count(*) from raw_shop_us.orders where fulfillment_status = 'fulfilled'")[0][0]
+    assert fulfilled == sum(o.fulfillment_status == "fulfilled" for o in env.world.orders)
+    assert count_rows(env) == 400
+
+
+def test_money_is_exact_decimal_and_times_are_utc(make) -> None:
+    env = make(records=200, page_size=100)
+    run_account(env.config, env.account)
+    order = max(env.world.orders, key=lambda o: len(o.lines))
+    total, updated, line_price = env.query(
+        f"select o.total_price, o.updated_at, l.price from raw_shop_us.orders o "
+        f"join raw_shop_us.orders__line_items l on l._dlt_parent_id = o._dlt_id "
+        f"where o.id = {order.id} and l.id = {order.lines[0].id}")[0]
+    assert isinstance(total, Decimal) and total == order.total
+    assert isinstance(line_price, Decimal) and line_price == order.lines[0].unit_price
+    assert updated.utcoffset() is not None and updated == order.updated_at
+    types = dict(env.query("select column_name, data_type from information_schema.columns "
+                           "where table_schema = 'raw_shop_us' and table_name = 'orders'"))
+    assert types["total_price"].startswith("DECIMAL") and types["currency"] == "VARCHAR"
+    assert types["updated_at"] == "TIMESTAMP WITH TIME ZONE"
+
+
+def test_bad_record_names_account_stream_record_and_field(make, monkeypatch) -> None:
+    env = make(records=60, page_size=50)
+    victim = env.world.orders[10].id
+    render = env.sandbox.render_order
+
+    def corrupt(order):
+        rendered = render(order)
+        if order.id == victim:
+            rendered["line_items"][0]["price"] = "12,50"
+        return rendered
+
+    monkeypatch.setitem(env.sandbox.listings, "orders", replace(env.sandbox.listings["orders"], render=corrupt))
+    with pytest.raises(RunFailed) as failure:
+        run_account(env.config, env.account)
+    assert isinstance(failure.value.cause, SourceDataError)
+    message = str(failure.value)
+    for part in ("'shop_us'", "'orders'", str(victim), "line_items[0].price", "12,50"):
+        assert part in message, message
+
+
+def test_converter_rejects_missing_cursor_and_naive_times() -> None:
+    converter = Converter("acct", "orders", "updated_at")
+    with pytest.raises(SourceDataError) as missing:
+        converter.record({"id": 7, "updated_at": None})
+    assert (missing.value.record, missing.value.field) == ("7", "updated_at")
+    with pytest.raises(SourceDataError) as naive:
+        converter.record({"id": 8, "updated_at": "2026-01-01T00:00:00", "total_price": "1.00"})
+    assert naive.value.field == "updated_at"
+    converted = converter.record({"id": 9, "updated_at": "2026-05-01T10:00:00-04:00", "total_price": "40.10",
+                                  "refunds": [{"transactions": [{"amount": "0.10"}]}]})
+    assert converted["updated_at"] == datetime(2026, 5, 1, 14, tzinfo=UTC)
+    assert converted["total_price"] == Decimal("40.10")
+    assert converted["refunds"][0]["transactions"][0]["amount"] == Decimal("0.10")
+
+
+def test_deleted_orders_are_removed_with_their_lines(make) -> None:
+    env = make(records=100, page_size=50)
+    run_account(env.config, env.account)
+    victim = env.world.orders[5]
+    env.world.tick()
+    env.sandbox.delete_order(victim.id)
+    run_account(env.config, env.account)
+    assert env.query(f"select count(*) from raw_shop_us.orders where id = {victim.id}")[0][0] == 0
+    assert env.query(f"select count(*) from raw_shop_us.orders__line_items where id = {victim.lines[0].id}"
+                     )[0][0] == 0
+    assert count_rows(env) == 99 == env.source_count()
+    events = env.requests_to("events")
+    assert events[-1][0]["filter"] == "Order" and events[-1][0]["verb"] == "destroy"
+
+
+def test_stock_writer_sets_levels_the_sandbox_then_reports(make) -> None:
+    env = make(records=20, page_size=50)
+    account = env.config.account(env.account)
+    sku = env.world.skus[3]
+    item, location = env.sandbox.inventory_item_id(sku), env.sandbox.location_id("02")
+    env.world.tick()
+    results = account.connector.stock_writer(account).push([
+        StockLevel(sku.code, str(location), str(item), 17),
+        StockLevel("CH-UNKNOWN", str(location), "999", 5),
+    ])
+    assert [r.ok for r in results] == [True, False]
+    assert "422" in results[1].detail and "inventory_item_id" in results[1].detail
+    assert env.sandbox.set_calls[0] == {"location_id": location, "inventory_item_id": item, "available": 17,
+                                        "disconnect_if_necessary": False}
+    assert env.sandbox.available(item, location) == 17
+    run_account(env.config, env.account)
+    assert env.query(f"select available from raw_shop_us.inventory_levels where inventory_item_id = {item} "
+                     f"and location_id = {location}") == [(17,)]
+
+
+def test_check_reports_scopes_and_explains_a_bad_token(make) -> None:
+    env = make(records=10)
+    good = env.config.account(env.account)
+    result = good.connector.check(good)
+    assert result.ok, result.detail
+    assert "read_orders" in result.facts["scopes"] and result.facts["currency"] == "USD"
+    bad_env = make(records=10, token="shpat_other")
+    bad = bad_env.config.account(bad_env.account)
+    result = bad.connector.check(bad)
+    assert not result.ok
+    assert "401" in result.detail and "access token" in result.detail and TOKEN not in result.detail
+
+
+def test_page_size_above_shopify_maximum_is_a_config_error(make) -> None:
+    from channelhub.config import ConfigError
+    env = make(records=10, page_size=251)
+    with pytest.raises(ConfigError, match="page_size"):
+        env.config.account(env.account)
