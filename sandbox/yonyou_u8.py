@@ -325,9 +325,11 @@ class U8Sandbox:
             yield value
             value += 1
 
-    def touch_orders(self, fraction: float) -> int:
-        """Modify ``fraction`` of the world's orders in U8 (new dmodifysystime and ufts)."""
-        return self._update_orders(self.world.touch_orders(fraction))
+    def touch_orders(self, fraction: float) -> list[Any]:
+        """Modify ``fraction`` of the world's orders in U8 (new dmodifysystime and ufts); returns them."""
+        touched = self.world.touch_orders(fraction)
+        self._update_orders(touched)
+        return touched
 
     def share_timestamp(self, n: int) -> int:
         """Give ``n`` sales orders one identical dmodifysystime (the cursor's boundary case)."""

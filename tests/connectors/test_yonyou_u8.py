@@ -1,0 +1,221 @@
+"""Yonyou U8 connector: the shared contract against MariaDB, plus end-to-end runs on SQLite and
+MariaDB for time zones, exact money, the health check and malformed data."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+import channelhub.config
+from channelhub.config import HubConfig
+from channelhub.runner import RunFailed, run_account
+from connectors.sdk import ConfigError
+from connectors.yonyou_u8 import connector
+from sandbox.world import World, WorldSpec
+from sandbox.yonyou_u8 import U8Sandbox, build_u8, drop_database, local
+from tests.connectors.contract import ConnectorContract, ContractEnv
+from warehouse import Warehouse
+
+MARIADB = "mysql+pymysql://root@127.0.0.1:3306"
+ACCOUNT = "u8"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Resolve only this connector: the registry loads every entry point, and sibling connectors
+    being written in the same checkout must not decide whether these tests pass."""
+    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(channelhub.config, "get_connector", lambda name: connector)
+
+
+def config(tmp_path: Path, url: str, **settings: Any) -> HubConfig:
+    return HubConfig.model_validate({
+        "warehouse": {"url": f"duckdb:///{tmp_path}/wh.duckdb"},
+        "accounts": {ACCOUNT: {"connector": "yonyou_u8",
+                               "settings": {"url": url, "max_wait_seconds": 0.05, **settings}}},
+    })
+
+
+def query(cfg: HubConfig, sql: str) -> list[tuple]:
+    with Warehouse(cfg.warehouse_url).engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(sa.text(sql))]
+
+
+def mariadb_url() -> str:
+    return f"{MARIADB}/u8_test_{uuid.uuid4().hex[:8]}"
+
+
+class U8Env(ContractEnv):
+    """A fresh MariaDB database per test; the primary stream is the sales order header."""
+
+    account = ACCOUNT
+    primary_stream = "so_somain"
+    primary_key = "id"
+
+    def __init__(self, tmp_path: Path, records: int, page_size: int) -> None:
+        self.url = mariadb_url()
+        self.sandbox = build_u8(self.url, World(WorldSpec(orders=records, skus=40, customers=100)))
+        self.config = config(tmp_path, self.url, chunk_size=page_size, tables=["so_somain"])
+
+    def source_count(self) -> int:
+        return self.sandbox.count("SO_SOMain")
+
+    def fetched(self) -> int:
+        return self.sandbox.rows_served["SO_SOMain"]
+
+    def change(self, fraction: float) -> int:
+        return len(self.sandbox.touch_orders(fraction))
+
+    def share_cursor_value(self, n: int) -> None:
+        self.sandbox.share_timestamp(n)
+
+    def inject(self, kind: str, times: int) -> None:
+        """A database has no 429/500: both transient kinds become driver errors on the connector's
+        next statements (1040 too many connections, 2013 lost connection); ``malformed`` hands over a
+        zero DATE, as pymysql returns '0000-00-00' for one."""
+        if kind == "malformed":
+            self.sandbox.corrupt_next_read("SO_SOMain", "dDate", "0000-00-00", times)
+        else:
+            self.sandbox.fail_next(kind, times)
+
+    def close(self) -> None:
+        self.sandbox.close()
+        drop_database(self.url)
+
+
+class TestYonyouU8Contract(ConnectorContract):
+    def make_env(self, tmp_path: Path, records: int, page_size: int) -> ContractEnv:
+        return U8Env(tmp_path, records, page_size)
+
+
+@pytest.fixture
+def sqlite_u8(tmp_path: Path):
+    sandbox = build_u8(str(tmp_path / "UFDATA_001_2026.db"), World(WorldSpec(orders=300, skus=40, customers=80)))
+    yield sandbox
+    sandbox.close()
+
+
+@pytest.fixture
+def mariadb_u8():
+    url = mariadb_url()
+    sandbox = build_u8(url, World(WorldSpec(orders=300, skus=40, customers=80)))
+    yield sandbox
+    sandbox.close()
+    drop_database(url)
+
+
+def sqlite_config(tmp_path: Path, sandbox: U8Sandbox, **settings: Any) -> HubConfig:
+    return config(tmp_path, f"sqlite:///{sandbox.url.database}", chunk_size=100, **settings)
+
+
+STREAM_TABLES = {"inventory": "Inventory", "warehouse": "Warehouse", "current_stock": "CurrentStock",
+                 "customer": "Customer", "so_somain": "SO_SOMain", "so_sodetails": "SO_SODetails"}
+
+
+def test_sqlite_end_to_end_and_stock_rowversion(tmp_path: Path, sqlite_u8: U8Sandbox) -> None:
+    cfg = sqlite_config(tmp_path, sqlite_u8)
+    sqlite_u8.fail_next("server_error", 3)  # "database is locked" three times: retried
+    report = run_account(cfg, ACCOUNT)
+    assert sqlite_u8.faults.transient["server_error"] == 0
+    assert report.rows == {stream: sqlite_u8.count(table) for stream, table in STREAM_TABLES.items()}
+
+    changed = sqlite_u8.change_stock(0.1)
+    report = run_account(cfg, ACCOUNT)
+    assert report.rows["current_stock"] == changed  # ufts has no lag: exactly the changed rows
+    assert "so_sodetails" not in report.rows
+    loaded = dict(query(cfg, f"select c_inv_code || '/' || c_wh_code, i_quantity from raw_{ACCOUNT}.current_stock"))
+    assert loaded == {f"{s.sku.code}/{s.warehouse}": Decimal(s.quantity) for s in sqlite_u8.world.stock}
+
+
+def test_times_are_utc_and_the_cursor_window_stays_in_source_time(tmp_path: Path, sqlite_u8: U8Sandbox) -> None:
+    # the world's SKUs were modified at 2026-01-01 00:00 UTC = 08:00 in Shanghai, as U8 stores it
+    with sqlite_u8.engine.connect() as conn:
+        assert conn.execute(sa.text('select min("dModifyDate") from "Inventory"')).scalar_one().startswith(
+            "2026-01-01 08:00:00")
+    cfg = sqlite_config(tmp_path, sqlite_u8)
+    run_account(cfg, ACCOUNT)
+    assert query(cfg, f"select distinct d_modify_date from raw_{ACCOUNT}.inventory") == [
+        (datetime(2026, 1, 1, tzinfo=UTC),)]
+    touched = sqlite_u8.touch_orders(0.02)
+    report = run_account(cfg, ACCOUNT)
+    assert report.rows["so_somain"] >= len(touched)
+    loaded = dict(query(cfg, f"select c_define1, dmodifysystime from raw_{ACCOUNT}.so_somain"))
+    assert {loaded[str(o.id)] for o in touched} == {touched[0].updated_at}
+
+
+def test_a_zone_west_of_utc_does_not_skip_changes(tmp_path: Path, sqlite_u8: U8Sandbox) -> None:
+    """Read as New York time, a WHERE written with UTC digits would start 5 hours late and miss
+    every change of the next 5 hours; the window must be translated back to local time."""
+    cfg = sqlite_config(tmp_path, sqlite_u8, timezone="America/New_York", tables=["so_somain"])
+    run_account(cfg, ACCOUNT)
+    changed = len(sqlite_u8.touch_orders(0.05))
+    report = run_account(cfg, ACCOUNT)
+    assert changed <= report.rows["so_somain"] <= changed + 5
+    newest = query(cfg, f"select max(dmodifysystime) from raw_{ACCOUNT}.so_somain")[0][0]
+    # the sandbox wrote Shanghai digits; read as New York time they are that New York instant
+    assert newest == local(sqlite_u8.world.now).replace(tzinfo=ZoneInfo("America/New_York"))
+
+
+def test_mariadb_money_is_exact_and_names_survive(tmp_path: Path, mariadb_u8: U8Sandbox) -> None:
+    cfg = config(tmp_path, str(mariadb_u8.url), tables=["so_sodetails", "inventory"])
+    run_account(cfg, ACCOUNT)
+    columns = dict(query(cfg, "select column_name, data_type from information_schema.columns "
+                              f"where table_schema = 'raw_{ACCOUNT}' and table_name = 'so_sodetails'"))
+    assert columns["i_sum"] == "DECIMAL(20,2)" and columns["i_tax_unit_price"] == "DECIMAL(28,6)"
+    expected = sum((line.amount for order in mariadb_u8.world.orders for line in order.lines), Decimal(0))
+    assert query(cfg, f"select sum(i_sum) from raw_{ACCOUNT}.so_sodetails") == [(expected,)]
+    names = dict(query(cfg, f"select c_inv_code, c_inv_name from raw_{ACCOUNT}.inventory"))
+    assert names == {sku.code: sku.product_zh for sku in mariadb_u8.world.skus}
+
+
+def test_check_reports_counts_and_fails_clearly(tmp_path: Path, mariadb_u8: U8Sandbox) -> None:
+    url = str(mariadb_u8.url)
+    result = connector.check(config(tmp_path, url).account(ACCOUNT))
+    assert result.ok, result.detail
+    assert result.facts["rows"]["SO_SOMain"] == 300 and "SO_SODetails" in result.detail
+
+    wrong = HubConfig.model_validate({"accounts": {ACCOUNT: {
+        "connector": "yonyou_u8", "settings": {"url": url}, "secrets": {"password": {"env": "U8_TEST_PASSWORD"}}}}})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("U8_TEST_PASSWORD", "not-the-password-4711")
+        result = connector.check(wrong.account(ACCOUNT))
+    assert not result.ok
+    assert "Access denied" in result.detail and ACCOUNT in result.detail
+    assert "not-the-password-4711" not in result.detail
+
+    empty = build_u8(str(tmp_path / "other.db"), World(WorldSpec(orders=5, skus=4, customers=5)))
+    with empty.engine.begin() as conn:
+        conn.exec_driver_sql('DROP TABLE "CurrentStock"')
+    result = connector.check(config(tmp_path, f"sqlite:///{empty.url.database}").account(ACCOUNT))
+    empty.close()
+    assert not result.ok and "tables missing: CurrentStock" in result.detail
+
+
+def test_malformed_value_names_account_table_record_and_field(tmp_path: Path, sqlite_u8: U8Sandbox) -> None:
+    cfg = sqlite_config(tmp_path, sqlite_u8, tables=["current_stock"])
+    sqlite_u8.corrupt_row("CurrentStock", 7, "iQuantity", "twelve")
+    with pytest.raises(RunFailed) as failure:
+        run_account(cfg, ACCOUNT)
+    message = str(failure.value)
+    for part in (ACCOUNT, "current_stock", "CurrentStock", "AutoID=7", "iQuantity", "twelve"):
+        assert part in message, message
+
+
+def test_settings_keep_the_password_out_of_the_url(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="secrets"):
+        config(tmp_path, f"{MARIADB.replace('root@', 'root:secret@')}/u8").account(ACCOUNT)
+    with pytest.raises(ConfigError, match="streams"):
+        config(tmp_path, "sqlite:///x.db", tables=["orders"]).account(ACCOUNT)
+
+
+def test_entry_point_resolves_to_this_connector() -> None:
+    (entry,) = [e for e in entry_points(group="channelhub.connectors") if e.name == "yonyou_u8"]
+    assert entry.load() is connector and connector.name == "yonyou_u8"
