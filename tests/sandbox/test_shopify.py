@@ -1,0 +1,178 @@
+"""Fidelity of the Shopify sandbox to the documented Admin REST behaviour (what clients rely on)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+import requests
+
+from sandbox.shopify import ShopifySandbox
+from sandbox.world import ShopSpec, World, WorldSpec
+
+TOKEN = "shpat_sandbox_test"
+LINK = re.compile(r'<(?P<url>[^>]+)>; rel="(?P<rel>next|previous)"')
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return World(WorldSpec(orders=300, skus=16, customers=40,
+                           shops=(ShopSpec("shop_us", "USD", "America/New_York"),
+                                  ShopSpec("shop_eu", "EUR", "Europe/Berlin"))))
+
+
+@pytest.fixture
+def shop(world: World):
+    with ShopifySandbox(world, "shop_us", access_token=TOKEN, rate_limiting=False) as sandbox:
+        yield sandbox
+
+
+def get(sandbox: ShopifySandbox, resource: str, token: str = TOKEN, **params) -> requests.Response:
+    url = resource if resource.startswith("http") else f"{sandbox.base_url}/admin/api/2024-07/{resource}.json"
+    return requests.get(url, params=params, headers={"X-Shopify-Access-Token": token}, timeout=10)
+
+
+def links(response: requests.Response) -> dict[str, str]:
+    return {m["rel"]: m["url"] for m in LINK.finditer(response.headers.get("Link", ""))}
+
+
+def test_link_header_walks_every_order_once_in_updated_order(shop: ShopifySandbox) -> None:
+    response = get(shop, "orders", limit=40, status="any", order="updated_at asc")
+    first_ids = [o["id"] for o in response.json()["orders"]]
+    assert set(links(response)) == {"next"}
+    next_url = links(response)["next"]
+    assert re.fullmatch(rf"{re.escape(shop.base_url)}/admin/api/2024-07/orders\.json\?limit=40&page_info=[\w-]+",
+                        next_url)
+    seen, keys = list(first_ids), []
+    while "next" in links(response):
+        response = get(shop, links(response)["next"])
+        assert response.status_code == 200
+        seen += [o["id"] for o in response.json()["orders"]]
+        keys += [(datetime.fromisoformat(o["updated_at"]), o["id"]) for o in response.json()["orders"]]
+    assert sorted(seen) == sorted(o.id for o in shop.orders()) and len(seen) == len(set(seen))
+    assert keys == sorted(keys)
+    second = get(shop, links(get(shop, "orders", limit=40, status="any", order="updated_at asc"))["next"])
+    assert set(links(second)) == {"next", "previous"}
+    assert [o["id"] for o in get(shop, links(second)["previous"]).json()["orders"]] == first_ids
+
+
+def test_single_page_has_no_link_and_default_limit_is_50(shop: ShopifySandbox) -> None:
+    single = get(shop, "orders", limit=250, status="any")
+    assert "Link" not in single.headers and len(single.json()["orders"]) == len(shop.orders())
+    assert len(get(shop, "orders", status="any").json()["orders"]) == 50
+
+
+def test_limit_above_250_is_rejected(shop: ShopifySandbox) -> None:
+    response = get(shop, "orders", limit=251)
+    assert response.status_code == 400 and "limit" in response.json()["errors"]
+
+
+def test_page_info_allows_only_limit_and_fields(shop: ShopifySandbox) -> None:
+    next_url = links(get(shop, "orders", limit=10, status="any"))["next"]
+    rejected = get(shop, next_url, status="any")
+    assert rejected.status_code == 400
+    assert rejected.json() == {"errors": "status cannot be passed when page_info is present. See "
+                                         "https://shopify.dev/api/usage/pagination-rest for more information."}
+    narrowed = get(shop, next_url, fields="id,total_price")
+    assert narrowed.status_code == 200 and set(narrowed.json()["orders"][0]) == {"id", "total_price"}
+    garbage = get(shop, "orders", page_info="not-a-cursor")
+    assert garbage.status_code == 400 and garbage.json() == {"errors": {"page_info": "Invalid value."}}
+
+
+def test_status_defaults_to_open(shop: ShopifySandbox) -> None:
+    def count(**params) -> int:
+        return len(get(shop, "orders", limit=250, **params).json()["orders"])
+
+    orders = shop.orders()
+    open_orders = [o for o in orders if o.cancelled_at is None and o.fulfillment_status != "fulfilled"]
+    assert 0 < count() == len(open_orders) < len(orders)
+    assert count(status="any") == len(orders)
+    assert count(status="cancelled") == sum(o.cancelled_at is not None for o in orders)
+    assert count() + count(status="closed") + count(status="cancelled") == len(orders)
+
+
+def test_filters_are_inclusive_and_combine(shop: ShopifySandbox) -> None:
+    orders = sorted(shop.orders(), key=lambda o: (o.updated_at, o.id))
+    pivot = orders[100]
+    after = get(shop, "orders", limit=250, status="any", order="updated_at asc",
+                updated_at_min=pivot.updated_at.isoformat()).json()["orders"]
+    assert after[0]["id"] == pivot.id and len(after) == len(orders) - 100
+    by_id = sorted(o.id for o in orders)
+    since = get(shop, "orders", limit=5, status="any", since_id=by_id[9]).json()["orders"]
+    assert [o["id"] for o in since] == by_id[10:15]
+    picked = get(shop, "orders", status="any", ids=f"{by_id[3]},{by_id[7]}").json()["orders"]
+    assert [o["id"] for o in picked] == [by_id[3], by_id[7]]
+
+
+def test_money_is_strings_and_times_carry_the_shop_offset(world: World) -> None:
+    with ShopifySandbox(world, "shop_eu", access_token=TOKEN, rate_limiting=False) as eu:
+        order = get(eu, "orders", limit=1, status="any").json()["orders"][0]
+    assert re.fullmatch(r"\d+\.\d\d", order["total_price"]) and order["currency"] == "EUR"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00", order["created_at"])
+    source = next(o for o in world.orders if o.id == order["id"])
+    assert datetime.fromisoformat(order["updated_at"]) == source.updated_at
+    assert order["line_items"][0]["sku"] == source.lines[0].sku.code
+
+
+def test_wrong_token_gets_shopifys_401(shop: ShopifySandbox) -> None:
+    response = get(shop, "orders", token="shpat_wrong")
+    assert response.status_code == 401
+    assert response.json() == {"errors": "[API] Invalid API key or access token "
+                                         "(unrecognized login or wrong password)"}
+
+
+def test_leaky_bucket_overflow_answers_429_like_shopify(world: World) -> None:
+    with ShopifySandbox(world, access_token=TOKEN, bucket_size=3, leak_rate=0.01) as sandbox:
+        answers = [get(sandbox, "shop") for _ in range(4)]
+    assert [a.headers["X-Shopify-Shop-Api-Call-Limit"] for a in answers] == ["1/3", "2/3", "3/3", "3/3"]
+    limited = answers[-1]
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "2.0"
+    assert limited.json() == {"errors": "Exceeded 0.01 calls per second for api client. "
+                                        "Reduce request rates to resume uninterrupted service."}
+
+
+def test_fault_429_has_the_same_shape(shop: ShopifySandbox) -> None:
+    shop.faults.rate_limit = 1
+    response = get(shop, "orders")
+    assert response.status_code == 429 and response.headers["Retry-After"] == "2.0"
+    assert response.json()["errors"].startswith("Exceeded 2 calls per second")
+    assert get(shop, "orders").status_code == 200
+
+
+def test_inventory_levels_need_ids_and_set_changes_them(shop: ShopifySandbox, world: World) -> None:
+    assert get(shop, "inventory_levels").status_code == 422
+    assert get(shop, "inventory_items").status_code == 422
+    sku = world.skus[5]
+    item, location = shop.inventory_item_id(sku), shop.location_id("01")
+    set_url = f"{shop.base_url}/admin/api/2024-07/inventory_levels/set.json"
+    headers = {"X-Shopify-Access-Token": TOKEN}
+    body = {"location_id": location, "inventory_item_id": item, "available": 3, "disconnect_if_necessary": False}
+    answer = requests.post(set_url, json=body, headers=headers, timeout=10)
+    assert answer.status_code == 200 and answer.json()["inventory_level"]["available"] == 3
+    levels = get(shop, "inventory_levels", inventory_item_ids=str(item)).json()["inventory_levels"]
+    assert {level["location_id"]: level["available"] for level in levels}[location] == 3
+    bad = requests.post(set_url, json={**body, "inventory_item_id": 1}, headers=headers, timeout=10)
+    assert bad.status_code == 422
+    assert bad.json() == {"errors": {"inventory_item_id": ["Required parameter missing or invalid"]}}
+    assert [call["available"] for call in shop.set_calls] == [3, 3]
+
+
+def test_deleted_order_disappears_and_leaves_a_destroy_event(world: World) -> None:
+    with ShopifySandbox(world, access_token=TOKEN, rate_limiting=False) as sandbox:
+        victim = sandbox.orders()[0]
+        sandbox.delete_order(victim.id)
+        ids = [o["id"] for o in get(sandbox, "orders", limit=250, status="any").json()["orders"]]
+        events = get(sandbox, "events", filter="Order", verb="destroy").json()["events"]
+    assert victim.id not in ids
+    assert [(e["subject_id"], e["subject_type"], e["verb"]) for e in events] == [(victim.id, "Order", "destroy")]
+
+
+def test_products_group_skus_into_variants(shop: ShopifySandbox, world: World) -> None:
+    products = get(shop, "products", limit=250).json()["products"]
+    variants = [v for p in products for v in p["variants"]]
+    assert sorted(v["sku"] for v in variants) == sorted(s.code for s in world.skus)
+    assert len(products) == len(world.skus) // 4
+    scopes = requests.get(f"{shop.base_url}/admin/oauth/access_scopes.json",
+                          headers={"X-Shopify-Access-Token": TOKEN}, timeout=10).json()
+    assert {"handle": "read_orders"} in scopes["access_scopes"]
