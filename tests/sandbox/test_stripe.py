@@ -1,0 +1,215 @@
+"""Fidelity of the Stripe sandbox to the documented API: list contract, filters, auth, errors, rate
+limit, idempotency, and objects that agree with the World and with each other."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from sandbox.stripe import DEFAULT_API_KEY, StripeSandbox
+from sandbox.world import World, WorldSpec
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return World(WorldSpec(seed=3, orders=600))
+
+
+@pytest.fixture
+def sandbox(world: World) -> Iterator[StripeSandbox]:
+    with StripeSandbox(world, rate_limit=None) as running:
+        yield running
+
+
+@pytest.fixture
+def api(sandbox: StripeSandbox) -> requests.Session:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {DEFAULT_API_KEY}"
+    return session
+
+
+def get(api: requests.Session, sandbox: StripeSandbox, path: str, **params: Any) -> requests.Response:
+    return api.get(f"{sandbox.base_url}{path}", params=params)
+
+
+def list_all(api: requests.Session, sandbox: StripeSandbox, kind: str, **params: Any) -> list[dict]:
+    objects: list[dict] = []
+    while True:
+        page = get(api, sandbox, f"/v1/{kind}", limit=100, **params).json()
+        objects += page["data"]
+        if not page["has_more"]:
+            return objects
+        params["starting_after"] = page["data"][-1]["id"]
+
+
+@pytest.mark.parametrize("kind", ["charges", "payment_intents", "refunds", "balance_transactions", "payouts",
+                                  "customers"])
+def test_lists_are_newest_first_with_ties_broken_by_id(api, sandbox, kind: str) -> None:
+    objects = list_all(api, sandbox, kind)
+    keys = [(o["created"], o["id"]) for o in objects]
+    assert objects and keys == sorted(keys, reverse=True)
+    assert len({o["id"] for o in objects}) == len(objects)
+    if kind == "payouts":  # one payout per currency per day: same created, ordered by id
+        assert len({o["created"] for o in objects}) < len(objects)
+
+
+def test_pages_cover_every_charge_once(api, sandbox) -> None:
+    charges = list_all(api, sandbox, "charges")
+    expected = {cid for o in sandbox.world.orders for cid in o.charge_ids if o.created_at <= sandbox.world.now}
+    assert {c["id"] for c in charges} == expected
+
+
+def test_list_envelope_default_limit_and_ending_before(api, sandbox) -> None:
+    first = get(api, sandbox, "/v1/charges").json()
+    assert (first["object"], first["url"], first["has_more"], len(first["data"])) == ("list", "/v1/charges", True, 10)
+    second = get(api, sandbox, "/v1/charges", limit=10, starting_after=first["data"][-1]["id"]).json()
+    back = get(api, sandbox, "/v1/charges", limit=10, ending_before=second["data"][0]["id"]).json()
+    assert back["data"] == first["data"] and back["has_more"] is False
+    partial = get(api, sandbox, "/v1/charges", limit=3, ending_before=second["data"][0]["id"]).json()
+    assert partial["data"] == first["data"][-3:] and partial["has_more"] is True
+
+
+@pytest.mark.parametrize("op", ["gte", "gt", "lte", "lt", "exact"])
+def test_created_filters_match_a_brute_force_scan(api, sandbox, op: str) -> None:
+    everything = list_all(api, sandbox, "charges")
+    pivot = everything[len(everything) // 2]["created"]
+    name = "created" if op == "exact" else f"created[{op}]"
+    got = list_all(api, sandbox, "charges", **{name: pivot})
+    test = {"gte": pivot.__le__, "gt": pivot.__lt__, "lte": pivot.__ge__, "lt": pivot.__gt__, "exact": pivot.__eq__}[op]
+    assert got == [c for c in everything if test(c["created"])] and got
+
+
+def test_combined_range_and_equality_filters(api, sandbox) -> None:
+    txns = list_all(api, sandbox, "balance_transactions")
+    lo, hi = txns[-1]["created"] + 86_400 * 30, txns[0]["created"] - 86_400 * 30
+    got = list_all(api, sandbox, "balance_transactions", type="payout", **{"created[gte]": lo, "created[lt]": hi})
+    assert got == [t for t in txns if t["type"] == "payout" and lo <= t["created"] < hi] and got
+    refund = get(api, sandbox, "/v1/refunds", limit=1).json()["data"][0]
+    by_charge = get(api, sandbox, "/v1/refunds", charge=refund["charge"]).json()["data"]
+    assert refund in by_charge and {r["charge"] for r in by_charge} == {refund["charge"]}
+
+
+@pytest.mark.parametrize(("params", "status", "param", "code"), [
+    ({"limit": 0}, 400, "limit", None), ({"limit": 101}, 400, "limit", None), ({"limit": "ten"}, 400, "limit", None),
+    ({"starting_after": "ch_x", "ending_before": "ch_y"}, 400, "ending_before", None),
+    ({"starting_after": "ch_nope"}, 404, "starting_after", "resource_missing"),
+    ({"colour": "red"}, 400, "colour", None), ({"created[gte]": "yesterday"}, 400, "created[gte]", None),
+])
+def test_bad_list_parameters_answer_stripe_errors(api, sandbox, params, status, param, code) -> None:
+    response = get(api, sandbox, "/v1/charges", **params)
+    error = response.json()["error"]
+    assert response.status_code == status
+    assert (error["type"], error["param"], error.get("code")) == ("invalid_request_error", param, code)
+    assert error["message"] and response.headers["Request-Id"].startswith("req_")
+    if code:
+        assert error["doc_url"] == "https://stripe.com/docs/error-codes/resource-missing"
+
+
+def test_retrieve_and_missing_object(api, sandbox) -> None:
+    charge = get(api, sandbox, "/v1/charges", limit=1).json()["data"][0]
+    assert get(api, sandbox, f"/v1/charges/{charge['id']}").json() == charge
+    missing = get(api, sandbox, "/v1/charges/ch_missing")
+    assert missing.status_code == 404
+    assert missing.json()["error"] | {"doc_url": None} == {
+        "type": "invalid_request_error", "code": "resource_missing", "param": "id",
+        "message": "No such charge: 'ch_missing'", "doc_url": None}
+    assert get(api, sandbox, "/v1/widgets").status_code == 404
+
+
+def test_auth_bearer_basic_and_rejections(sandbox) -> None:
+    url = f"{sandbox.base_url}/v1/account"
+    assert requests.get(url, headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"}).json()["object"] == "account"
+    assert requests.get(url, auth=(DEFAULT_API_KEY, "")).status_code == 200
+    wrong = requests.get(url, headers={"Authorization": "Bearer sk_test_0000000000004321", "Stripe-Version": "2024-06-20"})
+    assert wrong.status_code == 401
+    assert wrong.json() == {"error": {"type": "invalid_request_error",
+                                      "message": "Invalid API Key provided: sk_test_****4321"}}
+    assert wrong.headers["Stripe-Version"] == "2024-06-20"
+    anonymous = requests.get(url)
+    assert anonymous.status_code == 401 and "You did not provide an API key" in anonymous.json()["error"]["message"]
+    other = requests.get(f"{sandbox.base_url}/v1/accounts/acct_other", auth=(DEFAULT_API_KEY, ""))
+    assert other.status_code == 403 and other.json()["error"]["code"] == "account_invalid"
+
+
+def test_token_bucket_answers_429_past_25_requests_per_second(world: World) -> None:
+    with StripeSandbox(world) as throttled:
+        session = requests.Session()
+        statuses = [session.get(f"{throttled.base_url}/v1/account", auth=(DEFAULT_API_KEY, "")).status_code
+                    for _ in range(40)]
+        limited = session.get(f"{throttled.base_url}/v1/account", auth=(DEFAULT_API_KEY, ""))
+    assert statuses.count(429) >= 5 and statuses[:20] == [200] * 20
+    if limited.status_code == 429:
+        assert limited.json()["error"]["code"] == "rate_limit"
+    assert throttled.stats.faults_served["throttled"] == statuses.count(429) + (limited.status_code == 429)
+
+
+def test_fault_switches_use_stripe_bodies(api, sandbox) -> None:
+    sandbox.faults.rate_limit, sandbox.faults.server_error = 1, 1
+    limited, failed = get(api, sandbox, "/v1/charges"), get(api, sandbox, "/v1/charges")
+    assert limited.status_code == 429
+    assert limited.json()["error"]["type"] == "invalid_request_error" and limited.json()["error"]["code"] == "rate_limit"
+    assert failed.status_code == 500 and failed.json()["error"]["type"] == "api_error"
+    assert get(api, sandbox, "/v1/charges").status_code == 200
+
+
+def test_idempotent_refund_replays_and_rejects_other_parameters(api, world) -> None:
+    with StripeSandbox(World(WorldSpec(seed=5, orders=50)), rate_limit=None) as sandbox:
+        charge = next(c for c in list_all(api, sandbox, "charges") if c["amount_refunded"] == 0)
+        url, form = f"{sandbox.base_url}/v1/refunds", {"charge": charge["id"], "amount": 150, "metadata[ticket]": "T-1"}
+        invalid = api.post(url, data={**form, "colour": "red"}, headers={"Idempotency-Key": "k1"})
+        assert invalid.status_code == 400  # failed validation is not stored against the key
+        first = api.post(url, data=form, headers={"Idempotency-Key": "k1"})
+        replay = api.post(url, data=form, headers={"Idempotency-Key": "k1"})
+        assert first.status_code == replay.status_code == 200
+        assert replay.json() == first.json() and replay.headers["Idempotent-Replayed"] == "true"
+        assert first.json()["metadata"]["ticket"] == "T-1" and first.json()["charge"] == charge["id"]
+        other = api.post(url, data={**form, "amount": 151}, headers={"Idempotency-Key": "k1"})
+        assert other.status_code == 400 and other.json()["error"]["type"] == "idempotency_error"
+        assert get(api, sandbox, f"/v1/charges/{charge['id']}").json()["amount_refunded"] == 150
+        refunds = get(api, sandbox, "/v1/refunds", charge=charge["id"]).json()["data"]
+        assert [r["id"] for r in refunds] == [first.json()["id"]]
+        too_much = api.post(url, data={"charge": charge["id"], "amount": charge["amount"]}, headers={"Idempotency-Key": "k2"})
+        assert too_much.status_code == 400 and too_much.json()["error"]["param"] == "amount"
+        again = api.post(url, data={"charge": charge["id"], "amount": charge["amount"]}, headers={"Idempotency-Key": "k2"})
+        assert again.json() == too_much.json() and again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_objects_agree_with_the_world_and_each_other(api, sandbox) -> None:
+    orders = {str(o.id): o for o in sandbox.world.orders}
+    charges = list_all(api, sandbox, "charges")
+    intents = {p["id"]: p for p in list_all(api, sandbox, "payment_intents")}
+    txns = {t["id"]: t for t in list_all(api, sandbox, "balance_transactions")}
+    refunds = list_all(api, sandbox, "refunds")
+    for charge in charges:
+        order = orders[charge["metadata"]["order_id"]]
+        assert charge["amount"] == int(order.total * 100) and charge["currency"] == order.currency.lower()
+        assert charge["amount_refunded"] == sum(r["amount"] for r in refunds if r["charge"] == charge["id"])
+        assert charge["refunded"] == (charge["amount_refunded"] == charge["amount"])
+        assert intents[charge["payment_intent"]]["latest_charge"] == charge["id"]
+        txn = txns[charge["balance_transaction"]]
+        assert (txn["source"], txn["amount"], txn["net"]) == (charge["id"], charge["amount"], charge["amount"] - txn["fee"])
+    nets: dict[tuple[int, str], int] = defaultdict(int)
+    for txn in txns.values():
+        if txn["type"] != "payout":
+            nets[(txn["available_on"], txn["currency"])] += txn["net"]
+    payouts = list_all(api, sandbox, "payouts")
+    assert payouts and all(p["amount"] == nets[(p["created"], p["currency"])] for p in payouts)
+    paid_by = {c["customer"] for c in charges}
+    assert {c["id"] for c in list_all(api, sandbox, "customers")} == paid_by
+
+
+def test_the_index_is_built_once_per_world_state(api, sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    builds = []
+    build = sandbox._build_index
+    monkeypatch.setattr(sandbox, "_build_index", lambda: builds.append(1) or build())
+    sandbox.invalidate()
+    list_all(api, sandbox, "charges")
+    list_all(api, sandbox, "refunds")
+    assert len(builds) == 1
+    sandbox.world.tick()
+    get(api, sandbox, "/v1/charges")
+    assert len(builds) == 2
