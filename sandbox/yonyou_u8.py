@@ -22,7 +22,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -219,15 +218,15 @@ class U8Sandbox:
         metadata.create_all(self.engine)
         world, ufts = self.world, self._ufts_counter(start=max(s.version for s in self.world.stock) + 1)
         rows: dict[str, list[dict[str, Any]]] = {
-            "Inventory": [dict(cInvCode=s.code, cInvName=s.product_zh, cInvStd=s.variant, cInvAddCode=s.barcode,
-                               cComUnitCode="PCS", cInvCCode=f"{s.index // 40:02d}",
-                               dModifyDate=local(s.modified_at)) for s in world.skus],
-            "Warehouse": [dict(cWhCode=code, cWhName=name_zh) for code, _, name_zh in WAREHOUSES],
-            "CurrentStock": [dict(AutoID=i + 1, cWhCode=s.warehouse, cInvCode=s.sku.code, cBatch="",
-                                  iQuantity=s.quantity, fOutQuantity=0, fInQuantity=0, fAvaQuantity=s.quantity,
-                                  ufts=s.version) for i, s in enumerate(world.stock)],
-            "Customer": [dict(cCusCode=str(c.id), cCusName=f"{c.first_name} {c.last_name}", cCusEmail=c.email,
-                              cCusPhone=c.phone, dModifyDate=local(c.updated_at)) for c in world.customers],
+            "Inventory": [{"cInvCode": s.code, "cInvName": s.product_zh, "cInvStd": s.variant, "cInvAddCode": s.barcode,
+                               "cComUnitCode": "PCS", "cInvCCode": f"{s.index // 40:02d}",
+                               "dModifyDate": local(s.modified_at)} for s in world.skus],
+            "Warehouse": [{"cWhCode": code, "cWhName": name_zh} for code, _, name_zh in WAREHOUSES],
+            "CurrentStock": [{"AutoID": i + 1, "cWhCode": s.warehouse, "cInvCode": s.sku.code, "cBatch": "",
+                                  "iQuantity": s.quantity, "fOutQuantity": 0, "fInQuantity": 0, "fAvaQuantity": s.quantity,
+                                  "ufts": s.version} for i, s in enumerate(world.stock)],
+            "Customer": [{"cCusCode": str(c.id), "cCusName": f"{c.first_name} {c.last_name}", "cCusEmail": c.email,
+                              "cCusPhone": c.phone, "dModifyDate": local(c.updated_at)} for c in world.customers],
             "SO_SOMain": [], "SO_SODetails": [],
         }
         for number, order in enumerate(world.orders, start=1):
@@ -250,18 +249,18 @@ class U8Sandbox:
 
     def _header(self, number: int, order: Any, ufts: int) -> dict[str, Any]:
         created = local(order.created_at)
-        return dict(ID=number, cSOCode=f"SO{number:08d}", dDate=created.date(), cCusCode=str(order.customer.id),
-                    cCusName=f"{order.customer.first_name} {order.customer.last_name}",
-                    cVerifier=None if order.financial_status == "pending" else "demo",
-                    cCloser="demo" if order.cancelled_at else None, cexch_name=CURRENCY_NAMES[order.currency],
-                    cDefine1=str(order.id), dcreatesystime=created, dmodifysystime=local(order.updated_at),
-                    ufts=ufts)
+        return {"ID": number, "cSOCode": f"SO{number:08d}", "dDate": created.date(), "cCusCode": str(order.customer.id),
+                    "cCusName": f"{order.customer.first_name} {order.customer.last_name}",
+                    "cVerifier": None if order.financial_status == "pending" else "demo",
+                    "cCloser": "demo" if order.cancelled_at else None, "cexch_name": CURRENCY_NAMES[order.currency],
+                    "cDefine1": str(order.id), "dcreatesystime": created, "dmodifysystime": local(order.updated_at),
+                    "ufts": ufts}
 
     def _lines(self, number: int, order: Any, ufts: Any) -> list[dict[str, Any]]:
         shipped = order.fulfillment_status == "fulfilled"
-        return [dict(iSOsID=line.id, ID=number, cSOCode=f"SO{number:08d}", cInvCode=line.sku.code,
-                     iQuantity=line.quantity, iFHQuantity=line.quantity if shipped else 0,
-                     iTaxUnitPrice=line.unit_price, iSum=line.amount, ufts=next(ufts)) for line in order.lines]
+        return [{"iSOsID": line.id, "ID": number, "cSOCode": f"SO{number:08d}", "cInvCode": line.sku.code,
+                     "iQuantity": line.quantity, "iFHQuantity": line.quantity if shipped else 0,
+                     "iTaxUnitPrice": line.unit_price, "iSum": line.amount, "ufts": next(ufts)} for line in order.lines]
 
     def bulk_orders(self, lines: int, *, lines_per_order: int = 10, seed: int = 7) -> int:
         """Append synthetic B2B sales orders with ``lines`` lines in total; returns rows written.
@@ -340,8 +339,8 @@ class U8Sandbox:
         ufts = self._ufts_counter()
         with self.engine.begin() as conn:
             conn.execute(so_main.update().where(so_main.c.ID == sa.bindparam("key")), [
-                dict(key=self._order_ids[o.id], dmodifysystime=local(o.updated_at), ufts=next(ufts),
-                     cCloser="demo" if o.cancelled_at else None) for o in orders])
+                {"key": self._order_ids[o.id], "dmodifysystime": local(o.updated_at), "ufts": next(ufts),
+                     "cCloser": "demo" if o.cancelled_at else None} for o in orders])
         return len(orders)
 
     def change_stock(self, fraction: float) -> int:
@@ -351,8 +350,8 @@ class U8Sandbox:
         ufts = self._ufts_counter()
         with self.engine.begin() as conn:
             conn.execute(current_stock.update().where(current_stock.c.AutoID == sa.bindparam("key")), [
-                dict(key=index[(s.sku.code, s.warehouse)], iQuantity=s.quantity, fAvaQuantity=s.quantity,
-                     ufts=next(ufts)) for s in changed])
+                {"key": index[(s.sku.code, s.warehouse)], "iQuantity": s.quantity, "fAvaQuantity": s.quantity,
+                     "ufts": next(ufts)} for s in changed])
         return len(changed)
 
     def count(self, table: str) -> int:

@@ -19,8 +19,9 @@ from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
 from connectors.sdk import ConfigError
 from connectors.yonyou_u8 import connector
+from connectors.yonyou_u8.source import _local_window
 from sandbox.world import World, WorldSpec
-from sandbox.yonyou_u8 import U8Sandbox, build_u8, drop_database, local
+from sandbox.yonyou_u8 import U8Sandbox, build_u8, drop_database, local, so_main
 from tests.connectors.contract import ConnectorContract, ContractEnv
 from warehouse import Warehouse
 
@@ -219,3 +220,17 @@ def test_settings_keep_the_password_out_of_the_url(tmp_path: Path) -> None:
 def test_entry_point_resolves_to_this_connector() -> None:
     (entry,) = [e for e in entry_points(group="channelhub.connectors") if e.name == "yonyou_u8"]
     assert entry.load() is connector and connector.name == "yonyou_u8"
+
+
+
+def test_the_cursor_window_reaches_sql_in_source_local_time() -> None:
+    """dlt's range may carry any offset (an Airflow interval is UTC); the naive Shanghai column must
+    be compared with Shanghai digits, or the window lands eight hours off."""
+    class Window:  # what the adapter reads of dlt's Incremental
+        cursor_path = "dmodifysystime"
+
+        def get_current_range(self) -> tuple[datetime, datetime]:
+            return datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
+
+    query = _local_window(ZoneInfo("Asia/Shanghai"), None, so_main, Window(), None)
+    assert sorted(query.compile().params.values()) == [datetime(2026, 3, 1, 8), datetime(2026, 3, 2, 8)]
