@@ -9,7 +9,6 @@ import requests
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
-
 from requests.hooks import default_hooks, dispatch_hook
 
 from connectors.sdk import LeakyBucketPacer, retrying_session

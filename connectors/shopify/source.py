@@ -67,10 +67,14 @@ def shopify_source(connector: Connector, account: str, settings: ShopifySettings
     client = make_client(settings)
     limit = settings.page_size
 
-    def cursor(name: str) -> Cursor:
+    def cursor(name: str, field: str = "updated_at") -> dlt.sources.incremental:
         declared = connector.stream(name).cursor
         assert declared is not None
-        return replace(declared, lag=settings.lag_seconds)
+        return _incremental(replace(declared, field=field, lag=settings.lag_seconds), settings.start_date)
+
+    orders_cursor, deletions_cursor = cursor("orders"), cursor("orders", field="created_at")
+    products_cursor, customers_cursor, levels_cursor = (
+        cursor("products"), cursor("customers"), cursor("inventory_levels"))
 
     def pages(stream: str, path: str, params: dict[str, Any], converter: Converter,
               selector: str | None = None) -> Iterator[list[dict[str, Any]]]:
@@ -81,17 +85,14 @@ def shopify_source(connector: Connector, account: str, settings: ShopifySettings
     def updated_since(incremental: dlt.sources.incremental) -> dict[str, str]:
         return {"order": "updated_at asc", "updated_at_min": _iso(incremental.start_value)}
 
-    start = settings.start_date
-
     @dlt.resource(**connector.resource_hints("orders"), columns=DELETED_COLUMN)
-    def orders(updated_at: dlt.sources.incremental = _incremental(cursor("orders"), start)) -> Iterator[Any]:
+    def orders(updated_at: dlt.sources.incremental = orders_cursor) -> Iterator[Any]:
         yield from pages("orders", "orders.json", {"status": "any", **updated_since(updated_at)},
                          Converter(account, "orders", "updated_at"))
 
     @dlt.resource(name="order_deletions", table_name="orders", primary_key="id", write_disposition="merge",
                   columns=DELETED_COLUMN)
-    def order_deletions(created_at: dlt.sources.incremental = _incremental(
-            replace(cursor("orders"), field="created_at"), start)) -> Iterator[Any]:
+    def order_deletions(created_at: dlt.sources.incremental = deletions_cursor) -> Iterator[Any]:
         """Orders deleted in the admin disappear from orders.json; their ``Order/destroy`` events
         become merge rows flagged as dlt ``hard_delete``, which removes the order (and its nested
         rows) from the warehouse."""
@@ -102,7 +103,7 @@ def shopify_source(connector: Connector, account: str, settings: ShopifySettings
                    for event in events]
 
     @dlt.resource(**connector.resource_hints("products"))
-    def products(updated_at: dlt.sources.incremental = _incremental(cursor("products"), start)) -> Iterator[Any]:
+    def products(updated_at: dlt.sources.incremental = products_cursor) -> Iterator[Any]:
         yield from pages("products", "products.json", updated_since(updated_at),
                          Converter(account, "products", "updated_at"))
 
@@ -116,7 +117,7 @@ def shopify_source(connector: Connector, account: str, settings: ShopifySettings
             yield from pages("inventory_items", "inventory_items.json", {"ids": chunk}, converter)
 
     @dlt.resource(**connector.resource_hints("customers"))
-    def customers(updated_at: dlt.sources.incremental = _incremental(cursor("customers"), start)) -> Iterator[Any]:
+    def customers(updated_at: dlt.sources.incremental = customers_cursor) -> Iterator[Any]:
         yield from pages("customers", "customers.json", updated_since(updated_at),
                          Converter(account, "customers", "updated_at"))
 
@@ -125,8 +126,7 @@ def shopify_source(connector: Connector, account: str, settings: ShopifySettings
         yield list(_locations(client, account))
 
     @dlt.resource(**connector.resource_hints("inventory_levels"))
-    def inventory_levels(updated_at: dlt.sources.incremental = _incremental(cursor("inventory_levels"), start)
-                         ) -> Iterator[Any]:
+    def inventory_levels(updated_at: dlt.sources.incremental = levels_cursor) -> Iterator[Any]:
         """inventory_levels.json needs location_ids (or item ids): ask for every location's levels."""
         location_ids = ",".join(str(location["id"]) for location in _locations(client, account))
         params = {"location_ids": location_ids, "updated_at_min": _iso(updated_at.start_value)}
