@@ -39,6 +39,9 @@ SALES_HEADER_TOP = ["单据号", "日期", "商品信息", "商品信息", "数�
 SALES_HEADER = ["单据号", "日期", "商品编码", "商品名称", "数量", "单价", "金额", "门店"]
 STOCK_HEADER = ["盘点日期", "仓库编码", "商品编码", "商品名称", "实盘数量"]
 STORE = WAREHOUSES[1][2]  # 上海门店
+# What ``bad_rows`` adds to a sales file: a quantity with its unit typed in, a free gift without SKU.
+BAD_SALES_ROWS = [["SH-ERR-1", "2026/3/5", "CH-0000-S", "T恤0000", "12箱", 10.0, 120.0, STORE],
+                  ["SH-ERR-2", "2026年3月5日", None, "赠品", 1, 0, 0, STORE]]
 
 # The mapping of these files, as it goes under the account's ``settings.streams`` in channelhub.yml.
 DEFAULT_STREAMS: dict[str, dict[str, Any]] = {
@@ -125,11 +128,9 @@ def sales_workbook(lines: list[SalesLine], *, year: int = 2026, month: int = 3, 
                       _price_cell(line, i), float(line.amount), line.store])
         if isinstance(_date_cell(line, i), datetime):
             sheet.cell(sheet.max_row, 2).number_format = "yyyy/m/d"
-    if bad_rows and lines:
-        first = lines[0]
-        sheet.append([f"{first.receipt_no}-X", _date_cell(first, 2), first.sku, first.product_name, "12箱",
-                      float(first.unit_price), float(first.amount), STORE])
-        sheet.append([f"{first.receipt_no}-Y", _date_cell(first, 3), None, "赠品", 1, 0, 0, STORE])
+    if bad_rows:
+        for row in BAD_SALES_ROWS:
+            sheet.append(row)
     sheet.append([])
     sheet.append(["合计", None, None, None, sum(line.quantity for line in lines), None,
                   float(sum((line.amount for line in lines), Decimal(0))), None])

@@ -165,6 +165,10 @@ def read_stream(reader: FileReader, modified: dlt.sources.incremental[datetime] 
     Resource state remembers per file how many rows and quarantine rows it loaded, to know when a
     re-read file needs a tombstone."""
     loaded: dict[str, list[int]] = dlt.current.resource_state().setdefault("files", {})
+    # Both tables exist from the first run on, even before any file or bad row arrives, so queries
+    # and transforms over them never meet a missing table.
+    yield dlt.mark.materialize_table_schema()
+    yield dlt.mark.with_hints(dlt.mark.materialize_table_schema(), QUARANTINE_HINTS, create_table_variant=True)
     for path in reader.changed_files(modified.start_value, modified.end_value):
         file = reader.snapshot(path)
         if file is None:
