@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import stripe
+from pydantic import ValidationError
 from werkzeug.wrappers import Request
 
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
 from connectors import stripe as stripe_package
-from connectors.sdk import SourceDataError, registry
+from connectors.sdk import SourceDataError, get_connector
+from connectors.stripe import StripeSettings
 from connectors.stripe.records import to_record
 from sandbox.stripe import DEFAULT_API_KEY, StripeSandbox
 from sandbox.world import Order, Refund, World, WorldSpec
@@ -24,13 +26,6 @@ from warehouse import Warehouse
 
 ACCOUNT = "stripe_test"
 KEY_ENV = "CHANNELHUB_TEST_STRIPE_KEY"
-
-
-@pytest.fixture(autouse=True)
-def only_stripe_registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Sibling connectors are built concurrently in this checkout; resolve just ``stripe`` so these
-    tests fail for Stripe's reasons only."""
-    monkeypatch.setattr(registry, "available_connectors", lambda: {"stripe": stripe_package.connector})
 
 
 def world_with_charges(n: int, seed: int = 7) -> World:
@@ -132,6 +127,17 @@ def record_list_params(env: StripeEnv, monkeypatch: pytest.MonkeyPatch) -> list[
 
     monkeypatch.setattr(env.sandbox, "list_objects", spy)
     return seen
+
+
+def test_entry_point_resolves_to_the_stripe_connector() -> None:
+    assert get_connector("stripe") is stripe_package.connector
+    assert [s.name for s in stripe_package.connector.streams] == [
+        "charges", "payment_intents", "refunds", "balance_transactions", "payouts", "customers"]
+
+
+def test_page_size_is_capped_at_stripes_maximum() -> None:
+    with pytest.raises(ValidationError):
+        StripeSettings.model_validate({"api_key": "sk_test_x", "page_size": 101})
 
 
 def test_official_sdk_auto_paginates_every_charge_exactly_once() -> None:
