@@ -10,6 +10,7 @@ are reachable over HTTP at ``POST /__sandbox__/faults`` for a standalone ``chann
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -23,6 +24,9 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from .world import World
+
+# One line per request is noise in the demo and in test output; sandboxes report through Stats instead.
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 @dataclass

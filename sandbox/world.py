@@ -150,6 +150,8 @@ class World:
         for _ in range(spec.orders):
             self.orders.append(self._make_order(self._random_time()))
         self.orders.sort(key=lambda o: (o.created_at, o.id))
+        # The clock starts after the last generated change, so every later mutation moves cursors forward.
+        self.now = max([self.now, *(order.updated_at for order in self.orders)])
         self.stock = [StockRecord(sku, wh, self.rng.randint(0, 250), next(self._version), sku.modified_at)
                       for sku in self.skus for wh, *_ in WAREHOUSES]
 

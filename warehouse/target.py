@@ -8,11 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Optional
 
 import dlt
 import sqlalchemy as sa
+from dlt.common.configuration import configspec, resolve_configuration
 from dlt.common.destination import Destination
+from dlt.common.typing import TSecretStrValue
+from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 from sqlalchemy.pool import NullPool
 
 from connectors.sdk import ConfigError
@@ -20,6 +23,14 @@ from connectors.sdk import ConfigError
 # Columnar loads: DuckDB ingests parquet directly and PostgreSQL takes COPY (csv); both are an order of
 # magnitude faster than dlt's default INSERT ... VALUES for 100k+ rows.
 LOADER_FORMAT: dict[str, Literal["parquet", "csv"]] = {"duckdb": "parquet", "postgres": "csv"}
+
+
+@configspec(init=False)
+class LibpqCredentials(PostgresCredentials):
+    """dlt requires a password in the URL; libpq does not. Without one it uses PGPASSWORD, ~/.pgpass,
+    trust or certificate auth, which is how production keeps the password out of config files."""
+
+    password: Optional[TSecretStrValue] = None  # noqa: UP045 - dlt's configspec reads Optional
 
 
 @dataclass(frozen=True)
@@ -50,8 +61,10 @@ class Warehouse:
         if self.kind == "duckdb":
             self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
             return dlt.destinations.duckdb(str(self.duckdb_path))
-        dsn = sa.engine.make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
-        return dlt.destinations.postgres(dsn)
+        credentials = LibpqCredentials()
+        credentials.parse_native_representation(
+            sa.engine.make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False))
+        return dlt.destinations.postgres(resolve_configuration(credentials))
 
     @cached_property
     def engine(self) -> sa.Engine:

@@ -61,7 +61,6 @@ class Cursor:
             lag=self.lag or None,
             range_start="closed",
             primary_key=None if self.dedup_on_boundary else (),
-            allow_external_schedulers=True,
         )
 
 

@@ -68,8 +68,13 @@ def snapshot(env: ContractEnv) -> list[tuple]:
     equal warehouses for this stream."""
     warehouse = Warehouse(env.config.warehouse_url)
     with warehouse.engine.connect() as conn:
-        columns = [c["name"] for c in sa.inspect(conn).get_columns(env.primary_stream, schema=f"raw_{env.account}")
-                   if not c["name"].startswith("_dlt")]
+        # information_schema, not sa.inspect: duckdb_engine's inspector queries pg_catalog.pg_collation,
+        # which DuckDB 1.4 does not have
+        names = conn.execute(sa.text(
+            "select column_name from information_schema.columns where table_schema = :schema "
+            "and table_name = :table order by ordinal_position"),
+            {"schema": f"raw_{env.account}", "table": env.primary_stream}).scalars()
+        columns = [name for name in names if not name.startswith("_dlt")]
         rows = conn.execute(sa.text(
             f"select {', '.join(columns)} from raw_{env.account}.{env.primary_stream} order by {env.primary_key}"))
         return [tuple(row) for row in rows]

@@ -1,0 +1,107 @@
+"""``make bench``: ingest throughput, incremental cost and peak memory, printed as figures.
+
+Each sync runs in a fresh child process (spawned, so it shares nothing with the sandbox serving it)
+and reports its own peak RSS, so the memory figure is the pipeline's, not the emulator's.
+Sizes can be lowered for a quick look: ``BENCH_ORDERS=10000 BENCH_ERP_ROWS=100000 make bench``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ORDERS = int(os.environ.get("BENCH_ORDERS", 100_000))
+ERP_ROWS = int(os.environ.get("BENCH_ERP_ROWS", 1_000_000))
+
+
+@dataclass
+class SyncFigures:
+    rows: dict[str, int]
+    seconds: float
+    peak_rss_mb: float
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+def _sync_in_child(config: dict[str, Any], account: str, env: dict[str, str], queue: Any) -> None:
+    os.environ.update(env)
+    from channelhub.config import HubConfig
+    from channelhub.runner import run_account
+
+    report = run_account(HubConfig.model_validate(config), account)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    queue.put(SyncFigures(report.rows, report.seconds, peak_kb / 1024))
+
+
+def sync(config: dict[str, Any], account: str, env: dict[str, str]) -> SyncFigures:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_sync_in_child, args=(config, account, env, queue))
+    child.start()
+    figures = queue.get()
+    child.join()
+    if child.exitcode:
+        raise SystemExit(f"sync of {account} failed (exit {child.exitcode})")
+    return figures
+
+
+def line(label: str, value: str) -> None:
+    print(f"  {label:<58} {value}", flush=True)
+
+
+def bench_shopify(workdir: Path) -> None:
+    from sandbox.shopify import ShopifySandbox
+    from sandbox.world import ShopSpec, World, WorldSpec
+
+    print(f"Shopify: full sync of {ORDERS:,} orders (with lines) from the sandbox into DuckDB, "
+          "rate limiting off", flush=True)
+    started = time.perf_counter()
+    world = World(WorldSpec(orders=ORDERS, skus=2_000, customers=20_000,
+                            shops=(ShopSpec("bench_shop", "USD", "America/New_York"),)))
+    sandbox = ShopifySandbox(world, shop="bench_shop", access_token="shpat_bench", rate_limiting=False)
+    base_url = sandbox.serve()
+    line("sandbox world generated and serving", f"{time.perf_counter() - started:.1f} s")
+    env = {"CHANNELHUB_HOME": str(workdir / "home"), "BENCH_SHOP_TOKEN": "shpat_bench"}
+    config = {
+        "warehouse": {"url": f"duckdb:///{workdir}/bench.duckdb"},
+        "accounts": {"bench_shop": {
+            "connector": "shopify",
+            "settings": {"base_url": base_url, "api_version": "2024-07", "start_date": "2025-01-01T00:00:00Z",
+                         "page_size": 250},
+            "secrets": {"access_token": {"env": "BENCH_SHOP_TOKEN"}},
+        }},
+    }
+    full = sync(config, "bench_shop", env)
+    orders, lines = full.rows.get("orders", 0), full.rows.get("orders__line_items", 0)
+    line("orders / order lines loaded", f"{orders:,} / {lines:,}")
+    line("full sync wall time", f"{full.seconds:.1f} s")
+    line("orders per second", f"{orders / full.seconds:,.0f}")
+    line("records per second (all tables incl. lines, refunds, customers)",
+         f"{full.total_rows / full.seconds:,.0f}")
+    line("peak memory of the syncing process", f"{full.peak_rss_mb:,.0f} MB")
+    changed = world.touch_orders(0.01)
+    incremental = sync(config, "bench_shop", env)
+    line(f"incremental sync after {len(changed):,} orders (1%) changed", f"{incremental.seconds:.1f} s "
+         f"({incremental.seconds / full.seconds:.1%} of the full sync), {incremental.rows.get('orders', 0):,} orders")
+    line("peak memory of the incremental sync", f"{incremental.peak_rss_mb:,.0f} MB")
+    sandbox.stop()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="channelhub-bench-") as tmp:
+        workdir = Path(tmp)
+        bench_shopify(workdir)
+        bench_erp(workdir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
