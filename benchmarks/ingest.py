@@ -96,6 +96,27 @@ def bench_shopify(workdir: Path) -> None:
     sandbox.stop()
 
 
+def bench_erp(workdir: Path) -> None:
+    from sandbox.world import World, WorldSpec
+    from sandbox.yonyou_u8 import build_u8
+
+    print(f"Yonyou U8: full sync of ~{ERP_ROWS:,} ERP rows from a SQLite U8 database into DuckDB", flush=True)
+    started = time.perf_counter()
+    database = workdir / "u8.sqlite"
+    sandbox = build_u8(f"sqlite:///{database}", World(WorldSpec(orders=2_000)), bulk_lines=ERP_ROWS)
+    sandbox.close()
+    line("U8 database built", f"{time.perf_counter() - started:.1f} s")
+    config = {
+        "warehouse": {"url": f"duckdb:///{workdir}/bench.duckdb"},
+        "accounts": {"bench_u8": {"connector": "yonyou_u8", "settings": {"url": f"sqlite:///{database}"}}},
+    }
+    full = sync(config, "bench_u8", {"CHANNELHUB_HOME": str(workdir / "home")})
+    line("rows loaded (all U8 tables)", f"{full.total_rows:,}")
+    line("full sync wall time", f"{full.seconds:.1f} s")
+    line("rows per second", f"{full.total_rows / full.seconds:,.0f}")
+    line("peak memory of the syncing process", f"{full.peak_rss_mb:,.0f} MB")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="channelhub-bench-") as tmp:
         workdir = Path(tmp)
