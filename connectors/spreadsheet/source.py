@@ -156,12 +156,15 @@ def file_incremental() -> dlt.sources.incremental[datetime]:
     return incremental
 
 
-def read_stream(reader: FileReader, modified: dlt.sources.incremental[datetime] = file_incremental()
-                ) -> Iterator[Any]:
+# Only there so dlt recognises ``modified`` as the incremental argument (annotations are strings here).
+INCREMENTAL_ARGUMENT = file_incremental()
+
+
+def read_stream(reader: FileReader,
+                modified: dlt.sources.incremental[datetime] = INCREMENTAL_ARGUMENT) -> Iterator[Any]:
     """Rows of every file changed since the last run; quarantine rows go to their own table.
 
-    ``modified`` has a default only so dlt recognises it as the incremental argument (annotations
-    are strings here); :func:`spreadsheet_source` passes a fresh one per resource.
+    :func:`spreadsheet_source` passes a fresh ``modified`` per resource.
     Resource state remembers per file how many rows and quarantine rows it loaded, to know when a
     re-read file needs a tombstone."""
     loaded: dict[str, list[int]] = dlt.current.resource_state().setdefault("files", {})

@@ -13,9 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import openpyxl
-from openpyxl.utils.datetime import WINDOWS_EPOCH
 import pytest
 import sqlalchemy as sa
+from openpyxl.utils.datetime import WINDOWS_EPOCH
 
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
@@ -132,6 +132,15 @@ def drop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DropFolder:
     return DropFolder(tmp_path / "drop")
 
 
+@pytest.fixture(params=["duckdb", "postgres"])
+def any_warehouse(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test on the DuckDB file of ``hub_config`` and on a fresh PostgreSQL database, where
+    loads go through CSV/COPY: quarantine JSON, NUMERIC money and tombstones must survive both."""
+    if request.param == "postgres":
+        monkeypatch.setenv("CHANNELHUB_WAREHOUSE_URL", request.getfixturevalue("postgres_url"))
+    return request.param
+
+
 def sales_rows(config: HubConfig, file: str | None = None) -> list[tuple]:
     where = f"where source_file = '{file}'" if file else ""
     return query(config, f"select receipt_no, sale_date, sku, product_name, quantity, unit_price, amount, store, "
@@ -197,8 +206,8 @@ def test_impossible_dates_are_refused(bad: Any) -> None:
 
 @pytest.mark.parametrize(("value", "number"), [
     ("¥1,234.50", Decimal("1234.50")), ("￥1,234.50", Decimal("1234.50")), ("1,234.50元", Decimal("1234.50")),
-    ("(1,234.50)", Decimal("-1234.50")), ("RMB 89", Decimal("89")), ("１２", Decimal("12")),
-    (19.9, Decimal("19.9")), (0.1 + 0.2, Decimal("0.3")), (12, Decimal("12")), (" -3.5 ", Decimal("-3.5")),
+    ("(1,234.50)", Decimal("-1234.50")), ("RMB 89", Decimal(89)), ("１２", Decimal(12)),
+    (19.9, Decimal("19.9")), (0.1 + 0.2, Decimal("0.3")), (12, Decimal(12)), (" -3.5 ", Decimal("-3.5")),
 ])
 def test_numbers(value: Any, number: Decimal) -> None:
     assert to_decimal(value) == number
@@ -239,7 +248,8 @@ def test_utf8_bom_csv(tmp_path: Path, drop: DropFolder, world: World) -> None:
                    for r in world.stock if r.warehouse == "02"]
 
 
-def test_bad_rows_go_to_quarantine_and_the_rest_loads(tmp_path: Path, drop: DropFolder, world: World) -> None:
+def test_bad_rows_go_to_quarantine_and_the_rest_loads(tmp_path: Path, drop: DropFolder, world: World,
+                                                      any_warehouse: str) -> None:
     lines = sales_lines(world, 20)
     drop.write_sales("门店销售_bad.xlsx", lines, bad_rows=True)
     drop.write("库存盘点_01.csv", stock_csv(world, "01", date(2026, 3, 31), encoding="gbk", title=True,
@@ -299,7 +309,8 @@ def test_unchanged_files_are_not_read_again(tmp_path: Path, drop: DropFolder, wo
     assert drop.reads == 1
 
 
-def test_corrected_file_replaces_its_earlier_rows(tmp_path: Path, drop: DropFolder, world: World) -> None:
+def test_corrected_file_replaces_its_earlier_rows(tmp_path: Path, drop: DropFolder, world: World,
+                                                  any_warehouse: str) -> None:
     drop.write_sales("门店销售_keep.xlsx", sales_lines(world, 10, start=100), mtime=T0)
     drop.write_sales("门店销售_fix.xlsx", sales_lines(world, 30), bad_rows=True, mtime=T0 + 60)
     config = hub_config(tmp_path, drop.folder)
@@ -325,14 +336,16 @@ def test_corrected_file_replaces_its_earlier_rows(tmp_path: Path, drop: DropFold
     assert sales_rows(config, "门店销售_keep.xlsx") == kept
 
 
-def test_money_is_exact_decimal_with_currency(tmp_path: Path, drop: DropFolder, world: World) -> None:
+def test_money_is_exact_decimal_with_currency(tmp_path: Path, drop: DropFolder, world: World,
+                                              any_warehouse: str) -> None:
     lines = sales_lines(world, 14)   # line 3 and 10 carry the price as text "¥1,234.50"
     drop.write_sales("门店销售_money.xlsx", lines)
     config = hub_config(tmp_path, drop.folder)
     run_account(config, ACCOUNT)
-    types = dict(query(config, f"select column_name, data_type from information_schema.columns "
+    types = dict(query(config, f"select column_name, upper(data_type) from information_schema.columns "
                                f"where table_schema = 'raw_{ACCOUNT}' and table_name = 'offline_sales'"))
-    assert types["unit_price"].startswith("DECIMAL") and types["amount"].startswith("DECIMAL")
+    assert types["unit_price"].startswith(("DECIMAL", "NUMERIC")), types
+    assert types["amount"].startswith(("DECIMAL", "NUMERIC")), types
     got = query(config, "select unit_price, amount, currency from raw.offline_sales order by source_row")
     assert got == [(x.unit_price, x.unit_price * x.quantity, "CNY") for x in lines]
     assert sum(a for _, a, _ in got) == sum((x.amount for x in lines), Decimal(0))
