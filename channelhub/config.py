@@ -151,15 +151,25 @@ def resolve_secret(account: str, key: str, ref: SecretRef) -> SecretStr:
 
 
 def build_account(name: str, config: AccountConfig, *, resolve_secrets: bool = True) -> Account:
+    """Validate an account's settings against its connector and resolve its secrets, reporting every
+    problem at once (a missing token and a bad page size in one message, not one per attempt)."""
     connector = get_connector(config.connector)
     values: dict[str, Any] = dict(config.settings)
     overlap = set(values) & set(config.secrets)
     if overlap:
         raise ConfigError(f"account {name!r}: {sorted(overlap)} must be under secrets:, not settings:")
+    problems: list[str] = []
     for key, ref in config.secrets.items():
-        values[key] = resolve_secret(name, key, ref) if resolve_secrets else SecretStr("unresolved")
+        values[key] = SecretStr("unresolved")
+        if resolve_secrets:
+            try:
+                values[key] = resolve_secret(name, key, ref)
+            except ConfigError as exc:
+                problems.append(str(exc))
     try:
         settings = connector.settings_model.model_validate(values)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, f"account {name!r}, connector {connector.name!r}, settings ")) from exc
+        problems.insert(0, _describe(exc, f"account {name!r}, connector {connector.name!r}, settings "))
+    if problems:
+        raise ConfigError("; ".join(problems))
     return Account(name=name, connector=connector, settings=settings, schedule=config.schedule)

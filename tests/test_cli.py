@@ -1,0 +1,120 @@
+"""The CLI end to end: demo over every sandbox, status, check, connectors list, errors and secrets."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import yaml
+from typer.testing import CliRunner
+
+from channelhub.cli import app
+from channelhub.config import load_config
+from sandbox.fleet import Fleet
+from warehouse import Warehouse
+
+SHIPPED = Path(__file__).parents[1] / "channelhub.yml"
+runner = CliRunner()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shipped config, made small, on free ports and in a temp folder."""
+    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+    for var in ("CHANNELHUB_SHOP_US_TOKEN", "CHANNELHUB_SHOP_EU_TOKEN", "CHANNELHUB_STRIPE_MAIN_KEY",
+                "CHANNELHUB_WAREHOUSE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    raw = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    raw["warehouse"]["url"] = f"duckdb:///{tmp_path}/wh.duckdb"
+    raw["sandbox"].update(orders=300, skus=40, customers=80)
+    for account in raw["accounts"].values():
+        settings = account["settings"]
+        if "base_url" in settings:
+            settings["base_url"] = f"http://127.0.0.1:{free_port()}"
+    raw["accounts"]["erp_u8"]["settings"]["url"] = f"sqlite:///{tmp_path}/u8.sqlite"
+    raw["accounts"]["store_files"]["settings"]["folder"] = str(tmp_path / "dropzone")
+    path = tmp_path / "channelhub.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def scalar(config_path: Path, sql: str) -> int:
+    with Warehouse(load_config(config_path).warehouse_url).engine.connect() as conn:
+        return conn.execute(sa.text(sql)).scalar_one()
+
+
+def test_connectors_list_shows_every_connector_and_kind() -> None:
+    result = runner.invoke(app, ["connectors", "list"])
+    assert result.exit_code == 0, result.output
+    for name, kind in [("shopify", "channel"), ("stripe", "payments"), ("yonyou_u8", "erp"),
+                       ("spreadsheet", "file")]:
+        assert any(name in line and kind in line for line in result.output.splitlines()), (name, result.output)
+
+
+def test_demo_loads_every_account_and_status_reports_it(config_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--config", str(config_path)])
+    assert result.exit_code == 0, result.output
+    assert "loaded 5 of 5 accounts" in result.output
+    hub = load_config(config_path)
+    assert scalar(config_path, "select count(*) from raw_shop_us.orders") + \
+        scalar(config_path, "select count(*) from raw_shop_eu.orders") == hub.sandbox.orders
+    assert scalar(config_path, "select count(*) from raw_stripe_main.charges") > 0
+    assert scalar(config_path, "select count(*) from raw_erp_u8.so_somain") == hub.sandbox.orders
+    assert scalar(config_path, "select count(*) from raw_store_files.quarantine") > 0
+    assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 5
+
+    status = runner.invoke(app, ["status", "--config", str(config_path)])
+    assert status.exit_code == 0, status.output
+    rows = {line.split("│")[1].strip(): line for line in status.output.splitlines() if line.startswith("│ ")}
+    assert all("success" in rows[name] for name in hub.accounts), status.output
+
+    # a second demo is incremental: the unchanged shops hand over no orders again
+    again = runner.invoke(app, ["demo", "--config", str(config_path)])
+    assert again.exit_code == 0, again.output
+    assert scalar(config_path, "select count(*) from raw_shop_us.orders") + \
+        scalar(config_path, "select count(*) from raw_shop_eu.orders") == hub.sandbox.orders
+
+
+def test_check_reports_every_account_against_running_sandboxes(config_path: Path) -> None:
+    with Fleet(load_config(config_path)):
+        result = runner.invoke(app, ["check", "--config", str(config_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("ok ") == 5
+
+
+def test_a_wrong_credential_fails_clearly_and_is_never_stored(config_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    hub = load_config(config_path)
+    with Fleet(hub):
+        monkeypatch.setenv("CHANNELHUB_SHOP_US_TOKEN", "shpat_wrong_but_secret_0123456789")
+        result = runner.invoke(app, ["run", "shop_us", "--config", str(config_path)])
+        good_key = hub.account("stripe_main").settings.api_key.get_secret_value()
+        assert runner.invoke(app, ["run", "stripe_main", "--config", str(config_path)]).exit_code == 0
+    assert result.exit_code == 1
+    assert "account 'shop_us'" in result.output and "401" in result.output
+    assert "shpat_wrong_but_secret" not in result.output
+    error = scalar(config_path, "select max(error) from ops.run_log where account = 'shop_us'")
+    assert "401" in error and "shpat_wrong_but_secret" not in error
+    home = Path(config_path.parent / "home")
+    for path in [*home.rglob("*"), config_path.parent / "wh.duckdb"]:
+        if path.is_file():
+            data = path.read_bytes()
+            assert b"shpat_wrong_but_secret" not in data, path
+            assert good_key.encode() not in data, path
+
+
+def test_a_config_error_names_account_and_field(config_path: Path) -> None:
+    raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    raw["accounts"]["shop_us"]["settings"]["page_size"] = 1000
+    config_path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    result = runner.invoke(app, ["check", "shop_us", "--config", str(config_path)])
+    assert result.exit_code == 1
+    assert "account 'shop_us', connector 'shopify', settings field 'page_size'" in result.output
