@@ -33,16 +33,6 @@ def shopify_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
 
 
-def settled_world(orders: int) -> World:
-    """A one-shop World whose clock is past every generated ``updated_at``, so a change made "now"
-    really is the newest change (the generator leaves some updates up to 10 h after ``now``)."""
-    world = World(WorldSpec(orders=orders, skus=24, customers=50, shops=(SHOP,)))
-    latest = max(order.updated_at for order in world.orders)
-    if latest > world.now:
-        world.tick(int((latest - world.now).total_seconds()) + 1)
-    return world
-
-
 class ShopifyEnv(ContractEnv):
     account = "shop_us"
     primary_stream = "orders"
@@ -50,7 +40,7 @@ class ShopifyEnv(ContractEnv):
 
     def __init__(self, tmp_path: Path, records: int, page_size: int, *, bucket_size: int = 40,
                  leak_rate: float = FAST_LEAK, token: str = TOKEN, **settings: Any) -> None:
-        self.world = settled_world(records)
+        self.world = World(WorldSpec(orders=records, skus=24, customers=50, shops=(SHOP,)))
         self.sandbox = ShopifySandbox(self.world, SHOP.name, access_token=token, bucket_size=bucket_size,
                                       leak_rate=leak_rate)
         self.sandbox.retry_after = 0.05
