@@ -30,16 +30,11 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class NewestFirstCursor(Cursor):
     """A ``created`` cursor over newest-first lists: dlt may close the page stream as soon as a row is
-    older than the start value instead of filtering the rest one by one.
-
-    ``allow_external_schedulers`` goes from True to None (join a scheduler's interval when the runtime
-    offers one): dlt 1.31 raises ``ExternalSchedulerNotAvailable`` for True outside Airflow.
-    """
+    older than the start value instead of filtering the rest one by one."""
 
     def incremental(self, initial_value: Any, end_value: Any = None) -> dlt.sources.incremental:
         incremental = super().incremental(initial_value, end_value)
         incremental.row_order = "desc"
-        incremental.allow_external_schedulers = None
         return incremental
 
 
