@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ORDERS = int(os.environ.get("BENCH_ORDERS", 100_000))
-ERP_ROWS = int(os.environ.get("BENCH_ERP_ROWS", 1_000_000))
+ORDERS = int(os.environ.get("BENCH_ORDERS", "100000"))
+ERP_ROWS = int(os.environ.get("BENCH_ERP_ROWS", "1000000"))
 
 
 @dataclass

@@ -95,14 +95,27 @@ def run_account(config: HubConfig, name: str, *, full_refresh: bool = False,
                                           0, "failed", full_refresh, message)])
         raise RunFailed(name, message, cause) from exc
     report.seconds = time.perf_counter() - clock
-    counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace.last_normalize_info else {}
-    report.rows = {table: n for table, n in sorted(counts.items()) if not table.startswith("_dlt")}
+    report.rows = extracted_rows(pipeline)
     finished = utcnow()
+    streams = sorted(set(report.rows) | {stream.name for stream in account.connector.streams})
     record_runs(warehouse, [
-        StreamRun(report.run_id, name, account.connector.name, stream.name, started, finished,
-                  sum(n for table, n in report.rows.items() if table == stream.name
-                      or table.startswith(f"{stream.name}__")),
-                  "success", full_refresh)
-        for stream in account.connector.streams
+        StreamRun(report.run_id, name, account.connector.name, stream, started, finished,
+                  report.rows.get(stream, 0), "success", full_refresh)
+        for stream in streams
     ])
     return report
+
+
+def extracted_rows(pipeline: dlt.Pipeline) -> dict[str, int]:
+    """Records each stream handed over in this run, counted by the extract step.
+
+    Normalize counts are not used: dlt 1.31's CSV writer (our PostgreSQL loader format) counts cells,
+    not rows. Nested child tables (``orders__line_items``) are derived from these records."""
+    info = pipeline.last_trace.last_extract_info if pipeline.last_trace else None
+    counts: dict[str, int] = {}
+    for metrics in (info.metrics.values() if info else ()):
+        for step in metrics:
+            for table, writer in step["table_metrics"].items():
+                if not table.startswith("_dlt"):
+                    counts[table] = counts.get(table, 0) + writer.items_count
+    return dict(sorted(counts.items()))

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 from urllib.parse import urlparse
 
 from channelhub.config import AccountConfig, HubConfig
@@ -121,7 +122,7 @@ class Fleet:
     def describe(self) -> list[str]:
         return [f"{r.account:<14} {r.connector:<12} {r.where}" for r in self.running]
 
-    def __enter__(self) -> Fleet:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -16,7 +16,7 @@ import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map
@@ -166,7 +166,7 @@ class HttpSandbox(ABC):
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> HttpSandbox:
+    def __enter__(self) -> Self:
         self.serve()
         return self
 

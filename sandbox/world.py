@@ -17,7 +17,7 @@ from itertools import count
 CENT = Decimal("0.01")
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 # Fixed rates keep prices exact and reproducible: price in shop currency = base USD price * rate.
-RATES = {"USD": Decimal("1"), "EUR": Decimal("0.92"), "GBP": Decimal("0.79"), "CNY": Decimal("7.20")}
+RATES = {"USD": Decimal(1), "EUR": Decimal("0.92"), "GBP": Decimal("0.79"), "CNY": Decimal("7.20")}
 FIRST_NAMES = ["Ada", "Bo", "Chen", "Dana", "Eli", "Fang", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lin", "Mei",
                "Noa", "Omar", "Pia", "Qi", "Rui", "Sam", "Tao", "Uma", "Vic", "Wei", "Xin", "Yan", "Zoe"]
 LAST_NAMES = ["Li", "Wang", "Smith", "Garcia", "Müller", "Rossi", "Zhang", "Dubois", "Kim", "Novak", "Chen"]
@@ -114,7 +114,7 @@ class Order:
 
     @property
     def subtotal(self) -> Decimal:
-        return sum((line.amount for line in self.lines), Decimal("0"))
+        return sum((line.amount for line in self.lines), Decimal(0))
 
     @property
     def total(self) -> Decimal:
@@ -122,7 +122,7 @@ class Order:
 
     @property
     def refunded(self) -> Decimal:
-        return sum((refund.amount for refund in self.refunds), Decimal("0"))
+        return sum((refund.amount for refund in self.refunds), Decimal(0))
 
 
 @dataclass(slots=True)
@@ -182,7 +182,7 @@ class World:
         for sku in rng.sample(self.skus, k=min(len(self.skus), rng.choice((1, 1, 2, 2, 3, 4)))):
             lines.append(OrderLine(id=oid * 10 + len(lines), sku=sku, quantity=rng.choice((1, 1, 1, 2, 3)),
                                    unit_price=sku.price(shop.currency)))
-        subtotal = sum((line.amount for line in lines), Decimal("0"))
+        subtotal = sum((line.amount for line in lines), Decimal(0))
         discount = (subtotal * Decimal("0.10")).quantize(CENT) if rng.random() < 0.15 else Decimal("0.00")
         tax = ((subtotal - discount) * Decimal("0.08")).quantize(CENT)
         shipping = Decimal("0.00") if subtotal > 100 else (Decimal("5.00") * RATES[shop.currency]).quantize(CENT)

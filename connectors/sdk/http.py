@@ -19,6 +19,7 @@ from typing import Any
 import requests
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.client import PageData
+from requests.hooks import default_hooks, dispatch_hook
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -109,6 +110,10 @@ def retrying_session(policy: RetryPolicy = RetryPolicy(),
 
     def send(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", policy.timeout)
+        # requests runs response hooks inside send(), i.e. inside every attempt; dlt's RESTClient installs
+        # a raise-for-status hook, which would turn the first 429 into a failure. Hooks see only the
+        # response the retry policy settled on.
+        hooks, request.hooks = request.hooks, default_hooks()
 
         def attempt() -> requests.Response:
             response = plain_send(request, **kwargs)
@@ -116,7 +121,7 @@ def retrying_session(policy: RetryPolicy = RetryPolicy(),
                 pacer(response)
             return response
 
-        return retrying(attempt)
+        return dispatch_hook("response", hooks, retrying(attempt), **kwargs)
 
     session.send = send  # type: ignore[method-assign]
     return session

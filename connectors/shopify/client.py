@@ -3,13 +3,9 @@ access token header, and the shared tenacity session paced by Shopify's leaky-bu
 
 from __future__ import annotations
 
-from typing import Any
-
-import requests
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
-from requests.hooks import default_hooks, dispatch_hook
 
 from connectors.sdk import LeakyBucketPacer, retrying_session
 
@@ -30,21 +26,6 @@ def make_client(settings: ShopifySettings) -> RESTClient:
         base_url=settings.api_root,
         auth=APIKeyAuth(name=TOKEN_HEADER, api_key=settings.access_token.get_secret_value(), location="header"),
         paginator=HeaderLinkPaginator(),
-        session=_hooks_after_retries(retrying_session(settings.retry_policy(), pacer)),
+        session=retrying_session(settings.retry_policy(), pacer),
     )
 
-
-def _hooks_after_retries(session: requests.Session) -> requests.Session:
-    """Run the request's response hooks once, on the response the retry policy settled on.
-
-    ``requests`` dispatches response hooks inside ``Session.send``; ``RESTClient.paginate`` installs a
-    raise-for-status hook, so without this a 429 would raise before tenacity could wait and retry.
-    """
-    retrying_send = session.send
-
-    def send(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        hooks, request.hooks = request.hooks, default_hooks()
-        return dispatch_hook("response", hooks, retrying_send(request, **kwargs), **kwargs)
-
-    session.send = send  # type: ignore[method-assign]
-    return session

@@ -51,17 +51,6 @@ def _iso(value: datetime) -> str:
     return value.isoformat()
 
 
-def _incremental(cursor: Cursor, start: datetime) -> dlt.sources.incremental:
-    """``Cursor.incremental`` with the external-scheduler join left to dlt's runtime detection.
-
-    ``allow_external_schedulers=True`` makes dlt 1.31 fail outside Airflow (no interval to join);
-    ``None`` joins Airflow's data interval when there is one and is a plain incremental otherwise.
-    """
-    incremental = cursor.incremental(start)
-    incremental.allow_external_schedulers = None
-    return incremental
-
-
 @dlt.source(name="shopify")
 def shopify_source(connector: Connector, account: str, settings: ShopifySettings) -> Any:
     client = make_client(settings)
@@ -70,7 +59,7 @@ def shopify_source(connector: Connector, account: str, settings: ShopifySettings
     def cursor(name: str, field: str = "updated_at") -> dlt.sources.incremental:
         declared = connector.stream(name).cursor
         assert declared is not None
-        return _incremental(replace(declared, field=field, lag=settings.lag_seconds), settings.start_date)
+        return replace(declared, field=field, lag=settings.lag_seconds).incremental(settings.start_date)
 
     orders_cursor, deletions_cursor = cursor("orders"), cursor("orders", field="created_at")
     products_cursor, customers_cursor, levels_cursor = (

@@ -149,11 +149,7 @@ class FileReader:
 
 
 def file_incremental() -> dlt.sources.incremental[datetime]:
-    """``FILE_CURSOR.incremental`` joining an external scheduler's interval only when the runtime has
-    one (Airflow): ``allow_external_schedulers=True`` makes dlt 1.31 fail everywhere else."""
-    incremental = FILE_CURSOR.incremental(EPOCH)
-    incremental.allow_external_schedulers = None
-    return incremental
+    return FILE_CURSOR.incremental(EPOCH)
 
 
 # Only there so dlt recognises ``modified`` as the incremental argument (annotations are strings here).

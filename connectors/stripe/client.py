@@ -9,7 +9,6 @@ import requests
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
-from requests.hooks import default_hooks, dispatch_hook
 
 from connectors.sdk import ChannelhubError, retrying_session
 
@@ -38,24 +37,6 @@ def raise_for_stripe_error(response: requests.Response, *args: Any, **kwargs: An
         raise StripeAPIError(response)
 
 
-def stripe_session(settings: StripeSettings) -> requests.Session:
-    """Our retrying session, with response hooks moved after the retries.
-
-    ``requests`` runs a request's response hooks inside ``Session.send``, i.e. inside every retry
-    attempt; an error-raising hook would turn the first 429 into a failure instead of a retry. Here the
-    hooks see only the response the retry policy settled on.
-    """
-    session = retrying_session(settings.retry_policy())
-    retrying_send = session.send
-
-    def send(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        hooks, request.hooks = request.hooks, default_hooks()
-        return dispatch_hook("response", hooks, retrying_send(request, **kwargs), **kwargs)
-
-    session.send = send  # type: ignore[method-assign]
-    return session
-
-
 def headers(settings: StripeSettings) -> dict[str, str]:
     return {"Stripe-Version": settings.stripe_version} if settings.stripe_version else {}
 
@@ -70,5 +51,5 @@ def make_client(settings: StripeSettings) -> RESTClient:
         paginator=JSONResponseCursorPaginator(cursor_path="data[-1].id", cursor_param="starting_after",
                                               has_more_path="has_more"),
         data_selector="data",
-        session=stripe_session(settings),
+        session=retrying_session(settings.retry_policy()),
     )

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 import requests
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 
-from connectors.sdk import CheckResult, Connector, ConnectorKind, Stream
+from connectors.sdk import CheckResult, Connector, ConnectorKind, Stream, retrying_session
 
-from .client import StripeAPIError, headers, stripe_session
+from .client import StripeAPIError, headers
 from .settings import LOOKBACK_DAYS, StripeSettings
 from .source import NewestFirstCursor, stripe_source
 
@@ -49,7 +49,7 @@ class StripeConnector(Connector):
         key = settings.api_key.get_secret_value()
         url = f"{settings.base_url.rstrip('/')}/v1/account"
         try:
-            response = stripe_session(settings).get(url, auth=BearerTokenAuth(key), headers=headers(settings))
+            response = retrying_session(settings.retry_policy()).get(url, auth=BearerTokenAuth(key), headers=headers(settings))
         except requests.RequestException as exc:
             return CheckResult(False, f"cannot reach Stripe at {settings.base_url}: {type(exc).__name__}")
         if response.status_code == 401:

@@ -145,16 +145,6 @@ def _loader(account: str, u8: U8Table, settings: U8Settings) -> type[U8TableLoad
     return type(f"U8TableLoader_{u8.table}", (U8TableLoader,), {"account": account, "u8": u8, "settings": settings})
 
 
-def _incremental(u8: U8Table) -> Any:
-    """``Cursor.incremental`` with ``allow_external_schedulers`` None instead of True: True makes dlt
-    1.31 fail outside Airflow; None joins a scheduler's interval only when the runtime has one."""
-    if u8.stream.cursor is None:
-        return None
-    incremental = u8.stream.cursor.incremental(initial_value=None)
-    incremental.allow_external_schedulers = None
-    return incremental
-
-
 def u8_source(account: str, settings: U8Settings) -> DltSource:
     engine = create_engine(settings)
     selected = [STREAMS[name] for name in settings.selected]
@@ -168,7 +158,7 @@ def u8_source(account: str, settings: U8Settings) -> DltSource:
             engine, table=u8.table, metadata=metadata, backend="pyarrow", chunk_size=settings.chunk_size,
             reflection_level="full_with_precision", type_adapter_callback=_zoned,
             backend_kwargs={"tz": settings.timezone},
-            incremental=_incremental(u8),
+            incremental=cursor.incremental(initial_value=None) if cursor else None,
             query_adapter_callback=partial(_local_window, zone) if zoned_cursor else None,
             table_loader_class=_loader(account, u8, settings),
             write_disposition=stream.write_disposition, primary_key=list(stream.primary_key),
