@@ -137,8 +137,11 @@ def sandbox_serve(config: ConfigOption = None) -> None:
         with Fleet(hub) as fleet:
             for line in fleet.describe():
                 console.print(line)
-            console.print("Sandbox credentials are in the environment of this process only; "
-                          "`channelhub demo` sets them for itself. Ctrl-C stops.")
+            console.print("\nThese emulators accept only the credentials below (set them in the shell "
+                          "that runs `channelhub run`, or export them before serving to choose your own):")
+            for variable, value in sorted(fleet.exported.items()):
+                console.print(f"  export {variable}={value}", soft_wrap=True)
+            console.print("Ctrl-C stops.")
             signal.sigwait({signal.SIGINT, signal.SIGTERM})
     except ChannelhubError as exc:
         _fail(exc)

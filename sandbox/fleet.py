@@ -90,6 +90,7 @@ class Fleet:
         self.hub = hub
         self.running: list[Running] = []
         self.world: World | None = None
+        self.exported: dict[str, str] = {}  # env variable -> credential the sandboxes accept
 
     def _credentials(self, account: str, config: AccountConfig) -> dict[str, str]:
         values = {}
@@ -98,6 +99,7 @@ class Fleet:
                 raise ConfigError(f"account {account!r}, secret {key!r}: a sandbox needs an env variable to set")
             value = os.environ.get(ref.env) or CREDENTIAL_PREFIX.get(config.connector, "") + secrets.token_hex(16)
             os.environ[ref.env] = value
+            self.exported[ref.env] = value
             values[key] = value
         return values
 

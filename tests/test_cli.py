@@ -71,6 +71,19 @@ def test_demo_loads_every_account_and_status_reports_it(config_path: Path) -> No
     assert scalar(config_path, "select count(*) from raw_store_files.quarantine") > 0
     assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 5
 
+    # the sandboxes render one merchant: Stripe pays the shops' orders, the ERP and the store files
+    # know the shops' SKUs
+    assert scalar(config_path, """
+        select count(*) from raw_stripe_main.charges c
+        where cast(c.metadata__order_id as bigint) not in (select id from raw_shop_us.orders
+                                                           union all select id from raw_shop_eu.orders)""") == 0
+    assert scalar(config_path, """
+        select count(*) from raw_shop_us.products__variants v
+        where v.sku not in (select c_inv_code from raw_erp_u8.inventory)""") == 0
+    assert scalar(config_path, """
+        select count(*) from raw_store_files.offline_sales s
+        where s.sku is not null and s.sku not in (select c_inv_code from raw_erp_u8.inventory)""") == 0
+
     status = runner.invoke(app, ["status", "--config", str(config_path)])
     assert status.exit_code == 0, status.output
     rows = {line.split("│")[1].strip(): line for line in status.output.splitlines() if line.startswith("│ ")}
