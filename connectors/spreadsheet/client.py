@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 
 import openpyxl
 from openpyxl.utils.datetime import WINDOWS_EPOCH
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import Retrying, retry_if_exception
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -88,13 +87,13 @@ def _read_once(folder: Path, path: Path) -> FileSnapshot:
                         sha256=hashlib.sha256(data).hexdigest())
 
 
-def snapshot(folder: Path, path: Path, *, max_attempts: int, max_wait: float,
-             before_sleep: Callable[[Any], None] | None = None) -> FileSnapshot:
-    """Read ``path`` consistently, retrying transient OS errors with exponential backoff."""
-    retrying = Retrying(stop=stop_after_attempt(max_attempts), reraise=True,
-                        wait=wait_exponential(multiplier=min(0.2, max_wait), max=max_wait),
-                        retry=retry_if_exception(_transient), before_sleep=before_sleep)
-    return retrying(_read_once, folder, path)
+RETRY_TRANSIENT = retry_if_exception(_transient)
+
+
+def snapshot(folder: Path, path: Path, retrying: Retrying | None = None) -> FileSnapshot:
+    """Read ``path`` consistently; with ``retrying`` (built on :data:`RETRY_TRANSIENT`), transient OS
+    errors and files still being written are retried."""
+    return retrying(_read_once, folder, path) if retrying else _read_once(folder, path)
 
 
 def open_sheets(file: FileSnapshot) -> list[Sheet]:

@@ -69,7 +69,7 @@ class SpreadsheetConnector(Connector):
         mapping = settings.streams[stream]
         name = client.relative_name(folder, path)
         try:
-            file = client.snapshot(folder, path, max_attempts=1, max_wait=0)
+            file = client.snapshot(folder, path)
             sheets = client.open_sheets(file)
         except (OSError, client.UnreadableFile) as exc:
             return f"{stream}: {name}: {exc}"

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from connectors.sdk import ConnectorSettings
+from connectors.sdk import RetrySettings, TimeZoneName
 
 ColumnType = Literal["text", "decimal", "integer", "date", "datetime"]
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -80,23 +79,12 @@ class StreamMapping(BaseModel):
         return list(dict.fromkeys([*self.key, *self.required]))
 
 
-class SpreadsheetSettings(ConnectorSettings):
+class SpreadsheetSettings(RetrySettings):
     """One drop folder. ``timezone`` is the zone of dates and times written without one."""
 
     folder: str = Field(min_length=1)
-    timezone: str = "Asia/Shanghai"
+    timezone: TimeZoneName = "Asia/Shanghai"
     streams: dict[str, StreamMapping] = Field(min_length=1)
-    max_attempts: int = Field(8, ge=1)
-    max_wait_seconds: float = Field(10.0, ge=0)
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
     @field_validator("streams")
     @classmethod

@@ -94,9 +94,8 @@ class FileReader:
     def snapshot(self, path: Path) -> client.FileSnapshot | None:
         name = client.relative_name(self.folder, path)
         try:
-            return client.snapshot(self.folder, path, max_attempts=self.settings.max_attempts,
-                                   max_wait=self.settings.max_wait_seconds,
-                                   before_sleep=before_sleep_log(log, logging.WARNING))
+            return client.snapshot(self.folder, path, self.settings.retrying(
+                client.RETRY_TRANSIENT, before_sleep=before_sleep_log(log, logging.WARNING)))
         except FileNotFoundError:
             return None
         except OSError as exc:

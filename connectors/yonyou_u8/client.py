@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import sqlalchemy as sa
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import Retrying, retry_if_exception
 
 from connectors.sdk import ConfigError
 
@@ -40,13 +40,7 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def retrying(settings: U8Settings) -> Retrying:
-    """A fresh tenacity policy per call site (Retrying keeps per-run statistics)."""
-    return Retrying(
-        retry=retry_if_exception(is_transient),
-        stop=stop_after_attempt(settings.max_attempts),
-        wait=wait_exponential(multiplier=0.1, max=settings.max_wait_seconds),
-        reraise=True,
-    )
+    return settings.retrying(retry_if_exception(is_transient))
 
 
 def with_retries(settings: U8Settings, fn: Callable[[], T]) -> T:
