@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -13,37 +12,17 @@ from typer.testing import CliRunner
 from channelhub.cli import app
 from channelhub.config import load_config
 from sandbox.fleet import Fleet
+from tests.pipeline import isolate_env, small_config
 from warehouse import Warehouse
 
-SHIPPED = Path(__file__).parents[1] / "channelhub.yml"
 runner = CliRunner()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
 def config_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The shipped config, made small, on free ports and in a temp folder."""
-    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
-    for var in ("CHANNELHUB_SHOP_US_TOKEN", "CHANNELHUB_SHOP_EU_TOKEN", "CHANNELHUB_STRIPE_MAIN_KEY",
-                "CHANNELHUB_WAREHOUSE_URL"):
-        monkeypatch.delenv(var, raising=False)
-    raw = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
-    raw["warehouse"]["url"] = f"duckdb:///{tmp_path}/wh.duckdb"
-    raw["sandbox"].update(orders=300, skus=40, customers=80)
-    for account in raw["accounts"].values():
-        settings = account["settings"]
-        if "base_url" in settings:
-            settings["base_url"] = f"http://127.0.0.1:{free_port()}"
-    raw["accounts"]["erp_u8"]["settings"]["url"] = f"sqlite:///{tmp_path}/u8.sqlite"
-    raw["accounts"]["store_files"]["settings"]["folder"] = str(tmp_path / "dropzone")
-    path = tmp_path / "channelhub.yml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    return path
+    isolate_env(monkeypatch, tmp_path)
+    return small_config(tmp_path)
 
 
 def scalar(config_path: Path, sql: str) -> int:

@@ -1,0 +1,90 @@
+"""A small copy of the shipped merchant for end-to-end tests: config on free ports in a temp folder,
+and a context manager that starts every sandbox and loads every account into the warehouse.
+
+Model, quality, stock and Airflow tests all start from here, so they exercise the same code path as
+``make demo`` on a merchant small enough to load in seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+
+from channelhub.config import HubConfig, load_config
+from channelhub.runner import run_account
+from sandbox.fleet import Fleet
+from warehouse import Warehouse
+
+SHIPPED = Path(__file__).parents[1] / "channelhub.yml"
+SECRET_VARIABLES = ("CHANNELHUB_SHOP_US_TOKEN", "CHANNELHUB_SHOP_EU_TOKEN", "CHANNELHUB_STRIPE_MAIN_KEY",
+                    "CHANNELHUB_WAREHOUSE_URL")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def small_config(tmp_path: Path, *, warehouse_url: str | None = None, orders: int = 300, skus: int = 40,
+                 customers: int = 80, edit: dict[str, Any] | None = None) -> Path:
+    """Write the shipped config, made small, on free ports and in ``tmp_path``; returns its path.
+
+    ``edit`` is merged into the top level (e.g. ``{"stock": {...}}``). The caller's test should
+    isolate ``CHANNELHUB_HOME`` and the secret variables (see :func:`isolate_env`)."""
+    raw = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    raw["warehouse"]["url"] = warehouse_url or f"duckdb:///{tmp_path}/wh.duckdb"
+    raw["sandbox"].update(orders=orders, skus=skus, customers=customers)
+    for account in raw["accounts"].values():
+        settings = account["settings"]
+        if "base_url" in settings:
+            settings["base_url"] = f"http://127.0.0.1:{free_port()}"
+    raw["accounts"]["erp_u8"]["settings"]["url"] = f"sqlite:///{tmp_path}/u8.sqlite"
+    raw["accounts"]["store_files"]["settings"]["folder"] = str(tmp_path / "dropzone")
+    raw.update(edit or {})
+    path = tmp_path / "channelhub.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def isolate_env(monkeypatch: Any, tmp_path: Path) -> None:
+    """Own dlt state folder and no credentials inherited from the shell."""
+    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+    for variable in SECRET_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+
+
+@contextmanager
+def loaded_merchant(config_path: Path) -> Iterator[tuple[HubConfig, Fleet]]:
+    """Start every sandbox, load every account, and keep the sandboxes up for the caller (stock
+    pushes need the Shopify emulators). Credentials the fleet generates are removed afterwards."""
+    before = {name: os.environ.get(name) for name in SECRET_VARIABLES}
+    hub = load_config(config_path)
+    try:
+        with Fleet(hub) as fleet:
+            for name in hub.enabled_accounts():
+                run_account(hub, name)
+            yield hub, fleet
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def query(hub: HubConfig, sql: str) -> list[dict[str, Any]]:
+    with Warehouse(hub.warehouse_url).engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(sa.text(sql))]
+
+
+def scalar(hub: HubConfig, sql: str) -> Any:
+    with Warehouse(hub.warehouse_url).engine.connect() as conn:
+        return conn.execute(sa.text(sql)).scalar_one()
