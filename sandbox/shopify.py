@@ -11,7 +11,13 @@ What it reproduces, because connectors and official clients depend on it:
   and ``fields``;
 * list filters (``limit`` 1..250, default 50; ``since_id``, ``ids``, ``updated_at_min/max``,
   ``created_at_min/max``, ``status`` defaulting to *open* for orders, ``fields``, ``order``);
-* money as strings (``"40.00"``) and timestamps in the shop's zone with their offset.
+* money as strings (``"40.00"``) and timestamps in the shop's zone with their offset;
+* ``POST /admin/api/<version>/graphql.json`` for the two operations a stock push needs, not a
+  GraphQL engine: the ``inventorySetQuantities`` mutation (compare-and-set, user errors, at most 250
+  quantities per call) and ``nodes(ids:)`` on inventory levels, recognised by their root field and
+  fed from ``variables``. They run under Shopify's calculated-cost bucket (1000 points, 50 restored
+  per second), reported in ``extensions.cost`` of every answer, with the documented ``THROTTLED``
+  body (HTTP 200) when a request costs more than is left.
 
 Rows are indexed once per change of the world (sorted keys + ``bisect``) and rendered to dicts only
 for the page being served, so 100k orders are served at thousands per second.
@@ -23,6 +29,7 @@ import base64
 import binascii
 import json
 import math
+import re
 import threading
 import time
 from bisect import bisect_left, bisect_right
@@ -49,6 +56,20 @@ DEFAULT_SCOPES = ("read_orders", "read_all_orders", "read_products", "read_custo
 # Sandbox id spaces, disjoint from the World's order/customer ids.
 PRODUCT_ID, VARIANT_ID, ITEM_ID, LOCATION_ID = 7_000_000_000, 4_000_000_000, 4_500_000_000, 60_000_000
 SORTS = {"id asc": "", "updated_at asc": "updated_at", "created_at asc": "created_at"}
+# GraphQL Admin: calculated-cost bucket (older documented Standard figures), mutation base cost, the
+# input-array cap every bulk mutation shares, and the reasons inventorySetQuantities accepts.
+COST_BUCKET_SIZE, COST_RESTORE_RATE, MUTATION_COST = 1000.0, 50.0, 10
+MAX_INPUT_SIZE, MAX_QUANTITY = 250, 1_000_000_000
+THROTTLE_DOCS = "https://shopify.dev/api/usage/rate-limits"
+SET_REASONS = frozenset({
+    "correction", "cycle_count_available", "damaged", "movement_created", "movement_updated",
+    "movement_received", "movement_canceled", "other", "promotion", "quality_control", "received",
+    "reservation_created", "reservation_deleted", "reservation_updated", "restock", "safety_stock", "shrinkage"})
+ROOT_FIELD = re.compile(r"\b(inventorySetQuantities|nodes)\s*\(")
+ARGUMENT_VARIABLE = {"inventorySetQuantities": re.compile(r"inventorySetQuantities\s*\(\s*input\s*:\s*\$(\w+)"),
+                     "nodes": re.compile(r"nodes\s*\(\s*ids\s*:\s*\$(\w+)")}
+GID = re.compile(r"^gid://shopify/(?P<type>\w+)/(?P<id>\d+)(?:\?inventory_item_id=(?P<item>\d+))?$")
+URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:\S+$")
 
 Row = Any  # anything with ``id``, ``created_at`` and ``updated_at``
 
@@ -109,6 +130,60 @@ class LeakyBucket:
         with self.lock:
             self._drain()
             return min(self.size, math.ceil(self.level - 1e-9))
+
+
+@dataclass
+class CostBucket:
+    """The GraphQL Admin API's calculated-cost bucket: a call takes its requested cost up front and
+    is refunded the difference to its actual cost; ``restore_rate`` points come back each second."""
+
+    size: float = COST_BUCKET_SIZE
+    restore_rate: float = COST_RESTORE_RATE
+    available: float = COST_BUCKET_SIZE
+    stamp: float = field(default_factory=time.monotonic)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _restore(self) -> None:
+        now = time.monotonic()
+        self.available = min(self.size, self.available + (now - self.stamp) * self.restore_rate)
+        self.stamp = now
+
+    def take(self, cost: float) -> bool:
+        with self.lock:
+            self._restore()
+            if cost > self.available:
+                return False
+            self.available -= cost
+            return True
+
+    def refund(self, points: float) -> None:
+        with self.lock:
+            self.available = min(self.size, self.available + points)
+
+    def status(self) -> dict[str, Any]:
+        with self.lock:
+            self._restore()
+            return {"maximumAvailable": float(self.size), "currentlyAvailable": int(self.available),
+                    "restoreRate": float(self.restore_rate)}
+
+
+class GraphQLError(Exception):
+    """A request-level GraphQL error (HTTP 200, top-level ``errors``): nothing was executed."""
+
+    def __init__(self, message: str, code: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.error = {"message": message, "extensions": {"code": code}, **extra}
+
+
+@dataclass(frozen=True)
+class InventoryChange:
+    """One quantity ``inventorySetQuantities`` applied; tests count these to prove nothing is applied twice."""
+
+    inventory_item_id: int
+    location_id: int
+    before: int
+    after: int
+    reference: str | None
 
 
 @dataclass(slots=True)
@@ -184,7 +259,8 @@ class ShopifySandbox(HttpSandbox):
 
     def __init__(self, world: World, shop: str = "shop_us", access_token: str = "shpat_sandbox",
                  api_version: str = "2024-07", *, bucket_size: int = 40, leak_rate: float = 2.0,
-                 rate_limiting: bool = True, scopes: tuple[str, ...] = DEFAULT_SCOPES) -> None:
+                 rate_limiting: bool = True, scopes: tuple[str, ...] = DEFAULT_SCOPES,
+                 cost_bucket_size: float = COST_BUCKET_SIZE, cost_restore_rate: float = COST_RESTORE_RATE) -> None:
         super().__init__(world)
         self.shop = world.shop(shop)
         self.zone = ZoneInfo(self.shop.timezone)
@@ -193,6 +269,10 @@ class ShopifySandbox(HttpSandbox):
         self.rate_limiting = rate_limiting
         self.retry_after = 2.0
         self.set_calls: list[dict[str, Any]] = []
+        self.cost_bucket = CostBucket(cost_bucket_size, cost_restore_rate, cost_bucket_size)
+        self.graphql_calls: list[Any] = []  # request bodies, in arrival order
+        self.inventory_changes: list[InventoryChange] = []
+        self.throttled_calls = 0  # GraphQL calls the cost bucket refused (injected faults not counted)
         self.log: list[tuple[str, dict[str, str], int]] = []  # (path, query args, status) per request
         self.events: list[Event] = []
         self._deleted: set[int] = set()
@@ -220,11 +300,18 @@ class ShopifySandbox(HttpSandbox):
             Rule(f"{api}/locations.json", endpoint="locations_endpoint", methods=["GET"]),
             Rule(f"{api}/shop.json", endpoint="shop_endpoint", methods=["GET"]),
             Rule(f"{api}/inventory_levels/set.json", endpoint="set_level_endpoint", methods=["POST"]),
+            Rule(f"{api}/graphql.json", endpoint="graphql_endpoint", methods=["POST"]),
             Rule("/admin/oauth/access_scopes.json", endpoint="scopes_endpoint", methods=["GET"]),
         ])
 
     # -- platform specifics ---------------------------------------------------------------------------
+    @staticmethod
+    def is_graphql(request: Request) -> bool:
+        return request.path.endswith("/graphql.json")
+
     def rate_limited(self, request: Request) -> Response:
+        if self.is_graphql(request):
+            return self._throttled(self._requested_cost(request.get_json(silent=True)))
         rate = f"{self.bucket.leak_rate:g}"
         return json_response(
             {"errors": f"Exceeded {rate} calls per second for api client. "
@@ -240,13 +327,15 @@ class ShopifySandbox(HttpSandbox):
         return None
 
     def before_request(self, request: Request) -> Response | None:
-        if self.rate_limiting and not self.bucket.take():
+        """The REST bucket; GraphQL calls are charged by cost in :meth:`graphql_endpoint`."""
+        if self.rate_limiting and not self.is_graphql(request) and not self.bucket.take():
             return self.rate_limited(request)
         return None
 
     def after_request(self, request: Request, response: Response) -> Response:
-        used = (self.bucket.size if response.status_code == 429 else self.bucket.used()) if self.rate_limiting else 1
-        response.headers[CALL_LIMIT_HEADER] = f"{max(used, 1)}/{self.bucket.size}"
+        if not self.is_graphql(request):
+            used = (self.bucket.size if response.status_code == 429 else self.bucket.used()) if self.rate_limiting else 1
+            response.headers[CALL_LIMIT_HEADER] = f"{max(used, 1)}/{self.bucket.size}"
         response.headers["X-Shopify-API-Version"] = self.api_version
         with self._lock:
             self.log.append((request.path, dict(request.args), response.status_code))
@@ -525,6 +614,165 @@ class ShopifySandbox(HttpSandbox):
             self._revision += 1
         return json_response({"inventory_level": self.render_level(level)})
 
+    # -- GraphQL Admin: the stock push operations ---------------------------------------------------------
+    def graphql_endpoint(self, request: Request, version: str) -> Response:
+        body = request.get_json(silent=True)
+        with self._lock:
+            self.graphql_calls.append(body)
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            return json_response({"errors": {"query": "Required parameter missing or invalid"}}, 400)
+        try:
+            root, value = self._operation(body)
+        except GraphQLError as exc:
+            return self._graphql_answer({"errors": [exc.error]}, 0, None)
+        requested = self._cost(root, value)
+        if self.rate_limiting and not self.cost_bucket.take(requested):
+            with self._lock:
+                self.throttled_calls += 1
+            return self._throttled(requested)
+        data = {root: self._set_quantities(value) if root == "inventorySetQuantities" else self._nodes(value)}
+        return self._graphql_answer({"data": data}, requested, requested)
+
+    def _graphql_answer(self, payload: dict[str, Any], requested: int, actual: int | None) -> Response:
+        cost = {"requestedQueryCost": requested, "actualQueryCost": actual,
+                "throttleStatus": self.cost_bucket.status()}
+        return json_response({**payload, "extensions": {"cost": cost}})
+
+    def _throttled(self, requested: int) -> Response:
+        return self._graphql_answer({"errors": [{"message": "Throttled", "extensions": {
+            "code": "THROTTLED", "documentation": THROTTLE_DOCS}}]}, requested, None)
+
+    @staticmethod
+    def _cost(root: str, value: Any) -> int:
+        """Mutations cost 10 points; ``nodes`` one per id plus one (a stand-in for Shopify's calculation)."""
+        return 1 + len(value) if root == "nodes" else MUTATION_COST
+
+    def _requested_cost(self, body: Any) -> int:
+        """The cost a throttled answer reports for a body that may not even parse."""
+        try:
+            return self._cost(*self._operation(body))
+        except (GraphQLError, AttributeError, KeyError, TypeError):
+            return MUTATION_COST
+
+    @staticmethod
+    def _operation(body: dict[str, Any]) -> tuple[str, Any]:
+        """The root field and its argument, read from ``variables`` (inline literals are not parsed)."""
+        query, variables = body["query"], body.get("variables") or {}
+        match = ROOT_FIELD.search(query)
+        if match is None:
+            raise GraphQLError("channelhub's Shopify sandbox answers only the inventorySetQuantities mutation "
+                               "and the nodes(ids:) query", "undefinedField")
+        root = match.group(1)
+        is_mutation = query.lstrip().startswith("mutation")
+        if is_mutation != (root == "inventorySetQuantities"):
+            owner = "Mutation" if is_mutation else "QueryRoot"
+            raise GraphQLError(f"Field '{root}' doesn't exist on type '{owner}'", "undefinedField")
+        argument = ARGUMENT_VARIABLE[root].search(query)
+        if argument is None or not isinstance(variables, dict):
+            raise GraphQLError(f"{root}: pass its argument as a variable", "argumentLiteralsIncompatible")
+        value = variables.get(argument.group(1))
+        expected = dict if root == "inventorySetQuantities" else list
+        if not isinstance(value, expected):
+            type_name = "InventorySetQuantitiesInput!" if root == "inventorySetQuantities" else "[ID!]!"
+            raise GraphQLError(f"Variable ${argument.group(1)} of type {type_name} was provided invalid value",
+                               "INVALID_VARIABLE")
+        items = value.get("quantities") if isinstance(value, dict) else value
+        if root == "inventorySetQuantities" and not _quantities_typed(items):
+            raise GraphQLError(f"Variable ${argument.group(1)} of type InventorySetQuantitiesInput! was provided "
+                               "invalid value", "INVALID_VARIABLE")
+        if len(items) > MAX_INPUT_SIZE:
+            field_path = [root, "input", "quantities"] if root == "inventorySetQuantities" else [root, "ids"]
+            raise GraphQLError(f"The input array size of {len(items)} is greater than the maximum allowed of "
+                               f"{MAX_INPUT_SIZE}.", "MAX_INPUT_SIZE_EXCEEDED", path=field_path)
+        return root, value
+
+    @staticmethod
+    def _gid(value: Any, kind: str) -> int | None:
+        match = GID.match(value) if isinstance(value, str) else None
+        return int(match["id"]) if match and match["type"] == kind else None
+
+    def _set_quantities(self, value: dict[str, Any]) -> dict[str, Any]:
+        """``inventorySetQuantities``: every quantity is checked first and any user error leaves the shop
+        untouched (the whole input is one adjustment group), so a caller can resend the valid rest."""
+        quantities = value["quantities"]
+        errors: list[dict[str, Any]] = []
+
+        def reject(path: list[str], code: str, message: str) -> None:
+            errors.append({"field": ["input", *path], "message": message, "code": code})
+
+        name, reason, uri = value.get("name"), value.get("reason"), value.get("referenceDocumentUri")
+        if name != "available":
+            reject(["name"], "INVALID_NAME", "The quantity name must be either 'available' or 'on_hand'."
+                   if name != "on_hand" else "channelhub's sandbox models only the 'available' quantity.")
+        if reason not in SET_REASONS:
+            reject(["reason"], "INVALID_REASON", "The specified reason is invalid.")
+        if uri is not None and not (isinstance(uri, str) and URI.match(uri)):
+            reject(["referenceDocumentUri"], "INVALID_REFERENCE_DOCUMENT", "The specified reference document is invalid.")
+        compare = not value.get("ignoreCompareQuantity", False)
+        locations = {location.id for location in self.locations}
+        self._sync_levels()
+        with self._lock:
+            planned: list[tuple[Level, int]] = []
+            seen: set[tuple[int, int]] = set()
+            for i, quantity_input in enumerate(quantities):
+                at = ["quantities", str(i)]
+                item = self._gid(quantity_input.get("inventoryItemId"), "InventoryItem")
+                location = self._gid(quantity_input.get("locationId"), "Location")
+                quantity, expected = quantity_input["quantity"], quantity_input.get("compareQuantity")
+                if item not in self._skus_by_item:
+                    reject([*at, "inventoryItemId"], "INVALID_INVENTORY_ITEM", "The specified inventory item could not be found.")
+                elif location not in locations:
+                    reject([*at, "locationId"], "INVALID_LOCATION", "The specified location could not be found.")
+                elif (item, location) not in self._levels:
+                    reject([*at, "locationId"], "ITEM_NOT_STOCKED_AT_LOCATION",
+                           "The specified inventory item is not stocked at the location.")
+                elif (item, location) in seen:
+                    reject(at, "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
+                           "The combination of inventoryItemId and locationId must be unique.")
+                elif quantity < 0:
+                    reject([*at, "quantity"], "INVALID_QUANTITY_NEGATIVE", "The quantity can't be negative.")
+                elif quantity > MAX_QUANTITY:
+                    reject([*at, "quantity"], "INVALID_QUANTITY_TOO_HIGH",
+                           "The total quantity can't be higher than 1,000,000,000.")
+                elif compare and expected is None:
+                    reject([*at, "compareQuantity"], "COMPARE_QUANTITY_REQUIRED", "The compareQuantity argument "
+                           "must be given to each quantity or ignored using ignoreCompareQuantity.")
+                elif compare and expected != self._levels[(item, location)].available:
+                    reject([*at, "compareQuantity"], "COMPARE_QUANTITY_STALE",
+                           "The compareQuantity argument no longer matches the persisted quantity.")
+                else:
+                    seen.add((item, location))
+                    planned.append((self._levels[(item, location)], quantity))
+            if errors:
+                return {"inventoryAdjustmentGroup": None, "userErrors": errors}
+            changes = []
+            for level, quantity in planned:
+                self.inventory_changes.append(InventoryChange(level.inventory_item_id, level.location_id,
+                                                              level.available, quantity, uri))
+                changes.append({"name": "available", "delta": quantity - level.available, "quantityAfterChange": None,
+                                "item": {"id": f"gid://shopify/InventoryItem/{level.inventory_item_id}"},
+                                "location": {"id": f"gid://shopify/Location/{level.location_id}"}})
+                level.available, level.updated_at = quantity, self.world.now
+            self._revision += 1
+        return {"inventoryAdjustmentGroup": {"createdAt": self._ts(self.world.now), "reason": reason,
+                                             "referenceDocumentUri": uri, "changes": changes},
+                "userErrors": []}
+
+    def _nodes(self, ids: list[Any]) -> list[dict[str, Any] | None]:
+        """``nodes(ids:)`` for ``InventoryLevel`` gids (``gid://shopify/InventoryLevel/<location>?inventory_item_id=<item>``);
+        anything else resolves to null, as Shopify does for ids it cannot see."""
+        self._sync_levels()
+        nodes: list[dict[str, Any] | None] = []
+        for gid in ids:
+            match = GID.match(gid) if isinstance(gid, str) else None
+            level = (self._levels.get((int(match["item"]), int(match["id"])))
+                     if match and match["type"] == "InventoryLevel" and match["item"] else None)
+            nodes.append(None if level is None else {
+                "id": gid, "quantities": [{"name": "available", "quantity": level.available}],
+                "item": {"id": f"gid://shopify/InventoryItem/{level.inventory_item_id}"},
+                "location": {"id": f"gid://shopify/Location/{level.location_id}"}})
+        return nodes
+
     # -- rendering ----------------------------------------------------------------------------------------
     def _ts(self, value: datetime | None) -> str | None:
         return None if value is None else value.astimezone(self.zone).isoformat(timespec="seconds")
@@ -616,6 +864,17 @@ class ShopifySandbox(HttpSandbox):
                 "verb": event.verb, "arguments": event.arguments, "body": None, "message": event.message,
                 "author": "Shopify", "description": event.message, "created_at": self._ts(event.created_at),
                 "path": f"/admin/orders/{event.subject_id}"}
+
+
+def _quantities_typed(quantities: Any) -> bool:
+    """GraphQL variable coercion of ``[InventoryQuantityInput!]!``: ids strings, quantities Int."""
+    def is_int(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    return isinstance(quantities, list) and all(
+        isinstance(q, dict) and isinstance(q.get("inventoryItemId"), str) and isinstance(q.get("locationId"), str)
+        and is_int(q.get("quantity")) and (q.get("compareQuantity") is None or is_int(q["compareQuantity"]))
+        for q in quantities)
 
 
 @dataclass(slots=True)

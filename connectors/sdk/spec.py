@@ -135,25 +135,50 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class StockLevel:
-    """One quantity to set on a channel, addressed in the channel's own ids."""
+    """One quantity to set on a channel, addressed in the channel's own ids.
+
+    ``expected`` is the quantity we believe the channel holds now (last successful push or last
+    load). Writers compare-and-set against it, so a push that crosses a sale made on the channel, or
+    a retry of a push that already landed, is refused instead of silently overwriting."""
 
     sku: str
     location_id: str
     item_id: str
     available: int
+    expected: int | None = None
 
 
 @dataclass(frozen=True)
 class StockPushResult:
+    """What became of one level. ``stale``: the channel no longer held ``expected`` (its quantity,
+    when the writer could read it, is ``actual``); nothing was written for that level."""
+
     level: StockLevel
     ok: bool
     detail: str = ""
+    stale: bool = False
+    actual: int | None = None
+
+
+@dataclass(frozen=True)
+class LoadedLevels:
+    """Where an ingest run leaves the channel's own quantities: ``raw_<account>.<stream>`` with these
+    columns. The stock sync reads it to know what the channel held when it was last loaded."""
+
+    stream: str
+    location_column: str
+    item_column: str
+    quantity_column: str
 
 
 class StockWriter(Protocol):
-    """Sets available quantities on a sales channel. Implemented in ``connectors/<name>/stock.py``."""
+    """Sets available quantities on a sales channel. Implemented in ``connectors/<name>/stock.py``.
 
-    def push(self, levels: list[StockLevel]) -> list[StockPushResult]: ...
+    ``reference`` identifies the sync on the channel side when the platform keeps one (an audit URI)."""
+
+    loaded_levels: ClassVar[LoadedLevels | None]
+
+    def push(self, levels: list[StockLevel], reference: str = "") -> list[StockPushResult]: ...
 
 
 class Connector(ABC):

@@ -176,3 +176,141 @@ def test_products_group_skus_into_variants(shop: ShopifySandbox, world: World) -
     scopes = requests.get(f"{shop.base_url}/admin/oauth/access_scopes.json",
                           headers={"X-Shopify-Access-Token": TOKEN}, timeout=10).json()
     assert {"handle": "read_orders"} in scopes["access_scopes"]
+
+
+# -- GraphQL Admin: inventorySetQuantities and nodes -----------------------------------------------------
+SET_AVAILABLE = """mutation SetAvailable($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) { inventoryAdjustmentGroup { reason } userErrors { field message code } }
+}"""
+READ_LEVELS = """query Levels($ids: [ID!]!) {
+  nodes(ids: $ids) { ... on InventoryLevel { id quantities(names: ["available"]) { name quantity } } }
+}"""
+
+
+def graphql(sandbox: ShopifySandbox, query: str, variables: dict, token: str = TOKEN) -> requests.Response:
+    return requests.post(f"{sandbox.base_url}/admin/api/2024-07/graphql.json", json={"query": query, "variables": variables},
+                         headers={"X-Shopify-Access-Token": token}, timeout=10)
+
+
+def quantity(sandbox: ShopifySandbox, sku, qty: int, compare: int | None, warehouse: str = "01") -> dict:
+    return {"inventoryItemId": f"gid://shopify/InventoryItem/{sandbox.inventory_item_id(sku)}",
+            "locationId": f"gid://shopify/Location/{sandbox.location_id(warehouse)}",
+            "quantity": qty, "compareQuantity": compare}
+
+
+def set_input(*quantities: dict, **extra) -> dict:
+    return {"input": {"name": "available", "reason": "correction",
+                      "referenceDocumentUri": "channelhub://stock-sync/t1", "quantities": list(quantities), **extra}}
+
+
+def test_inventory_set_quantities_compares_and_sets(shop: ShopifySandbox, world: World) -> None:
+    first, second = world.skus[0], world.skus[1]
+    item, location = shop.inventory_item_id(first), shop.location_id("01")
+    held = shop.available(item, location)
+    answer = graphql(shop, SET_AVAILABLE, set_input(quantity(shop, first, held + 5, held),
+                                                    quantity(shop, second, 7, shop.available(shop.inventory_item_id(second), location))))
+    assert answer.status_code == 200
+    payload = answer.json()["data"]["inventorySetQuantities"]
+    assert payload["userErrors"] == [] and payload["inventoryAdjustmentGroup"]["reason"] == "correction"
+    assert shop.available(item, location) == held + 5 and shop.available(shop.inventory_item_id(second), location) == 7
+    change = shop.inventory_changes[0]
+    assert (change.inventory_item_id, change.before, change.after, change.reference) == (
+        item, held, held + 5, "channelhub://stock-sync/t1")
+    nodes = graphql(shop, READ_LEVELS, {"ids": [f"gid://shopify/InventoryLevel/{location}?inventory_item_id={item}",
+                                                "gid://shopify/InventoryLevel/1?inventory_item_id=2"]}).json()["data"]["nodes"]
+    assert nodes[0]["quantities"] == [{"name": "available", "quantity": held + 5}] and nodes[1] is None
+
+
+def test_stale_compare_rejects_the_whole_input_and_names_the_quantity(shop: ShopifySandbox, world: World) -> None:
+    first, second = world.skus[2], world.skus[3]
+    location = shop.location_id("01")
+    held_first = shop.available(shop.inventory_item_id(first), location)
+    held_second = shop.available(shop.inventory_item_id(second), location)
+    answer = graphql(shop, SET_AVAILABLE, set_input(quantity(shop, first, 11, held_first),
+                                                    quantity(shop, second, 12, held_second + 1)))
+    payload = answer.json()["data"]["inventorySetQuantities"]
+    assert payload["inventoryAdjustmentGroup"] is None
+    assert payload["userErrors"] == [{"field": ["input", "quantities", "1", "compareQuantity"],
+                                      "message": "The compareQuantity argument no longer matches the persisted quantity.",
+                                      "code": "COMPARE_QUANTITY_STALE"}]
+    assert shop.available(shop.inventory_item_id(first), location) == held_first  # nothing applied
+    assert shop.inventory_changes == []
+
+
+def test_user_errors_for_each_documented_code(shop: ShopifySandbox, world: World) -> None:
+    sku = world.skus[4]
+    held = shop.available(shop.inventory_item_id(sku), shop.location_id("01"))
+    good = quantity(shop, sku, 3, held)
+    cases = [
+        ({**good, "compareQuantity": None}, "COMPARE_QUANTITY_REQUIRED", ["input", "quantities", "0", "compareQuantity"]),
+        ({**good, "inventoryItemId": "gid://shopify/InventoryItem/1"}, "INVALID_INVENTORY_ITEM",
+         ["input", "quantities", "0", "inventoryItemId"]),
+        ({**good, "locationId": "gid://shopify/Location/1"}, "INVALID_LOCATION", ["input", "quantities", "0", "locationId"]),
+        ({**good, "quantity": -1}, "INVALID_QUANTITY_NEGATIVE", ["input", "quantities", "0", "quantity"]),
+        ({**good, "quantity": 1_000_000_001}, "INVALID_QUANTITY_TOO_HIGH", ["input", "quantities", "0", "quantity"]),
+    ]
+    for given, code, field in cases:
+        errors = graphql(shop, SET_AVAILABLE, set_input(given)).json()["data"]["inventorySetQuantities"]["userErrors"]
+        assert [(e["code"], e["field"]) for e in errors] == [(code, field)]
+    duplicate = graphql(shop, SET_AVAILABLE, set_input(good, good)).json()["data"]["inventorySetQuantities"]["userErrors"]
+    assert [e["code"] for e in duplicate] == ["NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR"]
+    bad_reason = graphql(shop, SET_AVAILABLE, set_input(good, reason="because")).json()["data"]["inventorySetQuantities"]
+    assert [(e["code"], e["field"]) for e in bad_reason["userErrors"]] == [("INVALID_REASON", ["input", "reason"])]
+    ignored = graphql(shop, SET_AVAILABLE, set_input({**good, "compareQuantity": None}, ignoreCompareQuantity=True))
+    assert ignored.json()["data"]["inventorySetQuantities"]["userErrors"] == []
+    assert shop.available(shop.inventory_item_id(sku), shop.location_id("01")) == 3
+
+
+def test_more_than_250_quantities_is_a_request_error(shop: ShopifySandbox, world: World) -> None:
+    many = [quantity(shop, world.skus[i % len(world.skus)], 1, 0) for i in range(251)]
+    body = graphql(shop, SET_AVAILABLE, set_input(*many)).json()
+    assert "data" not in body and body["errors"][0]["extensions"]["code"] == "MAX_INPUT_SIZE_EXCEEDED"
+    assert "251" in body["errors"][0]["message"] and shop.inventory_changes == []
+    mistyped = graphql(shop, SET_AVAILABLE, set_input({**many[0], "quantity": "5"})).json()
+    assert mistyped["errors"][0]["extensions"]["code"] == "INVALID_VARIABLE"
+
+
+def test_every_graphql_answer_reports_its_cost(shop: ShopifySandbox, world: World) -> None:
+    sku = world.skus[5]
+    held = shop.available(shop.inventory_item_id(sku), shop.location_id("01"))
+    answer = graphql(shop, SET_AVAILABLE, set_input(quantity(shop, sku, held, held)))
+    cost = answer.json()["extensions"]["cost"]
+    assert cost["requestedQueryCost"] == cost["actualQueryCost"] == 10
+    assert cost["throttleStatus"] == {"maximumAvailable": 1000.0, "currentlyAvailable": 1000, "restoreRate": 50.0}
+    assert "X-Shopify-Shop-Api-Call-Limit" not in answer.headers  # the REST bucket is separate
+
+
+def test_cost_bucket_throttles_with_shopifys_body(world: World) -> None:
+    with ShopifySandbox(world, access_token=TOKEN, cost_bucket_size=25, cost_restore_rate=0.01) as sandbox:
+        sku = world.skus[6]
+        held = sandbox.available(sandbox.inventory_item_id(sku), sandbox.location_id("01"))
+        answers = [graphql(sandbox, SET_AVAILABLE, set_input(quantity(sandbox, sku, held, held))) for _ in range(3)]
+    assert [a.json()["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] for a in answers] == [15, 5, 5]
+    throttled = answers[2]
+    assert throttled.status_code == 200 and sandbox.throttled_calls == 1
+    assert throttled.json() == {
+        "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED",
+                                                           "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
+        "extensions": {"cost": {"requestedQueryCost": 10, "actualQueryCost": None, "throttleStatus": {
+            "maximumAvailable": 25.0, "currentlyAvailable": 5, "restoreRate": 0.01}}}}
+    assert len(sandbox.inventory_changes) == 2
+
+
+def test_graphql_auth_and_fault_switches(shop: ShopifySandbox, world: World) -> None:
+    sku = world.skus[7]
+    held = shop.available(shop.inventory_item_id(sku), shop.location_id("01"))
+    variables = set_input(quantity(shop, sku, held + 1, held))
+    rejected = graphql(shop, SET_AVAILABLE, variables, token="shpat_wrong")
+    assert rejected.status_code == 401 and rejected.json()["errors"].startswith("[API] Invalid API key")
+    shop.faults.rate_limit, shop.faults.path_contains = 1, "/graphql.json"
+    assert graphql(shop, SET_AVAILABLE, variables).json()["errors"][0]["extensions"]["code"] == "THROTTLED"
+    shop.faults.server_error = 1
+    assert graphql(shop, SET_AVAILABLE, variables).status_code == 500
+    assert shop.inventory_changes == []
+    shop.faults.malformed = 1
+    cut = graphql(shop, SET_AVAILABLE, variables)
+    with pytest.raises(ValueError):
+        cut.json()
+    assert shop.available(shop.inventory_item_id(sku), shop.location_id("01")) == held + 1  # applied, answer lost
+    unknown = graphql(shop, "{ shop { name } }", {}).json()
+    assert unknown["errors"][0]["extensions"]["code"] == "undefinedField"
