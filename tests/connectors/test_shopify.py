@@ -3,6 +3,7 @@ specific to Shopify (request params, leaky-bucket pacing, stock pushes, money an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -17,7 +18,8 @@ from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
 from connectors.sdk import SourceDataError, StockLevel
 from connectors.shopify.convert import Converter
-from sandbox.shopify import ShopifySandbox
+from connectors.shopify.stock import ShopifyStockWriter
+from sandbox.shopify import CostBucket, ShopifySandbox
 from sandbox.world import ShopSpec, World, WorldSpec
 from tests.connectors.contract import ConnectorContract, ContractEnv, count_rows, snapshot
 from warehouse import Warehouse
@@ -39,8 +41,8 @@ class ShopifyEnv(ContractEnv):
     primary_key = "id"
 
     def __init__(self, tmp_path: Path, records: int, page_size: int, *, bucket_size: int = 40,
-                 leak_rate: float = FAST_LEAK, token: str = TOKEN, **settings: Any) -> None:
-        self.world = World(WorldSpec(orders=records, skus=24, customers=50, shops=(SHOP,)))
+                 leak_rate: float = FAST_LEAK, token: str = TOKEN, skus: int = 24, **settings: Any) -> None:
+        self.world = World(WorldSpec(orders=records, skus=skus, customers=50, shops=(SHOP,)))
         self.sandbox = ShopifySandbox(self.world, SHOP.name, access_token=token, bucket_size=bucket_size,
                                       leak_rate=leak_rate)
         self.sandbox.retry_after = 0.05
@@ -243,24 +245,79 @@ def test_deleted_orders_are_removed_with_their_lines(make) -> None:
     assert events[-1][0]["filter"] == "Order" and events[-1][0]["verb"] == "destroy"
 
 
-def test_stock_writer_sets_levels_the_sandbox_then_reports(make) -> None:
-    env = make(records=20, page_size=50)
+def stock_levels(env: ShopifyEnv, target: Callable[[int], int], warehouse: str = "01") -> list[StockLevel]:
+    """One level per SKU of the env's world, expecting what the sandbox holds, set to ``target(held)``."""
+    location = env.sandbox.location_id(warehouse)
+    levels = []
+    for sku in env.world.skus:
+        item = env.sandbox.inventory_item_id(sku)
+        held = env.sandbox.available(item, location)
+        levels.append(StockLevel(sku.code, str(location), str(item), target(held), expected=held))
+    return levels
+
+
+def test_stock_writer_sets_levels_in_compare_and_set_batches_then_reports(make) -> None:
+    env = make(records=20, page_size=50, skus=260)
     account = env.config.account(env.account)
-    sku = env.world.skus[3]
-    item, location = env.sandbox.inventory_item_id(sku), env.sandbox.location_id("02")
+    levels = stock_levels(env, lambda held: held + 3)
+    levels.append(StockLevel("CH-UNKNOWN", levels[0].location_id, "999", 5, expected=0))
+    results = account.connector.stock_writer(account).push(levels, reference="channelhub://stock-sync/t")
+    assert [r.ok for r in results] == [True] * 260 + [False]
+    assert "INVALID_INVENTORY_ITEM" in results[-1].detail
+    sent = [call["variables"]["input"] for call in env.sandbox.graphql_calls]
+    assert [len(i["quantities"]) for i in sent] == [250, 11, 10]  # a rejected quantity is dropped, the rest resent
+    assert sent[0]["quantities"][0] == {
+        "inventoryItemId": f"gid://shopify/InventoryItem/{levels[0].item_id}",
+        "locationId": f"gid://shopify/Location/{levels[0].location_id}",
+        "quantity": levels[0].available, "compareQuantity": levels[0].expected}
+    assert sent[0]["reason"] == "correction" and sent[0]["referenceDocumentUri"] == "channelhub://stock-sync/t"
+    assert all(env.sandbox.available(int(lv.item_id), int(lv.location_id)) == lv.available for lv in levels[:-1])
     env.world.tick()
-    results = account.connector.stock_writer(account).push([
-        StockLevel(sku.code, str(location), str(item), 17),
-        StockLevel("CH-UNKNOWN", str(location), "999", 5),
-    ])
-    assert [r.ok for r in results] == [True, False]
-    assert "422" in results[1].detail and "inventory_item_id" in results[1].detail
-    assert env.sandbox.set_calls[0] == {"location_id": location, "inventory_item_id": item, "available": 17,
-                                        "disconnect_if_necessary": False}
-    assert env.sandbox.available(item, location) == 17
     run_account(env.config, env.account)
+    item, location = levels[3].item_id, levels[3].location_id
     assert env.query(f"select available from raw_shop_us.inventory_levels where inventory_item_id = {item} "
-                     f"and location_id = {location}") == [(17,)]
+                     f"and location_id = {location}") == [(levels[3].available,)]
+
+
+def test_stock_writer_settles_lost_answers_and_reports_stale_levels(make) -> None:
+    env = make(records=20, page_size=50, skus=8)
+    account = env.config.account(env.account)
+    levels = stock_levels(env, lambda held: held + 2)
+    env.sandbox.faults.malformed, env.sandbox.faults.path_contains = 1, "/graphql.json"
+    writer = account.connector.stock_writer(account)
+    first = writer.push(levels)  # lands on the shop, but its answer is cut in half
+    assert not any(r.ok for r in first) and "unreadable answer" in first[0].detail
+    moved = levels[1]
+    requests.post(f"{env.sandbox.base_url}/admin/api/2024-07/inventory_levels/set.json",
+                  headers={"X-Shopify-Access-Token": TOKEN}, timeout=10,
+                  json={"inventory_item_id": int(moved.item_id), "location_id": int(moved.location_id),
+                        "available": 999})  # a merchant edit before we retry
+    second = writer.push(levels)  # the same expectations again
+    assert [r.ok for r in second] == [True, False] + [True] * 6
+    assert second[0].detail == "already at target (an earlier attempt landed)"
+    assert second[1].stale and second[1].actual == 999 and "holds 999" in second[1].detail
+    assert env.sandbox.available(int(moved.item_id), int(moved.location_id)) == 999
+    applied = [(c.inventory_item_id, c.location_id) for c in env.sandbox.inventory_changes]
+    assert len(applied) == len(set(applied)) == 8  # each level set once, by the first push only
+
+
+def test_stock_writer_paces_on_the_cost_bucket_and_waits_out_throttles(make) -> None:
+    env = make(records=20, page_size=50, skus=40)
+    env.sandbox.cost_bucket = CostBucket(size=30, restore_rate=200.0, available=30)
+    account = env.config.account(env.account)
+    writer = ShopifyStockWriter(account.settings, batch_size=5)
+    results = writer.push(stock_levels(env, lambda held: held + 1))
+    assert all(r.ok for r in results) and len(env.sandbox.graphql_calls) == 8
+    assert env.sandbox.throttled_calls == 0 and writer.pacer.slept > 0  # paced before a throttle happened
+    env.sandbox.faults.rate_limit, env.sandbox.faults.path_contains = 2, "/graphql.json"
+    results = writer.push(stock_levels(env, lambda held: held + 1)[:5])
+    assert all(r.ok for r in results) and env.sandbox.stats.faults_served["rate_limit"] == 2
+    env.sandbox.faults.server_error = account.settings.max_attempts  # every attempt fails: nothing applied
+    before = len(env.sandbox.inventory_changes)
+    results = writer.push(stock_levels(env, lambda held: held + 1)[:5])
+    assert not any(r.ok for r in results) and "HTTP 500" in results[0].detail
+    assert len(env.sandbox.inventory_changes) == before
+    assert env.sandbox.stats.faults_served["server_error"] == account.settings.max_attempts
 
 
 def test_check_reports_scopes_and_explains_a_bad_token(make) -> None:
