@@ -30,6 +30,7 @@ class Running:
     connector: str
     where: str
     stop: Callable[[], None]
+    sandbox: object = None  # the emulator itself, for tests that mutate or inspect it
 
 
 def _port(account: str, config: AccountConfig) -> int:
@@ -45,14 +46,14 @@ def _shopify(world: World, account: str, config: AccountConfig, credentials: dic
 
     sandbox = ShopifySandbox(world, shop=account, access_token=credentials["access_token"],
                              api_version=str(config.settings.get("api_version", "2024-07")))
-    return Running(account, "shopify", sandbox.serve(port=_port(account, config)), sandbox.stop)
+    return Running(account, "shopify", sandbox.serve(port=_port(account, config)), sandbox.stop, sandbox)
 
 
 def _stripe(world: World, account: str, config: AccountConfig, credentials: dict[str, str]) -> Running:
     from .stripe import StripeSandbox
 
     sandbox = StripeSandbox(world, api_key=credentials["api_key"])
-    return Running(account, "stripe", sandbox.serve(port=_port(account, config)), sandbox.stop)
+    return Running(account, "stripe", sandbox.serve(port=_port(account, config)), sandbox.stop, sandbox)
 
 
 def _yonyou_u8(world: World, account: str, config: AccountConfig, credentials: dict[str, str]) -> Running:
@@ -62,7 +63,7 @@ def _yonyou_u8(world: World, account: str, config: AccountConfig, credentials: d
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     sandbox = build_u8(url, world)
-    return Running(account, "yonyou_u8", sandbox.url.render_as_string(hide_password=True), sandbox.close)
+    return Running(account, "yonyou_u8", sandbox.url.render_as_string(hide_password=True), sandbox.close, sandbox)
 
 
 def _spreadsheet(world: World, account: str, config: AccountConfig, credentials: dict[str, str]) -> Running:
@@ -120,6 +121,12 @@ class Fleet:
     def stop(self) -> None:
         while self.running:
             self.running.pop().stop()
+
+    def sandbox(self, account: str) -> object:
+        for running in self.running:
+            if running.account == account:
+                return running.sandbox
+        raise KeyError(f"no sandbox is running for account {account!r}")
 
     def describe(self) -> list[str]:
         return [f"{r.account:<14} {r.connector:<12} {r.where}" for r in self.running]

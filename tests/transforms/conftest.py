@@ -1,0 +1,27 @@
+"""One loaded sandbox merchant per warehouse kind, shared by the model tests of this package.
+
+Loading takes seconds; building is what the tests vary, so each test builds (or rebuilds) on the
+module's merchant and asserts on the marts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+
+from channelhub.config import HubConfig
+from sandbox.fleet import Fleet
+from tests.conftest import fresh_postgres_database
+from tests.pipeline import isolate_env, loaded_merchant, small_config
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def merchant(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[tuple[HubConfig, Fleet]]:
+    """(hub, running fleet) with every account loaded into a fresh DuckDB file or PostgreSQL database."""
+    tmp_path = tmp_path_factory.mktemp(request.param)
+    with ExitStack() as stack, pytest.MonkeyPatch.context() as monkeypatch:
+        url = stack.enter_context(fresh_postgres_database()) if request.param == "postgres" else None
+        isolate_env(monkeypatch, tmp_path)
+        yield stack.enter_context(loaded_merchant(small_config(tmp_path, warehouse_url=url)))

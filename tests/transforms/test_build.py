@@ -1,0 +1,172 @@
+"""Building the marts from a loaded sandbox merchant, on DuckDB and on PostgreSQL.
+
+Every expectation is computed from the sandboxes' World (what the merchant really sold, was paid and
+holds), not read back from the warehouse."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter, defaultdict
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+import transforms
+from channelhub.config import HubConfig
+from channelhub.runner import run_account
+from sandbox.fleet import Fleet
+from tests.pipeline import query, scalar
+from transforms.project import load_project
+from warehouse import Warehouse
+
+MARTS = [m.name for m in load_project().models if m.layer == "marts"]
+
+
+@pytest.fixture(scope="module")
+def built(merchant: tuple[HubConfig, Fleet]) -> tuple[HubConfig, Fleet]:
+    transforms.build(merchant[0])
+    return merchant
+
+
+def test_every_mart_is_a_table_published_as_a_bi_view(built: tuple[HubConfig, Fleet]) -> None:
+    hub, _ = built
+    inspector = sa.inspect(Warehouse(hub.warehouse_url).engine)
+    assert set(MARTS) <= set(inspector.get_table_names(schema="analytics"))
+    assert set(MARTS) <= set(inspector.get_view_names(schema="marts"))
+    for mart in MARTS:
+        assert scalar(hub, f"select count(*) from marts.{mart}") > 0, mart
+    outcomes = query(hub, "select outcome, count(*) as n from ops.build_log group by outcome")
+    assert outcomes == [{"outcome": "success", "n": len(load_project().models)}]
+
+
+def test_orders_and_money_match_what_the_shops_sold(built: tuple[HubConfig, Fleet]) -> None:
+    hub, fleet = built
+    world = fleet.world
+    expected: dict[str, Decimal] = defaultdict(Decimal)
+    for order in world.orders:
+        expected[order.currency] += order.total
+    rows = query(hub, "select currency, sum(total_amount) as total, count(*) as n from marts.fct_orders "
+                      "where platform = 'shopify' group by currency")
+    assert {row["currency"]: Decimal(row["total"]) for row in rows} == dict(expected)
+    assert sum(row["n"] for row in rows) == len(world.orders)
+    assert scalar(hub, "select count(*) from marts.fct_orders where abs(total_amount - (subtotal_amount "
+                       "+ shipping_amount + tax_amount - discount_amount)) > 0.01") == 0
+    statuses = {row["status"] for row in query(hub, "select distinct status from marts.fct_orders")}
+    assert statuses <= {"pending", "paid", "partially_refunded", "refunded", "fulfilled", "cancelled"}
+    assert scalar(hub, "select count(*) from marts.fct_orders where platform = 'spreadsheet'") > 0
+    assert scalar(hub, "select count(*) from marts.fct_order_lines where product_id is null") == 0
+    assert scalar(hub, "select count(*) from marts.fct_payments where order_id is not null") > 0
+
+
+def test_one_customer_across_shops_payments_and_erp(built: tuple[HubConfig, Fleet]) -> None:
+    hub, fleet = built
+    people = {customer.email.lower() for customer in fleet.world.customers}
+    assert scalar(hub, "select count(*) from marts.dim_customers") == len(people)
+    busiest = query(hub, "select source_count, source_ids from marts.dim_customers order by source_count desc "
+                         "limit 1")[0]
+    assert {"shop_us", "shop_eu", "stripe_main", "erp_u8"} <= {s.split(":")[0] for s in busiest["source_ids"].split(",")}
+    assert scalar(hub, "select count(*) from marts.fct_orders o left join marts.dim_customers c "
+                       "on c.customer_id = o.customer_id where o.customer_id is not null and c.customer_id is null") == 0
+
+
+def test_stock_availability_nets_open_orders_and_applies_the_policy(built: tuple[HubConfig, Fleet]) -> None:
+    hub, fleet = built
+    world = fleet.world
+    on_hand = Counter()
+    for record in world.stock:
+        on_hand[record.sku.code] += record.quantity
+    reserved = Counter()
+    for order in world.orders:
+        if order.cancelled_at is None and order.financial_status not in ("voided", "refunded") \
+                and order.fulfillment_status != "fulfilled":
+            for line in order.lines:
+                reserved[line.sku.code] += line.quantity
+    rows = query(hub, "select * from marts.rpt_stock_availability")
+    assert {row["channel_id"] for row in rows} == {"shop_us", "shop_eu"}
+    assert len(rows) == 2 * len(world.skus)
+    policy = {(p["channel_id"], p["product_id"]): p for p in query(hub, "select * from ops.stock_policy")}
+    assert any(sku for _, sku in policy), "the shipped policy has a per-SKU override to prove"
+    for row in rows:
+        sku = row["product_id"]
+        channel = policy.get((row["channel_id"], sku)) or policy[(row["channel_id"], None)]
+        assert (row["on_hand"], row["reserved"]) == (on_hand[sku], reserved[sku]), sku
+        atp = max(on_hand[sku] - reserved[sku] - channel["safety_stock"], 0)
+        share = int(atp * Decimal(channel["percentage"]) / 100)
+        expected = 0 if share < channel["floor"] else min(share, channel["cap"] or share)
+        assert (row["available_to_promise"], row["allocated_quantity"]) == (atp, expected), row
+
+
+def test_reconciliation_finds_exactly_the_planted_discrepancies(built: tuple[HubConfig, Fleet]) -> None:
+    hub, fleet = built
+    found: dict[str, set[str]] = defaultdict(set)
+    for row in query(hub, "select status, order_id, payment_ids from marts.rpt_payment_reconciliation "
+                          "where status not in ('matched', 'not_due')"):
+        found[row["status"]].add(row["order_id"] or row["payment_ids"])
+    planted = {kind: set(ids) for kind, ids in fleet.world.planted.items() if ids}
+    assert dict(found) == planted
+
+
+def test_merchant_mapping_overrides_code_matching(built: tuple[HubConfig, Fleet]) -> None:
+    hub, _ = built
+    engine = Warehouse(hub.warehouse_url).engine
+    with engine.begin() as conn:
+        conn.execute(sa.text("insert into ops.sku_mapping (channel_id, source_code, product_id, note) "
+                             "values ('store_files', 'CH-0000-S', 'CH-0000-M', 'test')"))
+    try:
+        transforms.build(hub, select=["int_product_listings"])
+        listing = query(hub, "select product_id, is_mapped_by_merchant from marts.dim_product_listings "
+                             "where channel_id = 'store_files' and source_code = 'CH-0000-S'")
+        assert listing == [{"product_id": "CH-0000-M", "is_mapped_by_merchant": True}]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("delete from ops.sku_mapping where note = 'test'"))
+        transforms.build(hub, select=["int_product_listings"])
+
+
+def _snapshot(hub: HubConfig, mart: str, key: str) -> list[tuple]:
+    return [tuple(row.values()) for row in query(hub, f"select * from marts.{mart} order by {key}")]
+
+
+def test_incremental_build_ends_where_a_full_build_does(built: tuple[HubConfig, Fleet]) -> None:
+    hub, fleet = built
+    world = fleet.world
+    world.add_orders(15)
+    world.touch_orders(0.05)
+    deleted = world.orders_of("shop_us")[3]
+    fleet.sandbox("shop_us").delete_order(deleted.id)
+    for account in ("shop_us", "shop_eu", "stripe_main"):
+        run_account(hub, account)
+
+    report = transforms.build(hub)
+    how = {run.model: run.strategy for run in report.runs}
+    assert how["fct_orders"] == how["fct_order_lines"] == "incremental"
+    incremental = {mart: _snapshot(hub, mart, key) for mart, key in
+                   [("fct_orders", "order_id"), ("fct_order_lines", "order_line_id")]}
+    assert scalar(hub, f"select count(*) from marts.fct_orders where order_id = 'shop_us:{deleted.id}'") == 0
+    assert scalar(hub, "select count(*) from marts.fct_orders where platform = 'shopify'") == len(world.orders) - 1
+
+    transforms.build(hub, full_refresh=True)
+    assert incremental == {mart: _snapshot(hub, mart, key) for mart, key in
+                           [("fct_orders", "order_id"), ("fct_order_lines", "order_line_id")]}
+
+
+def test_a_failing_model_keeps_the_previous_mart_and_skips_its_dependants(
+        built: tuple[HubConfig, Fleet], monkeypatch: pytest.MonkeyPatch) -> None:
+    hub, _ = built
+    before = scalar(hub, "select count(*) from marts.fct_payments")
+    project = load_project()
+    broken = tuple(dataclasses.replace(m, sql="select no_such_column from stg_stripe__charges")
+                   if m.name == "fct_payments" else m for m in project.models)
+    monkeypatch.setattr(transforms.runner, "load_project", lambda: dataclasses.replace(project, models=broken))
+
+    with pytest.raises(transforms.BuildFailed, match=r"model fct_payments \(fct_payments.sql\)") as error:
+        transforms.build(hub)
+    assert "no_such_column" in str(error.value)
+    assert scalar(hub, "select count(*) from marts.fct_payments") == before
+    last = {row["model"]: row["outcome"] for row in query(hub, """
+        select model, outcome from ops.build_log
+        where build_id = (select build_id from ops.build_log order by finished_at desc limit 1)""")}
+    assert last["fct_payments"] == "failed"
+    assert last["fct_refunds"] == last["rpt_payment_reconciliation"] == "skipped"
+    assert last["fct_orders"] == last["rpt_stock_availability"] == "success"

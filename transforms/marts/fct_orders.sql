@@ -1,0 +1,64 @@
+-- materialized: incremental
+-- unique_key: order_id
+-- watermark: _loaded_at
+-- lookback: 3600
+-- Grain: one order of one sales channel (web shops and offline store receipts), amounts in the
+-- order's currency, status normalised across channels.
+with shopify_orders as (
+    select * from int_shopify__orders
+),
+
+store_receipts as (
+    select * from int_spreadsheet__receipts
+),
+
+all_orders as (
+    select * from shopify_orders
+    union all
+    select * from store_receipts
+),
+
+normalised as (
+    select
+        *,
+        case
+            when is_cancelled then 'cancelled'
+            when source_financial_status = 'refunded' then 'refunded'
+            when source_financial_status = 'partially_refunded' then 'partially_refunded'
+            when source_financial_status = 'paid' and source_fulfillment_status = 'fulfilled' then 'fulfilled'
+            when source_financial_status = 'paid' then 'paid'
+            else 'pending'
+        end as status,
+        case when email is not null and email <> ''
+             then 'cus_' || substr(md5(email), 1, 16) end as customer_id
+    from all_orders
+),
+
+final as (
+    select
+        order_id,
+        channel_id,
+        platform,
+        source_order_id,
+        order_number,
+        customer_id,
+        ordered_at,
+        updated_at,
+        currency,
+        subtotal_amount,
+        shipping_amount,
+        tax_amount,
+        discount_amount,
+        total_amount,
+        refunded_amount,
+        status,
+        source_financial_status,
+        source_fulfillment_status,
+        is_cancelled,
+        line_count,
+        item_quantity,
+        _loaded_at
+    from normalised
+)
+
+select * from final

@@ -1,0 +1,178 @@
+"""Build the models into the warehouse: views, tables and incremental tables, each logged.
+
+``channelhub build`` runs :func:`build`; the Airflow build DAG runs :func:`prepare` and then one
+:func:`run_model` task per model, so both paths share every statement. Tables are built beside the
+old one and swapped in one transaction, so BI never reads a half-built mart, and a failed build leaves
+the previous marts in place.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from channelhub.config import HubConfig
+from connectors.sdk import ChannelhubError
+from warehouse import Warehouse
+
+from . import seeds
+from .build_log import ModelRun, record_model_run
+from .ddl import replace_view, swap_table
+from .project import Model, Project, load_project, render
+from .sources import create_source_views
+
+log = logging.getLogger(__name__)
+BI_SCHEMA = "marts"
+SCHEMAS = ("staging", "intermediate", "analytics", BI_SCHEMA, "ops")
+DIALECT = {"duckdb": "duckdb", "postgres": "postgres"}
+
+
+class BuildFailed(ChannelhubError):
+    """A model failed. Models built before it stay; the marts it feeds keep their previous contents."""
+
+
+@dataclass
+class BuildReport:
+    build_id: str
+    runs: list[ModelRun] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[ModelRun]:
+        return [run for run in self.runs if run.outcome == "failed"]
+
+    @property
+    def seconds(self) -> float:
+        return sum(run.seconds for run in self.runs)
+
+
+def prepare(hub: HubConfig) -> list[str]:
+    """Schemas, one view per declared source table, and the config-driven tables the models read."""
+    with Warehouse(hub.warehouse_url).engine.connect() as conn:
+        return _prepare(conn, hub)
+
+
+def _prepare(conn: sa.Connection, hub: HubConfig) -> list[str]:
+    with conn.begin():
+        for schema in SCHEMAS:
+            conn.execute(sa.text(f"create schema if not exists {schema}"))
+        views = create_source_views(conn, hub)
+        seeds.write_seeds(conn, hub)
+    return views
+
+
+def _count(conn: sa.Connection, relation: str) -> int:
+    return int(conn.execute(sa.text(f"select count(*) from {relation}")).scalar_one())
+
+
+def _columns(conn: sa.Connection, sql: str) -> list[str]:
+    return list(conn.execute(sa.text(f"select * from ({sql}) as probe limit 0")).keys())
+
+
+def _publish(conn: sa.Connection, model: Model) -> None:
+    """The BI-facing view: ``marts.<name>`` reads the physical table, so BI grants stay on one schema."""
+    replace_view(conn, f"{BI_SCHEMA}.{model.name}", f"select * from {model.relation}")
+
+
+def _merge_increment(conn: sa.Connection, model: Model, sql: str) -> bool:
+    """Apply the rows whose watermark moved since the last build; False when a full build is needed.
+
+    Rows are re-read from ``lookback`` before the newest watermark already in the table, because a
+    load that started earlier can commit later; delete-then-insert on ``unique_key`` makes the overlap
+    harmless. Rows whose source vanished (a deleted order, a replaced spreadsheet) are removed too.
+    """
+    key, mark = model.unique_key, model.watermark
+    if list(conn.execute(sa.text(f"select * from {model.relation} limit 0")).keys()) != _columns(conn, sql):
+        return False
+    newest = conn.execute(sa.text(f"select max({mark}) from {model.relation}")).scalar_one()
+    if newest is None:
+        return False
+    conn.execute(sa.text("drop table if exists increment_batch"))
+    conn.execute(sa.text(f"create temporary table increment_batch as select * from ({sql}) as m "
+                         f"where m.{mark} > (select max({mark}) - {model.lookback} from {model.relation})"))
+    conn.execute(sa.text(f"delete from {model.relation} where {key} in (select {key} from increment_batch)"))
+    conn.execute(sa.text(f"delete from {model.relation} where {key} not in (select k.{key} from ({sql}) as k)"))
+    conn.execute(sa.text(f"insert into {model.relation} select * from increment_batch"))
+    conn.execute(sa.text("drop table increment_batch"))
+    return True
+
+
+def _materialize(conn: sa.Connection, model: Model, sql: str, full_refresh: bool) -> tuple[int | None, str]:
+    """Build ``model``; returns (rows, how): ``view``, ``table`` (rebuilt whole) or ``incremental``."""
+    if model.materialized == "view":
+        replace_view(conn, model.relation, sql)
+        return None, "view"
+    how = "table"
+    if model.materialized == "incremental" and not full_refresh \
+            and sa.inspect(conn).has_table(model.name, schema=model.schema) and _merge_increment(conn, model, sql):
+        how = "incremental"
+    else:
+        swap_table(conn, model.schema, model.name, sql)
+    if model.layer == "marts":
+        _publish(conn, model)
+    return _count(conn, model.relation), how
+
+
+def _execute(conn: sa.Connection, project: Project, model: Model, dialect: str, build_id: str,
+             full_refresh: bool) -> ModelRun:
+    """Build one model in its own transaction and log the outcome; never raises for SQL errors."""
+    run = ModelRun(build_id, model.name, model.layer, datetime.now(UTC))
+    clock = time.perf_counter()
+    try:
+        sql = render(model, project, dialect)
+        with conn.begin():
+            run.rows, run.strategy = _materialize(conn, model, sql, full_refresh)
+        run.outcome = "success"
+    except sa.exc.SQLAlchemyError as exc:
+        run.outcome, run.error = "failed", f"model {model.name} ({model.path.name}): {exc.orig or exc}"
+    run.seconds = time.perf_counter() - clock
+    run.finished_at = datetime.now(UTC)
+    record_model_run(conn, run)
+    if run.outcome == "success":
+        log.info("built %s (%s) in %.2fs, %s rows", model.relation, run.strategy, run.seconds, run.rows)
+    return run
+
+
+def run_model(hub: HubConfig, name: str, *, full_refresh: bool = False, build_id: str | None = None) -> ModelRun:
+    """Build one model (its inputs must exist) and log it in ``ops.build_log``; one Airflow task."""
+    project = load_project()
+    warehouse = Warehouse(hub.warehouse_url)
+    with warehouse.engine.connect() as conn:
+        run = _execute(conn, project, project.model(name), DIALECT[warehouse.kind], build_id or uuid.uuid4().hex,
+                       full_refresh)
+    if run.outcome == "failed":
+        raise BuildFailed(run.error or name)
+    return run
+
+
+def build(hub: HubConfig, *, select: list[str] | None = None, full_refresh: bool = False) -> BuildReport:
+    """Prepare, then build every model (or ``select`` and what depends on it) in dependency order.
+
+    One connection serves the whole build (opening a DuckDB file costs a checkpoint on close). A
+    failing model does not stop models that do not depend on it; its dependants are logged as
+    skipped, and :class:`BuildFailed` is raised at the end naming every failure."""
+    project = load_project()
+    models = project.downstream(set(select)) if select else list(project.models)
+    report = BuildReport(uuid.uuid4().hex)
+    warehouse = Warehouse(hub.warehouse_url)
+    broken: set[str] = set()
+    with warehouse.engine.connect() as conn:
+        _prepare(conn, hub)
+        for model in models:
+            failed_inputs = broken.intersection(model.depends_on)
+            if failed_inputs:
+                run = ModelRun(report.build_id, model.name, model.layer, datetime.now(UTC), outcome="skipped",
+                               error=f"skipped: input failed ({', '.join(sorted(failed_inputs))})")
+                record_model_run(conn, run)
+            else:
+                run = _execute(conn, project, model, DIALECT[warehouse.kind], report.build_id, full_refresh)
+            if run.outcome != "success":
+                broken.add(model.name)
+            report.runs.append(run)
+    if report.failed:
+        raise BuildFailed("; ".join(run.error or run.model for run in report.failed))
+    return report

@@ -1,0 +1,69 @@
+"""Tables the models read that do not come from a source: the accounts and the stock policy from
+``channelhub.yml``, and the merchant's SKU mapping.
+
+``ops.channels``, ``ops.stock_policy`` and ``ops.stock_warehouses`` mirror the config and are rewritten on every build, so
+the models see the same accounts, time zones and allocation numbers the rest of channelhub uses.
+``ops.sku_mapping`` is the merchant's to edit (SQL, a BI tool, a spreadsheet import): it is created
+empty once and never overwritten.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from channelhub.config import HubConfig
+from connectors.sdk import Connector
+
+metadata = sa.MetaData(schema="ops")
+channels = sa.Table(
+    "channels", metadata,
+    sa.Column("channel_id", sa.String(64), primary_key=True),  # the account name
+    sa.Column("platform", sa.String(64), nullable=False),      # the connector
+    sa.Column("kind", sa.String(16), nullable=False),          # channel | payments | logistics | erp | file
+    sa.Column("is_stock_target", sa.Boolean, nullable=False),  # the connector can write stock back
+    sa.Column("timezone", sa.String(64), nullable=False),      # zone of the source's local dates
+)
+sku_mapping = sa.Table(
+    "sku_mapping", metadata,
+    sa.Column("channel_id", sa.String(64), nullable=False),   # the account whose code this is
+    sa.Column("source_code", sa.String(128), nullable=False),  # the code as that source writes it
+    sa.Column("product_id", sa.String(128), nullable=False),   # the merchant SKU it means
+    sa.Column("note", sa.Text),
+    sa.PrimaryKeyConstraint("channel_id", "source_code"),
+)
+stock_policy = sa.Table(
+    "stock_policy", metadata,
+    sa.Column("channel_id", sa.String(64), nullable=False),
+    sa.Column("product_id", sa.String(128)),                   # NULL: the channel's default
+    sa.Column("safety_stock", sa.Integer, nullable=False),
+    sa.Column("percentage", sa.Numeric(5, 2), nullable=False),
+    sa.Column("cap", sa.Integer),
+    sa.Column("floor", sa.Integer, nullable=False),
+)
+stock_warehouses = sa.Table(
+    "stock_warehouses", metadata,
+    sa.Column("warehouse_id", sa.String(64), primary_key=True),  # counted as on hand; empty table: all
+)
+
+
+def channel_rows(hub: HubConfig) -> list[dict[str, object]]:
+    rows = []
+    for name in hub.enabled_accounts():
+        account = hub.account(name, resolve_secrets=False)
+        connector = account.connector
+        rows.append({"channel_id": name, "platform": connector.name, "kind": connector.kind.value,
+                     "is_stock_target": type(connector).stock_writer is not Connector.stock_writer,
+                     "timezone": getattr(account.settings, "timezone", None) or "UTC"})
+    return rows
+
+
+def write_seeds(conn: sa.Connection, hub: HubConfig) -> None:
+    from channelhub.stock.policy import policy_rows
+
+    metadata.create_all(conn, tables=[channels, sku_mapping, stock_policy, stock_warehouses])
+    counted = hub.stock.warehouses if hub.stock and hub.stock.warehouses else []
+    for table, rows in ((channels, channel_rows(hub)), (stock_policy, policy_rows(hub)),
+                        (stock_warehouses, [{"warehouse_id": code} for code in counted])):
+        conn.execute(table.delete())
+        if rows:
+            conn.execute(table.insert(), rows)
