@@ -118,6 +118,31 @@ def status(config: ConfigOption = None) -> None:
     console.print(table)
 
 
+@app.command("validate")
+def validate_command(config: ConfigOption = None) -> None:
+    """Run the quality gates on raw tables and marts; exit 1 on a critical failure."""
+    from expectations import validate
+
+    try:
+        report = validate(_config(config))
+    except ChannelhubError as exc:
+        _fail(exc)
+    if report.critical or report.warnings:
+        table = Table("severity", "table", "column", "expectation", "observed", "details",
+                      title="quality failures")
+        for outcome in report.critical + report.warnings:
+            severity = "[red]critical[/]" if outcome in report.critical else "[yellow]warning[/]"
+            table.add_row(severity, outcome.table_name, outcome.column_name or "-", outcome.expectation,
+                          outcome.observed or "-", outcome.details or "-")
+        console.print(table)
+    verdict = "[green]passed[/]" if report.ok else "[red]FAILED[/]"
+    console.print(f"{verdict}: {len(report.critical)} critical, {len(report.warnings)} warning(s) in "
+                  f"{len(report.outcomes)} checks (run {report.run_id}, in ops.quality_results)")
+    console.print(f"Data Docs: {report.docs_index or 'not built (no table could be read)'}", soft_wrap=True)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 

@@ -1,0 +1,187 @@
+"""The quality rules, as code: one Great Expectations suite per warehouse table.
+
+Every expectation carries GX's own ``severity``:
+
+- ``critical``: the data cannot be trusted to drive stock write-back (broken keys, missing tables,
+  negative or over-allocated stock). A critical failure makes the run fail and blocks the sync.
+- ``warning``: a business rule is off (unknown status, a total off by more than a cent, refunds above
+  the captured amount, a table that shrank or grew drastically). Reported, never blocking.
+
+Raw suites are derived from what each connector declares (``Connector.streams[*].primary_key``), so a
+new connector or account is covered without editing this file. Mart suites follow the column contract
+of the marts (see the transforms package).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+import great_expectations.expectations as gxe
+import sqlalchemy as sa
+from dlt.common.normalizers.naming.snake_case import NamingConvention
+from great_expectations.expectations import Expectation
+
+from channelhub.config import HubConfig
+from connectors.sdk import ConnectorKind, get_connector
+
+CRITICAL, WARNING = "critical", "warning"
+MARTS = "marts"
+ORDER_STATUSES = ("pending", "paid", "partially_refunded", "refunded", "fulfilled", "cancelled")
+RECONCILIATION_STATUSES = ("matched", "unpaid", "underpaid", "overpaid", "refund_mismatch",
+                           "payment_without_order", "not_due")
+CURRENCY_CODE = r"^[A-Z]{3}$"
+ONE_CENT = 0.01
+# A table between half and double its size at the last good run is normal growth or churn; outside
+# that band a load most likely went missing or was duplicated.
+ROW_COUNT_BAND = (0.5, 2.0)
+ROW_COUNT_EXPECTATION = "expect_table_row_count_to_be_between"
+# dlt normalises source column names (U8's ``cInvCode`` lands as ``c_inv_code``) with this convention.
+_DLT_NAMING = NamingConvention()
+
+
+@dataclass(frozen=True)
+class TableSuite:
+    """The expectations of one table, plus the derived columns (SQL expressions) some of them read.
+
+    Only the columns the expectations name are selected, so a million-row table costs a few narrow
+    columns, not the whole row."""
+
+    schema: str
+    table: str
+    expectations: tuple[Expectation, ...]
+    derived: dict[str, sa.ColumnElement] = field(default_factory=dict)
+    missing_hint: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    def checked_columns(self) -> list[str]:
+        """Columns the expectations read directly from the table (derived ones are computed)."""
+        names = (c for e in self.expectations for c in expectation_columns(e) if c not in self.derived)
+        return list(dict.fromkeys(names))
+
+    def required_columns(self) -> list[str]:
+        """Every table column this suite needs, including those the derived columns are computed from."""
+        sources = (element.name for expression in self.derived.values()
+                   for element in sa.sql.visitors.iterate(expression) if isinstance(element, sa.ColumnClause))
+        return list(dict.fromkeys([*self.checked_columns(), *sources]))
+
+    def select(self) -> sa.Select:
+        columns = [sa.column(name) for name in self.checked_columns()]
+        derived = [expression.label(name) for name, expression in self.derived.items()]
+        return sa.select(*columns, *derived).select_from(sa.table(self.table, schema=self.schema))
+
+    def with_row_count_band(self, baseline: int | None) -> TableSuite:
+        """Add the row-count check against the last good run. Without a baseline (no successful run yet,
+        or the table was empty then) the count is only recorded: growth from nothing is no alarm."""
+        if not baseline:
+            check = gxe.ExpectTableRowCountToBeBetween(
+                min_value=0, severity=WARNING,
+                description="No baseline from an earlier successful run: the row count is recorded "
+                            "for the next run's band.")
+        else:
+            low, high = ROW_COUNT_BAND
+            check = gxe.ExpectTableRowCountToBeBetween(
+                min_value=math.ceil(baseline * low), max_value=math.floor(baseline * high), severity=WARNING,
+                description=f"Row count within {low:.0%}-{high:.0%} of the last successful run "
+                            f"({baseline:,} rows).")
+        return replace(self, expectations=(*self.expectations, check))
+
+
+def expectation_columns(expectation: Expectation) -> list[str]:
+    """The columns an expectation reads, whatever its domain (column, pair or column list)."""
+    single = [getattr(expectation, key, None) for key in ("column", "column_A", "column_B")]
+    return [c for c in single if c] + list(getattr(expectation, "column_list", None) or [])
+
+
+def _key(columns: Iterable[str]) -> list[Expectation]:
+    """Not-null on every key column, and uniqueness of the key (single or compound). Critical:
+    duplicated or missing keys fan out joins and double-count orders and stock."""
+    columns = list(columns)
+    checks: list[Expectation] = [gxe.ExpectColumnValuesToNotBeNull(column=c, severity=CRITICAL) for c in columns]
+    if len(columns) == 1:
+        checks.append(gxe.ExpectColumnValuesToBeUnique(column=columns[0], severity=CRITICAL))
+    else:
+        checks.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=columns, severity=CRITICAL))
+    return checks
+
+
+def _not_null(*columns: str) -> list[Expectation]:
+    return [gxe.ExpectColumnValuesToNotBeNull(column=c, severity=CRITICAL) for c in columns]
+
+
+def _non_negative(*columns: str) -> list[Expectation]:
+    return [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, severity=CRITICAL) for c in columns]
+
+
+def _currency(column: str = "currency") -> list[Expectation]:
+    return [gxe.ExpectColumnValuesToMatchRegex(
+        column=column, regex=CURRENCY_CODE, severity=WARNING,
+        description="An upper-case ISO 4217 code (Stripe sends lower case; transforms must normalise it).")]
+
+
+def _accepted(column: str, values: Iterable[str]) -> list[Expectation]:
+    return [gxe.ExpectColumnValuesToBeInSet(column=column, value_set=list(values), severity=WARNING)]
+
+
+def raw_suites(hub: HubConfig) -> list[TableSuite]:
+    """Key checks of every stream of every enabled account, from its connector's declaration."""
+    suites = []
+    for name in hub.enabled_accounts():
+        connector = get_connector(hub.accounts[name].connector)
+        for stream in connector.streams:
+            keys = [_DLT_NAMING.normalize_identifier(column) for column in stream.primary_key]
+            suites.append(TableSuite(
+                f"raw_{name}", _DLT_NAMING.normalize_identifier(stream.name), tuple(_key(keys)),
+                missing_hint=f"has account {name!r} been loaded? (`channelhub run {name}`)"))
+    return suites
+
+
+def _mart(table: str, *checks: list[Expectation], derived: dict[str, sa.ColumnElement] | None = None) -> TableSuite:
+    return TableSuite(MARTS, table, tuple(c for group in checks for c in group), derived or {},
+                      missing_hint="have the marts been built? (`channelhub build`)")
+
+
+def _total_deviation() -> sa.ColumnElement:
+    """total_amount minus its parts, computed in the warehouse in exact NUMERIC."""
+    c = sa.column
+    return c("total_amount") - (c("subtotal_amount") + c("shipping_amount") + c("tax_amount") - c("discount_amount"))
+
+
+def mart_suites() -> list[TableSuite]:
+    """One suite per mart, over the columns of the marts' contract."""
+    return [
+        _mart("dim_channels", _key(["channel_id"]), _not_null("platform"),
+              _accepted("kind", (kind.value for kind in ConnectorKind))),
+        _mart("dim_products", _key(["product_id"])),
+        _mart("dim_product_listings", _key(["listing_id"]), _not_null("channel_id")),
+        _mart("dim_customers", _key(["customer_id"])),
+        _mart("fct_orders", _key(["order_id"]), _not_null("channel_id"),
+              _accepted("status", ORDER_STATUSES), _currency(),
+              [gxe.ExpectColumnValuesToBeBetween(
+                  column="total_amount_deviation", min_value=-ONE_CENT, max_value=ONE_CENT, severity=WARNING,
+                  description="total_amount = subtotal_amount + shipping_amount + tax_amount - discount_amount, "
+                              "within one cent.")],
+              derived={"total_amount_deviation": _total_deviation()}),
+        _mart("fct_order_lines", _key(["order_line_id"]), _not_null("order_id"),
+              _non_negative("open_quantity"), _currency()),
+        _mart("fct_payments", _key(["payment_id"]), _currency(),
+              [gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                  column_A="amount_captured", column_B="amount_refunded", or_equal=True, severity=WARNING,
+                  description="Refunds never exceed the captured amount.")]),
+        _mart("fct_refunds", _key(["refund_id"]), _currency()),
+        _mart("fct_inventory", _not_null("product_id"), _non_negative("quantity_on_hand")),
+        _mart("rpt_stock_availability",
+              _key(["channel_id", "location_id", "inventory_item_id"]), _not_null("product_id"),
+              _non_negative("available_to_promise", "allocated_quantity"),
+              [gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                  column_A="available_to_promise", column_B="allocated_quantity", or_equal=True,
+                  severity=CRITICAL, description="Never allocate more than is available to promise.")]),
+        _mart("rpt_payment_reconciliation", _not_null("status"),
+              [gxe.ExpectColumnValuesToBeUnique(column="order_id", severity=CRITICAL)],
+              _accepted("status", RECONCILIATION_STATUSES), _currency()),
+        _mart("rpt_daily_sales", _key(["sales_date", "channel_id", "currency"]), _currency()),
+    ]

@@ -1,0 +1,96 @@
+"""``validate(hub)``: the quality gate the CLI, the Airflow DAG and the stock sync call.
+
+One run checks every raw table the connectors declare and every mart, records each result in
+``ops.quality_results`` and the verdict in ``ops.quality_runs``, and publishes Data Docs. A table that
+does not exist, or lacks a column a rule reads, is a critical failure with a message saying what to
+run, not an exception: the run still checks and records everything else.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from channelhub.config import HubConfig
+from channelhub.runner import home
+from warehouse import Warehouse
+from warehouse.run_log import utcnow
+
+from .checkpoint import run_checkpoint
+from .store import ExpectationOutcome, QualityRun, last_good_row_counts, record
+from .suites import CRITICAL, WARNING, TableSuite, mart_suites, raw_suites
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    run_id: str
+    outcomes: tuple[ExpectationOutcome, ...]
+    docs_index: Path | None
+
+    @property
+    def critical(self) -> list[ExpectationOutcome]:
+        """Failed critical expectations: any one blocks stock write-back."""
+        return [o for o in self.outcomes if not o.success and o.severity == CRITICAL]
+
+    @property
+    def warnings(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and o.severity == WARNING]
+
+    @property
+    def ok(self) -> bool:
+        return not self.critical
+
+
+def docs_dir() -> Path:
+    return (home() / "data_docs").resolve()
+
+
+def validate(hub: HubConfig) -> ValidationReport:
+    """Validate the warehouse of ``hub`` and record the run; see the module docstring."""
+    warehouse = Warehouse(hub.warehouse_url)
+    run_id, started = uuid.uuid4().hex, utcnow()
+    baselines = last_good_row_counts(warehouse)
+    suites = [suite.with_row_count_band(baselines.get(suite.name)) for suite in [*raw_suites(hub), *mart_suites()]]
+    columns = existing_columns(warehouse, {suite.schema for suite in suites})
+    outcomes: list[ExpectationOutcome] = []
+    runnable: list[TableSuite] = []
+    for suite in suites:
+        missing = missing_outcomes(suite, columns.get((suite.schema, suite.table)))
+        outcomes.extend(missing)
+        if not missing:
+            runnable.append(suite)
+    site = docs_dir()
+    shutil.rmtree(site, ignore_errors=True)  # the site shows this run; the history is in ops.quality_*
+    if runnable:
+        outcomes.extend(run_checkpoint(warehouse.engine, runnable, run_id=run_id, run_time=started, docs_dir=site))
+    report = ValidationReport(run_id, tuple(outcomes), site / "index.html" if runnable else None)
+    record(warehouse, QualityRun(run_id, started, utcnow(), report.ok, len(report.critical), len(report.warnings),
+                                 str(report.docs_index) if report.docs_index else None), outcomes)
+    return report
+
+
+def existing_columns(warehouse: Warehouse, schemas: set[str]) -> dict[tuple[str, str], set[str]]:
+    """Columns of every table and view in ``schemas``, in one catalogue query (DuckDB and PostgreSQL
+    both answer information_schema)."""
+    query = sa.text("select table_schema, table_name, column_name from information_schema.columns "
+                    "where table_schema in :schemas").bindparams(sa.bindparam("schemas", expanding=True))
+    found: dict[tuple[str, str], set[str]] = defaultdict(set)
+    with warehouse.engine.connect() as conn:
+        for schema, table, column in conn.execute(query, {"schemas": sorted(schemas)}):
+            found[(schema, table)].add(column)
+    return found
+
+
+def missing_outcomes(suite: TableSuite, columns: set[str] | None) -> list[ExpectationOutcome]:
+    """Critical failures for a missing table or missing columns; empty when the suite can run."""
+    if columns is None:
+        return [ExpectationOutcome(suite.name, suite.name, "expect_table_to_exist", None, CRITICAL, False,
+                                   details=f"table {suite.name} does not exist: {suite.missing_hint}")]
+    return [ExpectationOutcome(suite.name, suite.name, "expect_column_to_exist", column, CRITICAL, False,
+                               details=f"table {suite.name} has no column {column!r}")
+            for column in suite.required_columns() if column not in columns]

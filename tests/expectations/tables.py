@@ -1,0 +1,160 @@
+"""A minimal valid warehouse for the quality-gate tests, written without sandboxes or transforms.
+
+Raw tables get the key columns their connector declares; marts get every column of the marts'
+contract, as ``analytics.<mart>`` tables behind ``marts.<mart>`` views, the layout transforms build.
+Tests then plant one violation at a time with plain SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from channelhub.config import HubConfig
+from expectations import raw_suites
+from warehouse import Warehouse
+
+T, N, I, B, TS, D = sa.Text, sa.Numeric(18, 2), sa.BigInteger, sa.Boolean, sa.DateTime(timezone=True), sa.Date
+MART_COLUMNS: dict[str, dict[str, Any]] = {
+    "dim_channels": {"channel_id": T, "platform": T, "kind": T, "is_sales_channel": B, "is_stock_target": B},
+    "dim_products": {"product_id": T, "product_name": T, "variant": T, "barcode": T, "listing_count": I,
+                     "channels": T},
+    "dim_product_listings": {"listing_id": T, "product_id": T, "channel_id": T, "platform": T, "source_code": T,
+                             "variant_id": T, "inventory_item_id": T, "is_mapped_by_merchant": B},
+    "dim_customers": {"customer_id": T, "email": T, "phone": T, "first_name": T, "last_name": T,
+                      "first_seen_at": TS, "source_count": I, "source_ids": T},
+    "fct_orders": {"order_id": T, "channel_id": T, "platform": T, "source_order_id": T, "order_number": T,
+                   "customer_id": T, "ordered_at": TS, "updated_at": TS, "currency": T, "subtotal_amount": N,
+                   "shipping_amount": N, "tax_amount": N, "discount_amount": N, "total_amount": N,
+                   "refunded_amount": N, "status": T, "source_financial_status": T,
+                   "source_fulfillment_status": T, "is_cancelled": B, "line_count": I, "item_quantity": I},
+    "fct_order_lines": {"order_line_id": T, "order_id": T, "channel_id": T, "product_id": T, "source_sku": T,
+                        "quantity": I, "unit_price": N, "line_amount": N, "currency": T, "ordered_at": TS,
+                        "refunded_quantity": I, "open_quantity": I},
+    "fct_payments": {"payment_id": T, "provider": T, "channel_id": T, "order_id": T, "created_at": TS,
+                     "currency": T, "amount": N, "amount_captured": N, "amount_refunded": N, "status": T,
+                     "is_captured": B},
+    "fct_refunds": {"refund_id": T, "provider": T, "channel_id": T, "payment_id": T, "order_id": T,
+                    "created_at": TS, "currency": T, "amount": N, "status": T},
+    "fct_inventory": {"product_id": T, "warehouse_id": T, "source": T, "channel_id": T, "quantity_on_hand": I,
+                      "as_of_at": TS},
+    "rpt_stock_availability": {"product_id": T, "channel_id": T, "location_id": T, "inventory_item_id": T,
+                               "on_hand": I, "reserved": I, "safety_stock": I, "available_to_promise": I,
+                               "percentage": sa.Numeric(5, 2), "cap": I, "floor": I, "allocated_quantity": I},
+    "rpt_payment_reconciliation": {"order_id": T, "payment_ids": T, "channel_id": T, "currency": T,
+                                   "order_total": N, "order_refunded": N, "captured_amount": N,
+                                   "provider_refunded": N, "difference": N, "status": T},
+    "rpt_daily_sales": {"sales_date": D, "channel_id": T, "platform": T, "currency": T, "order_count": I,
+                        "units": I, "gross_sales": N, "refunded_amount": N, "net_sales": N},
+}
+AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+SKUS = ("CH-0001-M", "CH-0002-L", "CH-0003-S")
+
+
+def mart_rows(orders: int) -> dict[str, list[dict[str, Any]]]:
+    """A consistent small merchant: ``orders`` paid Shopify orders of one line each, all paid by Stripe."""
+    order_rows, line_rows, payment_rows, reconciliation_rows = [], [], [], []
+    for n in range(1, orders + 1):
+        order_id = f"shop_us:{1000 + n}"
+        subtotal, shipping, tax, discount = Decimal("40.00"), Decimal("5.00"), Decimal("3.60"), Decimal("2.00")
+        total = subtotal + shipping + tax - discount
+        order_rows.append({
+            "order_id": order_id, "channel_id": "shop_us", "platform": "shopify", "source_order_id": str(1000 + n),
+            "order_number": f"#{1000 + n}", "customer_id": f"cus_{n % 3}", "ordered_at": AT, "updated_at": AT,
+            "currency": "USD", "subtotal_amount": subtotal, "shipping_amount": shipping, "tax_amount": tax,
+            "discount_amount": discount, "total_amount": total, "refunded_amount": Decimal(0), "status": "paid",
+            "source_financial_status": "paid", "source_fulfillment_status": None, "is_cancelled": False,
+            "line_count": 1, "item_quantity": 2})
+        line_rows.append({
+            "order_line_id": f"{order_id}:1", "order_id": order_id, "channel_id": "shop_us",
+            "product_id": SKUS[n % 3], "source_sku": SKUS[n % 3], "quantity": 2, "unit_price": Decimal("20.00"),
+            "line_amount": subtotal, "currency": "USD", "ordered_at": AT, "refunded_quantity": 0,
+            "open_quantity": 2})
+        payment_rows.append({
+            "payment_id": f"ch_{n}", "provider": "stripe", "channel_id": "stripe_main", "order_id": order_id,
+            "created_at": AT, "currency": "USD", "amount": total, "amount_captured": total,
+            "amount_refunded": Decimal(0), "status": "succeeded", "is_captured": True})
+        reconciliation_rows.append({
+            "order_id": order_id, "payment_ids": f"ch_{n}", "channel_id": "shop_us", "currency": "USD",
+            "order_total": total, "order_refunded": Decimal(0), "captured_amount": total,
+            "provider_refunded": Decimal(0), "difference": Decimal(0), "status": "matched"})
+    return {
+        "dim_channels": [
+            {"channel_id": "shop_us", "platform": "shopify", "kind": "channel", "is_sales_channel": True,
+             "is_stock_target": True},
+            {"channel_id": "stripe_main", "platform": "stripe", "kind": "payments", "is_sales_channel": False,
+             "is_stock_target": False},
+            {"channel_id": "erp_u8", "platform": "yonyou_u8", "kind": "erp", "is_sales_channel": False,
+             "is_stock_target": False}],
+        "dim_products": [{"product_id": sku, "product_name": f"Tee {sku}", "variant": sku[-1], "barcode": None,
+                          "listing_count": 1, "channels": "shop_us"} for sku in SKUS],
+        "dim_product_listings": [
+            {"listing_id": f"shop_us:{i}", "product_id": sku, "channel_id": "shop_us", "platform": "shopify",
+             "source_code": sku, "variant_id": str(500 + i), "inventory_item_id": str(700 + i),
+             "is_mapped_by_merchant": False} for i, sku in enumerate(SKUS)],
+        "dim_customers": [{"customer_id": f"cus_{i}", "email": f"c{i}@example.com", "phone": None,
+                           "first_name": "Ann", "last_name": "Lee", "first_seen_at": AT, "source_count": 1,
+                           "source_ids": f"shop_us:{i}"} for i in range(3)],
+        "fct_orders": order_rows,
+        "fct_order_lines": line_rows,
+        "fct_payments": payment_rows,
+        "fct_refunds": [{"refund_id": "re_1", "provider": "stripe", "channel_id": "stripe_main",
+                         "payment_id": "ch_1", "order_id": "shop_us:1001", "created_at": AT, "currency": "USD",
+                         "amount": Decimal("0.00"), "status": "succeeded"}],
+        "fct_inventory": [{"product_id": sku, "warehouse_id": "WH01", "source": "erp", "channel_id": "erp_u8",
+                           "quantity_on_hand": 30, "as_of_at": AT} for sku in SKUS],
+        "rpt_stock_availability": [
+            {"product_id": sku, "channel_id": "shop_us", "location_id": "9001", "inventory_item_id": str(700 + i),
+             "on_hand": 30, "reserved": 4, "safety_stock": 2, "available_to_promise": 24,
+             "percentage": Decimal(50), "cap": None, "floor": 0, "allocated_quantity": 12}
+            for i, sku in enumerate(SKUS)],
+        "rpt_payment_reconciliation": reconciliation_rows,
+        "rpt_daily_sales": [{"sales_date": date(2026, 3, 2), "channel_id": "shop_us", "platform": "shopify",
+                             "currency": "USD", "order_count": orders, "units": 2 * orders,
+                             "gross_sales": sum((o["total_amount"] for o in order_rows), Decimal(0)),
+                             "refunded_amount": Decimal(0), "net_sales": sum(
+                                 (o["total_amount"] for o in order_rows), Decimal(0))}],
+    }
+
+
+def write_raw_tables(hub: HubConfig, rows: int = 3) -> None:
+    """Every raw table the connectors declare, with distinct non-null keys."""
+    engine = Warehouse(hub.warehouse_url).engine
+    metadata = sa.MetaData()
+    tables = []
+    for suite in raw_suites(hub):
+        columns = suite.required_columns()
+        tables.append((sa.Table(suite.table, metadata, *(sa.Column(c, sa.Text) for c in columns),
+                                schema=suite.schema), columns))
+    with engine.begin() as conn:
+        for schema in sorted({table.schema for table, _ in tables}):
+            conn.execute(sa.text(f"create schema if not exists {schema}"))
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        for table, columns in tables:
+            conn.execute(table.insert(), [{c: f"{c}-{n}" for c in columns} for n in range(rows)])
+
+
+def write_marts(hub: HubConfig, orders: int = 10) -> None:
+    """Every mart of the contract as ``analytics.<mart>`` with a ``marts.<mart>`` view over it."""
+    engine = Warehouse(hub.warehouse_url).engine
+    metadata = sa.MetaData(schema="analytics")
+    tables = {name: sa.Table(name, metadata, *(sa.Column(c, t) for c, t in columns.items()))
+              for name, columns in MART_COLUMNS.items()}
+    with engine.begin() as conn:
+        conn.execute(sa.text("create schema if not exists analytics"))
+        conn.execute(sa.text("create schema if not exists marts"))
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        for name, rows in mart_rows(orders).items():
+            conn.execute(tables[name].insert(), rows)
+            conn.execute(sa.text(f"create or replace view marts.{name} as select * from analytics.{name}"))
+
+
+def execute(hub: HubConfig, *statements: str) -> None:
+    with Warehouse(hub.warehouse_url).engine.begin() as conn:
+        for statement in statements:
+            conn.execute(sa.text(statement))
