@@ -1,10 +1,14 @@
 """The Stripe API, emulated over the shared World: the payments that settle the web shops' orders.
 
-Each paid order becomes one charge per ``order.charge_ids`` (with its payment intent and balance
-transaction), each order refund a refund, funds become available two days after capture and are paid
-out daily per currency. Lists follow Stripe's documented contract: newest first (ties broken by id,
-descending), ``limit`` 1..100 (default 10), ``starting_after``/``ending_before`` cursors,
-``created`` as an exact value or ``created[gt|gte|lt|lte]`` range, ``{"object": "list", ...}`` bodies.
+Each of an order's ``charges`` becomes a charge (with its payment intent and balance transaction)
+whose metadata names the order, unless the World made it without order metadata; each refund Stripe
+knows of (``order.refunds``, or ``order.stripe_refunds`` when the World planted a one-sided refund)
+becomes a refund of its charge. Funds become available two days after capture and are paid out daily
+per currency. ``world.planted`` lists the reconciliation discrepancies this produces on purpose.
+
+Lists follow Stripe's documented contract: newest first (ties broken by id, descending), ``limit``
+1..100 (default 10), ``starting_after``/``ending_before`` cursors, ``created`` as an exact value or
+``created[gt|gte|lt|lte]`` range, ``{"object": "list", ...}`` bodies.
 
 The sorted object index is built once per world state and reused by every page, so listing tens of
 thousands of charges costs one bisect and one slice per request. Objects dated after ``world.now``
@@ -145,6 +149,7 @@ class _Charge:
     amount: int
     refunded: int
     created: int
+    order_linked: bool
 
     @property
     def suffix(self) -> str:
@@ -260,9 +265,11 @@ class StripeSandbox(HttpSandbox):
                     self._balance_transaction, f"txn_{charge.suffix}", "charge", charge.amount, fee, order.currency,
                     charge.id, charge.created, available, now)))
                 payable[(available, order.currency)].append(charge.amount - fee)
+            linked = {charge.id for charge in order.charges if charge.order_linked}
             for refund, charge_id in self._refunds_of(order, now):
                 refund_id, created, amount = f"re_{refund.id:x}", unix(refund.created_at), minor(refund.amount)
-                entries["refunds"].append(Entry(created, refund_id, partial(self._refund, refund, order, charge_id)))
+                entries["refunds"].append(Entry(created, refund_id, partial(
+                    self._refund, refund, order, charge_id, charge_id in linked)))
                 available = self._available_on(created)
                 entries["balance_transactions"].append(Entry(created, f"txn_{refund.id:x}r", partial(
                     self._balance_transaction, f"txn_{refund.id:x}r", "refund", -amount, 0, order.currency,
@@ -283,23 +290,31 @@ class StripeSandbox(HttpSandbox):
                                               partial(self._customer, customer)))
         return {kind: Listing(entries[kind]) for kind in SINGULAR}
 
-    @staticmethod
-    def _charges_of(order: Order, now: int) -> list[_Charge]:
-        """The order total split over its charges (remainder on the first); refunds land on the first."""
+    @classmethod
+    def _charges_of(cls, order: Order, now: int) -> list[_Charge]:
+        """Each charge captures its own amount (the order total unless the World says otherwise)."""
         created = unix(order.created_at)
-        if not order.charge_ids or created > now:
+        if not order.charges or created > now:
             return []
-        total, n = minor(order.total), len(order.charge_ids)
-        refunded = min(total // n + total % n, sum(minor(r.amount) for r in order.refunds
-                                                   if unix(r.created_at) <= now))
-        return [_Charge(charge_id, order, total // n + (total % n if i == 0 else 0), refunded if i == 0 else 0,
-                        created) for i, charge_id in enumerate(order.charge_ids)]
+        refunded: dict[str, int] = defaultdict(int)
+        for refund, charge_id in cls._refunds_of(order, now):
+            refunded[charge_id] += minor(refund.amount)
+        charges = []
+        for charge in order.charges:
+            amount = minor(order.total if charge.amount is None else charge.amount)
+            charges.append(_Charge(charge.id, order, amount, min(amount, refunded[charge.id]), created,
+                                   charge.order_linked))
+        return charges
 
     @staticmethod
     def _refunds_of(order: Order, now: int) -> list[tuple[Refund, str]]:
-        if not order.charge_ids or unix(order.created_at) > now:
+        """Stripe's refunds of the order with the charge each refunds (by default its first linked one)."""
+        if unix(order.created_at) > now:
             return []
-        return [(refund, order.charge_ids[0]) for refund in order.refunds if unix(refund.created_at) <= now]
+        first = next((charge.id for charge in order.charges if charge.order_linked), None)
+        refunds = order.refunds if order.stripe_refunds is None else order.stripe_refunds
+        return [(refund, refund.charge_id or first) for refund in refunds
+                if (refund.charge_id or first) and unix(refund.created_at) <= now]
 
     @staticmethod
     def _available_on(created: int) -> int:
@@ -313,12 +328,14 @@ class StripeSandbox(HttpSandbox):
 
     def _charge(self, charge: _Charge) -> dict[str, Any]:
         order, customer = charge.order, charge.order.customer
+        linked = charge.order_linked
         return {
             "id": charge.id, "object": "charge", "amount": charge.amount, "amount_captured": charge.amount,
             "amount_refunded": charge.refunded, "balance_transaction": f"txn_{charge.suffix}", "captured": True,
             "created": charge.created, "currency": order.currency.lower(), "customer": f"cus_{customer.id}",
-            "description": f"{order.shop} order #{order.number}", "disputed": False, "livemode": False,
-            "metadata": self._metadata(order), "paid": True, "payment_intent": f"pi_{charge.suffix}",
+            "description": f"{order.shop} order #{order.number}" if linked else None, "disputed": False,
+            "livemode": False, "metadata": self._metadata(order) if linked else {}, "paid": True,
+            "payment_intent": f"pi_{charge.suffix}",
             "payment_method": f"pm_{charge.suffix}", "receipt_email": customer.email,
             "refunded": charge.refunded >= charge.amount, "status": "succeeded",
             "billing_details": {"email": customer.email, "name": f"{customer.first_name} {customer.last_name}",
@@ -333,17 +350,20 @@ class StripeSandbox(HttpSandbox):
             "id": f"pi_{charge.suffix}", "object": "payment_intent", "amount": charge.amount,
             "amount_capturable": 0, "amount_received": charge.amount, "capture_method": "automatic",
             "created": charge.created, "currency": order.currency.lower(), "customer": f"cus_{order.customer.id}",
-            "description": f"{order.shop} order #{order.number}", "latest_charge": charge.id, "livemode": False,
-            "metadata": self._metadata(order), "payment_method": f"pm_{charge.suffix}",
+            "description": f"{order.shop} order #{order.number}" if charge.order_linked else None,
+            "latest_charge": charge.id, "livemode": False,
+            "metadata": self._metadata(order) if charge.order_linked else {},
+            "payment_method": f"pm_{charge.suffix}",
             "payment_method_types": ["card"], "status": "succeeded",
         }
 
-    def _refund(self, refund: Refund, order: Order, charge_id: str) -> dict[str, Any]:
+    def _refund(self, refund: Refund, order: Order, charge_id: str, order_linked: bool) -> dict[str, Any]:
         details = self._refund_details.get(refund.id, {})
+        metadata = self._metadata(order) if order_linked else {}
         return {
             "id": f"re_{refund.id:x}", "object": "refund", "amount": minor(refund.amount),
             "balance_transaction": f"txn_{refund.id:x}r", "charge": charge_id, "created": unix(refund.created_at),
-            "currency": order.currency.lower(), "metadata": {**self._metadata(order), **details.get("metadata", {})},
+            "currency": order.currency.lower(), "metadata": {**metadata, **details.get("metadata", {})},
             "payment_intent": f"pi_{charge_id.removeprefix('ch_')}",
             "reason": details.get("reason", "requested_by_customer"),
             "status": "succeeded",
@@ -541,16 +561,25 @@ class StripeSandbox(HttpSandbox):
         if not 1 <= amount <= remaining:
             raise StripeError(400, f"Refund amount ({amount}) is greater than unrefunded amount on charge "
                                    f"({remaining})", code="amount_too_large", param="amount")
-        order = next(o for o in self.world.orders if charge_id in o.charge_ids)
-        refund = Refund(id=order.id * 100 + len(order.refunds) + 1, created_at=self.world.now,
-                        amount=Decimal(amount) / 100, lines=[])
+        order, made = next((o, c) for o in self.world.orders for c in o.charges if c.id == charge_id)
+        known = order.refunds + (order.stripe_refunds or [])
+        refund = Refund(id=order.id * 100 + max((r.id % 100 for r in known), default=0) + 1,
+                        created_at=self.world.now, amount=Decimal(amount) / 100, lines=[],
+                        charge_id=charge_id)
         self._refund_details[refund.id] = {
             "reason": params.get("reason"),
             "metadata": {name[len("metadata["):-1]: value for name, value in params.items()
                          if name.startswith("metadata[")},
         }
-        order.refunds.append(refund)
-        order.financial_status = "refunded" if order.refunded >= order.total else "partially_refunded"
+        if made.order_linked:  # Shopify Payments records the refund on the order too
+            order.refunds.append(refund)
+            order.financial_status = "refunded" if order.refunded >= order.total else "partially_refunded"
+            if order.stripe_refunds is not None:
+                order.stripe_refunds.append(refund)
+        else:  # a charge without order metadata: no shop hears of its refund
+            if order.stripe_refunds is None:
+                order.stripe_refunds = list(order.refunds)
+            order.stripe_refunds.append(refund)
         self.invalidate()
-        return json_response(self._refund(refund, order, order.charge_ids[0]))
+        return json_response(self._refund(refund, order, charge_id, made.order_linked))
 

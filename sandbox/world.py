@@ -4,6 +4,33 @@ The same seed always gives the same SKUs, customers, orders, payments and stock,
 sandbox's charges pay the Shopify sandbox's orders and the ERP holds the same SKUs and stock. Objects
 are slotted dataclasses rendered to JSON only when a page is requested, so 100k orders fit in memory.
 All times are UTC here; each sandbox converts to the zone its API uses.
+
+How payments reconcile with orders (the rules ``rpt_payment_reconciliation`` applies, and the data
+follows them exactly except where a discrepancy is planted):
+
+* A Stripe charge pays the order its metadata names: ``order_id`` (the Shopify order id) together
+  with ``shop`` (the shop account), i.e. the warehouse order ``f"{shop}:{order_id}"``. A charge
+  with no order metadata, or naming an order no shop has, is a payment without order.
+* A Stripe refund belongs to the order of the charge it refunds.
+* Orders whose ``financial_status`` is ``pending`` or ``voided`` have no charge: they are not due.
+* Every other order is due: its charges, in the order's currency, capture exactly its total, and
+  the refunds on them add up to exactly the refunds the shop shows on the order.
+
+A few discrepancies are planted on purpose, from a random stream of their own (so the rest of the
+world is the same as without them), and listed in :attr:`World.planted`; every other order
+reconciles exactly. The kinds:
+
+* ``unpaid``: the shop says ``paid`` but Stripe has no charge for the order;
+* ``underpaid``: the order's only charge captures less than its total;
+* ``overpaid``: the customer was charged twice, two full charges naming the order;
+* ``refund_mismatch``: a refund on one side only, either the shop shows a refund Stripe never made,
+  or Stripe refunded part of the charge while the order still shows ``paid`` and no refund;
+* ``payment_without_order``: a charge without order metadata (the customer paid through a payment
+  link); it is made alongside an ordinary order that its own charge pays exactly.
+
+Order kinds are identified by warehouse order id (``"shop_us:5000000123"``), the orphan payment by its
+Stripe charge id. Worlds under ``PLANT_MIN_ORDERS`` orders (unit-test fixtures) plant nothing, so their
+counts stay exact; later mutations (``add_orders``, refunds posted to the Stripe sandbox) plant nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +39,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from itertools import count
+from itertools import count, islice
 
 CENT = Decimal("0.01")
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
@@ -25,6 +52,8 @@ PRODUCTS = [("Tee", "T恤"), ("Hoodie", "连帽衫"), ("Mug", "马克杯"), ("Ca
             ("Socks", "袜子"), ("Poster", "海报"), ("Notebook", "笔记本"), ("Bottle", "水杯"), ("Scarf", "围巾")]
 VARIANTS = ["S", "M", "L", "XL"]
 WAREHOUSES = [("01", "Main warehouse", "总仓"), ("02", "Shanghai store", "上海门店")]
+DISCREPANCY_KINDS = ("unpaid", "underpaid", "overpaid", "refund_mismatch", "payment_without_order")
+PLANT_MIN_ORDERS = 200
 
 
 @dataclass(frozen=True)
@@ -91,6 +120,16 @@ class Refund:
     created_at: datetime
     amount: Decimal
     lines: list[tuple[int, int]]  # (order line id, quantity)
+    charge_id: str | None = None  # the Stripe charge refunded; None: the order's first linked charge
+
+
+@dataclass(slots=True)
+class Charge:
+    """A Stripe charge made at an order's checkout."""
+
+    id: str
+    amount: Decimal | None = None  # captured, in the order's currency; None: the order's total
+    order_linked: bool = True      # False: it carries no order metadata (paid outside the checkout)
 
 
 @dataclass(slots=True)
@@ -109,8 +148,13 @@ class Order:
     financial_status: str     # pending | paid | partially_refunded | refunded | voided
     fulfillment_status: str | None  # None | partial | fulfilled
     cancelled_at: datetime | None = None
-    refunds: list[Refund] = field(default_factory=list)
-    charge_ids: list[str] = field(default_factory=list)  # Stripe charges paying this order
+    refunds: list[Refund] = field(default_factory=list)  # the refunds the shop shows
+    charges: list[Charge] = field(default_factory=list)  # Stripe charges made at this order's checkout
+    stripe_refunds: list[Refund] | None = None  # Stripe's refunds when they differ from ``refunds``
+
+    @property
+    def charge_ids(self) -> list[str]:
+        return [charge.id for charge in self.charges]
 
     @property
     def subtotal(self) -> Decimal:
@@ -150,6 +194,7 @@ class World:
         for _ in range(spec.orders):
             self.orders.append(self._make_order(self._random_time()))
         self.orders.sort(key=lambda o: (o.created_at, o.id))
+        self.planted: dict[str, frozenset[str]] = self._plant_discrepancies()
         # The clock starts after the last generated change, so every later mutation moves cursors forward.
         self.now = max([self.now, *(order.updated_at for order in self.orders)])
         self.stock = [StockRecord(sku, wh, self.rng.randint(0, 250), next(self._version), sku.modified_at)
@@ -197,7 +242,7 @@ class World:
         elif roll < 0.08:
             order.financial_status, order.cancelled_at = "voided", order.updated_at
         else:
-            order.charge_ids.append(f"ch_{oid:x}")
+            order.charges.append(Charge(f"ch_{oid:x}"))
             order.fulfillment_status = "fulfilled" if roll < 0.85 else None
             if roll > 0.95:  # partial or full refund
                 line = rng.choice(lines)
@@ -206,6 +251,54 @@ class World:
                                             lines=[(line.id, 1)]))
                 order.financial_status = "partially_refunded" if amount < order.total else "refunded"
         return order
+
+    # -- planted reconciliation discrepancies (see the module docstring) -----------------------------
+    def _plant_discrepancies(self) -> dict[str, frozenset[str]]:
+        """Turn a few ordinary paid orders (no refund) into each kind; returns kind -> identifiers."""
+        n = min(3, 1 + len(self.orders) // 2_000) if len(self.orders) >= PLANT_MIN_ORDERS else 0
+        mismatches = max(2, n) if n else 0  # both refund_mismatch variants, always
+        rng = random.Random(f"{self.spec.seed}:discrepancies")
+        ordinary = [o for o in self.orders if o.financial_status == "paid" and not o.refunds]
+        chosen = iter(rng.sample(ordinary, k=4 * n + mismatches))
+        groups = {kind: list(islice(chosen, mismatches if kind == "refund_mismatch" else n))
+                  for kind in DISCREPANCY_KINDS}
+        for order in groups["unpaid"]:
+            order.charges.clear()
+        for order in groups["underpaid"]:
+            short = (order.total * rng.choice((10, 25, 50)) / 100).quantize(CENT)
+            order.charges[0].amount = order.total - short
+        for order in groups["overpaid"]:
+            order.charges.append(Charge(f"ch_{order.id:x}z2"))  # 'z' never occurs in a hex first-charge id
+        for i, order in enumerate(groups["refund_mismatch"]):
+            self._plant_one_sided_refund(order, rng, in_shop=i % 2 == 0)
+        planted = {kind: frozenset(f"{o.shop}:{o.id}" for o in orders) for kind, orders in groups.items()}
+        planted["payment_without_order"] = frozenset(
+            self._plant_payment_link_charge(order, rng) for order in groups["payment_without_order"])
+        return planted
+
+    @staticmethod
+    def _plant_one_sided_refund(order: Order, rng: random.Random, *, in_shop: bool) -> None:
+        """One unit refunded by the shop but never by Stripe (``in_shop``), or the other way round."""
+        line = rng.choice(order.lines)
+        amount = min(line.unit_price, order.total)
+        refund = Refund(id=order.id * 100 + 1, created_at=order.updated_at, amount=amount,
+                        lines=[(line.id, 1)])
+        if in_shop:
+            order.refunds.append(refund)
+            order.financial_status = "partially_refunded" if amount < order.total else "refunded"
+            order.stripe_refunds = []
+        else:
+            order.stripe_refunds = [refund]
+
+    @staticmethod
+    def _plant_payment_link_charge(order: Order, rng: random.Random) -> str:
+        """An extra charge without order metadata beside ``order``'s own; returns its id. It lives in that
+        order's ``charges`` so every charge Stripe serves still comes from ``world.orders`` (tests cut
+        that list to an exact number of charges)."""
+        amount = (Decimal(rng.randrange(500, 12_000)) / 100 * RATES[order.currency]).quantize(CENT)
+        charge = Charge(f"ch_{order.id:x}z2", amount=amount, order_linked=False)
+        order.charges.append(charge)
+        return charge.id
 
     # -- mutations used by tests and benchmarks ---------------------------------------------------
     def tick(self, seconds: int = 60) -> datetime:

@@ -179,19 +179,25 @@ def test_idempotent_refund_replays_and_rejects_other_parameters(api, world) -> N
 
 
 def test_objects_agree_with_the_world_and_each_other(api, sandbox) -> None:
-    orders = {str(o.id): o for o in sandbox.world.orders}
+    made = {charge.id: (order, charge) for order in sandbox.world.orders for charge in order.charges}
     charges = list_all(api, sandbox, "charges")
     intents = {p["id"]: p for p in list_all(api, sandbox, "payment_intents")}
     txns = {t["id"]: t for t in list_all(api, sandbox, "balance_transactions")}
     refunds = list_all(api, sandbox, "refunds")
+    by_id = {charge["id"]: charge for charge in charges}
     for charge in charges:
-        order = orders[charge["metadata"]["order_id"]]
-        assert charge["amount"] == int(order.total * 100) and charge["currency"] == order.currency.lower()
+        order, world_charge = made[charge["id"]]
+        amount = order.total if world_charge.amount is None else world_charge.amount
+        assert charge["amount"] == int(amount * 100) and charge["currency"] == order.currency.lower()
+        metadata = {"order_id": str(order.id), "shop": order.shop, "order_number": str(order.number)}
+        assert charge["metadata"] == (metadata if world_charge.order_linked else {})
         assert charge["amount_refunded"] == sum(r["amount"] for r in refunds if r["charge"] == charge["id"])
         assert charge["refunded"] == (charge["amount_refunded"] == charge["amount"])
         assert intents[charge["payment_intent"]]["latest_charge"] == charge["id"]
+        assert intents[charge["payment_intent"]]["metadata"] == charge["metadata"]
         txn = txns[charge["balance_transaction"]]
         assert (txn["source"], txn["amount"], txn["net"]) == (charge["id"], charge["amount"], charge["amount"] - txn["fee"])
+    assert all(r["metadata"] == by_id[r["charge"]]["metadata"] for r in refunds)
     nets: dict[tuple[int, str], int] = defaultdict(int)
     for txn in txns.values():
         if txn["type"] != "payout":
@@ -213,3 +219,47 @@ def test_the_index_is_built_once_per_world_state(api, sandbox, monkeypatch: pyte
     sandbox.world.tick()
     get(api, sandbox, "/v1/charges")
     assert len(builds) == 2
+
+
+def test_planted_payments_look_as_stripe_would_show_them(api, sandbox) -> None:
+    world = sandbox.world
+    charges = list_all(api, sandbox, "charges")
+    refunds = list_all(api, sandbox, "refunds")
+    by_order: dict[str, list[dict]] = defaultdict(list)
+    for charge in charges:
+        by_order[f"{charge['metadata'].get('shop')}:{charge['metadata'].get('order_id')}"].append(charge)
+    orders = {f"{o.shop}:{o.id}": o for o in world.orders}
+    assert all(key not in by_order for key in world.planted["unpaid"])
+    for key in world.planted["underpaid"]:
+        assert [c["amount"] < int(orders[key].total * 100) for c in by_order[key]] == [True]
+    for key in world.planted["overpaid"]:
+        assert [c["amount"] for c in by_order[key]] == [int(orders[key].total * 100)] * 2
+    refunded = {f"{r['metadata'].get('shop')}:{r['metadata'].get('order_id')}" for r in refunds}
+    shop_only = {key for key in world.planted["refund_mismatch"] if orders[key].refunds}
+    assert shop_only and not shop_only & refunded
+    assert world.planted["refund_mismatch"] - shop_only <= refunded
+    orphans = [get(api, sandbox, f"/v1/charges/{charge_id}").json()
+               for charge_id in world.planted["payment_without_order"]]
+    assert orphans and all(c["metadata"] == {} and c["description"] is None for c in orphans)
+
+
+def test_refunds_land_on_the_charge_named_and_only_linked_ones_reach_the_shop(api) -> None:
+    world = World(WorldSpec(seed=5, orders=300))
+    with StripeSandbox(world, rate_limit=None) as sandbox:
+        url = f"{sandbox.base_url}/v1/refunds"
+        orphan_id = next(iter(world.planted["payment_without_order"]))
+        host = next(o for o in world.orders if orphan_id in o.charge_ids)
+        before = (list(host.refunds), host.financial_status)
+        refund = api.post(url, data={"charge": orphan_id, "amount": 100}).json()
+        assert (refund["charge"], refund["metadata"]) == (orphan_id, {})
+        assert (host.refunds, host.financial_status) == before  # no shop hears of it
+        assert get(api, sandbox, f"/v1/charges/{orphan_id}").json()["amount_refunded"] == 100
+        assert get(api, sandbox, f"/v1/charges/{host.charge_ids[0]}").json()["amount_refunded"] == 0
+
+        doubled = next(o for o in world.orders if f"{o.shop}:{o.id}" in world.planted["overpaid"])
+        first, second = doubled.charge_ids
+        refund = api.post(url, data={"charge": second}).json()
+        assert refund["charge"] == second and refund["metadata"]["order_id"] == str(doubled.id)
+        assert get(api, sandbox, f"/v1/charges/{second}").json()["refunded"] is True
+        assert get(api, sandbox, f"/v1/charges/{first}").json()["amount_refunded"] == 0
+        assert doubled.financial_status == "refunded" and doubled.refunded == doubled.total

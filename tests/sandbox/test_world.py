@@ -1,0 +1,196 @@
+"""The World's planted payment-reconciliation discrepancies: how many, deterministic from the seed,
+and exactly what an independent reconciliation of the sandboxes' rendered data finds (every other
+order reconciles to the cent)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import requests
+
+import sandbox.world as world_module
+from channelhub.config import load_config
+from sandbox.fleet import world_for
+from sandbox.shopify import ShopifySandbox
+from sandbox.stripe import DEFAULT_API_KEY, StripeSandbox
+from sandbox.world import DISCREPANCY_KINDS, World, WorldSpec
+from tests.pipeline import SHIPPED, small_config
+
+SHOP_TOKEN = "shpat_world_test"
+
+
+@dataclass
+class Rendered:
+    """What the sandboxes serve over HTTP: every shop's orders (keyed ``shop:id``), Stripe's charges
+    and refunds."""
+
+    orders: dict[str, dict]
+    charges: list[dict]
+    refunds: list[dict]
+
+
+def shop_orders(sandbox: ShopifySandbox) -> list[dict]:
+    url, params = f"{sandbox.base_url}/admin/api/2024-07/orders.json", {"status": "any", "limit": 250}
+    orders: list[dict] = []
+    while url:
+        response = requests.get(url, params=params, headers={"X-Shopify-Access-Token": SHOP_TOKEN},
+                                timeout=30)
+        response.raise_for_status()
+        orders += response.json()["orders"]
+        url, params = response.links.get("next", {}).get("url"), None
+    return orders
+
+
+def stripe_objects(sandbox: StripeSandbox, kind: str) -> list[dict]:
+    objects: list[dict] = []
+    params: dict[str, object] = {"limit": 100}
+    while True:
+        page = requests.get(f"{sandbox.base_url}/v1/{kind}", params=params, timeout=30,
+                            headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"}).json()
+        objects += page["data"]
+        if not page["has_more"]:
+            return objects
+        params["starting_after"] = page["data"][-1]["id"]
+
+
+def render(world: World) -> Rendered:
+    orders: dict[str, dict] = {}
+    for shop in world.spec.shops:
+        with ShopifySandbox(world, shop.name, access_token=SHOP_TOKEN, rate_limiting=False) as sandbox:
+            orders |= {f"{shop.name}:{order['id']}": order for order in shop_orders(sandbox)}
+    with StripeSandbox(world, rate_limit=None) as stripe:
+        return Rendered(orders, stripe_objects(stripe, "charges"), stripe_objects(stripe, "refunds"))
+
+
+def reconcile(data: Rendered) -> dict[str, str]:
+    """Status of every order (by ``shop:id``) and of every charge paying no order (by charge id), by
+    the rules in sandbox/world.py's docstring: a charge pays the order its metadata ``shop`` and
+    ``order_id`` name; a refund counts for the order of its charge; money in the order's currency."""
+    def order_of(charge: dict) -> str | None:
+        metadata = charge["metadata"]
+        key = f"{metadata.get('shop')}:{metadata.get('order_id')}"
+        return key if key in data.orders else None
+
+    captured: dict[str, Decimal] = defaultdict(Decimal)
+    provider_refunded: dict[str, Decimal] = defaultdict(Decimal)
+    currencies: dict[str, set[str]] = defaultdict(set)
+    status: dict[str, str] = {}
+    charges = {charge["id"]: charge for charge in data.charges}
+    for charge in data.charges:
+        key = order_of(charge)
+        if key is None:
+            status[charge["id"]] = "payment_without_order"
+        else:
+            captured[key] += Decimal(charge["amount_captured"]) / 100
+            currencies[key].add(charge["currency"].upper())
+    for refund in data.refunds:
+        if key := order_of(charges[refund["charge"]]):
+            provider_refunded[key] += Decimal(refund["amount"]) / 100
+            currencies[key].add(refund["currency"].upper())
+    for key, order in data.orders.items():
+        total = Decimal(order["total_price"])
+        shop_refunded = sum((Decimal(t["amount"]) for r in order["refunds"] for t in r["transactions"]
+                             if t["kind"] == "refund" and t["status"] == "success"), Decimal(0))
+        if key not in captured:
+            status[key] = "not_due" if order["financial_status"] in ("pending", "voided") else "unpaid"
+        elif currencies[key] != {order["currency"]}:
+            status[key] = "currency_mismatch"  # no such kind is planted: this must never happen
+        elif captured[key] != total:
+            status[key] = "underpaid" if captured[key] < total else "overpaid"
+        elif provider_refunded[key] != shop_refunded:
+            status[key] = "refund_mismatch"
+        else:
+            status[key] = "matched"
+    return status
+
+
+def discrepancies(status: dict[str, str]) -> dict[str, frozenset[str]]:
+    found: dict[str, set[str]] = {kind: set() for kind in DISCREPANCY_KINDS}
+    for key, kind in status.items():
+        if kind not in ("matched", "not_due"):
+            found.setdefault(kind, set()).add(key)
+    return {kind: frozenset(keys) for kind, keys in found.items()}
+
+
+def pipeline_world(tmp_path: Path) -> World:
+    """The merchant end-to-end tests load (tests/pipeline.py's ``small_config``: 300 orders)."""
+    return world_for(load_config(small_config(tmp_path)))
+
+
+@pytest.fixture(scope="module", params=["tests", "shipped"])
+def world_and_data(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+        tuple[World, Rendered]]:
+    world = (pipeline_world(tmp_path_factory.mktemp("config")) if request.param == "tests"
+             else world_for(load_config(SHIPPED)))
+    yield world, render(world)
+
+
+def test_exactly_the_planted_discrepancies_are_found_and_everything_else_reconciles(world_and_data) -> None:
+    world, data = world_and_data
+    status = reconcile(data)
+    assert discrepancies(status) == world.planted
+    assert all(world.planted[kind] for kind in DISCREPANCY_KINDS)
+    not_due = [o for o in world.orders if o.financial_status in ("pending", "voided")]
+    assert sum(s == "not_due" for s in status.values()) == len(not_due) > 0
+    assert sum(s == "matched" for s in status.values()) == len(world.orders) - len(not_due) - sum(
+        len(world.planted[kind]) for kind in DISCREPANCY_KINDS if kind != "payment_without_order")
+    assert len(data.orders) == len(world.orders)
+
+
+def test_planted_orders_are_otherwise_ordinary(world_and_data) -> None:
+    world, data = world_and_data
+    planted_orders = {key for kind in DISCREPANCY_KINDS if kind != "payment_without_order"
+                      for key in world.planted[kind]}
+    assert len(planted_orders) == sum(len(world.planted[k]) for k in DISCREPANCY_KINDS) - len(
+        world.planted["payment_without_order"])  # one kind per order
+    for key in planted_orders:
+        order = data.orders[key]
+        assert order["cancelled_at"] is None
+        if key in world.planted["refund_mismatch"]:
+            continue
+        assert (order["financial_status"], order["refunds"]) == ("paid", [])
+    mismatched = [data.orders[key] for key in world.planted["refund_mismatch"]]
+    shop_side = [o for o in mismatched if o["refunds"]]
+    assert all(o["financial_status"] in ("partially_refunded", "refunded") and len(o["refunds"]) == 1
+               for o in shop_side)
+    stripe_side = [o for o in mismatched if not o["refunds"]]
+    assert shop_side and stripe_side and all(o["financial_status"] == "paid" for o in stripe_side)
+    orphans = [c for c in data.charges if c["id"] in world.planted["payment_without_order"]]
+    assert len(orphans) == len(world.planted["payment_without_order"])
+    assert all(c["metadata"] == {} and c["amount"] > 0 and c["status"] == "succeeded" for c in orphans)
+
+
+def test_counts_per_world_size(tmp_path: Path) -> None:
+    counts = {kind: len(ids) for kind, ids in pipeline_world(tmp_path).planted.items()}
+    assert counts == {"unpaid": 1, "underpaid": 1, "overpaid": 1, "refund_mismatch": 2,
+                      "payment_without_order": 1}
+    counts = {kind: len(ids) for kind, ids in world_for(load_config(SHIPPED)).planted.items()}
+    assert counts == dict.fromkeys(DISCREPANCY_KINDS, 2)
+    tiny = World(WorldSpec(orders=world_module.PLANT_MIN_ORDERS - 1))
+    assert tiny.planted == dict.fromkeys(DISCREPANCY_KINDS, frozenset())
+    assert all(len(o.charges) == 1 for o in tiny.orders if o.financial_status not in ("pending", "voided"))
+
+
+def test_plants_are_deterministic_and_leave_the_rest_of_the_world_unchanged(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = WorldSpec(seed=11, orders=600)
+    first, again = World(spec), World(spec)
+    assert first.planted == again.planted
+    assert World(WorldSpec(seed=12, orders=600)).planted != first.planted
+    monkeypatch.setattr(world_module, "PLANT_MIN_ORDERS", spec.orders + 1)
+    clean = World(spec)
+    assert all(not ids for ids in clean.planted.values())
+
+    def shape(world: World) -> list[tuple]:
+        return [(o.id, o.shop, o.created_at, o.updated_at, o.total,
+                 [(line.sku.code, line.quantity) for line in o.lines]) for o in world.orders]
+
+    assert shape(clean) == shape(first)
+    assert [(s.sku.code, s.warehouse, s.quantity) for s in clean.stock] == \
+        [(s.sku.code, s.warehouse, s.quantity) for s in first.stock]
+    assert [o.id for o in clean.add_orders(5)] == [o.id for o in first.add_orders(5)]
