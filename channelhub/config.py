@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 
+from channelhub.stock.policy import StockPolicy
 from connectors.sdk import ConfigError, Connector, ConnectorSettings, get_connector
 
 DEFAULT_CONFIG = Path("channelhub.yml")
@@ -73,6 +74,7 @@ class HubConfig(_Strict):
     warehouse: WarehouseConfig = WarehouseConfig()
     sandbox: SandboxConfig = SandboxConfig()
     accounts: dict[str, AccountConfig]
+    stock: StockPolicy | None = None  # stock write-back; off when omitted (channelhub/stock/policy.py)
 
     @field_validator("accounts")
     @classmethod
@@ -82,6 +84,13 @@ class HubConfig(_Strict):
                 raise ValueError(f"account name {name!r} must be lower-case letters, digits and _ "
                                  "(it becomes the schema raw_<account>)")
         return accounts
+
+    @field_validator("stock")
+    @classmethod
+    def _stock_targets(cls, stock: StockPolicy | None, info: ValidationInfo) -> StockPolicy | None:
+        if stock is not None and "accounts" in info.data:
+            stock.check_accounts(info.data["accounts"])
+        return stock
 
     @property
     def warehouse_url(self) -> str:

@@ -360,6 +360,12 @@ class ShopifySandbox(HttpSandbox):
         self._sync_levels()
         return self._levels[(inventory_item_id, location_id)].available
 
+    def quantities(self) -> dict[tuple[int, int], int]:
+        """Available quantity per (inventory item, location), as the shop holds it now."""
+        self._sync_levels()
+        with self._lock:
+            return {key: level.available for key, level in self._levels.items()}
+
     @staticmethod
     def inventory_item_id(sku: Sku) -> int:
         return ITEM_ID + sku.index

@@ -22,8 +22,6 @@ import time
 from typing import Any, ClassVar
 
 import requests
-from dlt.sources.helpers.rest_client import RESTClient
-from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 from tenacity import RetryCallState, retry_if_exception_type
 
 from connectors.sdk import StockLevel, StockPushResult, retrying_session
@@ -94,14 +92,13 @@ class ShopifyStockWriter:
         stream="inventory_levels", location_column="location_id", item_column="inventory_item_id",
         quantity_column="available")
 
-    def __init__(self, settings: ShopifySettings, client: RESTClient | None = None,
-                 batch_size: int = MAX_QUANTITIES_PER_CALL) -> None:
+    def __init__(self, settings: ShopifySettings, batch_size: int = MAX_QUANTITIES_PER_CALL) -> None:
         self.settings = settings
         self.pacer = CostPacer()
-        self.client = client or RESTClient(
-            base_url=settings.api_root,
-            auth=APIKeyAuth(name=TOKEN_HEADER, api_key=settings.access_token.get_secret_value(), location="header"),
-            session=retrying_session(settings.retry_policy(), self.pacer))
+        # A plain session: one endpoint, no paging, so dlt's RESTClient (and its config resolution) adds nothing.
+        self.session = retrying_session(settings.retry_policy(), self.pacer)
+        self.session.headers[TOKEN_HEADER] = settings.access_token.get_secret_value()
+        self.url = f"{settings.api_root}graphql.json"
         self.batch_size = min(batch_size, MAX_QUANTITIES_PER_CALL)
 
     def push(self, levels: list[StockLevel], reference: str = "") -> list[StockPushResult]:
@@ -200,7 +197,7 @@ class ShopifyStockWriter:
         return retrying(self._post, query, variables)
 
     def _post(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        response = self.client.post("graphql.json", json={"query": query, "variables": variables})
+        response = self.session.post(self.url, json={"query": query, "variables": variables})
         if response.status_code != 200:
             raise CallFailed(f"HTTP {response.status_code}: {_errors_text(response)}")
         try:

@@ -1,0 +1,83 @@
+"""``ops.stock_push_log``: one row per attempted push of one level, and one row (``sku = '*'``) per
+channel a sync refused or skipped, with the reason.
+
+It is also the sync's memory: the last *successful* push of a level is what we believe the channel
+holds, so the next sync sends only levels whose target moved and compares-and-sets against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from warehouse import Warehouse
+
+SCHEMA = "ops"
+ALL = "*"  # sku of a channel-wide row (refusal, kill switch)
+metadata = sa.MetaData(schema=SCHEMA)
+stock_push_log = sa.Table(
+    "stock_push_log", metadata,
+    sa.Column("sync_id", sa.String(64), nullable=False),
+    sa.Column("channel_id", sa.String(64), nullable=False),
+    sa.Column("sku", sa.String(128), nullable=False),
+    sa.Column("location_id", sa.String(64)),
+    sa.Column("inventory_item_id", sa.String(64)),
+    sa.Column("old_quantity", sa.Integer),  # what the push compared against (NULL: unknown)
+    sa.Column("new_quantity", sa.Integer),
+    sa.Column("pushed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),  # success | stale | failed | refused | skipped
+    sa.Column("detail", sa.Text),
+)
+INSERT_CHUNK = 5_000
+
+
+@dataclass(frozen=True)
+class PushRecord:
+    sync_id: str
+    channel_id: str
+    sku: str
+    location_id: str | None
+    inventory_item_id: str | None
+    old_quantity: int | None
+    new_quantity: int | None
+    pushed_at: datetime
+    outcome: str
+    detail: str | None = None
+
+
+def ensure_push_log(warehouse: Warehouse) -> None:
+    with warehouse.engine.begin() as conn:
+        conn.execute(sa.text(f"create schema if not exists {SCHEMA}"))
+    metadata.create_all(warehouse.engine, tables=[stock_push_log])
+
+
+def record(warehouse: Warehouse, records: list[PushRecord]) -> None:
+    if not records:
+        return
+    ensure_push_log(warehouse)
+    with warehouse.engine.begin() as conn:
+        for start in range(0, len(records), INSERT_CHUNK):
+            conn.execute(stock_push_log.insert(), [r.__dict__ for r in records[start:start + INSERT_CHUNK]])
+
+
+def last_pushed(warehouse: Warehouse, channel_id: str) -> dict[tuple[str, str], tuple[int, datetime]]:
+    """(location_id, inventory_item_id) -> (quantity, pushed_at) of the channel's last successful push."""
+    if not warehouse.table_exists(SCHEMA, "stock_push_log"):
+        return {}
+    query = sa.text(f"""
+        select location_id, inventory_item_id, new_quantity, pushed_at from (
+            select location_id, inventory_item_id, new_quantity, pushed_at,
+                   row_number() over (partition by location_id, inventory_item_id order by pushed_at desc) as rn
+            from {SCHEMA}.stock_push_log
+            where channel_id = :channel and outcome = 'success' and sku <> '{ALL}'
+        ) latest where rn = 1""")
+    with warehouse.engine.connect() as conn:
+        return {(row.location_id, row.inventory_item_id): (row.new_quantity, utc(row.pushed_at))
+                for row in conn.execute(query, {"channel": channel_id})}
+
+
+def utc(value: datetime) -> datetime:
+    """DuckDB hands back naive UTC for timestamptz through some drivers; make every value aware."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,141 @@
+"""When a stock push must not happen, and why, in words an operator can act on.
+
+Two kinds of guard:
+
+* :func:`readiness_problems` (whole hub, never overridable): the numbers behind ``allocated_quantity``
+  are only trusted when every enabled account's last ingest succeeded, the last build had no failed
+  model, and a quality run at least as new as that build passed. Pushing stock computed from a
+  half-loaded ERP would zero a shop.
+* :func:`guardrail_problems` (per channel, ``--force`` overrides): a push that would zero more than
+  ``max_zeroed_share`` of a channel's levels, or cut any level that stays above 0 by more than
+  ``max_drop_fraction`` of what the channel holds. Levels going to 0 are judged by the first rule
+  only; otherwise every sell-out (1 -> 0 is a 100 % drop) would block the channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from warehouse import Warehouse, last_runs
+
+from .audit import utc
+
+if TYPE_CHECKING:
+    from channelhub.config import HubConfig
+
+    from .policy import StockPolicy
+
+MART = ("marts", "rpt_stock_availability")
+EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class LevelDiff:
+    """One level whose target differs from what we believe the channel holds (``old``; None: unknown)."""
+
+    sku: str
+    location_id: str
+    item_id: str
+    old: int | None
+    new: int
+
+
+def readiness_problems(hub: HubConfig, warehouse: Warehouse) -> list[str]:
+    """Every reason the warehouse's stock figures cannot be trusted right now (empty: go)."""
+    problems = _ingest_problems(hub, warehouse)
+    build = _last_build(warehouse)
+    quality = _last_quality_run(warehouse)
+    if build is None:
+        problems.append("no build recorded in ops.build_log (run `channelhub build`)")
+    elif build.failed_models:
+        problems.append(f"the last build {build.build_id} failed: {', '.join(build.failed_models)}")
+    if quality is None:
+        problems.append("no quality run recorded in ops.quality_runs (run `channelhub validate`)")
+    elif not quality.success:
+        problems.append(f"the last quality run {quality.run_id} ({quality.finished_at:%Y-%m-%d %H:%M}Z) failed "
+                        f"with {quality.critical_failures} critical failure(s)")
+    elif build is not None and quality.started_at < build.finished_at:
+        problems.append(f"the last quality run {quality.run_id} ({quality.started_at:%Y-%m-%d %H:%M}Z) predates the "
+                        f"last build {build.build_id} ({build.finished_at:%Y-%m-%d %H:%M}Z): validate the new marts")
+    if not warehouse.table_exists(*MART):
+        problems.append(f"{'.'.join(MART)} does not exist (run `channelhub build`)")
+    return problems
+
+
+def guardrail_problems(policy: StockPolicy, diffs: Sequence[LevelDiff], levels: int) -> list[str]:
+    """Why this channel's push looks like bad data rather than trade (empty: go)."""
+    problems = []
+    zeroed = [d for d in diffs if d.new == 0 and (d.old or 0) > 0]
+    if levels and len(zeroed) / levels > policy.max_zeroed_share:
+        problems.append(f"{len(zeroed)} of {levels} levels ({len(zeroed) / levels:.0%}) would drop to 0, more than "
+                        f"max_zeroed_share {policy.max_zeroed_share:.0%} (e.g. {_examples(zeroed)})")
+    falls = [d for d in diffs if d.new > 0 and d.old and (d.old - d.new) / d.old > policy.max_drop_fraction]
+    if falls:
+        problems.append(f"{len(falls)} level(s) would fall by more than max_drop_fraction "
+                        f"{policy.max_drop_fraction:.0%} (e.g. {_examples(falls)})")
+    return problems
+
+
+def _examples(diffs: Sequence[LevelDiff]) -> str:
+    shown = ", ".join(f"{d.sku} {d.old}->{d.new}" for d in diffs[:EXAMPLES])
+    return shown + (f", ... {len(diffs) - EXAMPLES} more" if len(diffs) > EXAMPLES else "")
+
+
+def _ingest_problems(hub: HubConfig, warehouse: Warehouse) -> list[str]:
+    runs = {row["account"]: row for row in last_runs(warehouse)}
+    problems = []
+    for name in hub.enabled_accounts():
+        run = runs.get(name)
+        if run is None:
+            problems.append(f"account {name!r} has never been loaded")
+        elif run["failed"]:
+            problems.append(f"account {name!r}: the last ingest run failed ({(run['error'] or 'see ops.run_log')[:200]})")
+    return problems
+
+
+@dataclass(frozen=True)
+class _Build:
+    build_id: str
+    finished_at: datetime
+    failed_models: list[str]
+
+
+@dataclass(frozen=True)
+class _QualityRun:
+    run_id: str
+    started_at: datetime
+    finished_at: datetime
+    success: bool
+    critical_failures: int
+
+
+def _last_build(warehouse: Warehouse) -> _Build | None:
+    if not warehouse.table_exists("ops", "build_log"):
+        return None
+    with warehouse.engine.connect() as conn:
+        rows = conn.execute(sa.text("""
+            select model, outcome, finished_at, build_id from ops.build_log
+            where build_id = (select build_id from ops.build_log order by started_at desc limit 1)
+        """)).all()
+    if not rows:
+        return None
+    return _Build(str(rows[0].build_id), max(utc(row.finished_at) for row in rows),
+                  sorted(row.model for row in rows if row.outcome == "failed"))
+
+
+def _last_quality_run(warehouse: Warehouse) -> _QualityRun | None:
+    if not warehouse.table_exists("ops", "quality_runs"):
+        return None
+    with warehouse.engine.connect() as conn:
+        row = conn.execute(sa.text("""
+            select run_id, started_at, finished_at, success, critical_failures from ops.quality_runs
+            order by started_at desc limit 1""")).first()
+    if row is None:
+        return None
+    return _QualityRun(str(row.run_id), utc(row.started_at), utc(row.finished_at), bool(row.success),
+                       int(row.critical_failures or 0))

@@ -1,0 +1,151 @@
+"""The ``stock:`` section of ``channelhub.yml``: how much of the merchant's stock each channel may sell.
+
+Allocation per SKU and channel (computed in SQL by the ``rpt_stock_availability`` mart from the rows
+:func:`policy_rows` writes to ``ops.stock_policy``)::
+
+    available_to_promise = max(on_hand - reserved - safety_stock, 0)   on_hand: stock.warehouses only
+    allocated            = floor(available_to_promise * percentage / 100), at most cap,
+                           0 when that is below floor
+
+``floor`` keeps a channel from advertising the last unit or two it would oversell; percentages across
+channels may sum to more than 100 on purpose (the same units offered twice) or less (units kept back).
+
+Nothing is pushed to an account that is not listed under ``channels`` (write-back is opt-in per
+channel); ``enabled: false`` keeps a listed channel's rows (the mart still shows its allocation) but
+stops every push to it: the kill switch.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from connectors.sdk import ConfigError, Connector, ConnectorKind, get_connector
+
+if TYPE_CHECKING:
+    from channelhub.config import AccountConfig, HubConfig
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChannelPolicy(_Strict):
+    """Defaults for every SKU on one channel."""
+
+    percentage: Decimal = Field(Decimal(100), ge=0, le=100)
+    cap: int | None = Field(None, ge=0)
+    floor: int = Field(0, ge=0)
+    enabled: bool = True
+
+    @model_validator(mode="after")
+    def _cap_reaches_floor(self) -> ChannelPolicy:
+        if self.cap is not None and self.cap < self.floor:
+            raise ValueError(f"cap {self.cap} is below floor {self.floor}: the channel would always get 0")
+        return self
+
+
+class SkuOverride(_Strict):
+    """Rules for one SKU, on one account or (without ``account``) on every channel. Fields left out
+    keep the channel's value; ``cap: null`` written out removes the channel's cap for this SKU."""
+
+    sku: str = Field(min_length=1)
+    account: str | None = None
+    percentage: Decimal | None = Field(None, ge=0, le=100)
+    cap: int | None = Field(None, ge=0)
+    floor: int | None = Field(None, ge=0)
+    safety_stock: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> SkuOverride:
+        if not self.model_fields_set & {"percentage", "cap", "floor", "safety_stock"}:
+            raise ValueError(f"override of sku {self.sku!r} sets none of percentage, cap, floor, safety_stock")
+        return self
+
+
+class StockPolicy(_Strict):
+    """The ``stock:`` section. Guardrails: a sync refuses a channel when more than
+    ``max_zeroed_share`` of its levels would drop to 0, or any level would fall by more than
+    ``max_drop_fraction`` of what the channel holds (``channelhub sync-stock --force`` overrides)."""
+
+    safety_stock: int = Field(0, ge=0, description="units held back per SKU before any channel gets a share")
+    warehouses: list[str] | None = Field(None, min_length=1, description="ERP warehouse codes counted as on "
+                                                                        "hand; all when omitted")
+    max_zeroed_share: float = Field(0.2, ge=0, le=1)
+    max_drop_fraction: float = Field(0.5, ge=0, le=1)
+    channels: dict[str, ChannelPolicy] = Field(default_factory=dict)
+    overrides: list[SkuOverride] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_override_per_target(self) -> StockPolicy:
+        seen: set[tuple[str, str | None]] = set()
+        for override in self.overrides:
+            key = (override.sku, override.account)
+            if key in seen:
+                where = f"account {override.account!r}" if override.account else "all channels"
+                raise ValueError(f"overrides: sku {override.sku!r} is overridden twice for {where}")
+            seen.add(key)
+        return self
+
+    def check_accounts(self, accounts: dict[str, AccountConfig]) -> None:
+        """Every account named under ``channels`` or in an override must be a configured sales channel
+        whose connector can take stock pushes. Raises ``ValueError`` naming the place in the section."""
+        problems = [problem for name in self.channels
+                    if (problem := _not_a_target(name, accounts, f"channels.{name}"))]
+        for i, override in enumerate(self.overrides):
+            if override.account is None:
+                continue
+            if problem := _not_a_target(override.account, accounts, f"overrides[{i}].account"):
+                problems.append(problem)
+            elif override.account not in self.channels:
+                problems.append(f"overrides[{i}].account: {override.account!r} is not listed under "
+                                "stock.channels, so nothing is pushed to it")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def resolved(self, sku: str, account: str) -> tuple[int, Decimal, int | None, int]:
+        """(safety_stock, percentage, cap, floor) of one SKU on one channel: the channel's values, then
+        the all-channel override of the SKU, then the account's own override of it."""
+        channel = self.channels[account]
+        values: dict[str, Any] = {"safety_stock": self.safety_stock, "percentage": channel.percentage,
+                                  "cap": channel.cap, "floor": channel.floor}
+        for override in sorted((o for o in self.overrides if o.sku == sku and o.account in (None, account)),
+                               key=lambda o: o.account is not None):
+            values.update({name: getattr(override, name) for name in override.model_fields_set & values.keys()})
+        return values["safety_stock"], values["percentage"], values["cap"], values["floor"]
+
+
+def _not_a_target(name: str, accounts: dict[str, AccountConfig], where: str) -> str | None:
+    if name not in accounts:
+        return f"{where}: no account {name!r} (have: {', '.join(sorted(accounts)) or 'none'})"
+    try:
+        connector = get_connector(accounts[name].connector)
+    except ConfigError as exc:
+        return f"{where}: {exc}"
+    if connector.kind != ConnectorKind.CHANNEL:
+        return f"{where}: account {name!r} is a {connector.kind.value} account, not a sales channel"
+    if type(connector).stock_writer is Connector.stock_writer:
+        return f"{where}: connector {connector.name!r} of account {name!r} cannot push stock"
+    return None
+
+
+def policy_rows(hub: HubConfig) -> list[dict[str, Any]]:
+    """The ``ops.stock_policy`` rows: per listed channel one default row (``product_id`` None) and one
+    fully resolved row per SKU an override touches on it. Empty without a ``stock:`` section."""
+    policy = hub.stock
+    if policy is None:
+        return []
+    rows = []
+    for account in sorted(policy.channels):
+        skus = sorted({o.sku for o in policy.overrides if o.account in (None, account)})
+        for product_id in [None, *skus]:
+            if product_id is None:
+                channel = policy.channels[account]
+                values = (policy.safety_stock, channel.percentage, channel.cap, channel.floor)
+            else:
+                values = policy.resolved(product_id, account)
+            safety_stock, percentage, cap, floor = values
+            rows.append({"channel_id": account, "product_id": product_id, "safety_stock": safety_stock,
+                         "percentage": percentage, "cap": cap, "floor": floor})
+    return rows

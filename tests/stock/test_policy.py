@@ -1,0 +1,95 @@
+"""The ``stock:`` section: validation that names the field, and how overrides resolve into the
+``ops.stock_policy`` rows the availability mart allocates from."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from channelhub.config import HubConfig, load_config
+from channelhub.stock import policy_rows
+from connectors.sdk import ConfigError
+
+SHIPPED = Path(__file__).parents[2] / "channelhub.yml"
+ACCOUNTS = {
+    "shop_us": {"connector": "shopify", "settings": {"base_url": "http://127.0.0.1:1"}},
+    "shop_eu": {"connector": "shopify", "settings": {"base_url": "http://127.0.0.1:2"}},
+    "stripe_main": {"connector": "stripe", "settings": {"base_url": "http://127.0.0.1:3"}},
+}
+
+
+def hub(stock: dict[str, Any] | None) -> HubConfig:
+    return HubConfig.model_validate({"accounts": ACCOUNTS, **({"stock": stock} if stock is not None else {})})
+
+
+def config_error(tmp_path: Path, stock: dict[str, Any]) -> str:
+    path = tmp_path / "channelhub.yml"
+    path.write_text(yaml.safe_dump({"accounts": ACCOUNTS, "stock": stock}), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return str(caught.value)
+
+
+def test_shipped_config_has_a_valid_demo_policy() -> None:
+    policy = load_config(SHIPPED).stock
+    assert policy is not None and policy.safety_stock == 2
+    assert {name: (c.percentage, c.floor, c.enabled) for name, c in policy.channels.items()} == {
+        "shop_us": (Decimal(60), 2, True), "shop_eu": (Decimal(40), 2, True)}
+
+
+def test_defaults_and_rows_per_channel() -> None:
+    rows = policy_rows(hub({"channels": {"shop_us": {}, "shop_eu": {"percentage": 37.5, "cap": 20, "floor": 3}}}))
+    assert rows == [
+        {"channel_id": "shop_eu", "product_id": None, "safety_stock": 0, "percentage": Decimal("37.5"), "cap": 20,
+         "floor": 3},
+        {"channel_id": "shop_us", "product_id": None, "safety_stock": 0, "percentage": Decimal(100), "cap": None,
+         "floor": 0},
+    ]
+    assert policy_rows(hub(None)) == []
+    assert hub({"channels": {"shop_us": {}}}).stock.max_zeroed_share == 0.2
+
+
+def test_overrides_resolve_channel_then_all_channels_then_account() -> None:
+    stock = hub({
+        "safety_stock": 2,
+        "channels": {"shop_us": {"percentage": 60, "cap": 50, "floor": 2},
+                     "shop_eu": {"percentage": 40, "floor": 1, "enabled": False}},
+        "overrides": [
+            {"sku": "CH-0001-M", "safety_stock": 5, "percentage": 80},          # every channel
+            {"sku": "CH-0001-M", "account": "shop_eu", "percentage": 10},       # beats the line above on shop_eu
+            {"sku": "CH-0002-S", "account": "shop_us", "cap": None},            # removes shop_us's cap
+        ],
+    })
+    rows = {(r["channel_id"], r["product_id"]): (r["safety_stock"], r["percentage"], r["cap"], r["floor"])
+            for r in policy_rows(stock)}
+    assert rows == {
+        ("shop_eu", None): (2, Decimal(40), None, 1),
+        ("shop_eu", "CH-0001-M"): (5, Decimal(10), None, 1),
+        ("shop_us", None): (2, Decimal(60), 50, 2),
+        ("shop_us", "CH-0001-M"): (5, Decimal(80), 50, 2),
+        ("shop_us", "CH-0002-S"): (2, Decimal(60), None, 2),
+    }
+
+
+@pytest.mark.parametrize(("stock", "expected"), [
+    ({"channels": {"shop_us": {"percentage": 120}}}, "field 'stock.channels.shop_us.percentage'"),
+    ({"channels": {"shop_us": {"floor": -1}}}, "field 'stock.channels.shop_us.floor'"),
+    ({"channels": {"shop_us": {"cap": 1, "floor": 2}}}, "cap 1 is below floor 2"),
+    ({"max_zeroed_share": 1.5, "channels": {}}, "field 'stock.max_zeroed_share'"),
+    ({"channels": {"shop_us": {"percent": 50}}}, "field 'stock.channels.shop_us.percent': Extra inputs"),
+    ({"overrides": [{"sku": "A"}]}, "sets none of percentage, cap, floor, safety_stock"),
+    ({"overrides": [{"sku": "A", "cap": 1}, {"sku": "A", "cap": 2}]}, "sku 'A' is overridden twice for all channels"),
+    ({"channels": {"shop_xx": {}}}, "channels.shop_xx: no account 'shop_xx'"),
+    ({"channels": {"stripe_main": {}}}, ("channels.stripe_main: account 'stripe_main' is a payments account, "
+                                        "not a sales channel")),
+    ({"channels": {"shop_us": {}}, "overrides": [{"sku": "A", "account": "shop_eu", "cap": 1}]},
+     "overrides[0].account: 'shop_eu' is not listed under stock.channels"),
+    ({"channels": {}, "overrides": [{"sku": "A", "account": "nope", "cap": 1}]}, "overrides[0].account: no account 'nope'"),
+])
+def test_invalid_sections_name_the_field(tmp_path: Path, stock: dict[str, Any], expected: str) -> None:
+    message = config_error(tmp_path, stock)
+    assert expected in message and "field 'stock" in message
