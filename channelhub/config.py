@@ -143,14 +143,27 @@ def load_config(path: Path | str | None = None) -> HubConfig:
         raise ConfigError(f"{path}: {_describe(exc, '')}") from exc
 
 
+def _airflow_connection_field(conn_id: str, field: str) -> str | None:
+    """The field of an Airflow connection, or None when no such connection is defined.
+
+    Only called inside a running task (the task runner exports ``AIRFLOW_CTX_DAG_ID``): there the
+    task SDK fetches the connection through the Execution API or a secrets backend, never from the
+    metadata database directly, and registers its password with the log masker."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        value = getattr(BaseHook.get_connection(conn_id), field)
+    except AirflowNotFoundException:
+        return None
+    return str(value) if value else None
+
+
 def resolve_secret(account: str, key: str, ref: SecretRef) -> SecretStr:
     if ref.airflow_conn_id and os.environ.get("AIRFLOW_CTX_DAG_ID"):
-        from airflow.sdk import BaseHook  # only importable, and only meaningful, inside a task
-
-        connection = BaseHook.get_connection(ref.airflow_conn_id)
-        value = getattr(connection, ref.airflow_field)
+        value = _airflow_connection_field(ref.airflow_conn_id, ref.airflow_field)
         if value:
-            return SecretStr(str(value))
+            return SecretStr(value)
     if ref.env:
         value = os.environ.get(ref.env)
         if value:
