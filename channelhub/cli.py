@@ -152,6 +152,25 @@ def _age(delta) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
 
 
+@app.command("sync-stock")
+def sync_stock_command(
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the diff; push and record nothing.")] = False,
+        force: Annotated[bool, typer.Option("--force", help="Push past the zeroed-share and drop guardrails.")] = False,
+        account: Annotated[list[str] | None, typer.Option("--account", "-a", help="Only this channel (repeatable).")] = None,
+        config: ConfigOption = None) -> None:
+    """Push allocated stock (marts.rpt_stock_availability) to the channels of stock.channels."""
+    from channelhub.stock import sync_stock
+    from channelhub.stock.report import render_sync
+
+    try:
+        report = sync_stock(_config(config), dry_run=dry_run, force=force, accounts=account)
+    except ChannelhubError as exc:
+        _fail(exc)
+    render_sync(console, report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 @sandbox_app.command("serve")
 def sandbox_serve(config: ConfigOption = None) -> None:
     """Serve every account's sandbox on the address its config points at, until Ctrl-C."""

@@ -1,0 +1,36 @@
+"""How ``channelhub sync-stock`` shows a :class:`StockSyncReport`: one summary table per sync and the
+level diff (sku, channel, old -> new, outcome), cut to a readable length per channel."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from .sync import ChannelStatus, StockSyncReport
+
+SHOWN_PER_CHANNEL = 50
+STYLE = {ChannelStatus.SYNCED: "green", ChannelStatus.DRY_RUN: "cyan", ChannelStatus.STALE: "yellow",
+         ChannelStatus.DISABLED: "dim", ChannelStatus.FAILED: "red", ChannelStatus.REFUSED: "red"}
+
+
+def render_sync(console: Console, report: StockSyncReport) -> None:
+    mode = " (dry run: nothing pushed)" if report.dry_run else " (forced past guardrails)" if report.forced else ""
+    diff = Table("channel", "sku", "location", "item", "old", "new", "outcome",
+                 title=f"stock sync {report.sync_id[:12]}{mode}")
+    for channel in report.channels:
+        for change in channel.changes[:SHOWN_PER_CHANNEL]:
+            d = change.diff
+            diff.add_row(channel.channel, d.sku, d.location_id, d.item_id, "?" if d.old is None else str(d.old),
+                         str(d.new), change.outcome or "-")
+        if len(channel.changes) > SHOWN_PER_CHANNEL:
+            diff.add_row(channel.channel, f"... {len(channel.changes) - SHOWN_PER_CHANNEL} more", "", "", "", "", "")
+    if diff.row_count:
+        console.print(diff)
+    summary = Table("channel", "status", "levels", "changed", "pushed", "stale", "failed", "why")
+    for channel in report.channels:
+        counts = channel.outcomes
+        style = STYLE[channel.status]
+        summary.add_row(channel.channel, f"[{style}]{channel.status.value}[/]", str(channel.levels),
+                        str(len(channel.changes)), str(counts["success"]), str(counts["stale"]),
+                        str(counts["failed"]), "\n".join(channel.reasons) or "-")
+    console.print(summary)

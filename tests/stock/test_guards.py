@@ -1,0 +1,116 @@
+"""Every guard refuses, explains itself in ops.stock_push_log and sends nothing; ``force`` lifts only
+the channel guardrails. On DuckDB and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from channelhub.stock import ChannelStatus
+from channelhub.stock.guards import LevelDiff, guardrail_problems
+from channelhub.stock.policy import StockPolicy
+from tests.stock.conftest import StockEnv, raised
+
+
+def refusals(env: StockEnv, channel: str) -> list[str]:
+    rows = env.push_log(channel_id=channel, outcome="refused")
+    assert all(row["sku"] == "*" and row["location_id"] is None for row in rows)
+    return [row["detail"] for row in rows]
+
+
+def assert_nothing_sent(env: StockEnv) -> None:
+    assert all(env.mutations(shop) == [] for shop in env.sandboxes)
+    assert env.push_log(outcome="success") == []
+
+
+@pytest.mark.parametrize(("prepare", "reason"), [
+    (lambda env: (env.load(), env.build(raised)), "no quality run recorded in ops.quality_runs"),
+    (lambda env: (env.load(), env.build(raised), env.validate(success=False)), "failed with 3 critical failure(s)"),
+    (lambda env: (env.load(), env.validate()), "no build recorded in ops.build_log"),
+    (lambda env: (env.load(), env.build(raised, failed=("fct_inventory",)), env.validate()),
+     "failed: fct_inventory"),
+    (lambda env: (env.load(), env.validate(at=datetime.now(UTC) - timedelta(hours=1)), env.build(raised)),
+     "predates the last build"),
+    (lambda env: (env.load(), env.build(raised), env.validate(),
+                  env.record_ingest(datetime.now(UTC), "failed", "shop_eu")),
+     "account 'shop_eu': the last ingest run failed (HTTP 503 from the shop)"),
+], ids=["quality-missing", "quality-failed", "build-missing", "build-failed", "quality-stale", "ingest-failed"])
+def test_an_untrusted_warehouse_refuses_every_channel(make_env, prepare, reason: str) -> None:
+    env: StockEnv = make_env()
+    prepare(env)
+    report = env.sync(force=True)  # force does not lift the readiness gate
+    assert not report.ok
+    assert all(c.status == ChannelStatus.REFUSED and any(reason in r for r in c.reasons) for c in report.channels)
+    assert_nothing_sent(env)
+    for shop in env.sandboxes:
+        [detail] = refusals(env, shop)
+        assert reason in detail
+
+
+def test_an_account_never_loaded_blocks_the_push(make_env) -> None:
+    env: StockEnv = make_env()
+    env.ready(raised)
+    env.config["accounts"]["shop_ca"] = dict(env.config["accounts"]["shop_us"])  # enabled, never ran
+    env.reconfigure()
+    report = env.sync()
+    assert {r for c in report.channels for r in c.reasons} == {"account 'shop_ca' has never been loaded"}
+    assert_nothing_sent(env)
+
+
+def test_missing_mart_refuses(make_env) -> None:
+    env: StockEnv = make_env()
+    env.load()
+    env.validate()
+    report = env.sync()
+    assert any("marts.rpt_stock_availability does not exist" in r for r in report.channel("shop_us").reasons)
+
+
+def test_zeroing_too_many_levels_refuses_that_channel_only_unless_forced(make_env) -> None:
+    env: StockEnv = make_env(stock={"max_zeroed_share": 0.4})
+    env.ready(lambda index, held: 0 if index % 3 == 0 else held + 1)  # 14 of each shop's 40 levels zeroed
+    held_us = env.held("shop_us")
+    zeroed = sum(1 for sku in env.world.skus if sku.index % 3 == 0 and held_us[sku.code] > 0)
+    assert 8 < zeroed <= 14
+    assert env.sync(dry_run=True).ok  # at most 35 % is within 40 %
+    env.reconfigure(max_zeroed_share=0.2)
+    report = env.sync(accounts=["shop_us"])
+    channel = report.channel("shop_us")
+    assert not report.ok and channel.status == ChannelStatus.REFUSED
+    [reason] = channel.reasons
+    assert reason.startswith(f"{zeroed} of 40 levels") and "more than max_zeroed_share 20%" in reason
+    assert refusals(env, "shop_us") == [reason]
+    assert env.held("shop_us") == held_us and env.mutations("shop_us") == []
+    forced = env.sync(accounts=["shop_us"], force=True)
+    assert forced.ok and forced.forced and env.held("shop_us") == env.allocated("shop_us")
+
+
+def test_a_steep_fall_refuses_and_names_the_sku(make_env) -> None:
+    env: StockEnv = make_env(stock={"max_drop_fraction": 0.5})
+    env.ready(raised)
+    env.sync()
+    pushed = env.allocated("shop_eu")
+    steep = next(sku for sku in env.world.skus if pushed[sku.code] >= 8)
+    env.reallocate(lambda shop, index, current: current // 4 if shop == "shop_eu" and index == steep.index else current)
+    report = env.sync()
+    channel = report.channel("shop_eu")
+    assert channel.status == ChannelStatus.REFUSED and report.channel("shop_us").status == ChannelStatus.SYNCED
+    assert channel.reasons == [(f"1 level(s) would fall by more than max_drop_fraction 50% "
+                               f"(e.g. {steep.code} {pushed[steep.code]}->{pushed[steep.code] // 4})")]
+    assert env.held("shop_eu")[steep.code] == pushed[steep.code]
+    assert refusals(env, "shop_eu") == channel.reasons
+
+
+def test_guardrail_arithmetic() -> None:
+    policy = StockPolicy(max_zeroed_share=0.25, max_drop_fraction=0.5)
+
+    def diff(old: int | None, new: int, n: int = 0) -> LevelDiff:
+        return LevelDiff(f"SKU-{n}", "1", str(n), old, new)
+
+    assert guardrail_problems(policy, [diff(1, 0)], levels=4) == []          # a sell-out is not a "fall"
+    assert guardrail_problems(policy, [diff(10, 5), diff(None, 0)], levels=4) == []  # exactly half; unknown old
+    assert guardrail_problems(policy, [diff(1, 0, 1), diff(3, 0, 2)], levels=4) == [
+        "2 of 4 levels (50%) would drop to 0, more than max_zeroed_share 25% (e.g. SKU-1 1->0, SKU-2 3->0)"]
+    assert guardrail_problems(policy, [diff(10, 4, n) for n in range(7)], levels=100) == [
+        ("7 level(s) would fall by more than max_drop_fraction 50% (e.g. SKU-0 10->4, SKU-1 10->4, SKU-2 10->4, "
+        "SKU-3 10->4, SKU-4 10->4, ... 2 more)")]
