@@ -93,6 +93,26 @@ def run(account: Annotated[str, typer.Argument(help="Account name from channelhu
 
 
 @app.command()
+def build(select: Annotated[list[str] | None, typer.Option("--select", "-s", help="Only this model and what "
+                                                             "depends on it (repeatable).")] = None,
+          full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental facts whole.")] = False,
+          config: ConfigOption = None) -> None:
+    """Build the models (staging → intermediate → marts) from the raw tables."""
+    import transforms
+
+    try:
+        report = transforms.build(_config(config), select=select, full_refresh=full_refresh)
+    except ChannelhubError as exc:
+        _fail(exc)
+    table = Table("model", "layer", "built as", "rows", "seconds", title=f"build {report.build_id}")
+    for run in report.runs:
+        table.add_row(run.model, run.layer, run.strategy or "-", "-" if run.rows is None else f"{run.rows:,}",
+                      f"{run.seconds:.2f}")
+    console.print(table)
+    console.print(f"[green]built[/] {len(report.runs)} models in {report.seconds:.1f}s; BI reads schema marts")
+
+
+@app.command()
 def status(config: ConfigOption = None) -> None:
     """Last run and freshness per account, from ops.run_log."""
     from warehouse import Warehouse, last_runs

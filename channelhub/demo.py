@@ -1,44 +1,144 @@
-"""``channelhub demo``: sandboxes up, every account loaded, a summary a person can read."""
+"""``channelhub demo``: the whole chain against the sandboxes, and a summary a person can read.
+
+sandboxes up → ingest every account → build the marts → quality gates → stock diff (dry run) → push
+→ summary. Every step is the library function the CLI command and the Airflow task of the same name
+call; the demo only strings them together and reports.
+
+The sandbox shops were stocked before channelhub managed them, so the first push cuts many levels and
+the drop guardrail refuses it, as it would for a real merchant's first sync. The demo shows that
+refusal, then does what an operator does after reading the dry run: pushes once with ``force``.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.table import Table
 
+import transforms
 from channelhub.config import HubConfig
 from channelhub.progress import RichCollector
 from channelhub.runner import RunFailed, RunReport, run_account
+from channelhub.stock import ChannelStatus, ChannelSync, StockSyncReport, sync_stock
+from channelhub.stock.report import render_sync
+from connectors.sdk import ChannelhubError
+from expectations import ValidationReport, validate
 from sandbox.fleet import Fleet
 from warehouse import Warehouse
 
+SALES_BY_CHANNEL = """
+    select channel_id, platform, currency, sum(order_count) as orders, sum(gross_sales) as gross,
+           sum(refunded_amount) as refunded, sum(net_sales) as net
+    from marts.rpt_daily_sales group by channel_id, platform, currency order by channel_id, currency"""
+EXCEPTIONS_BY_KIND = """
+    select status, count(*) as cases, currency, sum(difference) as difference
+    from marts.rpt_payment_reconciliation where status not in ('matched', 'not_due')
+    group by status, currency order by status, currency"""
 
-def run_demo(hub: HubConfig, console: Console, *, full_refresh: bool = False) -> list[RunReport]:
-    warehouse = Warehouse(hub.warehouse_url)
-    reports: list[RunReport] = []
-    failures: list[RunFailed] = []
+
+class DemoFailed(ChannelhubError):
+    """A step of the demo chain failed; the message names the step and the cause."""
+
+
+@dataclass
+class DemoOutcome:
+    loads: list[RunReport] = field(default_factory=list)
+    build: transforms.BuildReport | None = None
+    quality: ValidationReport | None = None
+    dry_run: StockSyncReport | None = None
+    pushes: list[StockSyncReport] = field(default_factory=list)
+
+    def pushed_channels(self) -> list[ChannelSync]:
+        """Each channel's last push of the demo (a refused channel is pushed again with force)."""
+        last = {channel.channel: channel for report in self.pushes for channel in report.channels}
+        return [last[name] for name in sorted(last)]
+
+
+def run_demo(hub: HubConfig, console: Console, *, full_refresh: bool = False) -> DemoOutcome:
+    outcome = DemoOutcome()
     with Fleet(hub) as fleet:
-        console.print("[bold]sandboxes[/]")
+        console.rule("[bold]sandboxes")
         for line in fleet.describe():
             console.print(f"  {line}")
-        for name in hub.enabled_accounts():
-            try:
-                reports.append(run_account(hub, name, full_refresh=full_refresh,
-                                           progress=RichCollector(console, name)))
-            except RunFailed as exc:
-                failures.append(exc)
-                console.print(f"[red]failed[/] {exc}")
-    table = Table(title=f"channelhub demo: loaded {len(reports)} of {len(reports) + len(failures)} accounts")
-    for column in ("account", "connector", "table", "rows", "seconds"):
-        table.add_column(column, justify="right" if column in {"rows", "seconds"} else "left")
-    for report in reports:
-        connector = hub.accounts[report.account].connector
-        for i, (name, rows) in enumerate(report.rows.items()):
-            table.add_row(report.account if i == 0 else "", connector if i == 0 else "", name, f"{rows:,}",
-                          f"{report.seconds:.1f}" if i == 0 else "")
-        table.add_section()
-    console.print(table)
-    console.print(f"warehouse: {warehouse.redacted_url} (schemas raw_<account>, run log in ops.run_log)")
-    console.print("next: `.venv/bin/channelhub status` for freshness, `channelhub run <account>` to load again")
+        console.rule("[bold]1. ingest")
+        _ingest(hub, console, outcome, full_refresh)
+        console.rule("[bold]2. build")
+        outcome.build = transforms.build(hub, full_refresh=full_refresh)
+        console.print(f"built {len(outcome.build.runs)} models in {outcome.build.seconds:.1f}s")
+        console.rule("[bold]3. quality gates")
+        outcome.quality = validate(hub)
+        console.print(f"{len(outcome.quality.outcomes)} checks: {len(outcome.quality.critical)} critical "
+                      f"failure(s), {len(outcome.quality.warnings)} warning(s)")
+        for failed in outcome.quality.critical + outcome.quality.warnings:
+            console.print(f"  [yellow]{failed.severity}[/] {failed.table_name} {failed.column_name or ''} "
+                          f"{failed.expectation}: {failed.observed or failed.details or ''}")
+        console.rule("[bold]4. stock: what would change (dry run)")
+        outcome.dry_run = sync_stock(hub, dry_run=True)
+        render_sync(console, outcome.dry_run)
+        console.rule("[bold]5. stock: push")
+        outcome.pushes.append(sync_stock(hub))
+        render_sync(console, outcome.pushes[-1])
+        refused = [c.channel for c in outcome.pushes[-1].channels if c.status is ChannelStatus.REFUSED]
+        if refused and outcome.quality.ok:
+            console.print(f"[yellow]guardrail:[/] refused {', '.join(refused)} (reasons above). These shops were "
+                          "stocked before channelhub; an operator reviews the dry run and forces the first sync "
+                          "once (`channelhub sync-stock --force`). The demo does that now.")
+            outcome.pushes.append(sync_stock(hub, force=True, accounts=refused))
+            render_sync(console, outcome.pushes[-1])
+    console.rule("[bold]summary")
+    _summarize(hub, console, outcome)
+    if not outcome.quality.ok:
+        raise DemoFailed(f"quality gates: {len(outcome.quality.critical)} critical failure(s); stock was not pushed")
+    failed = [f"{c.channel} {c.status.value}" for c in outcome.pushed_channels() if not c.ok]
+    if failed:
+        raise DemoFailed("stock push: " + "; ".join(failed))
+    return outcome
+
+
+def _ingest(hub: HubConfig, console: Console, outcome: DemoOutcome, full_refresh: bool) -> None:
+    failures: list[RunFailed] = []
+    for name in hub.enabled_accounts():
+        try:
+            report = run_account(hub, name, full_refresh=full_refresh, progress=RichCollector(console, name))
+        except RunFailed as exc:
+            failures.append(exc)
+            console.print(f"[red]failed[/] {exc}")
+            continue
+        outcome.loads.append(report)
+        console.print(f"  {name:<14} {report.total_rows:>9,} records in {report.seconds:.1f}s")
     if failures:
-        raise RunFailed("demo", f"{len(failures)} account(s) failed: " + "; ".join(map(str, failures)))
-    return reports
+        raise DemoFailed(f"ingest: {len(failures)} account(s) failed, nothing built: "
+                         + "; ".join(map(str, failures)))
+
+
+def _summarize(hub: HubConfig, console: Console, outcome: DemoOutcome) -> None:
+    warehouse = Warehouse(hub.warehouse_url)
+    console.print(f"[bold]channelhub demo: loaded {len(outcome.loads)} of {len(hub.enabled_accounts())} accounts[/]")
+    with warehouse.engine.connect() as conn:
+        sales = conn.exec_driver_sql(SALES_BY_CHANNEL).mappings().all()
+        exceptions = conn.exec_driver_sql(EXCEPTIONS_BY_KIND).mappings().all()
+    table = Table("channel", "currency", "orders", "gross", "refunded", "net",
+                  title="orders and revenue per channel and currency (marts.rpt_daily_sales)")
+    for column in table.columns[2:]:
+        column.justify, column.no_wrap = "right", True
+    for row in sales:
+        table.add_row(f"{row['channel_id']} ({row['platform']})", row["currency"], f"{row['orders']:,}",
+                      *(f"{row[column]:,.2f}" for column in ("gross", "refunded", "net")))
+    console.print(table)
+    table = Table("kind", "cases", "currency", "difference",
+                  title="payment reconciliation exceptions (marts.rpt_payment_reconciliation)")
+    for row in exceptions:
+        table.add_row(row["status"], str(row["cases"]), row["currency"], f"{row['difference']:,.2f}")
+    console.print(table if exceptions else "payment reconciliation: every order matched")
+    table = Table("channel", "status", "SKUs changed", "pushed", "stale", "failed", title="stock write-back")
+    for channel in outcome.pushed_channels():
+        counts = channel.outcomes
+        table.add_row(channel.channel, channel.status.value, str(len(channel.changes)), str(counts["success"]),
+                      str(counts["stale"]), str(counts["failed"]))
+    console.print(table)
+    console.print(f"warehouse: {warehouse.redacted_url}  (BI reads schema [bold]marts[/]; raw_<account>, ops.*)",
+                  soft_wrap=True)
+    console.print(f"Data Docs: {outcome.quality.docs_index}", soft_wrap=True)
+    console.print("next: `channelhub status`, `channelhub build`, `channelhub validate`, "
+                  "`channelhub sync-stock --dry-run`, `make airflow`")

@@ -63,6 +63,16 @@ def test_demo_loads_every_account_and_status_reports_it(config_path: Path) -> No
         select count(*) from raw_store_files.offline_sales s
         where s.sku is not null and s.sku not in (select c_inv_code from raw_erp_u8.inventory)""") == 0
 
+    # ... then built the marts, passed the quality gates and pushed the allocated stock to both shops
+    assert scalar(config_path, "select count(*) from marts.fct_orders where platform = 'shopify'") == hub.sandbox.orders
+    assert scalar(config_path, "select count(*) from ops.build_log where outcome <> 'success'") == 0
+    assert scalar(config_path, "select count(*) from ops.quality_runs where success") == 1
+    pushed = scalar(config_path, "select count(*) from ops.stock_push_log where outcome = 'success'")
+    assert 0 < pushed <= scalar(config_path, "select count(*) from marts.rpt_stock_availability")
+    for heading in ("orders and revenue per channel and currency", "payment reconciliation exceptions",
+                    "stock write-back", "Data Docs: ", "index.html"):
+        assert heading in result.output
+
     status = runner.invoke(app, ["status", "--config", str(config_path)])
     assert status.exit_code == 0, status.output
     rows = {line.split("│")[1].strip(): line for line in status.output.splitlines() if line.startswith("│ ")}

@@ -77,6 +77,9 @@ class Stream:
     write_disposition: WriteDisposition = "merge"
     cursor: Cursor | None = None
     description: str = ""
+    # dlt data types of documented fields that are often null (Shopify's locations.city): declared so the
+    # column exists from the first load, instead of appearing whenever a first value does.
+    nullable_columns: tuple[tuple[str, str], ...] = ()
 
 
 class ConnectorSettings(BaseModel):
@@ -210,8 +213,12 @@ class Connector(ABC):
     def resource_hints(self, name: str) -> dict[str, Any]:
         """Keyword arguments for ``@dlt.resource`` taken from the stream declaration."""
         stream = self.stream(name)
-        return {
+        hints: dict[str, Any] = {
             "name": stream.name,
             "primary_key": list(stream.primary_key),
             "write_disposition": stream.write_disposition,
         }
+        if stream.nullable_columns:
+            hints["columns"] = {column: {"data_type": kind, "nullable": True}
+                                for column, kind in stream.nullable_columns}
+        return hints

@@ -36,9 +36,10 @@ STREAMS = (
            description="Orders with line items, refunds and shipping lines; deleted orders are removed"),
     Stream("products", ("id",), cursor=_cursor(), description="Products with their variants (variant.sku)"),
     Stream("customers", ("id",), cursor=_cursor()),
-    Stream("inventory_items", ("id",),
+    Stream("inventory_items", ("id",), nullable_columns=(("country_code_of_origin", "text"),),
            description="Cost and SKU of the variants read by this run's products"),
-    Stream("locations", ("id",), description="Every location, read in full each run (a handful of rows)"),
+    Stream("locations", ("id",), nullable_columns=(("address1", "text"), ("city", "text")),
+           description="Every location, read in full each run (a handful of rows)"),
     Stream("inventory_levels", ("inventory_item_id", "location_id"), cursor=_cursor(),
            description="Available quantity per inventory item and location"),
 )

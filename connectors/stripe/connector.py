@@ -26,14 +26,15 @@ class StripeConnector(Connector):
     kind = ConnectorKind.PAYMENTS
     settings_model = StripeSettings
     streams = (
-        Stream("charges", ("id",), cursor=CREATED,
+        Stream("charges", ("id",), cursor=CREATED, nullable_columns=(("billing_details__address__country", "text"),),
                description="Card payments; metadata__order_id links a charge to its shop order."),
         Stream("payment_intents", ("id",), cursor=CREATED, description="The payment flow behind each charge."),
         Stream("refunds", ("id",), cursor=CREATED, description="Money returned, linked to charge and intent."),
-        Stream("balance_transactions", ("id",), cursor=CREATED,
+        Stream("balance_transactions", ("id",), cursor=CREATED, nullable_columns=(("description", "text"),),
                description="Ledger of charges, refunds and payouts with Stripe's fee and the net."),
         Stream("payouts", ("id",), cursor=CREATED, description="Transfers of the balance to the bank account."),
-        Stream("customers", ("id",), cursor=CREATED, description="Stripe customers who paid."),
+        Stream("customers", ("id",), cursor=CREATED, nullable_columns=(("currency", "text"), ("description", "text")),
+               description="Stripe customers who paid."),
     )
 
     def source(self, account: Account) -> DltSource:
