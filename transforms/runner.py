@@ -79,11 +79,14 @@ def _publish(conn: sa.Connection, model: Model) -> None:
 
 
 def _merge_increment(conn: sa.Connection, model: Model, sql: str) -> bool:
-    """Apply the rows whose watermark moved since the last build; False when a full build is needed.
+    """Apply the rows of loads the table has not seen yet; False when a full build is needed.
 
-    Rows are re-read from ``lookback`` before the newest watermark already in the table, because a
-    load that started earlier can commit later; delete-then-insert on ``unique_key`` makes the overlap
-    harmless. Rows whose source vanished (a deleted order, a replaced spreadsheet) are removed too.
+    The watermark is the raw load id. Rows are new when their load is newer than ``lookback`` before
+    the newest load in the table and is not one the table already holds, so a load that started
+    earlier but committed later is still picked up. The window's bounds are passed as constants, which
+    lets the database filter the raw scans instead of computing the whole model. Delete-then-insert on
+    ``unique_key`` makes re-reading harmless; rows whose source vanished (a deleted order, a replaced
+    spreadsheet) are removed too.
     """
     key, mark = model.unique_key, model.watermark
     if list(conn.execute(sa.text(f"select * from {model.relation} limit 0")).keys()) != _columns(conn, sql):
@@ -91,9 +94,14 @@ def _merge_increment(conn: sa.Connection, model: Model, sql: str) -> bool:
     newest = conn.execute(sa.text(f"select max({mark}) from {model.relation}")).scalar_one()
     if newest is None:
         return False
+    since = newest - model.lookback
+    seen = conn.execute(sa.text(f"select distinct {mark} from {model.relation} where {mark} > :since"),
+                        {"since": since}).scalars().all()
+    unseen = sa.text(f"create temporary table increment_batch as select * from ({sql}) as m "
+                     f"where m.{mark} > :since and m.{mark} not in :seen"
+                     ).bindparams(sa.bindparam("seen", expanding=True))
     conn.execute(sa.text("drop table if exists increment_batch"))
-    conn.execute(sa.text(f"create temporary table increment_batch as select * from ({sql}) as m "
-                         f"where m.{mark} > (select max({mark}) - {model.lookback} from {model.relation})"))
+    conn.execute(unseen, {"since": since, "seen": seen})
     conn.execute(sa.text(f"delete from {model.relation} where {key} in (select {key} from increment_batch)"))
     conn.execute(sa.text(f"delete from {model.relation} where {key} not in (select k.{key} from ({sql}) as k)"))
     conn.execute(sa.text(f"insert into {model.relation} select * from increment_batch"))

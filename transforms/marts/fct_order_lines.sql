@@ -1,7 +1,7 @@
 -- materialized: incremental
 -- unique_key: order_line_id
 -- watermark: _loaded_at
--- lookback: 3600
+-- lookback: 86400
 -- Grain: one line of one order. open_quantity is what is sold but not yet shipped (it reserves stock).
 with shopify_lines as (
     select * from stg_shopify__order_lines

@@ -1,7 +1,7 @@
 -- materialized: incremental
 -- unique_key: order_id
 -- watermark: _loaded_at
--- lookback: 3600
+-- lookback: 86400
 -- Grain: one order of one sales channel (web shops and offline store receipts), amounts in the
 -- order's currency, status normalised across channels.
 with shopify_orders as (

@@ -31,7 +31,7 @@ final as (
         created_at as ordered_at,
         updated_at,
         cancelled_at,
-        cast(_dlt_load_id as decimal(20, 6)) as _loaded_at
+        cast(_dlt_load_id as double) as _loaded_at
     from source
 )
 

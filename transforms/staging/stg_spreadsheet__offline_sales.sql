@@ -18,7 +18,7 @@ final as (
         upper(currency) as currency,
         store,
         source_file,
-        cast(_dlt_load_id as decimal(20, 6)) as _loaded_at
+        cast(_dlt_load_id as double) as _loaded_at
     from source
 )
 

@@ -1,0 +1,147 @@
+"""``make bench``: time to build every model for 1M orders on DuckDB, full and after 1% new orders.
+
+Loading a million orders through the Shopify emulator would measure ingest again (benchmarks/ingest.py
+does that), so this script loads a 10k-order merchant through the sandboxes once and then multiplies
+its raw tables in place with DuckDB: each copy gets fresh ids (orders, lines, refunds, Stripe charges
+that pay them, store receipts), so the marts see 1M distinct orders of the same shape. The "1% new
+orders" step adds one more copy under a newer dlt load id, exactly as a new incremental load would.
+Sizes: ``BENCH_BUILD_ORDERS=200000 make bench`` for a quick look.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+import yaml
+
+BUILD_ORDERS = int(os.environ.get("BENCH_BUILD_ORDERS", "1000000"))
+BASE_ORDERS = 10_000
+ID_STEP = 10_000_000_000_000  # larger than any generated id: copy k adds k * ID_STEP
+NUMERIC_IDS = {"id", "order_id", "line_item_id"}
+TEXT_IDS = {"_dlt_id", "_dlt_parent_id", "_dlt_root_id", "charge", "payment_intent", "receipt_no", "row_key"}
+SHOPIFY_TABLES = ("orders", "orders__line_items", "orders__shipping_lines", "orders__refunds",
+                  "orders__refunds__transactions", "orders__refunds__refund_line_items")
+
+
+def line(label: str, value: str) -> None:
+    print(f"  {label:<58} {value}", flush=True)
+
+
+def _copy_expression(column: str, data_type: str) -> str | None:
+    """How copy ``k`` rewrites ``column`` so that every key stays unique and every link still joins."""
+    if column in NUMERIC_IDS and data_type == "BIGINT":
+        return f"{column} + k * {ID_STEP}"
+    if column == "metadata__order_id":
+        return f"cast(cast({column} as bigint) + k * {ID_STEP} as varchar)"
+    if column in TEXT_IDS or (column == "id" and data_type == "VARCHAR"):
+        return f"{column} || '~' || k"
+    return None
+
+
+def multiply(conn: sa.Connection, schema: str, table: str, copies: range, load_id: str | None = None) -> None:
+    """Insert ``copies`` of the rows of ``<schema>.<table>`` as they were before the first copy."""
+    columns = conn.execute(sa.text("select column_name, data_type from information_schema.columns "
+                                   "where table_schema = :s and table_name = :t"), {"s": schema, "t": table}).all()
+    rewrites = {name: expr for name, kind in columns if (expr := _copy_expression(name, kind))}
+    if load_id and any(name == "_dlt_load_id" for name, _ in columns):
+        rewrites["_dlt_load_id"] = f"'{load_id}'"
+    replace = ", ".join(f"{expr} as {name}" for name, expr in rewrites.items())
+    conn.execute(sa.text(f"create temp table base as select * from {schema}.{table} where _dlt_id not like '%~%'"))
+    conn.execute(sa.text(f"insert into {schema}.{table} select * exclude (k) replace ({replace}) "
+                         f"from base, range({copies.start}, {copies.stop}) as copies(k)"))
+    conn.execute(sa.text("drop table base"))
+
+
+def load_base(workdir: Path) -> Path:
+    """Load a 10k-order merchant from the sandboxes, as ``make demo`` would; returns its config."""
+    from channelhub.config import load_config
+    from channelhub.runner import run_account
+    from sandbox.fleet import Fleet
+
+    shipped = yaml.safe_load(Path("channelhub.yml").read_text(encoding="utf-8"))
+    shipped["warehouse"]["url"] = f"duckdb:///{workdir}/build.duckdb"
+    shipped["sandbox"].update(orders=BASE_ORDERS, skus=400, customers=3_000)
+    ports = iter(range(18701, 18799))
+    for account in shipped["accounts"].values():
+        if "base_url" in account["settings"]:
+            account["settings"]["base_url"] = f"http://127.0.0.1:{next(ports)}"
+    shipped["accounts"]["erp_u8"]["settings"]["url"] = f"sqlite:///{workdir}/u8.sqlite"
+    shipped["accounts"]["store_files"]["settings"]["folder"] = str(workdir / "dropzone")
+    path = workdir / "channelhub.yml"
+    path.write_text(yaml.safe_dump(shipped, allow_unicode=True), encoding="utf-8")
+    hub = load_config(path)
+    with Fleet(hub):
+        for name in hub.enabled_accounts():
+            run_account(hub, name)
+    return path
+
+
+def multiply_merchant(hub: object, copies: range, load_id: str | None = None) -> None:
+    from warehouse import Warehouse
+
+    engine = Warehouse(hub.warehouse_url).engine  # type: ignore[attr-defined]
+    targets = [(f"raw_{name}", table) for name in hub.enabled_accounts()  # type: ignore[attr-defined]
+               for table in {"shopify": SHOPIFY_TABLES, "stripe": ("charges", "refunds"),
+                             "spreadsheet": ("offline_sales",)}.get(hub.accounts[name].connector, ())]  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        for schema, table in targets:
+            multiply(conn, schema, table, copies, load_id)
+
+
+def scalar(hub: object, sql: str) -> int:
+    from warehouse import Warehouse
+
+    with Warehouse(hub.warehouse_url).engine.connect() as conn:  # type: ignore[attr-defined]
+        return conn.execute(sa.text(sql)).scalar_one()
+
+
+def timed_build(hub: object, **kwargs: object) -> tuple[float, dict[str, str]]:
+    import transforms
+
+    started = time.perf_counter()
+    report = transforms.build(hub, **kwargs)  # type: ignore[arg-type]
+    return time.perf_counter() - started, {run.model: run.strategy or "-" for run in report.runs}
+
+
+def main() -> None:
+    from channelhub.config import load_config
+
+    copies = max(1, BUILD_ORDERS // BASE_ORDERS)
+    print(f"Build: every model for {copies * BASE_ORDERS:,} orders on DuckDB, full and after 1% new orders",
+          flush=True)
+    with tempfile.TemporaryDirectory(prefix="channelhub-bench-build-") as tmp:
+        workdir = Path(tmp)
+        os.environ["CHANNELHUB_HOME"] = str(workdir / "home")
+        started = time.perf_counter()
+        hub = load_config(load_base(workdir))
+        multiply_merchant(hub, range(1, copies))
+        orders = scalar(hub, "select count(*) from raw_shop_us.orders") + \
+            scalar(hub, "select count(*) from raw_shop_eu.orders")
+        lines = scalar(hub, "select count(*) from raw_shop_us.orders__line_items") + \
+            scalar(hub, "select count(*) from raw_shop_eu.orders__line_items")
+        line("raw data prepared (10k orders loaded, then multiplied)", f"{time.perf_counter() - started:.1f} s")
+        line("web orders / order lines in raw", f"{orders:,} / {lines:,}")
+
+        full, _ = timed_build(hub)
+        line("full build of every model (first build)", f"{full:.1f} s")
+        line("fct_orders / fct_order_lines rows", f"{scalar(hub, 'select count(*) from marts.fct_orders'):,} / "
+             f"{scalar(hub, 'select count(*) from marts.fct_order_lines'):,}")
+
+        newest = scalar(hub, "select max(_dlt_load_id) from raw_shop_us.orders")
+        multiply_merchant(hub, range(copies, copies + max(1, copies // 100)), load_id=f"{float(newest) + 60:.6f}")
+        incremental, strategies = timed_build(hub)
+        line("build after 1% new orders (facts incremental)", f"{incremental:.1f} s ({incremental / full:.0%} of "
+             f"the full build; fct_orders built {strategies['fct_orders']})")
+        rebuild, _ = timed_build(hub, full_refresh=True)
+        line("full rebuild of the same data (--full-refresh)", f"{rebuild:.1f} s")
+        line("peak memory of this process", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
