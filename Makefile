@@ -8,7 +8,7 @@ RUN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: env demo test test-fast bench sandbox lint clean
+.PHONY: env demo test test-fast bench sandbox airflow lint clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -26,11 +26,34 @@ demo: env  ## run the whole pipeline against the local sandboxes
 test: env  ## the full suite (needs the PostgreSQL and MariaDB services)
 	$(RUN)/pytest
 
-bench: env  ## print throughput, incremental cost and peak memory figures
+bench: env  ## print ingest, build and stock-sync figures (throughput, incremental cost, API calls, memory)
 	$(RUN)/python -m benchmarks.ingest
+	$(RUN)/python -m benchmarks.build
+	$(RUN)/python -m benchmarks.stock_sync
 
 sandbox: env  ## serve every sandbox on its configured port
 	$(RUN)/channelhub sandbox serve
+
+# Airflow 3 on this machine: SQLite metadata DB and LocalExecutor under .channelhub/airflow, the DAGs in
+# dags/, no examples, DAGs unpaused so Assets chain them, UI/API on 127.0.0.1 without login. Tasks read
+# the sandbox credentials from this shell's environment: export the ones `make sandbox` uses (README).
+AIRFLOW_PORT ?= 8080
+airflow: export AIRFLOW_HOME := $(CURDIR)/.channelhub/airflow
+airflow: export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+airflow: export AIRFLOW__CORE__LOAD_EXAMPLES := False
+airflow: export AIRFLOW__CORE__EXECUTOR := LocalExecutor
+airflow: export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := False
+airflow: export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN := sqlite:///$(CURDIR)/.channelhub/airflow/airflow.db
+airflow: export AIRFLOW__API__HOST := 127.0.0.1
+airflow: export AIRFLOW__API__PORT := $(AIRFLOW_PORT)
+airflow: export AIRFLOW__API__BASE_URL := http://127.0.0.1:$(AIRFLOW_PORT)
+airflow: export AIRFLOW__CORE__EXECUTION_API_SERVER_URL := http://127.0.0.1:$(AIRFLOW_PORT)/execution/
+airflow: export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS := True
+airflow: export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+airflow: env  ## Airflow 3 at http://127.0.0.1:8080 (start `make sandbox` first; see README)
+	airflow db migrate
+	airflow pools set warehouse_writer 1 "DuckDB takes one writer process at a time"
+	airflow standalone
 
 lint: env
 	$(RUN)/ruff check .
