@@ -2,7 +2,8 @@
 channel a sync refused or skipped, with the reason.
 
 It is also the sync's memory: the last *successful* push of a level is what we believe the channel
-holds, so the next sync sends only levels whose target moved and compares-and-sets against it.
+holds (unless a newer load says otherwise), so the next sync sends only levels whose target moved and
+compares-and-sets against it (:mod:`channelhub.stock.diff`).
 """
 
 from __future__ import annotations
@@ -60,22 +61,6 @@ def record(warehouse: Warehouse, records: list[PushRecord]) -> None:
     with warehouse.engine.begin() as conn:
         for start in range(0, len(records), INSERT_CHUNK):
             conn.execute(stock_push_log.insert(), [r.__dict__ for r in records[start:start + INSERT_CHUNK]])
-
-
-def last_pushed(warehouse: Warehouse, channel_id: str) -> dict[tuple[str, str], tuple[int, datetime]]:
-    """(location_id, inventory_item_id) -> (quantity, pushed_at) of the channel's last successful push."""
-    if not warehouse.table_exists(SCHEMA, "stock_push_log"):
-        return {}
-    query = sa.text(f"""
-        select location_id, inventory_item_id, new_quantity, pushed_at from (
-            select location_id, inventory_item_id, new_quantity, pushed_at,
-                   row_number() over (partition by location_id, inventory_item_id order by pushed_at desc) as rn
-            from {SCHEMA}.stock_push_log
-            where channel_id = :channel and outcome = 'success' and sku <> '{ALL}'
-        ) latest where rn = 1""")
-    with warehouse.engine.connect() as conn:
-        return {(row.location_id, row.inventory_item_id): (row.new_quantity, utc(row.pushed_at))
-                for row in conn.execute(query, {"channel": channel_id})}
 
 
 def utc(value: datetime) -> datetime:

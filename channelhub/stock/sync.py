@@ -3,9 +3,7 @@
 Per channel listed under ``stock.channels``:
 
 1. Baseline: what we believe the channel holds per (location, inventory item): the newer of our last
-   successful push (``ops.stock_push_log``) and the channel's quantity as last loaded
-   (``raw_<account>.<the writer's levels stream>``), so a load that saw sales made on the channel
-   after our push wins.
+   successful push and the channel's quantity as last loaded (:mod:`channelhub.stock.diff`).
 2. Diff: only levels whose allocation differs from the baseline are sent. A re-run after a partial
    failure therefore sends only what is still different; the writer compares-and-sets against the
    baseline, so a retry never applies twice and a level that moved on the channel is reported stale.
@@ -24,17 +22,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from connectors.sdk import ConfigError, StockLevel, StockPushResult
-from connectors.sdk.spec import LoadedLevels
 from warehouse import Warehouse
 
 from . import audit
 from .audit import ALL, PushRecord
-from .guards import MART, LevelDiff, guardrail_problems, readiness_problems
+from .diff import channel_diff
+from .guards import LevelDiff, guardrail_problems, readiness_problems
 
 if TYPE_CHECKING:
     from channelhub.config import Account, HubConfig
@@ -42,7 +38,6 @@ if TYPE_CHECKING:
     from .policy import StockPolicy
 
 log = logging.getLogger("channelhub.stock")
-Key = tuple[str, str]  # (location_id, inventory_item_id) in the channel's own ids
 
 
 class ChannelStatus(StrEnum):
@@ -68,7 +63,7 @@ class ChannelSync:
     levels: int = 0                  # the channel's pushable levels in the mart
     changes: list[LevelOutcome] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
-    unpushable: int = 0              # mart rows without location, item or allocation
+    unpushable: int = 0              # mart rows without location, inventory item or allocation
 
     @property
     def ok(self) -> bool:
@@ -109,9 +104,8 @@ def sync_stock(hub: HubConfig, *, dry_run: bool = False, force: bool = False,
     warehouse = Warehouse(hub.warehouse_url)
     report = StockSyncReport(uuid.uuid4().hex, dry_run, force)
     blockers = readiness_problems(hub, warehouse)
-    allocations = _allocations(warehouse, targets) if warehouse.table_exists(*MART) else {}
     for name in targets:
-        run = _ChannelRun(hub, policy, warehouse, report, name, allocations.get(name, []))
+        run = _ChannelRun(hub, policy, warehouse, report, name)
         try:
             report.channels.append(run.sync(blockers))
         except Exception as exc:  # one channel's crash (bad secret, unreachable shop) must not stop the others
@@ -131,27 +125,27 @@ class _ChannelRun:
     warehouse: Warehouse
     report: StockSyncReport
     name: str
-    rows: list[Any]
     account: Account | None = None
 
     def sync(self, blockers: list[str]) -> ChannelSync:
-        if not self.policy.channels[self.name].enabled:
-            reason = f"kill switch: stock.channels.{self.name}.enabled is false"
-            self.record_channel("skipped", reason)
-            return ChannelSync(self.name, ChannelStatus.DISABLED, reasons=[reason])
+        off = [reason for reason, applies in (
+            (f"kill switch: stock.channels.{self.name}.enabled is false", not self.policy.channels[self.name].enabled),
+            (f"account {self.name!r} is disabled (accounts.{self.name}.enabled is false)",
+             not self.hub.accounts[self.name].enabled)) if applies]
+        if off:
+            self.record_channel("skipped", "; ".join(off))
+            return ChannelSync(self.name, ChannelStatus.DISABLED, reasons=off)
         self.account = self.hub.account(self.name, resolve_secrets=not self.report.dry_run)
         writer = self.account.connector.stock_writer(self.account)
         if writer is None:
             raise ConfigError(f"connector {self.account.connector.name!r} has no stock writer")
-        targets, unpushable, duplicates = _targets(self.rows)
-        baseline = self._baseline(type(writer).loaded_levels)
-        diffs = [LevelDiff(sku, *key, baseline.get(key), new) for key, (sku, new) in sorted(targets.items())
-                 if baseline.get(key) != new]
-        result = ChannelSync(self.name, ChannelStatus.DRY_RUN, len(targets), [LevelOutcome(d) for d in diffs],
-                             unpushable=unpushable)
-        problems = [*blockers, *duplicates]
+        found = channel_diff(self.warehouse, self.name, self.account.dataset, type(writer).loaded_levels)
+        diffs = found.diffs
+        result = ChannelSync(self.name, ChannelStatus.DRY_RUN, found.levels, [LevelOutcome(d) for d in diffs],
+                             unpushable=found.unpushable)
+        problems = [*blockers, *found.clashes]
         if not self.report.forced:
-            problems += guardrail_problems(self.policy, diffs, len(targets))
+            problems += guardrail_problems(self.policy, diffs, found.levels)
         if problems:
             self.record_channel("refused", "; ".join(problems))
             result.status, result.reasons = ChannelStatus.REFUSED, problems
@@ -190,65 +184,6 @@ class _ChannelRun:
 
         return redact(text, self.account)
 
-    def _baseline(self, loaded: LoadedLevels | None) -> dict[Key, int]:
-        """Per level, the newer of the last successful push and the last load."""
-        assert self.account is not None
-        pushed = audit.last_pushed(self.warehouse, self.name)
-        seen = _loaded_levels(self.warehouse, self.account.dataset, loaded)
-        newest: dict[Key, int] = {}
-        for key in pushed.keys() | seen.keys():
-            candidates = [value for value in (pushed.get(key), seen.get(key)) if value is not None]
-            newest[key] = max(candidates, key=lambda value: value[1])[0]
-        return newest
-
 
 def _outcome(result: StockPushResult) -> str:
     return "success" if result.ok else "stale" if result.stale else "failed"
-
-
-def _targets(rows: list[Any]) -> tuple[dict[Key, tuple[str, int]], int, list[str]]:
-    """(location, item) -> (sku, allocated) of a channel's mart rows; rows that cannot be pushed are
-    counted, and a level two products claim is a mart defect that stops the channel."""
-    targets: dict[Key, tuple[str, int]] = {}
-    unpushable = 0
-    claimed: dict[Key, set[str]] = {}
-    for row in rows:
-        if row.location_id is None or row.inventory_item_id is None or row.allocated_quantity is None:
-            unpushable += 1
-            continue
-        key = (str(row.location_id), str(row.inventory_item_id))
-        claimed.setdefault(key, set()).add(str(row.product_id))
-        targets[key] = (str(row.product_id), int(row.allocated_quantity))
-    clashes = {key: skus for key, skus in claimed.items() if len(skus) > 1}
-    problems = [f"{len(clashes)} level(s) claimed by several products in {'.'.join(MART)} (e.g. "
-                + ", ".join(f"item {item} at {location}: {', '.join(sorted(skus))}"
-                            for (location, item), skus in list(clashes.items())[:3]) + ")"] if clashes else []
-    return targets, unpushable, problems
-
-
-def _allocations(warehouse: Warehouse, channels: list[str]) -> dict[str, list[Any]]:
-    query = sa.text(f"""
-        select channel_id, product_id, cast(location_id as varchar) as location_id,
-               cast(inventory_item_id as varchar) as inventory_item_id, allocated_quantity
-        from {'.'.join(MART)} where channel_id in :channels
-    """).bindparams(sa.bindparam("channels", expanding=True))
-    by_channel: dict[str, list[Any]] = {}
-    with warehouse.engine.connect() as conn:
-        for row in conn.execute(query, {"channels": channels}):
-            by_channel.setdefault(row.channel_id, []).append(row)
-    return by_channel
-
-
-def _loaded_levels(warehouse: Warehouse, dataset: str, loaded: LoadedLevels | None) -> dict[Key, tuple[int, datetime]]:
-    """The channel's quantities as its last ingest runs saw them, stamped with the load's start time
-    (dlt's ``_dlt_load_id`` is the Unix time the load began)."""
-    if loaded is None or not warehouse.table_exists(dataset, loaded.stream):
-        return {}
-    query = sa.text(f"""
-        select cast({loaded.location_column} as varchar) as location_id,
-               cast({loaded.item_column} as varchar) as item_id,
-               {loaded.quantity_column} as quantity, _dlt_load_id
-        from {dataset}.{loaded.stream} where {loaded.quantity_column} is not null""")
-    with warehouse.engine.connect() as conn:
-        return {(row.location_id, row.item_id): (int(row.quantity), datetime.fromtimestamp(float(row._dlt_load_id), UTC))
-                for row in conn.execute(query)}

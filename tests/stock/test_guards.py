@@ -10,7 +10,7 @@ import pytest
 from channelhub.stock import ChannelStatus
 from channelhub.stock.guards import LevelDiff, guardrail_problems
 from channelhub.stock.policy import StockPolicy
-from tests.stock.conftest import StockEnv, raised
+from tests.stock.conftest import StockEnv, mart, raised
 
 
 def refusals(env: StockEnv, channel: str) -> list[str]:
@@ -114,3 +114,22 @@ def test_guardrail_arithmetic() -> None:
     assert guardrail_problems(policy, [diff(10, 4, n) for n in range(7)], levels=100) == [
         ("7 level(s) would fall by more than max_drop_fraction 50% (e.g. SKU-0 10->4, SKU-1 10->4, SKU-2 10->4, "
         "SKU-3 10->4, SKU-4 10->4, ... 2 more)")]
+
+
+def test_a_level_two_products_claim_is_refused_even_when_forced(make_env) -> None:
+    env: StockEnv = make_env()
+    env.ready(raised)
+    sandbox = env.sandboxes["shop_us"]
+    item = sandbox.inventory_item_id(env.world.skus[0])
+    with env.warehouse.engine.begin() as conn:
+        conn.execute(mart.insert(), [
+            {"product_id": "CH-OTHER", "channel_id": "shop_us", "location_id": str(env.location["shop_us"]),
+             "inventory_item_id": str(item), "allocated_quantity": 1},
+            {"product_id": "CH-UNLISTED", "channel_id": "shop_us", "location_id": None, "inventory_item_id": None,
+             "allocated_quantity": 1}])
+    report = env.sync(force=True)
+    channel = report.channel("shop_us")
+    assert channel.status == ChannelStatus.REFUSED and channel.unpushable == 1 and channel.levels == 41
+    assert channel.reasons == [(f"1 level(s) claimed by several products in marts.rpt_stock_availability (e.g. item "
+                               f"{item} at {env.location['shop_us']}: {env.world.skus[0].code}, CH-OTHER)")]
+    assert env.mutations("shop_us") == [] and report.channel("shop_eu").status == ChannelStatus.SYNCED

@@ -137,6 +137,11 @@ def test_kill_switch_stops_one_channel_and_is_recorded(make_env) -> None:
     [row] = env.push_log(channel_id="shop_eu")
     assert (row["sku"], row["outcome"], row["detail"]) == (
         "*", "skipped", "kill switch: stock.channels.shop_eu.enabled is false")
+    env.reconfigure(channels={"shop_us": {}, "shop_eu": {}})
+    env.config["accounts"]["shop_eu"]["enabled"] = False  # a disabled account is not pushed to either
+    env.reconfigure()
+    assert env.sync().channel("shop_eu").reasons == ["account 'shop_eu' is disabled (accounts.shop_eu.enabled is false)"]
+    assert env.mutations("shop_eu") == []
 
 
 def test_a_channel_that_rejects_us_does_not_stop_the_other(make_env, monkeypatch: pytest.MonkeyPatch) -> None:
