@@ -173,9 +173,12 @@ def mart_suites() -> list[TableSuite]:
                   column_A="amount_captured", column_B="amount_refunded", or_equal=True, severity=WARNING,
                   description="Refunds never exceed the captured amount.")]),
         _mart("fct_refunds", _key(["refund_id"]), _currency()),
-        _mart("fct_inventory", _not_null("product_id"), _non_negative("quantity_on_hand")),
-        _mart("rpt_stock_availability",
-              _key(["channel_id", "location_id", "inventory_item_id"]), _not_null("product_id"),
+        _mart("fct_inventory", _key(["product_id", "warehouse_id", "source"]), _non_negative("quantity_on_hand")),
+        _mart("rpt_stock_availability", _key(["product_id", "channel_id"]),
+              _not_null("location_id", "inventory_item_id"),
+              [gxe.ExpectCompoundColumnsToBeUnique(
+                  column_list=["channel_id", "location_id", "inventory_item_id"], severity=CRITICAL,
+                  description="One quantity per inventory item and location: two would be conflicting pushes.")],
               _non_negative("available_to_promise", "allocated_quantity"),
               [gxe.ExpectColumnPairValuesAToBeGreaterThanB(
                   column_A="available_to_promise", column_B="allocated_quantity", or_equal=True,
