@@ -19,6 +19,7 @@ build_log = sa.Table(
     sa.Column("duration_s", sa.Numeric(12, 3), nullable=False),
     sa.Column("strategy", sa.String(16)),  # view | table | incremental
     sa.Column("rows", sa.BigInteger),
+    sa.Column("fingerprint", sa.String(64)),  # Project.fingerprint: the logic the table was built with
     sa.Column("outcome", sa.String(16), nullable=False),  # success | failed | skipped
     sa.Column("error", sa.Text),
 )
@@ -33,9 +34,19 @@ class ModelRun:
     finished_at: datetime | None = None
     rows: int | None = None
     strategy: str | None = None
+    fingerprint: str | None = None
     outcome: str = "running"
     error: str | None = None
     seconds: float = 0.0
+
+
+def last_fingerprint(conn: sa.Connection, model: str) -> str | None:
+    """The fingerprint of the model's last successful build, if the log has one."""
+    if not sa.inspect(conn).has_table("build_log", schema="ops"):
+        return None
+    return conn.execute(sa.select(build_log.c.fingerprint).where(build_log.c.model == model,
+                                                                  build_log.c.outcome == "success")
+                        .order_by(build_log.c.finished_at.desc()).limit(1)).scalar_one_or_none()
 
 
 def record_model_run(conn: sa.Connection, run: ModelRun) -> None:
@@ -45,4 +56,4 @@ def record_model_run(conn: sa.Connection, run: ModelRun) -> None:
         conn.execute(build_log.insert(), [{
             "build_id": run.build_id, "model": run.model, "layer": run.layer, "started_at": run.started_at,
             "finished_at": run.finished_at or run.started_at, "duration_s": round(run.seconds, 3),
-            "strategy": run.strategy, "rows": run.rows, "outcome": run.outcome, "error": run.error}])
+            "strategy": run.strategy, "rows": run.rows, "fingerprint": run.fingerprint, "outcome": run.outcome, "error": run.error}])

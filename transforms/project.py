@@ -16,6 +16,7 @@ Optional settings sit in leading comment lines, ``-- key: value``:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -28,7 +29,10 @@ from sqlglot import exp
 
 from connectors.sdk import ConfigError
 
+from .macros import expand
+
 ROOT = Path(__file__).parent
+SOURCES_FILE = ROOT / "sources.yml"
 LAYERS = ("staging", "intermediate", "marts")
 Layer = Literal["staging", "intermediate", "marts"]
 Materialized = Literal["view", "table", "incremental"]
@@ -69,6 +73,21 @@ class Project:
             if model.name == name:
                 return model
         raise ConfigError(f"transforms: no model named {name!r}")
+
+    def fingerprint(self, name: str) -> str:
+        """A hash of the model's SQL, every model upstream of it and the source declarations. An
+        incremental table built under another fingerprint is rebuilt whole: its old rows were computed
+        by different logic or with different column types."""
+        todo, lineage = [name], set()
+        while todo:
+            current = todo.pop()
+            if current not in lineage:
+                lineage.add(current)
+                todo.extend(self.model(current).depends_on)
+        digest = hashlib.sha256(SOURCES_FILE.read_bytes())
+        for model_name in sorted(lineage):
+            digest.update(self.model(model_name).sql.encode())
+        return digest.hexdigest()
 
     def downstream(self, names: set[str]) -> list[Model]:
         """``names`` and every model that depends on them, in build order."""
@@ -152,11 +171,12 @@ def load_project(root: Path = ROOT) -> Project:
 
 
 def render(model: Model, project: Project, dialect: str) -> str:
-    """The model's SQL with model references qualified by schema, in the target's dialect."""
+    """The model's SQL with model references qualified by schema and macros expanded, in the target's
+    dialect."""
     schemas = {m.name: m.schema for m in project.models}
     tree = sqlglot.parse_one(model.sql, read=SOURCE_DIALECT)
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     for table in tree.find_all(exp.Table):
         if not table.db and table.name not in ctes and table.name in schemas:
             table.set("db", exp.to_identifier(schemas[table.name]))
-    return tree.sql(dialect=dialect, pretty=True)
+    return expand(tree).sql(dialect=dialect, pretty=True)

@@ -21,7 +21,7 @@ from connectors.sdk import ChannelhubError
 from warehouse import Warehouse
 
 from . import seeds
-from .build_log import ModelRun, record_model_run
+from .build_log import ModelRun, last_fingerprint, record_model_run
 from .ddl import replace_view, swap_table
 from .project import Model, Project, load_project, render
 from .sources import create_source_views
@@ -69,10 +69,6 @@ def _count(conn: sa.Connection, relation: str) -> int:
     return int(conn.execute(sa.text(f"select count(*) from {relation}")).scalar_one())
 
 
-def _columns(conn: sa.Connection, sql: str) -> list[str]:
-    return list(conn.execute(sa.text(f"select * from ({sql}) as probe limit 0")).keys())
-
-
 def _publish(conn: sa.Connection, model: Model) -> None:
     """The BI-facing view: ``marts.<name>`` reads the physical table, so BI grants stay on one schema."""
     replace_view(conn, f"{BI_SCHEMA}.{model.name}", f"select * from {model.relation}")
@@ -89,8 +85,6 @@ def _merge_increment(conn: sa.Connection, model: Model, sql: str) -> bool:
     spreadsheet) are removed too.
     """
     key, mark = model.unique_key, model.watermark
-    if list(conn.execute(sa.text(f"select * from {model.relation} limit 0")).keys()) != _columns(conn, sql):
-        return False
     newest = conn.execute(sa.text(f"select max({mark}) from {model.relation}")).scalar_one()
     if newest is None:
         return False
@@ -109,14 +103,14 @@ def _merge_increment(conn: sa.Connection, model: Model, sql: str) -> bool:
     return True
 
 
-def _materialize(conn: sa.Connection, model: Model, sql: str, full_refresh: bool) -> tuple[int | None, str]:
+def _materialize(conn: sa.Connection, model: Model, sql: str, incremental: bool) -> tuple[int | None, str]:
     """Build ``model``; returns (rows, how): ``view``, ``table`` (rebuilt whole) or ``incremental``."""
     if model.materialized == "view":
         replace_view(conn, model.relation, sql)
         return None, "view"
     how = "table"
-    if model.materialized == "incremental" and not full_refresh \
-            and sa.inspect(conn).has_table(model.name, schema=model.schema) and _merge_increment(conn, model, sql):
+    if incremental and sa.inspect(conn).has_table(model.name, schema=model.schema) \
+            and _merge_increment(conn, model, sql):
         how = "incremental"
     else:
         swap_table(conn, model.schema, model.name, sql)
@@ -128,15 +122,17 @@ def _materialize(conn: sa.Connection, model: Model, sql: str, full_refresh: bool
 def _execute(conn: sa.Connection, project: Project, model: Model, dialect: str, build_id: str,
              full_refresh: bool) -> ModelRun:
     """Build one model in its own transaction and log the outcome; never raises for SQL errors."""
-    run = ModelRun(build_id, model.name, model.layer, datetime.now(UTC))
+    run = ModelRun(build_id, model.name, model.layer, datetime.now(UTC), fingerprint=project.fingerprint(model.name))
     clock = time.perf_counter()
     try:
         sql = render(model, project, dialect)
         with conn.begin():
-            run.rows, run.strategy = _materialize(conn, model, sql, full_refresh)
+            incremental = model.materialized == "incremental" and not full_refresh \
+                and last_fingerprint(conn, model.name) == run.fingerprint
+            run.rows, run.strategy = _materialize(conn, model, sql, incremental)
         run.outcome = "success"
     except sa.exc.SQLAlchemyError as exc:
-        run.outcome, run.error = "failed", f"model {model.name} ({model.path.name}): {exc.orig or exc}"
+        run.outcome, run.error = "failed", f"model {model.name} ({model.path.name}): {getattr(exc, 'orig', None) or exc}"
     run.seconds = time.perf_counter() - clock
     run.finished_at = datetime.now(UTC)
     record_model_run(conn, run)

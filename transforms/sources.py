@@ -20,8 +20,8 @@ import yaml
 from channelhub.config import HubConfig
 
 from .ddl import replace_view
+from .project import SOURCES_FILE
 
-SOURCES_FILE = Path(__file__).with_name("sources.yml")
 SCHEMA = "sources"
 # DuckDB's bare NUMERIC is DECIMAL(18,3), which would round money; raw money is DECIMAL(38,9).
 SQL_TYPES = {"text": "varchar", "bigint": "bigint", "numeric": "decimal(38, 9)", "money": "decimal(18, 4)",

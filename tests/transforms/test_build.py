@@ -170,3 +170,16 @@ def test_a_failing_model_keeps_the_previous_mart_and_skips_its_dependants(
     assert last["fct_payments"] == "failed"
     assert last["fct_refunds"] == last["rpt_payment_reconciliation"] == "skipped"
     assert last["fct_orders"] == last["rpt_stock_availability"] == "success"
+
+
+def test_a_change_of_logic_upstream_rebuilds_an_incremental_fact_whole(
+        built: tuple[HubConfig, Fleet], monkeypatch: pytest.MonkeyPatch) -> None:
+    hub, _ = built
+    assert {r.model: r.strategy for r in transforms.build(hub).runs}["fct_orders"] == "incremental"
+    project = load_project()
+    changed = tuple(dataclasses.replace(m, sql=m.sql.replace("'cancelled'", "'cancelled' ", 1))
+                    if m.name == "fct_orders" else m for m in project.models)
+    monkeypatch.setattr(transforms.runner, "load_project", lambda: dataclasses.replace(project, models=changed))
+    how = {r.model: r.strategy for r in transforms.build(hub).runs}
+    assert how["fct_orders"] == "table"            # its logic changed: old rows came from other SQL
+    assert how["fct_order_lines"] == "incremental"  # nothing upstream of it changed

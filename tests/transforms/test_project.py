@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from connectors.sdk import ConfigError
@@ -68,3 +70,12 @@ def test_render_qualifies_models_and_transpiles_for_postgres(tmp_path: Path) -> 
         assert "FROM things" in sql  # the CTE stays a CTE
     assert "STRING_AGG(name, ',' ORDER BY name)" in pg
     assert "REGEXP_REPLACE(phone, '[^0-9]', '', 'g')" in pg
+
+
+def test_from_minor_units_is_exact_and_knows_zero_decimal_currencies(tmp_path: Path) -> None:
+    write(tmp_path, "marts", "amounts", "select from_minor_units(123456, 'usd') as usd, "
+                                        "from_minor_units(123456, 'JPY') as jpy")
+    project = load_project(tmp_path)
+    row = duckdb.sql(render(project.model("amounts"), project, "duckdb")).fetchone()
+    assert row == (Decimal("1234.56"), Decimal(123456))
+    assert "from_minor_units" not in render(project.model("amounts"), project, "postgres").lower()

@@ -1,15 +1,7 @@
--- One row per Stripe charge. Stripe amounts are integers in the currency's minor unit; zero-decimal
--- currencies such as JPY have none (https://docs.stripe.com/currencies#zero-decimal).
+-- One row per Stripe charge. Stripe amounts are integers in the currency's minor unit;
+-- from_minor_units (transforms/macros.py) makes them exact decimal amounts.
 with source as (
     select * from sources.stripe__charges
-),
-
-with_minor_unit as (
-    select
-        *,
-        case when upper(currency) in ('BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF',
-                                      'UGX', 'VND', 'VUV', 'XAF', 'XOF', 'XPF') then 1 else 0.01 end as minor_unit
-    from source
 ),
 
 final as (
@@ -23,16 +15,16 @@ final as (
 
         -- money
         upper(currency) as currency,
-        cast(amount * minor_unit as decimal(18, 4)) as amount,
-        cast(amount_captured * minor_unit as decimal(18, 4)) as amount_captured,
-        cast(amount_refunded * minor_unit as decimal(18, 4)) as amount_refunded,
+        from_minor_units(amount, currency) as amount,
+        from_minor_units(amount_captured, currency) as amount_captured,
+        from_minor_units(amount_refunded, currency) as amount_refunded,
 
         -- status
         status,
         coalesce(captured, false) and status = 'succeeded' as is_captured,
 
         created as created_at
-    from with_minor_unit
+    from source
 )
 
 select * from final
