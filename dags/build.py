@@ -1,0 +1,65 @@
+"""Build: the SQL models from raw tables to marts, one task per model, after any account loaded.
+
+The DAG is scheduled on the raw Asset of every enabled account, joined with OR: marts are rebuilt
+minutes after any source lands, so a broken or slow source (the daily store files, an ERP on
+maintenance) never holds back the others. Loads that finish while a build runs are not lost and
+do not pile up: ``max_active_runs=1`` makes Airflow keep their events queued and start exactly one
+follow-up build that sees all of them.
+
+``prepare`` creates the schemas, the ``sources.*`` views over every account's raw tables and the
+config-driven tables (stock policy, SKU mapping); then each model runs as its own task with the
+same dependencies as in ``transforms/`` (``channelhub build`` runs the same functions in one
+process). A failed model fails its task; the models that need it are not run, and BI keeps reading
+the previous marts. Every model of one DAG run shares a ``build_id`` in ``ops.build_log``. When all
+models are built, ``marts_ready`` updates the ``marts`` Asset with the rows of every mart, which
+schedules the validation DAG.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from airflow.sdk import DAG, AssetAny, Metadata, task
+from channelhub_dags import assets
+from channelhub_dags.common import START_DATE, default_args, load_hub
+
+from transforms import load_project, prepare, run_model
+
+
+def build_id(dag_id: str, run_id: str) -> str:
+    """One id for every model task of a DAG run, in the 32-hex form ``channelhub build`` uses."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"airflow:{dag_id}/{run_id}").hex
+
+
+with DAG(
+    dag_id="channelhub_build",
+    schedule=AssetAny(*(assets.raw(name) for name in load_hub().enabled_accounts())),
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(),
+    tags=["channelhub", "transform"],
+    doc_md=__doc__,
+) as dag:
+    project = load_project()
+
+    @task(task_id="prepare")
+    def prepare_warehouse() -> None:
+        prepare(load_hub())
+
+    @task
+    def model(name: str, *, dag_run=None) -> int | None:
+        """Build one model; returns its row count (None for views) for the marts Asset."""
+        return run_model(load_hub(), name, build_id=build_id(dag_run.dag_id, dag_run.run_id)).rows
+
+    @task(outlets=[assets.MARTS])
+    def marts_ready(rows: dict[str, int | None], *, dag_run=None):
+        yield Metadata(assets.MARTS, {"build_id": build_id(dag_run.dag_id, dag_run.run_id), "rows": rows})
+
+    tasks = {m.name: model.override(task_id=m.name)(m.name) for m in project.models}
+    first = prepare_warehouse()
+    for m in project.models:
+        upstream = [tasks[name] for name in m.depends_on] or [first]
+        tasks[m.name].set_upstream(upstream)
+    ready = marts_ready({m.name: tasks[m.name] for m in project.models if m.layer == "marts"})
+    ready.set_upstream(list(tasks.values()))

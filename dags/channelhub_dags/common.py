@@ -1,0 +1,86 @@
+"""Defaults shared by every channelhub DAG: where the config is, retries, the warehouse pool, alerts.
+
+Reading ``channelhub.yml`` is the only I/O done at parse time. Nothing here touches the warehouse,
+the network or the Airflow metadata database until a task runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import BaseNotifier, Context
+
+from channelhub.config import HubConfig, load_config
+from connectors.sdk import ChannelhubError
+
+REPO_CONFIG = Path(__file__).resolve().parents[2] / "channelhub.yml"
+
+POOL = "warehouse_writer"
+"""Every task that opens the warehouse runs in this pool. DuckDB takes one writer process at a
+time, so ``make airflow`` creates it with 1 slot; on PostgreSQL (docker-compose) it gets more."""
+
+START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
+
+log = logging.getLogger("channelhub.airflow")
+
+
+def config_path() -> Path:
+    """``CHANNELHUB_CONFIG`` when set (deployments), else the repository's ``channelhub.yml``."""
+    return Path(os.environ.get("CHANNELHUB_CONFIG") or REPO_CONFIG)
+
+
+def load_hub() -> HubConfig:
+    """The validated config, without resolving secrets (safe at parse time)."""
+    return load_config(config_path())
+
+
+class FailureSummary(BaseNotifier):
+    """Task failure callback: one log line ops can act on, with every known secret redacted.
+
+    Runs once the task has failed for good (after its retries), inside the task process, so the
+    summary lands in the task log and in whatever ships the worker logs (Loki, CloudWatch...).
+    ``accounts`` are the accounts whose credentials the task used; their secret values are replaced
+    by ``***`` wherever the error repeats them."""
+
+    def __init__(self, accounts: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.accounts = accounts
+
+    def notify(self, context: Context) -> None:
+        ti = context["ti"]
+        error = context.get("exception")
+        text = self.redacted(f"{type(error).__name__}: {error}" if isinstance(error, BaseException)
+                             else str(error))
+        log.error("channelhub task failed: dag=%s task=%s run=%s account=%s try=%s/%s error=%s log=%s",
+                  ti.dag_id, ti.task_id, ti.run_id, ",".join(self.accounts) or "-", ti.try_number,
+                  ti.max_tries + 1, text, ti.log_url)
+
+    def redacted(self, text: str) -> str:
+        from channelhub.runner import redact  # imports dlt: keep it out of DAG parsing
+
+        hub = load_hub()
+        for name in self.accounts:
+            try:
+                account = hub.account(name)
+            except ChannelhubError:
+                continue  # a secret that cannot be resolved cannot appear in the error either
+            text = redact(text, account)
+        return text
+
+
+def default_args(accounts: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Retries with backoff for transient failures (API outages, a locked DuckDB file), the
+    warehouse pool, and the failure summary. Data-quality failures skip retries (see validate)."""
+    return {
+        "owner": "channelhub",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=30),
+        "pool": POOL,
+        "on_failure_callback": FailureSummary(accounts),
+    }

@@ -1,0 +1,56 @@
+"""Ingest: one DAG per enabled account of ``channelhub.yml``, on the account's own schedule.
+
+Each run calls ``channelhub.runner.run_account`` (the code path behind ``channelhub run ACCOUNT``):
+the account's dlt source loads incrementally into ``raw_<account>`` and ``ops.run_log`` records
+every stream. A successful run updates the Asset ``raw_<account>`` with the rows per stream, which
+schedules the build DAG. Trigger with ``{"full_refresh": true}`` to drop the account's state and
+reload it from the start. Credentials come from the Airflow connection named in the account's
+``airflow_conn_id`` (or its environment variable when no such connection exists).
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import DAG, Metadata, Param, get_parsing_context, task
+from channelhub_dags import assets
+from channelhub_dags.common import START_DATE, config_path, default_args, load_hub
+
+
+def ingest_dag(account: str, connector: str, schedule: str) -> DAG:
+    raw = assets.raw(account)
+    with DAG(
+        dag_id=f"channelhub_ingest_{account}",
+        schedule=schedule,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,  # dlt's incremental state is per account: never two loads at once
+        default_args=default_args((account,)),
+        params={"full_refresh": Param(False, type="boolean",
+                                      description="Drop the account's state and reload everything.")},
+        tags=["channelhub", "ingest", connector],
+        doc_md=f"{__doc__}\n**Account** `{account}` · connector `{connector}` · schedule `{schedule}` "
+               f"· loads `raw_{account}` · config `{config_path()}`",
+    ) as dag:
+
+        @task(outlets=[raw])
+        def load(params: dict | None = None):
+            from channelhub.runner import run_account  # imports dlt: keep it out of DAG parsing
+
+            report = run_account(load_hub(), account, full_refresh=bool(params and params["full_refresh"]))
+            yield Metadata(raw, {"run_id": report.run_id, "rows": report.total_rows,
+                                 "streams": report.rows, "seconds": round(report.seconds, 1)})
+
+        load()
+    return dag
+
+
+def _generate() -> None:
+    """One DAG per account, in sorted order; while a task runs, only its own DAG is built."""
+    wanted = get_parsing_context().dag_id
+    hub = load_hub()
+    for name in hub.enabled_accounts():
+        if wanted is None or wanted == f"channelhub_ingest_{name}":
+            config = hub.accounts[name]
+            ingest_dag(name, config.connector, config.schedule)
+
+
+_generate()

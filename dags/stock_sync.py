@@ -1,0 +1,60 @@
+"""Stock sync: push each channel's allocated quantity once the marts passed validation.
+
+Scheduled on the ``marts_validated`` Asset, so stock is only ever computed from marts that passed
+every critical expectation. ``channelhub.stock.sync_stock`` (the code path behind ``channelhub
+sync-stock``) reads ``marts.rpt_stock_availability``, sends only the levels that differ from what the
+channel holds (compare-and-set, so a retry never applies a change twice) and audits every attempt in
+``ops.stock_push_log``. The DAG exists only when ``channelhub.yml`` has a ``stock:`` section; a
+channel's ``enabled: false`` there is the kill switch.
+
+Outcome per channel: a channel that could not be reached fails the task and is retried; a push a
+guardrail refused (too many levels zeroed, a steep drop) fails it without retries, because it needs a
+person: check the marts, then run ``channelhub sync-stock --force``. Stale levels (changed on the
+channel since the last load) are reported, not overwritten, and do not fail the run.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import DAG, task
+from airflow.sdk.exceptions import AirflowFailException
+from channelhub_dags import assets
+from channelhub_dags.common import START_DATE, default_args, load_hub, log
+
+from connectors.sdk import ChannelhubError
+
+policy = load_hub().stock
+if policy is not None:
+    with DAG(
+        dag_id="channelhub_stock_sync",
+        schedule=assets.VALIDATED,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        default_args=default_args(tuple(sorted(policy.channels))),
+        tags=["channelhub", "stock"],
+        doc_md=__doc__,
+    ) as dag:
+
+        @task
+        def sync_stock() -> dict[str, str]:
+            from channelhub.stock import ChannelStatus
+            from channelhub.stock import sync_stock as push
+
+            report = push(load_hub())
+            for channel in report.channels:
+                counts = channel.outcomes
+                log.info("stock sync %s: %s, %d levels, %d changed, %d pushed, %d stale, %d failed%s",
+                         channel.channel, channel.status.value, channel.levels, len(channel.changes),
+                         counts["success"], counts["stale"], counts["failed"],
+                         f" ({'; '.join(channel.reasons)})" if channel.reasons else "")
+            failed = [c.channel for c in report.channels if c.status == ChannelStatus.FAILED]
+            refused = [c.channel for c in report.channels if c.status == ChannelStatus.REFUSED]
+            if failed:
+                raise ChannelhubError(f"stock sync {report.sync_id}: channel(s) {', '.join(failed)} failed; "
+                                      "a retry sends only the levels still different")
+            if refused:
+                raise AirflowFailException(f"stock sync {report.sync_id}: guardrails refused {', '.join(refused)}; "
+                                           "check the marts, then `channelhub sync-stock --force`")
+            return {channel.channel: channel.status.value for channel in report.channels}
+
+        sync_stock()

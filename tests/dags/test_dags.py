@@ -1,0 +1,229 @@
+"""The Airflow DAGs: they parse without a metadata database, follow channelhub.yml and transforms/,
+carry the ops defaults, and run the whole chain (ingest → build → validate → stock) with ``dag.test()``.
+
+Airflow runs in a child process (tests/dags/airflow_probe.py) with its own AIRFLOW_HOME, so its
+configuration and logging never leak into the rest of the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from channelhub.config import load_config
+from sandbox.fleet import Fleet
+from tests.pipeline import SECRET_VARIABLES, SHIPPED, isolate_env, query, scalar, small_config
+from transforms import load_project
+
+PROBE = Path(__file__).with_name("airflow_probe.py")
+DAGS = PROBE.parents[2] / "dags"
+NO_DATABASE = "sqlite:////nonexistent/channelhub/airflow.db"  # any access fails: "unable to open database"
+SHOP_TOKENS = {"shop_us": "CHANNELHUB_SHOP_US_TOKEN", "shop_eu": "CHANNELHUB_SHOP_EU_TOKEN"}
+STRIPE_KEY = "CHANNELHUB_STRIPE_MAIN_KEY"
+
+
+def airflow_env(home: Path, config: Path | None, database: str, **extra: str) -> dict[str, str]:
+    """A child environment with nothing Airflow- or secret-related inherited from the shell."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AIRFLOW", "_AIRFLOW")) and k not in SECRET_VARIABLES and k != "CHANNELHUB_CONFIG"}
+    env.update(AIRFLOW_HOME=str(home), AIRFLOW__CORE__DAGS_FOLDER=str(DAGS), AIRFLOW__CORE__LOAD_EXAMPLES="False",
+               AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=database, AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False")
+    if config:
+        env["CHANNELHUB_CONFIG"] = str(config)
+    env.update(extra)
+    return env
+
+
+def probe(env: dict[str, str], *args: str) -> tuple[dict[str, Any], str]:
+    """Run the probe; returns its JSON report and its output (task logs included)."""
+    out = Path(env["AIRFLOW_HOME"]) / f"probe-{args[0]}.json"
+    done = subprocess.run([sys.executable, str(PROBE), args[0], str(out), *args[1:]], check=False, env=env,
+                          capture_output=True, text=True, timeout=540)
+    out.with_suffix(".log").write_text(done.stdout + done.stderr, encoding="utf-8")  # kept for debugging
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
+    return json.loads(out.read_text(encoding="utf-8")), done.stdout + done.stderr
+
+
+def parse(tmp_path: Path, config: Path | None = None, **extra: str) -> dict[str, dict[str, Any]]:
+    report, _ = probe(airflow_env(tmp_path / "airflow", config, NO_DATABASE, **extra), "parse")
+    assert report["import_errors"] == {}
+    return {dag["dag_id"]: dag for dag in report["dags"]}
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """The DAGs of the shipped channelhub.yml, parsed once with the metadata DB out of reach."""
+    return parse(tmp_path_factory.mktemp("parse"))
+
+
+def test_every_dag_carries_the_ops_defaults(shipped: dict[str, dict[str, Any]]) -> None:
+    assert len(shipped) >= 4
+    for dag_id, dag in shipped.items():
+        assert "channelhub" in dag["tags"] and len(dag["tags"]) >= 2, dag_id
+        assert dag["doc_md"].strip(), dag_id
+        assert dag["max_active_runs"] == 1, dag_id
+        for task_id, task in dag["tasks"].items():
+            assert task["retries"] >= 2 and task["retry_delay_s"] > 0, (dag_id, task_id)
+            assert task["pool"] == "warehouse_writer", (dag_id, task_id)
+            assert task["on_failure_callback"] == ["FailureSummary"], (dag_id, task_id)
+
+
+def test_one_ingest_dag_per_enabled_account(shipped: dict[str, dict[str, Any]]) -> None:
+    hub = load_config(SHIPPED)
+    ingest = sorted((dag for dag in shipped.values() if dag["file"] == "ingest.py"), key=lambda dag: dag["dag_id"])
+    assert [dag["dag_id"] for dag in ingest] == [f"channelhub_ingest_{name}" for name in hub.enabled_accounts()]
+    for dag, name in zip(ingest, hub.enabled_accounts(), strict=True):
+        assert dag["schedule"] == {"cron": hub.accounts[name].schedule}
+        assert dag["tasks"]["load"]["outlets"] == [f"raw_{name}"]
+        assert hub.accounts[name].connector in dag["tags"]
+
+
+def test_build_dag_mirrors_the_model_graph(shipped: dict[str, dict[str, Any]]) -> None:
+    hub, project = load_config(SHIPPED), load_project()
+    build = shipped["channelhub_build"]
+    assert build["schedule"] == {"assets": sorted(f"raw_{name}" for name in hub.enabled_accounts()), "kind": "any"}
+    tasks = build["tasks"]
+    assert set(tasks) == {"prepare", "marts_ready"} | {model.name for model in project.models}
+    for model in project.models:
+        assert tasks[model.name]["upstream"] == sorted(model.depends_on or ["prepare"]), model.name
+    assert tasks["marts_ready"]["upstream"] == sorted(model.name for model in project.models)
+    assert tasks["marts_ready"]["outlets"] == ["marts"]
+    assert all(not task["outlets"] for name, task in tasks.items() if name != "marts_ready")
+
+
+def test_assets_chain_validation_and_stock_sync(shipped: dict[str, dict[str, Any]]) -> None:
+    validate, stock = shipped["channelhub_validate"], shipped["channelhub_stock_sync"]
+    assert validate["schedule"]["assets"] == ["marts"]
+    assert validate["tasks"]["validate"]["outlets"] == ["marts_validated"]
+    assert stock["schedule"]["assets"] == ["marts_validated"]
+    assert list(stock["tasks"]) == ["sync_stock"]
+
+
+def test_dags_follow_the_config(tmp_path: Path) -> None:
+    """A disabled account has no DAG and no say in the build; without `stock:` there is no stock DAG."""
+    raw = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    raw["accounts"]["stripe_main"]["enabled"] = False
+    raw["accounts"]["shop_eu"]["schedule"] = "@daily"
+    del raw["stock"]
+    config = tmp_path / "channelhub.yml"
+    config.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    dags = parse(tmp_path, config)
+    assert "channelhub_ingest_stripe_main" not in dags and "channelhub_stock_sync" not in dags
+    assert dags["channelhub_ingest_shop_eu"]["schedule"] == {"cron": "@daily"}
+    assert "raw_stripe_main" not in dags["channelhub_build"]["schedule"]["assets"]
+
+
+def test_a_running_task_builds_only_its_own_ingest_dag(tmp_path: Path) -> None:
+    dags = parse(tmp_path, _AIRFLOW_PARSING_CONTEXT_DAG_ID="channelhub_ingest_shop_us")
+    assert [dag_id for dag_id, dag in dags.items() if dag["file"] == "ingest.py"] == ["channelhub_ingest_shop_us"]
+
+
+def test_failure_summary_names_the_run_and_hides_the_secret(tmp_path: Path) -> None:
+    token = "shpat_leaky0123456789"
+    env = airflow_env(tmp_path / "airflow", None, NO_DATABASE, CHANNELHUB_SHOP_US_TOKEN=token)
+    report, _ = probe(env, "notify", "shop_us", f"401 for https://shop/admin?access_token={token}")
+    [line] = report["records"]
+    assert token not in line and "access_token=***" in line
+    for part in ("dag=channelhub_ingest_shop_us", "task=load", "account=shop_us", "try=3/3",
+                 "error=RuntimeError: 401", "log=http://airflow.local/dags/x/runs/y/tasks/load"):
+        assert part in line
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An Airflow metadata DB (SQLite) migrated once; each test runs on its own copy."""
+    home = tmp_path_factory.mktemp("airflow-template")
+    database = home / "airflow.db"
+    done = subprocess.run([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], check=False,
+                          env=airflow_env(home, None, f"sqlite:///{database}"), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return database
+
+
+@pytest.fixture
+def sandboxes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Known sandbox credentials in this process (restored afterwards), for the fleet to accept."""
+    isolate_env(monkeypatch, tmp_path)
+    for variable in (*SHOP_TOKENS.values(), STRIPE_KEY):
+        monkeypatch.setenv(variable, f"test_{variable.lower()}")
+    yield
+
+
+def connection(password: str) -> str:
+    return json.dumps({"conn_type": "generic", "password": password})
+
+
+@pytest.mark.parametrize("target", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_chain_runs_from_ingest_to_stock_sync(target: str, request: pytest.FixtureRequest, tmp_path: Path,
+                                              migrated: Path, sandboxes: None) -> None:
+    warehouse_url = request.getfixturevalue("postgres_url") if target == "postgres" else None
+    stock = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))["stock"]
+    stock.update(max_zeroed_share=1.0, max_drop_fraction=1.0)  # the first push replaces unrelated demo levels
+    config = small_config(tmp_path, warehouse_url=warehouse_url, edit={"stock": stock})
+    hub = load_config(config)
+    home = tmp_path / "airflow"
+    home.mkdir()
+    shutil.copy(migrated, home / "airflow.db")
+    # The shops' tokens exist only as Airflow connections; Stripe's only as its env variable.
+    env = airflow_env(home, config, f"sqlite:///{home / 'airflow.db'}",
+                      **{STRIPE_KEY: os.environ[STRIPE_KEY]},
+                      **{f"AIRFLOW_CONN_{name.upper()}": connection(os.environ[variable])
+                         for name, variable in SHOP_TOKENS.items()})
+    ingest = [f"channelhub_ingest_{name}" for name in hub.enabled_accounts()]
+    # Stock sync runs once too early (marts built, not validated yet) and once in its place.
+    chain = [*ingest, "channelhub_build", "channelhub_stock_sync", "channelhub_validate", "channelhub_stock_sync"]
+
+    with Fleet(hub) as fleet:
+        report, _ = probe(env, "run", *chain)
+        expected = ["success"] * (len(ingest) + 1) + ["failed", "success", "success"]
+        assert report["states"] == [list(pair) for pair in zip(chain, expected, strict=True)]
+        # The early sync was refused by the readiness gate: failed at once, no retry spent on it.
+        assert report["tries"][len(ingest) + 1] == {"sync_stock": 1}
+        events = {event["asset"]: event["extra"] for event in report["events"]}
+
+        for name in hub.enabled_accounts():  # each load's Asset event carries what ops.run_log recorded
+            extra = events[f"raw_{name}"]
+            logged = query(hub, f"select stream, rows_loaded from ops.run_log where run_id = '{extra['run_id']}'")
+            assert extra["rows"] == sum(row["rows_loaded"] for row in logged) > 0, name
+        assert scalar(hub, "select count(*) from raw_shop_us.orders") > 0
+
+        marts = events["marts"]
+        built = query(hub, f"select model, outcome from ops.build_log where build_id = '{marts['build_id']}'")
+        assert sorted(row["model"] for row in built) == sorted(m.name for m in load_project().models)
+        assert {row["outcome"] for row in built} == {"success"}
+        assert marts["rows"]["fct_orders"] == scalar(hub, "select count(*) from marts.fct_orders") > 0
+
+        validated = events["marts_validated"]
+        assert scalar(hub, f"select success from ops.quality_runs where run_id = '{validated['run_id']}'")
+
+        rows = query(hub, "select channel_id, location_id, inventory_item_id, allocated_quantity "
+                          "from marts.rpt_stock_availability")
+        for shop in SHOP_TOKENS:  # what each shop now holds is what the validated marts allocated
+            held = fleet.sandbox(shop).quantities()
+            mine = [row for row in rows if row["channel_id"] == shop]
+            assert mine and {(int(r["inventory_item_id"]), int(r["location_id"])): r["allocated_quantity"]
+                             for r in mine}.items() <= held.items()
+
+        # What the scheduler would start next: the build on every raw Asset, then validation, then stock.
+        assert report["queued"] == sorted([["channelhub_build", f"raw_{name}"] for name in hub.enabled_accounts()]
+                                          + [["channelhub_stock_sync", "marts_validated"],
+                                             ["channelhub_validate", "marts"]])
+
+        # A load that fails for good (revoked token) logs the summary and updates no Asset.
+        env["AIRFLOW_CONN_SHOP_EU"] = connection("shpat_revoked")
+        failed, output = probe(env, "run", "--no-retries", "channelhub_ingest_shop_eu")
+    assert failed["states"] == [["channelhub_ingest_shop_eu", "failed"]]
+    assert "channelhub task failed: dag=channelhub_ingest_shop_eu task=load" in output
+    assert "account=shop_eu try=1/1 error=RunFailed: account 'shop_eu': HTTPError: 401" in output
+    assert "log=http://" in output
+    assert [e["asset"] for e in failed["events"]].count("raw_shop_eu") == 1  # only the successful load's
+    assert scalar(hub, "select count(*) from ops.run_log where account = 'shop_eu' and outcome = 'failed'") == 1
