@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from .sync import ChannelStatus, StockSyncReport
+from .sync import ChannelStatus, ChannelSync, StockSyncReport
 
 SHOWN_PER_CHANNEL = 50
 STYLE = {ChannelStatus.SYNCED: "green", ChannelStatus.DRY_RUN: "cyan", ChannelStatus.STALE: "yellow",
@@ -32,5 +32,10 @@ def render_sync(console: Console, report: StockSyncReport) -> None:
         style = STYLE[channel.status]
         summary.add_row(channel.channel, f"[{style}]{channel.status.value}[/]", str(channel.levels),
                         str(len(channel.changes)), str(counts["success"]), str(counts["stale"]),
-                        str(counts["failed"]), "\n".join(channel.reasons) or "-")
+                        str(counts["failed"]), "\n".join(_why(channel)) or "-")
     console.print(summary)
+
+
+def _why(channel: ChannelSync) -> list[str]:
+    unpushable = [f"{channel.unpushable} mart row(s) without location, inventory item or allocation: not pushed"]
+    return channel.reasons + (unpushable if channel.unpushable else [])
