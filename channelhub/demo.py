@@ -27,6 +27,7 @@ from expectations import ValidationReport, validate
 from sandbox.fleet import Fleet
 from warehouse import Warehouse
 
+DIFF_ROWS_SHOWN = 5  # per channel; `channelhub sync-stock --dry-run` lists more
 SALES_BY_CHANNEL = """
     select channel_id, platform, currency, sum(order_count) as orders, sum(gross_sales) as gross,
            sum(refunded_amount) as refunded, sum(net_sales) as net
@@ -75,17 +76,17 @@ def run_demo(hub: HubConfig, console: Console, *, full_refresh: bool = False) ->
                           f"{failed.expectation}: {failed.observed or failed.details or ''}")
         console.rule("[bold]4. stock: what would change (dry run)")
         outcome.dry_run = sync_stock(hub, dry_run=True)
-        render_sync(console, outcome.dry_run)
+        render_sync(console, outcome.dry_run, DIFF_ROWS_SHOWN)
         console.rule("[bold]5. stock: push")
         outcome.pushes.append(sync_stock(hub))
-        render_sync(console, outcome.pushes[-1])
+        render_sync(console, outcome.pushes[-1], DIFF_ROWS_SHOWN)
         refused = [c.channel for c in outcome.pushes[-1].channels if c.status is ChannelStatus.REFUSED]
         if refused and outcome.quality.ok:
             console.print(f"[yellow]guardrail:[/] refused {', '.join(refused)} (reasons above). These shops were "
                           "stocked before channelhub; an operator reviews the dry run and forces the first sync "
                           "once (`channelhub sync-stock --force`). The demo does that now.")
             outcome.pushes.append(sync_stock(hub, force=True, accounts=refused))
-            render_sync(console, outcome.pushes[-1])
+            render_sync(console, outcome.pushes[-1], DIFF_ROWS_SHOWN)
     console.rule("[bold]summary")
     _summarize(hub, console, outcome)
     if not outcome.quality.ok:

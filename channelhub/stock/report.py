@@ -13,17 +13,17 @@ STYLE = {ChannelStatus.SYNCED: "green", ChannelStatus.DRY_RUN: "cyan", ChannelSt
          ChannelStatus.DISABLED: "dim", ChannelStatus.FAILED: "red", ChannelStatus.REFUSED: "red"}
 
 
-def render_sync(console: Console, report: StockSyncReport) -> None:
+def render_sync(console: Console, report: StockSyncReport, shown_per_channel: int = SHOWN_PER_CHANNEL) -> None:
     mode = " (dry run: nothing pushed)" if report.dry_run else " (forced past guardrails)" if report.forced else ""
     diff = Table("channel", "sku", "location", "item", "old", "new", "outcome",
                  title=f"stock sync {report.sync_id[:12]}{mode}")
     for channel in report.channels:
-        for change in channel.changes[:SHOWN_PER_CHANNEL]:
+        for change in channel.changes[:shown_per_channel]:
             d = change.diff
             diff.add_row(channel.channel, d.sku, d.location_id, d.item_id, "?" if d.old is None else str(d.old),
                          str(d.new), change.outcome or "-")
-        if len(channel.changes) > SHOWN_PER_CHANNEL:
-            diff.add_row(channel.channel, f"... {len(channel.changes) - SHOWN_PER_CHANNEL} more", "", "", "", "", "")
+        if len(channel.changes) > shown_per_channel:
+            diff.add_row(channel.channel, f"... {len(channel.changes) - shown_per_channel} more", "", "", "", "", "")
     if diff.row_count:
         console.print(diff)
     summary = Table("channel", "status", "levels", "changed", "pushed", "stale", "failed", "why")
