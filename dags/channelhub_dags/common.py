@@ -25,6 +25,11 @@ time, so ``make airflow`` creates it with 1 slot; on PostgreSQL (docker-compose)
 
 START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 
+# dlt, when it finds Airflow, looks up every config key it resolves as an Airflow Variable: hundreds
+# of Execution API calls per load (and a busy SQLite under `make airflow`). channelhub hands dlt its
+# settings and secrets explicitly, so that lookup can only cost time. Set before any task runs dlt.
+os.environ.setdefault("PROVIDERS__ENABLE_AIRFLOW_SECRETS", "false")
+
 log = logging.getLogger("channelhub.airflow")
 
 
