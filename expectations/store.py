@@ -12,7 +12,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from warehouse import Warehouse
+from warehouse import Warehouse, ensure_tables
 
 from .suites import ROW_COUNT_EXPECTATION
 
@@ -67,15 +67,14 @@ class QualityRun:
     docs_path: str | None
 
 
-def ensure_tables(warehouse: Warehouse) -> None:
+def ensure_quality_tables(warehouse: Warehouse) -> None:
     with warehouse.engine.begin() as conn:
-        conn.execute(sa.text(f"create schema if not exists {SCHEMA}"))
-    metadata.create_all(warehouse.engine)
+        ensure_tables(conn, quality_runs, quality_results)
 
 
 def record(warehouse: Warehouse, run: QualityRun, outcomes: list[ExpectationOutcome]) -> None:
     """The run and its results in one transaction: a run row never exists without its results."""
-    ensure_tables(warehouse)
+    ensure_quality_tables(warehouse)
     with warehouse.engine.begin() as conn:
         conn.execute(quality_runs.insert(), [run.__dict__])
         if outcomes:

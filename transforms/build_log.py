@@ -8,6 +8,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from warehouse import ensure_tables
+
 metadata = sa.MetaData(schema="ops")
 build_log = sa.Table(
     "build_log", metadata,
@@ -51,8 +53,7 @@ def last_fingerprint(conn: sa.Connection, model: str) -> str | None:
 
 def record_model_run(conn: sa.Connection, run: ModelRun) -> None:
     with conn.begin():
-        conn.execute(sa.text("create schema if not exists ops"))
-        metadata.create_all(conn, tables=[build_log])
+        ensure_tables(conn, build_log)
         conn.execute(build_log.insert(), [{
             "build_id": run.build_id, "model": run.model, "layer": run.layer, "started_at": run.started_at,
             "finished_at": run.finished_at or run.started_at, "duration_s": round(run.seconds, 3),

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from channelhub.config import HubConfig
 from connectors.sdk import Connector
+from warehouse import ensure_tables
 
 metadata = sa.MetaData(schema="ops")
 channels = sa.Table(
@@ -60,7 +61,7 @@ def channel_rows(hub: HubConfig) -> list[dict[str, object]]:
 def write_seeds(conn: sa.Connection, hub: HubConfig) -> None:
     from channelhub.stock.policy import policy_rows
 
-    metadata.create_all(conn, tables=[channels, sku_mapping, stock_policy, stock_warehouses])
+    ensure_tables(conn, channels, sku_mapping, stock_policy, stock_warehouses)
     counted = hub.stock.warehouses if hub.stock and hub.stock.warehouses else []
     for table, rows in ((channels, channel_rows(hub)), (stock_policy, policy_rows(hub)),
                         (stock_warehouses, [{"warehouse_id": code} for code in counted])):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from .target import Warehouse
+from .target import Warehouse, ensure_tables
 
 SCHEMA = "ops"
 metadata = sa.MetaData(schema=SCHEMA)
@@ -45,8 +45,7 @@ class StreamRun:
 
 def ensure_run_log(warehouse: Warehouse) -> None:
     with warehouse.engine.begin() as conn:
-        conn.execute(sa.text(f"create schema if not exists {SCHEMA}"))
-    metadata.create_all(warehouse.engine, tables=[run_log])
+        ensure_tables(conn, run_log)
 
 
 def record_runs(warehouse: Warehouse, runs: list[StreamRun]) -> None:

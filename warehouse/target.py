@@ -25,6 +25,14 @@ from connectors.sdk import ConfigError
 LOADER_FORMAT: dict[str, Literal["parquet", "csv"]] = {"duckdb": "parquet", "postgres": "csv"}
 
 
+def ensure_tables(conn: sa.Connection, *tables: sa.Table) -> None:
+    """Create channelhub's own tables (run log, build log, audit...) and their schema if missing."""
+    for schema in sorted({table.schema for table in tables if table.schema}):
+        conn.execute(sa.text(f"create schema if not exists {schema}"))
+    for table in tables:
+        table.create(conn, checkfirst=True)
+
+
 @configspec(init=False)
 class LibpqCredentials(PostgresCredentials):
     """dlt requires a password in the URL; libpq does not. Without one it uses PGPASSWORD, ~/.pgpass,

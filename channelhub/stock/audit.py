@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from warehouse import Warehouse
+from warehouse import Warehouse, ensure_tables
 
 SCHEMA = "ops"
 ALL = "*"  # sku of a channel-wide row (refusal, kill switch)
@@ -50,8 +50,7 @@ class PushRecord:
 
 def ensure_push_log(warehouse: Warehouse) -> None:
     with warehouse.engine.begin() as conn:
-        conn.execute(sa.text(f"create schema if not exists {SCHEMA}"))
-    metadata.create_all(warehouse.engine, tables=[stock_push_log])
+        ensure_tables(conn, stock_push_log)
 
 
 def record(warehouse: Warehouse, records: list[PushRecord]) -> None:

@@ -5,18 +5,12 @@ with erp_stock as (
     select * from stg_yonyou_u8__current_stock
 ),
 
-listings as (
-    select * from int_product_listings
-),
-
 counted_warehouses as (
     select * from ops.stock_warehouses
 ),
 
 product_per_code as (
-    select channel_id, source_code, min(product_id) as product_id
-    from listings
-    group by channel_id, source_code
+    select * from int_product_codes
 ),
 
 final as (

@@ -16,14 +16,8 @@ run_log as (
     select * from ops.run_log
 ),
 
-listings as (
-    select * from int_product_listings
-),
-
 product_per_code as (
-    select channel_id, source_code, min(product_id) as product_id
-    from listings
-    group by channel_id, source_code
+    select * from int_product_codes
 ),
 
 last_loads as (

@@ -23,14 +23,8 @@ store_receipts as (
     select * from int_spreadsheet__receipts
 ),
 
-listings as (
-    select * from int_product_listings
-),
-
 product_per_code as (
-    select channel_id, source_code, min(product_id) as product_id
-    from listings
-    group by channel_id, source_code
+    select * from int_product_codes
 ),
 
 refunded_per_line as (
