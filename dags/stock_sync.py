@@ -7,10 +7,12 @@ channel holds (compare-and-set, so a retry never applies a change twice) and aud
 ``ops.stock_push_log``. The DAG exists only when ``channelhub.yml`` has a ``stock:`` section; a
 channel's ``enabled: false`` there is the kill switch.
 
-Outcome per channel: a channel that could not be reached fails the task and is retried; a push a
-guardrail refused (too many levels zeroed, a steep drop) fails it without retries, because it needs a
-person: check the marts, then run ``channelhub sync-stock --force``. Stale levels (changed on the
-channel since the last load) are reported, not overwritten, and do not fail the run.
+Outcome per channel: a channel that could not be reached fails the task and is retried; a refused
+push fails it without retries, naming the reason. A guardrail refusal (too many levels zeroed, a steep
+drop) needs a person: check the marts, then run ``channelhub sync-stock --force``. A readiness refusal
+(a newer build not validated yet, a stale source) clears itself: the next validated build triggers
+this DAG again. Stale levels (changed on the channel since the last load) are reported, not
+overwritten, and do not fail the run.
 """
 
 from __future__ import annotations
@@ -48,13 +50,13 @@ if policy is not None:
                          counts["success"], counts["stale"], counts["failed"],
                          f" ({'; '.join(channel.reasons)})" if channel.reasons else "")
             failed = [c.channel for c in report.channels if c.status == ChannelStatus.FAILED]
-            refused = [c.channel for c in report.channels if c.status == ChannelStatus.REFUSED]
+            refused = [f"{c.channel} ({'; '.join(c.reasons)})" for c in report.channels
+                       if c.status == ChannelStatus.REFUSED]
             if failed:
                 raise ChannelhubError(f"stock sync {report.sync_id}: channel(s) {', '.join(failed)} failed; "
                                       "a retry sends only the levels still different")
             if refused:
-                raise AirflowFailException(f"stock sync {report.sync_id}: guardrails refused {', '.join(refused)}; "
-                                           "check the marts, then `channelhub sync-stock --force`")
+                raise AirflowFailException(f"stock sync {report.sync_id} refused: {', '.join(refused)}")
             return {channel.channel: channel.status.value for channel in report.channels}
 
         sync_stock()

@@ -1,5 +1,5 @@
 """The Airflow DAGs: they parse without a metadata database, follow channelhub.yml and transforms/,
-carry the ops defaults, and run the whole chain (ingest → build → validate → stock) with ``dag.test()``.
+carry the ops defaults, and run the whole chain (ingest → build and validate → stock) with ``dag.test()``.
 
 Airflow runs in a child process (tests/dags/airflow_probe.py) with its own AIRFLOW_HOME, so its
 configuration and logging never leak into the rest of the suite.
@@ -92,19 +92,19 @@ def test_build_dag_mirrors_the_model_graph(shipped: dict[str, dict[str, Any]]) -
     build = shipped["channelhub_build"]
     assert build["schedule"] == {"assets": sorted(f"raw_{name}" for name in hub.enabled_accounts()), "kind": "any"}
     tasks = build["tasks"]
-    assert set(tasks) == {"prepare", "marts_ready"} | {model.name for model in project.models}
+    assert set(tasks) == {"prepare", "marts_ready", "validate"} | {model.name for model in project.models}
     for model in project.models:
         assert tasks[model.name]["upstream"] == sorted(model.depends_on or ["prepare"]), model.name
+        assert tasks[model.name]["outlets"] == [], model.name
     assert tasks["marts_ready"]["upstream"] == sorted(model.name for model in project.models)
     assert tasks["marts_ready"]["outlets"] == ["marts"]
-    assert all(not task["outlets"] for name, task in tasks.items() if name != "marts_ready")
+    assert tasks["validate"]["upstream"] == ["marts_ready"]  # checks the marts of its own run
+    assert tasks["validate"]["outlets"] == ["marts_validated"]
 
 
-def test_assets_chain_validation_and_stock_sync(shipped: dict[str, dict[str, Any]]) -> None:
-    validate, stock = shipped["channelhub_validate"], shipped["channelhub_stock_sync"]
-    assert validate["schedule"]["assets"] == ["marts"]
-    assert validate["tasks"]["validate"]["outlets"] == ["marts_validated"]
-    assert stock["schedule"]["assets"] == ["marts_validated"]
+def test_stock_sync_waits_for_validated_marts(shipped: dict[str, dict[str, Any]]) -> None:
+    stock = shipped["channelhub_stock_sync"]
+    assert stock["schedule"] == {"assets": ["marts_validated"], "kind": "one"}
     assert list(stock["tasks"]) == ["sync_stock"]
 
 
@@ -179,15 +179,15 @@ def test_chain_runs_from_ingest_to_stock_sync(target: str, request: pytest.Fixtu
                       **{f"AIRFLOW_CONN_{name.upper()}": connection(os.environ[variable])
                          for name, variable in SHOP_TOKENS.items()})
     ingest = [f"channelhub_ingest_{name}" for name in hub.enabled_accounts()]
-    # Stock sync runs once too early (marts built, not validated yet) and once in its place.
-    chain = [*ingest, "channelhub_build", "channelhub_stock_sync", "channelhub_validate", "channelhub_stock_sync"]
+    # Stock sync runs once too early (nothing loaded, built or validated) and once in its place.
+    chain = ["channelhub_stock_sync", *ingest, "channelhub_build", "channelhub_stock_sync"]
 
     with Fleet(hub) as fleet:
-        report, _ = probe(env, "run", *chain)
-        expected = ["success"] * (len(ingest) + 1) + ["failed", "success", "success"]
-        assert report["states"] == [list(pair) for pair in zip(chain, expected, strict=True)]
+        report, output = probe(env, "run", *chain)
+        assert report["states"] == [[dag_id, "failed" if i == 0 else "success"] for i, dag_id in enumerate(chain)]
         # The early sync was refused by the readiness gate: failed at once, no retry spent on it.
-        assert report["tries"][len(ingest) + 1] == {"sync_stock": 1}
+        assert report["tries"][0] == {"sync_stock": 1}
+        assert "refused: shop_eu (account 'erp_u8' has never been loaded" in output
         events = {event["asset"]: event["extra"] for event in report["events"]}
 
         for name in hub.enabled_accounts():  # each load's Asset event carries what ops.run_log recorded
@@ -213,10 +213,9 @@ def test_chain_runs_from_ingest_to_stock_sync(target: str, request: pytest.Fixtu
             assert mine and {(int(r["inventory_item_id"]), int(r["location_id"])): r["allocated_quantity"]
                              for r in mine}.items() <= held.items()
 
-        # What the scheduler would start next: the build on every raw Asset, then validation, then stock.
+        # What the scheduler would start next: the build on every raw Asset, stock sync on the validated one.
         assert report["queued"] == sorted([["channelhub_build", f"raw_{name}"] for name in hub.enabled_accounts()]
-                                          + [["channelhub_stock_sync", "marts_validated"],
-                                             ["channelhub_validate", "marts"]])
+                                          + [["channelhub_stock_sync", "marts_validated"]])
 
         # A load that fails for good (revoked token) logs the summary and updates no Asset.
         env["AIRFLOW_CONN_SHOP_EU"] = connection("shpat_revoked")
