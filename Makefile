@@ -42,6 +42,7 @@ airflow: export AIRFLOW_HOME := $(CURDIR)/.channelhub/airflow
 airflow: export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 airflow: export AIRFLOW__CORE__LOAD_EXAMPLES := False
 airflow: export AIRFLOW__CORE__EXECUTOR := LocalExecutor
+airflow: export AIRFLOW__CORE__PARALLELISM := 4
 airflow: export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := False
 airflow: export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN := sqlite:///$(CURDIR)/.channelhub/airflow/airflow.db
 airflow: export AIRFLOW__API__HOST := 127.0.0.1
