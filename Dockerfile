@@ -3,7 +3,6 @@
 FROM python:3.11-slim-bookworm
 
 ARG UV_VERSION=0.13.8
-ARG AIRFLOW_VERSION=3.3.2
 ENV PYTHONUNBUFFERED=1 \
     UV_PROJECT_ENVIRONMENT=/opt/venv \
     UV_PYTHON_DOWNLOADS=never \
@@ -18,15 +17,10 @@ RUN apt-get update \
 
 WORKDIR /opt/channelhub
 
-# Third-party dependencies first: this layer is rebuilt only when the lock file changes.
+# Third-party dependencies first: this layer is rebuilt only when the lock file changes. --all-extras
+# includes "production": the CeleryExecutor on Redis and asyncpg for the PostgreSQL metadata DB.
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --frozen --no-dev --all-extras --no-install-project
-
-# The CeleryExecutor (and asyncpg, Airflow 3's async driver for its PostgreSQL metadata DB) are not
-# in uv.lock yet; pinned by Airflow's own constraints for this exact version until they are.
-RUN uv pip install --python /opt/venv/bin/python \
-      --constraint "https://raw.githubusercontent.com/apache/airflow/constraints-${AIRFLOW_VERSION}/constraints-3.11.txt" \
-      "apache-airflow-providers-celery[redis]" asyncpg
 
 COPY . .
 RUN uv sync --frozen --no-dev --all-extras \
