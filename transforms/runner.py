@@ -29,7 +29,6 @@ from .sources import create_source_views
 log = logging.getLogger(__name__)
 BI_SCHEMA = "marts"
 SCHEMAS = ("staging", "intermediate", "analytics", BI_SCHEMA, "ops")
-DIALECT = {"duckdb": "duckdb", "postgres": "postgres"}
 
 
 class BuildFailed(ChannelhubError):
@@ -121,7 +120,8 @@ def _materialize(conn: sa.Connection, model: Model, sql: str, incremental: bool)
 
 def _execute(conn: sa.Connection, project: Project, model: Model, dialect: str, build_id: str,
              full_refresh: bool) -> ModelRun:
-    """Build one model in its own transaction and log the outcome; never raises for SQL errors."""
+    """Build one model in its own transaction and log the outcome; never raises for SQL errors.
+    ``dialect`` is the warehouse kind, which is also sqlglot's name for it (duckdb, postgres)."""
     run = ModelRun(build_id, model.name, model.layer, datetime.now(UTC), fingerprint=project.fingerprint(model.name))
     clock = time.perf_counter()
     try:
@@ -146,7 +146,7 @@ def run_model(hub: HubConfig, name: str, *, full_refresh: bool = False, build_id
     project = load_project()
     warehouse = Warehouse(hub.warehouse_url)
     with warehouse.engine.connect() as conn:
-        run = _execute(conn, project, project.model(name), DIALECT[warehouse.kind], build_id or uuid.uuid4().hex,
+        run = _execute(conn, project, project.model(name), warehouse.kind, build_id or uuid.uuid4().hex,
                        full_refresh)
     if run.outcome == "failed":
         raise BuildFailed(run.error or name)
@@ -173,7 +173,7 @@ def build(hub: HubConfig, *, select: list[str] | None = None, full_refresh: bool
                                error=f"skipped: input failed ({', '.join(sorted(failed_inputs))})")
                 record_model_run(conn, run)
             else:
-                run = _execute(conn, project, model, DIALECT[warehouse.kind], report.build_id, full_refresh)
+                run = _execute(conn, project, model, warehouse.kind, report.build_id, full_refresh)
             if run.outcome != "success":
                 broken.add(model.name)
             report.runs.append(run)
