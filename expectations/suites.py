@@ -101,7 +101,7 @@ def _key(columns: Iterable[str]) -> list[Expectation]:
     """Not-null on every key column, and uniqueness of the key (single or compound). Critical:
     duplicated or missing keys fan out joins and double-count orders and stock."""
     columns = list(columns)
-    checks: list[Expectation] = [gxe.ExpectColumnValuesToNotBeNull(column=c, severity=CRITICAL) for c in columns]
+    checks = _not_null(*columns)
     if len(columns) == 1:
         checks.append(gxe.ExpectColumnValuesToBeUnique(column=columns[0], severity=CRITICAL))
     else:
