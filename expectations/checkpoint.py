@@ -35,7 +35,7 @@ from great_expectations.data_context.types.base import (
 )
 
 from .store import ExpectationOutcome
-from .suites import TableSuite
+from .suites import TableSuite, expectation_columns
 
 SITE = "channelhub"
 DATASOURCE = "warehouse"
@@ -83,12 +83,11 @@ def _outcomes(suite: TableSuite, validation: ExpectationSuiteValidationResult) -
     outcomes = []
     for result in validation.results:
         config = result.expectation_config
-        columns = [config.kwargs.get(k) for k in ("column", "column_A", "column_B")]
-        columns += list(config.kwargs.get("column_list") or [])
         observed, details = describe(result)
         outcomes.append(ExpectationOutcome(
             suite=suite.name, table_name=suite.name, expectation=config.type,
-            column_name=", ".join(c for c in columns if c) or None, severity=str(config.severity.value),
+            column_name=", ".join(expectation_columns(config.to_domain_obj())) or None,
+            severity=str(config.severity.value),
             success=bool(result.success), observed=observed, details=details))
     return outcomes
 
