@@ -104,9 +104,10 @@ class StockPolicy(_Strict):
         if problems:
             raise ValueError("; ".join(problems))
 
-    def resolved(self, sku: str, account: str) -> tuple[int, Decimal, int | None, int]:
+    def resolved(self, sku: str | None, account: str) -> tuple[int, Decimal, int | None, int]:
         """(safety_stock, percentage, cap, floor) of one SKU on one channel: the channel's values, then
-        the all-channel override of the SKU, then the account's own override of it."""
+        the all-channel override of the SKU, then the account's own override of it. ``sku`` None: the
+        channel's defaults (no override names it)."""
         channel = self.channels[account]
         values: dict[str, Any] = {"safety_stock": self.safety_stock, "percentage": channel.percentage,
                                   "cap": channel.cap, "floor": channel.floor}
@@ -140,12 +141,7 @@ def policy_rows(hub: HubConfig) -> list[dict[str, Any]]:
     for account in sorted(policy.channels):
         skus = sorted({o.sku for o in policy.overrides if o.account in (None, account)})
         for product_id in [None, *skus]:
-            if product_id is None:
-                channel = policy.channels[account]
-                values = (policy.safety_stock, channel.percentage, channel.cap, channel.floor)
-            else:
-                values = policy.resolved(product_id, account)
-            safety_stock, percentage, cap, floor = values
+            safety_stock, percentage, cap, floor = policy.resolved(product_id, account)
             rows.append({"channel_id": account, "product_id": product_id, "safety_stock": safety_stock,
                          "percentage": percentage, "cap": cap, "floor": floor})
     return rows
