@@ -54,6 +54,11 @@ class CallFailed(Exception):
     """A GraphQL call that did not execute, or whose answer cannot tell whether it did."""
 
 
+# What a call can end in besides an answer: refused, throttled past the policy, unreachable, or a body
+# without the expected fields.
+CALL_ERRORS = (CallFailed, Throttled, requests.RequestException, KeyError, TypeError)
+
+
 class CostPacer:
     """Client-side pacing from GraphQL's calculated cost: after each answer, when the bucket holds less
     than that call cost, sleep until ``restoreRate`` has refilled the difference. The next call (the
@@ -128,7 +133,7 @@ class ShopifyStockWriter:
             try:
                 payload = self._call(SET_AVAILABLE, {"input": self._input([batch[i] for i in pending], reference)})
                 errors = payload["inventorySetQuantities"]["userErrors"]
-            except (CallFailed, Throttled, requests.RequestException, KeyError, TypeError) as exc:
+            except CALL_ERRORS as exc:
                 detail = f"{type(exc).__name__}: {exc}" if not isinstance(exc, CallFailed) else str(exc)
                 settled.update({i: StockPushResult(batch[i], False, detail) for i in pending})
                 break
@@ -137,15 +142,13 @@ class ShopifyStockWriter:
                 break
             by_position = self._errors_by_position(errors, pending)
             if None in by_position:  # an error about the whole input (reason, name, reference)
-                detail = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
-                settled.update({i: StockPushResult(batch[i], False, detail) for i in pending})
+                settled.update({i: StockPushResult(batch[i], False, _user_errors_text(errors)) for i in pending})
                 break
             stale = [i for i, found in by_position.items() if all(e.get("code") == STALE for e in found)]
             settled.update(zip(stale, self._settle_stale([batch[i] for i in stale]), strict=True))
             for i, found in by_position.items():
                 if i not in stale:
-                    detail = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in found)
-                    settled[i] = StockPushResult(batch[i], False, detail)
+                    settled[i] = StockPushResult(batch[i], False, _user_errors_text(found))
             pending = [i for i in pending if i not in by_position]
         return [settled[i] for i in range(len(batch))]
 
@@ -169,7 +172,7 @@ class ShopifyStockWriter:
             nodes = self._call(READ_AVAILABLE, {"ids": [_level_gid(level) for level in levels]})["nodes"]
             actual = [next((q["quantity"] for q in node["quantities"] if q["name"] == "available"), None)
                       if node else None for node in nodes]
-        except (CallFailed, Throttled, requests.RequestException, KeyError, TypeError) as exc:
+        except CALL_ERRORS as exc:
             log.warning("could not read back %d stale levels: %s", len(levels), exc)
             actual = [None] * len(levels)
         results = []
@@ -211,6 +214,10 @@ class ShopifyStockWriter:
         if errors:
             raise CallFailed("; ".join(str(error.get("message")) for error in errors))
         return body["data"]
+
+
+def _user_errors_text(errors: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{error.get('code')}: {error.get('message')}" for error in errors)
 
 
 def _errors_text(response: requests.Response) -> str:
