@@ -134,8 +134,9 @@ class LeakyBucket:
 
 @dataclass
 class CostBucket:
-    """The GraphQL Admin API's calculated-cost bucket: a call takes its requested cost up front and
-    is refunded the difference to its actual cost; ``restore_rate`` points come back each second."""
+    """The GraphQL Admin API's calculated-cost bucket: a call takes its requested cost up front (the
+    sandbox's actual cost equals it, so nothing is refunded); ``restore_rate`` points come back each
+    second."""
 
     size: float = COST_BUCKET_SIZE
     restore_rate: float = COST_RESTORE_RATE
@@ -155,10 +156,6 @@ class CostBucket:
                 return False
             self.available -= cost
             return True
-
-    def refund(self, points: float) -> None:
-        with self.lock:
-            self.available = min(self.size, self.available + points)
 
     def status(self) -> dict[str, Any]:
         with self.lock:
