@@ -18,8 +18,10 @@ import sqlalchemy as sa
 
 from channelhub.config import HubConfig
 from channelhub.stock import StockSyncReport, sync_stock
+from expectations.store import QualityRun, record
 from sandbox.shopify import ShopifySandbox
 from sandbox.world import ShopSpec, World, WorldSpec
+from transforms.build_log import ModelRun, record_model_run
 from warehouse import StreamRun, Warehouse, record_runs
 
 SHOPS = (ShopSpec("shop_us", "USD", "America/New_York"), ShopSpec("shop_eu", "EUR", "Europe/Berlin"))
@@ -27,16 +29,6 @@ TOKENS = {"shop_us": "shpat_stock_us_0123456789abcdef", "shop_eu": "shpat_stock_
 LOOSE = {"max_zeroed_share": 1.0, "max_drop_fraction": 1.0}
 Allocation = Callable[[int, int], int]  # (sku index, quantity the shop holds) -> allocated quantity
 
-ops = sa.MetaData(schema="ops")
-build_log = sa.Table(
-    "build_log", ops, sa.Column("build_id", sa.String(64)), sa.Column("model", sa.String(128)),
-    sa.Column("layer", sa.String(32)), sa.Column("started_at", sa.DateTime(timezone=True)),
-    sa.Column("finished_at", sa.DateTime(timezone=True)), sa.Column("duration_s", sa.Numeric(12, 3)),
-    sa.Column("rows", sa.BigInteger), sa.Column("outcome", sa.String(16)), sa.Column("error", sa.Text))
-quality_runs = sa.Table(
-    "quality_runs", ops, sa.Column("run_id", sa.String(64)), sa.Column("started_at", sa.DateTime(timezone=True)),
-    sa.Column("finished_at", sa.DateTime(timezone=True)), sa.Column("success", sa.Boolean),
-    sa.Column("critical_failures", sa.Integer), sa.Column("warnings", sa.Integer), sa.Column("docs_path", sa.Text))
 mart = sa.Table(
     "rpt_stock_availability", sa.MetaData(schema="marts"),
     sa.Column("product_id", sa.String(128)), sa.Column("channel_id", sa.String(64)),
@@ -118,7 +110,8 @@ class StockEnv:
                                      for name in names])
 
     def build(self, allocation: Allocation, at: datetime | None = None, failed: tuple[str, ...] = ()) -> None:
-        """``marts.rpt_stock_availability`` with one row per SKU and shop at location 01, and a build record."""
+        """``marts.rpt_stock_availability`` with one row per SKU and shop at location 01, and a build record
+        (written by the build's own ``record_model_run``)."""
         at = at or datetime.now(UTC) - timedelta(minutes=5)
         rows = []
         for name, sandbox in self.sandboxes.items():
@@ -134,23 +127,17 @@ class StockEnv:
             mart.metadata.drop_all(conn)
             mart.metadata.create_all(conn)
             conn.execute(mart.insert(), rows)
-            conn.execute(sa.text("create schema if not exists ops"))
-            ops.create_all(conn, tables=[build_log])
-            build_id = f"build-{at.timestamp()}"
-            conn.execute(build_log.insert(), [
-                {"build_id": build_id, "model": model, "layer": "marts", "started_at": at - timedelta(seconds=2),
-                 "finished_at": at, "duration_s": 2, "rows": len(rows),
-                 "outcome": "failed" if model in failed else "success", "error": None}
-                for model in ("fct_inventory", "rpt_stock_availability")])
+        with self.warehouse.engine.connect() as conn:
+            for model in ("fct_inventory", "rpt_stock_availability"):
+                record_model_run(conn, ModelRun(f"build-{at.timestamp()}", model, "marts", at - timedelta(seconds=2),
+                                                at, len(rows), outcome="failed" if model in failed else "success",
+                                                seconds=2))
 
     def validate(self, success: bool = True, at: datetime | None = None) -> None:
+        """A quality run as ``expectations.validate`` records it (``expectations.store.record``)."""
         at = at or datetime.now(UTC) - timedelta(minutes=1)
-        with self.warehouse.engine.begin() as conn:
-            conn.execute(sa.text("create schema if not exists ops"))
-            ops.create_all(conn, tables=[quality_runs])
-            conn.execute(quality_runs.insert(), [{
-                "run_id": f"q-{at.timestamp()}", "started_at": at - timedelta(seconds=1), "finished_at": at,
-                "success": success, "critical_failures": 0 if success else 3, "warnings": 0, "docs_path": None}])
+        record(self.warehouse, QualityRun(f"q-{at.timestamp()}", at - timedelta(seconds=1), at, success,
+                                          0 if success else 3, 0, None), [])
 
     def ready(self, allocation: Allocation) -> None:
         """Loaded, built with ``allocation`` and validated, in that order."""
