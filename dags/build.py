@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from airflow.sdk import DAG, AssetAny, Metadata, task
 from airflow.sdk.exceptions import AirflowFailException
 from channelhub_dags import assets
-from channelhub_dags.common import START_DATE, default_args, load_hub, log
+from channelhub_dags.common import dag_args, load_hub, log
 
 from transforms import load_project, prepare, run_model
 
@@ -52,12 +52,8 @@ def describe(outcome: ExpectationOutcome) -> str:
 with DAG(
     dag_id="channelhub_build",
     schedule=AssetAny(*(assets.raw(name) for name in load_hub().enabled_accounts())),
-    start_date=START_DATE,
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(),
-    tags=["channelhub", "transform", "quality"],
     doc_md=__doc__,
+    **dag_args("transform", "quality"),
 ) as dag:
     project = load_project()
 

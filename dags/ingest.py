@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, Metadata, Param, get_parsing_context, task
 from channelhub_dags import assets
-from channelhub_dags.common import START_DATE, config_path, default_args, load_hub
+from channelhub_dags.common import config_path, dag_args, load_hub
 
 
 def ingest_dag(account: str, connector: str, schedule: str) -> DAG:
@@ -20,15 +20,11 @@ def ingest_dag(account: str, connector: str, schedule: str) -> DAG:
     with DAG(
         dag_id=f"channelhub_ingest_{account}",
         schedule=schedule,
-        start_date=START_DATE,
-        catchup=False,
-        max_active_runs=1,  # dlt's incremental state is per account: never two loads at once
-        default_args=default_args((account,)),
         params={"full_refresh": Param(False, type="boolean",
                                       description="Drop the account's state and reload everything.")},
-        tags=["channelhub", "ingest", connector],
         doc_md=f"{__doc__}\n**Account** `{account}` · connector `{connector}` · schedule `{schedule}` "
                f"· loads `raw_{account}` · config `{config_path()}`",
+        **dag_args("ingest", connector, accounts=(account,)),
     ) as dag:
 
         @task(outlets=[raw])

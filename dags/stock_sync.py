@@ -20,7 +20,7 @@ from __future__ import annotations
 from airflow.sdk import DAG, task
 from airflow.sdk.exceptions import AirflowFailException
 from channelhub_dags import assets
-from channelhub_dags.common import START_DATE, default_args, load_hub, log
+from channelhub_dags.common import dag_args, load_hub, log
 
 from connectors.sdk import ChannelhubError
 
@@ -29,12 +29,8 @@ if policy is not None:
     with DAG(
         dag_id="channelhub_stock_sync",
         schedule=assets.VALIDATED,
-        start_date=START_DATE,
-        catchup=False,
-        max_active_runs=1,
-        default_args=default_args(tuple(sorted(policy.channels))),
-        tags=["channelhub", "stock"],
         doc_md=__doc__,
+        **dag_args("stock", accounts=tuple(sorted(policy.channels))),
     ) as dag:
 
         @task

@@ -89,3 +89,13 @@ def default_args(accounts: tuple[str, ...] = ()) -> dict[str, Any]:
         "pool": POOL,
         "on_failure_callback": FailureSummary(accounts),
     }
+
+
+def dag_args(*tags: str, accounts: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The ``DAG(...)`` arguments every channelhub DAG shares, so none can drift: no backfill of missed
+    intervals, one run at a time (dlt's incremental state is per account; a build or a stock push
+    racing the previous one would write the same tables), the task defaults, and the ``channelhub``
+    tag. The DAG is still constructed in its own file: Airflow records that file to re-parse it when a
+    task runs."""
+    return {"start_date": START_DATE, "catchup": False, "max_active_runs": 1,
+            "default_args": default_args(accounts), "tags": ["channelhub", *tags]}
