@@ -31,7 +31,6 @@ stock_push_log = sa.Table(
     sa.Column("outcome", sa.String(16), nullable=False),  # success | stale | failed | refused | skipped
     sa.Column("detail", sa.Text),
 )
-INSERT_CHUNK = 5_000
 
 
 @dataclass(frozen=True)
@@ -48,18 +47,13 @@ class PushRecord:
     detail: str | None = None
 
 
-def ensure_push_log(warehouse: Warehouse) -> None:
-    with warehouse.engine.begin() as conn:
-        ensure_tables(conn, stock_push_log)
-
-
 def record(warehouse: Warehouse, records: list[PushRecord]) -> None:
+    """One transaction; SQLAlchemy's insertmanyvalues already batches 100k rows into multi-row INSERTs."""
     if not records:
         return
-    ensure_push_log(warehouse)
     with warehouse.engine.begin() as conn:
-        for start in range(0, len(records), INSERT_CHUNK):
-            conn.execute(stock_push_log.insert(), [r.__dict__ for r in records[start:start + INSERT_CHUNK]])
+        ensure_tables(conn, stock_push_log)
+        conn.execute(stock_push_log.insert(), [r.__dict__ for r in records])
 
 
 def utc(value: datetime) -> datetime:
