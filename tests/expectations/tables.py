@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from channelhub.config import HubConfig
 from expectations import raw_suites
-from warehouse import Warehouse
+from warehouse import Warehouse, ensure_tables
 
 T, N, I, B, TS, D = sa.Text, sa.Numeric(18, 2), sa.BigInteger, sa.Boolean, sa.DateTime(timezone=True), sa.Date
 MART_COLUMNS: dict[str, dict[str, Any]] = {
@@ -122,33 +122,23 @@ def mart_rows(orders: int) -> dict[str, list[dict[str, Any]]]:
 
 def write_raw_tables(hub: HubConfig, rows: int = 3) -> None:
     """Every raw table the connectors declare, with distinct non-null keys."""
-    engine = Warehouse(hub.warehouse_url).engine
     metadata = sa.MetaData()
-    tables = []
-    for suite in raw_suites(hub):
-        columns = suite.required_columns()
-        tables.append((sa.Table(suite.table, metadata, *(sa.Column(c, sa.Text) for c in columns),
-                                schema=suite.schema), columns))
-    with engine.begin() as conn:
-        for schema in sorted({table.schema for table, _ in tables}):
-            conn.execute(sa.text(f"create schema if not exists {schema}"))
-    metadata.create_all(engine)
-    with engine.begin() as conn:
-        for table, columns in tables:
-            conn.execute(table.insert(), [{c: f"{c}-{n}" for c in columns} for n in range(rows)])
+    tables = [sa.Table(suite.table, metadata, *(sa.Column(c, sa.Text) for c in suite.required_columns()),
+                       schema=suite.schema) for suite in raw_suites(hub)]
+    with Warehouse(hub.warehouse_url).engine.begin() as conn:
+        ensure_tables(conn, *tables)
+        for table in tables:
+            conn.execute(table.insert(), [{c.name: f"{c.name}-{n}" for c in table.columns} for n in range(rows)])
 
 
 def write_marts(hub: HubConfig, orders: int = 10) -> None:
     """Every mart of the contract as ``analytics.<mart>`` with a ``marts.<mart>`` view over it."""
-    engine = Warehouse(hub.warehouse_url).engine
     metadata = sa.MetaData(schema="analytics")
     tables = {name: sa.Table(name, metadata, *(sa.Column(c, t) for c, t in columns.items()))
               for name, columns in MART_COLUMNS.items()}
-    with engine.begin() as conn:
-        conn.execute(sa.text("create schema if not exists analytics"))
+    with Warehouse(hub.warehouse_url).engine.begin() as conn:
+        ensure_tables(conn, *tables.values())
         conn.execute(sa.text("create schema if not exists marts"))
-    metadata.create_all(engine)
-    with engine.begin() as conn:
         for name, rows in mart_rows(orders).items():
             conn.execute(tables[name].insert(), rows)
             conn.execute(sa.text(f"create or replace view marts.{name} as select * from analytics.{name}"))
