@@ -14,6 +14,8 @@ from airflow.sdk import DAG, Metadata, Param, get_parsing_context, task
 from channelhub_dags import assets
 from channelhub_dags.common import config_path, dag_args, load_hub
 
+from channelhub.runner import run_account
+
 
 def ingest_dag(account: str, connector: str, schedule: str) -> DAG:
     raw = assets.raw(account)
@@ -29,8 +31,6 @@ def ingest_dag(account: str, connector: str, schedule: str) -> DAG:
 
         @task(outlets=[raw])
         def load(params: dict | None = None):
-            from channelhub.runner import run_account  # imports dlt: keep it out of DAG parsing
-
             report = run_account(load_hub(), account, full_refresh=bool(params and params["full_refresh"]))
             yield Metadata(raw, {"run_id": report.run_id, "rows": report.total_rows,
                                  "streams": report.rows, "seconds": round(report.seconds, 1)})

@@ -15,6 +15,7 @@ from typing import Any
 from airflow.sdk import BaseNotifier, Context
 
 from channelhub.config import HubConfig, load_config
+from channelhub.runner import redact
 from connectors.sdk import ChannelhubError
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "channelhub.yml"
@@ -65,8 +66,6 @@ class FailureSummary(BaseNotifier):
                   ti.max_tries + 1, text, ti.log_url)
 
     def redacted(self, text: str) -> str:
-        from channelhub.runner import redact  # imports dlt: keep it out of DAG parsing
-
         hub = load_hub()
         for name in self.accounts:
             try:
