@@ -20,6 +20,8 @@ from pathlib import Path
 import sqlalchemy as sa
 import yaml
 
+from benchmarks import line
+
 BUILD_ORDERS = int(os.environ.get("BENCH_BUILD_ORDERS", "1000000"))
 BASE_ORDERS = 10_000
 ID_STEP = 10_000_000_000_000  # larger than any generated id: copy k adds k * ID_STEP
@@ -27,10 +29,6 @@ NUMERIC_IDS = {"id", "order_id", "line_item_id"}
 TEXT_IDS = {"_dlt_id", "_dlt_parent_id", "_dlt_root_id", "charge", "payment_intent", "receipt_no", "row_key"}
 SHOPIFY_TABLES = ("orders", "orders__line_items", "orders__shipping_lines", "orders__refunds",
                   "orders__refunds__transactions", "orders__refunds__refund_line_items")
-
-
-def line(label: str, value: str) -> None:
-    print(f"  {label:<58} {value}", flush=True)
 
 
 def _copy_expression(column: str, data_type: str) -> str | None:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks import line
+
 ORDERS = int(os.environ.get("BENCH_ORDERS", "100000"))
 ERP_ROWS = int(os.environ.get("BENCH_ERP_ROWS", "1000000"))
 
@@ -66,10 +68,6 @@ def sync(config: dict[str, Any], account: str, env: dict[str, str]) -> SyncFigur
     if child.exitcode:
         raise SystemExit(f"sync of {account} failed (exit {child.exitcode})")
     return figures
-
-
-def line(label: str, value: str) -> None:
-    print(f"  {label:<58} {value}", flush=True)
 
 
 def bench_shopify(workdir: Path) -> None:

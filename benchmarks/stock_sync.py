@@ -22,12 +22,10 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from benchmarks import line
+
 SKUS = int(os.environ.get("BENCH_STOCK_SKUS", "100000"))
 SHOP, TOKEN, TOKEN_ENV = "bench_shop", "shpat_bench_stock", "BENCH_STOCK_TOKEN"
-
-
-def line(label: str, value: str) -> None:
-    print(f"  {label:<58} {value}", flush=True)
 
 
 def write_frame(engine: sa.Engine, schema: str, table: str, frame: pd.DataFrame) -> None:
