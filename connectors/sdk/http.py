@@ -90,16 +90,22 @@ def _log_retry(state: RetryCallState) -> None:
 
 
 def retrying_session(policy: RetryPolicy = RetryPolicy(),
-                     pacer: Callable[[requests.Response], None] | None = None) -> requests.Session:
+                     pacer: Callable[[requests.Response], None] | None = None,
+                     also_retry: Callable[[requests.Response], bool] | None = None) -> requests.Session:
     """A session whose ``send`` retries 429/5xx/timeouts under one tenacity policy.
 
     ``pacer`` sees every response (including the ones that will be retried) and may sleep to stay
-    under a rate limit before the server has to answer 429.
+    under a rate limit before the server has to answer 429. ``also_retry`` marks other answers as
+    "not executed, send again" for APIs that say so in a 200 body (Shopify GraphQL's ``THROTTLED``),
+    so they share the same policy instead of a second retry loop around this one.
     """
     session = requests.Session()
+
+    def retryable(response: requests.Response) -> bool:
+        return response.status_code in RETRY_STATUSES or (also_retry is not None and also_retry(response))
+
     retrying = Retrying(
-        retry=retry_if_exception_type(TRANSIENT_ERRORS)
-        | retry_if_result(lambda response: response.status_code in RETRY_STATUSES),
+        retry=retry_if_exception_type(TRANSIENT_ERRORS) | retry_if_result(retryable),
         wait=_WaitRetryAfterOrBackoff(policy),
         stop=stop_after_attempt(policy.max_attempts),
         before_sleep=_log_retry,

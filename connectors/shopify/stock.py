@@ -8,8 +8,8 @@ instead of overwritten. A refused level is read back: if it already holds the ta
 earlier attempt that landed (reported as done, nothing re-applied); otherwise it is reported stale
 with the quantity the shop holds.
 
-Transport retries (429, 5xx, timeouts) are the SDK's tenacity session; a ``THROTTLED`` answer (HTTP
-200 with a GraphQL error) is retried by the account's ``RetrySettings`` policy. Between calls the
+Retries are the SDK's tenacity session: 429, 5xx, timeouts, and a ``THROTTLED`` answer (HTTP 200 with
+a GraphQL error, marked retryable through ``also_retry``), all under one policy. Between calls the
 :class:`CostPacer` reads ``extensions.cost.throttleStatus`` and waits for the bucket to refill
 before a call would be throttled.
 """
@@ -22,7 +22,6 @@ import time
 from typing import Any, ClassVar
 
 import requests
-from tenacity import RetryCallState, retry_if_exception_type
 
 from connectors.sdk import StockLevel, StockPushResult, retrying_session
 from connectors.sdk.spec import LoadedLevels
@@ -46,17 +45,13 @@ READ_AVAILABLE = """query ReadAvailable($ids: [ID!]!) {
 }"""
 
 
-class Throttled(Exception):
-    """Shopify answered ``THROTTLED``: the call was not executed and may be sent again."""
-
-
 class CallFailed(Exception):
     """A GraphQL call that did not execute, or whose answer cannot tell whether it did."""
 
 
 # What a call can end in besides an answer: refused, throttled past the policy, unreachable, or a body
 # without the expected fields.
-CALL_ERRORS = (CallFailed, Throttled, requests.RequestException, KeyError, TypeError)
+CALL_ERRORS = (CallFailed, requests.RequestException, KeyError, TypeError)
 
 
 class CostPacer:
@@ -101,7 +96,7 @@ class ShopifyStockWriter:
         self.settings = settings
         self.pacer = CostPacer()
         # A plain session: one endpoint, no paging, so dlt's RESTClient (and its config resolution) adds nothing.
-        self.session = retrying_session(settings.retry_policy(), self.pacer)
+        self.session = retrying_session(settings.retry_policy(), self.pacer, also_retry=_throttled)
         self.session.headers[TOKEN_HEADER] = settings.access_token.get_secret_value()
         self.url = f"{settings.api_root}graphql.json"
         self.batch_size = min(batch_size, MAX_QUANTITIES_PER_CALL)
@@ -196,10 +191,6 @@ class ShopifyStockWriter:
         }
 
     def _call(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        retrying = self.settings.retrying(retry_if_exception_type(Throttled), before_sleep=_log_throttle)
-        return retrying(self._post, query, variables)
-
-    def _post(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         response = self.session.post(self.url, json={"query": query, "variables": variables})
         if response.status_code != 200:
             raise CallFailed(f"HTTP {response.status_code}: {_errors_text(response)}")
@@ -209,8 +200,9 @@ class ShopifyStockWriter:
             raise CallFailed("unreadable answer: the change may have landed; the next sync's "
                              "compare-and-set settles it") from None
         errors = body.get("errors") or []
-        if any((error.get("extensions") or {}).get("code") == "THROTTLED" for error in errors):
-            raise Throttled("Shopify throttled the call (calculated cost above what the bucket holds)")
+        if _throttled(response):
+            raise CallFailed("Shopify kept throttling the call past the retry policy (calculated cost above "
+                             "what the bucket holds)")
         if errors:
             raise CallFailed("; ".join(str(error.get("message")) for error in errors))
         return body["data"]
@@ -227,5 +219,12 @@ def _errors_text(response: requests.Response) -> str:
         return response.text[:200]
 
 
-def _log_throttle(state: RetryCallState) -> None:
-    log.warning("Shopify throttled a stock call; retrying (attempt %d)", state.attempt_number)
+def _throttled(response: requests.Response) -> bool:
+    """A 200 whose GraphQL errors say ``THROTTLED``: the call was not executed and may be sent again."""
+    if response.status_code != 200:
+        return False
+    try:
+        errors = response.json().get("errors") or []
+    except (ValueError, AttributeError):
+        return False
+    return any((error.get("extensions") or {}).get("code") == "THROTTLED" for error in errors)

@@ -83,6 +83,26 @@ def test_gives_up_after_max_attempts_with_the_last_response(sandbox: EchoSandbox
     assert sandbox.stats.requests == 3
 
 
+def test_answers_marked_by_also_retry_share_the_same_policy(sandbox: EchoSandbox) -> None:
+    """A 200 that says "not executed" (Shopify GraphQL's THROTTLED) is retried like a 429, and the
+    last answer comes back when the policy gives up."""
+    sandbox.faults.rate_limit = 1
+    seen: list[int] = []
+
+    def busy(response: requests.Response) -> bool:
+        seen.append(response.status_code)
+        return len(seen) < 3
+
+    session = retrying_session(RetryPolicy(max_attempts=6, initial_wait=0.01, max_wait=0.05), also_retry=busy)
+    assert session.get(f"{sandbox.base_url}/items").json()["items"][0]["id"] == 1
+    assert sandbox.stats.requests == 4 and seen == [200, 200, 200]  # the 429 is retried before asking
+    seen.clear()
+    stubborn = retrying_session(RetryPolicy(max_attempts=2, initial_wait=0.01, max_wait=0.05),
+                                also_retry=lambda response: True)
+    assert stubborn.get(f"{sandbox.base_url}/items").status_code == 200
+    assert sandbox.stats.requests == 6
+
+
 def test_timeouts_are_retried(sandbox: EchoSandbox) -> None:
     sandbox.faults.timeout, sandbox.faults.stall_seconds = 1, 1.0
     session = retrying_session(RetryPolicy(max_attempts=3, initial_wait=0.01, max_wait=0.05, timeout=0.3))
