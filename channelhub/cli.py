@@ -141,7 +141,7 @@ def status(config: ConfigOption = None) -> None:
 @app.command("validate")
 def validate_command(config: ConfigOption = None) -> None:
     """Run the quality gates on raw tables and marts; exit 1 on a critical failure."""
-    from expectations import validate
+    from expectations import CRITICAL, validate
 
     try:
         report = validate(_config(config))
@@ -151,7 +151,7 @@ def validate_command(config: ConfigOption = None) -> None:
         table = Table("severity", "table", "column", "expectation", "observed", "details",
                       title="quality failures")
         for outcome in report.critical + report.warnings:
-            severity = "[red]critical[/]" if outcome in report.critical else "[yellow]warning[/]"
+            severity = "[red]critical[/]" if outcome.severity == CRITICAL else "[yellow]warning[/]"
             table.add_row(severity, outcome.table_name, outcome.column_name or "-", outcome.expectation,
                           outcome.observed or "-", outcome.details or "-")
         console.print(table)
