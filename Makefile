@@ -8,7 +8,7 @@ RUN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: env demo test test-fast bench sandbox airflow lint clean
+.PHONY: env demo test bench sandbox airflow lint clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
