@@ -40,7 +40,7 @@ def write_frame(engine: sa.Engine, schema: str, table: str, frame: pd.DataFrame)
 
 def prepare_warehouse(engine_url: str, sandbox, world, location: int) -> None:
     from expectations.store import QualityRun, record
-    from transforms.build_log import ModelRun, record_model_run
+    from transforms.build_log import ModelRun, record_model_runs
     from warehouse import StreamRun, Warehouse, record_runs
 
     warehouse = Warehouse(engine_url)
@@ -58,8 +58,8 @@ def prepare_warehouse(engine_url: str, sandbox, world, location: int) -> None:
         "allocated_quantity": [held[(item, location)] + 1 for item in items]}))
     built_at = datetime.now(UTC) - timedelta(minutes=5)
     with warehouse.engine.connect() as conn:
-        record_model_run(conn, ModelRun("bench", "rpt_stock_availability", "marts", built_at, built_at,
-                                        SKUS, "table", "success"))
+        record_model_runs(conn, [ModelRun("bench", "rpt_stock_availability", "marts", built_at, built_at,
+                                           SKUS, "table", "success")])
     now = datetime.now(UTC)
     record(warehouse, QualityRun(uuid.uuid4().hex, now, now, True, 0, 0, None), [])
 

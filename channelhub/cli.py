@@ -93,11 +93,12 @@ def run(account: Annotated[str, typer.Argument(help="Account name from channelhu
 
 
 @app.command()
-def build(select: Annotated[list[str] | None, typer.Option("--select", "-s", help="Only this model and what "
-                                                             "depends on it (repeatable).")] = None,
+def build(select: Annotated[list[str] | None, typer.Option("--select", "-s", help="dbt selector: a model, "
+                                                             "`fct_orders+` (and what depends on it), `marts`... "
+                                                             "(repeatable).")] = None,
           full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental facts whole.")] = False,
           config: ConfigOption = None) -> None:
-    """Build the models (staging → intermediate → marts) from the raw tables."""
+    """Build the dbt models (staging → intermediate → marts) from the raw tables."""
     import transforms
 
     try:

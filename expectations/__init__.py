@@ -4,8 +4,9 @@
 in ``ops.quality_runs`` / ``ops.quality_results`` and Data Docs in ``<channelhub home>/data_docs``.
 """
 
+from .contracts import mart_suites
 from .store import ExpectationOutcome
-from .suites import CRITICAL, WARNING, TableSuite, mart_suites, raw_suites
+from .suites import CRITICAL, WARNING, TableSuite, raw_suites
 from .validate import ValidationReport, validate
 
 __all__ = ["CRITICAL", "WARNING", "ExpectationOutcome", "TableSuite", "ValidationReport", "mart_suites",

@@ -22,8 +22,9 @@ from warehouse import Warehouse
 from warehouse.run_log import utcnow
 
 from .checkpoint import run_checkpoint
+from .contracts import mart_suites
 from .store import ExpectationOutcome, QualityRun, last_good_row_counts, record
-from .suites import CRITICAL, WARNING, TableSuite, mart_suites, raw_suites
+from .suites import CRITICAL, WARNING, TableSuite, raw_suites
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,11 @@
-"""SQL models from raw tables to marts: ``staging/`` → ``intermediate/`` → ``marts/``.
+"""The dbt project from raw tables to marts: ``models/staging`` → ``intermediate`` → ``marts``.
 
-Written once in DuckDB's SQL and transpiled with sqlglot for PostgreSQL. The CLI (``channelhub
-build``) and the Airflow build DAG both call these functions.
+Built with dbt-duckdb on the embedded default and dbt-postgres in production. The CLI (``channelhub
+build``) and the Airflow build DAG both call :func:`build`.
 """
 
 from .build_log import ModelRun
-from .project import Model, Project, load_project
-from .runner import BuildFailed, BuildReport, build, prepare, run_model
+from .project import DbtFailed, mart_names
+from .runner import BuildFailed, BuildReport, build, prepare
 
-__all__ = ["BuildFailed", "BuildReport", "Model", "ModelRun", "Project", "build", "load_project", "prepare",
-           "run_model"]
+__all__ = ["BuildFailed", "BuildReport", "DbtFailed", "ModelRun", "build", "mart_names", "prepare"]

@@ -21,7 +21,7 @@ build_log = sa.Table(
     sa.Column("duration_s", sa.Numeric(12, 3), nullable=False),
     sa.Column("strategy", sa.String(16)),  # view | table | incremental
     sa.Column("rows", sa.BigInteger),
-    sa.Column("fingerprint", sa.String(64)),  # Project.fingerprint: the logic the table was built with
+    sa.Column("fingerprint", sa.String(64)),  # Dbt.fingerprint: the logic the table was built with
     sa.Column("outcome", sa.String(16), nullable=False),  # success | failed | skipped
     sa.Column("error", sa.Text),
 )
@@ -42,19 +42,24 @@ class ModelRun:
     seconds: float = 0.0
 
 
-def last_fingerprint(conn: sa.Connection, model: str) -> str | None:
-    """The fingerprint of the model's last successful build, if the log has one."""
+def last_fingerprints(conn: sa.Connection) -> dict[str, str | None]:
+    """Model -> the fingerprint of its last successful build (models never built are absent)."""
     if not sa.inspect(conn).has_table("build_log", schema="ops"):
-        return None
-    return conn.execute(sa.select(build_log.c.fingerprint).where(build_log.c.model == model,
-                                                                  build_log.c.outcome == "success")
-                        .order_by(build_log.c.finished_at.desc()).limit(1)).scalar_one_or_none()
+        return {}
+    latest = sa.select(build_log.c.model, build_log.c.fingerprint,
+                       sa.func.row_number().over(partition_by=build_log.c.model,
+                                                 order_by=build_log.c.finished_at.desc()).label("recency")
+                       ).where(build_log.c.outcome == "success").subquery()
+    rows = conn.execute(sa.select(latest.c.model, latest.c.fingerprint).where(latest.c.recency == 1))
+    return {model: fingerprint for model, fingerprint in rows}
 
 
-def record_model_run(conn: sa.Connection, run: ModelRun) -> None:
+def record_model_runs(conn: sa.Connection, runs: list[ModelRun]) -> None:
     with conn.begin():
         ensure_tables(conn, build_log)
-        conn.execute(build_log.insert(), [{
-            "build_id": run.build_id, "model": run.model, "layer": run.layer, "started_at": run.started_at,
-            "finished_at": run.finished_at or run.started_at, "duration_s": round(run.seconds, 3),
-            "strategy": run.strategy, "rows": run.rows, "fingerprint": run.fingerprint, "outcome": run.outcome, "error": run.error}])
+        if runs:
+            conn.execute(build_log.insert(), [{
+                "build_id": run.build_id, "model": run.model, "layer": run.layer, "started_at": run.started_at,
+                "finished_at": run.finished_at or run.started_at, "duration_s": round(run.seconds, 3),
+                "strategy": run.strategy, "rows": run.rows, "fingerprint": run.fingerprint, "outcome": run.outcome,
+                "error": run.error} for run in runs])

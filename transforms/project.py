@@ -1,182 +1,168 @@
-"""The SQL models under ``transforms/`` and the order they build in.
+"""The dbt project in this folder: where it is, how dbt is invoked, and what it contains.
 
-A model is one ``.sql`` file in ``staging/``, ``intermediate/`` or ``marts/``. Models name each other
-by bare table name (``from stg_shopify__orders``), the way dbt's ``ref()`` does but without a template
-language: the dependency graph is read from the SQL itself with sqlglot, so nobody keeps a list by
-hand, and a reference to a model that does not exist fails before anything runs. Tables outside the
-project are always schema-qualified (``sources.shopify__orders``, ``ops.sku_mapping``).
-
-Optional settings sit in leading comment lines, ``-- key: value``:
-
-    -- materialized: incremental     (view | table | incremental; default by layer)
-    -- unique_key: order_id          (incremental: the row key)
-    -- watermark: _loaded_at         (incremental: a column that grows whenever a row changes)
-    -- lookback: 3600                (incremental: re-read this far below the newest watermark)
+Everything dbt writes (its ``target/`` with the manifest and partial-parse state, its logs) goes under
+the channelhub home, never into the package, so an installed wheel and a read-only checkout work.
+The warehouse comes from channelhub.yml: :func:`profile_env` turns its URL into the variables
+``profiles.yml`` reads, with the password in a ``DBT_ENV_SECRET_`` variable that dbt scrubs from logs.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-from dataclasses import dataclass
-from functools import cache
-from graphlib import CycleError, TopologicalSorter
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any
 
-import sqlglot
-from sqlglot import exp
+import sqlalchemy as sa
 
 from connectors.sdk import ConfigError
+from warehouse import Warehouse
 
-from .macros import expand
+if TYPE_CHECKING:
+    from dbt.cli.main import dbtRunnerResult
+    from dbt.contracts.graph.manifest import Manifest
 
 ROOT = Path(__file__).parent
-SOURCES_FILE = ROOT / "sources.yml"
-LAYERS = ("staging", "intermediate", "marts")
-Layer = Literal["staging", "intermediate", "marts"]
-Materialized = Literal["view", "table", "incremental"]
-SCHEMA = {"staging": "staging", "intermediate": "intermediate", "marts": "analytics"}
-DEFAULT_MATERIALIZED: dict[str, Materialized] = {"staging": "view", "intermediate": "view", "marts": "table"}
-EXTERNAL_SCHEMAS = {"sources", "ops"}
-SETTING = re.compile(r"^--\s*(materialized|unique_key|watermark|lookback)\s*:\s*(\S+)\s*$")
-SOURCE_DIALECT = "duckdb"  # the dialect models are written in; PostgreSQL gets a sqlglot transpile
+MARTS = ROOT / "models" / "marts"
+MARTS_SCHEMA = "marts"
+PASSWORD_VARIABLE = "DBT_ENV_SECRET_CHANNELHUB_PG_PASSWORD"
 
 
-@dataclass(frozen=True)
-class Model:
-    name: str
-    layer: Layer
-    path: Path
-    sql: str
-    materialized: Materialized
-    depends_on: tuple[str, ...]
-    unique_key: str | None = None
-    watermark: str | None = None
-    lookback: float = 0
+class DbtFailed(ConfigError):
+    """dbt could not parse or select: the project or the command is wrong, nothing was built."""
+
+
+def mart_names() -> list[str]:
+    """The marts, from the file names alone: cheap enough for Airflow's DAG parsing."""
+    return sorted(path.stem for path in MARTS.glob("*.sql"))
+
+
+def profile_env(warehouse: Warehouse) -> dict[str, str]:
+    """The variables ``profiles.yml`` reads for this warehouse."""
+    if warehouse.kind == "duckdb":
+        return {"CHANNELHUB_DBT_TARGET": "duckdb", "CHANNELHUB_DBT_DUCKDB_PATH": str(warehouse.duckdb_path.resolve())}
+    url = sa.engine.make_url(warehouse.url)
+    return {"CHANNELHUB_DBT_TARGET": "postgres", "CHANNELHUB_DBT_PG_HOST": url.host or "127.0.0.1",
+            "CHANNELHUB_DBT_PG_PORT": str(url.port or 5432), "CHANNELHUB_DBT_PG_USER": url.username or "postgres",
+            "CHANNELHUB_DBT_PG_DBNAME": url.database or "postgres", PASSWORD_VARIABLE: url.password or ""}
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class Dbt:
+    """dbt's Python API (``dbtRunner``) on this project and one warehouse. The manifest is parsed once
+    per instance and handed to every later command, so a build costs one parse."""
+
+    def __init__(self, warehouse: Warehouse, work_dir: Path) -> None:
+        self.warehouse, self.work_dir = warehouse, work_dir
+        self._manifest: Manifest | None = None
+
+    def _args(self) -> list[str]:
+        return ["--project-dir", str(ROOT), "--profiles-dir", str(ROOT),
+                "--target-path", str(self.work_dir / "target"), "--log-path", str(self.work_dir / "logs")]
+
+    def invoke(self, command: Sequence[str], *options: str) -> dbtRunnerResult:
+        from dbt.cli.main import dbtRunner
+
+        runner = dbtRunner(manifest=self._manifest) if self._manifest is not None else dbtRunner()
+        with _environment(profile_env(self.warehouse)):
+            try:
+                return runner.invoke([*command, *self._args(), "--quiet", *options])
+            finally:
+                if self.warehouse.kind == "duckdb":
+                    _release_duckdb()
+
 
     @property
-    def schema(self) -> str:
-        return SCHEMA[self.layer]
+    def manifest(self) -> Manifest:
+        if self._manifest is None:
+            result = self.invoke(["parse"])
+            if not result.success:
+                raise DbtFailed(f"transforms: dbt could not parse the project: {result.exception}")
+            self._manifest = result.result
+        return self._manifest
 
-    @property
-    def relation(self) -> str:
-        return f"{self.schema}.{self.name}"
+    def models(self, select: Sequence[str] | None = None) -> list[Any]:
+        """The model nodes ``select`` picks (dbt's selector syntax), in dependency order; every model
+        without one. A selector that picks nothing is an error, not an empty build."""
+        manifest = self.manifest
+        nodes = {uid: node for uid, node in manifest.nodes.items() if node.resource_type == "model"}
+        if select:
+            picked: set[str] = set()
+            for selector in select:
+                result = self.invoke(["ls", "--resource-type", "model", "--output", "json",
+                                      "--output-keys", "unique_id", "--select", selector])
+                found = {json.loads(line)["unique_id"] for line in (result.result or [])}
+                if not found:
+                    raise DbtFailed(f"transforms: --select {selector!r} matches no model "
+                                    f"(models: {', '.join(sorted(n.name for n in nodes.values()))})")
+                picked |= found
+            nodes = {uid: node for uid, node in nodes.items() if uid in picked}
+        return [nodes[uid] for uid in _dependency_order(manifest, nodes)]
 
-
-@dataclass(frozen=True)
-class Project:
-    models: tuple[Model, ...]  # dependency order
-
-    def model(self, name: str) -> Model:
-        for model in self.models:
-            if model.name == name:
-                return model
-        raise ConfigError(f"transforms: no model named {name!r}")
-
-    def fingerprint(self, name: str) -> str:
-        """A hash of the model's SQL, every model upstream of it and the source declarations. An
-        incremental table built under another fingerprint is rebuilt whole: its old rows were computed
-        by different logic or with different column types."""
-        todo, lineage = [name], set()
-        while todo:
-            current = todo.pop()
-            if current not in lineage:
-                lineage.add(current)
-                todo.extend(self.model(current).depends_on)
-        digest = hashlib.sha256(SOURCES_FILE.read_bytes())
-        for model_name in sorted(lineage):
-            digest.update(self.model(model_name).sql.encode())
-        return digest.hexdigest()
-
-    def downstream(self, names: set[str]) -> list[Model]:
-        """``names`` and every model that depends on them, in build order."""
-        picked = set(names)
-        for model in self.models:
-            if picked.intersection(model.depends_on):
-                picked.add(model.name)
-        return [model for model in self.models if model.name in picked]
+    def fingerprint(self, node: Any) -> str:
+        """A hash of the logic a model's rows come from: its SQL and config, every model and source
+        upstream of it, and every macro any of them calls. An incremental table built under another
+        fingerprint is rebuilt whole, since its old rows were computed by other logic."""
+        return _fingerprint(self.manifest, node.unique_id)
 
 
-def _settings(path: Path, sql: str) -> dict[str, str]:
-    settings = {}
-    for line in sql.splitlines():
-        if not line.startswith("--"):
-            break
-        if match := SETTING.match(line.strip()):
-            settings[match[1]] = match[2]
-    return settings
+def _release_duckdb() -> None:
+    """Close the DuckDB file dbt-duckdb opened. dbt-duckdb keeps its database open in a class-level
+    environment after an in-process invocation; left open, it locks every other process out of the
+    file and this process's own SQLAlchemy connections (opened with another configuration) fail."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = DuckDBConnectionManager._ENV
+    DuckDBConnectionManager.close_all_connections()
+    if environment is not None:
+        environment.close()
+
+def _dependency_order(manifest: Manifest, nodes: dict[str, Any]) -> list[str]:
+    from graphlib import TopologicalSorter
+
+    graph = {uid: {dep for dep in node.depends_on.nodes if dep in nodes} for uid, node in nodes.items()}
+    return list(TopologicalSorter(graph).static_order())
 
 
-def _references(path: Path, sql: str) -> tuple[set[str], set[str]]:
-    """(bare table names, schema-qualified names) the SQL reads, CTE names excluded."""
-    try:
-        tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT)
-    except sqlglot.errors.ParseError as exc:
-        raise ConfigError(f"transforms: {path.parent.name}/{path.name}: {exc}") from exc
-    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-    bare, qualified = set(), set()
-    for table in tree.find_all(exp.Table):
-        if table.db:
-            qualified.add(f"{table.db}.{table.name}")
-        elif table.name not in ctes:
-            bare.add(table.name)
-    return bare, qualified
-
-
-def _read(path: Path, layer: Layer) -> tuple[Model, set[str]]:
-    """The model and the schema-qualified tables it reads."""
-    sql = path.read_text(encoding="utf-8")
-    settings = _settings(path, sql)
-    materialized = settings.get("materialized", DEFAULT_MATERIALIZED[layer])
-    if materialized not in ("view", "table", "incremental"):
-        raise ConfigError(f"transforms: {path.name}: materialized must be view, table or incremental")
-    if materialized == "incremental" and not {"unique_key", "watermark"} <= settings.keys():
-        raise ConfigError(f"transforms: {path.name}: an incremental model needs unique_key and watermark")
-    bare, qualified = _references(path, sql)
-    model = Model(name=path.stem, layer=layer, path=path, sql=sql.strip().rstrip(";"),
-                  materialized=materialized, depends_on=tuple(sorted(bare)),  # type: ignore[arg-type]
-                  unique_key=settings.get("unique_key"), watermark=settings.get("watermark"),
-                  lookback=float(settings.get("lookback", 0)))
-    return model, qualified
-
-
-@cache
-def load_project(root: Path = ROOT) -> Project:
-    """Parse every model and order them by dependency. Reads files only: safe at DAG parse time."""
-    found: dict[str, Model] = {}
-    for layer in LAYERS:
-        for path in sorted((root / layer).glob("*.sql")):
-            model, qualified = _read(path, layer)  # type: ignore[arg-type]
-            if model.name in found:
-                raise ConfigError(f"transforms: two models are named {model.name!r}")
-            for name in qualified:
-                schema = name.split(".", 1)[0]
-                if schema not in EXTERNAL_SCHEMAS:
-                    raise ConfigError(f"transforms: {path.name} reads {name}: refer to models by bare name and "
-                                      f"to external tables in {sorted(EXTERNAL_SCHEMAS)} by schema")
-            found[model.name] = model
-    for model in found.values():
-        unknown = set(model.depends_on) - found.keys()
-        if unknown:
-            raise ConfigError(f"transforms: {model.path.name} reads {sorted(unknown)}, which no model defines")
-        if model.layer == "staging" and model.depends_on:
-            raise ConfigError(f"transforms: {model.path.name}: staging models read only sources")
-    graph = TopologicalSorter({name: set(model.depends_on) for name, model in sorted(found.items())})
-    try:
-        order = list(graph.static_order())
-    except CycleError as exc:
-        raise ConfigError(f"transforms: models depend on each other in a cycle: {exc.args[1]}") from exc
-    return Project(tuple(found[name] for name in order))
-
-
-def render(model: Model, project: Project, dialect: str) -> str:
-    """The model's SQL with model references qualified by schema and macros expanded, in the target's
-    dialect."""
-    schemas = {m.name: m.schema for m in project.models}
-    tree = sqlglot.parse_one(model.sql, read=SOURCE_DIALECT)
-    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
-    for table in tree.find_all(exp.Table):
-        if not table.db and table.name not in ctes and table.name in schemas:
-            table.set("db", exp.to_identifier(schemas[table.name]))
-    return expand(tree).sql(dialect=dialect, pretty=True)
+def _fingerprint(manifest: Manifest, unique_id: str) -> str:
+    nodes, macros, todo = set(), set(), [unique_id]
+    while todo:
+        uid = todo.pop()
+        if uid not in nodes:
+            nodes.add(uid)
+            if uid in manifest.nodes:
+                todo.extend(manifest.nodes[uid].depends_on.nodes)
+                macros.update(manifest.nodes[uid].depends_on.macros)
+    calls = list(macros)
+    while calls:
+        for called in manifest.macros[calls.pop()].depends_on.macros:
+            if called not in macros:
+                macros.add(called)
+                calls.append(called)
+    digest = hashlib.sha256()
+    for uid in sorted(nodes):
+        if uid in manifest.sources:
+            columns = {name: column.data_type for name, column in manifest.sources[uid].columns.items()}
+            digest.update(f"{uid}:{json.dumps(columns, sort_keys=True)}".encode())
+        else:
+            node = manifest.nodes[uid]
+            digest.update(f"{uid}:{node.checksum.checksum}:{node.config.materialized}".encode())
+    for uid in sorted(macros):
+        digest.update(f"{uid}:{manifest.macros[uid].macro_sql}".encode())
+    return digest.hexdigest()

@@ -1,18 +1,25 @@
-"""Build the models into the warehouse: views, tables and incremental tables, each logged.
+"""Build the dbt models into the warehouse and log every model in ``ops.build_log``.
 
-``channelhub build`` runs :func:`build`; the Airflow build DAG runs :func:`prepare` and then one
-:func:`run_model` task per model, so both paths share every statement. Tables are built beside the
-old one and swapped in one transaction, so BI never reads a half-built mart, and a failed build leaves
-the previous marts in place.
+``channelhub build``, the demo, the benchmarks and the Airflow build task all call :func:`build`. It
+writes the config-driven tables the models read (:mod:`transforms.seeds`), parses the project once,
+and runs dbt through its Python API. dbt builds each table beside the old one and swaps it in, so BI
+never reads a half-built mart, and a failed model leaves the previous mart in place while dbt skips
+what depends on it.
+
+Incremental facts are built incrementally unless ``full_refresh``, or unless the logic their rows
+come from changed since their last successful build (:meth:`Dbt.fingerprint` against the build log):
+those, and what depends on them, are rebuilt whole in a second dbt run after the first has built
+everything upstream.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -21,14 +28,10 @@ from connectors.sdk import ChannelhubError
 from warehouse import Warehouse
 
 from . import seeds
-from .build_log import ModelRun, last_fingerprint, record_model_run
-from .ddl import replace_view, swap_table
-from .project import Model, Project, load_project, render
-from .sources import create_source_views
+from .build_log import ModelRun, last_fingerprints, record_model_runs
+from .project import Dbt
 
 log = logging.getLogger(__name__)
-BI_SCHEMA = "marts"
-SCHEMAS = ("staging", "intermediate", "analytics", BI_SCHEMA, "ops")
 
 
 class BuildFailed(ChannelhubError):
@@ -48,135 +51,120 @@ class BuildReport:
     def seconds(self) -> float:
         return sum(run.seconds for run in self.runs)
 
-
-def prepare(hub: HubConfig) -> list[str]:
-    """Schemas, one view per declared source table, and the config-driven tables the models read."""
-    with Warehouse(hub.warehouse_url).engine.connect() as conn:
-        return _prepare(conn, hub)
+    def mart_rows(self) -> dict[str, int | None]:
+        """Rows per mart built by this build (for the Airflow Assets BI refreshes follow)."""
+        return {run.model: run.rows for run in self.runs if run.layer == "marts" and run.outcome == "success"}
 
 
-def _prepare(conn: sa.Connection, hub: HubConfig) -> list[str]:
-    with conn.begin():
-        for schema in SCHEMAS:
-            conn.execute(sa.text(f"create schema if not exists {schema}"))
-        views = create_source_views(conn, hub)
+def prepare(hub: HubConfig) -> None:
+    """Write the tables the models read that come from channelhub.yml, not from a source."""
+    with Warehouse(hub.warehouse_url).engine.begin() as conn:
         seeds.write_seeds(conn, hub)
-    return views
 
 
-def _count(conn: sa.Connection, relation: str) -> int:
-    return int(conn.execute(sa.text(f"select count(*) from {relation}")).scalar_one())
+def _layer(node: Any) -> str:
+    return node.fqn[1] if len(node.fqn) > 2 else "models"
 
 
-def _publish(conn: sa.Connection, model: Model) -> None:
-    """The BI-facing view: ``marts.<name>`` reads the physical table, so BI grants stay on one schema."""
-    replace_view(conn, f"{BI_SCHEMA}.{model.name}", f"select * from {model.relation}")
+def _existing_tables(warehouse: Warehouse, nodes: Sequence[Any]) -> set[str]:
+    inspector = sa.inspect(warehouse.engine)
+    schemas = {node.schema for node in nodes}
+    return {f"{schema}.{name}" for schema in schemas if inspector.has_schema(schema)
+            for name in inspector.get_table_names(schema=schema)}
 
 
-def _merge_increment(conn: sa.Connection, model: Model, sql: str) -> bool:
-    """Apply the rows of loads the table has not seen yet; False when a full build is needed.
-
-    The watermark is the raw load id. Rows are new when their load is newer than ``lookback`` before
-    the newest load in the table and is not one the table already holds, so a load that started
-    earlier but committed later is still picked up. The window's bounds are passed as constants, which
-    lets the database filter the raw scans instead of computing the whole model. Delete-then-insert on
-    ``unique_key`` makes re-reading harmless; rows whose source vanished (a deleted order, a replaced
-    spreadsheet) are removed too.
-    """
-    key, mark = model.unique_key, model.watermark
-    newest = conn.execute(sa.text(f"select max({mark}) from {model.relation}")).scalar_one()
-    if newest is None:
-        return False
-    since = newest - model.lookback
-    seen = conn.execute(sa.text(f"select distinct {mark} from {model.relation} where {mark} > :since"),
-                        {"since": since}).scalars().all()
-    unseen = sa.text(f"create temporary table increment_batch as select * from ({sql}) as m "
-                     f"where m.{mark} > :since and m.{mark} not in :seen"
-                     ).bindparams(sa.bindparam("seen", expanding=True))
-    conn.execute(sa.text("drop table if exists increment_batch"))
-    conn.execute(unseen, {"since": since, "seen": seen})
-    conn.execute(sa.text(f"delete from {model.relation} where {key} in (select {key} from increment_batch)"))
-    conn.execute(sa.text(f"delete from {model.relation} where {key} not in (select k.{key} from ({sql}) as k)"))
-    conn.execute(sa.text(f"insert into {model.relation} select * from increment_batch"))
-    conn.execute(sa.text("drop table increment_batch"))
-    return True
+def _rebuild_whole(dbt: Dbt, nodes: Sequence[Any], previous: dict[str, str | None]) -> set[str]:
+    """Incremental models whose logic changed since their last successful build, and what depends
+    on them (within ``nodes``)."""
+    changed = {node.unique_id for node in nodes if node.config.materialized == "incremental"
+               and previous.get(node.name) not in (None, dbt.fingerprint(node))}
+    for node in nodes:  # dependency order: a node's inputs are decided before it
+        if set(node.depends_on.nodes) & changed:
+            changed.add(node.unique_id)
+    return changed
 
 
-def _materialize(conn: sa.Connection, model: Model, sql: str, incremental: bool) -> tuple[int | None, str]:
-    """Build ``model``; returns (rows, how): ``view``, ``table`` (rebuilt whole) or ``incremental``."""
-    if model.materialized == "view":
-        replace_view(conn, model.relation, sql)
-        return None, "view"
-    how = "table"
-    if incremental and sa.inspect(conn).has_table(model.name, schema=model.schema) \
-            and _merge_increment(conn, model, sql):
-        how = "incremental"
-    else:
-        swap_table(conn, model.schema, model.name, sql)
-    if model.layer == "marts":
-        _publish(conn, model)
-    return _count(conn, model.relation), how
+def _downstream(nodes: Sequence[Any], names: set[str]) -> set[str]:
+    """``names`` and every node (of ``nodes``, in dependency order) that needs one of them."""
+    ids = {node.unique_id for node in nodes if node.name in names}
+    for node in nodes:
+        if set(node.depends_on.nodes) & ids:
+            ids.add(node.unique_id)
+    return {node.name for node in nodes if node.unique_id in ids}
 
 
-def _execute(conn: sa.Connection, project: Project, model: Model, dialect: str, build_id: str,
-             full_refresh: bool) -> ModelRun:
-    """Build one model in its own transaction and log the outcome; never raises for SQL errors.
-    ``dialect`` is the warehouse kind, which is also sqlglot's name for it (duckdb, postgres)."""
-    run = ModelRun(build_id, model.name, model.layer, datetime.now(UTC), fingerprint=project.fingerprint(model.name))
-    clock = time.perf_counter()
-    try:
-        sql = render(model, project, dialect)
-        with conn.begin():
-            incremental = model.materialized == "incremental" and not full_refresh \
-                and last_fingerprint(conn, model.name) == run.fingerprint
-            run.rows, run.strategy = _materialize(conn, model, sql, incremental)
-        run.outcome = "success"
-    except sa.exc.SQLAlchemyError as exc:
-        run.outcome, run.error = "failed", f"model {model.name} ({model.path.name}): {getattr(exc, 'orig', None) or exc}"
-    run.seconds = time.perf_counter() - clock
-    run.finished_at = datetime.now(UTC)
-    record_model_run(conn, run)
-    if run.outcome == "success":
-        log.info("built %s (%s) in %.2fs, %s rows", model.relation, run.strategy, run.seconds, run.rows)
-    return run
-
-
-def run_model(hub: HubConfig, name: str, *, full_refresh: bool = False, build_id: str | None = None) -> ModelRun:
-    """Build one model (its inputs must exist) and log it in ``ops.build_log``; one Airflow task."""
-    project = load_project()
-    warehouse = Warehouse(hub.warehouse_url)
+def _count_rows(warehouse: Warehouse, runs: list[ModelRun], nodes: dict[str, Any]) -> None:
     with warehouse.engine.connect() as conn:
-        run = _execute(conn, project, project.model(name), warehouse.kind, build_id or uuid.uuid4().hex,
-                       full_refresh)
-    if run.outcome == "failed":
-        raise BuildFailed(run.error or name)
-    return run
+        for run in runs:
+            node = nodes[run.model]
+            if run.outcome == "success" and node.config.materialized != "view":
+                run.rows = int(conn.execute(sa.text(f'select count(*) from {node.schema}."{node.name}"')).scalar_one())
 
 
-def build(hub: HubConfig, *, select: list[str] | None = None, full_refresh: bool = False) -> BuildReport:
-    """Prepare, then build every model (or ``select`` and what depends on it) in dependency order.
+def _model_runs(result: Any, nodes: dict[str, Any], build_id: str, fingerprints: dict[str, str],
+                strategy: dict[str, str]) -> list[ModelRun]:
+    runs = []
+    for item in (result.result.results if result.result is not None else []):
+        node = item.node
+        if node.name not in nodes:
+            continue
+        timing = [t for t in item.timing if t.started_at]
+        started = timing[0].started_at.replace(tzinfo=UTC) if timing else datetime.now(UTC)
+        finished = timing[-1].completed_at.replace(tzinfo=UTC) if timing else started
+        status = str(item.status)
+        outcome = {"success": "success", "error": "failed", "skipped": "skipped"}.get(status, status)
+        error = None
+        if outcome == "failed":
+            error = f"model {node.name} ({node.original_file_path}): {item.message}"
+        elif outcome == "skipped":
+            error = "skipped: an input failed"
+        runs.append(ModelRun(build_id, node.name, _layer(node), started, finished, strategy=strategy[node.name],
+                             fingerprint=fingerprints[node.name], outcome=outcome, error=error,
+                             seconds=float(item.execution_time or 0)))
+    return runs
 
-    One connection serves the whole build (opening a DuckDB file costs a checkpoint on close). A
-    failing model does not stop models that do not depend on it; its dependants are logged as
-    skipped, and :class:`BuildFailed` is raised at the end naming every failure."""
-    project = load_project()
-    models = project.downstream(set(select)) if select else list(project.models)
-    report = BuildReport(uuid.uuid4().hex)
+
+def build(hub: HubConfig, *, select: Sequence[str] | None = None, full_refresh: bool = False,
+          build_id: str | None = None) -> BuildReport:
+    """Build every model (or what ``select`` picks, in dbt's selector syntax: ``fct_orders+``,
+    ``tag:x``, a bare name), log each in ``ops.build_log`` and raise :class:`BuildFailed` naming every
+    failed model. Models that do not need a failed one are still built."""
+    from channelhub.runner import home
+
+    report = BuildReport(build_id or uuid.uuid4().hex)
     warehouse = Warehouse(hub.warehouse_url)
-    broken: set[str] = set()
+    dbt = Dbt(warehouse, (home() / "dbt" / warehouse.kind).resolve())
+    nodes = dbt.models(select)
+    by_name = {node.name: node for node in nodes}
+    prepare(hub)
     with warehouse.engine.connect() as conn:
-        _prepare(conn, hub)
-        for model in models:
-            failed_inputs = broken.intersection(model.depends_on)
-            if failed_inputs:
-                run = ModelRun(report.build_id, model.name, model.layer, datetime.now(UTC), outcome="skipped",
-                               error=f"skipped: input failed ({', '.join(sorted(failed_inputs))})")
-                record_model_run(conn, run)
-            else:
-                run = _execute(conn, project, model, warehouse.kind, report.build_id, full_refresh)
-            if run.outcome != "success":
-                broken.add(model.name)
-            report.runs.append(run)
+        previous = last_fingerprints(conn)
+    fingerprints = {node.name: dbt.fingerprint(node) for node in nodes}
+    whole = {node.unique_id for node in nodes} if full_refresh else _rebuild_whole(dbt, nodes, previous)
+    existing = _existing_tables(warehouse, nodes)
+    strategy = {node.name: ("view" if node.config.materialized == "view" else
+                            "incremental" if node.config.materialized == "incremental"
+                            and node.unique_id not in whole and f"{node.schema}.{node.name}" in existing
+                            else "table") for node in nodes}
+    batches = [([n.name for n in nodes if n.unique_id not in whole], []),
+               ([n.name for n in nodes if n.unique_id in whole], ["--full-refresh"])]
+    for names, options in batches:
+        broken = _downstream(nodes, {run.model for run in report.runs if run.outcome != "success"})
+        report.runs.extend(ModelRun(report.build_id, name, _layer(by_name[name]), datetime.now(UTC),
+                                    outcome="skipped", error="skipped: an input failed")
+                           for name in names if name in broken)
+        names = [name for name in names if name not in broken]
+        if names:
+            result = dbt.invoke(["run"], "--select", *names, *options)
+            if result.exception is not None and result.result is None:
+                raise BuildFailed(f"dbt run failed before building: {result.exception}")
+            report.runs.extend(_model_runs(result, by_name, report.build_id, fingerprints, strategy))
+    _count_rows(warehouse, report.runs, by_name)
+    with warehouse.engine.connect() as conn:
+        record_model_runs(conn, report.runs)
+    for run in report.runs:
+        if run.outcome == "success":
+            log.info("built %s (%s) in %.2fs, %s rows", run.model, run.strategy, run.seconds, run.rows)
     if report.failed:
         raise BuildFailed("; ".join(run.error or run.model for run in report.failed))
     return report

@@ -1,7 +1,7 @@
 """Every Asset the channelhub DAGs produce or wait on, in one place.
 
 The URIs name warehouse objects, not files: ``raw_<account>`` is the schema an ingest run loads,
-``marts`` the schema BI reads. Producers yield :class:`~airflow.sdk.Metadata` with row counts, so
+``marts/<mart>`` one table of the schema BI reads. Producers yield :class:`~airflow.sdk.Metadata` with row counts, so
 the Asset view in the UI shows what each update carried.
 """
 
@@ -17,8 +17,11 @@ def raw(account: str) -> Asset:
     return Asset(name=f"raw_{account}", uri=f"channelhub://warehouse/raw_{account}", group=GROUP)
 
 
-MARTS = Asset(name="marts", uri="channelhub://warehouse/marts", group=GROUP)
-"""All marts rebuilt by one successful run of the build DAG."""
+def mart(name: str) -> Asset:
+    """One mart (``marts.<name>``), updated by each build that rebuilt it: BI refreshes and lineage at
+    the grain BI reads."""
+    return Asset(name=f"marts.{name}", uri=f"channelhub://warehouse/marts/{name}", group=GROUP)
+
 
 VALIDATED = Asset(name="marts_validated", uri="channelhub://warehouse/marts/validated", group=GROUP)
 """The marts passed every critical expectation; safe to act on (stock pushes)."""

@@ -22,7 +22,7 @@ import yaml
 from channelhub.config import load_config
 from sandbox.fleet import Fleet
 from tests.pipeline import SECRET_VARIABLES, SHIPPED, isolate_env, query, scalar, small_config
-from transforms import load_project
+from transforms import mart_names
 
 PROBE = Path(__file__).with_name("airflow_probe.py")
 DAGS = PROBE.parents[2] / "dags"
@@ -87,18 +87,15 @@ def test_one_ingest_dag_per_enabled_account(shipped: dict[str, dict[str, Any]]) 
         assert hub.accounts[name].connector in dag["tags"]
 
 
-def test_build_dag_mirrors_the_model_graph(shipped: dict[str, dict[str, Any]]) -> None:
-    hub, project = load_config(SHIPPED), load_project()
+def test_build_dag_builds_in_one_task_and_updates_an_asset_per_mart(shipped: dict[str, dict[str, Any]]) -> None:
+    hub = load_config(SHIPPED)
     build = shipped["channelhub_build"]
     assert build["schedule"] == {"assets": sorted(f"raw_{name}" for name in hub.enabled_accounts()), "kind": "any"}
     tasks = build["tasks"]
-    assert set(tasks) == {"prepare", "marts_ready", "validate"} | {model.name for model in project.models}
-    for model in project.models:
-        assert tasks[model.name]["upstream"] == sorted(model.depends_on or ["prepare"]), model.name
-        assert tasks[model.name]["outlets"] == [], model.name
-    assert tasks["marts_ready"]["upstream"] == sorted(model.name for model in project.models)
-    assert tasks["marts_ready"]["outlets"] == ["marts"]
-    assert tasks["validate"]["upstream"] == ["marts_ready"]  # checks the marts of its own run
+    assert set(tasks) == {"build", "validate"}
+    assert sorted(tasks["build"]["outlets"]) == sorted(f"marts.{name}" for name in mart_names())
+    assert {"marts.fct_orders", "marts.rpt_stock_availability"} <= set(tasks["build"]["outlets"])
+    assert tasks["validate"]["upstream"] == ["build"]  # checks the marts of its own run
     assert tasks["validate"]["outlets"] == ["marts_validated"]
 
 
@@ -196,11 +193,12 @@ def test_chain_runs_from_ingest_to_stock_sync(target: str, request: pytest.Fixtu
             assert extra["rows"] == sum(row["rows_loaded"] for row in logged) > 0, name
         assert scalar(hub, "select count(*) from raw_shop_us.orders") > 0
 
-        marts = events["marts"]
-        built = query(hub, f"select model, outcome from ops.build_log where build_id = '{marts['build_id']}'")
-        assert sorted(row["model"] for row in built) == sorted(m.name for m in load_project().models)
+        orders = events["marts.fct_orders"]
+        built = query(hub, f"select model, layer, outcome from ops.build_log where build_id = '{orders['build_id']}'")
+        assert {row["model"] for row in built if row["layer"] == "marts"} == set(mart_names())
         assert {row["outcome"] for row in built} == {"success"}
-        assert marts["rows"]["fct_orders"] == scalar(hub, "select count(*) from marts.fct_orders") > 0
+        assert orders["rows"] == scalar(hub, "select count(*) from marts.fct_orders") > 0
+        assert {f"marts.{name}" for name in mart_names()} <= events.keys()
 
         validated = events["marts_validated"]
         assert scalar(hub, f"select success from ops.quality_runs where run_id = '{validated['run_id']}'")

@@ -21,7 +21,7 @@ from channelhub.stock import StockSyncReport, sync_stock
 from expectations.store import QualityRun, record
 from sandbox.shopify import ShopifySandbox
 from sandbox.world import ShopSpec, World, WorldSpec
-from transforms.build_log import ModelRun, record_model_run
+from transforms.build_log import ModelRun, record_model_runs
 from warehouse import StreamRun, Warehouse, record_runs
 
 SHOPS = (ShopSpec("shop_us", "USD", "America/New_York"), ShopSpec("shop_eu", "EUR", "Europe/Berlin"))
@@ -111,7 +111,7 @@ class StockEnv:
 
     def build(self, allocation: Allocation, at: datetime | None = None, failed: tuple[str, ...] = ()) -> None:
         """``marts.rpt_stock_availability`` with one row per SKU and shop at location 01, and a build record
-        (written by the build's own ``record_model_run``)."""
+        (written by the build's own ``record_model_runs``)."""
         at = at or datetime.now(UTC) - timedelta(minutes=5)
         rows = []
         for name, sandbox in self.sandboxes.items():
@@ -129,9 +129,9 @@ class StockEnv:
             conn.execute(mart.insert(), rows)
         with self.warehouse.engine.connect() as conn:
             for model in ("fct_inventory", "rpt_stock_availability"):
-                record_model_run(conn, ModelRun(f"build-{at.timestamp()}", model, "marts", at - timedelta(seconds=2),
-                                                at, len(rows), outcome="failed" if model in failed else "success",
-                                                seconds=2))
+                record_model_runs(conn, [ModelRun(f"build-{at.timestamp()}", model, "marts", at - timedelta(seconds=2),
+                                                   at, len(rows), outcome="failed" if model in failed else "success",
+                                                   seconds=2)])
 
     def validate(self, success: bool = True, at: datetime | None = None) -> None:
         """A quality run as ``expectations.validate`` records it (``expectations.store.record``)."""

@@ -5,22 +5,25 @@ holds), not read back from the warehouse."""
 
 from __future__ import annotations
 
-import dataclasses
+import shutil
 from collections import Counter, defaultdict
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import yaml
 
 import transforms
 from channelhub.config import HubConfig
 from channelhub.runner import run_account
 from sandbox.fleet import Fleet
 from tests.pipeline import query, scalar
-from transforms.project import load_project
+from transforms import project
 from warehouse import Warehouse
 
-MARTS = [m.name for m in load_project().models if m.layer == "marts"]
+MARTS = transforms.mart_names()
+MODELS = len(list(project.ROOT.glob("models/**/*.sql")))
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +32,19 @@ def built(merchant: tuple[HubConfig, Fleet]) -> tuple[HubConfig, Fleet]:
     return merchant
 
 
-def test_every_mart_is_a_table_published_as_a_bi_view(built: tuple[HubConfig, Fleet]) -> None:
+def test_every_mart_is_a_table_in_marts_with_exactly_its_contracts_columns(built: tuple[HubConfig, Fleet]) -> None:
     hub, _ = built
     inspector = sa.inspect(Warehouse(hub.warehouse_url).engine)
-    assert set(MARTS) <= set(inspector.get_table_names(schema="analytics"))
-    assert set(MARTS) <= set(inspector.get_view_names(schema="marts"))
+    assert set(MARTS) <= set(inspector.get_table_names(schema="marts"))
     for mart in MARTS:
         assert scalar(hub, f"select count(*) from marts.{mart}") > 0, mart
+        contract = yaml.safe_load((project.MARTS / f"{mart}.yml").read_text(encoding="utf-8"))["models"][0]
+        columns = query(hub, "select column_name from information_schema.columns where table_schema = 'marts' "
+                             f"and table_name = '{mart}' order by ordinal_position")
+        assert [c["name"] for c in contract["columns"]] == [c["column_name"] for c in columns], mart
+        assert contract["description"].startswith("Grain: "), mart
     outcomes = query(hub, "select outcome, count(*) as n from ops.build_log group by outcome")
-    assert outcomes == [{"outcome": "success", "n": len(load_project().models)}]
+    assert outcomes == [{"outcome": "success", "n": MODELS}]
 
 
 def test_orders_and_money_match_what_the_shops_sold(built: tuple[HubConfig, Fleet]) -> None:
@@ -107,21 +114,33 @@ def test_reconciliation_finds_exactly_the_planted_discrepancies(built: tuple[Hub
     assert dict(found) == planted
 
 
-def test_merchant_mapping_overrides_code_matching(built: tuple[HubConfig, Fleet]) -> None:
+def test_merchant_mapping_overrides_code_matching_and_reaches_built_facts(built: tuple[HubConfig, Fleet]) -> None:
     hub, _ = built
     engine = Warehouse(hub.warehouse_url).engine
+    code = scalar(hub, "select min(source_sku) from marts.fct_order_lines where channel_id = 'store_files'")
+    lines = "select distinct product_id from marts.fct_order_lines where channel_id = 'store_files' " \
+            f"and source_sku = '{code}'"
+    assert query(hub, lines) == [{"product_id": code}]
     with engine.begin() as conn:
         conn.execute(sa.text("insert into ops.sku_mapping (channel_id, source_code, product_id, note) "
-                             "values ('store_files', 'CH-0000-S', 'CH-0000-M', 'test')"))
+                             f"values ('store_files', '{code}', 'CH-MAPPED', 'test')"))
     try:
-        transforms.build(hub, select=["int_product_listings"])
+        report = transforms.build(hub, select=["int_product_listings+"])
+        assert {run.model: run.strategy for run in report.runs}["fct_order_lines"] == "incremental"
         listing = query(hub, "select product_id, is_mapped_by_merchant from marts.dim_product_listings "
-                             "where channel_id = 'store_files' and source_code = 'CH-0000-S'")
-        assert listing == [{"product_id": "CH-0000-M", "is_mapped_by_merchant": True}]
+                             f"where channel_id = 'store_files' and source_code = '{code}'")
+        assert listing == [{"product_id": "CH-MAPPED", "is_mapped_by_merchant": True}]
+        assert query(hub, lines) == [{"product_id": "CH-MAPPED"}]  # no new load carried these lines
     finally:
         with engine.begin() as conn:
             conn.execute(sa.text("delete from ops.sku_mapping where note = 'test'"))
-        transforms.build(hub, select=["int_product_listings"])
+        transforms.build(hub, select=["int_product_listings+"])
+    assert query(hub, lines) == [{"product_id": code}]
+
+
+def test_an_unknown_selector_is_an_error_not_an_empty_build(built: tuple[HubConfig, Fleet]) -> None:
+    with pytest.raises(transforms.DbtFailed, match="'fct_nothing' matches no model"):
+        transforms.build(built[0], select=["fct_nothing"])
 
 
 def _snapshot(hub: HubConfig, mart: str, key: str) -> list[tuple]:
@@ -151,16 +170,28 @@ def test_incremental_build_ends_where_a_full_build_does(built: tuple[HubConfig, 
                            [("fct_orders", "order_id"), ("fct_order_lines", "order_line_id")]}
 
 
+@pytest.fixture
+def edited_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A copy of the dbt project the build uses instead of the shipped one; returns an editor."""
+    copy = tmp_path / "transforms"
+    shutil.copytree(project.ROOT, copy, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    monkeypatch.setattr(project, "ROOT", copy)
+
+    def edit(model: str, old: str, new: str) -> None:
+        [path] = copy.glob(f"models/**/{model}.sql")
+        sql = path.read_text(encoding="utf-8")
+        assert old in sql
+        path.write_text(sql.replace(old, new, 1), encoding="utf-8")
+    return edit
+
+
 def test_a_failing_model_keeps_the_previous_mart_and_skips_its_dependants(
-        built: tuple[HubConfig, Fleet], monkeypatch: pytest.MonkeyPatch) -> None:
+        built: tuple[HubConfig, Fleet], edited_project) -> None:
     hub, _ = built
     before = scalar(hub, "select count(*) from marts.fct_payments")
-    project = load_project()
-    broken = tuple(dataclasses.replace(m, sql="select no_such_column from stg_stripe__charges")
-                   if m.name == "fct_payments" else m for m in project.models)
-    monkeypatch.setattr(transforms.runner, "load_project", lambda: dataclasses.replace(project, models=broken))
+    edited_project("fct_payments", "charges.payment_id,", "charges.no_such_column,")
 
-    with pytest.raises(transforms.BuildFailed, match=r"model fct_payments \(fct_payments.sql\)") as error:
+    with pytest.raises(transforms.BuildFailed, match=r"model fct_payments \(models/marts/fct_payments.sql\)") as error:
         transforms.build(hub)
     assert "no_such_column" in str(error.value)
     assert scalar(hub, "select count(*) from marts.fct_payments") == before
@@ -173,13 +204,11 @@ def test_a_failing_model_keeps_the_previous_mart_and_skips_its_dependants(
 
 
 def test_a_change_of_logic_upstream_rebuilds_an_incremental_fact_whole(
-        built: tuple[HubConfig, Fleet], monkeypatch: pytest.MonkeyPatch) -> None:
+        built: tuple[HubConfig, Fleet], edited_project) -> None:
     hub, _ = built
     assert {r.model: r.strategy for r in transforms.build(hub).runs}["fct_orders"] == "incremental"
-    project = load_project()
-    changed = tuple(dataclasses.replace(m, sql=m.sql.replace("'cancelled'", "'cancelled' ", 1))
-                    if m.name == "fct_orders" else m for m in project.models)
-    monkeypatch.setattr(transforms.runner, "load_project", lambda: dataclasses.replace(project, models=changed))
+    edited_project("int_shopify__orders", "'shopify' as platform", "'shopify'  as platform")
     how = {r.model: r.strategy for r in transforms.build(hub).runs}
-    assert how["fct_orders"] == "table"            # its logic changed: old rows came from other SQL
+    assert how["fct_orders"] == "table"            # logic upstream changed: old rows came from other SQL
     assert how["fct_order_lines"] == "incremental"  # nothing upstream of it changed
+    assert {r.model: r.strategy for r in transforms.build(hub).runs}["fct_orders"] == "incremental"

@@ -1,81 +1,87 @@
-"""The model graph is read from the SQL itself: order, errors, and rendering for each warehouse."""
+"""The dbt project: layers and materialisations, the macros every model shares, and the contracts
+the mart quality suites are derived from. No warehouse needed beyond a scratch DuckDB file."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
+import great_expectations.expectations as gxe
 import pytest
+import yaml
 
 from connectors.sdk import ConfigError
-from transforms.project import load_project, render
+from expectations import CRITICAL, WARNING, mart_suites
+from expectations.contracts import suite_for
+from transforms import mart_names
+from transforms.project import Dbt
+from warehouse import Warehouse
 
 
-def write(root: Path, layer: str, name: str, sql: str) -> None:
-    (root / layer).mkdir(parents=True, exist_ok=True)
-    (root / layer / f"{name}.sql").write_text(sql, encoding="utf-8")
+@pytest.fixture(scope="module")
+def dbt(tmp_path_factory: pytest.TempPathFactory) -> Dbt:
+    scratch = tmp_path_factory.mktemp("dbt")
+    return Dbt(Warehouse(f"duckdb:///{scratch}/scratch.duckdb"), scratch / "work")
 
 
-def test_shipped_models_build_in_dependency_order() -> None:
-    project = load_project()
-    position = {model.name: i for i, model in enumerate(project.models)}
-    assert {"fct_orders", "rpt_payment_reconciliation", "rpt_stock_availability", "dim_customers"} <= position.keys()
-    for model in project.models:
-        assert all(position[dep] < position[model.name] for dep in model.depends_on), model.name
-    assert "fct_orders" in project.model("rpt_payment_reconciliation").depends_on
-    assert project.model("fct_orders").materialized == "incremental"
-    assert project.model("stg_shopify__orders").materialized == "view"
-    assert project.model("dim_products").materialized == "table"
+def test_layers_land_in_their_schemas_with_their_materialisation(dbt: Dbt) -> None:
+    models = {node.name: node for node in dbt.models()}
+    position = {name: i for i, name in enumerate(models)}
+    for node in models.values():
+        layer = node.fqn[1]
+        assert node.schema == layer, node.name
+        assert node.config.materialized == {"staging": "view", "intermediate": "view"}.get(
+            layer, "incremental" if node.name in ("fct_orders", "fct_order_lines") else "table"), node.name
+        assert node.name.startswith({"staging": "stg_", "intermediate": "int_"}.get(layer, ("fct_", "dim_", "rpt_")))
+        for parent in node.depends_on.nodes:
+            if parent.startswith("model."):
+                assert position[parent.split(".")[-1]] < position[node.name], node.name
+        if layer == "staging":  # staging reads sources only: rename and cast, no joins
+            assert not [parent for parent in node.depends_on.nodes if parent.startswith("model.")], node.name
+    assert sorted(name for name, node in models.items() if node.fqn[1] == "marts") == mart_names()
 
 
-def test_ctes_and_external_tables_are_not_dependencies(tmp_path: Path) -> None:
-    write(tmp_path, "staging", "stg_a__things", "with source as (select * from sources.a__things) "
-                                                "select * from source")
-    write(tmp_path, "marts", "dim_things", "with things as (select * from stg_a__things), "
-                                           "final as (select * from things) select * from final")
-    project = load_project(tmp_path)
-    assert [m.name for m in project.models] == ["stg_a__things", "dim_things"]
-    assert project.model("dim_things").depends_on == ("stg_a__things",)
-    assert project.downstream({"stg_a__things"})[-1].name == "dim_things"
+def test_selectors_follow_dbt_and_a_change_of_logic_changes_the_fingerprint(dbt: Dbt) -> None:
+    assert [n.name for n in dbt.models(["stg_stripe__refunds+"])] == ["stg_stripe__refunds", "fct_refunds",
+                                                                      "rpt_payment_reconciliation"]
+    orders = {n.name: n for n in dbt.models()}
+    assert dbt.fingerprint(orders["fct_orders"]) != dbt.fingerprint(orders["fct_order_lines"])
+    assert dbt.fingerprint(orders["fct_orders"]) == Dbt(dbt.warehouse, dbt.work_dir).fingerprint(orders["fct_orders"])
 
 
-@pytest.mark.parametrize(("files", "message"), [
-    ({("marts", "a"): "select * from b", ("marts", "b"): "select * from a"}, "cycle"),
-    ({("marts", "a"): "select * from nowhere"}, "reads ['nowhere'], which no model defines"),
-    ({("marts", "a"): "select * from raw_shop.orders"}, "refer to models by bare name"),
-    ({("staging", "s"): "select 1 as x", ("staging", "t"): "select * from s"}, "staging models read only sources"),
-    ({("marts", "a"): "-- materialized: incremental\nselect 1 as x"}, "needs unique_key and watermark"),
-    ({("marts", "a"): "select from where"}, "a.sql"),
-], ids=["cycle", "unknown-model", "raw-table", "staging-join", "incremental-config", "parse-error"])
-def test_a_broken_project_fails_before_anything_runs(tmp_path: Path, files: dict, message: str) -> None:
-    for (layer, name), sql in files.items():
-        write(tmp_path, layer, name, sql)
-    with pytest.raises(ConfigError, match="transforms: ") as error:
-        load_project(tmp_path)
-    assert message in str(error.value)
+def _show(dbt: Dbt, sql: str) -> tuple:
+    result = dbt.invoke(["show"], "--inline", sql, "--output", "json")
+    assert result.success, result.exception
+    return tuple(result.result.results[0].agate_table.rows[0])
 
 
-def test_render_qualifies_models_and_transpiles_for_postgres(tmp_path: Path) -> None:
-    write(tmp_path, "staging", "stg_a__things", "select * from sources.a__things")
-    write(tmp_path, "marts", "dim_things",
-          "with things as (select * from stg_a__things) "
-          "select string_agg(name, ',' order by name) as names, regexp_replace(phone, '[^0-9]', '', 'g') as p "
-          "from things")
-    project = load_project(tmp_path)
-    duck = render(project.model("dim_things"), project, "duckdb")
-    pg = " ".join(render(project.model("dim_things"), project, "postgres").split())
-    for sql in (duck, pg):
-        assert "staging.stg_a__things" in sql
-        assert "FROM things" in sql  # the CTE stays a CTE
-    assert "STRING_AGG(name, ',' ORDER BY name)" in pg
-    assert "REGEXP_REPLACE(phone, '[^0-9]', '', 'g')" in pg
-
-
-def test_from_minor_units_is_exact_and_knows_zero_decimal_currencies(tmp_path: Path) -> None:
-    write(tmp_path, "marts", "amounts", "select from_minor_units(123456, 'usd') as usd, "
-                                        "from_minor_units(123456, 'JPY') as jpy")
-    project = load_project(tmp_path)
-    row = duckdb.sql(render(project.model("amounts"), project, "duckdb")).fetchone()
+def test_from_minor_units_is_exact_and_knows_zero_decimal_currencies(dbt: Dbt) -> None:
+    row = _show(dbt, "select {{ from_minor_units('123456', \"'usd'\") }} as usd, "
+                     "{{ from_minor_units('123456', \"'JPY'\") }} as jpy")
     assert row == (Decimal("1234.56"), Decimal(123456))
-    assert "from_minor_units" not in render(project.model("amounts"), project, "postgres").lower()
+
+
+def test_customer_key_is_the_email_else_the_phone(dbt: Dbt) -> None:
+    row = _show(dbt, "select {{ customer_key(\"'a@x.io'\", \"'+4912'\") }} as both, "
+                     "{{ customer_key(\"'a@x.io'\", 'null') }} as email, "
+                     "{{ customer_key(\"''\", \"'+4912'\") }} as phone, {{ customer_key('null', 'null') }} as nobody")
+    assert row[0] == row[1] != row[2] and row[0].startswith("cus_") and row[3] is None
+
+
+def test_every_mart_has_a_contract_and_its_suite_follows_it() -> None:
+    suites = {suite.table: suite for suite in mart_suites()}
+    assert sorted(suites) == mart_names()
+    orders = {(type(e).__name__, getattr(e, "column", None)): e for e in suites["fct_orders"].expectations}
+    assert orders[("ExpectColumnValuesToBeUnique", "order_id")].severity == CRITICAL
+    assert orders[("ExpectColumnValuesToBeInSet", "status")].severity == WARNING
+    assert "total_amount_deviation" in suites["fct_orders"].derived
+    assert {"total_amount", "discount_amount"} <= set(suites["fct_orders"].required_columns())
+    stock = [e for e in suites["rpt_stock_availability"].expectations
+             if isinstance(e, gxe.ExpectColumnPairValuesAToBeGreaterThanB)]
+    assert stock[0].description == "Never allocate more than is available to promise."
+
+
+def test_a_contract_test_without_a_gate_equivalent_is_an_error(tmp_path: Path) -> None:
+    model = yaml.safe_load("name: x\ncolumns:\n  - name: a\n    data_tests: [relationships_typo]")
+    with pytest.raises(ConfigError, match="x.yml: model x: test 'relationships_typo' has no quality-gate"):
+        suite_for(model, tmp_path / "x.yml")

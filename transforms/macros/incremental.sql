@@ -1,0 +1,27 @@
+{#- Incremental facts follow dlt's loads. A row is new when its load (the `_loaded_at` load id, in
+    seconds) is within `window_seconds` of the newest load the table holds and is not one it already
+    holds, so a load that started earlier but committed later is still picked up. The bounds are
+    computed first and written into the SQL as constants, which lets the database prune its raw scans
+    instead of evaluating the whole model. -#}
+{% macro new_loads(column, window_seconds=86400) -%}
+    {%- if not execute -%}{{ return("true") }}{%- endif -%}
+    {%- set newest = run_query("select cast(max(" ~ column ~ ") as varchar) from " ~ this).rows[0][0] -%}
+    {%- if newest is none -%}{{ return("true") }}{%- endif -%}
+    {%- set since = newest | float - window_seconds -%}
+    {%- set seen = run_query("select distinct cast(" ~ column ~ " as varchar) from " ~ this
+                             ~ " where " ~ column ~ " > " ~ since).columns[0].values() -%}
+    {{ column }} > {{ since }}
+    {%- if seen %} and {{ column }} not in ({{ seen | join(", ") }}){% endif -%}
+{%- endmacro %}
+
+{#- Post-hook of an incremental fact: delete the rows whose key no longer exists at the source (an
+    order deleted in the shop, a replaced spreadsheet). EXCEPT rather than NOT IN, which deletes
+    nothing as soon as one current key is NULL. -#}
+{% macro remove_vanished(key, current_keys) -%}
+    delete from {{ this }}
+    where {{ key }} in (
+        select {{ key }} from {{ this }}
+        except
+        select {{ key }} from ({{ current_keys }}) as current_keys
+    )
+{%- endmacro %}

@@ -1,0 +1,77 @@
+-- Every code under which a source knows a product, resolved to the merchant SKU (product_id).
+-- The ERP item master is the SKU list; a code equal to a master SKU matches it, and the merchant's
+-- {{ source('ops', 'sku_mapping') }} wins over that for codes that differ. Without an ERP, every code is its own SKU.
+with erp_items as (
+    select * from {{ ref('stg_yonyou_u8__inventory') }}
+),
+
+shopify_variants as (
+    select * from {{ ref('stg_shopify__variants') }}
+),
+
+offline_sales as (
+    select * from {{ ref('stg_spreadsheet__offline_sales') }}
+),
+
+stock_counts as (
+    select * from {{ ref('stg_spreadsheet__stock_counts') }}
+),
+
+merchant_mapping as (
+    select channel_id, upper(trim(source_code)) as source_code, upper(trim(product_id)) as product_id
+    from {{ source('ops', 'sku_mapping') }}
+),
+
+listings as (
+    select channel_id, 'yonyou_u8' as platform, source_code,
+           cast(null as varchar) as variant_id, cast(null as varchar) as inventory_item_id
+    from erp_items
+    union all
+    select channel_id, 'shopify' as platform, source_code, variant_id, inventory_item_id
+    from shopify_variants
+    union all
+    select distinct channel_id, 'spreadsheet' as platform, source_sku as source_code,
+           cast(null as varchar) as variant_id, cast(null as varchar) as inventory_item_id
+    from offline_sales
+    where source_sku is not null
+    union all
+    select distinct channel_id, 'spreadsheet' as platform, source_code,
+           cast(null as varchar) as variant_id, cast(null as varchar) as inventory_item_id
+    from stock_counts
+    where source_code is not null
+),
+
+master_skus as (
+    select distinct source_code as product_id from erp_items
+    union
+    select distinct source_code as product_id from listings
+    where not exists (select 1 from erp_items)
+),
+
+resolved as (
+    select
+        listings.*,
+        coalesce(merchant_mapping.product_id, master_skus.product_id) as product_id,
+        merchant_mapping.product_id is not null as is_mapped_by_merchant
+    from listings
+    left join merchant_mapping
+        on merchant_mapping.channel_id = listings.channel_id
+        and merchant_mapping.source_code = listings.source_code
+    left join master_skus
+        on master_skus.product_id = listings.source_code
+),
+
+final as (
+    select distinct
+        channel_id || ':' || coalesce(variant_id, source_code) as listing_id,
+        product_id,
+        channel_id,
+        platform,
+        source_code,
+        variant_id,
+        inventory_item_id,
+        is_mapped_by_merchant
+    from resolved
+)
+
+select * from final

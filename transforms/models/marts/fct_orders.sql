@@ -1,0 +1,71 @@
+{{ config(
+    materialized='incremental',
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="{{ remove_vanished('order_id', 'select order_id from ' ~ ref('stg_shopify__orders')
+                  ~ ' union all select order_id from ' ~ ref('stg_spreadsheet__offline_sales')) }}",
+) }}
+
+-- Grain: one order of one sales channel (web shops and offline store receipts), amounts in the
+-- order's currency, status normalised across channels.
+with shopify_orders as (
+    select * from {{ ref('int_shopify__orders') }}
+),
+
+store_receipts as (
+    select * from {{ ref('int_spreadsheet__receipts') }}
+),
+
+all_orders as (
+    select * from shopify_orders
+    union all
+    select * from store_receipts
+),
+
+normalised as (
+    select
+        *,
+        case
+            when is_cancelled then 'cancelled'
+            when source_financial_status = 'refunded' then 'refunded'
+            when source_financial_status = 'partially_refunded' then 'partially_refunded'
+            when source_financial_status = 'paid' and source_fulfillment_status = 'fulfilled' then 'fulfilled'
+            when source_financial_status = 'paid' then 'paid'
+            else 'pending'
+        end as status,
+        {{ customer_key('email', 'phone') }} as customer_id
+    from all_orders
+),
+
+final as (
+    select
+        order_id,
+        channel_id,
+        platform,
+        source_order_id,
+        order_number,
+        customer_id,
+        ordered_at,
+        updated_at,
+        currency,
+        subtotal_amount,
+        shipping_amount,
+        tax_amount,
+        discount_amount,
+        total_amount,
+        refunded_amount,
+        status,
+        source_financial_status,
+        source_fulfillment_status,
+        is_cancelled,
+        line_count,
+        item_quantity,
+        _loaded_at
+    from normalised
+)
+
+select * from final
+{% if is_incremental() %}
+where {{ new_loads('_loaded_at') }}
+{% endif %}

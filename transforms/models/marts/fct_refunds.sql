@@ -1,0 +1,25 @@
+-- Grain: one refund at the payments provider (Stripe), with the order its charge paid.
+with refunds as (
+    select * from {{ ref('stg_stripe__refunds') }}
+),
+
+payments as (
+    select * from {{ ref('fct_payments') }}
+),
+
+final as (
+    select
+        refunds.refund_id,
+        'stripe' as provider,
+        refunds.channel_id,
+        refunds.payment_id,
+        payments.order_id,
+        refunds.created_at,
+        refunds.currency,
+        refunds.amount,
+        refunds.status
+    from refunds
+    left join payments on payments.payment_id = refunds.payment_id
+)
+
+select * from final

@@ -1,0 +1,35 @@
+-- Grain: one UTC day × sales channel × currency. Cancelled orders are not sales; refunds are
+-- counted on the day of the order they belong to.
+with orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+sales as (
+    select
+        cast(ordered_at at time zone 'UTC' as date) as sales_date,
+        channel_id,
+        platform,
+        currency,
+        item_quantity,
+        total_amount,
+        refunded_amount
+    from orders
+    where not is_cancelled
+),
+
+final as (
+    select
+        sales_date,
+        channel_id,
+        platform,
+        currency,
+        count(*) as order_count,
+        sum(item_quantity) as units,
+        sum(total_amount) as gross_sales,
+        sum(refunded_amount) as refunded_amount,
+        sum(total_amount) - sum(refunded_amount) as net_sales
+    from sales
+    group by sales_date, channel_id, platform, currency
+)
+
+select * from final

@@ -1,0 +1,110 @@
+-- Grain: one web-channel order (with every payment that names it), plus one row per payment that
+-- names no known order. Amounts in the order's currency; difference = captured - order total.
+-- Status, first match wins: not_due (pending or cancelled, nothing captured), unpaid (due, nothing
+-- captured), underpaid, overpaid (captured more than the total, e.g. a double charge; or anything
+-- kept on a cancelled order), refund_mismatch (the shop and the provider refunded different amounts),
+-- matched.
+with orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+payments as (
+    select * from {{ ref('fct_payments') }}
+),
+
+refunds as (
+    select * from {{ ref('fct_refunds') }}
+),
+
+channels as (
+    select * from {{ source('ops', 'channels') }}
+),
+
+web_orders as (
+    select orders.*
+    from orders
+    join channels
+        on channels.channel_id = orders.channel_id
+        and channels.kind = 'channel'
+),
+
+captured_per_order as (
+    select
+        order_id,
+        string_agg(payment_id, ',' order by payment_id) as payment_ids,
+        sum(case when is_captured then amount_captured else 0 end) as captured_amount
+    from payments
+    where order_id is not null
+    group by order_id
+),
+
+refunded_per_order as (
+    select order_id, sum(amount) as provider_refunded
+    from refunds
+    where order_id is not null
+        and status = 'succeeded'
+    group by order_id
+),
+
+order_rows as (
+    select
+        web_orders.order_id,
+        captured_per_order.payment_ids,
+        web_orders.channel_id,
+        web_orders.currency,
+        web_orders.total_amount as order_total,
+        web_orders.refunded_amount as order_refunded,
+        coalesce(captured_per_order.captured_amount, 0) as captured_amount,
+        coalesce(refunded_per_order.provider_refunded, 0) as provider_refunded,
+        web_orders.status
+    from web_orders
+    left join captured_per_order on captured_per_order.order_id = web_orders.order_id
+    left join refunded_per_order on refunded_per_order.order_id = web_orders.order_id
+),
+
+classified_orders as (
+    select
+        order_id,
+        payment_ids,
+        channel_id,
+        currency,
+        order_total,
+        order_refunded,
+        captured_amount,
+        provider_refunded,
+        captured_amount - order_total as difference,
+        case
+            when status in ('pending', 'cancelled') and captured_amount = 0 then 'not_due'
+            when status = 'cancelled' then 'overpaid'
+            when captured_amount = 0 then 'unpaid'
+            when captured_amount < order_total then 'underpaid'
+            when captured_amount > order_total then 'overpaid'
+            when order_refunded <> provider_refunded then 'refund_mismatch'
+            else 'matched'
+        end as status
+    from order_rows
+),
+
+orphan_payments as (
+    select
+        cast(null as varchar) as order_id,
+        payment_id as payment_ids,
+        channel_id,
+        currency,
+        cast(null as decimal(18, 4)) as order_total,
+        cast(null as decimal(18, 4)) as order_refunded,
+        amount_captured as captured_amount,
+        amount_refunded as provider_refunded,
+        amount_captured as difference,
+        'payment_without_order' as status
+    from payments
+    where order_id is null
+),
+
+final as (
+    select * from classified_orders
+    union all
+    select * from orphan_payments
+)
+
+select * from final

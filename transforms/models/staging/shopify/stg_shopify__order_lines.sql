@@ -1,0 +1,22 @@
+-- One row per line item; source_order_row_id joins to stg_shopify__orders.source_row_id.
+with source as (
+    select * from {{ account_union('shopify', 'orders__line_items') }}
+),
+
+final as (
+    select
+        channel_id || ':' || cast(id as varchar) as order_line_id,
+        channel_id,
+        _dlt_parent_id as source_order_row_id,
+        cast(id as varchar) as source_line_id,
+        cast(variant_id as varchar) as variant_id,
+        upper(trim(sku)) as source_sku,
+        title as product_name,
+        quantity,
+        cast(price as decimal(18, 4)) as unit_price,
+        cast(price * quantity as decimal(18, 4)) as line_amount,
+        fulfillable_quantity
+    from source
+)
+
+select * from final

@@ -1,0 +1,39 @@
+-- One row per Shopify order per shop. Money as Shopify sends it: total_line_items_price is the gross
+-- of the lines, total_price = lines + shipping + tax - discounts.
+with source as (
+    select * from {{ account_union('shopify', 'orders') }}
+),
+
+final as (
+    select
+        -- ids
+        channel_id || ':' || cast(id as varchar) as order_id,
+        channel_id,
+        cast(id as varchar) as source_order_id,
+        name as order_number,
+        _dlt_id as source_row_id,
+        cast(customer__id as varchar) as source_customer_id,
+        lower(trim(email)) as email,
+        regexp_replace(phone, '[^0-9+]', '', 'g') as phone,
+
+        -- money
+        upper(currency) as currency,
+        cast(total_line_items_price as decimal(18, 4)) as subtotal_amount,
+        cast(total_tax as decimal(18, 4)) as tax_amount,
+        cast(total_discounts as decimal(18, 4)) as discount_amount,
+        cast(total_price as decimal(18, 4)) as total_amount,
+
+        -- status
+        financial_status,
+        fulfillment_status,
+        cancelled_at is not null as is_cancelled,
+
+        -- times (UTC)
+        created_at as ordered_at,
+        updated_at,
+        cancelled_at,
+        cast(_dlt_load_id as double precision) as _loaded_at
+    from source
+)
+
+select * from final

@@ -1,0 +1,18 @@
+with source as (
+    select * from {{ account_union('shopify', 'orders__refunds__transactions') }}
+),
+
+final as (
+    select
+        channel_id,
+        _dlt_parent_id as source_refund_row_id,
+        kind,
+        status,
+        upper(currency) as currency,
+        cast(amount as decimal(18, 4)) as amount,
+        created_at,
+        kind = 'refund' and status = 'success' as is_successful_refund
+    from source
+)
+
+select * from final
