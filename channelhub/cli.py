@@ -114,6 +114,18 @@ def build(select: Annotated[list[str] | None, typer.Option("--select", "-s", hel
 
 
 @app.command()
+def docs(config: ConfigOption = None) -> None:
+    """Publish the model docs (dbt docs: lineage, SQL, each mart's contract) as one offline HTML file."""
+    import transforms
+
+    try:
+        index = transforms.publish_docs(_config(config))
+    except ChannelhubError as exc:
+        _fail(exc)
+    console.print(f"model docs: {index}", soft_wrap=True)
+
+
+@app.command()
 def status(config: ConfigOption = None) -> None:
     """Last run and freshness per account, from ops.run_log."""
     from warehouse import Warehouse, last_runs

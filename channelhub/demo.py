@@ -12,6 +12,7 @@ refusal, then does what an operator does after reading the dry run: pushes once 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -46,6 +47,7 @@ class DemoFailed(ChannelhubError):
 class DemoOutcome:
     loads: list[RunReport] = field(default_factory=list)
     build: transforms.BuildReport | None = None
+    model_docs: Path | None = None
     quality: ValidationReport | None = None
     dry_run: StockSyncReport | None = None
     pushes: list[StockSyncReport] = field(default_factory=list)
@@ -67,6 +69,7 @@ def run_demo(hub: HubConfig, console: Console, *, full_refresh: bool = False) ->
         console.rule("[bold]2. build")
         outcome.build = transforms.build(hub, full_refresh=full_refresh)
         console.print(f"built {len(outcome.build.runs)} models in {outcome.build.seconds:.1f}s")
+        outcome.model_docs = transforms.publish_docs(hub)
         console.rule("[bold]3. quality gates")
         outcome.quality = validate(hub)
         console.print(f"{len(outcome.quality.outcomes)} checks: {len(outcome.quality.critical)} critical "
@@ -141,5 +144,6 @@ def _summarize(hub: HubConfig, console: Console, outcome: DemoOutcome) -> None:
     console.print(f"warehouse: {warehouse.redacted_url}  (BI reads schema [bold]marts[/]; raw_<account>, ops.*)",
                   soft_wrap=True)
     console.print(f"Data Docs: {outcome.quality.docs_index}", soft_wrap=True)
+    console.print(f"model docs: {outcome.model_docs}", soft_wrap=True)
     console.print("next: `channelhub status`, `channelhub build`, `channelhub validate`, "
                   "`channelhub sync-stock --dry-run`, `make airflow`")

@@ -13,7 +13,8 @@ model in one dbt invocation, in seconds on this merchant's data. It updates one 
 
 **validate** then runs the Great Expectations suites (``channelhub validate``) in the same DAG run, so
 it always checks the marts this run built, never a half-swapped mix with the next build. Only then is
-``marts_validated`` updated and stock pushed.
+``marts_validated`` updated and stock pushed. **docs** publishes the model docs (dbt docs: lineage,
+SQL, each mart's contract) beside Data Docs; its failure blocks nothing.
 
 When it fails:
 
@@ -84,4 +85,9 @@ with DAG(
         yield Metadata(assets.VALIDATED, {"run_id": report.run_id, "checks": len(report.outcomes),
                                           "warnings": len(report.warnings), "docs": str(report.docs_index)})
 
-    build() >> validate()
+    @task
+    def docs() -> str:
+        """The model docs site (dbt docs, offline) for the marts this run built."""
+        return str(transforms.publish_docs(load_hub()))
+
+    build() >> [validate(), docs()]

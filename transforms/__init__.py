@@ -5,7 +5,9 @@ build``) and the Airflow build DAG both call :func:`build`.
 """
 
 from .build_log import ModelRun
+from .docs import publish_docs
 from .project import DbtFailed, mart_names
 from .runner import BuildFailed, BuildReport, build, prepare
 
-__all__ = ["BuildFailed", "BuildReport", "DbtFailed", "ModelRun", "build", "mart_names", "prepare"]
+__all__ = ["BuildFailed", "BuildReport", "DbtFailed", "ModelRun", "build", "mart_names", "prepare",
+           "publish_docs"]

@@ -72,6 +72,13 @@ class Dbt:
         self.warehouse, self.work_dir = warehouse, work_dir
         self._manifest: Manifest | None = None
 
+    @classmethod
+    def for_warehouse(cls, warehouse: Warehouse) -> Dbt:
+        """dbt on ``warehouse``, its files under ``<channelhub home>/dbt/<warehouse kind>``."""
+        from channelhub.runner import home
+
+        return cls(warehouse, (home() / "dbt" / warehouse.kind).resolve())
+
     def _args(self) -> list[str]:
         return ["--project-dir", str(ROOT), "--profiles-dir", str(ROOT),
                 "--target-path", str(self.work_dir / "target"), "--log-path", str(self.work_dir / "logs")]

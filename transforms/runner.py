@@ -129,11 +129,9 @@ def build(hub: HubConfig, *, select: Sequence[str] | None = None, full_refresh: 
     """Build every model (or what ``select`` picks, in dbt's selector syntax: ``fct_orders+``,
     ``tag:x``, a bare name), log each in ``ops.build_log`` and raise :class:`BuildFailed` naming every
     failed model. Models that do not need a failed one are still built."""
-    from channelhub.runner import home
-
     report = BuildReport(build_id or uuid.uuid4().hex)
     warehouse = Warehouse(hub.warehouse_url)
-    dbt = Dbt(warehouse, (home() / "dbt" / warehouse.kind).resolve())
+    dbt = Dbt.for_warehouse(warehouse)
     nodes = dbt.models(select)
     by_name = {node.name: node for node in nodes}
     prepare(hub)

@@ -52,23 +52,28 @@ def test_bi_role_reads_marts_only_and_keeps_access_across_rebuilds(postgres_url:
     loader, bi = roles["loader"], roles["bi_role"]
     psql(postgres_url, "loader.sql", loader=loader, loader_password="pw")
     psql(postgres_url, "bi_readonly.sql", loader=loader, bi_role=bi, bi_password="pw")
-    build = ["create schema if not exists analytics",
-             "create table if not exists analytics.fct_orders (order_id text, total_amount numeric(12, 2))",
-             "insert into analytics.fct_orders values ('shop_us:1', 12.50)",
-             "drop view if exists marts.fct_orders", "create view marts.fct_orders as select * from analytics.fct_orders"]
-    with as_role(postgres_url, loader).begin() as conn:  # the loader builds the marts, as transforms does
+    with as_role(postgres_url, loader).begin() as conn:  # the loader builds the marts, as dbt does
+        conn.execute(sa.text("create schema if not exists staging"))
+        conn.execute(sa.text("create table staging.orders as select 'shop_us:1' as order_id, 12.50 as total_amount"))
+    # dbt's table materialisation: build beside, swap in, drop the old one
+    build = ["create table marts.fct_orders__dbt_tmp as select * from staging.orders",
+             "alter table if exists marts.fct_orders rename to fct_orders__dbt_backup",
+             "alter table marts.fct_orders__dbt_tmp rename to fct_orders",
+             "drop table if exists marts.fct_orders__dbt_backup cascade",
+             "insert into staging.orders values ('shop_us:2', 1)"]
+    with as_role(postgres_url, loader).begin() as conn:
         for statement in build:
             conn.execute(sa.text(statement))
 
     reader = as_role(postgres_url, bi)
     with reader.connect() as conn:
         assert conn.execute(sa.text("select total_amount from marts.fct_orders")).scalar_one() == 12.5
-    for statement in ("select * from analytics.fct_orders", "create table marts.mine (x int)",
+    for statement in ("select * from staging.orders", "create table marts.mine (x int)",
                       "create view marts.mine as select 1 as x"):
         with reader.connect() as conn, pytest.raises(sa.exc.DBAPIError, match="permission denied|read-only"):
             conn.execute(sa.text(statement))
 
-    with as_role(postgres_url, loader).begin() as conn:  # the next build replaces the view
+    with as_role(postgres_url, loader).begin() as conn:  # the next build replaces the table
         for statement in build:
             conn.execute(sa.text(statement))
     psql(postgres_url, "bi_readonly.sql", loader=loader, bi_role=bi, bi_password="pw")  # re-runnable

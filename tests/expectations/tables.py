@@ -1,7 +1,7 @@
 """A minimal valid warehouse for the quality-gate tests, written without sandboxes or transforms.
 
 Raw tables get the key columns their connector declares; marts get every column of the marts'
-contract, as ``analytics.<mart>`` tables behind ``marts.<mart>`` views, the layout transforms build.
+contract, as ``marts.<mart>`` tables, the layout transforms build.
 Tests then plant one violation at a time with plain SQL.
 """
 
@@ -132,16 +132,14 @@ def write_raw_tables(hub: HubConfig, rows: int = 3) -> None:
 
 
 def write_marts(hub: HubConfig, orders: int = 10) -> None:
-    """Every mart of the contract as ``analytics.<mart>`` with a ``marts.<mart>`` view over it."""
-    metadata = sa.MetaData(schema="analytics")
+    """Every mart of the contract as a ``marts.<mart>`` table."""
+    metadata = sa.MetaData(schema="marts")
     tables = {name: sa.Table(name, metadata, *(sa.Column(c, t) for c, t in columns.items()))
               for name, columns in MART_COLUMNS.items()}
     with Warehouse(hub.warehouse_url).engine.begin() as conn:
         ensure_tables(conn, *tables.values())
-        conn.execute(sa.text("create schema if not exists marts"))
         for name, rows in mart_rows(orders).items():
             conn.execute(tables[name].insert(), rows)
-            conn.execute(sa.text(f"create or replace view marts.{name} as select * from analytics.{name}"))
 
 
 def execute(hub: HubConfig, *statements: str) -> None:

@@ -92,10 +92,10 @@ def hub_home() -> Path:
 def test_planted_violations_fail_by_name_and_severity(hub: HubConfig) -> None:
     execute(hub,
             "insert into raw_shop_us.orders (id) select id from raw_shop_us.orders where id = 'id-0'",
-            "update analytics.fct_inventory set quantity_on_hand = -3 where product_id = 'CH-0001-M'",
-            "update analytics.fct_orders set total_amount = total_amount + 0.02 where order_id = 'shop_us:1001'",
-            "update analytics.fct_orders set total_amount = total_amount - 0.01 where order_id = 'shop_us:1002'",
-            "update analytics.fct_payments set amount_refunded = amount_captured + 1 where payment_id = 'ch_3'")
+            "update marts.fct_inventory set quantity_on_hand = -3 where product_id = 'CH-0001-M'",
+            "update marts.fct_orders set total_amount = total_amount + 0.02 where order_id = 'shop_us:1001'",
+            "update marts.fct_orders set total_amount = total_amount - 0.01 where order_id = 'shop_us:1002'",
+            "update marts.fct_payments set amount_refunded = amount_captured + 1 where payment_id = 'ch_3'")
 
     report = validate(hub)
 
@@ -119,7 +119,7 @@ def test_planted_violations_fail_by_name_and_severity(hub: HubConfig) -> None:
 
 def test_row_count_band_compares_with_the_last_good_run(hub: HubConfig) -> None:
     assert validate(hub).ok  # baseline: 10 orders
-    execute(hub, "delete from analytics.fct_orders where order_id not in ('shop_us:1001', 'shop_us:1002', "
+    execute(hub, "delete from marts.fct_orders where order_id not in ('shop_us:1001', 'shop_us:1002', "
                  "'shop_us:1003', 'shop_us:1004')",
             "insert into raw_shop_us.orders (id) select id from raw_shop_us.orders where id = 'id-0'")
 
@@ -139,8 +139,8 @@ def test_row_count_band_compares_with_the_last_good_run(hub: HubConfig) -> None:
 
 
 def test_missing_marts_and_columns_are_critical_failures_not_crashes(hub: HubConfig) -> None:
-    execute(hub, "drop view marts.rpt_daily_sales", "drop view marts.fct_payments",
-            "create view marts.fct_payments as select payment_id, currency, amount_captured from analytics.fct_payments")
+    execute(hub, "drop table marts.rpt_daily_sales", "alter table marts.fct_payments rename to all_payments",
+            "create table marts.fct_payments as select payment_id, currency, amount_captured from marts.all_payments")
 
     report = validate(hub)
 
@@ -168,7 +168,7 @@ def test_cli_validate_prints_failures_and_exits_1_on_critical(tmp_path: Path, mo
     assert "passed: 0 critical, 0 warning(s)" in clean.output
     assert f"Data Docs: {hub_home() / 'data_docs' / 'index.html'}" in clean.output
 
-    execute(hub, "update analytics.fct_inventory set quantity_on_hand = -3 where product_id = 'CH-0001-M'")
+    execute(hub, "update marts.fct_inventory set quantity_on_hand = -3 where product_id = 'CH-0001-M'")
     failed = runner.invoke(cli.app, ["validate", "--config", str(config_path)])
     assert failed.exit_code == 1, failed.output
     assert "FAILED: 1 critical" in failed.output

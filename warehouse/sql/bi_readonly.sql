@@ -1,13 +1,12 @@
 -- The read-only role BI tools (Metabase, Superset, Power BI...) log in with: it sees the schema
--- `marts` (one view per mart table) and nothing else, so raw data, staging, and ops tables stay private.
+-- `marts` (one table per mart) and nothing else, so raw data, staging, and ops tables stay private.
 --
 --   psql -v ON_ERROR_STOP=1 -v loader=loader -v bi_role=bi_readonly -v bi_password="$WAREHOUSE_BI_PASSWORD" \
 --        -f bi_readonly.sql
 --
--- `loader` is the role that builds the marts (see loader.sql). Every build drops and recreates the
--- views in `marts`; the default privileges below grant SELECT on each new view as the loader creates
--- it, so BI never loses access after a build. Views run with their owner's rights, so BI needs no
--- grant on the `analytics` tables behind them. Safe to re-run (e.g. to rotate the password).
+-- `loader` is the role that builds the marts (see loader.sql). Every dbt build creates each mart table
+-- anew and swaps it in; the default privileges below grant SELECT on each new table as the loader
+-- creates it, so BI never loses access after a build. Safe to re-run (e.g. to rotate the password).
 
 select format('create role %I', :'bi_role')
 where not exists (select from pg_roles where rolname = :'bi_role') \gexec

@@ -1,5 +1,5 @@
 -- The role channelhub loads and builds with (CHANNELHUB_WAREHOUSE_URL): owns every schema it creates
--- (raw_<account>, sources, staging, intermediate, analytics, marts, ops) and nothing else. Not a superuser.
+-- (raw_<account>, staging, intermediate, marts, ops) and nothing else. Not a superuser.
 --
 --   psql -v ON_ERROR_STOP=1 -v loader=loader -v loader_password="$WAREHOUSE_LOADER_PASSWORD" -f loader.sql
 --
