@@ -1,4 +1,9 @@
-"""``make bench``: time to build every model for 1M orders on DuckDB, full and after 1% new orders.
+"""``make bench``: time to build every model for 1M orders on DuckDB, full and after 1% new orders, and
+to validate the result.
+
+Baseline, in the same run: the same compiled SQL of every model executed directly with DuckDB, one
+``create or replace`` per model in dependency order (what the models cost without dbt), so dbt's
+overhead is a ratio. The quality gates run in a child process, whose peak memory is theirs alone.
 
 Loading a million orders through the Shopify emulator would measure ingest again (benchmarks/ingest.py
 does that), so this script loads a 10k-order merchant through the sandboxes once and then multiplies
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -107,6 +113,35 @@ def timed_build(hub: object, **kwargs: object) -> tuple[float, dict[str, str]]:
     return time.perf_counter() - started, {run.model: run.strategy or "-" for run in report.runs}
 
 
+def plain_sql_build(hub: object) -> float:
+    """The baseline: every model's compiled SQL run straight on DuckDB, in dependency order."""
+    from transforms.project import Dbt
+    from warehouse import Warehouse
+
+    warehouse = Warehouse(hub.warehouse_url)  # type: ignore[attr-defined]
+    dbt = Dbt.for_warehouse(warehouse)
+    compiled = {item.node.name: item.node for item in dbt.invoke(["compile"]).result.results}
+    started = time.perf_counter()
+    with warehouse.engine.begin() as conn:
+        for node in dbt.models():
+            kind = "view" if node.config.materialized == "view" else "table"
+            conn.execute(sa.text(f"create or replace {kind} {node.schema}.{node.name}__plain as "
+                                 f"{compiled[node.name].compiled_code}"))
+    return time.perf_counter() - started
+
+
+def timed_validate(config: Path) -> tuple[float, float]:
+    """(seconds, peak MB) of ``channelhub validate`` in its own process."""
+    code = ("import resource, sys, time; from channelhub.config import load_config; import expectations; "
+            "t = time.perf_counter(); r = expectations.validate(load_config(sys.argv[1])); "
+            "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "
+            "len(r.outcomes), len(r.critical))")
+    done = subprocess.run([sys.executable, "-c", code, str(config)], capture_output=True, text=True, check=True)
+    seconds, peak, checks, critical = done.stdout.split()[-4:]
+    line("quality gates: checks, critical failures", f"{checks}, {critical}")
+    return float(seconds), float(peak)
+
+
 def main() -> None:
     from channelhub.config import load_config
 
@@ -117,7 +152,8 @@ def main() -> None:
         workdir = Path(tmp)
         os.environ["CHANNELHUB_HOME"] = str(workdir / "home")
         started = time.perf_counter()
-        hub = load_config(load_base(workdir))
+        config = load_base(workdir)
+        hub = load_config(config)
         multiply_merchant(hub, range(1, copies))
         orders = scalar(hub, "select count(*) from raw_shop_us.orders") + \
             scalar(hub, "select count(*) from raw_shop_eu.orders")
@@ -128,6 +164,8 @@ def main() -> None:
 
         full, _ = timed_build(hub)
         line("full build of every model (first build)", f"{full:.1f} s")
+        plain = plain_sql_build(hub)
+        line("baseline: the same SQL run directly (no dbt)", f"{plain:.1f} s (dbt build = {full / plain:.2f}x)")
         line("fct_orders / fct_order_lines rows", f"{scalar(hub, 'select count(*) from marts.fct_orders'):,} / "
              f"{scalar(hub, 'select count(*) from marts.fct_order_lines'):,}")
 
@@ -138,7 +176,9 @@ def main() -> None:
              f"the full build; fct_orders built {strategies['fct_orders']})")
         rebuild, _ = timed_build(hub, full_refresh=True)
         line("full rebuild of the same data (--full-refresh)", f"{rebuild:.1f} s")
-        line("peak memory of this process", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+        line("peak memory of this process (builds)", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+        seconds, peak = timed_validate(config)
+        line("validate (every raw table and mart, in the warehouse)", f"{seconds:.1f} s, peak {peak:,.0f} MB")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ in ``ops.quality_runs`` / ``ops.quality_results`` and Data Docs in ``<channelhub
 
 from .contracts import mart_suites
 from .store import ExpectationOutcome
-from .suites import CRITICAL, WARNING, TableSuite, raw_suites
+from .suites import CRITICAL, INFO, WARNING, TableSuite, raw_suites
 from .validate import ValidationReport, validate
 
-__all__ = ["CRITICAL", "WARNING", "ExpectationOutcome", "TableSuite", "ValidationReport", "mart_suites",
+__all__ = ["CRITICAL", "INFO", "WARNING", "ExpectationOutcome", "TableSuite", "ValidationReport", "mart_suites",
            "raw_suites", "validate"]

@@ -4,7 +4,9 @@ once; dbt documents them (dbt docs, column comments in the warehouse) and this m
 data tests into Great Expectations expectations, so the gate checks exactly what the contract says.
 
 A test's dbt severity is the gate's: ``error`` (dbt's default) is critical and blocks stock
-write-back, ``warn`` is a warning. ``config.meta.description`` becomes the expectation's description.
+write-back, ``warn`` is a warning, and ``meta: {gate: info}`` marks a business exception report (open
+reconciliation cases, unmapped codes): shown in Data Docs and recorded, never a failure of the gate.
+``config.meta.description`` becomes the expectation's description.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from great_expectations.expectations import Expectation
 from connectors.sdk import ConfigError
 from transforms.project import MARTS, MARTS_SCHEMA
 
-from .suites import CRITICAL, WARNING, TableSuite
+from .suites import CRITICAL, INFO, WARNING, TableSuite
 
 Builder = Callable[[str | None, dict[str, Any], dict[str, Any]], Expectation]
 
@@ -29,6 +31,14 @@ def _column(column: str | None, test: str) -> str:
     if column is None:
         raise ConfigError(f"contract test {test!r} belongs under a column")
     return column
+
+
+def _anchored(regex: str) -> str:
+    """Patterns match the whole value (``^...$``): DuckDB's ``~`` always does and PostgreSQL's only
+    when anchored, so only anchored patterns mean the same on both warehouses."""
+    if not (regex.startswith("^") and regex.endswith("$")):
+        raise ConfigError(f"matches_pattern {regex!r}: anchor the pattern with ^ and $ (it must match the whole value)")
+    return regex
 
 
 BUILDERS: dict[str, Builder] = {
@@ -40,7 +50,7 @@ BUILDERS: dict[str, Builder] = {
         column=_column(column, "accepted_range"), min_value=args.get("min_value"), max_value=args.get("max_value"),
         **kw),
     "matches_pattern": lambda column, args, kw: gxe.ExpectColumnValuesToMatchRegex(
-        column=_column(column, "matches_pattern"), regex=args["regex"], **kw),
+        column=_column(column, "matches_pattern"), regex=_anchored(args["regex"]), **kw),
     "at_least": lambda column, args, kw: gxe.ExpectColumnPairValuesAToBeGreaterThanB(
         column_A=_column(column, "at_least"), column_B=args["other"], or_equal=True, **kw),
     "unique_combination_of_columns": lambda column, args, kw: gxe.ExpectCompoundColumnsToBeUnique(
@@ -69,8 +79,10 @@ def suite_for(model: dict[str, Any], path: Path) -> TableSuite:
         if test not in BUILDERS:
             raise ConfigError(f"{path.name}: model {model['name']}: test {test!r} has no quality-gate "
                               f"equivalent (known: {', '.join(sorted(BUILDERS))})")
-        options = {"severity": WARNING if config.get("severity") == "warn" else CRITICAL}
-        if description := (config.get("meta") or {}).get("description"):
+        meta = config.get("meta") or {}
+        options = {"severity": INFO if meta.get("gate") == "info" else
+                   WARNING if config.get("severity") == "warn" else CRITICAL}
+        if description := meta.get("description"):
             options["description"] = description
         expectations.append(BUILDERS[test](column, arguments, options))
         if test == "within_tolerance":

@@ -35,7 +35,7 @@ quality_results = sa.Table(
     sa.Column("table_name", sa.String(255), nullable=False),
     sa.Column("expectation", sa.String(128), nullable=False),
     sa.Column("column_name", sa.Text),
-    sa.Column("severity", sa.String(16), nullable=False),  # critical | warning
+    sa.Column("severity", sa.String(16), nullable=False),  # critical | warning | info
     sa.Column("success", sa.Boolean, nullable=False),
     sa.Column("observed", sa.Text),
     sa.Column("details", sa.Text),

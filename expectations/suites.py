@@ -6,6 +6,8 @@ Every expectation carries GX's own ``severity``:
   negative or over-allocated stock). A critical failure makes the run fail and blocks the sync.
 - ``warning``: a business rule is off (unknown status, a total off by more than a cent, refunds above
   the captured amount, a table that shrank or grew drastically). Reported, never blocking.
+- ``info``: business exceptions the data shows rather than errors in it (open reconciliation cases,
+  codes that match no SKU), reported next to the checks for the people who act on them.
 
 Raw suites are derived from what each connector declares (``Connector.streams[*].primary_key``), so a
 new connector or account is covered without editing this file. Mart suites are derived from the marts'
@@ -27,7 +29,7 @@ from great_expectations.expectations import Expectation
 from channelhub.config import HubConfig
 from connectors.sdk import get_connector
 
-CRITICAL, WARNING = "critical", "warning"
+CRITICAL, WARNING, INFO = "critical", "warning", "info"
 # A table between half and double its size at the last good run is normal growth or churn; outside
 # that band a load most likely went missing or was duplicated.
 ROW_COUNT_BAND = (0.5, 2.0)

@@ -8,7 +8,6 @@ run, not an exception: the run still checks and records everything else.
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from warehouse.run_log import utcnow
 from .checkpoint import run_checkpoint
 from .contracts import mart_suites
 from .store import ExpectationOutcome, QualityRun, last_good_row_counts, record
-from .suites import CRITICAL, WARNING, TableSuite, raw_suites
+from .suites import CRITICAL, INFO, WARNING, TableSuite, raw_suites
 
 
 @dataclass(frozen=True)
@@ -41,6 +40,11 @@ class ValidationReport:
     @property
     def warnings(self) -> list[ExpectationOutcome]:
         return [o for o in self.outcomes if not o.success and o.severity == WARNING]
+
+    @property
+    def exceptions(self) -> list[ExpectationOutcome]:
+        """Business exception reports with cases open (never a failure of the gate)."""
+        return [o for o in self.outcomes if not o.success and o.severity == INFO]
 
     @property
     def ok(self) -> bool:
@@ -65,10 +69,9 @@ def validate(hub: HubConfig) -> ValidationReport:
         outcomes.extend(missing)
         if not missing:
             runnable.append(suite)
-    site = docs_dir()
-    shutil.rmtree(site, ignore_errors=True)  # the site shows this run; the history is in ops.quality_*
+    site = docs_dir()  # kept across runs: the index lists every run, newest first
     if runnable:
-        outcomes.extend(run_checkpoint(warehouse.engine, runnable, run_id=run_id, run_time=started, docs_dir=site))
+        outcomes.extend(run_checkpoint(warehouse, runnable, run_id=run_id, run_time=started, docs_dir=site))
     report = ValidationReport(run_id, tuple(outcomes), site / "index.html" if runnable else None)
     record(warehouse, QualityRun(run_id, started, utcnow(), report.ok, len(report.critical), len(report.warnings),
                                  str(report.docs_index) if report.docs_index else None), outcomes)

@@ -4,6 +4,7 @@ Data Docs are published, and the row-count band compares with the last good run.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,7 @@ def test_clean_warehouse_passes_and_is_recorded_with_data_docs(hub: HubConfig) -
     assert run["docs_path"] == str(report.docs_index)
     results = query(hub, f"select * from ops.quality_results where run_id = '{report.run_id}'")
     assert len(results) == len(report.outcomes) and all(r["success"] for r in results)
+    assert report.exceptions == []
     # first run: no band, the count is recorded as the next run's baseline
     [orders_count] = [r for r in results if r["table_name"] == "marts.fct_orders" and r["expectation"] == BAND]
     assert orders_count["observed"] == "10"
@@ -115,6 +117,33 @@ def test_planted_violations_fail_by_name_and_severity(hub: HubConfig) -> None:
     assert stored_failures(hub, report) == failures(report.critical + report.warnings)
     [run] = query(hub, f"select * from ops.quality_runs where run_id = '{report.run_id}'")
     assert (run["success"], run["critical_failures"], run["warnings"]) == (False, 2, 2)
+
+
+def test_data_docs_work_offline_keep_history_and_show_business_exceptions(hub: HubConfig) -> None:
+    first = validate(hub)
+    execute(hub, "update marts.rpt_payment_reconciliation set status = 'unpaid' where order_id = 'shop_us:1001'",
+            "update marts.rpt_payment_reconciliation set status = 'overpaid' where order_id in "
+            "('shop_us:1002', 'shop_us:1003')")
+
+    report = validate(hub)
+
+    assert report.ok and report.warnings == []  # an open business case is reported, never a failed gate
+    [exception] = report.exceptions
+    assert (exception.severity, exception.table_name, exception.column_name) == \
+        ("info", "marts.rpt_payment_reconciliation", "status")
+    assert (exception.observed, exception.details) == ("3 of 10 rows unexpected", "e.g. overpaid ×2, unpaid")
+    assert query(hub, f"select severity from ops.quality_results where run_id = '{report.run_id}' and not success") \
+        == [{"severity": "info"}]
+
+    site = report.docs_index.parent
+    index = report.docs_index.read_text(encoding="utf-8")
+    assert first.run_id in index and report.run_id in index  # the earlier run stays listed
+    pages = list(site.rglob("*.html"))
+    assert len(pages) > 2 * len(report.outcomes) // 10
+    for page in pages:  # nothing a browser would fetch from the internet
+        assert not re.search(r'<(script|link|img)\b[^>]*(src|href)="https?://', page.read_text(encoding="utf-8")), page
+    assert (site / "static/vendor/bootstrap.min.css").is_file()
+    assert (site / "static/vendor/fontawesome/webfonts/fa-solid-900.woff2").is_file()
 
 
 def test_row_count_band_compares_with_the_last_good_run(hub: HubConfig) -> None:
