@@ -16,6 +16,8 @@ from channelhub_dags.common import config_path, dag_args, load_hub
 
 from channelhub.runner import run_account
 
+INGEST_PRIORITY = 100  # build, validate and stock tasks keep Airflow's default weight
+
 
 def ingest_dag(account: str, connector: str, schedule: str) -> DAG:
     raw = assets.raw(account)
@@ -29,7 +31,9 @@ def ingest_dag(account: str, connector: str, schedule: str) -> DAG:
         **dag_args("ingest", connector, accounts=(account,)),
     ) as dag:
 
-        @task(outlets=[raw])
+        # Loads go first when the warehouse pool has one free slot: a build waits a few seconds more,
+        # a load that waits misses its slot and its source's freshness suffers.
+        @task(outlets=[raw], priority_weight=INGEST_PRIORITY, weight_rule="absolute")
         def load(params: dict | None = None):
             report = run_account(load_hub(), account, full_refresh=bool(params and params["full_refresh"]))
             yield Metadata(raw, {"run_id": report.run_id, "rows": report.total_rows,

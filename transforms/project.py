@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from unittest import mock
 
 import sqlalchemy as sa
+import yaml
 
 from connectors.sdk import ConfigError
 from warehouse import Warehouse
@@ -35,6 +36,18 @@ class DbtFailed(ConfigError):
     """dbt could not parse or select: the project or the command is wrong, nothing was built."""
 
 
+def connector_models() -> list[Path]:
+    """The ``models/`` folders installed connector packages ship beside their code (staging models in
+    ``models/staging/<connector>/``, with their sources YAML), so a connector in its own package needs
+    no file in this project."""
+    import sys
+
+    from connectors.sdk import available_connectors
+
+    folders = (Path(sys.modules[type(c).__module__].__file__).parent / "models" for c in available_connectors().values())
+    return sorted(folder for folder in folders if folder.is_dir())
+
+
 def mart_names() -> list[str]:
     """The marts, from the file names alone: cheap enough for Airflow's DAG parsing."""
     return sorted(path.stem for path in MARTS.glob("*.sql"))
@@ -48,20 +61,6 @@ def profile_env(warehouse: Warehouse) -> dict[str, str]:
     return {"CHANNELHUB_DBT_TARGET": "postgres", "CHANNELHUB_DBT_PG_HOST": url.host or "127.0.0.1",
             "CHANNELHUB_DBT_PG_PORT": str(url.port or 5432), "CHANNELHUB_DBT_PG_USER": url.username or "postgres",
             "CHANNELHUB_DBT_PG_DBNAME": url.database or "postgres", PASSWORD_VARIABLE: url.password or ""}
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 class Dbt:
@@ -79,15 +78,30 @@ class Dbt:
 
         return cls(warehouse, (home() / "dbt" / warehouse.kind).resolve())
 
+    def _project_dir(self) -> Path:
+        """This project, or, when connectors ship models, a copy of its dbt_project.yml in the work
+        directory whose model paths add theirs (dbt takes absolute paths)."""
+        extra = connector_models()
+        if not extra:
+            return ROOT
+        project = yaml.safe_load((ROOT / "dbt_project.yml").read_text(encoding="utf-8"))
+        project["model-paths"] = [str(ROOT / path) for path in project["model-paths"]] + [str(p) for p in extra]
+        for key in ("macro-paths", "test-paths"):
+            project[key] = [str(ROOT / path) for path in project[key]]
+        overlay = self.work_dir / "project"
+        overlay.mkdir(parents=True, exist_ok=True)
+        (overlay / "dbt_project.yml").write_text(yaml.safe_dump(project, sort_keys=False), encoding="utf-8")
+        return overlay
+
     def _args(self) -> list[str]:
-        return ["--project-dir", str(ROOT), "--profiles-dir", str(ROOT),
+        return ["--project-dir", str(self._project_dir()), "--profiles-dir", str(ROOT),
                 "--target-path", str(self.work_dir / "target"), "--log-path", str(self.work_dir / "logs")]
 
     def invoke(self, command: Sequence[str], *options: str) -> dbtRunnerResult:
         from dbt.cli.main import dbtRunner
 
         runner = dbtRunner(manifest=self._manifest) if self._manifest is not None else dbtRunner()
-        with _environment(profile_env(self.warehouse)):
+        with mock.patch.dict(os.environ, profile_env(self.warehouse)):  # dbt reads its profile from os.environ
             try:
                 return runner.invoke([*command, *self._args(), "--quiet", *options])
             finally:

@@ -62,6 +62,7 @@ def parse() -> dict[str, Any]:
                 "retries": task.retries,
                 "retry_delay_s": task.retry_delay.total_seconds(),
                 "pool": task.pool,
+                "priority_weight": task.priority_weight,
                 "upstream": sorted(task.upstream_task_ids),
                 "outlets": [outlet.name for outlet in task.outlets],
                 "on_failure_callback": [type(cb).__name__ for cb in task.on_failure_callback or []],

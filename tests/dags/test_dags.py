@@ -84,6 +84,7 @@ def test_one_ingest_dag_per_enabled_account(shipped: dict[str, dict[str, Any]]) 
     for dag, name in zip(ingest, hub.enabled_accounts(), strict=True):
         assert dag["schedule"] == {"cron": hub.accounts[name].schedule}
         assert dag["tasks"]["load"]["outlets"] == [f"raw_{name}"]
+        assert dag["tasks"]["load"]["priority_weight"] == 100  # a free pool slot goes to a load first
         assert hub.accounts[name].connector in dag["tags"]
 
 

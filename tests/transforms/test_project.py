@@ -13,7 +13,7 @@ import yaml
 from connectors.sdk import ConfigError
 from expectations import CRITICAL, WARNING, mart_suites
 from expectations.contracts import suite_for
-from transforms import mart_names
+from transforms import mart_names, project
 from transforms.project import Dbt
 from warehouse import Warehouse
 
@@ -85,3 +85,18 @@ def test_a_contract_test_without_a_gate_equivalent_is_an_error(tmp_path: Path) -
     model = yaml.safe_load("name: x\ncolumns:\n  - name: a\n    data_tests: [relationships_typo]")
     with pytest.raises(ConfigError, match="x.yml: model x: test 'relationships_typo' has no quality-gate"):
         suite_for(model, tmp_path / "x.yml")
+
+
+def test_a_connector_package_ships_its_own_staging_models(dbt: Dbt, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    assert project.connector_models() == []  # the connectors in this repo keep theirs under transforms/
+    shipped = tmp_path / "channelhub_fake" / "models" / "staging" / "fake"
+    shipped.mkdir(parents=True)
+    (shipped / "stg_fake__things.sql").write_text("select 1 as thing_id", encoding="utf-8")
+    monkeypatch.setattr(project, "connector_models", lambda: [tmp_path / "channelhub_fake" / "models"])
+    scratch = Dbt(dbt.warehouse, tmp_path / "work")
+
+    [node] = scratch.models(["stg_fake__things"])
+    assert (node.schema, node.config.materialized) == ("staging", "view")
+    assert scratch.invoke(["run"], "--select", "stg_fake__things").success
+    assert _show(scratch, "select * from {{ ref('stg_fake__things') }}") == (1,)
