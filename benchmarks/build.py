@@ -105,12 +105,15 @@ def scalar(hub: object, sql: str) -> int:
         return conn.execute(sa.text(sql)).scalar_one()
 
 
-def timed_build(hub: object, **kwargs: object) -> tuple[float, dict[str, str]]:
+def timed_build(hub: object, **kwargs: object) -> tuple[float, dict[str, str], str]:
+    """(wall seconds, strategy per model, the slowest models as text)."""
     import transforms
 
     started = time.perf_counter()
     report = transforms.build(hub, **kwargs)  # type: ignore[arg-type]
-    return time.perf_counter() - started, {run.model: run.strategy or "-" for run in report.runs}
+    slowest = sorted(report.runs, key=lambda run: run.seconds, reverse=True)[:4]
+    return (time.perf_counter() - started, {run.model: run.strategy or "-" for run in report.runs},
+            ", ".join(f"{run.model} {run.seconds:.1f}" for run in slowest))
 
 
 def plain_sql_build(hub: object) -> float:
@@ -176,8 +179,8 @@ def main() -> None:
         line("web orders / order lines in raw", f"{orders:,} / {lines:,}")
 
         reset_peak()  # the builds' memory, not the loading's
-        full, _ = timed_build(hub)
-        line("full build of every model (first build)", f"{full:.1f} s")
+        full, _, slowest = timed_build(hub)
+        line("full build of every model (first build)", f"{full:.1f} s ({slowest})")
         plain = plain_sql_build(hub)
         line("baseline: the same SQL run directly (no dbt)", f"{plain:.1f} s (dbt build = {full / plain:.2f}x)")
         line("fct_orders / fct_order_lines rows", f"{scalar(hub, 'select count(*) from marts.fct_orders'):,} / "
@@ -185,10 +188,10 @@ def main() -> None:
 
         newest = scalar(hub, "select max(_dlt_load_id) from raw_shop_us.orders")
         multiply_merchant(hub, range(copies, copies + max(1, copies // 100)), load_id=f"{float(newest) + 60:.6f}")
-        incremental, strategies = timed_build(hub)
-        line("build after 1% new orders (facts incremental)", f"{incremental:.1f} s ({incremental / full:.0%} of "
-             f"the full build; fct_orders built {strategies['fct_orders']})")
-        rebuild, _ = timed_build(hub, full_refresh=True)
+        incremental, strategies, slowest = timed_build(hub)
+        rebuild, _, _ = timed_build(hub, full_refresh=True)
+        line("build after 1% new orders (facts incremental)", f"{incremental:.1f} s ({incremental / rebuild:.0%} of "
+             f"a full rebuild; fct_orders built {strategies['fct_orders']}; slowest: {slowest})")
         line("full rebuild of the same data (--full-refresh)", f"{rebuild:.1f} s")
         line("peak memory of the builds (dbt and DuckDB in this process)", f"{peak_mb():,.0f} MB")
         seconds, peak = timed_validate(config)

@@ -100,8 +100,9 @@ def run_checkpoint(warehouse: Warehouse, suites: list[TableSuite], *, run_id: st
         name=CHECKPOINT, validation_definitions=definitions, result_format={"result_format": "SUMMARY"}))
     try:
         result = checkpoint.run(run_id=RunIdentifier(run_name=run_id, run_time=run_time))
-    finally:
-        datasource.get_engine().dispose()  # release the warehouse (DuckDB: the file lock) at once
+    finally:  # release the warehouse (DuckDB: the file, which dbt may open next in this process) at once
+        for engine in {datasource.get_execution_engine().engine, datasource.get_engine()}:
+            engine.dispose()
     # Once for the whole run: GX's UpdateDataDocsAction rebuilds the site after every validation,
     # which re-renders the index once per table (most of a run's time at 40 tables).
     _prune_history(docs_dir)

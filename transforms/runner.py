@@ -73,24 +73,21 @@ def _existing_tables(warehouse: Warehouse, nodes: Sequence[Any]) -> set[str]:
             for name in inspector.get_table_names(schema=schema)}
 
 
-def _rebuild_whole(dbt: Dbt, nodes: Sequence[Any], previous: dict[str, str | None]) -> set[str]:
-    """Incremental models whose logic changed since their last successful build, and what depends
-    on them (within ``nodes``)."""
-    changed = {node.unique_id for node in nodes if node.config.materialized == "incremental"
-               and previous.get(node.name) not in (None, dbt.fingerprint(node))}
-    for node in nodes:  # dependency order: a node's inputs are decided before it
-        if set(node.depends_on.nodes) & changed:
-            changed.add(node.unique_id)
-    return changed
-
-
-def _downstream(nodes: Sequence[Any], names: set[str]) -> set[str]:
-    """``names`` and every node (of ``nodes``, in dependency order) that needs one of them."""
+def _with_dependants(nodes: Sequence[Any], names: set[str]) -> set[str]:
+    """``names`` and every node of ``nodes`` (in dependency order) that needs one of them."""
     ids = {node.unique_id for node in nodes if node.name in names}
-    for node in nodes:
+    for node in nodes:  # dependency order: a node's inputs are decided before it
         if set(node.depends_on.nodes) & ids:
             ids.add(node.unique_id)
     return {node.name for node in nodes if node.unique_id in ids}
+
+
+def _rebuild_whole(nodes: Sequence[Any], fingerprints: dict[str, str], previous: dict[str, str | None]) -> set[str]:
+    """Incremental models whose logic changed since their last successful build, and what depends on
+    them."""
+    changed = {node.name for node in nodes if node.config.materialized == "incremental"
+               and previous.get(node.name) not in (None, fingerprints[node.name])}
+    return _with_dependants(nodes, changed)
 
 
 def _count_rows(warehouse: Warehouse, runs: list[ModelRun], nodes: dict[str, Any]) -> None:
@@ -124,6 +121,16 @@ def _model_runs(result: Any, nodes: dict[str, Any], build_id: str, fingerprints:
     return runs
 
 
+def _record_aborted(warehouse: Warehouse, report: BuildReport, error: str) -> None:
+    """dbt stopped before reporting models: log the build as failed (model ``*``) so the stock
+    readiness gate does not take the previous build for the last one, then raise."""
+    now = datetime.now(UTC)
+    with warehouse.engine.connect() as conn:
+        record_model_runs(conn, [*report.runs, ModelRun(report.build_id, "*", "build", now, now, outcome="failed",
+                                                        error=error)])
+    raise BuildFailed(error)
+
+
 def build(hub: HubConfig, *, select: Sequence[str] | None = None, full_refresh: bool = False,
           build_id: str | None = None) -> BuildReport:
     """Build every model (or what ``select`` picks, in dbt's selector syntax: ``fct_orders+``,
@@ -138,16 +145,16 @@ def build(hub: HubConfig, *, select: Sequence[str] | None = None, full_refresh: 
     with warehouse.engine.connect() as conn:
         previous = last_fingerprints(conn)
     fingerprints = {node.name: dbt.fingerprint(node) for node in nodes}
-    whole = {node.unique_id for node in nodes} if full_refresh else _rebuild_whole(dbt, nodes, previous)
+    whole = set(by_name) if full_refresh else _rebuild_whole(nodes, fingerprints, previous)
     existing = _existing_tables(warehouse, nodes)
     strategy = {node.name: ("view" if node.config.materialized == "view" else
                             "incremental" if node.config.materialized == "incremental"
-                            and node.unique_id not in whole and f"{node.schema}.{node.name}" in existing
+                            and node.name not in whole and f"{node.schema}.{node.name}" in existing
                             else "table") for node in nodes}
-    batches = [([n.name for n in nodes if n.unique_id not in whole], []),
-               ([n.name for n in nodes if n.unique_id in whole], ["--full-refresh"])]
+    batches = [([n.name for n in nodes if n.name not in whole], []),
+               ([n.name for n in nodes if n.name in whole], ["--full-refresh"])]
     for names, options in batches:
-        broken = _downstream(nodes, {run.model for run in report.runs if run.outcome != "success"})
+        broken = _with_dependants(nodes, {run.model for run in report.runs if run.outcome != "success"})
         report.runs.extend(ModelRun(report.build_id, name, _layer(by_name[name]), datetime.now(UTC),
                                     outcome="skipped", error="skipped: an input failed")
                            for name in names if name in broken)
@@ -155,7 +162,7 @@ def build(hub: HubConfig, *, select: Sequence[str] | None = None, full_refresh: 
         if names:
             result = dbt.invoke(["run"], "--select", *names, *options)
             if result.exception is not None and result.result is None:
-                raise BuildFailed(f"dbt run failed before building: {result.exception}")
+                _record_aborted(warehouse, report, f"dbt could not run: {result.exception}")
             report.runs.extend(_model_runs(result, by_name, report.build_id, fingerprints, strategy))
     _count_rows(warehouse, report.runs, by_name)
     with warehouse.engine.connect() as conn:

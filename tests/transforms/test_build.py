@@ -5,6 +5,7 @@ holds), not read back from the warehouse."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections import Counter, defaultdict
 from decimal import Decimal
@@ -18,7 +19,7 @@ import transforms
 from channelhub.config import HubConfig
 from channelhub.runner import run_account
 from sandbox.fleet import Fleet
-from tests.pipeline import query, scalar
+from tests.pipeline import SECRET_VARIABLES, query, scalar
 from transforms import project
 from warehouse import Warehouse
 
@@ -45,6 +46,18 @@ def test_every_mart_is_a_table_in_marts_with_exactly_its_contracts_columns(built
         assert contract["description"].startswith("Grain: "), mart
     outcomes = query(hub, "select outcome, count(*) as n from ops.build_log group by outcome")
     assert outcomes == [{"outcome": "success", "n": MODELS}]
+
+
+def test_the_warehouse_carries_the_contracts_descriptions_as_comments(built: tuple[HubConfig, Fleet]) -> None:
+    hub, _ = built
+    if Warehouse(hub.warehouse_url).kind == "duckdb":
+        comment = scalar(hub, "select comment from duckdb_columns() where schema_name = 'marts' "
+                              "and table_name = 'fct_orders' and column_name = 'order_id'")
+    else:
+        comment = scalar(hub, "select col_description('marts.fct_orders'::regclass, attnum) from pg_attribute "
+                              "where attrelid = 'marts.fct_orders'::regclass and attname = 'order_id'")
+    contract = yaml.safe_load((project.MARTS / "fct_orders.yml").read_text(encoding="utf-8"))["models"][0]
+    assert comment == contract["columns"][0]["description"]
 
 
 def test_orders_and_money_match_what_the_shops_sold(built: tuple[HubConfig, Fleet]) -> None:
@@ -168,6 +181,23 @@ def test_incremental_build_ends_where_a_full_build_does(built: tuple[HubConfig, 
     transforms.build(hub, full_refresh=True)
     assert incremental == {mart: _snapshot(hub, mart, key) for mart, key in
                            [("fct_orders", "order_id"), ("fct_order_lines", "order_line_id")]}
+
+
+def test_no_secret_reaches_dbt_logs_artifacts_or_docs(built: tuple[HubConfig, Fleet], tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    hub, _ = built
+    secrets = [os.environ[name] for name in SECRET_VARIABLES if os.environ.get(name)]  # the sandboxes' tokens
+    url = sa.engine.make_url(hub.warehouse_url)
+    if url.get_backend_name() == "postgresql":  # the service trusts local connections: any password logs in
+        secrets.append("S3cret-pw-4dbt")
+        monkeypatch.setenv("CHANNELHUB_WAREHOUSE_URL", url.set(password=secrets[-1]).render_as_string(False))
+    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+    transforms.build(hub)
+    transforms.publish_docs(hub)
+    written = [path for path in (tmp_path / "home").rglob("*") if path.is_file()]
+    assert {"dbt.log", "manifest.json", "index.html"} <= {path.name for path in written}
+    assert len(secrets) >= 3
+    assert not [(path, secret) for path in written for secret in secrets if secret.encode() in path.read_bytes()]
 
 
 @pytest.fixture
