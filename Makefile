@@ -14,8 +14,10 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
+# --compile-bytecode: with PYTHONDONTWRITEBYTECODE set (as on CI machines) every process would compile
+# dbt, Airflow and Great Expectations from source on import (GX alone: 8 s instead of 3 s).
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --python $(PYTHON) --all-extras
+	$(UV) sync --frozen --python $(PYTHON) --all-extras --compile-bytecode
 	@touch $@
 
 env: $(VENV)/.synced  ## create .venv from the lock file

@@ -29,6 +29,7 @@ from great_expectations.data_context.types.base import (
     InMemoryStoreBackendDefaults,
     ProgressBarsConfig,
 )
+from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 from great_expectations.render.renderer.site_builder import DefaultSiteIndexBuilder
 
 from warehouse import Warehouse
@@ -106,7 +107,9 @@ def run_checkpoint(warehouse: Warehouse, suites: list[TableSuite], *, run_id: st
     # Once for the whole run: GX's UpdateDataDocsAction rebuilds the site after every validation,
     # which re-renders the index once per table (most of a run's time at 40 tables).
     _prune_history(docs_dir)
-    context.build_data_docs(site_names=[SITE])
+    # Only this run's pages (and its suites'): earlier runs' pages are on disk already.
+    this_run = [*result.run_results, *(ExpectationSuiteIdentifier(name=suite.name) for suite in suites)]
+    context.build_data_docs(site_names=[SITE], resource_identifiers=this_run)
     make_offline(docs_dir)
     by_suite = {validation.suite_name: validation for validation in result.run_results.values()}
     return [outcome for suite in suites for outcome in _outcomes(suite, by_suite[suite.name])]
