@@ -16,12 +16,17 @@
 
 {#- Post-hook of an incremental fact: delete the rows whose key no longer exists at the source (an
     order deleted in the shop, a replaced spreadsheet). EXCEPT rather than NOT IN, which deletes
-    nothing as soon as one current key is NULL. -#}
+    nothing as soon as one current key is NULL. A full refresh rebuilt the table from the sources as
+    they are, so nothing vanished can be left: the anti-join over every key is skipped. -#}
 {% macro remove_vanished(key, current_keys) -%}
+    {%- if should_full_refresh() -%}
+    select 1
+    {%- else -%}
     delete from {{ this }}
     where {{ key }} in (
         select {{ key }} from {{ this }}
         except
         select {{ key }} from ({{ current_keys }}) as current_keys
     )
+    {%- endif -%}
 {%- endmacro %}
