@@ -134,7 +134,7 @@ class Dbt:
                                     f"(models: {', '.join(sorted(n.name for n in nodes.values()))})")
                 picked |= found
             nodes = {uid: node for uid, node in nodes.items() if uid in picked}
-        return [nodes[uid] for uid in _dependency_order(manifest, nodes)]
+        return [nodes[uid] for uid in _dependency_order(nodes)]
 
     def fingerprint(self, node: Any) -> str:
         """A hash of the logic a model's rows come from: its SQL and config, every model and source
@@ -154,7 +154,8 @@ def _release_duckdb() -> None:
     if environment is not None:
         environment.close()
 
-def _dependency_order(manifest: Manifest, nodes: dict[str, Any]) -> list[str]:
+def _dependency_order(nodes: dict[str, Any]) -> list[str]:
+    """Unique ids of ``nodes``, every node after the nodes (of ``nodes``) it depends on."""
     from graphlib import TopologicalSorter
 
     graph = {uid: {dep for dep in node.depends_on.nodes if dep in nodes} for uid, node in nodes.items()}
