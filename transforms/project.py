@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -78,9 +79,10 @@ class Dbt:
 
         return cls(warehouse, (home() / "dbt" / warehouse.kind).resolve())
 
+    @cached_property
     def _project_dir(self) -> Path:
         """This project, or, when connectors ship models, a copy of its dbt_project.yml in the work
-        directory whose model paths add theirs (dbt takes absolute paths)."""
+        directory whose model paths add theirs (dbt takes absolute paths). Decided once per instance."""
         extra = connector_models()
         if not extra:
             return ROOT
@@ -94,7 +96,7 @@ class Dbt:
         return overlay
 
     def _args(self) -> list[str]:
-        return ["--project-dir", str(self._project_dir()), "--profiles-dir", str(ROOT),
+        return ["--project-dir", str(self._project_dir), "--profiles-dir", str(ROOT),
                 "--target-path", str(self.work_dir / "target"), "--log-path", str(self.work_dir / "logs")]
 
     def invoke(self, command: Sequence[str], *options: str) -> dbtRunnerResult:

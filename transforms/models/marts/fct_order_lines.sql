@@ -1,8 +1,6 @@
 {{ config(
     materialized='incremental',
     unique_key='order_line_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='fail',
     post_hook="{{ remove_vanished('order_line_id', 'select order_line_id from ' ~ ref('stg_shopify__order_lines')
                   ~ ' union all select order_line_id from ' ~ ref('stg_spreadsheet__offline_sales')) }}",
 ) }}
