@@ -96,6 +96,12 @@ def multiply_merchant(hub: object, copies: range, load_id: str | None = None) ->
     with engine.begin() as conn:
         for schema, table in targets:
             multiply(conn, schema, table, copies, load_id)
+        if load_id:  # dlt records every completed load; a build looks there for what is new
+            for schema in sorted({schema for schema, _ in targets}):
+                conn.execute(sa.text(f"insert into {schema}._dlt_loads (load_id, schema_name, status, inserted_at, "
+                                     f"schema_version_hash) select :load_id, schema_name, 0, now(), "
+                                     f"schema_version_hash from {schema}._dlt_loads order by load_id desc limit 1"),
+                             {"load_id": load_id})
 
 
 def scalar(hub: object, sql: str) -> int:

@@ -107,10 +107,11 @@ def build(select: Annotated[list[str] | None, typer.Option("--select", "-s", hel
         _fail(exc)
     table = Table("model", "layer", "built as", "rows", "seconds", title=f"build {report.build_id}")
     for run in report.runs:
-        table.add_row(run.model, run.layer, run.strategy or "-", "-" if run.rows is None else f"{run.rows:,}",
-                      f"{run.seconds:.2f}")
+        built_as = "current (nothing new)" if run.outcome == "current" else run.strategy or run.outcome
+        table.add_row(run.model, run.layer, built_as, "-" if run.rows is None else f"{run.rows:,}", f"{run.seconds:.2f}")
     console.print(table)
-    console.print(f"[green]built[/] {len(report.runs)} models in {report.seconds:.1f}s; BI reads schema marts")
+    console.print(f"[green]built[/] {len(report.built)} models in {report.seconds:.1f}s "
+                  f"({len(report.runs) - len(report.built)} current); BI reads schema marts")
 
 
 @app.command()

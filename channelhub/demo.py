@@ -68,7 +68,7 @@ def run_demo(hub: HubConfig, console: Console, *, full_refresh: bool = False) ->
         _ingest(hub, console, outcome, full_refresh)
         console.rule("[bold]2. build")
         outcome.build = transforms.build(hub, full_refresh=full_refresh)
-        console.print(f"built {len(outcome.build.runs)} models in {outcome.build.seconds:.1f}s")
+        console.print(f"built {len(outcome.build.built)} models in {outcome.build.seconds:.1f}s")
         outcome.model_docs = transforms.publish_docs(hub)
         console.rule("[bold]3. quality gates")
         outcome.quality = validate(hub)

@@ -65,7 +65,8 @@ with DAG(
     @task(outlets=list(MARTS.values()))
     def build(*, dag_run=None):
         report = transforms.build(load_hub(), build_id=build_id(dag_run.dag_id, dag_run.run_id))
-        log.info("built %d models in %.1fs (build %s)", len(report.runs), report.seconds, report.build_id)
+        log.info("built %d models in %.1fs, %d current (build %s)", len(report.built), report.seconds,
+                 len(report.runs) - len(report.built), report.build_id)
         for name, rows in report.mart_rows().items():
             yield Metadata(MARTS[name], {"build_id": report.build_id, "rows": rows})
 

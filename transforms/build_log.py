@@ -22,7 +22,9 @@ build_log = sa.Table(
     sa.Column("strategy", sa.String(16)),  # view | table | incremental
     sa.Column("rows", sa.BigInteger),
     sa.Column("fingerprint", sa.String(64)),  # Dbt.fingerprint: the logic the table was built with
-    sa.Column("outcome", sa.String(16), nullable=False),  # success | failed | skipped
+    sa.Column("inputs", sa.String(64)),  # transforms.inputs.input_digest: the source states it read
+    # success | current (nothing new to build it from, left as it was) | failed | skipped (an input failed)
+    sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("error", sa.Text),
 )
 
@@ -37,21 +39,29 @@ class ModelRun:
     rows: int | None = None
     strategy: str | None = None
     fingerprint: str | None = None
+    inputs: str | None = None
     outcome: str = "running"
     error: str | None = None
     seconds: float = 0.0
 
 
-def last_fingerprints(conn: sa.Connection) -> dict[str, str | None]:
-    """Model -> the fingerprint of its last successful build (models never built are absent)."""
+UP_TO_DATE = ("success", "current")
+
+
+def last_builds(conn: sa.Connection) -> dict[str, tuple[str | None, str | None, bool]]:
+    """Model -> (fingerprint, inputs) of its last successful build, and whether its latest log row is
+    one (False after a failure or a skip). Models never built are absent."""
     if not sa.inspect(conn).has_table("build_log", schema="ops"):
         return {}
-    latest = sa.select(build_log.c.model, build_log.c.fingerprint,
+    ranked = sa.select(build_log.c.model, build_log.c.fingerprint, build_log.c.inputs, build_log.c.outcome,
                        sa.func.row_number().over(partition_by=build_log.c.model,
-                                                 order_by=build_log.c.finished_at.desc()).label("recency")
-                       ).where(build_log.c.outcome == "success").subquery()
-    rows = conn.execute(sa.select(latest.c.model, latest.c.fingerprint).where(latest.c.recency == 1))
-    return {model: fingerprint for model, fingerprint in rows}
+                                                 order_by=build_log.c.finished_at.desc()).label("recency"),
+                       sa.func.row_number().over(partition_by=[build_log.c.model, build_log.c.outcome.in_(UP_TO_DATE)],
+                                                 order_by=build_log.c.finished_at.desc()).label("recency_ok"),
+                       ).subquery()
+    rows = conn.execute(sa.select(ranked.c.model, ranked.c.fingerprint, ranked.c.inputs, ranked.c.recency)
+                        .where(ranked.c.outcome.in_(UP_TO_DATE), ranked.c.recency_ok == 1))
+    return {model: (fingerprint, inputs, recency == 1) for model, fingerprint, inputs, recency in rows}
 
 
 def record_model_runs(conn: sa.Connection, runs: list[ModelRun]) -> None:
@@ -61,5 +71,6 @@ def record_model_runs(conn: sa.Connection, runs: list[ModelRun]) -> None:
             conn.execute(build_log.insert(), [{
                 "build_id": run.build_id, "model": run.model, "layer": run.layer, "started_at": run.started_at,
                 "finished_at": run.finished_at or run.started_at, "duration_s": round(run.seconds, 3),
-                "strategy": run.strategy, "rows": run.rows, "fingerprint": run.fingerprint, "outcome": run.outcome,
+                "strategy": run.strategy, "rows": run.rows, "fingerprint": run.fingerprint, "inputs": run.inputs,
+                "outcome": run.outcome,
                 "error": run.error} for run in runs])

@@ -138,6 +138,12 @@ class Dbt:
             nodes = {uid: node for uid, node in nodes.items() if uid in picked}
         return [nodes[uid] for uid in _dependency_order(nodes)]
 
+    def sources(self, nodes: Sequence[Any]) -> list[Any]:
+        """The source nodes upstream of ``nodes``."""
+        manifest = self.manifest
+        found = set().union(*(lineage(manifest, node.unique_id)[0] for node in nodes)) if nodes else set()
+        return [manifest.sources[uid] for uid in sorted(found) if uid in manifest.sources]
+
     def fingerprint(self, node: Any) -> str:
         """A hash of the logic a model's rows come from: its SQL and config, every model and source
         upstream of it, and every macro any of them calls. An incremental table built under another
@@ -156,6 +162,7 @@ def _release_duckdb() -> None:
     if environment is not None:
         environment.close()
 
+
 def _dependency_order(nodes: dict[str, Any]) -> list[str]:
     """Unique ids of ``nodes``, every node after the nodes (of ``nodes``) it depends on."""
     from graphlib import TopologicalSorter
@@ -164,8 +171,11 @@ def _dependency_order(nodes: dict[str, Any]) -> list[str]:
     return list(TopologicalSorter(graph).static_order())
 
 
-def _fingerprint(manifest: Manifest, unique_id: str) -> str:
-    nodes, macros, todo = set(), set(), [unique_id]
+def lineage(manifest: Manifest, unique_id: str) -> tuple[set[str], set[str]]:
+    """(the node and every model and source upstream of it, every macro any of them calls)."""
+    nodes: set[str] = set()
+    macros: set[str] = set()
+    todo = [unique_id]
     while todo:
         uid = todo.pop()
         if uid not in nodes:
@@ -179,6 +189,11 @@ def _fingerprint(manifest: Manifest, unique_id: str) -> str:
             if called not in macros:
                 macros.add(called)
                 calls.append(called)
+    return nodes, macros
+
+
+def _fingerprint(manifest: Manifest, unique_id: str) -> str:
+    nodes, macros = lineage(manifest, unique_id)
     digest = hashlib.sha256()
     for uid in sorted(nodes):
         if uid in manifest.sources:

@@ -6,10 +6,15 @@ and runs dbt through its Python API. dbt builds each table beside the old one an
 never reads a half-built mart, and a failed model leaves the previous mart in place while dbt skips
 what depends on it.
 
+A build runs only the models with something new to build from: a model is left as it is ("current"
+in the build log) when its logic (:meth:`Dbt.fingerprint`) and its inputs (:mod:`transforms.inputs`:
+new dlt loads, new accounts or columns, edited ops tables) are those of its last successful build.
+Views are rebuilt only when their SQL would change. ``--select`` and ``full_refresh`` build what they
+name regardless.
+
 Incremental facts are built incrementally unless ``full_refresh``, or unless the logic their rows
-come from changed since their last successful build (:meth:`Dbt.fingerprint` against the build log):
-those, and what depends on them, are rebuilt whole in a second dbt run after the first has built
-everything upstream.
+come from changed since their last successful build: those, and what depends on them, are rebuilt
+whole in a second dbt run after the first has built everything upstream.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from connectors.sdk import ChannelhubError
 from warehouse import Warehouse
 
 from . import seeds
-from .build_log import ModelRun, last_fingerprints, record_model_runs
+from .build_log import ModelRun, last_builds, record_model_runs
+from .inputs import input_digest, source_states
 from .project import Dbt
 
 log = logging.getLogger(__name__)
@@ -46,6 +52,11 @@ class BuildReport:
     @property
     def failed(self) -> list[ModelRun]:
         return [run for run in self.runs if run.outcome == "failed"]
+
+    @property
+    def built(self) -> list[ModelRun]:
+        """The models this build ran (not those left current)."""
+        return [run for run in self.runs if run.outcome != "current"]
 
     @property
     def seconds(self) -> float:
@@ -66,11 +77,12 @@ def _layer(node: Any) -> str:
     return node.fqn[1] if len(node.fqn) > 2 else "models"
 
 
-def _existing_tables(warehouse: Warehouse, nodes: Sequence[Any]) -> set[str]:
+def _existing_relations(warehouse: Warehouse, nodes: Sequence[Any]) -> dict[str, str]:
+    """``schema.name`` -> table | view, for the schemas the models live in."""
     inspector = sa.inspect(warehouse.engine)
-    schemas = {node.schema for node in nodes}
-    return {f"{schema}.{name}" for schema in schemas if inspector.has_schema(schema)
-            for name in inspector.get_table_names(schema=schema)}
+    schemas = [schema for schema in sorted({node.schema for node in nodes}) if inspector.has_schema(schema)]
+    return {**{f"{schema}.{name}": "view" for schema in schemas for name in inspector.get_view_names(schema=schema)},
+            **{f"{schema}.{name}": "table" for schema in schemas for name in inspector.get_table_names(schema=schema)}}
 
 
 def _with_dependants(nodes: Sequence[Any], names: set[str]) -> set[str]:
@@ -82,12 +94,25 @@ def _with_dependants(nodes: Sequence[Any], names: set[str]) -> set[str]:
     return {node.name for node in nodes if node.unique_id in ids}
 
 
-def _rebuild_whole(nodes: Sequence[Any], fingerprints: dict[str, str], previous: dict[str, str | None]) -> set[str]:
+def _rebuild_whole(nodes: Sequence[Any], fingerprints: dict[str, str],
+                   previous: dict[str, tuple[str | None, str | None, bool]]) -> set[str]:
     """Incremental models whose logic changed since their last successful build, and what depends on
     them."""
     changed = {node.name for node in nodes if node.config.materialized == "incremental"
-               and previous.get(node.name) not in (None, fingerprints[node.name])}
+               and node.name in previous and previous[node.name][0] != fingerprints[node.name]}
     return _with_dependants(nodes, changed)
+
+
+def _due(nodes: Sequence[Any], fingerprints: dict[str, str], inputs: dict[str, str],
+         previous: dict[str, tuple[str | None, str | None, bool]], existing: dict[str, str]) -> set[str]:
+    """The models to run: missing, failed or skipped last time, built from other logic or other inputs
+    than now, and every table downstream of one of those (its input is being rebuilt)."""
+    due = {node.name for node in nodes
+           if f"{node.schema}.{node.name}" not in existing or node.name not in previous
+           or previous[node.name] != (fingerprints[node.name], inputs[node.name], True)}
+    rebuilt_tables = {node.name for node in nodes if node.name in due and node.config.materialized != "view"}
+    downstream = _with_dependants(nodes, rebuilt_tables)
+    return due | {node.name for node in nodes if node.name in downstream and node.config.materialized != "view"}
 
 
 def _count_rows(warehouse: Warehouse, runs: list[ModelRun], nodes: dict[str, Any]) -> None:
@@ -99,7 +124,7 @@ def _count_rows(warehouse: Warehouse, runs: list[ModelRun], nodes: dict[str, Any
 
 
 def _model_runs(result: Any, nodes: dict[str, Any], build_id: str, fingerprints: dict[str, str],
-                strategy: dict[str, str]) -> list[ModelRun]:
+                inputs: dict[str, str], strategy: dict[str, str]) -> list[ModelRun]:
     runs = []
     for item in (result.result.results if result.result is not None else []):
         node = item.node
@@ -116,7 +141,7 @@ def _model_runs(result: Any, nodes: dict[str, Any], build_id: str, fingerprints:
         elif outcome == "skipped":
             error = "skipped: an input failed"
         runs.append(ModelRun(build_id, node.name, _layer(node), started, finished, strategy=strategy[node.name],
-                             fingerprint=fingerprints[node.name], outcome=outcome, error=error,
+                             fingerprint=fingerprints[node.name], inputs=inputs[node.name], outcome=outcome, error=error,
                              seconds=float(item.execution_time or 0)))
     return runs
 
@@ -142,19 +167,27 @@ def build(hub: HubConfig, *, select: Sequence[str] | None = None, full_refresh: 
     nodes = dbt.models(select)
     by_name = {node.name: node for node in nodes}
     prepare(hub)
-    with warehouse.engine.connect() as conn:
-        previous = last_fingerprints(conn)
     fingerprints = {node.name: dbt.fingerprint(node) for node in nodes}
+    with warehouse.engine.connect() as conn:
+        previous = last_builds(conn)
+        states = source_states(conn, dbt.sources(nodes))
+    inputs = {node.name: input_digest(states, [source.unique_id for source in dbt.sources([node])],
+                                      structure_only=node.config.materialized == "view") for node in nodes}
+    existing = _existing_relations(warehouse, nodes)
+    due = set(by_name) if select or full_refresh else _due(nodes, fingerprints, inputs, previous, existing)
     whole = set(by_name) if full_refresh else _rebuild_whole(nodes, fingerprints, previous)
-    existing = _existing_tables(warehouse, nodes)
     strategy = {node.name: ("view" if node.config.materialized == "view" else
                             "incremental" if node.config.materialized == "incremental"
-                            and node.name not in whole and f"{node.schema}.{node.name}" in existing
+                            and node.name not in whole and existing.get(f"{node.schema}.{node.name}") == "table"
                             else "table") for node in nodes}
-    batches = [([n.name for n in nodes if n.name not in whole], []),
-               ([n.name for n in nodes if n.name in whole], ["--full-refresh"])]
+    now = datetime.now(UTC)
+    report.runs.extend(ModelRun(report.build_id, node.name, _layer(node), now, now, fingerprint=fingerprints[node.name],
+                                inputs=inputs[node.name], outcome="current")
+                       for node in nodes if node.name not in due)
+    batches = [([n.name for n in nodes if n.name in due and n.name not in whole], []),
+               ([n.name for n in nodes if n.name in due and n.name in whole], ["--full-refresh"])]
     for names, options in batches:
-        broken = _with_dependants(nodes, {run.model for run in report.runs if run.outcome != "success"})
+        broken = _with_dependants(nodes, {run.model for run in report.runs if run.outcome in ("failed", "skipped")})
         report.runs.extend(ModelRun(report.build_id, name, _layer(by_name[name]), datetime.now(UTC),
                                     outcome="skipped", error="skipped: an input failed")
                            for name in names if name in broken)
@@ -163,7 +196,7 @@ def build(hub: HubConfig, *, select: Sequence[str] | None = None, full_refresh: 
             result = dbt.invoke(["run"], "--select", *names, *options)
             if result.exception is not None and result.result is None:
                 _record_aborted(warehouse, report, f"dbt could not run: {result.exception}")
-            report.runs.extend(_model_runs(result, by_name, report.build_id, fingerprints, strategy))
+            report.runs.extend(_model_runs(result, by_name, report.build_id, fingerprints, inputs, strategy))
     _count_rows(warehouse, report.runs, by_name)
     with warehouse.engine.connect() as conn:
         record_model_runs(conn, report.runs)

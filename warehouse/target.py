@@ -26,11 +26,23 @@ LOADER_FORMAT: dict[str, Literal["parquet", "csv"]] = {"duckdb": "parquet", "pos
 
 
 def ensure_tables(conn: sa.Connection, *tables: sa.Table) -> None:
-    """Create channelhub's own tables (run log, build log, audit...) and their schema if missing."""
+    """Create channelhub's own tables (run log, build log, audit...) and their schema if missing, and
+    add the columns a newer channelhub declares to a table an older one created (nullable columns
+    only, so existing rows stay valid)."""
     for schema in sorted({table.schema for table in tables if table.schema}):
         conn.execute(sa.text(f"create schema if not exists {schema}"))
+    inspector = sa.inspect(conn)
     for table in tables:
-        table.create(conn, checkfirst=True)
+        if not inspector.has_table(table.name, schema=table.schema):
+            table.create(conn)
+            continue
+        present = set(conn.execute(sa.text("select column_name from information_schema.columns where "
+                                           "table_schema = :schema and table_name = :table"),
+                                   {"schema": table.schema, "table": table.name}).scalars())
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(sa.text(f'alter table {table.schema}.{table.name} add column "{column.name}" {kind}'))
 
 
 @configspec(init=False)

@@ -138,8 +138,9 @@ def test_merchant_mapping_overrides_code_matching_and_reaches_built_facts(built:
         conn.execute(sa.text("insert into ops.sku_mapping (channel_id, source_code, product_id, note) "
                              f"values ('store_files', '{code}', 'CH-MAPPED', 'test')"))
     try:
-        report = transforms.build(hub, select=["int_product_listings+"])
-        assert {run.model: run.strategy for run in report.runs}["fct_order_lines"] == "incremental"
+        runs = {run.model: run for run in transforms.build(hub).runs}  # no new load: the edit alone is new
+        assert runs["fct_order_lines"].strategy == "incremental"
+        assert runs["fct_orders"].outcome == "current"  # the mapping is not upstream of it
         listing = query(hub, "select product_id, is_mapped_by_merchant from marts.dim_product_listings "
                              f"where channel_id = 'store_files' and source_code = '{code}'")
         assert listing == [{"product_id": "CH-MAPPED", "is_mapped_by_merchant": True}]
@@ -147,7 +148,7 @@ def test_merchant_mapping_overrides_code_matching_and_reaches_built_facts(built:
     finally:
         with engine.begin() as conn:
             conn.execute(sa.text("delete from ops.sku_mapping where note = 'test'"))
-        transforms.build(hub, select=["int_product_listings+"])
+        transforms.build(hub)
     assert query(hub, lines) == [{"product_id": code}]
 
 
@@ -230,15 +231,29 @@ def test_a_failing_model_keeps_the_previous_mart_and_skips_its_dependants(
         where build_id = (select build_id from ops.build_log order by finished_at desc limit 1)""")}
     assert last["fct_payments"] == "failed"
     assert last["fct_refunds"] == last["rpt_payment_reconciliation"] == "skipped"
-    assert last["fct_orders"] == last["rpt_stock_availability"] == "success"
+    assert last["fct_orders"] == last["rpt_stock_availability"] == "current"  # nothing new for them
 
 
 def test_a_change_of_logic_upstream_rebuilds_an_incremental_fact_whole(
         built: tuple[HubConfig, Fleet], edited_project) -> None:
     hub, _ = built
-    assert {r.model: r.strategy for r in transforms.build(hub).runs}["fct_orders"] == "incremental"
     edited_project("int_shopify__orders", "'shopify' as platform", "'shopify'  as platform")
-    how = {r.model: r.strategy for r in transforms.build(hub).runs}
-    assert how["fct_orders"] == "table"            # logic upstream changed: old rows came from other SQL
-    assert how["fct_order_lines"] == "incremental"  # nothing upstream of it changed
-    assert {r.model: r.strategy for r in transforms.build(hub).runs}["fct_orders"] == "incremental"
+    runs = {r.model: r for r in transforms.build(hub).runs}
+    assert runs["int_shopify__orders"].strategy == runs["fct_orders"].strategy == "table"  # old rows: other SQL
+    assert runs["rpt_daily_sales"].outcome == "success"     # reads fct_orders, rebuilt
+    assert runs["fct_order_lines"].outcome == "current"     # nothing upstream of it changed
+    assert {r.model: r.outcome for r in transforms.build(hub).runs}["fct_orders"] == "current"
+
+
+def test_a_build_runs_only_what_has_new_input(built: tuple[HubConfig, Fleet]) -> None:
+    hub, _ = built
+    transforms.build(hub)
+    nothing_new = transforms.build(hub)
+    assert nothing_new.built == [] and len(nothing_new.runs) == MODELS
+    assert {run.outcome for run in nothing_new.runs} == {"current"}
+
+    run_account(hub, "stripe_main")  # a new load in one account: what reads Stripe is rebuilt, views stay
+    runs = {run.model: run for run in transforms.build(hub).runs}
+    assert runs["fct_payments"].outcome == runs["rpt_payment_reconciliation"].outcome == "success"
+    assert runs["stg_stripe__charges"].outcome == "current"  # a view: same accounts, same columns
+    assert runs["fct_order_lines"].outcome == runs["rpt_stock_availability"].outcome == "current"

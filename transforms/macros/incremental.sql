@@ -30,3 +30,26 @@
     )
     {%- endif -%}
 {%- endmacro %}
+
+{#- Post-hook of an incremental fact whose rows carry a product_id resolved from a source code: when
+    the resolution changed since the rows were built (an ops.sku_mapping edit, a new ERP item, a code
+    that no longer resolves), update product_id in place. The rows' own loads are old, so new_loads
+    would never revisit them; an update touches only the rows whose answer changed. -#}
+{% macro reresolve_products(codes, code_column) -%}
+    {%- if should_full_refresh() or not is_incremental() -%}
+    select 1
+    {%- else -%}
+    update {{ this }} as fact
+    set product_id = changed.product_id
+    from (
+        select built.channel_id, built.source_code, codes.product_id
+        from (select distinct channel_id, {{ code_column }} as source_code, product_id from {{ this }}) as built
+        left join {{ codes }} as codes
+            on codes.channel_id = built.channel_id
+            and codes.source_code = built.source_code
+        where built.product_id is distinct from codes.product_id
+    ) as changed
+    where changed.channel_id = fact.channel_id
+        and changed.source_code = fact.{{ code_column }}
+    {%- endif -%}
+{%- endmacro %}

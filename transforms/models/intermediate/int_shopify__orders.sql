@@ -1,6 +1,19 @@
+{{ config(
+    materialized='incremental',
+    unique_key='order_id',
+    post_hook="{{ remove_vanished('order_id', 'select order_id from ' ~ ref('stg_shopify__orders')) }}",
+) }}
+
 -- Shopify orders with what Shopify keeps on child records: shipping, refunds paid back, line counts.
-with orders as (
+-- A table built on dlt's loads, like the facts: an incremental build sums the child records of the
+-- orders in new loads only (children are reached through their order; they carry no load id).
+-- `not materialized`: each use of `orders` reads only the new loads, where a materialized CTE (the
+-- default for a CTE used several times) would hide that filter from the scans below it.
+with orders as not materialized (
     select * from {{ ref('stg_shopify__orders') }}
+    {% if is_incremental() %}
+    where {{ new_loads('_loaded_at') }}
+    {% endif %}
 ),
 
 shipping_lines as (
@@ -20,25 +33,32 @@ order_lines as (
 ),
 
 shipping_per_order as (
-    select channel_id, source_order_row_id, sum(shipping_amount) as shipping_amount
-    from shipping_lines
-    group by channel_id, source_order_row_id
+    select orders.order_id, sum(shipping_lines.shipping_amount) as shipping_amount
+    from orders
+    join shipping_lines
+        on shipping_lines.channel_id = orders.channel_id
+        and shipping_lines.source_order_row_id = orders.source_row_id
+    group by orders.order_id
 ),
 
 refunded_per_order as (
-    select refunds.order_id, sum(refund_transactions.amount) as refunded_amount
-    from refunds
+    select orders.order_id, sum(refund_transactions.amount) as refunded_amount
+    from orders
+    join refunds on refunds.order_id = orders.order_id
     join refund_transactions
         on refund_transactions.channel_id = refunds.channel_id
         and refund_transactions.source_refund_row_id = refunds.source_row_id
     where refund_transactions.is_successful_refund
-    group by refunds.order_id
+    group by orders.order_id
 ),
 
 lines_per_order as (
-    select channel_id, source_order_row_id, count(*) as line_count, sum(quantity) as item_quantity
-    from order_lines
-    group by channel_id, source_order_row_id
+    select orders.order_id, count(*) as line_count, sum(order_lines.quantity) as item_quantity
+    from orders
+    join order_lines
+        on order_lines.channel_id = orders.channel_id
+        and order_lines.source_order_row_id = orders.source_row_id
+    group by orders.order_id
 ),
 
 final as (
@@ -66,14 +86,9 @@ final as (
         coalesce(lines_per_order.item_quantity, 0) as item_quantity,
         orders._loaded_at
     from orders
-    left join shipping_per_order
-        on shipping_per_order.channel_id = orders.channel_id
-        and shipping_per_order.source_order_row_id = orders.source_row_id
-    left join refunded_per_order
-        on refunded_per_order.order_id = orders.order_id
-    left join lines_per_order
-        on lines_per_order.channel_id = orders.channel_id
-        and lines_per_order.source_order_row_id = orders.source_row_id
+    left join shipping_per_order on shipping_per_order.order_id = orders.order_id
+    left join refunded_per_order on refunded_per_order.order_id = orders.order_id
+    left join lines_per_order on lines_per_order.order_id = orders.order_id
 )
 
 select * from final

@@ -1,8 +1,11 @@
 {{ config(
     materialized='incremental',
     unique_key='order_line_id',
-    post_hook="{{ remove_vanished('order_line_id', 'select order_line_id from ' ~ ref('stg_shopify__order_lines')
-                  ~ ' union all select order_line_id from ' ~ ref('stg_spreadsheet__offline_sales')) }}",
+    post_hook=[
+        "{{ remove_vanished('order_line_id', 'select order_line_id from ' ~ ref('stg_shopify__order_lines')
+            ~ ' union all select order_line_id from ' ~ ref('stg_spreadsheet__offline_sales')) }}",
+        "{{ reresolve_products(ref('int_product_codes'), 'source_sku') }}",
+    ],
 ) }}
 
 -- Grain: one line of one order. open_quantity is what is sold but not yet shipped (it reserves stock).
@@ -29,19 +32,6 @@ store_receipts as (
 product_per_code as (
     select * from {{ ref('int_product_codes') }}
 ),
-{% if is_incremental() %}
-
--- Codes whose merchant SKU changed since their lines were built (an ops.sku_mapping edit, a new ERP
--- item): their lines are rebuilt with the new product_id even though no new load carries them.
-remapped_codes as (
-    select distinct existing.channel_id, existing.source_sku
-    from {{ this }} as existing
-    left join product_per_code
-        on product_per_code.channel_id = existing.channel_id
-        and product_per_code.source_code = existing.source_sku
-    where existing.product_id is distinct from product_per_code.product_id
-),
-{% endif %}
 
 refunded_per_line as (
     select order_line_id, sum(refunded_quantity) as refunded_quantity
@@ -122,9 +112,4 @@ final as (
 select * from final
 {% if is_incremental() %}
 where {{ new_loads('_loaded_at') }}
-    or exists (
-        select 1 from remapped_codes
-        where remapped_codes.channel_id = final.channel_id
-            and remapped_codes.source_sku = final.source_sku
-    )
 {% endif %}

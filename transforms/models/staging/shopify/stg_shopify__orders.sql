@@ -32,7 +32,7 @@ final as (
         created_at as ordered_at,
         updated_at,
         cancelled_at,
-        cast(_dlt_load_id as double precision) as _loaded_at
+        _dlt_load_id as _loaded_at
     from source
 )
 

@@ -18,7 +18,7 @@ final as (
         upper(currency) as currency,
         store,
         source_file,
-        cast(_dlt_load_id as double precision) as _loaded_at
+        _dlt_load_id as _loaded_at
     from source
 )
 
