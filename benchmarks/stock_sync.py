@@ -57,7 +57,7 @@ def prepare_warehouse(engine_url: str, sandbox, world, location: int) -> None:
         "inventory_item_id": [str(item) for item in items],
         "allocated_quantity": [held[(item, location)] + 1 for item in items]}))
     built_at = datetime.now(UTC) - timedelta(minutes=5)
-    with warehouse.engine.connect() as conn:
+    with warehouse.engine.begin() as conn:
         record_model_runs(conn, [ModelRun("bench", "rpt_stock_availability", "marts", built_at, built_at,
                                            SKUS, "table", "success")])
     now = datetime.now(UTC)

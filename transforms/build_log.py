@@ -65,12 +65,11 @@ def last_builds(conn: sa.Connection) -> dict[str, tuple[str | None, str | None, 
 
 
 def record_model_runs(conn: sa.Connection, runs: list[ModelRun]) -> None:
-    with conn.begin():
-        ensure_tables(conn, build_log)
-        if runs:
-            conn.execute(build_log.insert(), [{
-                "build_id": run.build_id, "model": run.model, "layer": run.layer, "started_at": run.started_at,
-                "finished_at": run.finished_at or run.started_at, "duration_s": round(run.seconds, 3),
-                "strategy": run.strategy, "rows": run.rows, "fingerprint": run.fingerprint, "inputs": run.inputs,
-                "outcome": run.outcome,
-                "error": run.error} for run in runs])
+    """Append ``runs`` (in the caller's transaction)."""
+    ensure_tables(conn, build_log)
+    if runs:
+        conn.execute(build_log.insert(), [{
+            "build_id": run.build_id, "model": run.model, "layer": run.layer, "started_at": run.started_at,
+            "finished_at": run.finished_at or run.started_at, "duration_s": round(run.seconds, 3),
+            "strategy": run.strategy, "rows": run.rows, "fingerprint": run.fingerprint, "inputs": run.inputs,
+            "outcome": run.outcome, "error": run.error} for run in runs])

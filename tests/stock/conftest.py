@@ -127,7 +127,7 @@ class StockEnv:
             mart.metadata.drop_all(conn)
             mart.metadata.create_all(conn)
             conn.execute(mart.insert(), rows)
-        with self.warehouse.engine.connect() as conn:
+        with self.warehouse.engine.begin() as conn:
             for model in ("fct_inventory", "rpt_stock_availability"):
                 record_model_runs(conn, [ModelRun(f"build-{at.timestamp()}", model, "marts", at - timedelta(seconds=2),
                                                    at, len(rows), outcome="failed" if model in failed else "success",

@@ -2,16 +2,18 @@
     seconds) is within `window_seconds` of the newest load the table holds and is not one it already
     holds, so a load that started earlier but committed later is still picked up. The bounds are
     computed first and written into the SQL as constants, which lets the database prune its raw scans
-    instead of evaluating the whole model. -#}
-{% macro new_loads(column, window_seconds=86400) -%}
+    instead of evaluating the whole model. `on` tests another column against the loads this table
+    holds (a report whose rows carry the newest load of all their inputs tests each input's). -#}
+{% macro new_loads(column, window_seconds=86400, on=none) -%}
     {%- if not execute -%}{{ return("true") }}{%- endif -%}
     {%- set newest = run_query("select cast(max(" ~ column ~ ") as varchar) from " ~ this).rows[0][0] -%}
     {%- if newest is none -%}{{ return("true") }}{%- endif -%}
     {%- set since = newest | float - window_seconds -%}
     {%- set seen = run_query("select distinct cast(" ~ column ~ " as varchar) from " ~ this
                              ~ " where " ~ column ~ " > " ~ since).columns[0].values() -%}
-    {{ column }} > {{ since }}
-    {%- if seen %} and {{ column }} not in ({{ seen | join(", ") }}){% endif -%}
+    {%- set tested = on or column -%}
+    {{ tested }} > {{ since }}
+    {%- if seen %} and {{ tested }} not in ({{ seen | join(", ") }}){% endif -%}
 {%- endmacro %}
 
 {#- Post-hook of an incremental fact: delete the rows whose key no longer exists at the source (an
@@ -51,5 +53,41 @@
     ) as changed
     where changed.channel_id = fact.channel_id
         and changed.source_code = fact.{{ code_column }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of an incremental fact of payments: order_id names the order only while the order
+    exists. A payment loaded before its order (the provider is read before the shop) gets the order
+    once it is in `orders`; a payment whose order was deleted at the source loses it. Neither comes
+    with a new load of the payment, so new_loads would never revisit them. -#}
+{% macro relink_orders(payments, orders) -%}
+    {%- if should_full_refresh() or not is_incremental() -%}
+    select 1
+    {%- else -%}
+    update {{ this }} as fact
+    set order_id = relinked.order_id
+    from (
+        select waiting.payment_id, orders.order_id
+        from {{ this }} as waiting
+        join {{ payments }} as payments on payments.payment_id = waiting.payment_id
+        join {{ orders }} as orders on orders.order_id = payments.order_id
+        where waiting.order_id is null
+        union all
+        select linked.payment_id, cast(null as varchar) as order_id
+        from {{ this }} as linked
+        where linked.order_id is not null
+            and not exists (select 1 from {{ orders }} as orders where orders.order_id = linked.order_id)
+    ) as relinked
+    where relinked.payment_id = fact.payment_id
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook of rpt_payment_reconciliation: its rows of payments without an order have no key to
+    replace them by; an incremental build deletes them all and computes them again (they are few). -#}
+{% macro remove_orphan_rows() -%}
+    {%- if should_full_refresh() or not is_incremental() -%}
+    select 1
+    {%- else -%}
+    delete from {{ this }} where order_id is null
     {%- endif -%}
 {%- endmacro %}

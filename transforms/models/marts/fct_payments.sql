@@ -1,6 +1,18 @@
+{{ config(
+    materialized='incremental',
+    unique_key='payment_id',
+    post_hook=[
+        "{{ remove_vanished('payment_id', 'select payment_id from ' ~ ref('stg_stripe__charges')) }}",
+        "{{ relink_orders(ref('stg_stripe__charges'), ref('fct_orders')) }}",
+    ],
+) }}
+
 -- Grain: one payment (a Stripe charge). order_id is set only when the order exists in fct_orders.
 with charges as (
     select * from {{ ref('stg_stripe__charges') }}
+    {% if is_incremental() %}
+    where {{ new_loads('_loaded_at') }}
+    {% endif %}
 ),
 
 orders as (
@@ -19,7 +31,8 @@ final as (
         charges.amount_captured,
         charges.amount_refunded,
         charges.status,
-        charges.is_captured
+        charges.is_captured,
+        charges._loaded_at
     from charges
     left join orders on orders.order_id = charges.order_id
 )

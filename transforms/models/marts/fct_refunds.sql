@@ -17,7 +17,8 @@ final as (
         refunds.created_at,
         refunds.currency,
         refunds.amount,
-        refunds.status
+        refunds.status,
+        refunds._loaded_at
     from refunds
     left join payments on payments.payment_id = refunds.payment_id
 )

@@ -1,18 +1,28 @@
+{{ config(
+    materialized='incremental',
+    unique_key='order_id',
+    pre_hook="{{ remove_orphan_rows() }}",
+    post_hook="{{ remove_vanished('order_id', 'select order_id from ' ~ ref('fct_orders')) }}",
+) }}
+
 -- Grain: one web-channel order (with every payment that names it), plus one row per payment that
 -- names no known order. Amounts in the order's currency; difference = captured - order total.
 -- Status, first match wins: not_due (pending or cancelled, nothing captured), unpaid (due, nothing
 -- captured), underpaid, overpaid (captured more than the total, e.g. a double charge; or anything
 -- kept on a cancelled order), refund_mismatch (the shop and the provider refunded different amounts),
 -- matched.
-with orders as (
+-- Incremental: an order is recomputed when a new load changed it, one of its payments or one of its
+-- refunds; payments without an order are few and recomputed every time.
+-- `not materialized`: these are read twice; a materialized CTE would copy each whole table first.
+with orders as not materialized (
     select * from {{ ref('fct_orders') }}
 ),
 
-payments as (
+payments as not materialized (
     select * from {{ ref('fct_payments') }}
 ),
 
-refunds as (
+refunds as not materialized (
     select * from {{ ref('fct_refunds') }}
 ),
 
@@ -20,23 +30,44 @@ channels as (
     select * from {{ source('ops', 'channels') }}
 ),
 
+{% if is_incremental() %}
+changed_orders as (
+    select order_id from orders where {{ new_loads('_loaded_at', on='orders._loaded_at') }}
+    union
+    select order_id from payments where {{ new_loads('_loaded_at', on='payments._loaded_at') }}
+    union
+    select order_id from refunds where {{ new_loads('_loaded_at', on='refunds._loaded_at') }}
+),
+
+{% endif %}
 web_orders as (
-    select orders.*
+    select
+        orders.order_id,
+        orders.channel_id,
+        orders.currency,
+        orders.total_amount,
+        orders.refunded_amount,
+        orders.status,
+        orders._loaded_at
     from orders
     join channels
         on channels.channel_id = orders.channel_id
         and channels.kind = 'channel'
+    {% if is_incremental() %}
+    where orders.order_id in (select order_id from changed_orders)
+    {% endif %}
 ),
 
 payments_per_order as (
     select
-        order_id,
+        payments.order_id,
         count(*) as payment_count,
-        min(payment_id) as first_payment_id,
-        sum(case when is_captured then amount_captured else 0 end) as captured_amount
+        min(payments.payment_id) as first_payment_id,
+        sum(case when payments.is_captured then payments.amount_captured else 0 end) as captured_amount,
+        max(payments._loaded_at) as _loaded_at
     from payments
-    where order_id is not null
-    group by order_id
+    join web_orders on web_orders.order_id = payments.order_id
+    group by payments.order_id
 ),
 
 -- Listing the payments of an order is an ordered aggregate, ten times the cost of the sums: done
@@ -54,17 +85,20 @@ captured_per_order as (
     select
         payments_per_order.order_id,
         coalesce(payments_of_repaid_orders.payment_ids, payments_per_order.first_payment_id) as payment_ids,
-        payments_per_order.captured_amount
+        payments_per_order.captured_amount,
+        payments_per_order._loaded_at
     from payments_per_order
     left join payments_of_repaid_orders on payments_of_repaid_orders.order_id = payments_per_order.order_id
 ),
 
 refunded_per_order as (
-    select order_id, sum(amount) as provider_refunded
+    select
+        refunds.order_id,
+        sum(case when refunds.status = 'succeeded' then refunds.amount else 0 end) as provider_refunded,
+        max(refunds._loaded_at) as _loaded_at
     from refunds
-    where order_id is not null
-        and status = 'succeeded'
-    group by order_id
+    join web_orders on web_orders.order_id = refunds.order_id
+    group by refunds.order_id
 ),
 
 order_rows as (
@@ -77,7 +111,8 @@ order_rows as (
         web_orders.refunded_amount as order_refunded,
         coalesce(captured_per_order.captured_amount, 0) as captured_amount,
         coalesce(refunded_per_order.provider_refunded, 0) as provider_refunded,
-        web_orders.status
+        web_orders.status,
+        greatest(web_orders._loaded_at, captured_per_order._loaded_at, refunded_per_order._loaded_at) as _loaded_at
     from web_orders
     left join captured_per_order on captured_per_order.order_id = web_orders.order_id
     left join refunded_per_order on refunded_per_order.order_id = web_orders.order_id
@@ -102,7 +137,8 @@ classified_orders as (
             when captured_amount > order_total then 'overpaid'
             when order_refunded <> provider_refunded then 'refund_mismatch'
             else 'matched'
-        end as status
+        end as status,
+        _loaded_at
     from order_rows
 ),
 
@@ -117,7 +153,8 @@ orphan_payments as (
         amount_captured as captured_amount,
         amount_refunded as provider_refunded,
         amount_captured as difference,
-        'payment_without_order' as status
+        'payment_without_order' as status,
+        _loaded_at
     from payments
     where order_id is null
 ),

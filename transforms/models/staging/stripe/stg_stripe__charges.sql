@@ -23,7 +23,8 @@ final as (
         status,
         coalesce(captured, false) and status = 'succeeded' as is_captured,
 
-        created as created_at
+        created as created_at,
+        _dlt_load_id as _loaded_at
     from source
 )
 

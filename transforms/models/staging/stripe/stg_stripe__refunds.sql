@@ -12,7 +12,8 @@ final as (
         {{ from_minor_units('amount', 'currency') }} as amount,
         status,
         reason,
-        created as created_at
+        created as created_at,
+        _dlt_load_id as _loaded_at
     from source
 )
 
