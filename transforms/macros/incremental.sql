@@ -18,19 +18,16 @@
 
 {#- Post-hook of an incremental fact: delete the rows whose key no longer exists at the source (an
     order deleted in the shop, a replaced spreadsheet). EXCEPT rather than NOT IN, which deletes
-    nothing as soon as one current key is NULL. A full refresh rebuilt the table from the sources as
-    they are, so nothing vanished can be left: the anti-join over every key is skipped. -#}
+    nothing as soon as one current key is NULL. -#}
 {% macro remove_vanished(key, current_keys) -%}
-    {%- if should_full_refresh() -%}
-    select 1
-    {%- else -%}
+    {%- call incremental_only() -%}
     delete from {{ this }}
     where {{ key }} in (
         select {{ key }} from {{ this }}
         except
         select {{ key }} from ({{ current_keys }}) as current_keys
     )
-    {%- endif -%}
+    {%- endcall -%}
 {%- endmacro %}
 
 {#- Post-hook of an incremental fact whose rows carry a product_id resolved from a source code: when
@@ -38,9 +35,7 @@
     that no longer resolves), update product_id in place. The rows' own loads are old, so new_loads
     would never revisit them; an update touches only the rows whose answer changed. -#}
 {% macro reresolve_products(codes, code_column) -%}
-    {%- if should_full_refresh() or not is_incremental() -%}
-    select 1
-    {%- else -%}
+    {%- call incremental_only() -%}
     update {{ this }} as fact
     set product_id = changed.product_id
     from (
@@ -53,7 +48,7 @@
     ) as changed
     where changed.channel_id = fact.channel_id
         and changed.source_code = fact.{{ code_column }}
-    {%- endif -%}
+    {%- endcall -%}
 {%- endmacro %}
 
 {#- Post-hook of an incremental fact of payments: order_id names the order only while the order
@@ -61,9 +56,7 @@
     once it is in `orders`; a payment whose order was deleted at the source loses it. Neither comes
     with a new load of the payment, so new_loads would never revisit them. -#}
 {% macro relink_orders(payments, orders) -%}
-    {%- if should_full_refresh() or not is_incremental() -%}
-    select 1
-    {%- else -%}
+    {%- call incremental_only() -%}
     update {{ this }} as fact
     set order_id = relinked.order_id
     from (
@@ -79,15 +72,23 @@
             and not exists (select 1 from {{ orders }} as orders where orders.order_id = linked.order_id)
     ) as relinked
     where relinked.payment_id = fact.payment_id
-    {%- endif -%}
+    {%- endcall -%}
 {%- endmacro %}
 
 {#- Pre-hook of rpt_payment_reconciliation: its rows of payments without an order have no key to
     replace them by; an incremental build deletes them all and computes them again (they are few). -#}
 {% macro remove_orphan_rows() -%}
+    {%- call incremental_only() -%}
+    delete from {{ this }} where order_id is null
+    {%- endcall -%}
+{%- endmacro %}
+
+{#- The hooks above fix up rows an earlier build left. A table just built whole (first build, full
+    refresh, rebuild after a change of logic) has none: their statement is skipped. -#}
+{% macro incremental_only() -%}
     {%- if should_full_refresh() or not is_incremental() -%}
     select 1
     {%- else -%}
-    delete from {{ this }} where order_id is null
+    {{ caller() }}
     {%- endif -%}
 {%- endmacro %}
