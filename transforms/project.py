@@ -128,8 +128,8 @@ class Dbt:
         if select:
             picked: set[str] = set()
             for selector in select:
-                result = self.invoke(["ls", "--resource-type", "model", "--output", "json",
-                                      "--output-keys", "unique_id", "--select", selector])
+                result = self.invoke(["ls", "--resource-type", "model", "--output", "json",  # no echo on stdout:
+                                      "--output-keys", "unique_id", "--select", selector], "--log-level", "none")
                 found = {json.loads(line)["unique_id"] for line in (result.result or [])}
                 if not found:
                     raise DbtFailed(f"transforms: --select {selector!r} matches no model "
