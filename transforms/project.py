@@ -114,7 +114,7 @@ class Dbt:
     @property
     def manifest(self) -> Manifest:
         if self._manifest is None:
-            result = self.invoke(["parse"])
+            result = self.invoke(["parse"], "--no-write-json")  # results come back as objects
             if not result.success:
                 raise DbtFailed(f"transforms: dbt could not parse the project: {result.exception}")
             self._manifest = result.result

@@ -193,7 +193,7 @@ def build(hub: HubConfig, *, select: Sequence[str] | None = None, full_refresh: 
                            for name in names if name in broken)
         names = [name for name in names if name not in broken]
         if names:
-            result = dbt.invoke(["run"], "--select", *names, *options)
+            result = dbt.invoke(["run"], "--select", *names, *options, "--no-write-json")
             if result.exception is not None and result.result is None:
                 _record_aborted(warehouse, report, f"dbt could not run: {result.exception}")
             report.runs.extend(_model_runs(result, by_name, report.build_id, fingerprints, inputs, strategy))
