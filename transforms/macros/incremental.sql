@@ -9,8 +9,8 @@
     {%- set newest = run_query("select cast(max(" ~ column ~ ") as varchar) from " ~ this).rows[0][0] -%}
     {%- if newest is none -%}{{ return("true") }}{%- endif -%}
     {%- set since = newest | float - window_seconds -%}
-    {%- set seen = run_query("select distinct cast(" ~ column ~ " as varchar) from " ~ this
-                             ~ " where " ~ column ~ " > " ~ since).columns[0].values() -%}
+    {%- set seen = run_query("select cast(load_id as varchar) from (select distinct " ~ column ~ " as load_id from "
+                             ~ this ~ " where " ~ column ~ " > " ~ since ~ ") as loads").columns[0].values() -%}
     {%- set tested = on or column -%}
     {{ tested }} > {{ since }}
     {%- if seen %} and {{ tested }} not in ({{ seen | join(", ") }}){% endif -%}
