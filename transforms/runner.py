@@ -20,6 +20,7 @@ whole in a second dbt run after the first has built everything upstream.
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from warehouse import Warehouse
 from . import seeds
 from .build_log import ModelRun, last_builds, record_model_runs
 from .inputs import input_digest, source_states
-from .project import Dbt
+from .project import DEFAULT_MEMORY, MEMORY_VARIABLE, Dbt
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,9 @@ def _model_runs(result: Any, nodes: dict[str, Any], build_id: str, fingerprints:
         error = None
         if outcome == "failed":
             error = f"model {node.name} ({node.original_file_path}): {item.message}"
+            if "Out of Memory Error" in (item.message or ""):
+                error += (f" (DuckDB's cap for builds is {os.environ.get(MEMORY_VARIABLE, DEFAULT_MEMORY)}: "
+                          f"set {MEMORY_VARIABLE}, e.g. to 2GB, for a merchant this size)")
         elif outcome == "skipped":
             error = "skipped: an input failed"
         runs.append(ModelRun(build_id, node.name, _layer(node), started, finished, strategy=strategy[node.name],
