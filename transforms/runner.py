@@ -138,16 +138,21 @@ def _model_runs(result: Any, nodes: dict[str, Any], build_id: str, fingerprints:
         outcome = {"success": "success", "error": "failed", "skipped": "skipped"}.get(status, status)
         error = None
         if outcome == "failed":
-            error = f"model {node.name} ({node.original_file_path}): {item.message}"
-            if "Out of Memory Error" in (item.message or ""):
-                error += (f" (DuckDB's cap for builds is {os.environ.get(MEMORY_VARIABLE, DEFAULT_MEMORY)}: "
-                          f"set {MEMORY_VARIABLE}, e.g. to 2GB, for a merchant this size)")
+            error = _with_memory_hint(f"model {node.name} ({node.original_file_path}): {item.message}")
         elif outcome == "skipped":
             error = "skipped: an input failed"
         runs.append(ModelRun(build_id, node.name, _layer(node), started, finished, strategy=strategy[node.name],
                              fingerprint=fingerprints[node.name], inputs=inputs[node.name], outcome=outcome, error=error,
                              seconds=float(item.execution_time or 0)))
     return runs
+
+
+def _with_memory_hint(error: str) -> str:
+    """DuckDB's out-of-memory message suggests SET memory_limit; say where channelhub sets it."""
+    if "Out of Memory Error" not in error:
+        return error
+    return (f"{error} (DuckDB's cap for builds is {os.environ.get(MEMORY_VARIABLE, DEFAULT_MEMORY)}: "
+            f"set {MEMORY_VARIABLE}, e.g. to 2GB, for a merchant this size)")
 
 
 def _record_aborted(warehouse: Warehouse, report: BuildReport, error: str) -> None:
@@ -199,7 +204,7 @@ def build(hub: HubConfig, *, select: Sequence[str] | None = None, full_refresh: 
         if names:
             result = dbt.invoke(["run"], "--select", *names, *options, "--no-write-json")
             if result.exception is not None and result.result is None:
-                _record_aborted(warehouse, report, f"dbt could not run: {result.exception}")
+                _record_aborted(warehouse, report, _with_memory_hint(f"dbt could not run: {result.exception}"))
             report.runs.extend(_model_runs(result, by_name, report.build_id, fingerprints, inputs, strategy))
     with warehouse.engine.begin() as conn:
         _count_rows(conn, report.runs, by_name)

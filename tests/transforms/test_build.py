@@ -152,6 +152,20 @@ def test_merchant_mapping_overrides_code_matching_and_reaches_built_facts(built:
     assert query(hub, lines) == [{"product_id": code}]
 
 
+def test_running_out_of_memory_names_the_builds_memory_cap(built: tuple[HubConfig, Fleet],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    hub, _ = built
+    before = scalar(hub, "select count(*) from marts.fct_orders")
+    monkeypatch.setenv("CHANNELHUB_DBT_DUCKDB_MEMORY", "1MB")
+    if Warehouse(hub.warehouse_url).kind == "postgres":  # the server's memory: the DuckDB cap does not apply
+        assert transforms.build(hub, select=["fct_orders"], full_refresh=True).failed == []
+    else:
+        with pytest.raises(transforms.BuildFailed,
+                           match=r"(?s)Out of Memory.*cap for builds is 1MB: set CHANNELHUB_DBT_DUCKDB_MEMORY"):
+            transforms.build(hub, select=["fct_orders"], full_refresh=True)
+    assert scalar(hub, "select count(*) from marts.fct_orders") == before  # the mart BI reads is intact
+
+
 def test_an_unknown_selector_is_an_error_not_an_empty_build(built: tuple[HubConfig, Fleet]) -> None:
     with pytest.raises(transforms.DbtFailed, match="'fct_nothing' matches no model"):
         transforms.build(built[0], select=["fct_nothing"])
