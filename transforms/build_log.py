@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -48,9 +49,17 @@ class ModelRun:
 UP_TO_DATE = ("success", "current")
 
 
-def last_builds(conn: sa.Connection) -> dict[str, tuple[str | None, str | None, bool]]:
-    """Model -> (fingerprint, inputs) of its last successful build, and whether its latest log row is
-    one (False after a failure or a skip). Models never built are absent."""
+class LastBuild(NamedTuple):
+    """A model's last successful build: the logic and inputs it was built from, and whether it is
+    also the model's latest log row (False after a failure or a skip)."""
+
+    fingerprint: str | None
+    inputs: str | None
+    latest: bool
+
+
+def last_builds(conn: sa.Connection) -> dict[str, LastBuild]:
+    """Model -> its :class:`LastBuild`. Models never built are absent."""
     if not sa.inspect(conn).has_table("build_log", schema="ops"):
         return {}
     ranked = sa.select(build_log.c.model, build_log.c.fingerprint, build_log.c.inputs, build_log.c.outcome,
@@ -61,7 +70,7 @@ def last_builds(conn: sa.Connection) -> dict[str, tuple[str | None, str | None, 
                        ).subquery()
     rows = conn.execute(sa.select(ranked.c.model, ranked.c.fingerprint, ranked.c.inputs, ranked.c.recency)
                         .where(ranked.c.outcome.in_(UP_TO_DATE), ranked.c.recency_ok == 1))
-    return {model: (fingerprint, inputs, recency == 1) for model, fingerprint, inputs, recency in rows}
+    return {model: LastBuild(fingerprint, inputs, recency == 1) for model, fingerprint, inputs, recency in rows}
 
 
 def record_model_runs(conn: sa.Connection, runs: list[ModelRun]) -> None:

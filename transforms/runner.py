@@ -34,7 +34,7 @@ from connectors.sdk import ChannelhubError
 from warehouse import Warehouse
 
 from . import seeds
-from .build_log import ModelRun, last_builds, record_model_runs
+from .build_log import LastBuild, ModelRun, last_builds, record_model_runs
 from .inputs import input_digest, source_states
 from .project import DEFAULT_MEMORY, MEMORY_VARIABLE, Dbt
 
@@ -96,22 +96,21 @@ def _with_dependants(nodes: Sequence[Any], names: set[str]) -> set[str]:
     return {node.name for node in nodes if node.unique_id in ids}
 
 
-def _rebuild_whole(nodes: Sequence[Any], fingerprints: dict[str, str],
-                   previous: dict[str, tuple[str | None, str | None, bool]]) -> set[str]:
+def _rebuild_whole(nodes: Sequence[Any], fingerprints: dict[str, str], previous: dict[str, LastBuild]) -> set[str]:
     """Incremental models whose logic changed since their last successful build, and what depends on
     them."""
     changed = {node.name for node in nodes if node.config.materialized == "incremental"
-               and node.name in previous and previous[node.name][0] != fingerprints[node.name]}
+               and node.name in previous and previous[node.name].fingerprint != fingerprints[node.name]}
     return _with_dependants(nodes, changed)
 
 
 def _due(nodes: Sequence[Any], fingerprints: dict[str, str], inputs: dict[str, str],
-         previous: dict[str, tuple[str | None, str | None, bool]], existing: dict[str, str]) -> set[str]:
+         previous: dict[str, LastBuild], existing: dict[str, str]) -> set[str]:
     """The models to run: missing, failed or skipped last time, built from other logic or other inputs
     than now, and every table downstream of one of those (its input is being rebuilt)."""
     due = {node.name for node in nodes
            if f"{node.schema}.{node.name}" not in existing or node.name not in previous
-           or previous[node.name] != (fingerprints[node.name], inputs[node.name], True)}
+           or previous[node.name] != LastBuild(fingerprints[node.name], inputs[node.name], latest=True)}
     rebuilt_tables = {node.name for node in nodes if node.name in due and node.config.materialized != "view"}
     downstream = _with_dependants(nodes, rebuilt_tables)
     return due | {node.name for node in nodes if node.name in downstream and node.config.materialized != "view"}
