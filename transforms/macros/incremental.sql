@@ -17,16 +17,24 @@
 {%- endmacro %}
 
 {#- Post-hook of an incremental fact: delete the rows whose key no longer exists at the source (an
-    order deleted in the shop, a replaced spreadsheet). EXCEPT rather than NOT IN, which deletes
-    nothing as soon as one current key is NULL. -#}
+    order deleted in the shop, a replaced spreadsheet). `current_keys` selects every key the table
+    should hold now, each once. After the insert the table holds all of them, so it holds a vanished
+    key exactly when it has more keys than `current_keys`: two counts (milliseconds) decide whether
+    the anti-join over every key (a third of a second at 1M orders) runs at all. NOT EXISTS rather
+    than NOT IN, which deletes nothing as soon as one current key is NULL. -#}
 {% macro remove_vanished(key, current_keys) -%}
     {%- call incremental_only() -%}
-    delete from {{ this }}
-    where {{ key }} in (
-        select {{ key }} from {{ this }}
-        except
-        select {{ key }} from ({{ current_keys }}) as current_keys
-    )
+    {%- set counts = run_query("select (select count(" ~ key ~ ") from " ~ this ~ "), (select count(*) from ("
+                               ~ current_keys ~ ") as current_keys)").rows[0] -%}
+    {%- if counts[0] > counts[1] -%}
+    delete from {{ this }} as fact
+    where fact.{{ key }} is not null  -- rows without a key (payments naming no order) are not keyed rows
+        and not exists (
+            select 1 from ({{ current_keys }}) as current_keys where current_keys.{{ key }} = fact.{{ key }}
+        )
+    {%- else -%}
+    select 1
+    {%- endif -%}
     {%- endcall -%}
 {%- endmacro %}
 

@@ -2,7 +2,7 @@
     materialized='incremental',
     unique_key='order_id',
     post_hook="{{ remove_vanished('order_id', 'select order_id from ' ~ ref('stg_shopify__orders')
-                  ~ ' union all select order_id from ' ~ ref('stg_spreadsheet__offline_sales')) }}",
+                  ~ ' union all select order_id from ' ~ ref('int_spreadsheet__receipts')) }}",
 ) }}
 
 -- Grain: one order of one sales channel (web shops and offline store receipts), amounts in the

@@ -2,7 +2,9 @@
     materialized='incremental',
     unique_key='order_id',
     pre_hook="{{ remove_orphan_rows() }}",
-    post_hook="{{ remove_vanished('order_id', 'select order_id from ' ~ ref('fct_orders')) }}",
+    post_hook="{{ remove_vanished('order_id', 'select order_id from ' ~ ref('fct_orders') ~ ' as orders join '
+                  ~ source('ops', 'channels') ~ \" as channels on channels.channel_id = orders.channel_id
+                  and channels.kind = 'channel'\") }}",
 ) }}
 
 -- Grain: one web-channel order (with every payment that names it), plus one row per payment that
