@@ -2,13 +2,19 @@
 
 A connector's source table is read from ``raw_<account>.<table>`` for every account of that connector
 (the ``account_union`` macro). Its *structure* is which accounts have the table and with which
-columns, which is what a staging view's SQL is compiled from; its *data* is the newest completed
-dlt load of each of those accounts (``_dlt_loads``), which every row it holds came with. channelhub's
-own ``ops`` tables are small and rewritten by every build, so their data is a checksum of their
-content. A model's input digest hashes the states of every source upstream of it: the data and the
-structure for a table, the structure alone for a view (a view holds no rows, only SQL).
+columns, which is what a staging view's SQL is compiled from; its *data* is, per account, the table's
+row count and the newest dlt load among its rows. Any load that writes a row to the table changes
+the newest load (dlt stamps every row it writes, inserted, updated or replaced, with the load's id),
+and a row deleted at the source changes the count, so a load that did not touch the table (products,
+when only orders came in) leaves it as it was. A nested table (``orders__line_items``) has no load
+ids of its own: its rows change with their root's, so it takes the root's newest load. A table
+without load ids at all falls back to the newest completed load of its account (``_dlt_loads``).
+channelhub's own ``ops`` tables are small and edited in place (by a build or by the merchant), so
+their data is a checksum of their content. A model's input digest hashes the states of every source
+upstream of it: the data and the structure for a table, the structure alone for a view (a view holds
+no rows, only SQL).
 
-Each digest costs a handful of catalog queries per build, whatever the size of the warehouse.
+Each digest costs a handful of catalog queries and one count per raw table a model reads.
 """
 
 from __future__ import annotations
@@ -42,6 +48,9 @@ def source_states(conn: sa.Connection, sources: list[Any]) -> dict[str, SourceSt
     newest = _newest_loads(conn, sorted({schema for schema, table in columns if table == "_dlt_loads"}))
     ops_tables = set(conn.execute(sa.text(
         f"select table_name from information_schema.tables where table_schema = '{OPS_SOURCE}'")).scalars())
+    read = [(f"raw_{account}", source.name) for source in sources if source.source_name != OPS_SOURCE
+            for account in platforms[source.source_name] if (f"raw_{account}", source.name) in columns]
+    tables = _table_states(conn, read, columns, newest)
     states = {}
     for source in sources:
         if source.source_name == OPS_SOURCE:
@@ -52,7 +61,7 @@ def source_states(conn: sa.Connection, sources: list[Any]) -> dict[str, SourceSt
         present = [schema for schema in schemas if (schema, source.name) in columns]
         states[source.unique_id] = SourceState(
             ";".join(f"{schema}:{','.join(sorted(columns[(schema, source.name)]))}" for schema in present),
-            ";".join(f"{schema}:{newest.get(schema)}" for schema in present))
+            ";".join(f"{schema}:{tables[(schema, source.name)]}" for schema in present))
     return states
 
 
@@ -72,6 +81,24 @@ def _newest_loads(conn: sa.Connection, schemas: list[str]) -> dict[str, str]:
     query = " union all ".join(f"select '{schema}' as raw_schema, max(load_id) as load_id "
                                f'from "{schema}"._dlt_loads where status = 0' for schema in schemas)
     return {schema: load_id for schema, load_id in conn.execute(sa.text(query))}
+
+
+def _table_states(conn: sa.Connection, tables: list[tuple[str, str]], columns: dict[tuple[str, str], list[str]],
+                  newest: dict[str, str]) -> dict[tuple[str, str], str]:
+    """(raw schema, table) -> "<rows>@<newest load>" for ``tables``, in one query (see the module)."""
+    if not tables:
+        return {}
+    parts = []
+    for schema, table in sorted(set(tables)):
+        root = table.split("__")[0]
+        stamped = "_dlt_load_id" in columns.get((schema, root), [])
+        newest_load = (f'(select max(_dlt_load_id) from "{schema}"."{root}")' if stamped
+                       else f"'{newest.get(schema)}'")
+        parts.append(f"select '{schema}' as raw_schema, '{table}' as table_name, "
+                     f"(select count(*) from \"{schema}\".\"{table}\") as row_count, "
+                     f"cast({newest_load} as varchar) as newest_load")
+    rows = conn.execute(sa.text(" union all ".join(parts)))
+    return {(schema, table): f"{count}@{load}" for schema, table, count, load in rows}
 
 
 def _checksum(conn: sa.Connection, schema: str, table: str) -> str:

@@ -1,13 +1,15 @@
 """Tables the models read that do not come from a source: the accounts and the stock policy from
 ``channelhub.yml``, and the merchant's SKU mapping.
 
-``ops.channels``, ``ops.stock_policy`` and ``ops.stock_warehouses`` mirror the config and are rewritten on every build, so
-the models see the same accounts, time zones and allocation numbers the rest of channelhub uses.
+``ops.channels``, ``ops.stock_policy`` and ``ops.stock_warehouses`` mirror the config; a build rewrites
+them when it changed, so the models see the same accounts, time zones and allocation numbers the rest of channelhub uses.
 ``ops.sku_mapping`` is the merchant's to edit (SQL, a BI tool, a spreadsheet import): it is created
 empty once and never overwritten.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 import sqlalchemy as sa
 
@@ -65,6 +67,17 @@ def write_seeds(conn: sa.Connection, hub: HubConfig) -> None:
     counted = hub.stock.warehouses if hub.stock and hub.stock.warehouses else []
     for table, rows in ((channels, channel_rows(hub)), (stock_policy, policy_rows(hub)),
                         (stock_warehouses, [{"warehouse_id": code} for code in counted])):
+        if _as_written(conn, table) == _as_rows(table, rows):
+            continue  # unchanged: a write would cost DuckDB a checkpoint when the connection closes
         conn.execute(table.delete())
         if rows:
             conn.execute(table.insert(), rows)
+
+
+def _as_rows(table: sa.Table, rows: list[dict[str, object]]) -> Counter[tuple[object, ...]]:
+    return Counter(tuple(row.get(column.name) for column in table.columns) for row in rows)
+
+
+def _as_written(conn: sa.Connection, table: sa.Table) -> Counter[tuple[object, ...]]:
+    """The table's rows, comparable with :func:`_as_rows` (numbers compare by value: 10 == 10.00)."""
+    return Counter(tuple(row) for row in conn.execute(sa.select(*table.columns)))
