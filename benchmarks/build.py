@@ -131,7 +131,7 @@ def timed_build(hub: object, **kwargs: object) -> tuple[float, dict[str, str], s
 
 def plain_sql_build(hub: object) -> float:
     """The baseline: every model's compiled SQL run straight on DuckDB, in dependency order."""
-    from transforms.project import Dbt
+    from transforms.project import DEFAULT_MEMORY, MEMORY_VARIABLE, Dbt
     from warehouse import Warehouse
 
     warehouse = Warehouse(hub.warehouse_url)  # type: ignore[attr-defined]
@@ -140,7 +140,7 @@ def plain_sql_build(hub: object) -> float:
     compiled = {item.node.name: item.node for item in dbt.invoke(["compile", "--full-refresh"]).result.results}
     started = time.perf_counter()
     with warehouse.engine.begin() as conn:
-        conn.execute(sa.text(f"set memory_limit = '{os.environ.get('CHANNELHUB_DBT_DUCKDB_MEMORY', '600MB')}'"))
+        conn.execute(sa.text(f"set memory_limit = '{os.environ.get(MEMORY_VARIABLE, DEFAULT_MEMORY)}'"))
         conn.execute(sa.text("set preserve_insertion_order = false"))  # as transforms/profiles.yml
         for node in dbt.models():
             kind = "view" if node.config.materialized == "view" else "table"

@@ -31,7 +31,7 @@ ROOT = Path(__file__).parent
 MARTS = ROOT / "models" / "marts"
 MARTS_SCHEMA = "marts"
 PASSWORD_VARIABLE = "DBT_ENV_SECRET_CHANNELHUB_PG_PASSWORD"
-MEMORY_VARIABLE, DEFAULT_MEMORY = "CHANNELHUB_DBT_DUCKDB_MEMORY", "600MB"  # profiles.yml reads the same
+MEMORY_VARIABLE, DEFAULT_MEMORY = "CHANNELHUB_DBT_DUCKDB_MEMORY", "500MB"  # profiles.yml reads the same
 
 
 class DbtFailed(ConfigError):

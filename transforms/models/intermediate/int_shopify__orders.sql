@@ -32,33 +32,44 @@ order_lines as (
     select * from {{ ref('stg_shopify__order_lines') }}
 ),
 
+-- Children are summed per parent row (channel, dlt row id of the order). An incremental build keeps
+-- the children of the new loads' orders only; a full build sums every child without first joining
+-- the orders, whose hash tables (one per sum) would all be held at once.
 shipping_per_order as (
-    select orders.order_id, sum(shipping_lines.shipping_amount) as shipping_amount
-    from orders
-    join shipping_lines
-        on shipping_lines.channel_id = orders.channel_id
-        and shipping_lines.source_order_row_id = orders.source_row_id
-    group by orders.order_id
+    select shipping_lines.channel_id, shipping_lines.source_order_row_id,
+        sum(shipping_lines.shipping_amount) as shipping_amount
+    from shipping_lines
+    {% if is_incremental() %}
+    join orders  -- one row per order: keeps the children of the new loads' orders
+        on orders.channel_id = shipping_lines.channel_id
+        and orders.source_row_id = shipping_lines.source_order_row_id
+    {% endif %}
+    group by shipping_lines.channel_id, shipping_lines.source_order_row_id
 ),
 
 refunded_per_order as (
-    select orders.order_id, sum(refund_transactions.amount) as refunded_amount
-    from orders
-    join refunds on refunds.order_id = orders.order_id
+    select refunds.order_id, sum(refund_transactions.amount) as refunded_amount
+    from refunds
     join refund_transactions
         on refund_transactions.channel_id = refunds.channel_id
         and refund_transactions.source_refund_row_id = refunds.source_row_id
     where refund_transactions.is_successful_refund
-    group by orders.order_id
+    {% if is_incremental() %}
+        and refunds.order_id in (select order_id from orders)
+    {% endif %}
+    group by refunds.order_id
 ),
 
 lines_per_order as (
-    select orders.order_id, count(*) as line_count, sum(order_lines.quantity) as item_quantity
-    from orders
-    join order_lines
-        on order_lines.channel_id = orders.channel_id
-        and order_lines.source_order_row_id = orders.source_row_id
-    group by orders.order_id
+    select order_lines.channel_id, order_lines.source_order_row_id, count(*) as line_count,
+        sum(order_lines.quantity) as item_quantity
+    from order_lines
+    {% if is_incremental() %}
+    join orders  -- one row per order: keeps the children of the new loads' orders
+        on orders.channel_id = order_lines.channel_id
+        and orders.source_row_id = order_lines.source_order_row_id
+    {% endif %}
+    group by order_lines.channel_id, order_lines.source_order_row_id
 ),
 
 final as (
@@ -86,9 +97,13 @@ final as (
         coalesce(lines_per_order.item_quantity, 0) as item_quantity,
         orders._loaded_at
     from orders
-    left join shipping_per_order on shipping_per_order.order_id = orders.order_id
+    left join shipping_per_order
+        on shipping_per_order.channel_id = orders.channel_id
+        and shipping_per_order.source_order_row_id = orders.source_row_id
     left join refunded_per_order on refunded_per_order.order_id = orders.order_id
-    left join lines_per_order on lines_per_order.order_id = orders.order_id
+    left join lines_per_order
+        on lines_per_order.channel_id = orders.channel_id
+        and lines_per_order.source_order_row_id = orders.source_row_id
 )
 
 select * from final
