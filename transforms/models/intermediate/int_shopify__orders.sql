@@ -35,16 +35,18 @@ order_lines as (
 -- Children are summed per parent row (channel, dlt row id of the order). An incremental build keeps
 -- the children of the new loads' orders only; a full build sums every child without first joining
 -- the orders, whose hash tables (one per sum) would all be held at once.
+{% set of_new_orders -%}
+    {% if is_incremental() -%}
+    join orders  -- one row per order
+        on orders.channel_id = children.channel_id
+        and orders.source_row_id = children.source_order_row_id
+    {%- endif %}
+{%- endset %}
 shipping_per_order as (
-    select shipping_lines.channel_id, shipping_lines.source_order_row_id,
-        sum(shipping_lines.shipping_amount) as shipping_amount
-    from shipping_lines
-    {% if is_incremental() %}
-    join orders  -- one row per order: keeps the children of the new loads' orders
-        on orders.channel_id = shipping_lines.channel_id
-        and orders.source_row_id = shipping_lines.source_order_row_id
-    {% endif %}
-    group by shipping_lines.channel_id, shipping_lines.source_order_row_id
+    select children.channel_id, children.source_order_row_id, sum(children.shipping_amount) as shipping_amount
+    from shipping_lines as children
+    {{ of_new_orders }}
+    group by children.channel_id, children.source_order_row_id
 ),
 
 refunded_per_order as (
@@ -61,15 +63,11 @@ refunded_per_order as (
 ),
 
 lines_per_order as (
-    select order_lines.channel_id, order_lines.source_order_row_id, count(*) as line_count,
-        sum(order_lines.quantity) as item_quantity
-    from order_lines
-    {% if is_incremental() %}
-    join orders  -- one row per order: keeps the children of the new loads' orders
-        on orders.channel_id = order_lines.channel_id
-        and orders.source_row_id = order_lines.source_order_row_id
-    {% endif %}
-    group by order_lines.channel_id, order_lines.source_order_row_id
+    select children.channel_id, children.source_order_row_id, count(*) as line_count,
+        sum(children.quantity) as item_quantity
+    from order_lines as children
+    {{ of_new_orders }}
+    group by children.channel_id, children.source_order_row_id
 ),
 
 final as (
