@@ -2,7 +2,8 @@
 ``channelhub.yml``, and the merchant's SKU mapping.
 
 ``ops.channels``, ``ops.stock_policy`` and ``ops.stock_warehouses`` mirror the config; a build rewrites
-them when it changed, so the models see the same accounts, time zones and allocation numbers the rest of channelhub uses.
+them when it changed, so the models see the same accounts, time zones and allocation numbers the
+rest of channelhub uses.
 ``ops.sku_mapping`` is the merchant's to edit (SQL, a BI tool, a spreadsheet import): it is created
 empty once and never overwritten.
 """
