@@ -85,20 +85,23 @@ def _newest_loads(conn: sa.Connection, schemas: list[str]) -> dict[str, str]:
 
 def _table_states(conn: sa.Connection, tables: list[tuple[str, str]], columns: dict[tuple[str, str], list[str]],
                   newest: dict[str, str]) -> dict[tuple[str, str], str]:
-    """(raw schema, table) -> "<rows>@<newest load>" for ``tables``, in one query (see the module)."""
+    """(raw schema, table) -> "<rows>@<newest load>" for ``tables`` (see the module). Each root's
+    newest load is read once, however many nested tables share it."""
     if not tables:
         return {}
-    parts = []
-    for schema, table in sorted(set(tables)):
-        root = table.split("__")[0]
-        stamped = "_dlt_load_id" in columns.get((schema, root), [])
-        newest_load = (f'(select max(_dlt_load_id) from "{schema}"."{root}")' if stamped
-                       else f"'{newest.get(schema)}'")
-        parts.append(f"select '{schema}' as raw_schema, '{table}' as table_name, "
-                     f"(select count(*) from \"{schema}\".\"{table}\") as row_count, "
-                     f"cast({newest_load} as varchar) as newest_load")
-    rows = conn.execute(sa.text(" union all ".join(parts)))
-    return {(schema, table): f"{count}@{load}" for schema, table, count, load in rows}
+    wanted = sorted(set(tables))
+    roots = sorted({(schema, table.split("__")[0]) for schema, table in wanted
+                    if "_dlt_load_id" in columns.get((schema, table.split("__")[0]), [])})
+    root_loads: dict[tuple[str, str], str] = {}
+    if roots:
+        query = " union all ".join(f"select '{schema}', '{root}', cast(max(_dlt_load_id) as varchar) "
+                                   f'from "{schema}"."{root}"' for schema, root in roots)
+        root_loads = {(schema, root): load for schema, root, load in conn.execute(sa.text(query))}
+    counts = " union all ".join(f"select '{schema}', '{table}', count(*) from \"{schema}\".\"{table}\""
+                                for schema, table in wanted)
+    # a root without load ids: the account's newest completed load stands for them
+    return {(schema, table): f"{count}@{root_loads.get((schema, table.split('__')[0]), newest.get(schema))}"
+            for schema, table, count in conn.execute(sa.text(counts))}
 
 
 def _checksum(conn: sa.Connection, schema: str, table: str) -> str:
