@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dlt
+from dlt.common.normalizers.json.relational import DataItemNormalizer
 from dlt.common.runtime.collector import Collector, NullCollector
+from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 from pydantic import SecretStr
 
@@ -67,6 +69,15 @@ def pipeline_for(account: Account, warehouse: Warehouse, progress: Collector | N
     )
 
 
+def stamp_nested_rows(source: DltSource) -> None:
+    """Give nested rows (an order's line items, its refunds' transactions) the dlt load id of their
+    root row, as dlt gives the root. dlt rewrites an order's nested rows whenever it loads the order,
+    so their load is the order's; with it in their own table, an incremental model reads a new load's
+    line items by their load id instead of joining every line item to the new orders."""
+    DataItemNormalizer.update_normalizer_config(
+        source.schema, {"propagation": {"root": {"_dlt_load_id": "_dlt_load_id"}}})  # type: ignore[typeddict-item]
+
+
 def _root_cause(exc: BaseException) -> BaseException:
     while isinstance(exc, PipelineStepFailed) or (exc.__cause__ and not isinstance(exc, ChannelhubError)):
         if exc.__cause__ is None:
@@ -85,6 +96,7 @@ def run_account(config: HubConfig, name: str, *, full_refresh: bool = False,
     try:
         pipeline = pipeline_for(account, warehouse, progress)
         source = account.connector.source(account)
+        stamp_nested_rows(source)
         pipeline.run(source, loader_file_format=warehouse.loader_file_format,
                       refresh="drop_sources" if full_refresh else None)
     except Exception as exc:

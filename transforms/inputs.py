@@ -1,18 +1,19 @@
 """What each model reads, as it stands now, so that a build runs only the models with something new.
 
 A connector's source table is read from ``raw_<account>.<table>`` for every account of that connector
-(the ``account_union`` macro). Its *structure* is which accounts have the table and with which
-columns, which is what a staging view's SQL is compiled from; its *data* is, per account, the table's
-row count and the newest dlt load among its rows. Any load that writes a row to the table changes
-the newest load (dlt stamps every row it writes, inserted, updated or replaced, with the load's id),
-and a row deleted at the source changes the count, so a load that did not touch the table (products,
-when only orders came in) leaves it as it was. A nested table (``orders__line_items``) has no load
-ids of its own: its rows change with their root's, so it takes the root's newest load. A table
-without load ids at all falls back to the newest completed load of its account (``_dlt_loads``).
-channelhub's own ``ops`` tables are small and edited in place (by a build or by the merchant), so
-their data is a checksum of their content. A model's input digest hashes the states of every source
-upstream of it: the data and the structure for a table, the structure alone for a view (a view holds
-no rows, only SQL).
+(the ``account_union`` macro). Its *structure* is which accounts have the table and with which columns,
+which is what a staging view's SQL is compiled from; its *data* is, per account, the table's row count
+and the newest dlt load among its rows. Any load that writes a row to the table changes the newest load
+(dlt stamps every row it writes, inserted, updated or replaced, with the load's id), and a row deleted
+at the source changes the count, so a load that did not touch the table (products, when only orders came
+in) leaves it as it was. A newest load dlt has not completed yet is marked as such: the models read
+completed loads only, and must build again once it completes. A nested table (``orders__line_items``)
+changes with its root (dlt rewrites an order's nested rows with it), so it takes the root's newest load.
+A table without load ids at all falls back to the newest completed load of its account (``_dlt_loads``).
+channelhub's own ``ops`` tables are small and edited in place (by a build or by the merchant), so their
+data is a checksum of their content. A model's input digest hashes the states of every source upstream
+of it: the data and the structure for a table, the structure alone for a view (a view holds no rows,
+only SQL).
 
 Each digest costs a handful of catalog queries and one count per raw table a model reads.
 """
@@ -86,7 +87,9 @@ def _newest_loads(conn: sa.Connection, schemas: list[str]) -> dict[str, str]:
 def _table_states(conn: sa.Connection, tables: list[tuple[str, str]], columns: dict[tuple[str, str], list[str]],
                   newest: dict[str, str]) -> dict[tuple[str, str], str]:
     """(raw schema, table) -> "<rows>@<newest load>" for ``tables`` (see the module). Each root's
-    newest load is read once, however many nested tables share it."""
+    newest load is read once, however many nested tables share it. A newest load that dlt has not
+    completed (still being written, or left by a crash) is marked, so the state changes again when
+    it completes and the models, which read completed loads only, are built once more to take it."""
     if not tables:
         return {}
     wanted = sorted(set(tables))
@@ -94,9 +97,14 @@ def _table_states(conn: sa.Connection, tables: list[tuple[str, str]], columns: d
                     if "_dlt_load_id" in columns.get((schema, table.split("__")[0]), [])})
     root_loads: dict[tuple[str, str], str] = {}
     if roots:
-        query = " union all ".join(f"select '{schema}', '{root}', cast(max(_dlt_load_id) as varchar) "
-                                   f'from "{schema}"."{root}"' for schema, root in roots)
-        root_loads = {(schema, root): load for schema, root, load in conn.execute(sa.text(query))}
+        query = " union all ".join(
+            f"select '{schema}', '{root}', newest, "
+            + (f'newest in (select load_id from "{schema}"._dlt_loads where status = 0) ' if schema in newest else
+               "true ")
+            + f'from (select cast(max(_dlt_load_id) as varchar) as newest from "{schema}"."{root}") as root_table'
+            for schema, root in roots)
+        root_loads = {(schema, root): load if completed is not False else f"{load} (loading)"
+                      for schema, root, load, completed in conn.execute(sa.text(query))}
     counts = " union all ".join(f"select '{schema}', '{table}', count(*) from \"{schema}\".\"{table}\""
                                 for schema, table in wanted)
     # a root without load ids: the account's newest completed load stands for them

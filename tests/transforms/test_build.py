@@ -281,16 +281,29 @@ def test_a_build_runs_only_what_has_new_input(built: tuple[HubConfig, Fleet]) ->
     assert runs["stg_stripe__charges"].outcome == "current"  # a view: same accounts, same columns
     assert runs["fct_order_lines"].outcome == runs["rpt_stock_availability"].outcome == "current"
 
-    # a load that writes one order and nothing else (as a merge of an updated order does): the tables it
-    # did not touch (customers, products) leave what reads only them current
-    with Warehouse(hub.warehouse_url).engine.begin() as conn:
+    # a load that rewrites one order and its nested rows (as dlt's merge of an updated order does) and
+    # nothing else: what reads only the tables it did not touch (customers, products) stays current.
+    # Until dlt completes the load (lists it in _dlt_loads), its rows wait: builds read completed
+    # loads only, and build again once it completes.
+    engine = Warehouse(hub.warehouse_url).engine
+    with engine.begin() as conn:
         load_id = conn.execute(sa.text("select max(load_id) from raw_shop_us._dlt_loads")).scalar_one()
         load_id = f"{float(load_id) + 1:.6f}"
-        conn.execute(sa.text("update raw_shop_us.orders set _dlt_load_id = :load_id "
-                             "where id = (select min(id) from raw_shop_us.orders)"), {"load_id": load_id})
+        order, row = conn.execute(sa.text("select id, _dlt_id from raw_shop_us.orders order by id limit 1")).one()
+        conn.execute(sa.text("update raw_shop_us.orders set _dlt_load_id = :load_id, total_price = total_price + 1 "
+                             "where id = :order"), {"load_id": load_id, "order": order})
+        conn.execute(sa.text("update raw_shop_us.orders__line_items set _dlt_load_id = :load_id "
+                             "where _dlt_parent_id = :row"), {"load_id": load_id, "row": row})
+    total_of_order = f"select total_amount from marts.fct_orders where order_id = 'shop_us:{order}'"
+    total = scalar(hub, total_of_order)
+    runs = {run.model: run for run in transforms.build(hub).runs}
+    assert runs["fct_orders"].outcome == "success" and scalar(hub, total_of_order) == total
+
+    with engine.begin() as conn:
         conn.execute(sa.text("insert into raw_shop_us._dlt_loads (load_id, schema_name, status, inserted_at, "
                              "schema_version_hash) select :load_id, schema_name, 0, inserted_at, schema_version_hash "
                              "from raw_shop_us._dlt_loads order by load_id desc limit 1"), {"load_id": load_id})
     runs = {run.model: run for run in transforms.build(hub).runs}
     assert runs["fct_orders"].outcome == runs["fct_order_lines"].outcome == "success"
     assert runs["dim_customers"].outcome == runs["dim_products"].outcome == "current"
+    assert scalar(hub, total_of_order) == total + 1

@@ -48,10 +48,7 @@
 {%- endmacro %}
 
 {#- A source column's declared type in SQL both warehouses read the same way. NUMERIC alone would be
-    DECIMAL(18,3) on DuckDB and round money, hence explicit precision. dlt's load id is declared
-    `double`: converted here, next to the raw scan, an incremental model's filter on it reaches the
-    raw table (DuckDB does not push it through a second cast in the staging view, and would convert
-    every row's money before filtering). -#}
+    DECIMAL(18,3) on DuckDB and round money, hence explicit precision. -#}
 {% macro portable_type(kind) -%}
     {%- set types = {"text": "varchar", "bigint": "bigint", "numeric": "decimal(38, 9)",
                      "money": "decimal(18, 4)", "boolean": "boolean", "date": "date",

@@ -1,19 +1,49 @@
-{#- Incremental facts follow dlt's loads. A row is new when its load (the `_loaded_at` load id, in
-    seconds) is within `window_seconds` of the newest load the table holds and is not one it already
-    holds, so a load that started earlier but committed later is still picked up. The bounds are
-    computed first and written into the SQL as constants, which lets the database prune its raw scans
-    instead of evaluating the whole model. `on` tests another column against the loads this table
-    holds (a report whose rows carry the newest load of all their inputs tests each input's). -#}
-{% macro new_loads(column, window_seconds=86400, on=none) -%}
-    {%- if not execute -%}{{ return("true") }}{%- endif -%}
-    {%- set newest = run_query("select cast(max(" ~ column ~ ") as varchar) from " ~ this).rows[0][0] -%}
-    {%- if newest is none -%}{{ return("true") }}{%- endif -%}
-    {%- set since = newest | float - window_seconds -%}
-    {%- set seen = run_query("select cast(load_id as varchar) from (select distinct " ~ column ~ " as load_id from "
-                             ~ this ~ " where " ~ column ~ " > " ~ since ~ ") as loads").columns[0].values() -%}
-    {%- set tested = on or column -%}
-    {{ tested }} > {{ since }}
-    {%- if seen %} and {{ tested }} not in ({{ seen | join(", ") }}){% endif -%}
+{#- Incremental facts follow dlt's loads. A row is new when its load (the `_loaded_at` load id) is a
+    completed load (dlt lists it in `_dlt_loads` once every table of it is committed) that this table
+    does not hold yet, within `window_seconds` of the newest load it holds: a load that started
+    earlier but committed later is still picked up, and the rows of a load still being written (or
+    left by a crash, which dlt finishes under the same id) wait until it completes. The loads are
+    found first and written into the SQL as constants, so the database reads only their rows from
+    the raw tables (DuckDB's zone maps) instead of evaluating the whole model. Load ids are compared
+    as dlt writes them, as text: Unix seconds with a fraction, ten digits before the point until
+    2286, so text order is time order. -#}
+{% macro new_loads(column, window_seconds=86400) -%}
+    {{- loaded_within(load_window(column, window_seconds), column) -}}
+{%- endmacro %}
+
+{#- The loads new_loads picks, found once for a model that tests several columns against them: an
+    order's line items carry the order's load; a report whose rows carry the newest load of all
+    their inputs tests each input's. None before the table has rows (everything is new). -#}
+{% macro load_window(column, window_seconds=86400) -%}
+    {%- set channels = source('ops', 'channels') -%}  {#- called at parse time too: the accounts are an input -#}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set newest = run_query("select max(" ~ column ~ ") from " ~ this).rows[0][0] -%}
+    {%- if newest is none -%}{{ return(none) }}{%- endif -%}
+    {%- set since = "%.6f" | format(newest | float - window_seconds) -%}
+    {%- set raw_loads = run_query(
+        "select table_schema from information_schema.tables where table_name = '_dlt_loads' and table_schema in "
+        ~ "(select 'raw_' || channel_id from " ~ channels ~ ") order by table_schema"
+    ).columns[0].values() -%}
+    {%- if not raw_loads -%}{{ return({"loads": []}) }}{%- endif -%}
+    {%- set completed = [] -%}
+    {%- for schema in raw_loads -%}
+        {%- do completed.append("select load_id from " ~ adapter.quote(schema) ~ "._dlt_loads where status = 0") -%}
+    {%- endfor -%}
+    {%- set loads = run_query(
+        "select load_id from (" ~ completed | join(" union ") ~ ") as completed where load_id > '" ~ since ~ "' "
+        ~ "except select " ~ column ~ " from " ~ this ~ " where " ~ column ~ " > '" ~ since ~ "'"
+    ).columns[0].values() -%}
+    {{ return({"loads": loads | sort}) }}
+{%- endmacro %}
+
+{% macro loaded_within(window, tested) -%}
+    {%- if window is none -%}
+    true
+    {%- elif not window.loads -%}
+    false
+    {%- else -%}
+    {{ tested }} in ('{{ window.loads | join("', '") }}')
+    {%- endif -%}
 {%- endmacro %}
 
 {#- Post-hook of an incremental fact: delete the rows whose key no longer exists at the source (an

@@ -4,7 +4,7 @@ with order_lines as (
 ),
 
 final as (
-    select product_id, sum(open_quantity) as reserved
+    select product_id, {{ quantity_sum('open_quantity') }} as reserved
     from order_lines
     where product_id is not null
     group by product_id

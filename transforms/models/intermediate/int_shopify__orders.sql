@@ -5,69 +5,55 @@
 ) }}
 
 -- Shopify orders with what Shopify keeps on child records: shipping, refunds paid back, line counts.
--- A table built on dlt's loads, like the facts: an incremental build sums the child records of the
--- orders in new loads only (children are reached through their order; they carry no load id).
--- `not materialized`: each use of `orders` reads only the new loads, where a materialized CTE (the
--- default for a CTE used several times) would hide that filter from the scans below it.
-with orders as not materialized (
+-- A table built on dlt's loads, like the facts. An order's child records carry its load id (dlt
+-- rewrites them with the order), so an incremental build reads the new loads' orders and children
+-- by load id alone and sums the children per parent row (channel, dlt row id of the order).
+{% set window = load_window('_loaded_at') if is_incremental() else none %}
+with orders as (
     select * from {{ ref('stg_shopify__orders') }}
-    {% if is_incremental() %}
-    where {{ new_loads('_loaded_at') }}
-    {% endif %}
+    where {{ loaded_within(window, '_loaded_at') }}
 ),
 
 shipping_lines as (
     select * from {{ ref('stg_shopify__shipping_lines') }}
+    where {{ loaded_within(window, '_loaded_at') }}
 ),
 
 refunds as (
     select * from {{ ref('stg_shopify__refunds') }}
+    where {{ loaded_within(window, '_loaded_at') }}
 ),
 
 refund_transactions as (
     select * from {{ ref('stg_shopify__refund_transactions') }}
+    where {{ loaded_within(window, '_loaded_at') }}
 ),
 
 order_lines as (
     select * from {{ ref('stg_shopify__order_lines') }}
+    where {{ loaded_within(window, '_loaded_at') }}
 ),
 
--- Children are summed per parent row (channel, dlt row id of the order). An incremental build keeps
--- the children of the new loads' orders only; a full build sums every child without first joining
--- the orders, whose hash tables (one per sum) would all be held at once.
-{% set of_new_orders -%}
-    {% if is_incremental() -%}
-    join orders  -- one row per order
-        on orders.channel_id = children.channel_id
-        and orders.source_row_id = children.source_order_row_id
-    {%- endif %}
-{%- endset %}
 shipping_per_order as (
-    select children.channel_id, children.source_order_row_id, sum(children.shipping_amount) as shipping_amount
-    from shipping_lines as children
-    {{ of_new_orders }}
-    group by children.channel_id, children.source_order_row_id
+    select channel_id, source_order_row_id, {{ money_sum('shipping_amount') }} as shipping_amount
+    from shipping_lines
+    group by channel_id, source_order_row_id
 ),
 
 refunded_per_order as (
-    select refunds.order_id, sum(refund_transactions.amount) as refunded_amount
+    select refunds.order_id, {{ money_sum('refund_transactions.amount') }} as refunded_amount
     from refunds
     join refund_transactions
         on refund_transactions.channel_id = refunds.channel_id
         and refund_transactions.source_refund_row_id = refunds.source_row_id
     where refund_transactions.is_successful_refund
-    {% if is_incremental() %}
-        and refunds.order_id in (select order_id from orders)
-    {% endif %}
     group by refunds.order_id
 ),
 
 lines_per_order as (
-    select children.channel_id, children.source_order_row_id, count(*) as line_count,
-        sum(children.quantity) as item_quantity
-    from order_lines as children
-    {{ of_new_orders }}
-    group by children.channel_id, children.source_order_row_id
+    select channel_id, source_order_row_id, count(*) as line_count, {{ quantity_sum('quantity') }} as item_quantity
+    from order_lines
+    group by channel_id, source_order_row_id
 ),
 
 final as (

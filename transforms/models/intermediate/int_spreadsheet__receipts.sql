@@ -15,9 +15,9 @@ receipts as (
         receipt_no,
         min(sale_date) as sale_date,
         min(currency) as currency,
-        sum(line_amount) as subtotal_amount,
+        {{ money_sum('line_amount') }} as subtotal_amount,
         count(*) as line_count,
-        sum(quantity) as item_quantity,
+        {{ quantity_sum('quantity') }} as item_quantity,
         max(_loaded_at) as _loaded_at
     from sales_lines
     group by order_id, channel_id, receipt_no

@@ -9,20 +9,27 @@
 ) }}
 
 -- Grain: one line of one order. open_quantity is what is sold but not yet shipped (it reserves stock).
+-- An incremental build reads the lines of new loads: a Shopify line and its refunds carry the load
+-- of their order (see int_shopify__orders), a store line its own.
+{% set window = load_window('_loaded_at') if is_incremental() else none %}
 with shopify_lines as (
     select * from {{ ref('stg_shopify__order_lines') }}
+    where {{ loaded_within(window, '_loaded_at') }}
 ),
 
 shopify_orders as (
     select * from {{ ref('stg_shopify__orders') }}
+    where {{ loaded_within(window, '_loaded_at') }}
 ),
 
 refund_lines as (
     select * from {{ ref('stg_shopify__refund_lines') }}
+    where {{ loaded_within(window, '_loaded_at') }}
 ),
 
 store_lines as (
     select * from {{ ref('stg_spreadsheet__offline_sales') }}
+    where {{ loaded_within(window, '_loaded_at') }}
 ),
 
 store_receipts as (
@@ -34,7 +41,7 @@ product_per_code as (
 ),
 
 refunded_per_line as (
-    select order_line_id, sum(refunded_quantity) as refunded_quantity
+    select order_line_id, {{ quantity_sum('refunded_quantity') }} as refunded_quantity
     from refund_lines
     group by order_line_id
 ),
@@ -110,6 +117,3 @@ final as (
 )
 
 select * from final
-{% if is_incremental() %}
-where {{ new_loads('_loaded_at') }}
-{% endif %}

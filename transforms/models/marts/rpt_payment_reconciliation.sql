@@ -33,12 +33,13 @@ channels as (
 ),
 
 {% if is_incremental() %}
+{% set window = load_window('_loaded_at') %}
 changed_orders as (
-    select order_id from orders where {{ new_loads('_loaded_at', on='orders._loaded_at') }}
+    select order_id from orders where {{ loaded_within(window, 'orders._loaded_at') }}
     union
-    select order_id from payments where {{ new_loads('_loaded_at', on='payments._loaded_at') }}
+    select order_id from payments where {{ loaded_within(window, 'payments._loaded_at') }}
     union
-    select order_id from refunds where {{ new_loads('_loaded_at', on='refunds._loaded_at') }}
+    select order_id from refunds where {{ loaded_within(window, 'refunds._loaded_at') }}
 ),
 
 {% endif %}
@@ -65,7 +66,7 @@ payments_per_order as (
         payments.order_id,
         count(*) as payment_count,
         min(payments.payment_id) as first_payment_id,
-        sum(case when payments.is_captured then payments.amount_captured else 0 end) as captured_amount,
+        {{ money_sum('case when payments.is_captured then payments.amount_captured else 0 end') }} as captured_amount,
         max(payments._loaded_at) as _loaded_at
     from payments
     join web_orders on web_orders.order_id = payments.order_id
@@ -96,7 +97,7 @@ captured_per_order as (
 refunded_per_order as (
     select
         refunds.order_id,
-        sum(case when refunds.status = 'succeeded' then refunds.amount else 0 end) as provider_refunded,
+        {{ money_sum("case when refunds.status = 'succeeded' then refunds.amount else 0 end") }} as provider_refunded,
         max(refunds._loaded_at) as _loaded_at
     from refunds
     join web_orders on web_orders.order_id = refunds.order_id
@@ -130,7 +131,7 @@ classified_orders as (
         order_refunded,
         captured_amount,
         provider_refunded,
-        captured_amount - order_total as difference,
+        cast(captured_amount - order_total as decimal(18, 4)) as difference,
         case
             when status in ('pending', 'cancelled') and captured_amount = 0 then 'not_due'
             when status = 'cancelled' then 'overpaid'

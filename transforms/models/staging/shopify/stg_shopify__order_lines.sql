@@ -15,7 +15,8 @@ final as (
         quantity,
         cast(price as decimal(18, 4)) as unit_price,
         cast(price * quantity as decimal(18, 4)) as line_amount,
-        fulfillable_quantity
+        fulfillable_quantity,
+        _dlt_load_id as _loaded_at
     from source
 )
 

@@ -11,7 +11,8 @@ final as (
         upper(currency) as currency,
         cast(amount as decimal(18, 4)) as amount,
         created_at,
-        kind = 'refund' and status = 'success' as is_successful_refund
+        kind = 'refund' and status = 'success' as is_successful_refund,
+        _dlt_load_id as _loaded_at
     from source
 )
 

@@ -6,7 +6,8 @@ final as (
     select
         channel_id,
         _dlt_parent_id as source_order_row_id,
-        cast(price as decimal(18, 4)) as shipping_amount
+        cast(price as decimal(18, 4)) as shipping_amount,
+        _dlt_load_id as _loaded_at
     from source
 )
 
