@@ -29,6 +29,17 @@ build_log = sa.Table(
     sa.Column("error", sa.Text),
 )
 
+# Keys an incremental model deleted because they vanished at the source (the remove_vanished hook): a
+# record of orders deleted in a shop or dropped from a spreadsheet, and what relink_orders reads to
+# unlink the payments of a deleted order without comparing every payment with every order.
+vanished_keys = sa.Table(
+    "vanished_keys", metadata,
+    sa.Column("model", sa.String(128), nullable=False),
+    sa.Column("vanished_key", sa.String(256), nullable=False),
+    sa.Column("invocation_id", sa.String(64), nullable=False),  # the dbt run that deleted it
+    sa.Column("removed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 
 @dataclass
 class ModelRun:

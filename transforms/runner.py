@@ -31,10 +31,10 @@ import sqlalchemy as sa
 
 from channelhub.config import HubConfig
 from connectors.sdk import ChannelhubError
-from warehouse import Warehouse
+from warehouse import Warehouse, ensure_tables
 
 from . import seeds
-from .build_log import LastBuild, ModelRun, last_builds, record_model_runs
+from .build_log import LastBuild, ModelRun, last_builds, record_model_runs, vanished_keys
 from .inputs import input_digest, source_states
 from .project import DEFAULT_MEMORY, MEMORY_VARIABLE, Dbt
 
@@ -177,6 +177,7 @@ def build(hub: HubConfig, *, select: Sequence[str] | None = None, full_refresh: 
     fingerprints = {node.name: dbt.fingerprint(node) for node in nodes}
     with warehouse.engine.begin() as conn:  # one connection: opening the DuckDB file costs tens of ms
         seeds.write_seeds(conn, hub)
+        ensure_tables(conn, vanished_keys)
         previous = last_builds(conn)
         states = source_states(conn, dbt.sources(nodes))
         existing = _existing_relations(conn, nodes)

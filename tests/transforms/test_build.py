@@ -197,6 +197,8 @@ def test_incremental_build_ends_where_a_full_build_does(built: tuple[HubConfig, 
     assert {how[model] for model in INCREMENTAL} == {"incremental"}
     incremental = {mart: _snapshot(hub, mart, key) for mart, key in INCREMENTAL.items()}
     assert scalar(hub, f"select count(*) from marts.fct_orders where order_id = 'shop_us:{deleted.id}'") == 0
+    assert scalar(hub, "select count(*) from ops.vanished_keys where model = 'fct_orders' "
+                       f"and vanished_key = 'shop_us:{deleted.id}'") == 1  # recorded: what unlinks its payments
     assert scalar(hub, "select count(*) from marts.fct_orders where platform = 'shopify'") == len(world.orders) - 1
     assert scalar(hub, "select count(*) from marts.rpt_payment_reconciliation "
                        f"where order_id = 'shop_us:{deleted.id}'") == 0

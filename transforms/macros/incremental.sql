@@ -1,67 +1,86 @@
-{#- Incremental facts follow dlt's loads. A row is new when its load (the `_loaded_at` load id) is a
-    completed load (dlt lists it in `_dlt_loads` once every table of it is committed) that this table
-    does not hold yet, within `window_seconds` of the newest load it holds: a load that started
-    earlier but committed later is still picked up, and the rows of a load still being written (or
-    left by a crash, which dlt finishes under the same id) wait until it completes. The loads are
-    found first and written into the SQL as constants, so the database reads only their rows from
-    the raw tables (DuckDB's zone maps) instead of evaluating the whole model. Load ids are compared
-    as dlt writes them, as text: Unix seconds with a fraction, ten digits before the point until
-    2286, so text order is time order. -#}
-{% macro new_loads(column, window_seconds=86400) -%}
-    {{- loaded_within(load_window(column, window_seconds), column) -}}
+{#- Incremental facts follow dlt's loads: each row carries `channel_id` (the account whose raw_<account>
+    schema it comes from) and `_loaded_at` (the dlt load that wrote it). A row is new when its load is
+    a completed load of its account (dlt lists it in that schema's `_dlt_loads` once every table of it
+    is committed) that this table does not hold yet, within `window_seconds` of the newest load it
+    holds: a load that started earlier but committed later is still picked up, and the rows of a load
+    still being written (or left by a crash, which dlt finishes under the same id) wait until it
+    completes. The loads are found first and written into the SQL as constants per account, so in
+    each account's branch of a staging view the filter is one equality the database answers from its
+    zone maps, reading only the new rows. Load ids are compared as dlt writes them, as text: Unix
+    seconds with a fraction (ten digits before the point until 2286), so text order is time order. -#}
+{% macro new_loads(window_seconds=86400) -%}
+    {{- loaded_within(load_window(window_seconds)) -}}
 {%- endmacro %}
 
-{#- The loads new_loads picks, found once for a model that tests several columns against them: an
-    order's line items carry the order's load; a report whose rows carry the newest load of all
-    their inputs tests each input's. None before the table has rows (everything is new). -#}
-{% macro load_window(column, window_seconds=86400) -%}
+{#- The loads new_loads picks, {account: [load ids]}, found once for a model that tests several
+    relations against them: an order's line items carry the order's load; a report whose rows carry
+    the newest load of all their inputs tests each input's. The window is counted back from the
+    newest load the table holds (all completed loads while it holds none). -#}
+{% macro load_window(window_seconds=86400) -%}
     {%- set channels = source('ops', 'channels') -%}  {#- called at parse time too: the accounts are an input -#}
     {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- set newest = run_query("select max(" ~ column ~ ") from " ~ this).rows[0][0] -%}
-    {%- if newest is none -%}{{ return(none) }}{%- endif -%}
-    {%- set since = "%.6f" | format(newest | float - window_seconds) -%}
-    {%- set raw_loads = run_query(
-        "select table_schema from information_schema.tables where table_name = '_dlt_loads' and table_schema in "
-        ~ "(select 'raw_' || channel_id from " ~ channels ~ ") order by table_schema"
+    {%- set accounts = run_query(
+        "select channels.channel_id from " ~ channels ~ " as channels join information_schema.tables as tables "
+        ~ "on tables.table_schema = 'raw_' || channels.channel_id and tables.table_name = '_dlt_loads' order by 1"
     ).columns[0].values() -%}
-    {%- if not raw_loads -%}{{ return({"loads": []}) }}{%- endif -%}
-    {%- set completed = [] -%}
-    {%- for schema in raw_loads -%}
-        {%- do completed.append("select load_id from " ~ adapter.quote(schema) ~ "._dlt_loads where status = 0") -%}
+    {%- set completed = ["select cast(null as varchar) as channel_id, cast(null as varchar) as load_id where 1 = 0"] -%}
+    {%- for account in accounts -%}
+        {%- do completed.append("select '" ~ account ~ "', load_id from "
+                                ~ adapter.quote("raw_" ~ account) ~ "._dlt_loads where status = 0") -%}
     {%- endfor -%}
-    {%- set loads = run_query(
-        "select load_id from (" ~ completed | join(" union ") ~ ") as completed where load_id > '" ~ since ~ "' "
-        ~ "except select " ~ column ~ " from " ~ this ~ " where " ~ column ~ " > '" ~ since ~ "'"
-    ).columns[0].values() -%}
-    {{ return({"loads": loads | sort}) }}
+    {%- set found = run_query(
+        "with held as (select distinct _loaded_at as load_id from " ~ this ~ " where _loaded_at is not null) "
+        ~ "select completed.channel_id, completed.load_id "
+        ~ "from (" ~ completed | join(" union all ") ~ ") as completed "
+        ~ "where completed.load_id not in (select load_id from held) and cast(completed.load_id as double precision) "
+        ~ "> (select coalesce(max(cast(load_id as double precision)), 0) from held) - " ~ window_seconds
+        ~ " order by 1, 2") -%}
+    {%- set loads = {} -%}
+    {%- for account, load_id in found.rows -%}
+        {%- do loads.setdefault(account, []).append(load_id) -%}
+    {%- endfor -%}
+    {{ return(loads) }}
 {%- endmacro %}
 
-{% macro loaded_within(window, tested) -%}
+{#- The rows of `relation` (an alias, or none for the model's own columns) in the loads of `window`. -#}
+{% macro loaded_within(window, relation=none) -%}
+    {%- set prefix = relation ~ "." if relation else "" -%}
     {%- if window is none -%}
     true
-    {%- elif not window.loads -%}
+    {%- elif not window -%}
     false
     {%- else -%}
-    {{ tested }} in ('{{ window.loads | join("', '") }}')
+    ({% for account, load_ids in window | dictsort %}{% if not loop.first %} or {% endif -%}
+        ({{ prefix }}channel_id = '{{ account }}' and {{ prefix }}_loaded_at in ('{{ load_ids | join("', '") }}'))
+    {%- endfor %})
     {%- endif -%}
 {%- endmacro %}
 
 {#- Post-hook of an incremental fact: delete the rows whose key no longer exists at the source (an
-    order deleted in the shop, a replaced spreadsheet). `current_keys` selects every key the table
-    should hold now, each once. After the insert the table holds all of them, so it holds a vanished
-    key exactly when it has more keys than `current_keys`: two counts (milliseconds) decide whether
-    the anti-join over every key (a third of a second at 1M orders) runs at all. NOT EXISTS rather
-    than NOT IN, which deletes nothing as soon as one current key is NULL. -#}
+    order deleted in the shop, a replaced spreadsheet), recording each in ops.vanished_keys first.
+    `current_keys` selects every key the table should hold now, each once. After the insert the table
+    holds all of them, so it holds a vanished key exactly when it has more keys than `current_keys`:
+    two counts (milliseconds) decide whether the anti-join over every key (a third of a second at 1M
+    orders) runs at all. NOT EXISTS rather than NOT IN, which finds nothing as soon as one current key
+    is NULL; rows without a key (payments naming no order) are not keyed rows. -#}
 {% macro remove_vanished(key, current_keys) -%}
     {%- call incremental_only() -%}
     {%- set counts = run_query("select (select count(" ~ key ~ ") from " ~ this ~ "), (select count(*) from ("
                                ~ current_keys ~ ") as current_keys)").rows[0] -%}
     {%- if counts[0] > counts[1] -%}
-    delete from {{ this }} as fact
-    where fact.{{ key }} is not null  -- rows without a key (payments naming no order) are not keyed rows
+    {%- set vanished = source('ops', 'vanished_keys') -%}
+    insert into {{ vanished }} (model, vanished_key, invocation_id, removed_at)
+    select '{{ this.identifier }}', fact.{{ key }}, '{{ invocation_id }}', current_timestamp
+    from {{ this }} as fact
+    where fact.{{ key }} is not null
         and not exists (
             select 1 from ({{ current_keys }}) as current_keys where current_keys.{{ key }} = fact.{{ key }}
-        )
+        );
+    delete from {{ this }}
+    where {{ key }} in (
+        select vanished_key from {{ vanished }}
+        where model = '{{ this.identifier }}' and invocation_id = '{{ invocation_id }}'
+    )
     {%- else -%}
     select 1
     {%- endif -%}
@@ -92,7 +111,9 @@
 {#- Post-hook of an incremental fact of payments: order_id names the order only while the order
     exists. A payment loaded before its order (the provider is read before the shop) gets the order
     once it is in `orders`; a payment whose order was deleted at the source loses it. Neither comes
-    with a new load of the payment, so new_loads would never revisit them. -#}
+    with a new load of the payment, so new_loads would never revisit them. Orders leave `orders` only
+    through its remove_vanished hook, which records them: only payments naming a recorded order are
+    checked, not every payment against every order. -#}
 {% macro relink_orders(payments, orders) -%}
     {%- call incremental_only() -%}
     update {{ this }} as fact
@@ -106,7 +127,9 @@
         union all
         select linked.payment_id, cast(null as varchar) as order_id
         from {{ this }} as linked
-        where linked.order_id is not null
+        where linked.order_id in (
+                select vanished_key from {{ source('ops', 'vanished_keys') }} where model = '{{ orders.identifier }}'
+            )
             and not exists (select 1 from {{ orders }} as orders where orders.order_id = linked.order_id)
     ) as relinked
     where relinked.payment_id = fact.payment_id

@@ -8,30 +8,30 @@
 -- A table built on dlt's loads, like the facts. An order's child records carry its load id (dlt
 -- rewrites them with the order), so an incremental build reads the new loads' orders and children
 -- by load id alone and sums the children per parent row (channel, dlt row id of the order).
-{% set window = load_window('_loaded_at') if is_incremental() else none %}
+{% set window = load_window() if is_incremental() else none %}
 with orders as (
     select * from {{ ref('stg_shopify__orders') }}
-    where {{ loaded_within(window, '_loaded_at') }}
+    where {{ loaded_within(window) }}
 ),
 
 shipping_lines as (
     select * from {{ ref('stg_shopify__shipping_lines') }}
-    where {{ loaded_within(window, '_loaded_at') }}
+    where {{ loaded_within(window) }}
 ),
 
 refunds as (
     select * from {{ ref('stg_shopify__refunds') }}
-    where {{ loaded_within(window, '_loaded_at') }}
+    where {{ loaded_within(window) }}
 ),
 
 refund_transactions as (
     select * from {{ ref('stg_shopify__refund_transactions') }}
-    where {{ loaded_within(window, '_loaded_at') }}
+    where {{ loaded_within(window) }}
 ),
 
 order_lines as (
     select * from {{ ref('stg_shopify__order_lines') }}
-    where {{ loaded_within(window, '_loaded_at') }}
+    where {{ loaded_within(window) }}
 ),
 
 shipping_per_order as (

@@ -11,25 +11,25 @@
 -- Grain: one line of one order. open_quantity is what is sold but not yet shipped (it reserves stock).
 -- An incremental build reads the lines of new loads: a Shopify line and its refunds carry the load
 -- of their order (see int_shopify__orders), a store line its own.
-{% set window = load_window('_loaded_at') if is_incremental() else none %}
+{% set window = load_window() if is_incremental() else none %}
 with shopify_lines as (
     select * from {{ ref('stg_shopify__order_lines') }}
-    where {{ loaded_within(window, '_loaded_at') }}
+    where {{ loaded_within(window) }}
 ),
 
 shopify_orders as (
     select * from {{ ref('stg_shopify__orders') }}
-    where {{ loaded_within(window, '_loaded_at') }}
+    where {{ loaded_within(window) }}
 ),
 
 refund_lines as (
     select * from {{ ref('stg_shopify__refund_lines') }}
-    where {{ loaded_within(window, '_loaded_at') }}
+    where {{ loaded_within(window) }}
 ),
 
 store_lines as (
     select * from {{ ref('stg_spreadsheet__offline_sales') }}
-    where {{ loaded_within(window, '_loaded_at') }}
+    where {{ loaded_within(window) }}
 ),
 
 store_receipts as (

@@ -65,5 +65,5 @@ final as (
 
 select * from final
 {% if is_incremental() %}
-where {{ new_loads('_loaded_at') }}
+where {{ new_loads() }}
 {% endif %}

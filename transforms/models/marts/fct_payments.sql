@@ -11,7 +11,7 @@
 with charges as (
     select * from {{ ref('stg_stripe__charges') }}
     {% if is_incremental() %}
-    where {{ new_loads('_loaded_at') }}
+    where {{ new_loads() }}
     {% endif %}
 ),
 

@@ -6,7 +6,7 @@ with orders as (
 
 sales as (
     select
-        cast(ordered_at at time zone 'UTC' as date) as sales_date,
+        {{ utc_date('ordered_at') }} as sales_date,
         channel_id,
         platform,
         currency,
@@ -24,10 +24,10 @@ final as (
         platform,
         currency,
         count(*) as order_count,
-        sum(item_quantity) as units,
-        sum(total_amount) as gross_sales,
-        sum(refunded_amount) as refunded_amount,
-        sum(total_amount) - sum(refunded_amount) as net_sales
+        {{ quantity_sum('item_quantity') }} as units,
+        {{ money_sum('total_amount') }} as gross_sales,
+        {{ money_sum('refunded_amount') }} as refunded_amount,
+        cast({{ money_sum('total_amount') }} - {{ money_sum('refunded_amount') }} as decimal(18, 4)) as net_sales
     from sales
     group by sales_date, channel_id, platform, currency
 )

@@ -33,13 +33,13 @@ channels as (
 ),
 
 {% if is_incremental() %}
-{% set window = load_window('_loaded_at') %}
+{% set window = load_window() %}
 changed_orders as (
-    select order_id from orders where {{ loaded_within(window, 'orders._loaded_at') }}
+    select order_id from orders where {{ loaded_within(window, 'orders') }}
     union
-    select order_id from payments where {{ loaded_within(window, 'payments._loaded_at') }}
+    select order_id from payments where {{ loaded_within(window, 'payments') }}
     union
-    select order_id from refunds where {{ loaded_within(window, 'refunds._loaded_at') }}
+    select order_id from refunds where {{ loaded_within(window, 'refunds') }}
 ),
 
 {% endif %}
