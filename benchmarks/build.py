@@ -53,8 +53,9 @@ def multiply(conn: sa.Connection, schema: str, table: str, copies: range, load_i
     columns = conn.execute(sa.text("select column_name, data_type from information_schema.columns "
                                    "where table_schema = :s and table_name = :t"), {"s": schema, "t": table}).all()
     rewrites = {name: expr for name, kind in columns if (expr := _copy_expression(name, kind))}
-    if load_id and any(name == "_dlt_load_id" for name, _ in columns):
-        rewrites["_dlt_load_id"] = f"'{load_id}'"
+    for stamped in ("_dlt_load_id", "_dlt_root_load_id"):  # a root's load, and the one its nested rows carry
+        if load_id and any(name == stamped for name, _ in columns):
+            rewrites[stamped] = f"'{load_id}'"
     replace = ", ".join(f"{expr} as {name}" for name, expr in rewrites.items())
     conn.execute(sa.text(f"create temp table base as select * from {schema}.{table} where _dlt_id not like '%~%'"))
     conn.execute(sa.text(f"insert into {schema}.{table} select * exclude (k) replace ({replace}) "

@@ -25,6 +25,8 @@ from connectors.sdk import ChannelhubError, SourceDataError
 from warehouse import StreamRun, Warehouse, record_runs
 from warehouse.run_log import utcnow
 
+ROOT_LOAD_ID = "_dlt_root_load_id"
+
 
 class RunFailed(ChannelhubError):
     """A run did not complete. What earlier runs loaded is untouched; re-running is safe."""
@@ -71,11 +73,14 @@ def pipeline_for(account: Account, warehouse: Warehouse, progress: Collector | N
 
 def stamp_nested_rows(source: DltSource) -> None:
     """Give nested rows (an order's line items, its refunds' transactions) the dlt load id of their
-    root row, as dlt gives the root. dlt rewrites an order's nested rows whenever it loads the order,
-    so their load is the order's; with it in their own table, an incremental model reads a new load's
-    line items by their load id instead of joining every line item to the new orders."""
+    root row, as ``_dlt_root_load_id``. dlt rewrites an order's nested rows whenever it loads the
+    order, so their load is the order's; with it in their own table, an incremental model reads a new
+    load's line items by load id instead of joining every line item to the new orders. Not named
+    ``_dlt_load_id``: dlt declares that NOT NULL, which cannot be added to a table already holding rows
+    (a warehouse loaded before this existed); those older rows keep NULL, and are rewritten with the
+    next load of their order."""
     DataItemNormalizer.update_normalizer_config(
-        source.schema, {"propagation": {"root": {"_dlt_load_id": "_dlt_load_id"}}})  # type: ignore[typeddict-item]
+        source.schema, {"propagation": {"root": {"_dlt_load_id": ROOT_LOAD_ID}}})  # type: ignore[typeddict-item]
 
 
 def _root_cause(exc: BaseException) -> BaseException:

@@ -15,7 +15,7 @@ import requests
 import sqlalchemy as sa
 
 from channelhub.config import HubConfig
-from channelhub.runner import RunFailed, run_account
+from channelhub.runner import ROOT_LOAD_ID, RunFailed, run_account
 from connectors.sdk import SourceDataError, StockLevel
 from connectors.shopify.convert import Converter
 from connectors.shopify.stock import ShopifyStockWriter
@@ -243,6 +243,23 @@ def test_deleted_orders_are_removed_with_their_lines(make) -> None:
     assert count_rows(env) == 99 == env.source_count()
     events = env.requests_to("events")
     assert events[-1][0]["filter"] == "Order" and events[-1][0]["verb"] == "destroy"
+
+
+def test_nested_rows_carry_their_orders_load_even_where_older_rows_do_not(make, monkeypatch) -> None:
+    """Line items get their order's dlt load id (``_dlt_root_load_id``), so incremental models read
+    them by load. A warehouse loaded before that existed takes the column (nullable: dlt cannot add a
+    NOT NULL column to a table holding rows) and keeps its older rows."""
+    env = make(records=60, page_size=50)
+    with monkeypatch.context() as before_stamping:
+        before_stamping.setattr("channelhub.runner.stamp_nested_rows", lambda source: None)
+        run_account(env.config, env.account)
+    touched = env.change(0.2)
+    run_account(env.config, env.account)
+    rows = env.query(f"select orders._dlt_load_id, lines.{ROOT_LOAD_ID} from raw_shop_us.orders as orders "
+                     "join raw_shop_us.orders__line_items as lines on lines._dlt_parent_id = orders._dlt_id")
+    newest = max(load for load, _ in rows)
+    assert len([load for load, _ in rows if load == newest]) >= touched > 0
+    assert all(root == load if load == newest else root is None for load, root in rows)
 
 
 def stock_levels(env: ShopifyEnv, target: Callable[[int], int], warehouse: str = "01") -> list[StockLevel]:

@@ -294,7 +294,7 @@ def test_a_build_runs_only_what_has_new_input(built: tuple[HubConfig, Fleet]) ->
         order, row = conn.execute(sa.text("select id, _dlt_id from raw_shop_us.orders order by id limit 1")).one()
         conn.execute(sa.text("update raw_shop_us.orders set _dlt_load_id = :load_id, total_price = total_price + 1 "
                              "where id = :order"), {"load_id": load_id, "order": order})
-        conn.execute(sa.text("update raw_shop_us.orders__line_items set _dlt_load_id = :load_id "
+        conn.execute(sa.text("update raw_shop_us.orders__line_items set _dlt_root_load_id = :load_id "
                              "where _dlt_parent_id = :row"), {"load_id": load_id, "row": row})
     total_of_order = f"select total_amount from marts.fct_orders where order_id = 'shop_us:{order}'"
     total = scalar(hub, total_of_order)

@@ -16,7 +16,7 @@ final as (
         cast(price as decimal(18, 4)) as unit_price,
         cast(price * quantity as decimal(18, 4)) as line_amount,
         fulfillable_quantity,
-        _dlt_load_id as _loaded_at
+        _dlt_root_load_id as _loaded_at
     from source
 )
 

@@ -12,7 +12,7 @@ final as (
         cast(amount as decimal(18, 4)) as amount,
         created_at,
         kind = 'refund' and status = 'success' as is_successful_refund,
-        _dlt_load_id as _loaded_at
+        _dlt_root_load_id as _loaded_at
     from source
 )
 

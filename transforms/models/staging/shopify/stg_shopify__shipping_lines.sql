@@ -7,7 +7,7 @@ final as (
         channel_id,
         _dlt_parent_id as source_order_row_id,
         cast(price as decimal(18, 4)) as shipping_amount,
-        _dlt_load_id as _loaded_at
+        _dlt_root_load_id as _loaded_at
     from source
 )
 
