@@ -147,7 +147,12 @@ def plain_sql_build(hub: object) -> float:
             kind = "view" if node.config.materialized == "view" else "table"
             conn.execute(sa.text(f"create or replace {kind} {node.schema}.{node.name}__plain as "
                                  f"{compiled[node.name].compiled_code}"))
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    with warehouse.engine.begin() as conn:  # a copy of every mart is no part of a merchant's warehouse
+        for node in reversed(dbt.models()):
+            kind = "view" if node.config.materialized == "view" else "table"
+            conn.execute(sa.text(f"drop {kind} {node.schema}.{node.name}__plain"))
+    return seconds
 
 
 def peak_mb() -> float:
