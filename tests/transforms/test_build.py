@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import requests
 import sqlalchemy as sa
 import yaml
 
@@ -172,7 +173,10 @@ def test_an_unknown_selector_is_an_error_not_an_empty_build(built: tuple[HubConf
 
 
 INCREMENTAL = {"fct_orders": "order_id", "fct_order_lines": "order_line_id", "fct_payments": "payment_id",
-               "rpt_payment_reconciliation": "order_id, payment_ids"}
+               "fct_refunds": "refund_id", "rpt_payment_reconciliation": "order_id, payment_ids"}
+REFUNDS_WAITING = ("select count(*) from marts.fct_refunds as refunds join staging.stg_stripe__charges as charges "
+                   "on charges.payment_id = refunds.payment_id where refunds.order_id is null "
+                   "and charges.order_id is not null")  # the charge names an order the build had not seen
 
 
 def _snapshot(hub: HubConfig, mart: str, key: str) -> list[tuple]:
@@ -182,13 +186,21 @@ def _snapshot(hub: HubConfig, mart: str, key: str) -> list[tuple]:
 def test_incremental_build_ends_where_a_full_build_does(built: tuple[HubConfig, Fleet]) -> None:
     hub, fleet = built
     world = fleet.world
-    world.add_orders(15)
+    new_orders = {str(order.id) for order in world.add_orders(15)}
+    stripe = fleet.sandbox("stripe_main")
+    charges = requests.get(f"{stripe.base_url}/v1/charges", params={"limit": 100}, auth=(stripe.api_key, ""),
+                           timeout=10).json()["data"]
+    charge = next(c for c in charges if c["metadata"].get("order_id") in new_orders and c["amount_refunded"] == 0)
+    refunded = requests.post(f"{stripe.base_url}/v1/refunds", data={"charge": charge["id"], "amount": 100},
+                             auth=(stripe.api_key, ""), timeout=10)
+    assert refunded.status_code == 200  # a refund of a new order: its payment, and it, arrive before the order
     world.touch_orders(0.05)
     deleted = world.orders_of("shop_us")[3]
     fleet.sandbox("shop_us").delete_order(deleted.id)
     run_account(hub, "stripe_main")  # the new orders' payments land first: no order to name yet
     transforms.build(hub)
     waiting = scalar(hub, "select count(*) from marts.rpt_payment_reconciliation where status = 'payment_without_order'")
+    assert scalar(hub, REFUNDS_WAITING) > 0
     for account in ("shop_us", "shop_eu"):
         run_account(hub, account)
 
@@ -204,6 +216,7 @@ def test_incremental_build_ends_where_a_full_build_does(built: tuple[HubConfig, 
                        f"where order_id = 'shop_us:{deleted.id}'") == 0
     linked = scalar(hub, "select count(*) from marts.rpt_payment_reconciliation where status = 'payment_without_order'")
     assert linked < waiting  # the payments found their orders, and no build revisited them by load
+    assert scalar(hub, REFUNDS_WAITING) == 0  # and so did their refunds
 
     transforms.build(hub, full_refresh=True)
     assert incremental == {mart: _snapshot(hub, mart, key) for mart, key in INCREMENTAL.items()}

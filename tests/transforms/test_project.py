@@ -31,7 +31,7 @@ def test_layers_land_in_their_schemas_with_their_materialisation(dbt: Dbt) -> No
         layer = node.fqn[1]
         assert node.schema == layer, node.name
         incremental = ("int_shopify__orders", "fct_orders", "fct_order_lines", "fct_payments",  # on dlt's loads
-                       "rpt_payment_reconciliation")
+                       "fct_refunds", "rpt_payment_reconciliation")
         assert node.config.materialized == ("incremental" if node.name in incremental else {
             "staging": "view", "intermediate": "view"}.get(layer, "table")), node.name
         assert node.name.startswith({"staging": "stg_", "intermediate": "int_"}.get(layer, ("fct_", "dim_", "rpt_")))

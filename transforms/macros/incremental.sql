@@ -136,6 +136,23 @@
     {%- endcall -%}
 {%- endmacro %}
 
+{#- Post-hook of an incremental fact of refunds: a refund names the order of the payment it refunds,
+    and relink_orders changes a payment's order after the refund was built (its order arrived later,
+    or vanished). Only refunds whose payment now names another order are updated. -#}
+{% macro follow_payment_orders(payments) -%}
+    {%- call incremental_only() -%}
+    update {{ this }} as fact
+    set order_id = moved.order_id
+    from (
+        select refunds.refund_id, payments.order_id
+        from {{ this }} as refunds
+        left join {{ payments }} as payments on payments.payment_id = refunds.payment_id
+        where payments.order_id is distinct from refunds.order_id
+    ) as moved
+    where moved.refund_id = fact.refund_id
+    {%- endcall -%}
+{%- endmacro %}
+
 {#- Pre-hook of rpt_payment_reconciliation: its rows of payments without an order have no key to
     replace them by; an incremental build deletes them all and computes them again (they are few). -#}
 {% macro remove_orphan_rows() -%}
