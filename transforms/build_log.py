@@ -1,5 +1,8 @@
 """``ops.build_log``: one row per model per build, so ops (and the stock guardrails) can tell whether
-the marts in the warehouse come from a complete build."""
+the marts in the warehouse come from a complete build. ``ops.build_state``: one row per model, what
+its last successful build was built from, which is what the next build compares against; the log
+grows with every build (forty rows each, every few minutes), so reading it would make each build
+slower than the one before."""
 
 from __future__ import annotations
 
@@ -27,6 +30,15 @@ build_log = sa.Table(
     # success | current (nothing new to build it from, left as it was) | failed | skipped (an input failed)
     sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("error", sa.Text),
+)
+
+build_state = sa.Table(
+    "build_state", metadata,
+    sa.Column("model", sa.String(128), primary_key=True),
+    sa.Column("fingerprint", sa.String(64)),  # of the model's last successful (or current) build
+    sa.Column("inputs", sa.String(64)),
+    sa.Column("latest_ok", sa.Boolean, nullable=False),  # false while its latest build failed or was skipped
+    sa.Column("build_id", sa.String(64), nullable=False),  # the build that last wrote the row
 )
 
 # Keys an incremental model deleted because they vanished at the source (the remove_vanished hook): a
@@ -71,8 +83,16 @@ class LastBuild(NamedTuple):
 
 def last_builds(conn: sa.Connection) -> dict[str, LastBuild]:
     """Model -> its :class:`LastBuild`. Models never built are absent."""
-    if not sa.inspect(conn).has_table("build_log", schema="ops"):
-        return {}
+    inspector = sa.inspect(conn)
+    if not inspector.has_table("build_state", schema="ops"):
+        return _last_builds_from_log(conn) if inspector.has_table("build_log", schema="ops") else {}
+    rows = conn.execute(sa.select(build_state.c.model, build_state.c.fingerprint, build_state.c.inputs,
+                                  build_state.c.latest_ok))
+    return {model: LastBuild(fingerprint, inputs, latest) for model, fingerprint, inputs, latest in rows}
+
+
+def _last_builds_from_log(conn: sa.Connection) -> dict[str, LastBuild]:
+    """The same, read from the whole log: once, for a warehouse built before ``ops.build_state``."""
     ranked = sa.select(build_log.c.model, build_log.c.fingerprint, build_log.c.inputs, build_log.c.outcome,
                        sa.func.row_number().over(partition_by=build_log.c.model,
                                                  order_by=build_log.c.finished_at.desc()).label("recency"),
@@ -85,11 +105,27 @@ def last_builds(conn: sa.Connection) -> dict[str, LastBuild]:
 
 
 def record_model_runs(conn: sa.Connection, runs: list[ModelRun]) -> None:
-    """Append ``runs`` (in the caller's transaction)."""
-    ensure_tables(conn, build_log)
+    """Append ``runs`` to the log and bring the state of their models up to date (in the caller's
+    transaction, so the two never disagree)."""
+    upgrading = not sa.inspect(conn).has_table("build_state", schema="ops")
+    state = last_builds(conn)  # read from the log when upgrading
+    ensure_tables(conn, build_log, build_state)
+    for run in runs:
+        if run.outcome in UP_TO_DATE:
+            state[run.model] = LastBuild(run.fingerprint, run.inputs, latest=True)
+        elif run.model in state:  # failed or skipped: what it was last built from still stands
+            state[run.model] = state[run.model]._replace(latest=False)
+    models = sorted(set(state) if upgrading else {run.model for run in runs} & set(state))
+    if models:
+        conn.execute(build_state.delete().where(build_state.c.model.in_(models)))
+        conn.execute(build_state.insert(), [
+            {"model": model, "fingerprint": state[model].fingerprint, "inputs": state[model].inputs,
+             "latest_ok": state[model].latest, "build_id": runs[-1].build_id if runs else "upgrade"}
+            for model in models])
     if runs:
         conn.execute(build_log.insert(), [{
             "build_id": run.build_id, "model": run.model, "layer": run.layer, "started_at": run.started_at,
             "finished_at": run.finished_at or run.started_at, "duration_s": round(run.seconds, 3),
             "strategy": run.strategy, "rows": run.rows, "fingerprint": run.fingerprint, "inputs": run.inputs,
             "outcome": run.outcome, "error": run.error} for run in runs])
+
