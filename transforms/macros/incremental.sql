@@ -58,15 +58,22 @@
 
 {#- Post-hook of an incremental fact: delete the rows whose key no longer exists at the source (an
     order deleted in the shop, a replaced spreadsheet), recording each in ops.vanished_keys first.
-    `current_keys` selects every key the table should hold now, each once. After the insert the table
-    holds all of them, so it holds a vanished key exactly when it has more keys than `current_keys`:
-    two counts (milliseconds) decide whether the anti-join over every key (a third of a second at 1M
-    orders) runs at all. NOT EXISTS rather than NOT IN, which finds nothing as soon as one current key
-    is NULL; rows without a key (payments naming no order) are not keyed rows. -#}
+    `current_keys` selects every key the table should hold now, each once: one query, or a list of
+    queries whose keys together are those. After the insert the table holds all of them, so it holds
+    a vanished key exactly when it has more keys than `current_keys`: counts decide whether the
+    anti-join over every key (a third of a second at 1M orders) runs at all. Each query is counted on
+    its own, where the database skips computing the key (a union would compute every key first, ten
+    times the cost). NOT EXISTS rather than NOT IN, which finds nothing as soon as one current key is
+    NULL; rows without a key (payments naming no order) are not keyed rows. -#}
 {% macro remove_vanished(key, current_keys) -%}
     {%- call incremental_only() -%}
-    {%- set counts = run_query("select (select count(" ~ key ~ ") from " ~ this ~ "), (select count(*) from ("
-                               ~ current_keys ~ ") as current_keys)").rows[0] -%}
+    {%- set queries = [current_keys] if current_keys is string else current_keys -%}
+    {%- set current_count = [] -%}
+    {%- for query in queries -%}
+        {%- do current_count.append("(select count(*) from (" ~ query ~ ") as keys_" ~ loop.index ~ ")") -%}
+    {%- endfor -%}
+    {%- set counts = run_query("select (select count(" ~ key ~ ") from " ~ this ~ "), "
+                               ~ current_count | join(" + ")).rows[0] -%}
     {%- if counts[0] > counts[1] -%}
     {%- set vanished = source('ops', 'vanished_keys') -%}
     insert into {{ vanished }} (model, vanished_key, invocation_id, removed_at)
@@ -74,7 +81,8 @@
     from {{ this }} as fact
     where fact.{{ key }} is not null
         and not exists (
-            select 1 from ({{ current_keys }}) as current_keys where current_keys.{{ key }} = fact.{{ key }}
+            select 1 from ({{ queries | join(' union all ') }}) as current_keys
+            where current_keys.{{ key }} = fact.{{ key }}
         );
     delete from {{ this }}
     where {{ key }} in (

@@ -2,8 +2,8 @@
     materialized='incremental',
     unique_key='order_line_id',
     post_hook=[
-        "{{ remove_vanished('order_line_id', 'select order_line_id from ' ~ ref('stg_shopify__order_lines')
-            ~ ' union all select order_line_id from ' ~ ref('stg_spreadsheet__offline_sales')) }}",
+        "{{ remove_vanished('order_line_id', ['select order_line_id from ' ~ ref('stg_shopify__order_lines'),
+                                              'select order_line_id from ' ~ ref('stg_spreadsheet__offline_sales')]) }}",
         "{{ reresolve_products(ref('int_product_codes'), 'source_sku') }}",
     ],
 ) }}

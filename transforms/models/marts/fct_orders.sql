@@ -1,8 +1,8 @@
 {{ config(
     materialized='incremental',
     unique_key='order_id',
-    post_hook="{{ remove_vanished('order_id', 'select order_id from ' ~ ref('stg_shopify__orders')
-                  ~ ' union all select order_id from ' ~ ref('int_spreadsheet__receipts')) }}",
+    post_hook="{{ remove_vanished('order_id', ['select order_id from ' ~ ref('stg_shopify__orders'),
+                                               'select order_id from ' ~ ref('int_spreadsheet__receipts')]) }}",
 ) }}
 
 -- Grain: one order of one sales channel (web shops and offline store receipts), amounts in the
