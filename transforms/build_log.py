@@ -128,4 +128,3 @@ def record_model_runs(conn: sa.Connection, runs: list[ModelRun]) -> None:
             "finished_at": run.finished_at or run.started_at, "duration_s": round(run.seconds, 3),
             "strategy": run.strategy, "rows": run.rows, "fingerprint": run.fingerprint, "inputs": run.inputs,
             "outcome": run.outcome, "error": run.error} for run in runs])
-
