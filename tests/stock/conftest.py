@@ -2,7 +2,7 @@
 reads: the shops' levels as loaded, ``marts.rpt_stock_availability`` with the contract's columns,
 and the ingest, build and quality records the readiness gate checks.
 
-The mart is written here rather than built (tests/stock/test_end_to_end.py covers the real build), so
+The mart is written here rather than built (tests/transforms/test_build.py pushes a real build), so
 each test chooses its allocations."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Building the marts from a loaded sandbox merchant, on DuckDB and on PostgreSQL.
+"""Building the marts from a loaded sandbox merchant, on DuckDB and on PostgreSQL, and what a build
+feeds: the quality gates and the stock push run on the same built merchant (one load per warehouse).
 
 Every expectation is computed from the sandboxes' World (what the merchant really sold, was paid and
 holds), not read back from the warehouse."""
@@ -7,7 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections import Counter, defaultdict
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,13 +22,19 @@ import yaml
 import transforms
 from channelhub.config import HubConfig
 from channelhub.runner import run_account
+from channelhub.stock import ChannelStatus, sync_stock
+from expectations import mart_suites, raw_suites, validate
+from expectations.store import QualityRun
+from expectations.store import record as record_quality_run
 from sandbox.fleet import Fleet
+from sandbox.shopify import ShopifySandbox
 from tests.pipeline import SECRET_VARIABLES, query, scalar
 from transforms import project
 from warehouse import Warehouse
 
 MARTS = transforms.mart_names()
 MODELS = len(list(project.ROOT.glob("models/**/*.sql")))
+BAND = "expect_table_row_count_to_be_between"
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +68,47 @@ def test_the_warehouse_carries_the_contracts_descriptions_as_comments(built: tup
                               "where attrelid = 'marts.fct_orders'::regclass and attname = 'order_id'")
     contract = yaml.safe_load((project.MARTS / "fct_orders.yml").read_text(encoding="utf-8"))["models"][0]
     assert comment == contract["columns"][0]["description"]
+
+
+def test_the_built_merchant_passes_every_quality_gate(built: tuple[HubConfig, Fleet]) -> None:
+    """The gates run on the marts the build just made: every rule holds on a clean merchant."""
+    hub, _ = built
+    report = validate(hub)
+
+    assert report.ok and report.warnings == [], [(o.table_name, o.column_name, o.expectation)
+                                                 for o in report.critical + report.warnings]
+    assert {o.suite for o in report.outcomes} == {s.name for s in [*raw_suites(hub), *mart_suites()]}
+    counts = {o.table_name: int(o.observed) for o in report.outcomes if o.expectation == BAND}
+    assert counts["marts.fct_orders"] == scalar(hub, "select count(*) from marts.fct_orders") > 0
+    assert counts["raw_erp_u8.current_stock"] == scalar(hub, "select count(*) from raw_erp_u8.current_stock") > 0
+
+
+def test_built_allocations_reach_both_shops(built: tuple[HubConfig, Fleet]) -> None:
+    """The shipped stock policy flows through ops.stock_policy into rpt_stock_availability and, once a
+    passing quality run follows the build, into both Shopify sandboxes; a second sync sends nothing."""
+    hub, fleet = built
+    now = datetime.now(UTC)
+    record_quality_run(Warehouse(hub.warehouse_url), QualityRun(uuid.uuid4().hex, now, now, True, 0, 0, None), [])
+    report = sync_stock(hub)
+    assert report.ok and [(c.channel, c.status) for c in report.channels] == [
+        ("shop_eu", ChannelStatus.SYNCED), ("shop_us", ChannelStatus.SYNCED)]
+    rows = query(hub, "select channel_id, product_id, location_id, inventory_item_id, percentage, cap, "
+                      "allocated_quantity from marts.rpt_stock_availability")
+    assert len(rows) == 2 * hub.sandbox.skus
+    for shop in ("shop_us", "shop_eu"):
+        sandbox = fleet.sandbox(shop)
+        assert isinstance(sandbox, ShopifySandbox)
+        held = sandbox.quantities()
+        mine = [row for row in rows if row["channel_id"] == shop]
+        assert {row["product_id"]: held[(int(row["inventory_item_id"]), int(row["location_id"]))] for row in mine} == {
+            row["product_id"]: row["allocated_quantity"] for row in mine}
+        assert {Decimal(row["percentage"]) for row in mine} == {Decimal(60) if shop == "shop_us" else Decimal(40)}
+    capped = next(row for row in rows if (row["channel_id"], row["product_id"]) == ("shop_eu", "CH-0000-M"))
+    assert capped["cap"] == 10 and capped["allocated_quantity"] <= 10
+    assert sum(len(c.changes) for c in report.channels) > 0
+
+    again = sync_stock(hub)
+    assert again.ok and all(not c.changes for c in again.channels)
 
 
 def test_orders_and_money_match_what_the_shops_sold(built: tuple[HubConfig, Fleet]) -> None:
