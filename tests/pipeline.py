@@ -54,6 +54,13 @@ def small_config(tmp_path: Path, *, warehouse_url: str | None = None, orders: in
     return path
 
 
+def first_push_stock() -> dict[str, Any]:
+    """The shipped stock section with the drop guardrails open: the sandbox shops were stocked before
+    channelhub, so a first push replaces unrelated levels (the demo forces it once for the same reason)."""
+    stock = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))["stock"]
+    return {**stock, "max_zeroed_share": 1.0, "max_drop_fraction": 1.0}
+
+
 def isolate_env(monkeypatch: Any, tmp_path: Path) -> None:
     """Own dlt state folder and no credentials inherited from the shell."""
     monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))

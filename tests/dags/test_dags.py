@@ -21,7 +21,15 @@ import yaml
 
 from channelhub.config import load_config
 from sandbox.fleet import Fleet
-from tests.pipeline import SECRET_VARIABLES, SHIPPED, isolate_env, query, scalar, small_config
+from tests.pipeline import (
+    SECRET_VARIABLES,
+    SHIPPED,
+    first_push_stock,
+    isolate_env,
+    query,
+    scalar,
+    small_config,
+)
 from transforms import mart_names
 
 PROBE = Path(__file__).with_name("airflow_probe.py")
@@ -164,9 +172,7 @@ def connection(password: str) -> str:
 def test_chain_runs_from_ingest_to_stock_sync(tmp_path: Path, migrated: Path, sandboxes: None) -> None:
     """On the embedded DuckDB warehouse only: the DAGs hold no warehouse-specific code (they call the
     library), and every library step they run is tested on PostgreSQL in its own package."""
-    stock = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))["stock"]
-    stock.update(max_zeroed_share=1.0, max_drop_fraction=1.0)  # the first push replaces unrelated demo levels
-    config = small_config(tmp_path, edit={"stock": stock})
+    config = small_config(tmp_path, edit={"stock": first_push_stock()})
     hub = load_config(config)
     home = tmp_path / "airflow"
     home.mkdir()

@@ -9,12 +9,11 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
-import yaml
 
 from channelhub.config import HubConfig
 from sandbox.fleet import Fleet
 from tests.conftest import fresh_postgres_database
-from tests.pipeline import SHIPPED, isolate_env, loaded_merchant, small_config
+from tests.pipeline import first_push_stock, isolate_env, loaded_merchant, small_config
 
 
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])
@@ -25,6 +24,5 @@ def merchant(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     with ExitStack() as stack, pytest.MonkeyPatch.context() as monkeypatch:
         url = stack.enter_context(fresh_postgres_database()) if request.param == "postgres" else None
         isolate_env(monkeypatch, tmp_path)
-        stock = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))["stock"]
-        stock.update(max_zeroed_share=1.0, max_drop_fraction=1.0)  # the first push replaces unrelated demo levels
-        yield stack.enter_context(loaded_merchant(small_config(tmp_path, warehouse_url=url, edit={"stock": stock})))
+        config = small_config(tmp_path, warehouse_url=url, edit={"stock": first_push_stock()})
+        yield stack.enter_context(loaded_merchant(config))
