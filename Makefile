@@ -60,6 +60,7 @@ airflow: env  ## Airflow 3 at http://127.0.0.1:8080 (start `make sandbox` first;
 
 lint: env
 	$(RUN)/ruff check .
+	$(RUN)/lint-imports
 
 clean:
 	rm -rf .venv .tools .channelhub

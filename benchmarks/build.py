@@ -66,8 +66,8 @@ def multiply(conn: sa.Connection, schema: str, table: str, copies: range, load_i
 def load_base(workdir: Path) -> Path:
     """Load a 10k-order merchant from the sandboxes, as ``make demo`` would; returns its config."""
     from channelhub.config import load_config
+    from channelhub.fleet import Fleet
     from channelhub.runner import run_account
-    from sandbox.fleet import Fleet
 
     shipped = yaml.safe_load(Path("channelhub.yml").read_text(encoding="utf-8"))
     shipped["warehouse"]["url"] = f"duckdb:///{workdir}/build.duckdb"

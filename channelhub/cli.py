@@ -208,7 +208,7 @@ def sync_stock_command(
 @sandbox_app.command("serve")
 def sandbox_serve(config: ConfigOption = None) -> None:
     """Serve every account's sandbox on the address its config points at, until Ctrl-C."""
-    from sandbox.fleet import Fleet
+    from channelhub.fleet import Fleet
 
     try:
         hub = _config(config)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 
 from channelhub.stock.policy import StockPolicy
-from connectors.sdk import ConfigError, Connector, ConnectorSettings, get_connector
+from connectors.sdk import Account, ConfigError, get_connector
 
 DEFAULT_CONFIG = Path("channelhub.yml")
 DEFAULT_WAREHOUSE_URL = "duckdb:///.channelhub/warehouse.duckdb"
@@ -42,6 +41,7 @@ class AccountConfig(_Strict):
     enabled: bool = True
     settings: dict[str, Any] = Field(default_factory=dict)
     secrets: dict[str, SecretRef] = Field(default_factory=dict)
+    streams: tuple[str, ...] | None = None  # load only these streams; every stream the connector offers when unset
 
     @field_validator("schedule")
     @classmethod
@@ -103,24 +103,6 @@ class HubConfig(_Strict):
 
     def enabled_accounts(self) -> list[str]:
         return [name for name, account in sorted(self.accounts.items()) if account.enabled]
-
-
-@dataclass(frozen=True)
-class Account:
-    """One configured account, settings validated against its connector's model, secrets resolved."""
-
-    name: str
-    connector: Connector
-    settings: ConnectorSettings
-    schedule: str
-
-    @property
-    def dataset(self) -> str:
-        return f"raw_{self.name}"
-
-    @property
-    def pipeline_name(self) -> str:
-        return f"channelhub_{self.name}"
 
 
 def _describe(errors: ValidationError, prefix: str) -> str:
@@ -194,4 +176,7 @@ def build_account(name: str, config: AccountConfig, *, resolve_secrets: bool = T
         problems.insert(0, _describe(exc, f"account {name!r}, connector {connector.name!r}, settings "))
     if problems:
         raise ConfigError("; ".join(problems))
-    return Account(name=name, connector=connector, settings=settings, schedule=config.schedule)
+    account = Account(name=name, connector=connector, settings=settings, schedule=config.schedule,
+                      selected=config.streams)
+    connector.streams_for(account)  # an unknown stream name fails here, not at 3 a.m.
+    return account

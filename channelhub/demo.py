@@ -19,13 +19,13 @@ from rich.table import Table
 
 import transforms
 from channelhub.config import HubConfig
+from channelhub.fleet import Fleet
 from channelhub.progress import RichCollector
 from channelhub.runner import RunFailed, RunReport, run_account
 from channelhub.stock import ChannelStatus, ChannelSync, StockSyncReport, sync_stock
 from channelhub.stock.report import render_sync
 from connectors.sdk import ChannelhubError
 from expectations import ValidationReport, validate
-from sandbox.fleet import Fleet
 from warehouse import Warehouse
 
 DIFF_ROWS_SHOWN = 5  # per channel; `channelhub sync-stock --dry-run` lists more

@@ -20,8 +20,8 @@ from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 from pydantic import SecretStr
 
-from channelhub.config import Account, HubConfig
-from connectors.sdk import ChannelhubError, SourceDataError
+from channelhub.config import HubConfig
+from connectors.sdk import Account, ChannelhubError, SourceDataError
 from warehouse import StreamRun, Warehouse, record_runs
 from warehouse.run_log import utcnow
 
@@ -83,6 +83,16 @@ def stamp_nested_rows(source: DltSource) -> None:
         source.schema, {"propagation": {"root": {"_dlt_load_id": ROOT_LOAD_ID}}})  # type: ignore[typeddict-item]
 
 
+def select_streams(source: DltSource, account: Account) -> None:
+    """Deselect the resources of streams the account does not load (``streams:`` in channelhub.yml), so
+    a token without ``read_products`` still loads orders. A selected transformer still receives its
+    parent's items; dlt only leaves the parent's table out."""
+    wanted = {stream.name for stream in account.connector.streams_for(account)}
+    for resource in source.resources.values():
+        table = resource.table_name  # a resource feeding another stream's table (deletions) follows it
+        resource.selected = (table if isinstance(table, str) else resource.name) in wanted
+
+
 def _root_cause(exc: BaseException) -> BaseException:
     while isinstance(exc, PipelineStepFailed) or (exc.__cause__ and not isinstance(exc, ChannelhubError)):
         if exc.__cause__ is None:
@@ -101,6 +111,7 @@ def run_account(config: HubConfig, name: str, *, full_refresh: bool = False,
     try:
         pipeline = pipeline_for(account, warehouse, progress)
         source = account.connector.source(account)
+        select_streams(source, account)
         stamp_nested_rows(source)
         pipeline.run(source, loader_file_format=warehouse.loader_file_format,
                       refresh="drop_sources" if full_refresh else None)
@@ -114,7 +125,7 @@ def run_account(config: HubConfig, name: str, *, full_refresh: bool = False,
     report.seconds = time.perf_counter() - clock
     report.rows = extracted_rows(pipeline)
     finished = utcnow()
-    streams = sorted(set(report.rows) | {stream.name for stream in account.connector.streams})
+    streams = sorted(set(report.rows) | {stream.name for stream in account.connector.streams_for(account)})
     record_runs(warehouse, [
         StreamRun(report.run_id, name, account.connector.name, stream, started, finished,
                   report.rows.get(stream, 0), "success", full_refresh)

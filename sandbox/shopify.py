@@ -33,7 +33,7 @@ import re
 import threading
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .launch import Launcher, Running, local_port
 from .server import HttpSandbox, json_response
 from .world import CENT, EPOCH, RATES, VARIANTS, WAREHOUSES, Order, Sku, World
 
@@ -53,6 +54,10 @@ CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 DEFAULT_SCOPES = ("read_orders", "read_all_orders", "read_products", "read_customers", "read_inventory",
                   "write_inventory", "read_locations")
+# The access scope each REST resource needs; without it Shopify answers 403 naming the scope.
+RESOURCE_SCOPES = {"orders": "read_orders", "events": "read_orders", "products": "read_products",
+                   "customers": "read_customers", "inventory_items": "read_inventory",
+                   "inventory_levels": "read_inventory", "set": "write_inventory", "locations": "read_locations"}
 # Sandbox id spaces, disjoint from the World's order/customer ids.
 PRODUCT_ID, VARIANT_ID, ITEM_ID, LOCATION_ID = 7_000_000_000, 4_000_000_000, 4_500_000_000, 60_000_000
 SORTS = {"id asc": "", "updated_at asc": "updated_at", "created_at asc": "created_at"}
@@ -322,6 +327,9 @@ class ShopifySandbox(HttpSandbox):
     def authenticate(self, request: Request) -> Response | None:
         if request.headers.get("X-Shopify-Access-Token") != self.access_token:
             return json_response({"errors": INVALID_TOKEN}, 401)
+        scope = RESOURCE_SCOPES.get(request.path.rsplit("/", 1)[-1].removesuffix(".json"))
+        if scope and scope not in self.scopes:
+            return json_response({"errors": f"[API] This action requires merchant approval for {scope} scope."}, 403)
         return None
 
     def before_request(self, request: Request) -> Response | None:
@@ -901,3 +909,12 @@ class _ItemRow:
     @property
     def updated_at(self) -> datetime:
         return self.sku.modified_at
+
+
+def _start(world: World, account: str, settings: Mapping[str, Any], credentials: Mapping[str, str]) -> Running:
+    sandbox = ShopifySandbox(world, shop=account, access_token=credentials["access_token"],
+                             api_version=str(settings.get("api_version", "2024-07")))
+    return Running(account, "shopify", sandbox.serve(port=local_port(account, settings)), sandbox.stop, sandbox)
+
+
+LAUNCHER = Launcher(_start, credential_prefix="shpat_")

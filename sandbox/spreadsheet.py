@@ -15,13 +15,12 @@ connector's single read function.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import errno
 import io
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,6 +31,7 @@ import openpyxl
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils.datetime import to_excel
 
+from .launch import Launcher, Running
 from .world import WAREHOUSES, World
 
 SALES_TITLE = "{year}年{month}月 {store}销售明细"
@@ -225,7 +225,7 @@ class DropFolder:
     def source_count(self) -> int:
         return sum(self.rows_in.values())
 
-    # -- the connector's reads go through here while :meth:`serving` -------------------------------
+    # -- a reader's file reads go through here to meet the fault switches ---------------------------
     def read_bytes(self, path: Path) -> bytes:
         if self.faults.take("locked"):
             raise PermissionError(errno.EACCES, "file is locked by another process", str(path))
@@ -238,21 +238,18 @@ class DropFolder:
         self.rows_served += self.rows_in.get(path.relative_to(self.folder).as_posix(), 0)
         return data
 
-    @contextlib.contextmanager
-    def serving(self) -> Iterator[DropFolder]:
-        """Route the spreadsheet connector's file reads through :meth:`read_bytes`."""
-        from connectors.spreadsheet import client
-
-        original = client.read_bytes
-        client.read_bytes = self.read_bytes
-        try:
-            yield self
-        finally:
-            client.read_bytes = original
-
 
 def _damage(data: bytes) -> bytes:
     """Keep the first half, zero the rest: same size (so not mistaken for a file still being written),
     but no longer a valid workbook."""
     half = len(data) // 2
     return data[:half] + b"\x00" * (len(data) - half)
+
+
+def _start(world: World, account: str, settings: Mapping[str, Any], credentials: Mapping[str, str]) -> Running:
+    folder = Path(str(settings["folder"]))
+    DropFolder(folder).write_demo(world)
+    return Running(account, "spreadsheet", str(folder), lambda: None)
+
+
+LAUNCHER = Launcher(_start)

@@ -21,7 +21,7 @@ import threading
 import time
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -33,6 +33,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .launch import Launcher, Running, local_port
 from .server import HttpSandbox, json_response
 from .world import Customer, Order, Refund, World
 
@@ -583,3 +584,10 @@ class StripeSandbox(HttpSandbox):
         self.invalidate()
         return json_response(self._refund(refund, order, charge_id, made.order_linked))
 
+
+def _start(world: World, account: str, settings: Mapping[str, Any], credentials: Mapping[str, str]) -> Running:
+    sandbox = StripeSandbox(world, api_key=credentials["api_key"])
+    return Running(account, "stripe", sandbox.serve(port=local_port(account, settings)), sandbox.stop, sandbox)
+
+
+LAUNCHER = Launcher(_start, credential_prefix="sk_test_")

@@ -20,14 +20,17 @@ import os
 import random
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from .launch import Launcher, Running
 from .world import WAREHOUSES, World
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -424,3 +427,14 @@ def build_u8(url: str, world: World, *, bulk_lines: int = 0) -> U8Sandbox:
     if bulk_lines:
         sandbox.bulk_orders(bulk_lines)
     return sandbox
+
+
+def _start(world: World, account: str, settings: Mapping[str, Any], credentials: Mapping[str, str]) -> Running:
+    url = str(settings["url"])
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    sandbox = build_u8(url, world)
+    return Running(account, "yonyou_u8", sandbox.url.render_as_string(hide_password=True), sandbox.close, sandbox)
+
+
+LAUNCHER = Launcher(_start)

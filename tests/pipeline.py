@@ -18,8 +18,8 @@ import sqlalchemy as sa
 import yaml
 
 from channelhub.config import HubConfig, load_config
+from channelhub.fleet import Fleet
 from channelhub.runner import run_account
-from sandbox.fleet import Fleet
 from warehouse import Warehouse
 
 SHIPPED = Path(__file__).parents[1] / "channelhub.yml"

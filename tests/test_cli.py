@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from channelhub.cli import app
 from channelhub.config import load_config
-from sandbox.fleet import Fleet
+from channelhub.fleet import Fleet
 from tests.pipeline import isolate_env, small_config
 from warehouse import Warehouse
 

@@ -33,7 +33,8 @@ from .diff import channel_diff
 from .guards import LevelDiff, guardrail_problems, readiness_problems
 
 if TYPE_CHECKING:
-    from channelhub.config import Account, HubConfig
+    from channelhub.config import HubConfig
+    from connectors.sdk import Account
 
     from .policy import StockPolicy
 

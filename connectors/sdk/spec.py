@@ -8,23 +8,17 @@ group) behaves exactly like the built-in ones.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Protocol
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol
 
 import dlt
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from tenacity import RetryCallState, Retrying, stop_after_attempt, wait_exponential_jitter
-from tenacity.retry import retry_base
 
-from .http import RetryPolicy
+from .account import Account, S
+from .errors import ConfigError
 
 if TYPE_CHECKING:
     from dlt.extract.source import DltSource
-
-    from channelhub.config import Account
 
 
 class ConnectorKind(StrEnum):
@@ -33,6 +27,7 @@ class ConnectorKind(StrEnum):
     LOGISTICS = "logistics"
     ERP = "erp"
     FILE = "file"
+    OTHER = "other"
 
 
 WriteDisposition = Literal["merge", "replace", "append"]
@@ -80,53 +75,6 @@ class Stream:
     # dlt data types of documented fields that are often null (Shopify's locations.city): declared so the
     # column exists from the first load, instead of appearing whenever a first value does.
     nullable_columns: tuple[tuple[str, str], ...] = ()
-
-
-class ConnectorSettings(BaseModel):
-    """Base of every connector's settings model: unknown keys are errors, not silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _known_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown IANA time zone {value!r}") from exc
-    return value
-
-
-TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
-"""An IANA zone name (``Asia/Shanghai``), checked when the config is loaded."""
-
-
-class RetrySettings(ConnectorSettings):
-    """How hard a connector tries before a run fails; one tenacity policy shape for every source kind
-    (HTTP, database, file share). Tests shrink the waits."""
-
-    max_attempts: int = Field(8, ge=1)
-    max_wait_seconds: float = Field(30.0, ge=0)
-
-    def retrying(self, retry: retry_base, before_sleep: Callable[[RetryCallState], None] | None = None) -> Retrying:
-        """A fresh policy per call site (``Retrying`` keeps per-call statistics)."""
-        return Retrying(retry=retry, stop=stop_after_attempt(self.max_attempts), reraise=True,
-                        wait=wait_exponential_jitter(initial=min(0.2, self.max_wait_seconds),
-                                                     max=self.max_wait_seconds),
-                        before_sleep=before_sleep)
-
-
-class RestSettings(RetrySettings):
-    """Knobs every REST connector shares; the platform's documented maximum page size is the default
-    in each subclass."""
-
-    base_url: str
-    page_size: int = Field(100, ge=1)
-    timeout_seconds: float = Field(30.0, gt=0)
-    max_wait_seconds: float = Field(60.0, ge=0)
-
-    def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(max_attempts=self.max_attempts, initial_wait=min(0.5, self.max_wait_seconds),
-                           max_wait=self.max_wait_seconds, timeout=self.timeout_seconds)
 
 
 @dataclass(frozen=True)
@@ -184,25 +132,46 @@ class StockWriter(Protocol):
     def push(self, levels: list[StockLevel], reference: str = "") -> list[StockPushResult]: ...
 
 
-class Connector(ABC):
-    """Base class of a connector. Subclasses fill the class variables and the three methods."""
+class Connector(ABC, Generic[S]):
+    """Base of a connector, generic over its settings model ``S``: subclasses fill the class variables
+    and the abstract methods, and receive ``Account[S]``, so ``account.settings`` is already their own
+    settings type."""
 
     name: ClassVar[str]
     kind: ClassVar[ConnectorKind]
-    settings_model: ClassVar[type[ConnectorSettings]]
+    settings_model: type[S]
     streams: ClassVar[tuple[Stream, ...]]
 
     @abstractmethod
-    def source(self, account: Account) -> DltSource:
-        """The dlt source for one account, resources named after ``streams``."""
+    def source(self, account: Account[S]) -> DltSource:
+        """The dlt source for one account, one resource per stream of :meth:`streams_for`."""
 
     @abstractmethod
-    def check(self, account: Account) -> CheckResult:
+    def check(self, account: Account[S]) -> CheckResult:
         """Test credentials and reachability with the cheapest call the source offers."""
 
-    def stock_writer(self, account: Account) -> StockWriter | None:
+    def stock_writer(self, account: Account[S]) -> StockWriter | None:
         """Channels return a writer; other kinds have none."""
         return None
+
+    def offered_streams(self, account: Account[S]) -> tuple[Stream, ...]:
+        """Every stream this connector can load for this account. The declared ``streams`` unless the
+        account's settings define its tables (a spreadsheet's file patterns)."""
+        return self.streams
+
+    def streams_for(self, account: Account[S]) -> tuple[Stream, ...]:
+        """The streams this account loads: what it is offered, narrowed to its ``streams:`` choice.
+        The runner, the run log, the quality suites and the docs all follow this, so a table the
+        account never loads is never expected."""
+        offered = self.offered_streams(account)
+        if account.selected is None:
+            return offered
+        names = {stream.name for stream in offered}
+        unknown = sorted(set(account.selected) - names)
+        if unknown:
+            raise ConfigError(f"account {account.name!r}, field 'streams': unknown streams {unknown} "
+                              f"(connector {self.name!r} offers {sorted(names)})")
+        return tuple(stream for stream in offered if stream.name in account.selected)
 
     def stream(self, name: str) -> Stream:
         for stream in self.streams:

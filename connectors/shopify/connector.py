@@ -2,38 +2,38 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from dlt.extract.source import DltSource
 from requests import RequestException
 
-from connectors.sdk import CheckResult, Connector, ConnectorKind, Stream
+from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Stream
 
 from .client import make_client
 from .settings import ShopifySettings
 from .source import STREAMS, shopify_source
 from .stock import ShopifyStockWriter
 
-if TYPE_CHECKING:
-    from channelhub.config import Account
+# Read scopes each stream needs (inventory items are read per product page); write_inventory only
+# matters for stock pushes.
+STREAM_SCOPES = {"orders": ("read_orders",), "products": ("read_products",),
+                 "inventory_items": ("read_products", "read_inventory"), "customers": ("read_customers",),
+                 "locations": ("read_locations",), "inventory_levels": ("read_inventory", "read_locations")}
 
-# Read scopes the streams need; write_inventory only matters for stock pushes.
-READ_SCOPES = ("read_orders", "read_products", "read_customers", "read_inventory", "read_locations")
 
-
-class ShopifyConnector(Connector):
+class ShopifyConnector(Connector[ShopifySettings]):
     name = "shopify"
     kind = ConnectorKind.CHANNEL
     settings_model = ShopifySettings
     streams: ClassVar[tuple[Stream, ...]] = STREAMS
 
-    def source(self, account: Account) -> DltSource:
-        return shopify_source(self, account.name, self._settings(account))
+    def source(self, account: Account[ShopifySettings]) -> DltSource:
+        return shopify_source(self, account.name, account.settings)
 
-    def check(self, account: Account) -> CheckResult:
+    def check(self, account: Account[ShopifySettings]) -> CheckResult:
         """``access_scopes.json`` proves the token and tells which streams it may read; ``shop.json``
         names the shop, its currency and zone."""
-        settings = self._settings(account)
+        settings = account.settings
         client = make_client(settings)
         root = settings.base_url.rstrip("/")
         try:
@@ -53,16 +53,13 @@ class ShopifyConnector(Connector):
         shop = shop_response.json().get("shop", {})
         facts = {"scopes": scopes, "shop": shop.get("myshopify_domain"), "currency": shop.get("currency"),
                  "timezone": shop.get("iana_timezone"), "stock_push": "write_inventory" in scopes}
-        missing = [scope for scope in READ_SCOPES if scope not in scopes]
+        needed = {scope for stream in self.streams_for(account) for scope in STREAM_SCOPES[stream.name]}
+        missing = sorted(needed - set(scopes))
         if missing:
-            return CheckResult(False, f"token lacks scopes {', '.join(missing)}", facts)
+            return CheckResult(False, f"token lacks scopes {', '.join(missing)} for the account's streams "
+                                      "(grant them, or list only the streams it may read under streams:)", facts)
         return CheckResult(True, f"{facts['shop']} ({facts['currency']}, {facts['timezone']}): "
                                  f"scopes {', '.join(scopes)}", facts)
 
-    def stock_writer(self, account: Account) -> ShopifyStockWriter:
-        return ShopifyStockWriter(self._settings(account))
-
-    @staticmethod
-    def _settings(account: Account) -> ShopifySettings:
-        assert isinstance(account.settings, ShopifySettings)
-        return account.settings
+    def stock_writer(self, account: Account[ShopifySettings]) -> ShopifyStockWriter:
+        return ShopifyStockWriter(account.settings)

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from dlt.extract.source import DltSource
 
-from connectors.sdk import CheckResult, Connector, ConnectorKind, Stream
+from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Stream
 
 from . import client
 from .settings import SpreadsheetSettings
 from .source import FILE_CURSOR, QUARANTINE, QUARANTINE_PRIMARY_KEY, ROW_PRIMARY_KEY, spreadsheet_source
 from .table import HeaderNotFound, find_header
 
-if TYPE_CHECKING:
-    from channelhub.config import Account
 
-
-class SpreadsheetConnector(Connector):
-    """Streams are defined by each account's config; ``streams`` lists the ones the shipped config
-    uses, so the run log and the docs know them. Any other configured stream loads the same way."""
+class SpreadsheetConnector(Connector[SpreadsheetSettings]):
+    """Streams are defined by each account's config (one per file pattern); ``streams`` describes the
+    ones the shipped config uses. Any other configured stream loads the same way."""
 
     name = "spreadsheet"
     kind = ConnectorKind.FILE
@@ -35,16 +32,19 @@ class SpreadsheetConnector(Connector):
                "Rows (or whole sheets, row 0) that could not be parsed, with the reason"),
     )
 
-    @staticmethod
-    def _settings(account: Account) -> SpreadsheetSettings:
-        return cast(SpreadsheetSettings, account.settings)
+    def offered_streams(self, account: Account[SpreadsheetSettings]) -> tuple[Stream, ...]:
+        """The account's file patterns, then the quarantine every one of them feeds."""
+        described = {stream.name: stream for stream in self.streams}
+        configured = tuple(described.get(name) or Stream(name, ROW_PRIMARY_KEY, "merge", FILE_CURSOR)
+                           for name in account.settings.streams)
+        return (*configured, described[QUARANTINE])
 
-    def source(self, account: Account) -> DltSource:
-        return spreadsheet_source(account.name, self._settings(account))
+    def source(self, account: Account[SpreadsheetSettings]) -> DltSource:
+        return spreadsheet_source(account.name, account.settings)
 
-    def check(self, account: Account) -> CheckResult:
+    def check(self, account: Account[SpreadsheetSettings]) -> CheckResult:
         """The folder is readable and, per stream, the newest matching file opens and has the header."""
-        settings = self._settings(account)
+        settings = account.settings
         folder = Path(settings.folder)
         if not folder.is_dir():
             return CheckResult(False, f"drop folder {folder} does not exist or is not a directory")

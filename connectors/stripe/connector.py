@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import requests
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 
-from connectors.sdk import CheckResult, Connector, ConnectorKind, Stream, retrying_session
+from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Stream, retrying_session
 
 from .client import StripeAPIError, headers
 from .settings import LOOKBACK_DAYS, StripeSettings
@@ -16,12 +16,10 @@ from .source import NewestFirstCursor, stripe_source
 if TYPE_CHECKING:
     from dlt.extract.source import DltSource
 
-    from channelhub.config import Account
-
 CREATED = NewestFirstCursor("created", source_timezone="UTC", lag=LOOKBACK_DAYS * 86_400)
 
 
-class StripeConnector(Connector):
+class StripeConnector(Connector[StripeSettings]):
     name = "stripe"
     kind = ConnectorKind.PAYMENTS
     settings_model = StripeSettings
@@ -37,16 +35,14 @@ class StripeConnector(Connector):
                description="Stripe customers who paid."),
     )
 
-    def source(self, account: Account) -> DltSource:
+    def source(self, account: Account[StripeSettings]) -> DltSource:
         settings = account.settings
-        assert isinstance(settings, StripeSettings)
         return stripe_source(account.name, settings, self.streams,
                              {stream.name: self.resource_hints(stream.name) for stream in self.streams})
 
-    def check(self, account: Account) -> CheckResult:
+    def check(self, account: Account[StripeSettings]) -> CheckResult:
         """``GET /v1/account``: the cheapest call that proves the key works and names the account."""
         settings = account.settings
-        assert isinstance(settings, StripeSettings)
         key = settings.api_key.get_secret_value()
         url = f"{settings.base_url.rstrip('/')}/v1/account"
         try:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import sqlalchemy as sa
 
-from connectors.sdk import CheckResult, ConfigError, Connector, ConnectorKind, Stream
+from connectors.sdk import Account, CheckResult, ConfigError, Connector, ConnectorKind, Stream
 
 from .client import create_engine, redacted, table_counts
 from .settings import U8Settings
@@ -16,28 +16,20 @@ from .streams import STREAMS
 if TYPE_CHECKING:
     from dlt.extract.source import DltSource
 
-    from channelhub.config import Account
 
-
-def _settings(account: Account) -> U8Settings:
-    if not isinstance(account.settings, U8Settings):
-        raise ConfigError(f"account {account.name!r}: settings are not U8Settings")
-    return account.settings
-
-
-class YonyouU8Connector(Connector):
+class YonyouU8Connector(Connector[U8Settings]):
     name: ClassVar[str] = "yonyou_u8"
     kind: ClassVar[ConnectorKind] = ConnectorKind.ERP
-    settings_model: ClassVar[type[U8Settings]] = U8Settings
+    settings_model = U8Settings
     streams: ClassVar[tuple[Stream, ...]] = tuple(t.stream for t in STREAMS.values())
 
-    def source(self, account: Account) -> DltSource:
-        return u8_source(account.name, _settings(account))
+    def source(self, account: Account[U8Settings]) -> DltSource:
+        return u8_source(account.name, account.settings, [stream.name for stream in self.streams_for(account)])
 
-    def check(self, account: Account) -> CheckResult:
+    def check(self, account: Account[U8Settings]) -> CheckResult:
         """Connect, confirm the U8 tables exist and report their row counts."""
-        settings = _settings(account)
-        tables = [STREAMS[name].table for name in settings.selected]
+        settings = account.settings
+        tables = [STREAMS[stream.name].table for stream in self.streams_for(account)]
         try:
             engine = create_engine(settings)
             try:

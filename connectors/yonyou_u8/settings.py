@@ -7,8 +7,6 @@ from pydantic import Field, SecretStr, field_validator
 
 from connectors.sdk import RetrySettings, TimeZoneName
 
-from .streams import STREAMS
-
 
 class U8Settings(RetrySettings):
     """``url`` is a SQLAlchemy URL without the password, e.g.
@@ -19,7 +17,6 @@ class U8Settings(RetrySettings):
     password: SecretStr | None = None
     timezone: TimeZoneName = "Asia/Shanghai"   # the zone U8's naive datetimes are written in
     chunk_size: int = Field(50_000, ge=1)
-    tables: tuple[str, ...] | None = None  # stream names to load; all when unset
 
     @field_validator("url")
     @classmethod
@@ -31,15 +28,3 @@ class U8Settings(RetrySettings):
         if url.password is not None:
             raise ValueError("put the password under secrets: (key 'password'), not in the url")
         return value
-
-    @field_validator("tables")
-    @classmethod
-    def _tables(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        unknown = sorted(set(value or ()) - set(STREAMS))
-        if unknown:
-            raise ValueError(f"unknown streams {unknown} (have {sorted(STREAMS)})")
-        return value
-
-    @property
-    def selected(self) -> tuple[str, ...]:
-        return self.tables or tuple(STREAMS)

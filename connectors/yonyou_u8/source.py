@@ -145,9 +145,11 @@ def _loader(account: str, u8: U8Table, settings: U8Settings) -> type[U8TableLoad
     return type(f"U8TableLoader_{u8.table}", (U8TableLoader,), {"account": account, "u8": u8, "settings": settings})
 
 
-def u8_source(account: str, settings: U8Settings) -> DltSource:
+def u8_source(account: str, settings: U8Settings, streams: list[str]) -> DltSource:
+    """Only the account's streams are reflected: a U8 edition without a table the account does not load
+    still runs."""
     engine = create_engine(settings)
-    selected = [STREAMS[name] for name in settings.selected]
+    selected = [STREAMS[name] for name in streams]
     metadata = reflect(engine, [u8.table for u8 in selected], settings)
     zone = ZoneInfo(settings.timezone)
 

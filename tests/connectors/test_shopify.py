@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import requests
@@ -16,12 +16,12 @@ import sqlalchemy as sa
 
 from channelhub.config import HubConfig
 from channelhub.runner import ROOT_LOAD_ID, RunFailed, run_account
+from channelhub.testing import ConnectorContract, ContractEnv, PostgresParity, count_rows, snapshot
 from connectors.sdk import SourceDataError, StockLevel
 from connectors.shopify.convert import Converter
 from connectors.shopify.stock import ShopifyStockWriter
 from sandbox.shopify import CostBucket, ShopifySandbox
 from sandbox.world import ShopSpec, World, WorldSpec
-from tests.connectors.contract import ConnectorContract, ContractEnv, count_rows, snapshot
 from warehouse import Warehouse
 
 TOKEN = "shpat_0123456789abcdef0123456789abcdef"
@@ -37,6 +37,7 @@ def shopify_token(monkeypatch: pytest.MonkeyPatch) -> None:
 
 class ShopifyEnv(ContractEnv):
     account = "shop_us"
+    environment: ClassVar[dict[str, str]] = {TOKEN_ENV: TOKEN}
     primary_stream = "orders"
     primary_key = "id"
 
@@ -88,8 +89,11 @@ class ShopifyEnv(ContractEnv):
 
 
 class TestShopifyContract(ConnectorContract):
-    def make_env(self, tmp_path: Path, records: int, page_size: int) -> ContractEnv:
-        return ShopifyEnv(tmp_path, records, page_size)
+    env_class = ShopifyEnv
+
+
+class TestShopifyOnPostgres(PostgresParity):
+    env_class = ShopifyEnv
 
 
 @pytest.fixture
@@ -193,6 +197,34 @@ def test_money_is_exact_decimal_and_times_are_utc(make) -> None:
                            "where table_schema = 'raw_shop_us' and table_name = 'orders'"))
     assert types["total_price"].startswith("DECIMAL") and types["currency"] == "VARCHAR"
     assert types["updated_at"] == "TIMESTAMP WITH TIME ZONE"
+
+
+def test_a_token_without_read_products_loads_the_streams_its_account_chose(make) -> None:
+    """Shopify answers 403 outside a token's scopes. Such an account lists the streams its token may
+    read under ``streams:`` and loads exactly those; without the list, check and run name the gap."""
+    env = make(records=60, page_size=50)
+    env.sandbox.scopes = tuple(scope for scope in env.sandbox.scopes if scope != "read_products")
+    everything = env.config.account(env.account)
+    result = everything.connector.check(everything)
+    assert not result.ok and "read_products" in result.detail, result.detail
+    with pytest.raises(RunFailed, match="products"):
+        run_account(env.config, env.account)
+
+    raw = env.config.model_dump()
+    raw["accounts"][env.account]["streams"] = ["orders", "customers", "locations", "inventory_levels"]
+    chosen = HubConfig.model_validate(raw)
+    account = chosen.account(env.account)
+    assert account.connector.check(account).ok
+    requests_before = len(env.sandbox.log)
+    report = run_account(chosen, env.account)
+    assert report.rows["orders"] == 60 and "products" not in report.rows
+    assert all(status == 200 for _, _, status in env.sandbox.log[requests_before:])
+    tables = {row[0] for row in env.query(
+        "select table_name from information_schema.tables where table_schema = 'raw_shop_us'")}
+    assert {"orders", "customers", "locations", "inventory_levels"} <= tables
+    assert not tables & {"products", "inventory_items"}
+    logged = env.query(f"select distinct stream from ops.run_log where run_id = '{report.run_id}'")
+    assert sorted(row[0] for row in logged) == ["customers", "inventory_levels", "locations", "orders"]
 
 
 def test_bad_record_names_account_stream_record_and_field(make, monkeypatch) -> None:

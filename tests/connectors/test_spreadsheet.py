@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -19,6 +21,7 @@ from openpyxl.utils.datetime import WINDOWS_EPOCH
 
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
+from channelhub.testing import ConnectorContract, ContractEnv, PostgresParity
 from connectors.sdk import ConfigError, SourceDataError, get_connector
 from connectors.spreadsheet import client, connector
 from connectors.spreadsheet.values import CellError, to_date, to_datetime, to_decimal, to_integer
@@ -33,8 +36,6 @@ from sandbox.spreadsheet import (
 from sandbox.world import World, WorldSpec
 from warehouse import Warehouse
 
-from .contract import ConnectorContract, ContractEnv
-
 ACCOUNT = "store_sh"
 T0 = datetime(2026, 4, 1, tzinfo=UTC).timestamp()
 
@@ -45,6 +46,16 @@ def hub_config(tmp_path: Path, folder: Path, streams: dict[str, Any] | None = No
         "accounts": {ACCOUNT: {"connector": "spreadsheet", "settings": {
             "folder": str(folder), "streams": streams or DEFAULT_STREAMS, "max_wait_seconds": 0.01, **settings}}},
     })
+
+
+@contextmanager
+def served(drop: DropFolder) -> Iterator[DropFolder]:
+    """Route the connector's file reads (its one I/O seam, ``client.read_bytes``) through the drop
+    folder's fault switches and counters. Wired here, in the test: the sandbox never imports the
+    connector."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(client, "read_bytes", drop.read_bytes)
+        yield drop
 
 
 def query(config: HubConfig, sql: str) -> list[tuple]:
@@ -76,7 +87,7 @@ class SpreadsheetEnv(ContractEnv):
             self.files.append(name)
         self.config = hub_config(tmp_path, self.drop.folder, {"offline_sales": DEFAULT_STREAMS["offline_sales"]})
         self.account = ACCOUNT
-        self._serving = self.drop.serving()
+        self._serving = served(self.drop)
         self._serving.__enter__()
 
     def _tick(self) -> float:
@@ -106,18 +117,18 @@ class SpreadsheetEnv(ContractEnv):
 
     def inject(self, kind: str, times: int) -> None:
         fault = {"rate_limit": "locked", "server_error": "io_error", "malformed": "malformed"}[kind]
-        setattr(self.drop.faults, fault, getattr(self.drop.faults, fault) + times)
+        setattr(self.drop.faults, fault, times)
 
     def close(self) -> None:
         self._serving.__exit__(None, None, None)
 
 
 class TestSpreadsheetContract(ConnectorContract):
-    records = 1_200
-    page_size = 100
+    env_class = SpreadsheetEnv
 
-    def make_env(self, tmp_path: Path, records: int, page_size: int) -> ContractEnv:
-        return SpreadsheetEnv(tmp_path, records, page_size)
+
+class TestSpreadsheetOnPostgres(PostgresParity):
+    env_class = SpreadsheetEnv
 
 
 # -- export quirks, end to end ------------------------------------------------------------------------
@@ -289,7 +300,7 @@ def test_same_file_twice_does_not_duplicate(tmp_path: Path, drop: DropFolder, wo
     run_account(config, ACCOUNT)
     first = sales_rows(config)
     drop.set_mtime(["门店销售_a.xlsx", "门店销售_b.xlsx"], T0 + 120)  # touched: both are read again
-    with drop.serving():
+    with served(drop):
         report = run_account(config, ACCOUNT)
         assert drop.reads == 2
     assert report.rows["offline_sales"] == 50
@@ -303,7 +314,7 @@ def test_unchanged_files_are_not_read_again(tmp_path: Path, drop: DropFolder, wo
         drop.write_sales(f"门店销售_{n}.xlsx", sales_lines(world, 5, start=5 * n), mtime=T0 + 60 * n)
     config = hub_config(tmp_path, drop.folder)
     run_account(config, ACCOUNT)
-    with drop.serving():
+    with served(drop):
         run_account(config, ACCOUNT)
     # only the newest file of the last run (the cursor boundary, closed range) is read again
     assert drop.reads == 1
@@ -402,7 +413,7 @@ def test_file_locked_for_good_fails_after_retries(tmp_path: Path, drop: DropFold
     drop.write_sales("门店销售_locked.xlsx", sales_lines(world, 3))
     drop.faults.locked = 100
     config = hub_config(tmp_path, drop.folder, max_attempts=3)
-    with drop.serving(), pytest.raises(RunFailed, match=r"门店销售_locked.xlsx.*cannot read after 3 attempts"):
+    with served(drop), pytest.raises(RunFailed, match=r"门店销售_locked.xlsx.*cannot read after 3 attempts"):
         run_account(config, ACCOUNT)
     assert drop.faults.locked == 97
 

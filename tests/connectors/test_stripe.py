@@ -15,13 +15,13 @@ from werkzeug.wrappers import Request
 
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
+from channelhub.testing import ConnectorContract, ContractEnv, PostgresParity
 from connectors import stripe as stripe_package
 from connectors.sdk import SourceDataError, get_connector
 from connectors.stripe import StripeSettings
 from connectors.stripe.records import to_record
 from sandbox.stripe import DEFAULT_API_KEY, StripeSandbox
 from sandbox.world import Order, Refund, World, WorldSpec
-from tests.connectors.contract import ConnectorContract, ContractEnv
 from warehouse import Warehouse
 
 ACCOUNT = "stripe_test"
@@ -98,8 +98,11 @@ class StripeEnv(ContractEnv):
 
 
 class TestStripeContract(ConnectorContract):
-    def make_env(self, tmp_path: Path, records: int, page_size: int) -> ContractEnv:
-        return StripeEnv(tmp_path, records, page_size)
+    env_class = StripeEnv
+
+
+class TestStripeOnPostgres(PostgresParity):
+    env_class = StripeEnv
 
 
 # -- Stripe specifics ------------------------------------------------------------------------------------

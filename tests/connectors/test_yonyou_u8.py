@@ -17,12 +17,12 @@ import sqlalchemy as sa
 import channelhub.config
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
+from channelhub.testing import ConnectorContract, ContractEnv, PostgresParity
 from connectors.sdk import ConfigError
 from connectors.yonyou_u8 import connector
 from connectors.yonyou_u8.source import _local_window
 from sandbox.world import World, WorldSpec
 from sandbox.yonyou_u8 import U8Sandbox, build_u8, drop_database, local, so_main
-from tests.connectors.contract import ConnectorContract, ContractEnv
 from warehouse import Warehouse
 
 MARIADB = "mysql+pymysql://root@127.0.0.1:3306"
@@ -37,10 +37,11 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(channelhub.config, "get_connector", lambda name: connector)
 
 
-def config(tmp_path: Path, url: str, **settings: Any) -> HubConfig:
+def config(tmp_path: Path, url: str, streams: list[str] | None = None, **settings: Any) -> HubConfig:
+    """One U8 account; ``streams`` is the account's choice of tables (all when None)."""
     return HubConfig.model_validate({
         "warehouse": {"url": f"duckdb:///{tmp_path}/wh.duckdb"},
-        "accounts": {ACCOUNT: {"connector": "yonyou_u8",
+        "accounts": {ACCOUNT: {"connector": "yonyou_u8", "streams": streams,
                                "settings": {"url": url, "max_wait_seconds": 0.05, **settings}}},
     })
 
@@ -55,7 +56,7 @@ def mariadb_url() -> str:
 
 
 class U8Env(ContractEnv):
-    """A fresh MariaDB database per test; the primary stream is the sales order header."""
+    """A fresh MariaDB database per test class; the primary stream is the sales order header."""
 
     account = ACCOUNT
     primary_stream = "so_somain"
@@ -64,7 +65,7 @@ class U8Env(ContractEnv):
     def __init__(self, tmp_path: Path, records: int, page_size: int) -> None:
         self.url = mariadb_url()
         self.sandbox = build_u8(self.url, World(WorldSpec(orders=records, skus=40, customers=100)))
-        self.config = config(tmp_path, self.url, chunk_size=page_size, tables=["so_somain"])
+        self.config = config(tmp_path, self.url, chunk_size=page_size, streams=["so_somain"])
 
     def source_count(self) -> int:
         return self.sandbox.count("SO_SOMain")
@@ -83,9 +84,11 @@ class U8Env(ContractEnv):
         next statements (1040 too many connections, 2013 lost connection); ``malformed`` hands over a
         zero DATE, as pymysql returns '0000-00-00' for one."""
         if kind == "malformed":
-            self.sandbox.corrupt_next_read("SO_SOMain", "dDate", "0000-00-00", times)
+            self.sandbox.faults.reads.clear()
+            if times:
+                self.sandbox.corrupt_next_read("SO_SOMain", "dDate", "0000-00-00", times)
         else:
-            self.sandbox.fail_next(kind, times)
+            self.sandbox.faults.transient[kind] = times
 
     def close(self) -> None:
         self.sandbox.close()
@@ -93,8 +96,11 @@ class U8Env(ContractEnv):
 
 
 class TestYonyouU8Contract(ConnectorContract):
-    def make_env(self, tmp_path: Path, records: int, page_size: int) -> ContractEnv:
-        return U8Env(tmp_path, records, page_size)
+    env_class = U8Env
+
+
+class TestYonyouU8OnPostgres(PostgresParity):
+    env_class = U8Env
 
 
 @pytest.fixture
@@ -155,7 +161,7 @@ def test_times_are_utc_and_the_cursor_window_stays_in_source_time(tmp_path: Path
 def test_a_zone_west_of_utc_does_not_skip_changes(tmp_path: Path, sqlite_u8: U8Sandbox) -> None:
     """Read as New York time, a WHERE written with UTC digits would start 5 hours late and miss
     every change of the next 5 hours; the window must be translated back to local time."""
-    cfg = sqlite_config(tmp_path, sqlite_u8, timezone="America/New_York", tables=["so_somain"])
+    cfg = sqlite_config(tmp_path, sqlite_u8, timezone="America/New_York", streams=["so_somain"])
     run_account(cfg, ACCOUNT)
     changed = len(sqlite_u8.touch_orders(0.05))
     report = run_account(cfg, ACCOUNT)
@@ -166,7 +172,7 @@ def test_a_zone_west_of_utc_does_not_skip_changes(tmp_path: Path, sqlite_u8: U8S
 
 
 def test_mariadb_money_is_exact_and_names_survive(tmp_path: Path, mariadb_u8: U8Sandbox) -> None:
-    cfg = config(tmp_path, str(mariadb_u8.url), tables=["so_sodetails", "inventory"])
+    cfg = config(tmp_path, str(mariadb_u8.url), streams=["so_sodetails", "inventory"])
     run_account(cfg, ACCOUNT)
     columns = dict(query(cfg, "select column_name, data_type from information_schema.columns "
                               f"where table_schema = 'raw_{ACCOUNT}' and table_name = 'so_sodetails'"))
@@ -201,7 +207,7 @@ def test_check_reports_counts_and_fails_clearly(tmp_path: Path, mariadb_u8: U8Sa
 
 
 def test_malformed_value_names_account_table_record_and_field(tmp_path: Path, sqlite_u8: U8Sandbox) -> None:
-    cfg = sqlite_config(tmp_path, sqlite_u8, tables=["current_stock"])
+    cfg = sqlite_config(tmp_path, sqlite_u8, streams=["current_stock"])
     sqlite_u8.corrupt_row("CurrentStock", 7, "iQuantity", "twelve")
     with pytest.raises(RunFailed) as failure:
         run_account(cfg, ACCOUNT)
@@ -214,7 +220,7 @@ def test_settings_keep_the_password_out_of_the_url(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="secrets"):
         config(tmp_path, f"{MARIADB.replace('root@', 'root:secret@')}/u8").account(ACCOUNT)
     with pytest.raises(ConfigError, match="streams"):
-        config(tmp_path, "sqlite:///x.db", tables=["orders"]).account(ACCOUNT)
+        config(tmp_path, "sqlite:///x.db", streams=["orders"]).account(ACCOUNT)
 
 
 def test_entry_point_resolves_to_this_connector() -> None:

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from channelhub.config import load_config
-from sandbox.fleet import Fleet
+from channelhub.fleet import Fleet
 from tests.pipeline import (
     SECRET_VARIABLES,
     SHIPPED,

@@ -15,7 +15,7 @@ import requests
 
 import sandbox.world as world_module
 from channelhub.config import load_config
-from sandbox.fleet import world_for
+from channelhub.fleet import world_for
 from sandbox.shopify import ShopifySandbox
 from sandbox.stripe import DEFAULT_API_KEY, StripeSandbox
 from sandbox.world import DISCREPANCY_KINDS, World, WorldSpec

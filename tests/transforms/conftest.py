@@ -11,8 +11,8 @@ from contextlib import ExitStack
 import pytest
 
 from channelhub.config import HubConfig
-from sandbox.fleet import Fleet
-from tests.conftest import fresh_postgres_database
+from channelhub.fleet import Fleet
+from channelhub.testing.postgres import fresh_postgres_database
 from tests.pipeline import first_push_stock, isolate_env, loaded_merchant, small_config
 
 

@@ -21,12 +21,12 @@ import yaml
 
 import transforms
 from channelhub.config import HubConfig
+from channelhub.fleet import Fleet
 from channelhub.runner import run_account
 from channelhub.stock import ChannelStatus, sync_stock
 from expectations import mart_suites, raw_suites, validate
 from expectations.store import QualityRun
 from expectations.store import record as record_quality_run
-from sandbox.fleet import Fleet
 from sandbox.shopify import ShopifySandbox
 from tests.pipeline import SECRET_VARIABLES, query, scalar
 from transforms import project

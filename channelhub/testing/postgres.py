@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: throw-away PostgreSQL databases on the real service."""
+"""Throw-away databases on the PostgreSQL service: the warehouse-parity tests run on real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg2
-import pytest
 
 PG_ADMIN_DSN = os.environ.get("CHANNELHUB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -32,10 +31,3 @@ def fresh_postgres_database() -> Iterator[str]:
     finally:
         _admin(("select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (name,)),
                (f'drop database if exists "{name}"', ()))
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh database on the PostgreSQL service, dropped afterwards."""
-    with fresh_postgres_database() as url:
-        yield url

@@ -1,0 +1,18 @@
+"""The connector contract as a pytest plugin, for connectors in this repository and in separate packages.
+
+A connector's test module writes a :class:`ContractEnv` (its sandbox plus a config with one account) and
+two classes::
+
+    class TestAcmeContract(ConnectorContract):
+        env_class = AcmeEnv
+
+    class TestAcmeOnPostgres(PostgresParity):
+        env_class = AcmeEnv
+
+The plugin (entry point ``pytest11``) adds the ``postgres_url`` fixture, a throw-away database on the
+PostgreSQL service named by ``CHANNELHUB_TEST_PG``.
+"""
+
+from .contract import ConnectorContract, ContractEnv, PostgresParity, count_rows, snapshot
+
+__all__ = ["ConnectorContract", "ContractEnv", "PostgresParity", "count_rows", "snapshot"]

@@ -1,0 +1,268 @@
+"""The contract every connector passes, on one load per test class.
+
+:class:`ConnectorContract` (DuckDB): the first load pages through many pages; what lands matches the
+connector's declarations (tables, keys, disposition, cursor and declared types); a re-run is idempotent;
+a second run fetches only changes; 1,000 records sharing one cursor value across a page boundary are
+neither lost nor duplicated; injected rate limits and server errors are retried to the same result as a
+clean load; a malformed page fails with an error naming the account and stream, loses nothing already
+loaded, and a re-run recovers.
+
+:class:`PostgresParity`: the same load on PostgreSQL lands the same declarations and the same rows, and
+its incremental run fetches only changes.
+
+The class loads its source once. Every test starts where the source and the warehouse agree (faults
+disarmed, then a catch-up run) and leaves them agreeing when it passes, so tests do not depend on each
+other's order and a failing one does not break the next.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import sqlalchemy as sa
+
+from channelhub.config import HubConfig
+from channelhub.runner import RunFailed, RunReport, pipeline_for, run_account
+from warehouse import Warehouse
+
+from .postgres import fresh_postgres_database
+
+FAULTS = ("rate_limit", "server_error", "malformed")
+
+
+class ContractEnv(ABC):
+    """A sandboxed source plus a config with one account (``account``) pointing at it.
+
+    Constructed as ``Env(tmp_path, records, page_size)``: the sandbox holds ``records`` primary-stream
+    records and serves pages of ``page_size``. ``environment`` holds the variables the config's secrets
+    read; the contract sets them for the class.
+    """
+
+    config: HubConfig
+    account: str
+    primary_stream: str     # table in raw_<account> the contract counts
+    primary_key: str        # its key column in the warehouse
+    environment: ClassVar[dict[str, str]] = {}
+
+    @abstractmethod
+    def __init__(self, tmp_path: Path, records: int, page_size: int) -> None: ...
+
+    @abstractmethod
+    def source_count(self) -> int:
+        """How many primary-stream records the source holds now."""
+
+    @abstractmethod
+    def fetched(self) -> int:
+        """How many primary-stream records the source has handed out so far (all runs)."""
+
+    @abstractmethod
+    def change(self, fraction: float) -> int:
+        """Modify ``fraction`` of the primary records so their cursor moves; returns how many."""
+
+    @abstractmethod
+    def share_cursor_value(self, n: int) -> None:
+        """Give ``n`` primary records one identical, new cursor value."""
+
+    @abstractmethod
+    def inject(self, kind: str, times: int) -> None:
+        """Arm a fault for exactly the next ``times`` requests/reads (0 disarms it): ``rate_limit``,
+        ``server_error`` (each the source's transient failure) or ``malformed`` (unreadable data)."""
+
+    def close(self) -> None:
+        """Stop sandboxes."""
+
+
+def _connect(env: ContractEnv) -> sa.Connection:
+    return Warehouse(env.config.warehouse_url).engine.connect()
+
+
+def count_rows(env: ContractEnv, column: str | None = None) -> int:
+    expr = f"count(distinct {column})" if column else "count(*)"
+    with _connect(env) as conn:
+        return conn.execute(sa.text(f"select {expr} from raw_{env.account}.{env.primary_stream}")).scalar_one()
+
+
+def columns_of(env: ContractEnv, table: str) -> dict[str, tuple[str, bool]]:
+    """Column -> (warehouse data type, nullable) of ``raw_<account>.<table>``, in table order.
+    information_schema, not sa.inspect: duckdb_engine's inspector queries pg_catalog.pg_collation, which
+    DuckDB 1.4 does not have."""
+    with _connect(env) as conn:
+        rows = conn.execute(sa.text(
+            "select column_name, data_type, is_nullable from information_schema.columns "
+            "where table_schema = :schema and table_name = :table order by ordinal_position"),
+            {"schema": f"raw_{env.account}", "table": table})
+        return {name: (kind.upper(), nullable == "YES") for name, kind, nullable in rows}
+
+
+def snapshot(env: ContractEnv) -> list[tuple]:
+    """The primary table without dlt's load bookkeeping columns, ordered: two equal snapshots mean two
+    equal warehouses for this stream."""
+    columns = [name for name in columns_of(env, env.primary_stream) if not name.startswith("_dlt")]
+    with _connect(env) as conn:
+        rows = conn.execute(sa.text(f"select {', '.join(columns)} from raw_{env.account}.{env.primary_stream} "
+                                    f"order by {env.primary_key}"))
+        return [tuple(row) for row in rows]
+
+
+# dlt data types -> what each warehouse reports in information_schema
+WAREHOUSE_TYPES = {
+    "text": ("VARCHAR", "TEXT", "CHARACTER VARYING"),
+    "timestamp": ("TIMESTAMP WITH TIME ZONE",),
+    "date": ("DATE",),
+    "bigint": ("BIGINT",),
+    "bool": ("BOOLEAN",),
+    "double": ("DOUBLE", "DOUBLE PRECISION"),
+    "decimal": ("DECIMAL", "NUMERIC"),
+    "json": ("JSON", "JSONB"),
+}
+
+
+class _Contract(ABC):
+    env_class: ClassVar[type[ContractEnv]]
+    records: ClassVar[int] = 1_200
+    page_size: ClassVar[int] = 100
+    on_postgres: ClassVar[bool] = False
+
+    @pytest.fixture(scope="class")
+    def loaded(self, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ContractEnv, RunReport]]:
+        """The class's one env and its first load."""
+        tmp_path = tmp_path_factory.mktemp(type(self).__name__)
+        with pytest.MonkeyPatch.context() as patch, ExitStack() as stack:
+            patch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+            if self.on_postgres:
+                patch.setenv("CHANNELHUB_WAREHOUSE_URL", stack.enter_context(fresh_postgres_database()))
+            for variable, value in self.env_class.environment.items():
+                patch.setenv(variable, value)
+            env = self.env_class(tmp_path, self.records, self.page_size)
+            stack.callback(env.close)
+            yield env, run_account(env.config, env.account)
+
+    @pytest.fixture
+    def env(self, loaded: tuple[ContractEnv, RunReport]) -> ContractEnv:
+        """The class's env, with source and warehouse agreeing: whatever an earlier test armed or changed
+        is disarmed and caught up first."""
+        env = loaded[0]
+        for kind in FAULTS:
+            env.inject(kind, 0)
+        run_account(env.config, env.account)
+        return env
+
+    def test_first_load_pages_through_every_record(self, loaded: tuple[ContractEnv, RunReport]) -> None:
+        env, report = loaded
+        assert report.rows[env.primary_stream] == self.records
+        assert env.source_count() == self.records
+        assert count_rows(env) == count_rows(env, env.primary_key) == env.source_count()
+
+    def test_what_lands_matches_the_declarations(self, env: ContractEnv) -> None:
+        """Every stream the account loads is a table in raw_<account> with its declared key (NOT NULL in
+        the warehouse), write disposition, cursor column and declared column types; nothing else lands
+        there but the streams' nested tables and dlt's own."""
+        account = env.config.account(env.account)
+        streams = account.connector.streams_for(account)
+        schema = pipeline_for(account, Warehouse(env.config.warehouse_url)).default_schema
+        tables = schema.data_tables()
+        landed = {table["name"]: table for table in tables}
+        normalize = schema.naming.normalize_path  # keeps the __ of flattened fields
+        for stream in streams:
+            name = normalize(stream.name)
+            assert name in landed, f"stream {stream.name!r} did not land (tables: {sorted(landed)})"
+            columns = columns_of(env, name)
+            assert landed[name].get("write_disposition") == stream.write_disposition, stream.name
+            keys = {normalize(key) for key in stream.primary_key}
+            declared_keys = {column for column, hints in landed[name]["columns"].items() if hints.get("primary_key")}
+            assert declared_keys == keys, (stream.name, declared_keys, keys)
+            assert all(column in columns and not columns[column][1] for column in keys), (stream.name, columns)
+            expected = dict(stream.nullable_columns)
+            if stream.cursor is not None:
+                assert normalize(stream.cursor.field) in columns, (stream.name, stream.cursor.field)
+            for column, kind in expected.items():
+                found = columns.get(normalize(column), ("missing", True))[0]
+                assert found.startswith(WAREHOUSE_TYPES[kind]), (stream.name, column, kind, found)
+        roots = {normalize(stream.name) for stream in streams}
+        strays = [name for name in landed if name.split("__")[0] not in roots]
+        assert not strays, f"tables no declared stream accounts for: {strays}"
+
+    def test_second_incremental_run_fetches_only_changes(self, env: ContractEnv) -> None:
+        before = env.fetched()
+        changed = env.change(0.02)
+        assert changed > 0
+        report = run_account(env.config, env.account)
+        fetched = env.fetched() - before
+        assert changed <= fetched <= changed + self.page_size, (changed, fetched)
+        assert report.rows[env.primary_stream] == fetched
+        assert count_rows(env) == env.source_count()
+
+
+class ConnectorContract(_Contract):
+    """The whole contract, on the embedded DuckDB warehouse."""
+
+    def test_rerun_is_idempotent(self, env: ContractEnv) -> None:
+        first = snapshot(env)
+        run_account(env.config, env.account)
+        assert snapshot(env) == first
+        assert count_rows(env) == env.source_count()
+
+    def test_records_sharing_a_cursor_value_across_pages(self, env: ContractEnv) -> None:
+        env.share_cursor_value(1_000)
+        run_account(env.config, env.account)
+        run_account(env.config, env.account)
+        assert count_rows(env) == count_rows(env, env.primary_key) == env.source_count()
+        changed = snapshot(env)
+        run_account(env.config, env.account, full_refresh=True)  # a clean load gives the very same table
+        assert snapshot(env) == changed
+
+    def test_transient_failures_are_retried_to_the_same_result(self, env: ContractEnv) -> None:
+        env.change(0.05)
+        env.inject("rate_limit", 3)
+        env.inject("server_error", 3)
+        run_account(env.config, env.account)
+        with_faults = snapshot(env)
+        assert len(with_faults) == env.source_count()
+        run_account(env.config, env.account, full_refresh=True)
+        assert snapshot(env) == with_faults
+
+    def test_malformed_data_fails_clearly_and_loses_nothing(self, env: ContractEnv) -> None:
+        loaded = snapshot(env)
+        env.change(0.05)
+        env.inject("malformed", 1)
+        with pytest.raises(RunFailed) as failure:
+            run_account(env.config, env.account)
+        message = str(failure.value)
+        assert env.account in message and env.primary_stream in message, message
+        assert snapshot(env) == loaded
+        run_account(env.config, env.account)
+        assert count_rows(env) == count_rows(env, env.primary_key) == env.source_count()
+
+
+class PostgresParity(_Contract):
+    """The load, its declarations and its incremental run on PostgreSQL, the production warehouse."""
+
+    on_postgres = True
+
+    def test_the_rows_are_the_ones_a_duckdb_load_gives(self, env: ContractEnv, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+        on_postgres = snapshot(env)
+        duckdb_url = f"duckdb:///{tmp_path}/parity.duckdb"
+        monkeypatch.setenv("CHANNELHUB_WAREHOUSE_URL", duckdb_url)
+        monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+        run_account(env.config, env.account)
+        assert _comparable(snapshot(env)) == _comparable(on_postgres)
+
+
+def _comparable(rows: list[tuple]) -> list[tuple[Any, ...]]:
+    """Rows as plain values in one order: the PostgreSQL driver parses JSON and DuckDB's returns text,
+    and text keys sort by each database's collation; neither is a difference of the data."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, str) and value[:1] in "[{":
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return value
+        return json.dumps(value, sort_keys=True, default=str) if isinstance(value, dict | list) else value
+    return sorted((tuple(plain(value) for value in row) for row in rows), key=repr)

@@ -1,0 +1,38 @@
+"""One configured account as a connector sees it: its name, its validated settings and the streams
+it loads.
+
+It lives in the SDK, not in the app's config module, so a connector package depends on the SDK alone
+and a connector shipped outside this repository never imports channelhub itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from .settings import ConnectorSettings
+
+if TYPE_CHECKING:
+    from .spec import Connector
+
+S = TypeVar("S", bound=ConnectorSettings)
+
+
+@dataclass(frozen=True)
+class Account(Generic[S]):
+    """``selected``: the stream names the account chose in channelhub.yml (``streams:``), or None
+    for every stream its connector offers it (see :meth:`Connector.streams_for`)."""
+
+    name: str
+    connector: Connector[S]
+    settings: S
+    schedule: str = "@daily"
+    selected: tuple[str, ...] | None = None
+
+    @property
+    def dataset(self) -> str:
+        return f"raw_{self.name}"
+
+    @property
+    def pipeline_name(self) -> str:
+        return f"channelhub_{self.name}"

@@ -1,0 +1,48 @@
+"""How a sandbox is started for one account: the contract between ``channelhub sandbox serve`` (and the
+demo and tests) and each emulator.
+
+Every sandbox module exposes a :class:`Launcher` under the ``channelhub.sandboxes`` entry-point group,
+named like the connector it emulates. A launcher reads only the account's plain settings mapping, so a
+sandbox never imports connector or app code and one misunderstanding cannot pass on both sides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from .world import World
+
+
+class SandboxSetupError(ValueError):
+    """The account's settings cannot be served by this sandbox (e.g. its base_url is not local)."""
+
+
+@dataclass
+class Running:
+    account: str
+    connector: str
+    where: str
+    stop: Callable[[], None]
+    sandbox: object = None  # the emulator itself, for tests that mutate or inspect it
+
+
+@dataclass(frozen=True)
+class Launcher:
+    """``start(world, account, settings, credentials)`` serves ``world`` where ``settings`` point and
+    accepts ``credentials`` (secret name -> value). ``credential_prefix``: how the platform's
+    credentials look (``shpat_``), so generated ones pass the connector's format checks."""
+
+    start: Callable[[World, str, Mapping[str, Any], Mapping[str, str]], Running]
+    credential_prefix: str = ""
+
+
+def local_port(account: str, settings: Mapping[str, Any]) -> int:
+    """The port of the account's ``base_url``, which must point at this machine to be served."""
+    url = urlparse(str(settings.get("base_url", "")))
+    if url.hostname not in {"127.0.0.1", "localhost"} or not url.port:
+        raise SandboxSetupError(f"account {account!r}: settings field 'base_url' must be http://127.0.0.1:<port> "
+                                "to be served by a sandbox")
+    return url.port
