@@ -8,7 +8,7 @@ RUN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: env demo test bench sandbox airflow lint clean
+.PHONY: env demo test test-e2e bench sandbox airflow lint clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -25,8 +25,11 @@ env: $(VENV)/.synced  ## create .venv from the lock file
 demo: env  ## run the whole pipeline against the local sandboxes
 	$(RUN)/channelhub demo
 
-test: env  ## the full suite (needs the PostgreSQL and MariaDB services)
-	$(RUN)/pytest
+test: env  ## the suite but the whole-chain runs, within 5 minutes on 2 cores (needs PostgreSQL and MariaDB)
+	$(RUN)/pytest -m "not e2e"
+
+test-e2e: env  ## the whole chain end to end: the demo twice, and Airflow from ingest to stock sync
+	$(RUN)/pytest -m e2e
 
 bench: env  ## print ingest, build and stock-sync figures (throughput, incremental cost, API calls, memory)
 	$(RUN)/python -m benchmarks.ingest

@@ -27,6 +27,11 @@ from warehouse.run_log import utcnow
 
 ROOT_LOAD_ID = "_dlt_root_load_id"
 
+# channelhub resolves every secret itself (channelhub.yml: env variables or Airflow connections). dlt's
+# Airflow secrets provider would instead open Airflow's metadata database in every process that runs a
+# pipeline (1-4 s, and ~/airflow/airflow.db on a plain CLI run), so it stays off unless set otherwise.
+os.environ.setdefault("PROVIDERS__ENABLE_AIRFLOW_SECRETS", "false")
+
 
 class RunFailed(ChannelhubError):
     """A run did not complete. What earlier runs loaded is untouched; re-running is safe."""

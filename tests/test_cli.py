@@ -38,6 +38,7 @@ def test_connectors_list_shows_every_connector_and_kind() -> None:
         assert any(name in line and kind in line for line in result.output.splitlines()), (name, result.output)
 
 
+@pytest.mark.e2e
 def test_demo_loads_every_account_and_status_reports_it(config_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--config", str(config_path)])
     assert result.exit_code == 0, result.output

@@ -10,9 +10,9 @@ loaded, and a re-run recovers.
 :class:`PostgresParity`: the same load on PostgreSQL lands the same declarations and the same rows, and
 its incremental run fetches only changes.
 
-The class loads its source once. Every test starts where the source and the warehouse agree (faults
-disarmed, then a catch-up run) and leaves them agreeing when it passes, so tests do not depend on each
-other's order and a failing one does not break the next.
+The class loads its source once. Every test starts where the source and the warehouse agree and leaves
+them agreeing when it passes; after a failure the contract disarms the faults and catches up, so tests
+do not depend on each other's order and a failing one does not break the next.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, RunReport, pipeline_for, run_account
 from warehouse import Warehouse
 
+from .plugin import FAILED
 from .postgres import fresh_postgres_database
 
 FAULTS = ("rate_limit", "server_error", "malformed")
@@ -49,6 +50,7 @@ class ContractEnv(ABC):
     primary_stream: str     # table in raw_<account> the contract counts
     primary_key: str        # its key column in the warehouse
     environment: ClassVar[dict[str, str]] = {}
+    variables: dict[str, str]  # every variable the contract set for the class (home, warehouse, secrets)
 
     @abstractmethod
     def __init__(self, tmp_path: Path, records: int, page_size: int) -> None: ...
@@ -131,32 +133,37 @@ class _Contract(ABC):
 
     @pytest.fixture(scope="class")
     def loaded(self, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ContractEnv, RunReport]]:
-        """The class's one env and its first load."""
+        """The class's one env and its first load, with the class's variables set (see :meth:`env`)."""
         tmp_path = tmp_path_factory.mktemp(type(self).__name__)
         with pytest.MonkeyPatch.context() as patch, ExitStack() as stack:
-            patch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+            variables = {"CHANNELHUB_HOME": str(tmp_path / "home"), **self.env_class.environment}
             if self.on_postgres:
-                patch.setenv("CHANNELHUB_WAREHOUSE_URL", stack.enter_context(fresh_postgres_database()))
-            for variable, value in self.env_class.environment.items():
+                variables["CHANNELHUB_WAREHOUSE_URL"] = stack.enter_context(fresh_postgres_database())
+            for variable, value in variables.items():
                 patch.setenv(variable, value)
             env = self.env_class(tmp_path, self.records, self.page_size)
+            env.variables = variables
             stack.callback(env.close)
             yield env, run_account(env.config, env.account)
 
     @pytest.fixture
-    def env(self, loaded: tuple[ContractEnv, RunReport]) -> ContractEnv:
-        """The class's env, with source and warehouse agreeing: whatever an earlier test armed or changed
-        is disarmed and caught up first."""
+    def env(self, loaded: tuple[ContractEnv, RunReport], request: pytest.FixtureRequest,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[ContractEnv]:
+        """The class's env, with source and warehouse agreeing. A passing test leaves them agreeing; after
+        a failed one, what it armed is disarmed and what it changed is caught up. The class's variables
+        are set again, over whatever a module's own autouse fixtures set for its other tests."""
         env = loaded[0]
-        for kind in FAULTS:
-            env.inject(kind, 0)
-        run_account(env.config, env.account)
-        return env
+        for variable, value in env.variables.items():
+            monkeypatch.setenv(variable, value)
+        yield env
+        if request.node.stash.get(FAILED, False):
+            for kind in FAULTS:
+                env.inject(kind, 0)
+            run_account(env.config, env.account)
 
     def test_first_load_pages_through_every_record(self, loaded: tuple[ContractEnv, RunReport]) -> None:
-        env, report = loaded
-        assert report.rows[env.primary_stream] == self.records
-        assert env.source_count() == self.records
+        env, first = loaded
+        assert first.rows[env.primary_stream] == self.records  # every page of the seeded source
         assert count_rows(env) == count_rows(env, env.primary_key) == env.source_count()
 
     def test_what_lands_matches_the_declarations(self, env: ContractEnv) -> None:

@@ -169,6 +169,7 @@ def connection(password: str) -> str:
     return json.dumps({"conn_type": "generic", "password": password})
 
 
+@pytest.mark.e2e
 def test_chain_runs_from_ingest_to_stock_sync(tmp_path: Path, migrated: Path, sandboxes: None) -> None:
     """On the embedded DuckDB warehouse only: the DAGs hold no warehouse-specific code (they call the
     library), and every library step they run is tested on PostgreSQL in its own package."""

@@ -1,7 +1,8 @@
-"""One loaded sandbox merchant per warehouse kind, shared by the model tests of this package.
+"""One loaded sandbox merchant per test module, shared by the model tests of this package.
 
 Loading takes seconds; building is what the tests vary, so each test builds (or rebuilds) on the
-module's merchant and asserts on the marts."""
+module's merchant and asserts on the marts. A module setting ``WAREHOUSE = "postgres"`` gets its
+merchant in a fresh PostgreSQL database instead of a DuckDB file."""
 
 from __future__ import annotations
 
@@ -16,13 +17,14 @@ from channelhub.testing.postgres import fresh_postgres_database
 from tests.pipeline import first_push_stock, isolate_env, loaded_merchant, small_config
 
 
-@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+@pytest.fixture(scope="module")
 def merchant(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[tuple[HubConfig, Fleet]]:
     """(hub, running fleet) with every account loaded into a fresh DuckDB file or PostgreSQL database."""
-    tmp_path = tmp_path_factory.mktemp(request.param)
+    kind = getattr(request.module, "WAREHOUSE", "duckdb")
+    tmp_path = tmp_path_factory.mktemp(kind)
     with ExitStack() as stack, pytest.MonkeyPatch.context() as monkeypatch:
-        url = stack.enter_context(fresh_postgres_database()) if request.param == "postgres" else None
+        url = stack.enter_context(fresh_postgres_database()) if kind == "postgres" else None
         isolate_env(monkeypatch, tmp_path)
         config = small_config(tmp_path, warehouse_url=url, edit={"stock": first_push_stock()})
         yield stack.enter_context(loaded_merchant(config))
