@@ -32,6 +32,7 @@ test-e2e: env  ## the whole chain end to end: the demo twice, and Airflow from i
 	$(RUN)/pytest -m e2e
 
 bench: env  ## print ingest, build and stock-sync figures (throughput, incremental cost, API calls, memory)
+	$(RUN)/python -m benchmarks.cli_startup
 	$(RUN)/python -m benchmarks.ingest
 	$(RUN)/python -m benchmarks.build
 	$(RUN)/python -m benchmarks.stock_sync

@@ -1,8 +1,9 @@
 """The connector SDK: what a connector declares and the shared plumbing it is built from."""
 
+from typing import Any
+
 from .account import Account
 from .errors import ChannelhubError, ConfigError, SourceDataError
-from .http import LeakyBucketPacer, RetryPolicy, paginate_checked, retry_after_seconds, retrying_session
 from .registry import available_connectors, get_connector
 from .settings import ConnectorSettings, RestSettings, RetrySettings, TimeZoneName
 from .spec import (
@@ -41,3 +42,15 @@ __all__ = [
     "retry_after_seconds",
     "retrying_session",
 ]
+
+# The HTTP helpers import dlt's REST client (half a second): loaded on first use, so commands that only
+# read declarations and config (`channelhub --help`, `check`) start fast.
+_HTTP = {"LeakyBucketPacer", "RetryPolicy", "paginate_checked", "retry_after_seconds", "retrying_session"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HTTP:
+        from . import http
+
+        return getattr(http, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from tenacity import RetryCallState, Retrying, stop_after_attempt, wait_exponential_jitter
 from tenacity.retry import retry_base
 
-from .http import RetryPolicy
+if TYPE_CHECKING:
+    from .http import RetryPolicy
 
 
 class ConnectorSettings(BaseModel):
@@ -56,5 +57,7 @@ class RestSettings(RetrySettings):
     max_wait_seconds: float = Field(60.0, ge=0)
 
     def retry_policy(self) -> RetryPolicy:
+        from .http import RetryPolicy  # the HTTP helpers import dlt; reading settings must not
+
         return RetryPolicy(max_attempts=self.max_attempts, initial_wait=min(0.5, self.max_wait_seconds),
                            max_wait=self.max_wait_seconds, timeout=self.timeout_seconds)

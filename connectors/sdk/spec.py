@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol
 
-import dlt
-
 from .account import Account, S
 from .errors import ConfigError
 
 if TYPE_CHECKING:
+    import dlt
     from dlt.extract.source import DltSource
 
 
@@ -53,6 +52,8 @@ class Cursor:
     dedup_on_boundary: bool = True
 
     def incremental(self, initial_value: Any, end_value: Any = None) -> dlt.sources.incremental:
+        import dlt  # here, not at the top: declarations are read by commands that never run dlt
+
         return dlt.sources.incremental(
             self.field,
             initial_value=initial_value,
