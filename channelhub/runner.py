@@ -16,6 +16,7 @@ from pathlib import Path
 import dlt
 from dlt.common.normalizers.json.relational import DataItemNormalizer
 from dlt.common.runtime.collector import Collector, NullCollector
+from dlt.extract.exceptions import ResourceExtractionError
 from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 from pydantic import SecretStr
@@ -106,6 +107,16 @@ def _root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
+def _failed_stream(exc: BaseException) -> str | None:
+    """The resource dlt was extracting when ``exc`` happened, so an error raised below a declarative
+    source (an unreadable page in dlt's own paginator) still names the stream."""
+    while exc is not None:
+        if isinstance(exc, ResourceExtractionError):
+            return exc.pipe_name
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def run_account(config: HubConfig, name: str, *, full_refresh: bool = False,
                 progress: Collector | None = None) -> RunReport:
     """Extract, normalize and load one account. Raises :class:`RunFailed` with a clear cause."""
@@ -122,8 +133,11 @@ def run_account(config: HubConfig, name: str, *, full_refresh: bool = False,
                       refresh="drop_sources" if full_refresh else None)
     except Exception as exc:
         cause = _root_cause(exc)
-        message = redact(str(cause) if isinstance(cause, SourceDataError) else f"{type(cause).__name__}: {cause}",
-                         account)
+        message = str(cause) if isinstance(cause, SourceDataError) else f"{type(cause).__name__}: {cause}"
+        stream = _failed_stream(exc)
+        if stream and not isinstance(cause, SourceDataError):
+            message = f"stream {stream!r}: {message}"
+        message = redact(message, account)
         record_runs(warehouse, [StreamRun(report.run_id, name, account.connector.name, "*", started, utcnow(),
                                           0, "failed", full_refresh, message)])
         raise RunFailed(name, message, cause) from exc

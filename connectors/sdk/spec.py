@@ -73,9 +73,10 @@ class Stream:
     write_disposition: WriteDisposition = "merge"
     cursor: Cursor | None = None
     description: str = ""
-    # dlt data types of documented fields that are often null (Shopify's locations.city): declared so the
-    # column exists from the first load, instead of appearing whenever a first value does.
-    nullable_columns: tuple[tuple[str, str], ...] = ()
+    # dlt data types of fields, declared so the column exists from the first load (fields often null:
+    # Shopify's locations.city) or lands typed (money sent as strings: decimal; zone-less times in the
+    # site's zone: text, never read as UTC).
+    column_types: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,7 @@ class Connector(ABC, Generic[S]):
             "primary_key": list(stream.primary_key),
             "write_disposition": stream.write_disposition,
         }
-        if stream.nullable_columns:
+        if stream.column_types:
             hints["columns"] = {column: {"data_type": kind, "nullable": True}
-                                for column, kind in stream.nullable_columns}
+                                for column, kind in stream.column_types}
         return hints

@@ -24,14 +24,14 @@ class StripeConnector(Connector[StripeSettings]):
     kind = ConnectorKind.PAYMENTS
     settings_model = StripeSettings
     streams = (
-        Stream("charges", ("id",), cursor=CREATED, nullable_columns=(("billing_details__address__country", "text"),),
+        Stream("charges", ("id",), cursor=CREATED, column_types=(("billing_details__address__country", "text"),),
                description="Card payments; metadata__order_id links a charge to its shop order."),
         Stream("payment_intents", ("id",), cursor=CREATED, description="The payment flow behind each charge."),
         Stream("refunds", ("id",), cursor=CREATED, description="Money returned, linked to charge and intent."),
-        Stream("balance_transactions", ("id",), cursor=CREATED, nullable_columns=(("description", "text"),),
+        Stream("balance_transactions", ("id",), cursor=CREATED, column_types=(("description", "text"),),
                description="Ledger of charges, refunds and payouts with Stripe's fee and the net."),
         Stream("payouts", ("id",), cursor=CREATED, description="Transfers of the balance to the bank account."),
-        Stream("customers", ("id",), cursor=CREATED, nullable_columns=(("currency", "text"), ("description", "text")),
+        Stream("customers", ("id",), cursor=CREATED, column_types=(("currency", "text"), ("description", "text")),
                description="Stripe customers who paid."),
     )
 

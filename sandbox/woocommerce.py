@@ -1,0 +1,327 @@
+"""WooCommerce REST API v3 (``/wp-json/wc/v3``) emulator for one store of the World.
+
+Faithful to the documented behaviour (../shared/reference/commerce_apis.md, section 2):
+
+* auth: over plain http only one-legged OAuth 1.0a (HMAC-SHA1 or HMAC-SHA256, oauth_* in the query
+  string or an ``Authorization: OAuth`` header; timestamp within 15 minutes, nonce used once), verified
+  here from WooCommerce's server algorithm, not with any client library. Over https (``X-Forwarded-Proto``
+  from a TLS proxy) HTTP Basic ``ck_…:cs_…`` or ``consumer_key``/``consumer_secret`` in the query.
+  Duplicated query parameters (the official Python client sends them twice) keep the last value;
+  both signing keys ``secret&`` and the bare secret are accepted, as old client versions used the latter;
+* page/per_page paging (per_page 1..100, else 400 ``rest_invalid_param``) with ``X-WP-Total``,
+  ``X-WP-TotalPages`` and a ``Link`` header (rel prev/next);
+* ``modified_after``/``modified_before``/``after``/``before`` read in the site's zone unless
+  ``dates_are_gmt=true`` or the value carries an offset; ``orderby`` date|id|modified|include,
+  ``order`` asc|desc (default date desc), ``status``;
+* orders with line items and refund summaries, ``orders/<id>/refunds``, variable products with
+  ``products/<id>/variations``; money as strings with the currency's decimals; dates without a zone in
+  the site's time, each with a ``_gmt`` twin;
+* errors as ``{"code", "message", "data": {"status"}}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import math
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
+from zoneinfo import ZoneInfo
+
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from .launch import Launcher, Running, local_port
+from .server import HttpSandbox, json_response
+from .world import VARIANTS, Order, Sku, World
+
+API = "/wp-json/wc/v3"
+MAX_PER_PAGE = 100
+CLOCK_SKEW = 15 * 60  # seconds an OAuth timestamp may be off
+PRODUCT_ID, VARIATION_ID = 100, 10_000  # WordPress post ids: small, shared by products and variations
+STATUS = {"pending": "pending", "paid": "processing", "partially_refunded": "processing",
+          "refunded": "refunded", "voided": "cancelled"}
+
+
+def error(code: str, message: str, status: int) -> Response:
+    return json_response({"code": code, "message": message, "data": {"status": status}}, status)
+
+
+def rfc3986(value: str) -> str:
+    return quote(value, safe="~-._")
+
+
+def oauth_base_string(method: str, url: str, params: Mapping[str, str]) -> str:
+    """WooCommerce's ``check_oauth_signature``: each key and value RFC 3986 encoded, sorted by key,
+    each ``key=value`` pair encoded again, pairs joined with ``%26``, after ``METHOD&url&``."""
+    encoded = sorted((rfc3986(key), rfc3986(value)) for key, value in params.items())
+    return f"{method.upper()}&{rfc3986(url)}&" + "%26".join(rfc3986(f"{k}={v}") for k, v in encoded)
+
+
+def oauth_signature(method: str, url: str, params: Mapping[str, str], key: str, algorithm: str) -> str:
+    """base64 of the HMAC (SHA-1 or SHA-256) of :func:`oauth_base_string` with ``key``."""
+    base = oauth_base_string(method, url, params)
+    digest = hashlib.sha256 if algorithm == "HMAC-SHA256" else hashlib.sha1
+    return base64.b64encode(hmac.new(key.encode(), base.encode(), digest).digest()).decode()
+
+
+class WooCommerceSandbox(HttpSandbox):
+    name = "woocommerce"
+
+    def __init__(self, world: World, store: str, consumer_key: str, consumer_secret: str) -> None:
+        super().__init__(world)
+        self.store = world.shop(store)
+        self.zone = ZoneInfo(self.store.timezone)
+        self.consumer_key, self.consumer_secret = consumer_key, consumer_secret
+        self.retry_after = 1.0
+        self.nonces: set[str] = set()
+        self.log: list[tuple[str, dict[str, str], int]] = []  # (path, query args, status) per request
+        self.skus = {VARIATION_ID + sku.index: sku for sku in world.skus}
+        self.routes = Map([
+            Rule(f"{API}/orders", endpoint="orders_endpoint", methods=["GET"]),
+            Rule(f"{API}/orders/<int:order_id>/refunds", endpoint="refunds_endpoint", methods=["GET"]),
+            Rule(f"{API}/products", endpoint="products_endpoint", methods=["GET"]),
+            Rule(f"{API}/products/<int:product_id>/variations", endpoint="variations_endpoint", methods=["GET"]),
+        ])
+
+    # -- platform specifics ---------------------------------------------------------------------------
+    def rate_limited(self, request: Request) -> Response:
+        """Core WooCommerce has no rate limit; hosts that add one answer like this."""
+        response = error("woocommerce_rest_too_many_requests", "Too many requests.", 429)
+        response.headers["Retry-After"] = f"{self.retry_after:g}"
+        return response
+
+    def server_error(self, request: Request) -> Response:
+        return error("internal_server_error", "There has been a critical error on this website.", 500)
+
+    def not_found(self, request: Request) -> Response:
+        return error("rest_no_route", "No route was found matching the URL and request method", 404)
+
+    def after_request(self, request: Request, response: Response) -> Response:
+        with self._lock:
+            self.log.append((request.path, dict(self._args(request)), response.status_code))
+        return response
+
+    def authenticate(self, request: Request) -> Response | None:
+        args = self._args(request)
+        if request.headers.get("X-Forwarded-Proto") == "https":
+            basic = request.authorization
+            key, secret = (basic.username, basic.password) if basic else (args.get("consumer_key"),
+                                                                           args.get("consumer_secret"))
+            if key == self.consumer_key and secret == self.consumer_secret:
+                return None
+            return error("woocommerce_rest_authentication_error", "Consumer secret is invalid.", 401)
+        params = {**args, **self._oauth_header(request)}
+        if "oauth_signature" not in params:
+            return error("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.", 401)
+        return self._check_oauth(request, params)
+
+    @staticmethod
+    def _args(request: Request) -> dict[str, str]:
+        """Query and form parameters, the last value of a repeated name winning (PHP's ``$_GET``)."""
+        return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True)) | dict(request.form)
+
+    @staticmethod
+    def _oauth_header(request: Request) -> dict[str, str]:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("OAuth "):
+            return {}
+        pairs = (part.strip().split("=", 1) for part in header[6:].split(",") if "=" in part)
+        return {k: dict(parse_qsl(f"v={v.strip().strip(chr(34))}"))["v"] for k, v in pairs if k.startswith("oauth_")}
+
+    def _check_oauth(self, request: Request, params: dict[str, str]) -> Response | None:
+        def denied(message: str) -> Response:
+            return error("woocommerce_rest_authentication_error", message, 401)
+
+        if params.get("oauth_consumer_key") != self.consumer_key:
+            return denied("Consumer key is invalid.")
+        method = params.get("oauth_signature_method", "")
+        if method not in {"HMAC-SHA1", "HMAC-SHA256"}:
+            return denied("Invalid signature method - must be HMAC-SHA1 or HMAC-SHA256.")
+        given = params.pop("oauth_signature")
+        url = f"http://{request.host}{request.path}"
+        if not any(hmac.compare_digest(given, oauth_signature(request.method, url, params, key, method))
+                   for key in (f"{self.consumer_secret}&", self.consumer_secret)):
+            return denied("Invalid signature - provided signature does not match.")
+        stamp = params.get("oauth_timestamp", "")
+        if not stamp.isdigit() or abs(time.time() - int(stamp)) > CLOCK_SKEW:
+            return denied("Invalid timestamp.")
+        with self._lock:
+            nonce = f"{stamp}:{params.get('oauth_nonce')}"
+            if nonce in self.nonces:
+                return denied("Invalid nonce - nonce has already been used.")
+            self.nonces.add(nonce)
+        return None
+
+    # -- endpoints --------------------------------------------------------------------------------------
+    def orders_endpoint(self, request: Request) -> Response:
+        orders = self.world.orders_of(self.store.name)
+        return self._listing(request, "orders", orders, self.render_order, created=lambda o: o.created_at,
+                             modified=lambda o: o.updated_at, key=lambda o: o.number)
+
+    def refunds_endpoint(self, request: Request, order_id: int) -> Response:
+        order = next((o for o in self.world.orders_of(self.store.name) if o.number == order_id), None)
+        if order is None:
+            return error("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404)
+        return self._listing(request, "refunds", order.refunds, lambda r: self.render_refund(order, r),
+                             created=lambda r: r.created_at, modified=lambda r: r.created_at, key=lambda r: r.id)
+
+    def products_endpoint(self, request: Request) -> Response:
+        products = sorted({sku.index // len(VARIANTS) for sku in self.world.skus})
+        return self._listing(request, "products", products, self.render_product,
+                             created=lambda p: self._product_skus(p)[0].modified_at,
+                             modified=lambda p: max(s.modified_at for s in self._product_skus(p)),
+                             key=lambda p: PRODUCT_ID + p)
+
+    def variations_endpoint(self, request: Request, product_id: int) -> Response:
+        skus = self._product_skus(product_id - PRODUCT_ID)
+        if not skus:
+            return error("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
+        return self._listing(request, "variations", skus, self.render_variation, created=lambda s: s.modified_at,
+                             modified=lambda s: s.modified_at, key=lambda s: VARIATION_ID + s.index)
+
+    # -- listing: filters, order, paging ------------------------------------------------------------------
+    def _listing(self, request: Request, stream: str, items: list[Any], render: Callable[[Any], dict],
+                 *, created: Callable[[Any], datetime], modified: Callable[[Any], datetime],
+                 key: Callable[[Any], int]) -> Response:
+        args = self._args(request)
+        try:
+            page, per_page = int(args.get("page", 1)), int(args.get("per_page", 10))
+        except ValueError:
+            return error("rest_invalid_param", "Invalid parameter(s): page, per_page", 400)
+        if not 1 <= per_page <= MAX_PER_PAGE or page < 1:
+            return error("rest_invalid_param", "Invalid parameter(s): per_page (must be between 1 (inclusive) "
+                                               "and 100 (inclusive))", 400)
+        gmt = args.get("dates_are_gmt", "").lower() in {"1", "true"}
+        bounds = {"after": (created, 1), "before": (created, -1),
+                  "modified_after": (modified, 1), "modified_before": (modified, -1)}
+        for name, (field, sign) in bounds.items():
+            if name in args:
+                try:
+                    bound = self._parse_date(args[name], gmt)
+                except ValueError:
+                    return error("rest_invalid_param", f"Invalid parameter(s): {name}", 400)
+                items = [item for item in items if (field(item) - bound).total_seconds() * sign > 0]
+        orderby = args.get("orderby", "date")
+        sort_keys = {"date": lambda i: (created(i), key(i)), "id": key, "include": key,
+                     "modified": lambda i: (modified(i), key(i))}
+        if orderby not in sort_keys or args.get("order", "desc") not in {"asc", "desc"}:
+            return error("rest_invalid_param", "Invalid parameter(s): orderby, order", 400)
+        items = sorted(items, key=sort_keys[orderby], reverse=args.get("order", "desc") == "desc")
+        if stream == "orders" and args.get("status", "any") != "any":
+            items = [o for o in items if self._status(o) in args["status"].split(",")]
+        total, pages = len(items), max(1, math.ceil(len(items) / per_page))
+        chunk = [render(item) for item in items[(page - 1) * per_page:page * per_page]]
+        self.count_records(stream, len(chunk))
+        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
+        links = []
+        base = f"{request.host_url.rstrip('/')}{request.path}"
+        if page > 1:
+            links.append(f'<{base}?{urlencode({**args, "page": page - 1})}>; rel="prev"')
+        if page < pages:
+            links.append(f'<{base}?{urlencode({**args, "page": page + 1})}>; rel="next"')
+        if links:
+            headers["Link"] = ", ".join(links)
+        return json_response(chunk, headers=headers)
+
+    def _parse_date(self, value: str, gmt: bool) -> datetime:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC if gmt else self.zone)
+        return parsed
+
+    # -- rendering ------------------------------------------------------------------------------------------
+    def _dates(self, name: str, when: datetime | None) -> dict[str, str | None]:
+        """WooCommerce's pair: site-local time without a zone, and its ``_gmt`` twin."""
+        if when is None:
+            return {name: None, f"{name}_gmt": None}
+        return {name: when.astimezone(self.zone).replace(tzinfo=None).isoformat(timespec="seconds"),
+                f"{name}_gmt": when.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")}
+
+    @staticmethod
+    def _status(order: Order) -> str:
+        if order.cancelled_at is not None:
+            return "cancelled"
+        if order.financial_status == "paid" and order.fulfillment_status == "fulfilled":
+            return "completed"
+        return STATUS[order.financial_status]
+
+    def _product_skus(self, product: int) -> list[Sku]:
+        return [sku for sku in self.world.skus if sku.index // len(VARIANTS) == product]
+
+    def render_order(self, order: Order) -> dict[str, Any]:
+        customer, currency = order.customer, order.currency
+        paid = order.financial_status != "pending"
+        return {
+            "id": order.number, "parent_id": 0, "number": str(order.number), "order_key": f"wc_order_{order.id:x}",
+            "created_via": "checkout", "status": self._status(order), "currency": currency,
+            **self._dates("date_created", order.created_at), **self._dates("date_modified", order.updated_at),
+            **self._dates("date_paid", order.created_at if paid else None),
+            **self._dates("date_completed", order.updated_at if self._status(order) == "completed" else None),
+            "discount_total": money(order.discount), "shipping_total": money(order.shipping),
+            "total_tax": money(order.tax), "total": money(order.total), "prices_include_tax": False,
+            "customer_id": customer.id, "payment_method": "stripe", "transaction_id": order.charge_ids[0]
+            if order.charge_ids else "",
+            "billing": {"first_name": customer.first_name, "last_name": customer.last_name,
+                        "email": customer.email, "phone": customer.phone, "country": self.store.currency[:2]},
+            "line_items": [{
+                "id": line.id, "name": f"{line.sku.product} - {line.sku.variant}",
+                "product_id": PRODUCT_ID + line.sku.index // len(VARIANTS), "variation_id": VARIATION_ID + line.sku.index,
+                "quantity": line.quantity, "subtotal": money(line.amount), "total": money(line.amount),
+                "sku": line.sku.code, "price": float(line.unit_price),
+            } for line in order.lines],
+            "shipping_lines": [{"id": order.number * 10 + 9, "method_title": "Flat rate", "method_id": "flat_rate",
+                                "total": money(order.shipping)}],
+            "refunds": [{"id": refund.id, "reason": "", "total": money(-refund.amount)} for refund in order.refunds],
+            "meta_data": [],
+        }
+
+    def render_refund(self, order: Order, refund: Any) -> dict[str, Any]:
+        lines = {line.id: line for line in order.lines}
+        return {
+            "id": refund.id, **self._dates("date_created", refund.created_at), "amount": money(refund.amount),
+            "reason": "", "refunded_by": 1, "refunded_payment": True, "meta_data": [],
+            "line_items": [{"id": refund.id * 10 + n, "name": lines[line_id].sku.product, "sku": lines[line_id].sku.code,
+                            "quantity": -quantity, "total": money(-lines[line_id].unit_price * quantity)}
+                           for n, (line_id, quantity) in enumerate(refund.lines)],
+        }
+
+    def render_product(self, product: int) -> dict[str, Any]:
+        skus = self._product_skus(product)
+        first = skus[0]
+        return {
+            "id": PRODUCT_ID + product, "name": first.product, "slug": first.product.lower().replace(" ", "-"),
+            "type": "variable", "status": "publish", "sku": first.code.rsplit("-", 1)[0],
+            **self._dates("date_created", first.modified_at),
+            **self._dates("date_modified", max(s.modified_at for s in skus)),
+            "price": money(first.price(self.store.currency)), "manage_stock": False, "stock_quantity": None,
+            "variations": [VARIATION_ID + sku.index for sku in skus],
+        }
+
+    def render_variation(self, sku: Sku) -> dict[str, Any]:
+        return {
+            "id": VARIATION_ID + sku.index, "sku": sku.code, "price": money(sku.price(self.store.currency)),
+            "regular_price": money(sku.price(self.store.currency)), **self._dates("date_modified", sku.modified_at),
+            "manage_stock": True, "stock_quantity": self.quantity(sku), "stock_status": "instock",
+            "attributes": [{"id": 1, "name": "Size", "option": sku.variant}], "barcode": sku.barcode,
+        }
+
+    def quantity(self, sku: Sku) -> int:
+        return sum(record.quantity for record in self.world.stock if record.sku is sku)
+
+
+def money(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def _start(world: World, account: str, settings: Mapping[str, Any], credentials: Mapping[str, str]) -> Running:
+    sandbox = WooCommerceSandbox(world, account, credentials["consumer_key"], credentials["consumer_secret"])
+    return Running(account, "woocommerce", sandbox.serve(port=local_port(account, settings)), sandbox.stop, sandbox)
+
+
+LAUNCHER = Launcher(_start, credential_prefix="ck_")

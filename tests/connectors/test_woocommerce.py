@@ -1,0 +1,141 @@
+"""The WooCommerce connector against its sandbox: the shared contract, WooCommerce's own client as the
+outside check, the signature checked against RFC 5849's published example, and what lands."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import sqlalchemy as sa
+from woocommerce import API
+
+from channelhub.config import HubConfig
+from channelhub.runner import run_account
+from channelhub.testing import ConnectorContract, ContractEnv, PostgresParity
+from sandbox.woocommerce import WooCommerceSandbox, oauth_signature
+from sandbox.world import ShopSpec, World, WorldSpec
+from warehouse import Warehouse
+
+KEY, SECRET = "ck_0123456789abcdef0123456789abcdef", "cs_fedcba9876543210fedcba9876543210"
+STORE = ShopSpec("store_de", "EUR", "Europe/Berlin")
+
+
+class WooCommerceEnv(ContractEnv):
+    account = STORE.name
+    primary_stream = "orders"
+    primary_key = "id"
+    environment: ClassVar[dict[str, str]] = {"TEST_WOO_KEY": KEY, "TEST_WOO_SECRET": SECRET}
+
+    def __init__(self, tmp_path: Path, records: int, page_size: int, **settings: Any) -> None:
+        self.world = World(WorldSpec(orders=records, skus=24, customers=60, shops=(STORE,)))
+        self.sandbox = WooCommerceSandbox(self.world, STORE.name, KEY, SECRET)
+        self.sandbox.retry_after = 0.05
+        self.sandbox.serve()
+        self.config = HubConfig.model_validate({
+            "warehouse": {"url": f"duckdb:///{tmp_path}/wh.duckdb"},
+            "accounts": {self.account: {
+                "connector": "woocommerce",
+                "settings": {"base_url": self.sandbox.base_url, "page_size": page_size, "max_wait_seconds": 0.1,
+                             "start_date": "2025-01-01T00:00:00Z", **settings},
+                "secrets": {"consumer_key": {"env": "TEST_WOO_KEY"}, "consumer_secret": {"env": "TEST_WOO_SECRET"}},
+            }},
+        })
+
+    def source_count(self) -> int:
+        return len(self.world.orders_of(STORE.name))
+
+    def fetched(self) -> int:
+        return self.sandbox.stats.records_served["orders"]
+
+    def change(self, fraction: float) -> int:
+        return len(self.world.touch_orders(fraction))
+
+    def share_cursor_value(self, n: int) -> None:
+        self.world.share_timestamp(n)
+
+    def inject(self, kind: str, times: int) -> None:
+        self.sandbox.faults.path_contains = "/orders"
+        setattr(self.sandbox.faults, kind, times)
+
+    def close(self) -> None:
+        self.sandbox.stop()
+
+
+class TestWooCommerceContract(ConnectorContract):
+    env_class = WooCommerceEnv
+
+
+class TestWooCommerceOnPostgres(PostgresParity):
+    env_class = WooCommerceEnv
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A small store of its own, for the tests below the contract."""
+    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+    for variable, value in WooCommerceEnv.environment.items():
+        monkeypatch.setenv(variable, value)
+    env = WooCommerceEnv(tmp_path, 120, 50)
+    yield env
+    env.close()
+
+
+def test_the_signature_matches_rfc_5849s_published_example() -> None:
+    """RFC 5849 section 1.2: the photos example, HMAC-SHA1 with a token, signs to MdpQcU8iPSUjWoN/UDMsK2sui9I=."""
+    params = {"file": "vacation.jpg", "size": "original", "oauth_consumer_key": "dpf43f3p2l4k3l03",
+              "oauth_token": "nnch734d00sl2jdk", "oauth_signature_method": "HMAC-SHA1",
+              "oauth_timestamp": "137131202", "oauth_nonce": "chapoH"}
+    signature = oauth_signature("GET", "http://photos.example.net/photos", params,
+                                "kd94hf93k423kf44&pfkkdhi9sl3r4s00", "HMAC-SHA1")
+    assert signature == "MdpQcU8iPSUjWoN/UDMsK2sui9I="
+
+
+def test_the_official_client_reads_pages_and_a_wrong_secret_is_refused(store: WooCommerceEnv) -> None:
+    """WooCommerce's own Python client (OAuth 1.0a over http, its params sent twice) against the sandbox."""
+    client = API(url=store.sandbox.base_url, consumer_key=KEY, consumer_secret=SECRET, version="wc/v3", timeout=10)
+    first = client.get("orders", params={"per_page": 50, "page": 1, "orderby": "id", "order": "asc"})
+    assert first.status_code == 200, first.text
+    assert (first.headers["X-WP-Total"], first.headers["X-WP-TotalPages"]) == ("120", "3")
+    assert 'rel="next"' in first.headers["Link"]
+    last = client.get("orders", params={"per_page": 50, "page": 3, "orderby": "id", "order": "asc"}).json()
+    assert len(first.json()) == 50 and len(last) == 20
+    assert client.get("orders", params={"per_page": 101}).json()["code"] == "rest_invalid_param"
+    product = client.get("products").json()[0]
+    variation = client.get(f"products/{product['id']}/variations").json()[0]
+    assert variation["sku"].startswith(product["sku"]) and variation["manage_stock"] is True
+
+    wrong = API(url=store.sandbox.base_url, consumer_key=KEY, consumer_secret="cs_wrong", version="wc/v3").get("orders")
+    assert wrong.status_code == 401 and wrong.json()["code"] == "woocommerce_rest_authentication_error"
+
+
+def test_orders_land_with_exact_money_utc_times_and_their_lines(store: WooCommerceEnv) -> None:
+    report = run_account(store.config, store.account)
+    assert report.rows == {"orders": 120, "products": 6, "variations": 24}
+    with Warehouse(store.config.warehouse_url).engine.connect() as conn:
+        def one(sql: str) -> Any:
+            return conn.execute(sa.text(sql)).one()
+
+        order = store.world.orders_of(STORE.name)[7]
+        total, modified, local = one(f"select total, date_modified_gmt, date_modified from raw_store_de.orders "
+                                     f"where id = {order.number}")
+        assert isinstance(total, Decimal) and total == order.total
+        assert modified == order.updated_at.replace(microsecond=0) and modified.utcoffset() is not None
+        assert local == order.updated_at.astimezone(store.sandbox.zone).replace(tzinfo=None).isoformat(timespec="seconds")
+        lines = one(f"select count(*) from raw_store_de.orders__line_items l join raw_store_de.orders o "
+                    f"on l._dlt_parent_id = o._dlt_id where o.id = {order.number}")[0]
+        assert lines == len(order.lines)
+        skus = {row[0] for row in conn.execute(sa.text("select sku from raw_store_de.variations"))}
+        assert skus == {sku.code for sku in store.world.skus}
+
+
+def test_an_incremental_run_asks_for_changes_since_the_last_one_in_gmt(store: WooCommerceEnv) -> None:
+    run_account(store.config, store.account)
+    touched = store.world.touch_orders(0.1)
+    report = run_account(store.config, store.account)
+    assert len(touched) <= report.rows["orders"] <= len(touched) + 1
+    asked = [args for path, args, _ in store.sandbox.log if path.endswith("/orders")][-1]
+    assert asked["dates_are_gmt"] == "true" and asked["orderby"] == "id"
+    newest = max(o.updated_at for o in store.world.orders_of(STORE.name) if o not in touched)
+    assert asked["modified_after"] <= newest.replace(tzinfo=None).isoformat(timespec="seconds")
