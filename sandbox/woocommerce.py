@@ -16,6 +16,9 @@ Faithful to the documented behaviour (../shared/reference/commerce_apis.md, sect
 * orders with line items and refund summaries, ``orders/<id>/refunds``, variable products with
   ``products/<id>/variations``; money as strings with the currency's decimals; dates without a zone in
   the site's time, each with a ``_gmt`` twin;
+* stock: ``stock_quantity`` per variation, set through ``products/<id>/variations/batch`` (at most 100
+  items, 413 beyond; an unknown id is an error inside the 200 answer, as WooCommerce embeds them);
+  there is no compare-and-set, as in WooCommerce;
 * errors as ``{"code", "message", "data": {"status"}}``.
 """
 
@@ -42,6 +45,7 @@ from .world import VARIANTS, Order, Sku, World
 
 API = "/wp-json/wc/v3"
 MAX_PER_PAGE = 100
+MAX_BATCH = 100  # WooCommerce's default woocommerce_rest_batch_items_limit
 CLOCK_SKEW = 15 * 60  # seconds an OAuth timestamp may be off
 PRODUCT_ID, VARIATION_ID = 100, 10_000  # WordPress post ids: small, shared by products and variations
 STATUS = {"pending": "pending", "paid": "processing", "partially_refunded": "processing",
@@ -82,11 +86,16 @@ class WooCommerceSandbox(HttpSandbox):
         self.nonces: set[str] = set()
         self.log: list[tuple[str, dict[str, str], int]] = []  # (path, query args, status) per request
         self.skus = {VARIATION_ID + sku.index: sku for sku in world.skus}
+        self.quantities = {VARIATION_ID + sku.index: sum(r.quantity for r in world.stock if r.sku is sku)
+                           for sku in world.skus}
+        self.batch_calls: list[dict[str, Any]] = []  # request bodies of variations/batch, in arrival order
         self.routes = Map([
             Rule(f"{API}/orders", endpoint="orders_endpoint", methods=["GET"]),
             Rule(f"{API}/orders/<int:order_id>/refunds", endpoint="refunds_endpoint", methods=["GET"]),
             Rule(f"{API}/products", endpoint="products_endpoint", methods=["GET"]),
             Rule(f"{API}/products/<int:product_id>/variations", endpoint="variations_endpoint", methods=["GET"]),
+            Rule(f"{API}/products/<int:product_id>/variations/batch", endpoint="variations_batch_endpoint",
+                 methods=["POST", "PUT", "PATCH"]),
         ])
 
     # -- platform specifics ---------------------------------------------------------------------------
@@ -182,8 +191,37 @@ class WooCommerceSandbox(HttpSandbox):
         skus = self._product_skus(product_id - PRODUCT_ID)
         if not skus:
             return error("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
+        include = {int(i) for i in self._args(request).get("include", "").split(",") if i.strip().isdigit()}
+        if include:
+            skus = [sku for sku in skus if VARIATION_ID + sku.index in include]
         return self._listing(request, "variations", skus, self.render_variation, created=lambda s: s.modified_at,
                              modified=lambda s: s.modified_at, key=lambda s: VARIATION_ID + s.index)
+
+    def variations_batch_endpoint(self, request: Request, product_id: int) -> Response:
+        body = request.get_json(silent=True) or {}
+        updates = body.get("update", [])
+        if len(updates) + len(body.get("create", [])) + len(body.get("delete", [])) > MAX_BATCH:
+            return error("woocommerce_rest_request_entity_too_large",
+                         f"Unable to accept more than {MAX_BATCH} items for this request.", 413)
+        ours = {VARIATION_ID + sku.index for sku in self._product_skus(product_id - PRODUCT_ID)}
+        with self._lock:
+            self.batch_calls.append(body)
+            answers = []
+            for item in updates:
+                variation = item.get("id")
+                if variation not in ours:
+                    answers.append({"id": variation, "error": {"code": "woocommerce_rest_product_variation_invalid_id",
+                                                               "message": "Invalid ID.", "data": {"status": 400}}})
+                    continue
+                if "stock_quantity" in item:
+                    self.quantities[variation] = int(item["stock_quantity"])
+                answers.append(self.render_variation(self.skus[variation]))
+        return json_response({"create": [], "update": answers, "delete": []})
+
+    def sell(self, variation_id: int, quantity: int) -> None:
+        """A sale on the store: its stock goes down under whoever last set it."""
+        with self._lock:
+            self.quantities[variation_id] -= quantity
 
     # -- listing: filters, order, paging ------------------------------------------------------------------
     def _listing(self, request: Request, stream: str, items: list[Any], render: Callable[[Any], dict],
@@ -307,12 +345,10 @@ class WooCommerceSandbox(HttpSandbox):
         return {
             "id": VARIATION_ID + sku.index, "sku": sku.code, "price": money(sku.price(self.store.currency)),
             "regular_price": money(sku.price(self.store.currency)), **self._dates("date_modified", sku.modified_at),
-            "manage_stock": True, "stock_quantity": self.quantity(sku), "stock_status": "instock",
+            "manage_stock": True, "stock_quantity": self.quantities[VARIATION_ID + sku.index],
+            "stock_status": "instock" if self.quantities[VARIATION_ID + sku.index] > 0 else "outofstock",
             "attributes": [{"id": 1, "name": "Size", "option": sku.variant}], "barcode": sku.barcode,
         }
-
-    def quantity(self, sku: Sku) -> int:
-        return sum(record.quantity for record in self.world.stock if record.sku is sku)
 
 
 def money(amount: Decimal) -> str:

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from dlt.extract.source import DltSource
-from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
 from requests import RequestException
 
-from connectors.sdk import (
-    Account,
-    CheckResult,
-    Connector,
-    ConnectorKind,
-    Cursor,
-    Stream,
-    retrying_session,
-)
-from connectors.sdk.rest import OAuth1QueryAuth, TotalPagesHeaderPaginator, resource_config, rest_source
+from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Cursor, Stream
+from connectors.sdk.rest import resource_config, rest_source
 
+from .client import make_client
 from .settings import WooCommerceSettings
+from .stock import WooCommerceStockWriter
 
 # WooCommerce writes every date twice: in the site's zone without an offset, and as ``*_gmt``. The
 # cursor reads the GMT twin; the local twins land as text so nothing reads them as UTC.
@@ -54,7 +47,7 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
         start = settings.start_date.replace(tzinfo=None).isoformat(timespec="seconds")
         ordered = {"per_page": settings.page_size, "orderby": "id", "order": "asc"}
         orders, products, variations = self.streams
-        return rest_source("woocommerce", self._client(settings), [
+        return rest_source("woocommerce", make_client(settings), [
             resource_config(orders, {"path": "orders", "params": {**ordered, "dates_are_gmt": "true"}},
                             start_param="modified_after", initial_value=start),
             resource_config(products, {"path": "products", "params": ordered}),
@@ -65,7 +58,7 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
     def check(self, account: Account[WooCommerceSettings]) -> CheckResult:
         """One order, to prove the key can read orders and learn how many there are."""
         settings = account.settings
-        client = self._client(settings)
+        client = make_client(settings)
         try:
             response = client["session"].get(f"{settings.api_root}/orders", params={"per_page": 1},
                                               auth=client["auth"])
@@ -78,10 +71,5 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
         total = int(response.headers.get("X-WP-Total", 0))
         return CheckResult(True, f"{settings.base_url}: {total} orders readable", {"orders": total})
 
-    @staticmethod
-    def _client(settings: WooCommerceSettings) -> dict[str, Any]:
-        key, secret = settings.consumer_key.get_secret_value(), settings.consumer_secret.get_secret_value()
-        auth = (HttpBasicAuth(key, secret) if settings.base_url.startswith("https://")
-                else OAuth1QueryAuth(consumer_key=key, consumer_secret=secret))
-        return {"base_url": settings.api_root, "auth": auth, "paginator": TotalPagesHeaderPaginator(),
-                "session": retrying_session(settings.retry_policy())}
+    def stock_writer(self, account: Account[WooCommerceSettings]) -> WooCommerceStockWriter:
+        return WooCommerceStockWriter(account.settings)

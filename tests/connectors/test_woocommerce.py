@@ -14,7 +14,9 @@ from woocommerce import API
 from channelhub.config import HubConfig
 from channelhub.runner import run_account
 from channelhub.testing import ConnectorContract, ContractEnv, PostgresParity
-from sandbox.woocommerce import WooCommerceSandbox, oauth_signature
+from connectors.sdk import StockLevel
+from connectors.woocommerce import connector
+from sandbox.woocommerce import PRODUCT_ID, VARIATION_ID, WooCommerceSandbox, oauth_signature
 from sandbox.world import ShopSpec, World, WorldSpec
 from warehouse import Warehouse
 
@@ -139,3 +141,42 @@ def test_an_incremental_run_asks_for_changes_since_the_last_one_in_gmt(store: Wo
     assert asked["dates_are_gmt"] == "true" and asked["orderby"] == "id"
     newest = max(o.updated_at for o in store.world.orders_of(STORE.name) if o not in touched)
     assert asked["modified_after"] <= newest.replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def test_stock_push_refuses_what_moved_writes_the_rest_and_reads_it_back(store: WooCommerceEnv) -> None:
+    """WooCommerce has no compare-and-set: the writer reads each variation just before its batch and
+    refuses one that moved from ``expected`` (here: a sale), writes the others in one batch per product,
+    and checks the answer. Pushing the same levels again writes nothing."""
+    sandbox = store.sandbox
+    first, second = PRODUCT_ID, PRODUCT_ID + 1
+    held = sandbox.quantities
+    a, b, c, d = (VARIATION_ID + i for i in range(4))   # the four sizes of the first product
+    e = VARIATION_ID + 4                                 # a size of the second product
+    levels = [
+        StockLevel("CH-A", str(first), str(a), held[a] + 5, expected=held[a]),
+        StockLevel("CH-B", str(first), str(b), 0, expected=held[b]),
+        StockLevel("CH-C", str(first), str(c), held[c] + 1, expected=held[c]),
+        StockLevel("CH-D", str(first), str(d), 7, expected=None),            # never pushed or loaded
+        StockLevel("CH-E", str(second), str(e), held[e] - 1, expected=held[e]),
+        StockLevel("CH-X", str(second), str(a), 3, expected=None),           # not a variation of that product
+    ]
+    sandbox.sell(c, 2)  # a sale on the store after channelhub read c
+    writer = connector.stock_writer(store.config.account(store.account))
+
+    results = writer.push(levels)
+
+    assert [r.level.sku for r in results] == [level.sku for level in levels]
+    outcome = {r.level.sku: (r.ok, r.stale, r.actual) for r in results}
+    assert outcome["CH-A"] == (True, False, levels[0].available) and held[a] == levels[0].available
+    assert outcome["CH-B"][:2] == (True, False) and held[b] == 0
+    assert outcome["CH-C"] == (False, True, levels[2].expected - 2)   # stale, with what the store holds
+    assert held[c] == levels[2].expected - 2                          # and not overwritten
+    assert outcome["CH-D"][:2] == (True, False) and held[d] == 7
+    assert outcome["CH-E"][:2] == (True, False) and held[e] == levels[4].available
+    assert outcome["CH-X"][0] is False and "Invalid ID" in next(r.detail for r in results if r.level.sku == "CH-X")
+    assert len(sandbox.batch_calls) == 2                              # one batch per product
+    assert {item["id"] for item in sandbox.batch_calls[0]["update"]} == {a, b, d}
+
+    again = writer.push([level for level in levels if level.sku in {"CH-A", "CH-E"}])
+    assert all(r.ok and r.detail == "already at the target" for r in again)
+    assert len(sandbox.batch_calls) == 2
