@@ -84,6 +84,7 @@ class WooCommerceSandbox(HttpSandbox):
         self.consumer_key, self.consumer_secret = consumer_key, consumer_secret
         self.retry_after = 1.0
         self.nonces: set[str] = set()
+        self.fail_after_auth = 0  # next N authenticated requests answer 500 (their nonce is spent)
         self.log: list[tuple[str, dict[str, str], int]] = []  # (path, query args, status) per request
         self.skus = {VARIATION_ID + sku.index: sku for sku in world.skus}
         self.quantities = {VARIATION_ID + sku.index: sum(r.quantity for r in world.stock if r.sku is sku)
@@ -165,6 +166,9 @@ class WooCommerceSandbox(HttpSandbox):
             if nonce in self.nonces:
                 return denied("Invalid nonce - nonce has already been used.")
             self.nonces.add(nonce)
+            if self.fail_after_auth > 0:
+                self.fail_after_auth -= 1
+                return self.server_error(request)
         return None
 
     # -- endpoints --------------------------------------------------------------------------------------

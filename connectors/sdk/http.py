@@ -34,6 +34,10 @@ from .errors import SourceDataError
 log = logging.getLogger("channelhub.http")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Attribute a signer sets on a request it signed with a nonce or a timestamp: a callable that signs the
+# request again. The retrying session calls it before every resend, since a server that has seen the
+# nonce (WooCommerce records it once the request authenticated) refuses the same one twice.
+RESIGN = "channelhub_resign"
 TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout)
 
 
@@ -120,8 +124,13 @@ def retrying_session(policy: RetryPolicy = RetryPolicy(),
         # a raise-for-status hook, which would turn the first 429 into a failure. Hooks see only the
         # response the retry policy settled on.
         hooks, request.hooks = request.hooks, default_hooks()
+        attempts: list[None] = []
 
         def attempt() -> requests.Response:
+            resign = getattr(request, RESIGN, None)
+            if resign is not None and attempts:  # a fresh nonce and timestamp for every resend
+                resign(request)
+            attempts.append(None)
             response = plain_send(request, **kwargs)
             if pacer is not None:
                 pacer(response)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from dlt.common.configuration import configspec
@@ -19,6 +20,7 @@ from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
 from dlt.sources.rest_api import rest_api_source
 from requests_oauthlib import OAuth1
 
+from .http import RESIGN
 from .spec import Stream
 
 
@@ -50,7 +52,16 @@ class OAuth1QueryAuth(AuthConfigBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         signer = OAuth1(self.consumer_key, client_secret=self.consumer_secret,
                         signature_method=self.signature_method, signature_type="query")
-        return signer(request)
+        signed = signer(request)
+        setattr(signed, RESIGN, self._resign)
+        return signed
+
+    def _resign(self, request: requests.PreparedRequest) -> None:
+        """Drop the last signature's ``oauth_*`` parameters and sign again (see ``http.RESIGN``)."""
+        url = urlsplit(request.url or "")
+        query = [(k, v) for k, v in parse_qsl(url.query, keep_blank_values=True) if not k.startswith("oauth_")]
+        request.url = urlunsplit(url._replace(query=urlencode(query)))
+        self(request)
 
 
 def resource_config(stream: Stream, endpoint: Mapping[str, Any], *, start_param: str | None = None,

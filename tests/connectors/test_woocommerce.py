@@ -180,3 +180,13 @@ def test_stock_push_refuses_what_moved_writes_the_rest_and_reads_it_back(store: 
     again = writer.push([level for level in levels if level.sku in {"CH-A", "CH-E"}])
     assert all(r.ok and r.detail == "already at the target" for r in again)
     assert len(sandbox.batch_calls) == 2
+
+
+def test_a_request_retried_after_the_store_spent_its_nonce_is_signed_again(store: WooCommerceEnv) -> None:
+    """WooCommerce records a nonce once the request authenticated; a 500 after that, retried with the
+    same signature, would be refused as a reused nonce. Every resend carries a new one."""
+    store.sandbox.fail_after_auth = 2
+    report = run_account(store.config, store.account)
+    assert report.rows["orders"] == 120 and store.sandbox.fail_after_auth == 0
+    statuses = [status for _, _, status in store.sandbox.log]
+    assert statuses.count(500) == 2 and 401 not in statuses
