@@ -17,16 +17,12 @@ class ShopifySettings(RestSettings):
 
     ``calls_per_second`` is the plan's leak rate (2 Standard, 4 Advanced, 20 Plus): the client paces
     itself from ``X-Shopify-Shop-Api-Call-Limit`` at that rate so it never has to be told 429.
-    ``lag_seconds`` re-reads that many seconds behind the last ``updated_at`` each run, because Shopify
-    list endpoints are eventually consistent: an order written just before a run can become visible
-    with an ``updated_at`` older than records already seen.
     """
 
     api_version: str = Field("2024-07", pattern=r"^\d{4}-(01|04|07|10)$")
     access_token: SecretStr
     start_date: datetime = datetime(2020, 1, 1, tzinfo=UTC)
     page_size: int = Field(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-    lag_seconds: float = Field(300.0, ge=0)
     calls_per_second: float = Field(2.0, gt=0)
 
     @field_validator("start_date")

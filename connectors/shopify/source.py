@@ -3,13 +3,12 @@
 Incremental streams send ``order=updated_at asc&updated_at_min=<cursor start>`` on the first page (plus
 ``status=any`` for orders, whose default is *open* only) and then follow ``Link`` headers. The cursor
 range is closed and deduplicated on the primary key by dlt, so records sharing the boundary timestamp
-are neither lost nor loaded twice; ``lag_seconds`` re-reads late-visible updates.
+are neither lost nor loaded twice; the declared lag (300 s) re-reads late-visible updates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +27,13 @@ INVENTORY_ITEM_IDS_PER_CALL = 100  # inventory_items.json accepts at most 100 id
 
 
 def _cursor() -> Cursor:
+    """Shopify's lists are eventually consistent: an order written just before a run can become visible
+    with an ``updated_at`` older than records already seen, hence the lag."""
     return Cursor(field="updated_at", source_timezone=SHOP_ZONE, lag=DEFAULT_LAG, dedup_on_boundary=True)
+
+
+# Deleted orders come from ``Order/destroy`` events, read by their own ``created_at``.
+DELETIONS = Cursor(field="created_at", source_timezone=SHOP_ZONE, lag=DEFAULT_LAG, dedup_on_boundary=True)
 
 
 STREAMS = (
@@ -57,12 +62,12 @@ def shopify_source(connector: Connector, account: str, settings: ShopifySettings
     client = make_client(settings)
     limit = settings.page_size
 
-    def cursor(name: str, field: str = "updated_at") -> dlt.sources.incremental:
+    def cursor(name: str) -> dlt.sources.incremental:
         declared = connector.stream(name).cursor
         assert declared is not None
-        return replace(declared, field=field, lag=settings.lag_seconds).incremental(settings.start_date)
+        return declared.incremental(settings.start_date)
 
-    orders_cursor, deletions_cursor = cursor("orders"), cursor("orders", field="created_at")
+    orders_cursor, deletions_cursor = cursor("orders"), DELETIONS.incremental(settings.start_date)
     products_cursor, customers_cursor, levels_cursor = (
         cursor("products"), cursor("customers"), cursor("inventory_levels"))
 

@@ -10,12 +10,15 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Stream, retrying_session
 
 from .client import StripeAPIError, headers
-from .settings import LOOKBACK_DAYS, StripeSettings
+from .settings import StripeSettings
 from .source import NewestFirstCursor, stripe_source
 
 if TYPE_CHECKING:
     from dlt.extract.source import DltSource
 
+# Stripe lists filter only by ``created``: a later change to an object (a refund, a dispute) is seen
+# while the object was created within this lookback of the newest one loaded.
+LOOKBACK_DAYS = 3
 CREATED = NewestFirstCursor("created", source_timezone="UTC", lag=LOOKBACK_DAYS * 86_400)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import dlt
@@ -52,7 +52,7 @@ def created_range(incremental: dlt.sources.incremental) -> dict[str, int]:
 def stream_resource(client: RESTClient, account: str, stream: Stream, settings: StripeSettings,
                     hints: dict[str, Any]) -> DltResource:
     assert stream.cursor is not None, f"stream {stream.name} needs a cursor"
-    incremental = replace(stream.cursor, lag=settings.lookback_seconds).incremental(settings.start_date)
+    incremental = stream.cursor.incremental(settings.start_date)
 
     def read(created: dlt.sources.incremental = incremental) -> Iterator[list[dict]]:
         params = {"limit": settings.page_size, **created_range(created)}

@@ -18,6 +18,7 @@ from channelhub.config import HubConfig
 from channelhub.runner import ROOT_LOAD_ID, RunFailed, run_account
 from channelhub.testing import ConnectorContract, ContractEnv, PostgresParity, count_rows, snapshot
 from connectors.sdk import SourceDataError, StockLevel
+from connectors.shopify import connector
 from connectors.shopify.convert import Converter
 from connectors.shopify.stock import ShopifyStockWriter
 from sandbox.shopify import CostBucket, ShopifySandbox
@@ -111,7 +112,7 @@ def make(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_first_page_filters_then_only_page_info_and_limit(make) -> None:
-    env = make(records=300, page_size=50, lag_seconds=120)
+    env = make(records=300, page_size=50)
     run_account(env.config, env.account)
     calls = env.requests_to("orders")
     first, rest = calls[0][0], [args for args, _ in calls[1:]]
@@ -119,11 +120,12 @@ def test_first_page_filters_then_only_page_info_and_limit(make) -> None:
                      "updated_at_min": "2025-01-01T00:00:00+00:00"}
     assert len(rest) == 5 and all(set(args) == {"limit", "page_info"} for args in rest), rest
     assert all(status == 200 for _, status in calls)
-    # the next run starts lag_seconds behind the newest updated_at loaded
+    # the next run starts the declared lag behind the newest updated_at loaded
     newest = max(order.updated_at for order in env.world.orders)
     run_account(env.config, env.account)
     second = env.requests_to("orders")[len(calls)][0]
-    assert datetime.fromisoformat(second["updated_at_min"]) == newest - timedelta(seconds=120)
+    lag = connector.stream("orders").cursor.lag
+    assert lag > 0 and datetime.fromisoformat(second["updated_at_min"]) == newest - timedelta(seconds=lag)
 
 
 def test_pacing_keeps_a_real_bucket_from_overflowing(make) -> None:
