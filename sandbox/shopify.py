@@ -30,11 +30,9 @@ import binascii
 import json
 import math
 import re
-import threading
-import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -44,8 +42,8 @@ from zoneinfo import ZoneInfo
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .kit import Bucket, HttpSandbox, json_response
 from .launch import Launcher, Running, local_port
-from .server import HttpSandbox, json_response
 from .world import CENT, EPOCH, RATES, VARIANTS, WAREHOUSES, Order, Sku, World
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 250
@@ -108,65 +106,10 @@ def parse_ids(name: str, value: str) -> set[int]:
         raise BadRequest({name: "Invalid value."}) from None
 
 
-@dataclass
-class LeakyBucket:
-    """Shopify's request bucket per app and shop: each call adds one, ``leak_rate`` drain per second."""
-
-    size: int = 40
-    leak_rate: float = 2.0
-    level: float = 0.0
-    stamp: float = field(default_factory=time.monotonic)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def _drain(self) -> None:
-        now = time.monotonic()
-        self.level = max(0.0, self.level - (now - self.stamp) * self.leak_rate)
-        self.stamp = now
-
-    def take(self) -> bool:
-        with self.lock:
-            self._drain()
-            if self.level + 1 > self.size:
-                return False
-            self.level += 1
-            return True
-
-    def used(self) -> int:
-        with self.lock:
-            self._drain()
-            return min(self.size, math.ceil(self.level - 1e-9))
-
-
-@dataclass
-class CostBucket:
-    """The GraphQL Admin API's calculated-cost bucket: a call takes its requested cost up front (the
-    sandbox's actual cost equals it, so nothing is refunded); ``restore_rate`` points come back each
-    second."""
-
-    size: float = COST_BUCKET_SIZE
-    restore_rate: float = COST_RESTORE_RATE
-    available: float = COST_BUCKET_SIZE
-    stamp: float = field(default_factory=time.monotonic)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def _restore(self) -> None:
-        now = time.monotonic()
-        self.available = min(self.size, self.available + (now - self.stamp) * self.restore_rate)
-        self.stamp = now
-
-    def take(self, cost: float) -> bool:
-        with self.lock:
-            self._restore()
-            if cost > self.available:
-                return False
-            self.available -= cost
-            return True
-
-    def status(self) -> dict[str, Any]:
-        with self.lock:
-            self._restore()
-            return {"maximumAvailable": float(self.size), "currentlyAvailable": int(self.available),
-                    "restoreRate": float(self.restore_rate)}
+def throttle_status(bucket: Bucket) -> dict[str, Any]:
+    """GraphQL's ``extensions.cost.throttleStatus`` of the cost bucket."""
+    return {"maximumAvailable": float(bucket.size), "currentlyAvailable": int(bucket.available()),
+            "restoreRate": float(bucket.rate)}
 
 
 class GraphQLError(Exception):
@@ -267,11 +210,11 @@ class ShopifySandbox(HttpSandbox):
         self.shop = world.shop(shop)
         self.zone = ZoneInfo(self.shop.timezone)
         self.access_token, self.api_version, self.scopes = access_token, api_version, scopes
-        self.bucket = LeakyBucket(bucket_size, leak_rate)
+        self.bucket = Bucket(bucket_size, leak_rate)  # the REST bucket: one per call, leaking leak_rate/s
         self.rate_limiting = rate_limiting
         self.retry_after = 2.0
         self.set_calls: list[dict[str, Any]] = []
-        self.cost_bucket = CostBucket(cost_bucket_size, cost_restore_rate, cost_bucket_size)
+        self.cost_bucket = Bucket(cost_bucket_size, cost_restore_rate)  # GraphQL's calculated-cost bucket
         self.graphql_calls: list[Any] = []  # request bodies, in arrival order
         self.inventory_changes: list[InventoryChange] = []
         self.throttled_calls = 0  # GraphQL calls the cost bucket refused (injected faults not counted)
@@ -315,7 +258,7 @@ class ShopifySandbox(HttpSandbox):
     def rate_limited(self, request: Request) -> Response:
         if self.is_graphql(request):
             return self._throttled(self._requested_cost(request.get_json(silent=True)))
-        rate = f"{self.bucket.leak_rate:g}"
+        rate = f"{self.bucket.rate:g}"
         return json_response(
             {"errors": f"Exceeded {rate} calls per second for api client. "
                        "Reduce request rates to resume uninterrupted service."},
@@ -653,7 +596,7 @@ class ShopifySandbox(HttpSandbox):
 
     def _graphql_answer(self, payload: dict[str, Any], requested: int, actual: int | None) -> Response:
         cost = {"requestedQueryCost": requested, "actualQueryCost": actual,
-                "throttleStatus": self.cost_bucket.status()}
+                "throttleStatus": throttle_status(self.cost_bucket)}
         return json_response({**payload, "extensions": {"cost": cost}})
 
     def _throttled(self, requested: int) -> Response:

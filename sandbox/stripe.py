@@ -18,7 +18,6 @@ do not exist yet. After changing the World by hand (without ``tick``), call :met
 from __future__ import annotations
 
 import threading
-import time
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -33,8 +32,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .kit import Bucket, HttpSandbox, json_response
 from .launch import Launcher, Running, local_port
-from .server import HttpSandbox, json_response
 from .world import Customer, Order, Refund, World
 
 API_VERSION = "2024-06-20"
@@ -97,24 +96,6 @@ def card_fee(amount: int) -> int:
     return (amount * 29 + 500) // 1000 + 30
 
 
-class TokenBucket:
-    """Stripe's per-key request limiter: ``rate`` tokens per second, bursts up to ``rate``."""
-
-    def __init__(self, rate: float) -> None:
-        self.rate, self.tokens, self.stamp = rate, rate, time.monotonic()
-        self._lock = threading.Lock()
-
-    def take(self) -> bool:
-        with self._lock:
-            now = time.monotonic()
-            self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return True
-            return False
-
-
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One listed object: what sorting and filtering need, and how to render it on demand."""
@@ -175,7 +156,7 @@ class StripeSandbox(HttpSandbox):
                  rate_limit: float | None = TEST_MODE_RATE) -> None:
         super().__init__(world)
         self.api_key = api_key
-        self.bucket = TokenBucket(rate_limit) if rate_limit else None
+        self.bucket = Bucket(rate_limit, rate_limit) if rate_limit else None  # per key, bursts up to the rate
         self.idempotency: dict[str, tuple[str, tuple, int, bytes]] = {}
         self._request_ids = count(1)
         self._writes = 0

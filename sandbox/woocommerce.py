@@ -39,8 +39,8 @@ from zoneinfo import ZoneInfo
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from .kit import HttpSandbox, json_response
 from .launch import Launcher, Running, local_port
-from .server import HttpSandbox, json_response
 from .world import VARIANTS, Order, Sku, World
 
 API = "/wp-json/wc/v3"

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Request, Response
 
 from connectors.sdk import LeakyBucketPacer, RetryPolicy, SourceDataError, paginate_checked, retrying_session
 from connectors.sdk.http import retry_after_seconds
-from sandbox.server import HttpSandbox, json_response
+from sandbox.kit import HttpSandbox, json_response
 from sandbox.world import World, WorldSpec
 
 

@@ -21,7 +21,8 @@ from connectors.sdk import SourceDataError, StockLevel
 from connectors.shopify import connector
 from connectors.shopify.convert import Converter
 from connectors.shopify.stock import ShopifyStockWriter
-from sandbox.shopify import CostBucket, ShopifySandbox
+from sandbox.kit import Bucket
+from sandbox.shopify import ShopifySandbox
 from sandbox.world import ShopSpec, World, WorldSpec
 from warehouse import Warehouse
 
@@ -354,7 +355,7 @@ def test_stock_writer_settles_lost_answers_and_reports_stale_levels(make) -> Non
 
 def test_stock_writer_paces_on_the_cost_bucket_and_waits_out_throttles(make) -> None:
     env = make(records=20, page_size=50, skus=40)
-    env.sandbox.cost_bucket = CostBucket(size=30, restore_rate=200.0, available=30)
+    env.sandbox.cost_bucket = Bucket(size=30, rate=200.0)
     account = env.config.account(env.account)
     writer = ShopifyStockWriter(account.settings, batch_size=5)
     results = writer.push(stock_levels(env, lambda held: held + 1))

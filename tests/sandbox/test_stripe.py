@@ -139,7 +139,7 @@ def test_token_bucket_answers_429_past_25_requests_per_second(world: World) -> N
     with StripeSandbox(world) as throttled:
         session = requests.Session()
         statuses = [session.get(f"{throttled.base_url}/v1/account", auth=(DEFAULT_API_KEY, "")).status_code
-                    for _ in range(40)]
+                    for _ in range(100)]  # far past the burst, however slow the machine
         limited = session.get(f"{throttled.base_url}/v1/account", auth=(DEFAULT_API_KEY, ""))
     assert statuses.count(429) >= 5 and statuses[:20] == [200] * 20
     if limited.status_code == 429:

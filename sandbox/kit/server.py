@@ -1,5 +1,5 @@
-"""The base every HTTP sandbox is built on: a werkzeug app served from a thread on 127.0.0.1, fault
-switches shared by all platforms, and counters tests assert on.
+"""The base every HTTP sandbox is built on: a werkzeug app served by waitress (HTTP/1.1, keep-alive)
+from a thread on 127.0.0.1, fault switches shared by all platforms, and counters tests assert on.
 
 A subclass supplies ``routes`` (a werkzeug ``Map`` whose endpoints are method names) and the
 platform's own shapes for a rate-limit answer and a server error.
@@ -18,12 +18,13 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Self
 
+from waitress import wasyncore
+from waitress.server import BaseWSGIServer, create_server
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from .world import World
+from ..world import World
 
 # One line per request is noise in the demo and in test output; sandboxes report through Stats instead.
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -40,14 +41,19 @@ class Faults:
     stall_seconds: float = 5.0
     path_contains: str = ""
 
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
     def take(self, kind: str, path: str) -> bool:
+        """Spend one armed fault of ``kind`` on this request, if any: atomic, since the server answers
+        requests on many threads and an armed count must break exactly that many requests."""
         if self.path_contains and self.path_contains not in path:
             return False
-        remaining = getattr(self, kind)
-        if remaining > 0:
-            setattr(self, kind, remaining - 1)
-            return True
-        return False
+        with self._lock:
+            remaining = getattr(self, kind)
+            if remaining > 0:
+                setattr(self, kind, remaining - 1)
+                return True
+            return False
 
 
 @dataclass
@@ -75,6 +81,7 @@ class HttpSandbox(ABC):
         self.stats = Stats()
         self._lock = threading.Lock()
         self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
 
     # -- platform specifics -------------------------------------------------------------------------
     @abstractmethod
@@ -144,27 +151,34 @@ class HttpSandbox(ABC):
     def _control(self, request: Request) -> Response:
         if request.method == "POST":
             for key, value in (request.get_json(silent=True) or {}).items():
-                if hasattr(self.faults, key):
+                if not key.startswith("_") and hasattr(self.faults, key):
                     setattr(self.faults, key, type(getattr(self.faults, key))(value))
-        return json_response(asdict(self.faults))
+        return json_response({k: v for k, v in asdict(self.faults).items() if not k.startswith("_")})
 
     # -- serving ---------------------------------------------------------------------------------------
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Start in a daemon thread; returns the base URL. ``port=0`` picks a free port."""
-        self._server = make_server(host, port, self, threaded=True)
-        threading.Thread(target=self._server.serve_forever, name=f"sandbox-{self.name}", daemon=True).start()
+        # waitress: HTTP/1.1 with persistent connections, as the platforms serve, so a client paging
+        # through a list keeps its connection (werkzeug's development server closes after every answer)
+        self._server = create_server(self, host=host, port=port, threads=8, ident=None,
+                                     clear_untrusted_proxy_headers=False)
+        self._thread = threading.Thread(target=self._server.run, name=f"sandbox-{self.name}", daemon=True)
+        self._thread.start()
         return self.base_url
 
     @property
     def base_url(self) -> str:
         assert self._server is not None, "sandbox is not serving"
-        return f"http://{self._server.host}:{self._server.port}"
+        return f"http://{self._server.effective_host}:{self._server.effective_port}"
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+            server, self._server = self._server, None
+            # closed inside its own loop thread (closing from here would pull sockets out from under a
+            # select() in progress); the loop ends once nothing is left open
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+            self._thread.join(timeout=10)
+            server.task_dispatcher.shutdown()
 
     def __enter__(self) -> Self:
         self.serve()
