@@ -13,6 +13,6 @@ The plugin (entry point ``pytest11``) adds the ``postgres_url`` fixture, a throw
 PostgreSQL service named by ``CHANNELHUB_TEST_PG``.
 """
 
-from .contract import ConnectorContract, ContractEnv, PostgresParity, count_rows, snapshot
+from .contract import ConnectorContract, ContractEnv, PostgresParity, WorldSandboxEnv, count_rows, snapshot
 
-__all__ = ["ConnectorContract", "ContractEnv", "PostgresParity", "count_rows", "snapshot"]
+__all__ = ["ConnectorContract", "ContractEnv", "PostgresParity", "WorldSandboxEnv", "count_rows", "snapshot"]

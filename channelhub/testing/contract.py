@@ -24,7 +24,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 import sqlalchemy as sa
@@ -35,6 +35,10 @@ from warehouse import Warehouse
 
 from .plugin import FAILED
 from .postgres import fresh_postgres_database
+
+if TYPE_CHECKING:
+    from sandbox.kit import HttpSandbox
+    from sandbox.world import World
 
 FAULTS = ("rate_limit", "server_error", "malformed")
 
@@ -80,6 +84,33 @@ class ContractEnv(ABC):
 
     def close(self) -> None:
         """Stop sandboxes."""
+
+
+class WorldSandboxEnv(ContractEnv):
+    """A ContractEnv over one HTTP sandbox rendering the World: changes and shared cursor values are
+    made in the World's orders, ``fetched`` is the sandbox's count of primary records served, and faults
+    break the requests whose path contains ``fault_path``. Subclasses set ``world``, ``sandbox``,
+    ``config`` and ``fault_path`` and count the source's records."""
+
+    world: World
+    sandbox: HttpSandbox
+    fault_path: str
+
+    def fetched(self) -> int:
+        return self.sandbox.stats.records_served[self.primary_stream]
+
+    def change(self, fraction: float) -> int:
+        return len(self.world.touch_orders(fraction))
+
+    def share_cursor_value(self, n: int) -> None:
+        self.world.share_timestamp(n)
+
+    def inject(self, kind: str, times: int) -> None:
+        self.sandbox.faults.path_contains = self.fault_path
+        setattr(self.sandbox.faults, kind, times)
+
+    def close(self) -> None:
+        self.sandbox.stop()
 
 
 def _connect(env: ContractEnv) -> sa.Connection:

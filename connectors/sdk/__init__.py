@@ -5,7 +5,7 @@ from typing import Any
 from .account import Account
 from .errors import ChannelhubError, ConfigError, SourceDataError
 from .registry import available_connectors, get_connector
-from .settings import ConnectorSettings, RestSettings, RetrySettings, TimeZoneName
+from .settings import ConnectorSettings, RestSettings, RetrySettings, TimeZoneName, UtcDatetime
 from .spec import (
     CheckResult,
     Connector,
@@ -36,6 +36,7 @@ __all__ = [
     "StockWriter",
     "Stream",
     "TimeZoneName",
+    "UtcDatetime",
     "available_connectors",
     "get_connector",
     "paginate_checked",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from tenacity import RetryCallState, Retrying, stop_after_attempt, wait_exponential_jitter
 from tenacity.retry import retry_base
 
@@ -30,6 +31,15 @@ def _known_zone(value: str) -> str:
 
 TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 """An IANA zone name (``Asia/Shanghai``), checked when the config is loaded."""
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
+"""A point in time given with its offset (``2024-01-01T00:00:00Z``), kept in UTC: a naive start date
+would be read in whatever zone the worker runs in, so it is refused when the config is loaded."""
 
 
 class RetrySettings(ConnectorSettings):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
-from connectors.sdk import RestSettings
+from connectors.sdk import RestSettings, UtcDatetime
 
 MAX_PAGE_SIZE = 250  # Shopify rejects limit > 250
 
@@ -21,17 +21,9 @@ class ShopifySettings(RestSettings):
 
     api_version: str = Field("2024-07", pattern=r"^\d{4}-(01|04|07|10)$")
     access_token: SecretStr
-    start_date: datetime = datetime(2020, 1, 1, tzinfo=UTC)
+    start_date: UtcDatetime = datetime(2020, 1, 1, tzinfo=UTC)
     page_size: int = Field(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     calls_per_second: float = Field(2.0, gt=0)
-
-    @field_validator("start_date")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        """A naive start date would be read in whatever zone the worker runs in."""
-        if value.tzinfo is None:
-            raise ValueError("start_date needs a UTC offset, e.g. 2024-01-01T00:00:00Z")
-        return value.astimezone(UTC)
 
     @property
     def api_root(self) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
-from connectors.sdk import RestSettings
+from connectors.sdk import RestSettings, UtcDatetime
 
 MAX_PAGE_SIZE = 100  # WordPress REST: per_page 1..100
 
@@ -19,15 +19,8 @@ class WooCommerceSettings(RestSettings):
 
     consumer_key: SecretStr
     consumer_secret: SecretStr
-    start_date: datetime = datetime(2020, 1, 1, tzinfo=UTC)
+    start_date: UtcDatetime = datetime(2020, 1, 1, tzinfo=UTC)
     page_size: int = Field(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-
-    @field_validator("start_date")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("start_date needs a UTC offset, e.g. 2024-01-01T00:00:00Z")
-        return value.astimezone(UTC)
 
     @property
     def api_root(self) -> str:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from channelhub.config import HubConfig
 from channelhub.runner import ROOT_LOAD_ID, RunFailed, run_account
-from channelhub.testing import ConnectorContract, ContractEnv, PostgresParity, count_rows, snapshot
+from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv, count_rows, snapshot
 from connectors.sdk import SourceDataError, StockLevel
 from connectors.shopify import connector
 from connectors.shopify.convert import Converter
@@ -37,11 +37,12 @@ def shopify_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
 
 
-class ShopifyEnv(ContractEnv):
+class ShopifyEnv(WorldSandboxEnv):
     account = "shop_us"
     environment: ClassVar[dict[str, str]] = {TOKEN_ENV: TOKEN}
     primary_stream = "orders"
     primary_key = "id"
+    fault_path = "/orders.json"
 
     def __init__(self, tmp_path: Path, records: int, page_size: int, *, bucket_size: int = 40,
                  leak_rate: float = FAST_LEAK, token: str = TOKEN, skus: int = 24, **settings: Any) -> None:
@@ -64,22 +65,6 @@ class ShopifyEnv(ContractEnv):
 
     def source_count(self) -> int:
         return len(self.sandbox.orders())
-
-    def fetched(self) -> int:
-        return self.sandbox.stats.records_served["orders"]
-
-    def change(self, fraction: float) -> int:
-        return len(self.world.touch_orders(fraction))
-
-    def share_cursor_value(self, n: int) -> None:
-        self.world.share_timestamp(n)
-
-    def inject(self, kind: str, times: int) -> None:
-        self.sandbox.faults.path_contains = "/orders.json"
-        setattr(self.sandbox.faults, kind, times)
-
-    def close(self) -> None:
-        self.sandbox.stop()
 
     # -- helpers for the Shopify tests --------------------------------------------------------------
     def requests_to(self, resource: str) -> list[tuple[dict[str, str], int]]:

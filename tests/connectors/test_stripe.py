@@ -15,7 +15,7 @@ from werkzeug.wrappers import Request
 
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
-from channelhub.testing import ConnectorContract, ContractEnv, PostgresParity
+from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
 from connectors import stripe as stripe_package
 from connectors.sdk import SourceDataError, get_connector
 from connectors.stripe import StripeSettings
@@ -53,9 +53,10 @@ def add_charges(world: World, n: int) -> datetime:
     return at
 
 
-class StripeEnv(ContractEnv):
+class StripeEnv(WorldSandboxEnv):
     primary_stream = "charges"
     primary_key = "id"
+    fault_path = "/v1/charges"
 
     def __init__(self, tmp_path: Path, records: int, page_size: int, **settings: Any) -> None:
         self.world = world_with_charges(records)
@@ -77,9 +78,6 @@ class StripeEnv(ContractEnv):
     def source_count(self) -> int:
         return len(self.sandbox.listing("charges").entries)
 
-    def fetched(self) -> int:
-        return self.sandbox.stats.records_served["charges"]
-
     def change(self, fraction: float) -> int:
         n = max(1, round(self.source_count() * fraction))
         add_charges(self.world, n)
@@ -88,12 +86,8 @@ class StripeEnv(ContractEnv):
     def share_cursor_value(self, n: int) -> None:
         add_charges(self.world, n)
 
-    def inject(self, kind: str, times: int) -> None:
-        self.sandbox.faults.path_contains = "/v1/charges"
-        setattr(self.sandbox.faults, kind, times)
-
     def close(self) -> None:
-        self.sandbox.stop()
+        super().close()
         self.monkeypatch.undo()
 
 

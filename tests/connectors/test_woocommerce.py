@@ -13,7 +13,7 @@ from woocommerce import API
 
 from channelhub.config import HubConfig
 from channelhub.runner import run_account
-from channelhub.testing import ConnectorContract, ContractEnv, PostgresParity
+from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
 from connectors.sdk import StockLevel
 from connectors.woocommerce import connector
 from sandbox.woocommerce import PRODUCT_ID, VARIATION_ID, WooCommerceSandbox, oauth_signature
@@ -24,10 +24,11 @@ KEY, SECRET = "ck_0123456789abcdef0123456789abcdef", "cs_fedcba9876543210fedcba9
 STORE = ShopSpec("store_de", "EUR", "Europe/Berlin")
 
 
-class WooCommerceEnv(ContractEnv):
+class WooCommerceEnv(WorldSandboxEnv):
     account = STORE.name
     primary_stream = "orders"
     primary_key = "id"
+    fault_path = "/orders"
     environment: ClassVar[dict[str, str]] = {"TEST_WOO_KEY": KEY, "TEST_WOO_SECRET": SECRET}
 
     def __init__(self, tmp_path: Path, records: int, page_size: int, **settings: Any) -> None:
@@ -47,22 +48,6 @@ class WooCommerceEnv(ContractEnv):
 
     def source_count(self) -> int:
         return len(self.world.orders_of(STORE.name))
-
-    def fetched(self) -> int:
-        return self.sandbox.stats.records_served["orders"]
-
-    def change(self, fraction: float) -> int:
-        return len(self.world.touch_orders(fraction))
-
-    def share_cursor_value(self, n: int) -> None:
-        self.world.share_timestamp(n)
-
-    def inject(self, kind: str, times: int) -> None:
-        self.sandbox.faults.path_contains = "/orders"
-        setattr(self.sandbox.faults, kind, times)
-
-    def close(self) -> None:
-        self.sandbox.stop()
 
 
 class TestWooCommerceContract(ConnectorContract):
