@@ -70,6 +70,38 @@ def sync(config: dict[str, Any], account: str, env: dict[str, str]) -> SyncFigur
     return figures
 
 
+def _naive_in_child(base_url: str, workdir: str, queue: Any) -> None:
+    """The baseline a new user writes first: dlt's RESTClient with its HeaderLinkPaginator, every order
+    as dlt gets it, into DuckDB. Same sandbox, same orders, dlt's defaults otherwise."""
+    os.environ["PROVIDERS__ENABLE_AIRFLOW_SECRETS"] = "false"  # as channelhub runs: no Airflow lookups
+    import dlt
+    from dlt.sources.helpers.rest_client import RESTClient
+    from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
+
+    client = RESTClient(base_url=f"{base_url}/admin/api/2024-07/", headers={"X-Shopify-Access-Token": "shpat_bench"},
+                        paginator=HeaderLinkPaginator(), data_selector="orders")
+
+    @dlt.resource(name="orders", primary_key="id", write_disposition="merge")
+    def orders() -> Any:
+        yield from client.paginate("orders.json", params={"limit": 250, "status": "any"})
+
+    pipeline = dlt.pipeline("naive_shopify", pipelines_dir=f"{workdir}/naive", dataset_name="raw",
+                            destination=dlt.destinations.duckdb(f"{workdir}/naive.duckdb"))
+    started = time.perf_counter()
+    pipeline.run(orders())
+    queue.put((time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+
+def naive_sync(base_url: str, workdir: Path) -> tuple[float, float]:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_naive_in_child, args=(base_url, str(workdir), queue))
+    child.start()
+    figures = queue.get()
+    child.join()
+    return figures
+
+
 def bench_shopify(workdir: Path) -> None:
     from sandbox.shopify import ShopifySandbox
     from sandbox.world import ShopSpec, World, WorldSpec
@@ -100,6 +132,10 @@ def bench_shopify(workdir: Path) -> None:
     line(f"records per second ({full.total_rows:,} rows in all tables incl. lines, refunds)",
          f"{full.total_rows / full.seconds:,.0f}")
     line("peak memory of the syncing process", f"{full.peak_rss_mb:,.0f} MB")
+    naive_seconds, naive_rss = naive_sync(base_url, workdir)
+    line("baseline: naive dlt RESTClient + HeaderLinkPaginator, same orders", f"{naive_seconds:.1f} s, "
+         f"{naive_rss:,.0f} MB")
+    line("channelhub speed / baseline speed (target >= 3x)", f"{naive_seconds / full.seconds:.2f}x")
     changed = world.touch_orders(0.01)
     incremental = sync(config, "bench_shop", env)
     line(f"incremental sync after {len(changed):,} orders (1%) changed", f"{incremental.seconds:.1f} s "
