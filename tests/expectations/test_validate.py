@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from channelhub import cli
@@ -64,6 +65,21 @@ def test_raw_suites_follow_each_connectors_declared_keys(tmp_path: Path) -> None
         checks("raw_shop_us.inventory_levels")
     assert ("expect_compound_columns_to_be_unique", ("source_file", "source_sheet", "source_row"), "critical") \
         in checks("raw_store_files.offline_sales")
+
+
+def test_raw_suites_check_only_the_streams_an_account_loads(tmp_path: Path) -> None:
+    """A U8 edition without some tables is loaded with ``streams:``; the gates must not then fail it
+    (and block stock pushes) for the tables it never reads."""
+    raw = yaml.safe_load(small_config(tmp_path).read_text(encoding="utf-8"))
+    raw["accounts"]["erp_u8"]["streams"] = ["inventory", "current_stock"]
+    raw["accounts"]["shop_us"]["streams"] = ["orders", "locations", "inventory_levels"]
+    (tmp_path / "channelhub.yml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    names = {suite.name for suite in raw_suites(load_config(tmp_path / "channelhub.yml"))}
+    assert {name for name in names if name.startswith("raw_erp_u8.")} == {"raw_erp_u8.inventory",
+                                                                         "raw_erp_u8.current_stock"}
+    assert {name for name in names if name.startswith("raw_shop_us.")} == {
+        "raw_shop_us.orders", "raw_shop_us.locations", "raw_shop_us.inventory_levels"}
+    assert "raw_shop_eu.products" in names  # an account without a list keeps every stream
 
 
 def test_clean_warehouse_passes_and_is_recorded_with_data_docs(hub: HubConfig) -> None:
