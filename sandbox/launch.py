@@ -9,7 +9,7 @@ sandbox never imports connector or app code and one misunderstanding cannot pass
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
@@ -32,11 +32,12 @@ class Running:
 @dataclass(frozen=True)
 class Launcher:
     """``start(world, account, settings, credentials)`` serves ``world`` where ``settings`` point and
-    accepts ``credentials`` (secret name -> value). ``credential_prefix``: how the platform's
-    credentials look (``shpat_``), so generated ones pass the connector's format checks."""
+    accepts ``credentials`` (secret name -> value). ``credential_prefixes``: how the platform's
+    credentials look per secret (``{"access_token": "shpat_"}``), so generated ones pass the
+    connector's format checks."""
 
     start: Callable[[World, str, Mapping[str, Any], Mapping[str, str]], Running]
-    credential_prefix: str = ""
+    credential_prefixes: Mapping[str, str] = field(default_factory=dict)
 
 
 def local_port(account: str, settings: Mapping[str, Any]) -> int:

@@ -860,4 +860,4 @@ def _start(world: World, account: str, settings: Mapping[str, Any], credentials:
     return Running(account, "shopify", sandbox.serve(port=local_port(account, settings)), sandbox.stop, sandbox)
 
 
-LAUNCHER = Launcher(_start, credential_prefix="shpat_")
+LAUNCHER = Launcher(_start, {"access_token": "shpat_"})

@@ -571,4 +571,4 @@ def _start(world: World, account: str, settings: Mapping[str, Any], credentials:
     return Running(account, "stripe", sandbox.serve(port=local_port(account, settings)), sandbox.stop, sandbox)
 
 
-LAUNCHER = Launcher(_start, credential_prefix="sk_test_")
+LAUNCHER = Launcher(_start, {"api_key": "sk_test_"})

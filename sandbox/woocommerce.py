@@ -364,4 +364,4 @@ def _start(world: World, account: str, settings: Mapping[str, Any], credentials:
     return Running(account, "woocommerce", sandbox.serve(port=local_port(account, settings)), sandbox.stop, sandbox)
 
 
-LAUNCHER = Launcher(_start, credential_prefix="ck_")
+LAUNCHER = Launcher(_start, {"consumer_key": "ck_", "consumer_secret": "cs_"})
