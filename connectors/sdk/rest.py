@@ -80,6 +80,7 @@ def resource_config(stream: Stream, endpoint: Mapping[str, Any], *, start_param:
         config["endpoint"]["incremental"] = {
             "cursor_path": cursor.field, "initial_value": initial_value, "start_param": start_param,
             "lag": cursor.lag or None, "range_start": "closed",
+            **({} if cursor.dedup_on_boundary else {"primary_key": []}),  # no key: no boundary dedup
         }
     return config
 
