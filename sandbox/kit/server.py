@@ -176,8 +176,11 @@ class HttpSandbox(ABC):
             server, self._server = self._server, None
             # closed inside its own loop thread (closing from here would pull sockets out from under a
             # select() in progress); the loop ends once nothing is left open
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-            self._thread.join(timeout=10)
+            try:
+                server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+                self._thread.join(timeout=10)
+            except OSError:  # the loop's wake-up pipe is gone (seen once under a full suite): close from here
+                wasyncore.close_all(server._map)
             server.task_dispatcher.shutdown()
 
     def __enter__(self) -> Self:
