@@ -87,6 +87,9 @@ class WooCommerceSandbox(HttpSandbox):
         self.fail_after_auth = 0  # next N authenticated requests answer 500 (their nonce is spent)
         self.log: list[tuple[str, dict[str, str], int]] = []  # (path, query args, status) per request
         self.skus = {VARIATION_ID + sku.index: sku for sku in world.skus}
+        self.products: dict[int, list[Sku]] = {}  # product number -> its variations' SKUs, grouped once
+        for sku in world.skus:
+            self.products.setdefault(sku.index // len(VARIANTS), []).append(sku)
         self.quantities = {VARIATION_ID + sku.index: sum(r.quantity for r in world.stock if r.sku is sku)
                            for sku in world.skus}
         self.batch_calls: list[dict[str, Any]] = []  # request bodies of variations/batch, in arrival order
@@ -185,7 +188,7 @@ class WooCommerceSandbox(HttpSandbox):
                              created=lambda r: r.created_at, modified=lambda r: r.created_at, key=lambda r: r.id)
 
     def products_endpoint(self, request: Request) -> Response:
-        products = sorted({sku.index // len(VARIANTS) for sku in self.world.skus})
+        products = sorted(self.products)
         return self._listing(request, "products", products, self.render_product,
                              created=lambda p: self._product_skus(p)[0].modified_at,
                              modified=lambda p: max(s.modified_at for s in self._product_skus(p)),
@@ -294,7 +297,7 @@ class WooCommerceSandbox(HttpSandbox):
         return STATUS[order.financial_status]
 
     def _product_skus(self, product: int) -> list[Sku]:
-        return [sku for sku in self.world.skus if sku.index // len(VARIANTS) == product]
+        return self.products.get(product, [])
 
     def render_order(self, order: Order) -> dict[str, Any]:
         customer, currency = order.customer, order.currency
