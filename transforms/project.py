@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -50,6 +51,20 @@ def connector_models() -> list[Path]:
     return sorted(folder for folder in folders if folder.is_dir())
 
 
+def conformed_models(folders: Sequence[Path]) -> dict[str, list[str]]:
+    """{role: [model names]}: the ``int_<connector>__<role>`` models of installed connectors in
+    ``folders``, which the marts union by role (macros/conformed.sql), so no mart names a connector."""
+    from connectors.sdk import available_connectors
+
+    names = "|".join(sorted(available_connectors(), key=len, reverse=True))
+    pattern = re.compile(rf"int_(?:{names})__(?P<role>[a-z0-9_]+)")
+    found: dict[str, list[str]] = {}
+    for path in sorted(p for folder in folders for p in folder.rglob("int_*.sql")):
+        if match := pattern.fullmatch(path.stem):
+            found.setdefault(match["role"], []).append(path.stem)
+    return {role: sorted(models) for role, models in sorted(found.items())}
+
+
 def mart_names() -> list[str]:
     """The marts, from the file names alone: cheap enough for Airflow's DAG parsing."""
     return sorted(path.stem for path in MARTS.glob("*.sql"))
@@ -83,7 +98,8 @@ class Dbt:
     @cached_property
     def _project_dir(self) -> Path:
         """This project, or, when connectors ship models, a copy of its dbt_project.yml in the work
-        directory whose model paths add theirs (dbt takes absolute paths). Decided once per instance."""
+        directory whose model paths add theirs (dbt takes absolute paths) and whose ``conformed`` var
+        lists their conformed models too. Decided once per instance."""
         extra = connector_models()
         if not extra:
             return ROOT
@@ -91,6 +107,7 @@ class Dbt:
         project["model-paths"] = [str(ROOT / path) for path in project["model-paths"]] + [str(p) for p in extra]
         for key in ("macro-paths", "test-paths"):
             project[key] = [str(ROOT / path) for path in project[key]]
+        project["vars"]["conformed"] = conformed_models([Path(path) for path in project["model-paths"]])
         overlay = self.work_dir / "project"
         overlay.mkdir(parents=True, exist_ok=True)
         (overlay / "dbt_project.yml").write_text(yaml.safe_dump(project, sort_keys=False), encoding="utf-8")
