@@ -1,7 +1,10 @@
 {#- Conformed models: how a connector feeds the marts without the marts naming it.
 
-    A connector that sells (orders, lines) or lists products ships one intermediate model per role,
-    named int_<connector>__<role>, with exactly the role's columns below. transforms/project.py finds
+    A connector ships one intermediate model per role it plays, named int_<connector>__<role>, with
+    exactly the role's columns below: a channel sells (orders, order_lines) and lists products
+    (listings); an ERP keeps the SKU list (master_items) and stock (stock_levels: source 'erp' for a
+    system of record, 'stock_count' for a physical count; as_of_at NULL means as of the account's last
+    successful load). transforms/project.py finds
     them in every installed connector's models and hands their names to dbt as the var `conformed`
     ({role: [model, ...]}); the marts union them with union_conformed. Adding a channel touches its own
     package only. -#}
@@ -14,6 +17,8 @@
         "order_lines": ["order_line_id", "order_id", "channel_id", "source_sku", "quantity", "unit_price",
                         "line_amount", "currency", "ordered_at", "refunded_quantity", "open_quantity", "_loaded_at"],
         "listings": ["channel_id", "platform", "source_code", "variant_id", "inventory_item_id"],
+        "master_items": ["channel_id", "source_code", "product_name", "barcode"],
+        "stock_levels": ["channel_id", "source", "source_code", "warehouse_id", "quantity_on_hand", "as_of_at"],
     } -%}
     {%- if role not in roles -%}
         {{ exceptions.raise_compiler_error("conformed role " ~ role ~ " is not one of " ~ roles.keys() | list) }}

@@ -1,8 +1,9 @@
 -- Every code under which a source lists a product (the conformed listings models), resolved to the
--- merchant SKU (product_id). The ERP item master is the SKU list; a code equal to a master SKU matches it, and the merchant's
--- {{ source('ops', 'sku_mapping') }} wins over that for codes that differ. Without an ERP, every code is its own SKU.
+-- merchant SKU (product_id). The ERPs' item masters (master_items) are the SKU list; a code equal to
+-- a master SKU matches it, and the merchant's {{ source('ops', 'sku_mapping') }} wins over that for
+-- codes that differ. Without an ERP, every code is its own SKU.
 with erp_items as (
-    select * from {{ ref('stg_yonyou_u8__inventory') }}
+    {{ union_conformed('master_items') }}
 ),
 
 merchant_mapping as (
