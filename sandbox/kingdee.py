@@ -284,7 +284,8 @@ class KingdeeSandbox(HttpSandbox):
 
         try:
             predicate = parse_filter(str(query.get("filterstring") or ""), value)
-            rows = [row for row in form.rows(any(form.fields[key.lower()][0] for key in keys)) if predicate(row)]
+            lines = any(form.fields[key.lower()][0] for key in keys)
+            rows = [row for row in form.rows(lines) if predicate(row)]
             for part in reversed([p.split() for p in str(query.get("orderstring") or "").split(",") if p.strip()]):
                 rows.sort(key=lambda row, f=part[0]: value(f, row), reverse=part[-1].lower() == "desc")
             start, limit, top = (int(query.get(k) or 0) for k in ("startrow", "limit", "toprowcount"))
@@ -295,7 +296,7 @@ class KingdeeSandbox(HttpSandbox):
         page = rows[start:start + min(limit or MAX_LIMIT, MAX_LIMIT)]
         with self._lock:
             self.queries.append(query)
-        self.count_records(str(query["formid"]), len(page))
+        self.count_records(str(query["formid"]) + (".entries" if lines else ""), len(page))
         rendered = [[_render(value(key, row)) for key in keys] for row in page]
         return json_response([dict(zip(keys, row, strict=True)) for row in rendered] if as_objects else rendered)
 
