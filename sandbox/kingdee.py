@@ -166,7 +166,7 @@ class KingdeeSandbox(HttpSandbox):
                 "fbaseavbqty": (False, lambda r, _: Decimal(r.quantity)),
                 "fstockorgid.fnumber": (False, lambda r, _: "100")}),
             "SAL_SaleOrder": Form(self._order_rows, {**self._fields(
-                FID=lambda o: ORDER_ID + o.id % 1_000_000_000, FBillNo=lambda o: f"XSDD{o.number:06d}",
+                FID=lambda o: ORDER_ID + o.id % 1_000_000_000, FBillNo=lambda o: f"XSDD{o.id % 1_000_000_000:06d}",
                 FDate=lambda o: datetime.combine(o.created_at.astimezone(SHANGHAI).date(), datetime.min.time()),
                 FCreateDate=lambda o: o.created_at, FModifyDate=lambda o: o.updated_at,
                 FDocumentStatus=lambda o: "C", FCancelStatus=lambda o: "B" if o.cancelled_at else "A",

@@ -14,6 +14,7 @@ a fresh login is an answer for the caller, not a reason to loop.
 
 from __future__ import annotations
 
+import copy
 import threading
 import weakref
 from typing import Annotated, Any
@@ -47,6 +48,13 @@ class SessionCookieAuth(AuthConfigBase):
         self._lost: weakref.WeakSet[requests.PreparedRequest] = weakref.WeakSet()     # resend after a login
         self._relogged: weakref.WeakSet[requests.PreparedRequest] = weakref.WeakSet()  # had their one login
         self.logins = 0
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SessionCookieAuth:
+        """dlt's rest_api validates a deep copy of its config (masking secrets in it): the copy takes the
+        settings, not this session's lock and state, which cannot be copied."""
+        clone = copy.copy(self)
+        clone.__post_init__()
+        return clone
 
     def login_body(self) -> dict[str, Any]:
         """The login request's JSON body (it holds the secret: never logged)."""

@@ -5,7 +5,7 @@ HTTP 200, and what lands."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,9 +18,8 @@ from k3cloud_webapi_sdk.main import K3CloudApiSdk
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
-from connectors.kingdee import connector
 from connectors.sdk.signed_headers import kingdee_headers
-from sandbox.kingdee import SHANGHAI, KingdeeSandbox
+from sandbox.kingdee import ORDER_ID, SHANGHAI, KingdeeSandbox
 from sandbox.world import World, WorldSpec
 from warehouse import Warehouse
 
@@ -69,3 +68,124 @@ class TestKingdeeContract(ConnectorContract):
 
 class TestKingdeeOnPostgres(PostgresParity):
     env_class = KingdeeEnv
+
+
+@pytest.fixture
+def erp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A small data centre of its own, for the tests below the contract."""
+    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+    for variable, value in KingdeeEnv.environment.items():
+        monkeypatch.setenv(variable, value)
+    env = KingdeeEnv(tmp_path, 120, 50)
+    yield env
+    env.close()
+
+
+def official_sdk(env: KingdeeEnv, app_secret: str = APP_SECRET) -> K3CloudApiSdk:
+    server_url = f"{env.sandbox.base_url}/k3cloud/"
+    sdk = K3CloudApiSdk(server_url)
+    sdk.InitConfig(ACCT, USER, APP_ID, app_secret, server_url)
+    return sdk
+
+
+def test_signed_headers_equal_the_official_sdks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kingdee publishes no signature example, so the golden vector is the official SDK's own signer
+    (kingdee-cdp-webapi-sdk ``WebApiClient.BuildHeader``, an independent implementation) on the same inputs:
+    the app id of the SDK's published sample, a fixed clock."""
+    sample_app_id, url = "204399_72epSbtEQMC92Vwt2d3LRa9LRqSc1tqJ", "http://erp.example.com/k3cloud/"
+    monkeypatch.setattr(webapi_client.time, "time", lambda: 1767225600.25)
+    sdk = K3CloudApiSdk(url)
+    sdk.InitConfig("5db25ac8d2b819", "webapi", sample_app_id, "fb7d46647ac346dbb5fcd45b65512a45", url, org_num=3)
+    path = "/k3cloud/Kingdee.BOS.WebApi.ServicesStub.DynamicFormService.ExecuteBillQuery.common.kdsvc"
+    theirs = {k: v for k, v in sdk.BuildHeader(f"http://erp.example.com{path}").items()
+              if k.lower().startswith(("x-api", "x-kd"))}
+    ours = kingdee_headers(path, acct_id="5db25ac8d2b819", user="webapi", app_id=sample_app_id,
+                           app_secret="fb7d46647ac346dbb5fcd45b65512a45", org_num=3, timestamp=1767225600)
+    assert ours == theirs
+    assert ours["X-Api-ClientID"] == "204399" and ours["x-api-nonce"] == ours["x-api-timestamp"] == "1767225600"
+
+
+def test_the_official_sdk_queries_in_every_form_and_a_wrong_secret_is_refused(erp: KingdeeEnv) -> None:
+    """Kingdee's own Python SDK (signed headers) against the sandbox: the query as a dict and as the JSON
+    string many callers pass, paged; BillQuery's objects; a wrong app secret answers MsgCode 1 in a 200."""
+    sdk = official_sdk(erp)
+    query = {"FormId": "SAL_SaleOrder", "FieldKeys": "FBillNo,FModifyDate,FBillAllAmount", "OrderString": "FID ASC",
+             "FilterString": "FDocumentStatus = 'C' and FCancelStatus <> 'X'", "StartRow": 100, "Limit": 50}
+    rows = json.loads(sdk.ExecuteBillQuery(query))
+    assert len(rows) == 20 and rows == json.loads(sdk.ExecuteBillQuery(json.dumps(query)))
+    order = sorted(erp.world.orders, key=lambda o: o.id)[100]
+    local = order.updated_at.astimezone(SHANGHAI).replace(tzinfo=None).isoformat()
+    assert rows[0] == [f"XSDD{order.id % 10**9:06d}", local, float(order.total)]
+    stock = json.loads(sdk.BillQuery({"FormId": "STK_Inventory", "FieldKeys": "FMaterialId.FNumber,FBaseQty",
+                                      "FilterString": "FStockId.FNumber = '01'", "TopRowCount": 5, "Limit": 100}))
+    assert len(stock) == 5 and stock[0] == {"FMaterialId.FNumber": "CH-0000-S",
+                                            "FBaseQty": erp.world.stock[0].quantity}
+    refused = json.loads(official_sdk(erp, "wrong").ExecuteBillQuery(query))
+    assert refused[0][0]["Result"]["ResponseStatus"]["MsgCode"] == 1
+
+
+def test_records_land_in_utc_with_exact_decimals_and_their_lines(erp: KingdeeEnv) -> None:
+    report = run_account(erp.config, ACCOUNT)
+    lines = sum(len(o.lines) for o in erp.world.orders)
+    assert report.rows == {"customers": 60, "inventory": 48, "materials": 24, "sale_order_entries": lines,
+                           "sale_orders": 120}
+    order = erp.world.orders[7]
+    with Warehouse(erp.config.warehouse_url).engine.connect() as conn:
+        modified, day, total, currency = conn.execute(sa.text(
+            "select f_modify_date, f_date, f_bill_all_amount, f_settle_curr_id_f_code from raw_erp_kd.sale_orders "
+            f"where fid = {ORDER_ID + order.id % 10**9}")).one()
+        assert modified == order.updated_at and modified.utcoffset() is not None
+        assert day == order.created_at.astimezone(SHANGHAI).date() and isinstance(day, date)
+        assert isinstance(total, Decimal) and (total, currency) == (order.total, order.currency)
+        amounts = conn.execute(sa.text(f"select f_amount from raw_erp_kd.sale_order_entries "
+                                       f"where fid = {ORDER_ID + order.id % 10**9}"))
+        assert sorted(row[0] for row in amounts) == sorted(line.amount for line in order.lines)
+        on_hand = conn.execute(sa.text("select sum(f_base_qty) from raw_erp_kd.inventory")).scalar_one()
+        assert on_hand == sum(record.quantity for record in erp.world.stock)
+
+
+def test_an_incremental_run_filters_on_server_time_and_inventory_is_replaced(erp: KingdeeEnv) -> None:
+    run_account(erp.config, ACCOUNT)
+    newest = max(o.updated_at for o in erp.world.orders)
+    touched = erp.world.touch_orders(0.1)
+    erp.world.change_stock(0.5)
+    report = run_account(erp.config, ACCOUNT)
+    assert len(touched) <= report.rows["sale_orders"] <= len(touched) + 1 and report.rows["inventory"] == 48
+    asked = [q for q in erp.sandbox.queries if q["formid"] == "SAL_SaleOrder"][-1]["filterstring"]
+    since = (newest.astimezone(SHANGHAI) - (datetime(2026, 1, 1, 0, 1) - datetime(2026, 1, 1))).replace(tzinfo=None)
+    assert asked == f"FModifyDate >= '{since:%Y-%m-%d %H:%M:%S}'"  # Shanghai wall time, the cursor's lag before
+    with Warehouse(erp.config.warehouse_url).engine.connect() as conn:
+        on_hand = conn.execute(sa.text("select sum(f_base_qty), count(*) from raw_erp_kd.inventory")).one()
+    assert on_hand == (sum(record.quantity for record in erp.world.stock), 48)
+
+
+def test_a_lost_session_logs_in_again_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Password mode: one login for a whole run; after the server forgot the session (MsgCode 1 in a 200)
+    one new login and the run goes on; a wrong password fails naming user and data centre, not the secret."""
+    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+    for variable, value in KingdeeEnv.environment.items():
+        monkeypatch.setenv(variable, value)
+    env = KingdeeEnv(tmp_path, 60, 25, password=True)
+    try:
+        run_account(env.config, ACCOUNT)
+        assert env.sandbox.logins == 1
+        env.sandbox.expire_sessions()
+        env.world.touch_orders(0.2)
+        assert run_account(env.config, ACCOUNT).rows["sale_orders"] >= 12 and env.sandbox.logins == 2
+        monkeypatch.setenv("TEST_KD_PASSWORD", "wrong-Pa55")
+        with pytest.raises(RunFailed) as failure:
+            run_account(env.config, ACCOUNT)
+        assert "LoginRefused" in str(failure.value) and USER in str(failure.value) and ACCT in str(failure.value)
+        assert "wrong-Pa55" not in str(failure.value)
+    finally:
+        env.close()
+
+
+def test_an_error_inside_http_200_names_the_form_and_the_field(erp: KingdeeEnv) -> None:
+    """A deployment without a field the connector asks for answers MsgCode 9 inside a 200 answer."""
+    del erp.sandbox.forms["STK_Inventory"].fields["fbaseavbqty"]
+    with pytest.raises(RunFailed) as failure:
+        run_account(erp.config, ACCOUNT)
+    message = str(failure.value)
+    assert "'inventory'" in message and "'STK_Inventory'" in message and "'FBaseAVBQty'" in message, message
+    assert "MsgCode 9" in message
