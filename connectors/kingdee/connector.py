@@ -148,11 +148,11 @@ class KingdeeConnector(Connector[KingdeeSettings]):
     def check(self, account: Account[KingdeeSettings]) -> CheckResult:
         """One material number: proves the credentials, the data centre and the user's read access."""
         settings = account.settings
-        client = make_client(settings)
         body = {"data": {"FormId": "BD_MATERIAL", "FieldKeys": "FNumber", "Limit": 1}}
         try:
+            client = make_client(settings)
             response = client["session"].post(f"{settings.root}/{QUERY}", json=body, auth=client["auth"])
-        except (RequestException, LoginRefused) as exc:
+        except (RequestException, LoginRefused, ValueError) as exc:
             return CheckResult(False, f"cannot read {settings.root}: {type(exc).__name__}: {exc}")
         status = response_status(response) if response.ok else {"Errors": [{"Message": f"HTTP {response.status_code}"}]}
         if status is not None:

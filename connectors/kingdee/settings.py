@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from connectors.sdk import RestSettings, UtcDatetime
 
@@ -18,7 +18,8 @@ class KingdeeSettings(RestSettings):
     ``user`` the K3Cloud user the data is read as.
 
     Authenticate with a third-party app (``app_id`` and ``app_secret``: signed headers on every request,
-    as Kingdee's SDK does) or with the user's ``password`` (a session cookie from ``ValidateUser``); not
+    as Kingdee's SDK does; ``app_id`` is ``<client id>_<32 characters>`` as the registration shows it) or
+    with the user's ``password`` (a session cookie from ``ValidateUser``); not
     both. ``lcid``: 2052 Simplified Chinese, 1033 English. ``org_num``: the organisation the app acts in
     (0 = the user's default)."""
 
@@ -32,15 +33,6 @@ class KingdeeSettings(RestSettings):
     org_num: int = Field(0, ge=0)
     start_date: UtcDatetime = datetime(2020, 1, 1, tzinfo=UTC)
     page_size: int = Field(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-
-    @field_validator("app_id")
-    @classmethod
-    def _app_id_shape(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:  # the signer imports dlt: loaded here, not when a command only reads config
-            from connectors.sdk.signed_headers import split_app_id
-
-            split_app_id(value.get_secret_value())  # its ValueError names the shape, never the value
-        return value
 
     @model_validator(mode="after")
     def _one_way_in(self) -> Self:
