@@ -60,8 +60,16 @@ def failure(msg_code: int, message: str, field: str | None = None) -> Response:
 
 @dataclass(frozen=True)
 class Form:
-    rows: Callable[[bool], list[Row]]        # per line (True) or per bill
-    fields: dict[str, tuple[bool, Callable[[Any, Any], Any]]]  # lower-case key -> (entry field?, value)
+    """A form's rows, per line (``rows(True)``: pairs of bill and entry) or per bill (entry None), and its
+    fields: lower-case key -> value of a row. A query naming an ``entry_fields`` key is answered per line."""
+
+    rows: Callable[[bool], list[Row]]
+    fields: dict[str, Callable[[Any, Any], Any]]
+    entry_fields: frozenset[str] = frozenset()
+
+
+def fields(**getters: Callable[[Any, Any], Any]) -> dict[str, Callable[[Any, Any], Any]]:
+    return {key.lower(): get for key, get in getters.items()}
 
 
 class FilterError(ValueError):
@@ -70,57 +78,32 @@ class FilterError(ValueError):
         self.field = field
 
 
-TOKENS = re.compile(r"\s*(?:('(?:[^']|'')*')|(-?\d+(?:\.\d+)?)\b|(>=|<=|<>|!=|=|>|<)|([()])|([A-Za-z_][\w.]*))")
+CONDITION = re.compile(r"\s*(?:([A-Za-z_][\w.]*)\s*(>=|<=|<>|!=|=|>|<)\s*('(?:[^']|'')*'|-?\d+(?:\.\d+)?)"
+                       r"|([()])|(and|or)\b)", re.IGNORECASE)
 COMPARE = {"=": lambda a, b: a == b, "<>": lambda a, b: a != b, "!=": lambda a, b: a != b,
            ">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
 
 
 def parse_filter(text: str, value: Callable[[str, Row], Any]) -> Callable[[Row], bool]:
-    """A predicate for ``FilterString`` (a SQL WHERE subset); ``value(field, row)`` reads a field."""
-    tokens, pos = [], 0
-    while pos < len(text.rstrip()):
-        match = TOKENS.match(text, pos)
-        if match is None or match.end() == pos:
-            raise FilterError(f"FilterString 语法错误: {text[pos:pos + 20]}")
-        tokens.append(next((kind, tok) for kind, tok in enumerate(match.groups()) if tok is not None))
+    """A predicate for ``FilterString`` (a SQL WHERE subset: comparisons joined by and/or, parentheses);
+    ``value(field, row)`` reads a field. Each comparison becomes ``c(i)`` and Python's own grammar checks
+    and joins them: nothing of the text itself is evaluated."""
+    parts, conditions, pos = [], [], 0
+    while text[pos:].strip():
+        match = CONDITION.match(text, pos)
+        if match is None:
+            raise FilterError(f"FilterString 语法错误 near {text[pos:pos + 20].strip()!r}")
+        field, op, literal, paren, join = match.groups()
+        if field:
+            conditions.append((field, op, literal[1:-1].replace("''", "'") if literal[0] == "'" else literal))
+        parts.append(f"c({len(conditions) - 1})" if field else paren or join.lower())
         pos = match.end()
-    tokens.append((-1, ""))
-    at = [0]
-
-    def take(kind: int | None = None, word: str | None = None) -> str | None:
-        got_kind, got = tokens[at[0]]
-        if (kind is not None and got_kind != kind) or (word is not None and got.lower() != word):
-            return None
-        at[0] += 1
-        return got
-
-    def either(sub: Callable[[], Callable[[Row], bool]], word: str, join: Callable[..., bool]) -> Callable:
-        parts = [sub()]
-        while take(4, word):
-            parts.append(sub())
-        return parts[0] if len(parts) == 1 else (lambda row: join(part(row) for part in parts))
-
-    def factor() -> Callable[[Row], bool]:
-        if take(3, "("):
-            inner = disjunction()
-            if not take(3, ")"):
-                raise FilterError("FilterString 语法错误: ) expected")
-            return inner
-        field, op = take(4), take(2)
-        literal = tokens[at[0]][1]
-        if field is None or op is None or tokens[at[0]][0] not in (0, 1):
-            raise FilterError(f"FilterString 语法错误 near {literal!r}")
-        at[0] += 1
-        literal = literal[1:-1].replace("''", "'") if literal.startswith("'") else literal
-        return lambda row: _compare(value(field, row), op, literal)
-
-    def disjunction() -> Callable[[Row], bool]:
-        return either(lambda: either(factor, "and", all), "or", any)
-
-    predicate = disjunction() if len(tokens) > 1 else (lambda row: True)
-    if tokens[at[0]][0] != -1:
-        raise FilterError(f"FilterString 语法错误 near {tokens[at[0]][1]!r}")
-    return predicate
+    try:
+        code = compile(" ".join(parts) or "True", "<FilterString>", "eval")
+    except SyntaxError as exc:
+        raise FilterError(f"FilterString 语法错误: {text!r}") from exc
+    return lambda row: bool(eval(code, {"__builtins__": {}}, {  # only c(i), and, or, parentheses
+        "c": lambda i: _compare(value(conditions[i][0], row), *conditions[i][1:])}))
 
 
 def _compare(actual: Any, op: str, literal: str) -> bool:
@@ -151,45 +134,37 @@ class KingdeeSandbox(HttpSandbox):
         stock_ids = {(r.sku.code, r.warehouse): str(uuid.uuid5(uuid.NAMESPACE_OID, f"{r.sku.code}/{r.warehouse}"))
                      for r in world.stock}
         warehouses = {code: name_zh for code, _, name_zh in WAREHOUSES}
-        material = {"fmaterialid.fnumber": lambda r, _: r.sku.code, "fmaterialid.fname": lambda r, _: r.sku.product_zh}
+        entries = fields(FSaleOrderEntry_FEntryID=lambda _, line: line.id, FSeq=lambda _, line: line.id % 10 + 1,
+                         FQty=lambda _, line: Decimal(line.quantity), FPrice=lambda _, line: line.unit_price,
+                         FAmount=lambda _, line: line.amount, **{"FMaterialId.FNumber": lambda _, line: line.sku.code})
         self.forms = {
-            "BD_MATERIAL": Form(lambda lines: [(s, None) for s in world.skus], self._fields(
-                FMATERIALID=lambda s: MATERIAL_ID + s.index, FNumber=lambda s: s.code,
-                FName=lambda s: f"{s.product_zh} {s.variant}", FSpecification=lambda s: s.variant,
-                **{"FBaseUnitId.FName": lambda s: "件"}, FForbidStatus=lambda s: "A", FDocumentStatus=lambda s: "C",
-                FCreateDate=lambda s: s.modified_at, FModifyDate=lambda s: s.modified_at)),
-            "STK_Inventory": Form(lambda lines: [(r, None) for r in world.stock], {
-                "fid": (False, lambda r, _: stock_ids[r.sku.code, r.warehouse]), **{k: (False, f) for k, f in material.items()},
-                "fstockid.fnumber": (False, lambda r, _: r.warehouse),
-                "fstockid.fname": (False, lambda r, _: warehouses[r.warehouse]),
-                "fbaseqty": (False, lambda r, _: Decimal(r.quantity)),
-                "fbaseavbqty": (False, lambda r, _: Decimal(r.quantity)),
-                "fstockorgid.fnumber": (False, lambda r, _: "100")}),
-            "SAL_SaleOrder": Form(self._order_rows, {**self._fields(
-                FID=lambda o: ORDER_ID + o.id % 1_000_000_000, FBillNo=lambda o: f"XSDD{o.id % 1_000_000_000:06d}",
-                FDate=lambda o: datetime.combine(o.created_at.astimezone(SHANGHAI).date(), datetime.min.time()),
-                FCreateDate=lambda o: o.created_at, FModifyDate=lambda o: o.updated_at,
-                FDocumentStatus=lambda o: "C", FCancelStatus=lambda o: "B" if o.cancelled_at else "A",
-                **{"FCustId.FNumber": lambda o: f"CUST{o.customer.id}",
-                   "FCustId.FName": lambda o: f"{o.customer.first_name} {o.customer.last_name}",
-                   "FSaleOrgId.FNumber": lambda o: "100", "FSettleCurrId.FCode": lambda o: o.currency},
-                FBillAllAmount=lambda o: o.total, FBillTaxAmount=lambda o: o.tax, FBillAmount=lambda o: o.total - o.tax),
-                **self._fields(entry=True, FSaleOrderEntry_FEntryID=lambda line: line.id, FSeq=lambda line: line.id % 10 + 1,
-                               **{"FMaterialId.FNumber": lambda line: line.sku.code},
-                               FQty=lambda line: Decimal(line.quantity), FPrice=lambda line: line.unit_price,
-                               FAmount=lambda line: line.amount)}),
-            "BD_Customer": Form(lambda lines: [(c, None) for c in world.customers], self._fields(
-                FCUSTID=lambda c: CUSTOMER_ID + c.id % 100_000, FNumber=lambda c: f"CUST{c.id}",
-                FName=lambda c: f"{c.first_name} {c.last_name}", FTEL=lambda c: c.phone,
-                FDocumentStatus=lambda c: "C", FForbidStatus=lambda c: "A",
-                FCreateDate=lambda c: c.created_at, FModifyDate=lambda c: c.updated_at)),
+            "BD_MATERIAL": Form(lambda lines: [(s, None) for s in world.skus], fields(
+                FMATERIALID=lambda s, _: MATERIAL_ID + s.index, FNumber=lambda s, _: s.code,
+                FName=lambda s, _: f"{s.product_zh} {s.variant}", FSpecification=lambda s, _: s.variant,
+                FForbidStatus=lambda s, _: "A", FDocumentStatus=lambda s, _: "C", FCreateDate=lambda s, _: s.modified_at,
+                FModifyDate=lambda s, _: s.modified_at, **{"FBaseUnitId.FName": lambda s, _: "件"})),
+            "STK_Inventory": Form(lambda lines: [(r, None) for r in world.stock], fields(
+                FID=lambda r, _: stock_ids[r.sku.code, r.warehouse], FBaseQty=lambda r, _: Decimal(r.quantity),
+                FBaseAVBQty=lambda r, _: Decimal(r.quantity), **{
+                    "FMaterialId.FNumber": lambda r, _: r.sku.code, "FMaterialId.FName": lambda r, _: r.sku.product_zh,
+                    "FStockId.FNumber": lambda r, _: r.warehouse, "FStockId.FName": lambda r, _: warehouses[r.warehouse],
+                    "FStockOrgId.FNumber": lambda r, _: "100"})),
+            "SAL_SaleOrder": Form(self._order_rows, {**entries, **fields(
+                FID=lambda o, _: ORDER_ID + o.id % 10**9, FBillNo=lambda o, _: f"XSDD{o.id % 10**9:06d}",
+                FDate=lambda o, _: datetime.combine(o.created_at.astimezone(SHANGHAI).date(), datetime.min.time()),
+                FCreateDate=lambda o, _: o.created_at, FModifyDate=lambda o, _: o.updated_at,
+                FDocumentStatus=lambda o, _: "C", FCancelStatus=lambda o, _: "B" if o.cancelled_at else "A",
+                FBillAllAmount=lambda o, _: o.total, FBillTaxAmount=lambda o, _: o.tax,
+                FBillAmount=lambda o, _: o.total - o.tax, **{
+                    "FCustId.FNumber": lambda o, _: f"CUST{o.customer.id}", "FSaleOrgId.FNumber": lambda o, _: "100",
+                    "FCustId.FName": lambda o, _: f"{o.customer.first_name} {o.customer.last_name}",
+                    "FSettleCurrId.FCode": lambda o, _: o.currency})}, frozenset(entries)),
+            "BD_Customer": Form(lambda lines: [(c, None) for c in world.customers], fields(
+                FCUSTID=lambda c, _: CUSTOMER_ID + c.id % 100_000, FNumber=lambda c, _: f"CUST{c.id}",
+                FName=lambda c, _: f"{c.first_name} {c.last_name}", FTEL=lambda c, _: c.phone,
+                FDocumentStatus=lambda c, _: "C", FForbidStatus=lambda c, _: "A",
+                FCreateDate=lambda c, _: c.created_at, FModifyDate=lambda c, _: c.updated_at)),
         }
-
-    @staticmethod
-    def _fields(entry: bool = False, **getters: Callable[[Any], Any]) -> dict[str, tuple[bool, Callable]]:
-        if entry:
-            return {key.lower(): (True, lambda _, line, get=get: get(line)) for key, get in getters.items()}
-        return {key.lower(): (False, lambda bill, _, get=get: get(bill)) for key, get in getters.items()}
 
     def _order_rows(self, lines: bool) -> list[Row]:
         orders = self.world.orders
@@ -279,12 +254,12 @@ class KingdeeSandbox(HttpSandbox):
         def value(field: str, row: Row) -> Any:
             if field.lower() not in form.fields:
                 raise FilterError(f"元数据中标识为{field}的字段不存在", field)
-            got = form.fields[field.lower()][1](*row)
+            got = form.fields[field.lower()](*row)
             return got.astimezone(SHANGHAI).replace(tzinfo=None) if isinstance(got, datetime) and got.tzinfo else got
 
         try:
             predicate = parse_filter(str(query.get("filterstring") or ""), value)
-            lines = any(form.fields[key.lower()][0] for key in keys)
+            lines = any(key.lower() in form.entry_fields for key in keys)
             rows = [row for row in form.rows(lines) if predicate(row)]
             for part in reversed([p.split() for p in str(query.get("orderstring") or "").split(",") if p.strip()]):
                 rows.sort(key=lambda row, f=part[0]: value(f, row), reverse=part[-1].lower() == "desc")
