@@ -13,7 +13,7 @@ Faithful to the documented behaviour (../shared/reference/erp_systems.md, sectio
   (objects), the query as ``{"data": {...}}``, ``data`` as a JSON string (the SDK's callers often pass
   one) or the old ``parameters: [query]`` form; ``FilterString`` with and/or, parentheses and
   = <> != > >= < <=, dates compared in the server's zone (Asia/Shanghai, no offset); ``OrderString``;
-  ``StartRow`` (0-based), ``Limit`` (at most 2,000, the server default; 0 = all) and ``TopRowCount``
+  ``StartRow`` (0-based), ``Limit`` (the server's default cap 2,000, also for 0) and ``TopRowCount``
   (a cap on the whole result). Rows are per line when ``FieldKeys`` names an entry field, else per bill;
 * forms BD_MATERIAL (the World's SKUs, FNumber = merchant SKU), STK_Inventory (the World's stock per
   SKU and warehouse, FID a GUID), SAL_SaleOrder (every World order, the ERP being the order book as in

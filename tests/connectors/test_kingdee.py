@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+import requests
 import sqlalchemy as sa
 from k3cloud_webapi_sdk.core import webapi_client
 from k3cloud_webapi_sdk.main import K3CloudApiSdk
@@ -19,8 +20,12 @@ import transforms
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
-from connectors.sdk.signed_headers import kingdee_headers
+from connectors.kingdee import connector
+from connectors.sdk import signed_headers
+from connectors.sdk.http import RESIGN
+from connectors.sdk.signed_headers import KingdeeSignedHeaders, kingdee_headers
 from sandbox.kingdee import ORDER_ID, SHANGHAI, KingdeeSandbox
+from sandbox.kit.kingdee_headers import SignatureRejected, verify
 from sandbox.world import World, WorldSpec
 from warehouse import Warehouse
 
@@ -72,12 +77,12 @@ class TestKingdeeOnPostgres(PostgresParity):
 
 
 @pytest.fixture
-def erp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A small data centre of its own, for the tests below the contract."""
+def erp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Any:
+    """A small data centre of its own, for the tests below the contract (indirect param True: password mode)."""
     monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
     for variable, value in KingdeeEnv.environment.items():
         monkeypatch.setenv(variable, value)
-    env = KingdeeEnv(tmp_path, 120, 50)
+    env = KingdeeEnv(tmp_path, 120, 50, password=getattr(request, "param", False))
     yield env
     env.close()
 
@@ -104,6 +109,21 @@ def test_signed_headers_equal_the_official_sdks(monkeypatch: pytest.MonkeyPatch)
                            app_secret="fb7d46647ac346dbb5fcd45b65512a45", org_num=3, timestamp=1767225600)
     assert ours == theirs
     assert ours["X-Api-ClientID"] == "204399" and ours["x-api-nonce"] == ours["x-api-timestamp"] == "1767225600"
+
+
+def test_a_resend_is_signed_at_the_time_of_the_resend_and_the_sandbox_verifies_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    auth = KingdeeSignedHeaders(acct_id=ACCT, user=USER, app_id=APP_ID, app_secret=APP_SECRET)
+    path = "/k3cloud/Kingdee.BOS.WebApi.ServicesStub.DynamicFormService.ExecuteBillQuery.common.kdsvc"
+    request = requests.Request("POST", f"http://127.0.0.1:1{path}", json={"data": {}}).prepare()
+    monkeypatch.setattr(signed_headers.time, "time", lambda: 1_767_225_600.0)
+    auth(request)
+    monkeypatch.setattr(signed_headers.time, "time", lambda: 1_767_225_630.0)
+    getattr(request, RESIGN)(request)
+    assert request.headers["x-api-timestamp"] == request.headers["x-api-nonce"] == "1767225630"
+    assert verify(request.headers, path, {APP_ID: APP_SECRET}, now=1_767_225_631).user == USER
+    with pytest.raises(SignatureRejected, match="X-Kd-Signature"):
+        verify(request.headers, path, {APP_ID: "another secret"}, now=1_767_225_631)
 
 
 def test_the_official_sdk_queries_in_every_form_and_a_wrong_secret_is_refused(erp: KingdeeEnv) -> None:
@@ -160,30 +180,31 @@ def test_an_incremental_run_filters_on_server_time_and_inventory_is_replaced(erp
     assert on_hand == (sum(record.quantity for record in erp.world.stock), 48)
 
 
-def test_a_lost_session_logs_in_again_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("erp", [True], indirect=True)
+def test_a_lost_session_logs_in_again_once(erp: KingdeeEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     """Password mode: one login for a whole run; after the server forgot the session (MsgCode 1 in a 200)
     one new login and the run goes on; a wrong password fails naming user and data centre, not the secret."""
-    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
-    for variable, value in KingdeeEnv.environment.items():
-        monkeypatch.setenv(variable, value)
-    env = KingdeeEnv(tmp_path, 60, 25, password=True)
-    try:
-        run_account(env.config, ACCOUNT)
-        assert env.sandbox.logins == 1
-        env.sandbox.expire_sessions()
-        env.world.touch_orders(0.2)
-        assert run_account(env.config, ACCOUNT).rows["sale_orders"] >= 12 and env.sandbox.logins == 2
-        monkeypatch.setenv("TEST_KD_PASSWORD", "wrong-Pa55")
-        with pytest.raises(RunFailed) as failure:
-            run_account(env.config, ACCOUNT)
-        assert "LoginRefused" in str(failure.value) and USER in str(failure.value) and ACCT in str(failure.value)
-        assert "wrong-Pa55" not in str(failure.value)
-    finally:
-        env.close()
+    run_account(erp.config, ACCOUNT)
+    assert erp.sandbox.logins == 1
+    erp.sandbox.expire_sessions()
+    touched = erp.world.touch_orders(0.1)
+    assert run_account(erp.config, ACCOUNT).rows["sale_orders"] >= len(touched) and erp.sandbox.logins == 2
+    monkeypatch.setenv("TEST_KD_PASSWORD", "wrong-Pa55")
+    with pytest.raises(RunFailed) as failure:
+        run_account(erp.config, ACCOUNT)
+    assert "LoginRefused" in str(failure.value) and f"user {USER!r} to data centre {ACCT!r}" in str(failure.value)
+    assert "wrong-Pa55" not in str(failure.value)
 
 
-def test_an_error_inside_http_200_names_the_form_and_the_field(erp: KingdeeEnv) -> None:
-    """A deployment without a field the connector asks for answers MsgCode 9 inside a 200 answer."""
+def test_an_error_inside_http_200_names_the_form_and_the_field(erp: KingdeeEnv,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deployment without a field the connector asks for answers MsgCode 9 inside a 200 answer; the
+    health check reads a refused signature (MsgCode 1) the same way."""
+    assert connector.check(erp.config.account(ACCOUNT)).ok
+    monkeypatch.setenv("TEST_KD_APP_SECRET", "wrong")
+    refused = connector.check(erp.config.account(ACCOUNT))
+    assert not refused.ok and "会话信息已丢失" in refused.detail
+    monkeypatch.setenv("TEST_KD_APP_SECRET", APP_SECRET)
     del erp.sandbox.forms["STK_Inventory"].fields["fbaseavbqty"]
     with pytest.raises(RunFailed) as failure:
         run_account(erp.config, ACCOUNT)
