@@ -70,7 +70,8 @@ def _integer(value: Any) -> int:
 
 
 def _decimal(value: Any) -> Decimal:
-    """JSON numbers arrive as floats; their shortest repr is the decimal K3Cloud wrote (2-4 places)."""
+    """JSON numbers arrive as floats; their shortest repr gives back the decimal K3Cloud wrote (exact up to
+    15 significant digits, beyond any amount or quantity a merchant's bills carry)."""
     if isinstance(value, bool):
         raise TypeError("a boolean")
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))

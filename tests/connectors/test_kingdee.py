@@ -199,18 +199,25 @@ def test_a_lost_session_logs_in_again_once(erp: KingdeeEnv, monkeypatch: pytest.
 def test_an_error_inside_http_200_names_the_form_and_the_field(erp: KingdeeEnv,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """A deployment without a field the connector asks for answers MsgCode 9 inside a 200 answer; the
-    health check reads a refused signature (MsgCode 1) the same way."""
+    health check reads a refused signature (MsgCode 1) the same way; a value of the wrong type names its
+    record and field."""
     assert connector.check(erp.config.account(ACCOUNT)).ok
     monkeypatch.setenv("TEST_KD_APP_SECRET", "wrong")
     refused = connector.check(erp.config.account(ACCOUNT))
     assert not refused.ok and "会话信息已丢失" in refused.detail
     monkeypatch.setenv("TEST_KD_APP_SECRET", APP_SECRET)
-    del erp.sandbox.forms["STK_Inventory"].fields["fbaseavbqty"]
+    available = erp.sandbox.forms["STK_Inventory"].fields.pop("fbaseavbqty")
     with pytest.raises(RunFailed) as failure:
         run_account(erp.config, ACCOUNT)
     message = str(failure.value)
     assert "'inventory'" in message and "'STK_Inventory'" in message and "'FBaseAVBQty'" in message, message
     assert "MsgCode 9" in message
+
+    erp.sandbox.forms["STK_Inventory"].fields["fbaseavbqty"] = available
+    erp.sandbox.forms["BD_MATERIAL"].fields["fmodifydate"] = lambda sku, _: "yesterday" if sku.index == 3 else None
+    with pytest.raises(RunFailed) as failure:
+        run_account(erp.config, ACCOUNT)
+    assert "stream 'materials', record FMATERIALID 100004, field 'FModifyDate'" in str(failure.value)
 
 
 def test_the_staging_models_build_on_duckdb_in_the_shape_of_u8s(erp: KingdeeEnv) -> None:
