@@ -64,7 +64,8 @@ def client(sandbox: LwaSandbox, refresh: str = REFRESH) -> RESTClient:
 def test_one_token_serves_every_request_while_it_lives(served: LwaSandbox) -> None:
     api = client(served)
     for _ in range(3):
-        assert list(api.paginate("/orders/v0/orders"))[0][0]["AmazonOrderId"] == "111-0000000-0000001"
+        [page] = api.paginate("/orders/v0/orders")
+        assert page[0]["AmazonOrderId"] == "111-0000000-0000001"
     assert served.issuer.issued == 1
 
 
