@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.client import HTTPConnection
 from urllib.parse import urlsplit
 
 import pytest
 import requests
+from werkzeug.wrappers import Response
 
 from sandbox.kit import Bucket
+from sandbox.kit.idempotency import IdempotencyConflict, IdempotencyStore
 from sandbox.kit.paging import OpaqueCursor, keyset_page, link_header, numbered_page
 from tests.connectors.test_sdk_http import EchoSandbox
 
@@ -76,3 +79,22 @@ def test_paging_styles_say_what_is_on_the_page_and_what_comes_next() -> None:
     for forged in ("not-a-token", OpaqueCursor.encode({"a": 1})[:-3] + "xyz", "W10"):  # junk, edited, a list
         with pytest.raises(ValueError, match="not a token"):
             OpaqueCursor.decode(forged)
+
+
+def test_an_idempotency_key_replays_the_first_answer_and_refuses_other_parameters() -> None:
+    store, handled = IdempotencyStore(), []
+
+    def refund(amount: int) -> Callable[[], Response]:
+        def handle() -> Response:
+            handled.append(amount)
+            return Response(f'{{"id": "re_{len(handled)}", "amount": {amount}}}', status=200)
+        return handle
+
+    first = store.answer("sk_a", "key-1", b"amount=500", refund(500))
+    again = store.answer("sk_a", "key-1", b"amount=500", refund(500))
+    assert handled == [500] and again.get_data() == first.get_data() and again.headers["Idempotent-Replayed"] == "true"
+    with pytest.raises(IdempotencyConflict):
+        store.answer("sk_a", "key-1", b"amount=900", refund(900))
+    store.answer("sk_b", "key-1", b"amount=500", refund(500))  # another credential's key
+    store.answer("sk_a", None, b"amount=500", refund(500))     # no key: handled every time
+    assert handled == [500, 500, 500] and store.replayed == 1
