@@ -231,14 +231,12 @@ class _Contract(ABC):
         assert not strays, f"tables no declared stream accounts for: {strays}"
 
     def test_its_models_build_and_feed_the_marts(self, env: ContractEnv) -> None:
-        """The connector's dbt models build on this load (on DuckDB with every model they feed, up to the
-        marts, and what those need; on PostgreSQL its own), and each conformed model (``int_<connector>__<role>``, see
-        transforms/macros/conformed.sql) gives this account's rows to the marts."""
+        """The connector's dbt models build on this load, and each conformed model
+        (``int_<connector>__<role>``, which the marts union by role: transforms/macros/conformed.sql)
+        gives this account's rows."""
         name = env.config.account(env.account).connector.name
-        own = f"stg_{name}__* int_{name}__*"  # one selector: a connector may ship no conformed model
-        # on DuckDB with "@": what they feed and everything else that needs
-        report = transforms.build(env.config, select=[own if self.on_postgres else f"@stg_{name}__* @int_{name}__*"])
-        models = {run.model for run in report.runs}
+        report = transforms.build(env.config, select=[f"stg_{name}__* int_{name}__*"])  # one selector: a
+        models = {run.model for run in report.runs}                                   # connector may ship no int_
         assert any(model.startswith(f"stg_{name}__") for model in models), f"{name} ships no staging model"
         with _connect(env) as conn:
             for model in sorted(m for m in models if m.startswith(f"int_{name}__")):
