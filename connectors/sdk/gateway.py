@@ -1,0 +1,198 @@
+"""Signed-gateway APIs (Taobao TOP, JD JOS, Pinduoduo): one URL, the API named by a parameter, every
+request signed over its sorted parameters, errors inside HTTP 200 answers, and list APIs whose time
+filter may span only a short window.
+
+What dlt lacks, written once for the family:
+
+* :class:`SortedParamsAuth`: a dlt auth that adds the system parameters and a fresh timestamp and signs
+  query and form body together (md5 wrapped in the secret, HMAC-MD5 or HMAC-SHA256, upper-case hex);
+  it signs again before every resend (``http.RESIGN``), since the timestamp must be recent;
+* :class:`ErrorEnvelopes`: reads ``{"error_response": ...}`` in a 200 answer. Throttling and the
+  platform's own transient faults are retried by the shared tenacity policy (``also_retry``), paced by
+  the ban the answer announces; any other error fails the call naming the API method and sub-code;
+* :func:`windowed_resource`: a dlt resource whose incremental cursor is read in windows of at most the
+  platform's span, from the cursor's start to now, each window paged to its end by dlt's paginator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+import dlt
+import requests
+from dlt.common.configuration import configspec
+from dlt.extract.resource import DltResource
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.auth import AuthConfigBase
+
+from .errors import ChannelhubError, SourceDataError
+from .http import RESIGN, RetryPolicy, paginate_checked, retrying_session
+from .spec import Cursor
+
+LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"  # how these platforms write a time: wall clock, no zone
+FORM = "application/x-www-form-urlencoded"
+
+
+def sign(params: Mapping[str, Any], secret: str, method: str = "md5") -> str:
+    """The family's signature: parameters with a value, sorted by name, written ``k1v1k2v2…``; md5 wraps
+    that in the secret, ``hmac`` is HMAC-MD5 and ``hmac-sha256`` HMAC-SHA256 keyed with it; upper hex."""
+    text = "".join(f"{key}{value}" for key, value in sorted(params.items()) if key != "sign" and value != "")
+    if method == "md5":
+        return hashlib.md5(f"{secret}{text}{secret}".encode()).hexdigest().upper()
+    digests = {"hmac": hashlib.md5, "hmac-sha256": hashlib.sha256}
+    if method not in digests:
+        raise ValueError(f"unknown sign method {method!r} (md5, hmac or hmac-sha256)")
+    return hmac.new(secret.encode(), text.encode(), digests[method]).hexdigest().upper()
+
+
+def local_time(value: datetime, zone: str) -> str:
+    """``value`` as the platform writes it: wall-clock time in its zone, without the zone."""
+    return value.astimezone(ZoneInfo(zone)).strftime(LOCAL_FORMAT)
+
+
+@configspec
+class SortedParamsAuth(AuthConfigBase):
+    """Adds ``system`` (app key, session, version, format, sign method: each platform's names) and a
+    ``timestamp`` in the platform's zone, then ``sign`` over every query and form parameter. System
+    parameters go in the query, as the official SDKs send them; business ones stay where dlt put them."""
+
+    secret: str = None
+    system: dict[str, str] = None
+    sign_method: str = "md5"
+    timezone: str = "Asia/Shanghai"
+    timestamp_param: str = "timestamp"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        url = urlsplit(request.url or "")
+        query = {key: value for key, value in parse_qsl(url.query, keep_blank_values=True)
+                 if key not in ("sign", self.timestamp_param)}
+        query |= {**self.system, self.timestamp_param: local_time(datetime.now(UTC), self.timezone)}
+        body = request.body if isinstance(request.body, str) else (request.body or b"").decode()
+        form = dict(parse_qsl(body, keep_blank_values=True)) if FORM in request.headers.get("Content-Type", "") else {}
+        query["sign"] = sign({**query, **form}, self.secret, self.sign_method)
+        request.url = urlunsplit(url._replace(query=urlencode(query)))
+        setattr(request, RESIGN, self.__call__)
+        return request
+
+
+class GatewayError(ChannelhubError):
+    """An ``error_response`` the platform answered with HTTP 200. Never carries the request's
+    parameters: they hold the session key."""
+
+    def __init__(self, method: str, error: Mapping[str, Any]) -> None:
+        self.method, self.error = method, dict(error)
+        self.code, self.sub_code = error.get("code"), error.get("sub_code")
+        detail = ", ".join(f"{name} {error[name]!r}" for name in ("sub_code", "sub_msg", "request_id")
+                           if error.get(name))
+        super().__init__(f"{method} failed: error {self.code} {error.get('msg', '')!r}" + (f" ({detail})" if detail else ""))
+
+
+@dataclass(frozen=True)
+class ErrorEnvelopes:
+    """How a platform writes errors in a 200 answer and which are worth retrying: ``retry_codes`` (flow
+    control), and sub-codes starting with one of ``retry_sub_codes`` (the platform's own faults)."""
+
+    retry_codes: frozenset[Any]
+    retry_sub_codes: tuple[str, ...] = ()
+    method_param: str = "method"
+    ban: re.Pattern[str] = re.compile(r"ban will last for (\d+) more seconds")
+
+    @staticmethod
+    def error(response: requests.Response) -> dict[str, Any] | None:
+        try:
+            body = response.json()
+        except ValueError:  # an unreadable page is the paginator's to report, naming the stream
+            return None
+        return body.get("error_response") if isinstance(body, dict) else None
+
+    def retryable(self, response: requests.Response) -> bool:
+        error = self.error(response)
+        return error is not None and (error.get("code") in self.retry_codes
+                                      or str(error.get("sub_code", "")).startswith(self.retry_sub_codes))
+
+    def pace(self, response: requests.Response, limit: float) -> None:
+        """Sleeps out a ban the answer announces (TOP: "This ban will last for 3 more seconds"), at most
+        ``limit`` seconds (the policy's longest wait)."""
+        error = self.error(response)
+        found = self.ban.search(str(error.get("sub_msg", ""))) if error else None
+        if found:
+            time.sleep(min(float(found.group(1)), limit))
+
+    def raise_for_error(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """Response hook: an error answer the retries did not cure fails the call, naming the method."""
+        error = self.error(response)
+        if error is not None:
+            request = response.request
+            body = request.body if isinstance(request.body, str) else (request.body or b"").decode(errors="replace")
+            params = dict(parse_qsl(urlsplit(request.url or "").query)) | dict(parse_qsl(body))
+            raise GatewayError(params.get(self.method_param, "?"), error)
+
+    def session(self, policy: RetryPolicy) -> requests.Session:
+        """The shared retrying session, taught this platform's envelopes."""
+        session = retrying_session(policy, pacer=lambda response: self.pace(response, policy.max_wait),
+                                   also_retry=self.retryable)
+        session.hooks["response"].append(self.raise_for_error)
+        return session
+
+
+def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[tuple[datetime, datetime]]:
+    """``[start, end]`` cut into windows of ``size``; each window ends where the next starts, so a
+    record stamped on a boundary is inside whichever way the platform reads its bounds."""
+    while start < end:
+        yield start, min(start + size, end)
+        start += size
+
+
+def windowed_resource(client: RESTClient, path: str, params: Mapping[str, Any], *, cursor: Cursor,
+                      initial_value: datetime, window: timedelta, bounds: tuple[str, str], data_selector: str,
+                      key: str, convert: Callable[[dict[str, Any]], dict[str, Any]], account: str,
+                      stream: str, **hints: Any) -> DltResource:
+    """The records changed since the cursor's start (lag applied), read window by window up to now. The
+    client's paginator pages each window; ``convert`` makes the cursor field a UTC datetime before dlt's
+    incremental sees it. A record the previous window already yielded (one on the boundary) is dropped.
+    ``hints`` (name, write disposition, columns) go to ``dlt.resource``."""
+    start_param, end_param = bounds
+    incremental = cursor.incremental(initial_value)
+
+    def changed(since: Any = incremental) -> Iterator[list[dict[str, Any]]]:
+        now, seen = datetime.now(UTC).replace(microsecond=0), set()
+        for low, high in windows(since.start_value, now, window):
+            span = {start_param: local_time(low, cursor.source_timezone),
+                    end_param: local_time(high, cursor.source_timezone)}
+            for page in paginate_checked(client, account, stream, path, params={**params, **span},
+                                         data_selector=data_selector):
+                fresh = [record for record in map(convert, page) if record[key] not in seen]
+                seen.update(record[key] for record in fresh)
+                yield fresh
+
+    return dlt.resource(changed, **{"primary_key": key, **hints})
+
+
+def utc_converter(account: str, stream: str, zone: str, fields: tuple[str, ...],
+                  key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Turns the zone-less ``fields`` of a record (written in ``zone``) into UTC datetimes in place; a
+    value that is not such a time fails naming the account, stream, record and field."""
+    tz = ZoneInfo(zone)
+
+    def convert(record: dict[str, Any]) -> dict[str, Any]:
+        for field in fields:
+            value = record.get(field)
+            if value in (None, ""):
+                continue
+            try:
+                record[field] = datetime.strptime(value, LOCAL_FORMAT).replace(tzinfo=tz).astimezone(UTC)
+            except (TypeError, ValueError):
+                raise SourceDataError(account, stream, f"{value!r} is not a time 'yyyy-MM-dd HH:mm:ss'",
+                                      record=f"{key} {record.get(key)}", field=field) from None
+        return record
+
+    return convert
