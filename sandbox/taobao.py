@@ -76,7 +76,7 @@ class TaobaoSandbox(HttpSandbox):
         self.shop = world.shop(shop)
         self.app_key, self.app_secret, self.session = app_key, app_secret, session
         self.calls = Bucket(size=400, rate=400)  # per-app flow control; tests shrink it
-        self.ban_seconds = 1
+        self.ban_seconds, self.throttled = 1, 0  # the ban code 7 announces; how many calls it refused
         self.log: list[tuple[str, dict[str, str]]] = []  # (method, parameters) of each authenticated call
         self.products: dict[int, list[Sku]] = {}
         for sku in world.skus:
@@ -130,7 +130,11 @@ class TaobaoSandbox(HttpSandbox):
         return None
 
     def before_request(self, request: Request) -> Response | None:
-        return None if self.calls.take() else self.rate_limited(request)
+        if self.calls.take():
+            return None
+        with self._lock:
+            self.throttled += 1
+        return self.rate_limited(request)
 
     def gateway(self, request: Request) -> Response:
         params = self._requests.params

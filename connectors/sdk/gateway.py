@@ -127,8 +127,8 @@ class ErrorEnvelopes:
         if found:
             time.sleep(min(float(found.group(1)), limit))
 
-    def raise_for_error(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        """Response hook: an error answer the retries did not cure fails the call, naming the method."""
+    def raise_for_error(self, response: requests.Response) -> None:
+        """An error answer the retries did not cure fails the call, naming the method."""
         error = self.error(response)
         if error is not None:
             request = response.request
@@ -140,7 +140,15 @@ class ErrorEnvelopes:
         """The shared retrying session, taught this platform's envelopes."""
         session = retrying_session(policy, pacer=lambda response: self.pace(response, policy.max_wait),
                                    also_retry=self.retryable)
-        session.hooks["response"].append(self.raise_for_error)
+        send = session.send
+
+        def checked(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+            # not a session hook: requests lets a request's own hooks (dlt's) replace the session's
+            response = send(request, **kwargs)
+            self.raise_for_error(response)
+            return response
+
+        session.send = checked  # type: ignore[method-assign]
         return session
 
 
