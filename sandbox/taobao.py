@@ -84,6 +84,8 @@ class TaobaoSandbox(HttpSandbox):
         self.quantities = {sku.index: sum(r.quantity for r in world.stock if r.sku is sku) for sku in world.skus}
         self.sku_modified = {sku.index: sku.modified_at for sku in world.skus}
         self._requests = threading.local()
+        self._by_tid: dict[str, Order] = {}
+        self._indexed = 0
         self.routes = Map([Rule("/router/rest", endpoint="gateway", methods=["GET", "POST"])])
         self.methods: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
             "taobao.trades.sold.increment.get": self.trades_increment, "taobao.trade.fullinfo.get": self.fullinfo,
@@ -100,6 +102,9 @@ class TaobaoSandbox(HttpSandbox):
         body.update(request_id=f"{self.stats.requests:x}sbx")
         body = {key: value for key, value in body.items() if value not in ("", None)}
         return json_response({next(iter(payload)): body})
+
+    def fault_target(self, request: Request) -> str:
+        return f"{request.path}?method={request_params(request).get('method', '')}"
 
     def rate_limited(self, request: Request) -> Response:
         return self.error(7, "App Call Limited", "accesscontrol.limited-by-app-access-count",
@@ -205,7 +210,10 @@ class TaobaoSandbox(HttpSandbox):
 
     def fullinfo(self, params: dict[str, str]) -> dict[str, Any]:
         tid = self.need(params, "tid")
-        order = next((o for o in self.orders() if str(TID + o.id) == tid), None)
+        if self._indexed != len(self.world.orders):  # the World only ever gains orders
+            self._by_tid = {str(TID + o.id): o for o in self.orders()}
+            self._indexed = len(self.world.orders)
+        order = self._by_tid.get(tid)
         if order is None:
             raise TopError(15, "Remote service error", "isv.trade-not-exist", f"交易{tid}不存在")
         self.count_records("trade_fullinfo", 1)

@@ -53,7 +53,7 @@ class TaobaoConnector(Connector[TaobaoSettings]):
     settings_model = TaobaoSettings
     streams: ClassVar[tuple[Stream, ...]] = (
         Stream("trades", ("tid",), cursor=MODIFIED,
-               column_types=_types((("tid",), "bigint"), (TRADE_TIMES, "timestamp"), (TRADE_MONEY, "decimal")),
+               column_types=_types((TRADE_TIMES, "timestamp"), (TRADE_MONEY, "decimal")),
                description="Trades (taobao.trade.fullinfo.get) with their sub-orders, nested as trades__orders."),
         Stream("refunds", ("refund_id",), cursor=MODIFIED,
                column_types=_types((("created", "modified"), "timestamp"), (("total_fee", "refund_fee"), "decimal")),

@@ -103,6 +103,11 @@ class HttpSandbox(ABC):
     def after_request(self, request: Request, response: Response) -> Response:
         return response
 
+    def fault_target(self, request: Request) -> str:
+        """What ``Faults.path_contains`` is matched against: the path, or for a gateway serving every
+        API on one path (TOP's ``/router/rest?method=…``), whatever names the API called."""
+        return request.path
+
     # -- WSGI ------------------------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: Any) -> Any:
         request = Request(environ)
@@ -115,7 +120,7 @@ class HttpSandbox(ABC):
         with self._lock:
             self.stats.requests += 1
             self.stats.by_path[request.path] += 1
-        path = request.path
+        path = self.fault_target(request)
         if self.faults.take("timeout", path):
             self.stats.faults_served["timeout"] += 1
             time.sleep(self.faults.stall_seconds)
