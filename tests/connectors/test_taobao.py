@@ -70,10 +70,12 @@ class ContractEnv(TaobaoEnv):
 
 class TestTaobaoContract(ConnectorContract):
     env_class = ContractEnv
+    records = 400  # each trade is one fullinfo call: 400 keep the module within its time (4 pages of 100)
 
 
 class TestTaobaoOnPostgres(PostgresParity):
     env_class = ContractEnv
+    records = 400
 
 
 @pytest.fixture
@@ -191,9 +193,9 @@ def test_a_range_of_two_and_a_half_days_is_read_in_three_windows_losing_no_bound
 
 
 def test_throttling_in_a_200_answer_is_paced_and_retried_and_a_bad_session_fails_clearly(make_shop: Any) -> None:
-    start = datetime(2026, 9, 1, tzinfo=UTC)
+    start = datetime(2026, 10, 1, tzinfo=UTC)
     shop = make_shop(start_date=start.isoformat())
-    shop.sandbox.calls = Bucket(size=10, rate=100)  # code 7 "App Call Limited" once a burst passes 10 calls
+    shop.sandbox.calls = Bucket(size=10, rate=200)  # code 7 "App Call Limited" once a burst passes 10 calls
     report = run_account(shop.config, shop.account)
     assert report.rows["trades"] == sum(o.updated_at >= start for o in shop.world.orders) > 0
     assert shop.sandbox.throttled > 0
