@@ -77,6 +77,7 @@ class TaobaoSandbox(HttpSandbox):
         self.app_key, self.app_secret, self.session = app_key, app_secret, session
         self.calls = Bucket(size=400, rate=400)  # per-app flow control; tests shrink it
         self.ban_seconds, self.throttled = 1, 0  # the ban code 7 announces; how many calls it refused
+        self.after_listing: Callable[[dict[str, str]], None] | None = None
         self.log: list[tuple[str, dict[str, str]]] = []  # (method, parameters) of each authenticated call
         self.products: dict[int, list[Sku]] = {}
         for sku in world.skus:
@@ -194,7 +195,9 @@ class TaobaoSandbox(HttpSandbox):
         if params.get("status"):
             chosen = [i for i in chosen if state(i) == params["status"]]
         chunk = [render(item) for item in chosen[(page - 1) * size:page * size]]
-        self.count_records(stream, len(chunk))
+        self.count_records(f"{stream}_listed", len(chunk))
+        if self.after_listing is not None:  # tests: change the shop between two pages of a read
+            self.after_listing(params)
         listed = {wrap[0]: {wrap[1]: chunk}} if chunk else {}
         if params.get("use_has_next", "").lower() == "true":
             return {"has_next": page * size < len(chosen), **listed}
@@ -216,7 +219,7 @@ class TaobaoSandbox(HttpSandbox):
         order = self._by_tid.get(tid)
         if order is None:
             raise TopError(15, "Remote service error", "isv.trade-not-exist", f"交易{tid}不存在")
-        self.count_records("trade_fullinfo", 1)
+        self.count_records("trades", 1)
         return {"trade": self.fields(params, self.render_trade(order))}
 
     @staticmethod

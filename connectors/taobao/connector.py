@@ -19,7 +19,7 @@ from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
 from requests import RequestException
 
 from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Cursor, SourceDataError, Stream
-from connectors.sdk.gateway import GatewayError, utc_converter, windowed_resource
+from connectors.sdk.gateway import GatewayError, LastPageFirstPaginator, utc_converter, windowed_resource
 from connectors.sdk.rest import resource_config, rest_source
 
 from .client import PATH, ZONE, call, make_client, root
@@ -39,12 +39,6 @@ INCREMENT, REFUNDS = "taobao.trades.sold.increment.get", "taobao.refunds.receive
 
 def _types(*groups: tuple[tuple[str, ...], str]) -> tuple[tuple[str, str], ...]:
     return tuple((column, kind) for columns, kind in groups for column in columns)
-
-
-def has_next_pages(method: str) -> PageNumberPaginator:
-    """``page_no`` from 1 while the answer says ``has_next`` (asked for with ``use_has_next``)."""
-    return PageNumberPaginator(base_page=1, page=1, page_param="page_no", total_path=None,
-                               has_more_path=f"{root(method)}.has_next")
 
 
 class TaobaoConnector(Connector[TaobaoSettings]):
@@ -71,11 +65,11 @@ class TaobaoConnector(Connector[TaobaoSettings]):
         trades, _, items, skus = self.streams
         window = {"cursor": MODIFIED, "initial_value": settings.start_date, "account": name,
                   "window": timedelta(minutes=settings.window_minutes), "bounds": ("start_modified", "end_modified")}
-        listing = {"page_size": settings.page_size, "use_has_next": "true"}
+        listing = {"page_size": settings.page_size}
 
         def gateway(method: str) -> RESTClient:
             return RESTClient(settings.base_url, auth=client["auth"], session=client["session"],
-                              paginator=has_next_pages(method))
+                              paginator=LastPageFirstPaginator(f"{root(method)}.total_results", settings.page_size))
 
         changed = windowed_resource(
             gateway(INCREMENT), PATH, {"method": INCREMENT, "fields": "tid,modified", **listing}, **window,

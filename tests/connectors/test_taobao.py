@@ -192,6 +192,30 @@ def test_a_range_of_two_and_a_half_days_is_read_in_three_windows_losing_no_bound
     assert report.rows["trades"] == 3
 
 
+def test_a_trade_changed_while_its_window_is_paged_shifts_no_other_trade_out_of_the_read(make_shop: Any) -> None:
+    """Newest first: once page 1 is read, the newest trade changes and leaves the window, and every
+    other moves up one place. Paged forwards, trade 29 would slide onto page 1, already read; read as
+    page 1, then 3, 2 and 1 again, none is missed."""
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    shop = make_shop(start_date=start.isoformat())
+    window = shop.world.orders[:50]
+    for n, order in enumerate(window):
+        order.updated_at = start + timedelta(seconds=n)
+
+    def change_the_newest(params: dict[str, str]) -> None:
+        if params["method"] != "taobao.trades.sold.increment.get":
+            return
+        shop.sandbox.after_listing = None
+        window[-1].updated_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+
+    shop.sandbox.after_listing = change_the_newest
+    report = run_account(shop.config, shop.account)
+    pages = [args["page_no"] for method, args in shop.sandbox.log if method == "taobao.trades.sold.increment.get"]
+    assert pages[:4] == ["1", "3", "2", "1"]
+    assert {row[0] for row in query(shop, "select tid from raw_tmall_cn.trades")} == {TID + o.id for o in window}
+    assert report.rows["trades"] == 50
+
+
 def test_throttling_in_a_200_answer_is_paced_and_retried_and_a_bad_session_fails_clearly(make_shop: Any) -> None:
     start = datetime(2026, 10, 1, tzinfo=UTC)
     shop = make_shop(start_date=start.isoformat())
