@@ -30,10 +30,10 @@ from zoneinfo import ZoneInfo
 
 import dlt
 import requests
+from dlt.common import jsonpath
 from dlt.common.configuration import configspec
 from dlt.extract.resource import DltResource
 from dlt.sources.helpers.rest_client import RESTClient
-from dlt.common import jsonpath
 from dlt.sources.helpers.rest_client.auth import AuthConfigBase
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
