@@ -91,22 +91,27 @@ class GatewayError(ChannelhubError):
     """An ``error_response`` the platform answered with HTTP 200. Never carries the request's
     parameters: they hold the session key."""
 
-    def __init__(self, method: str, error: Mapping[str, Any]) -> None:
+    def __init__(self, method: str, error: Mapping[str, Any], code_field: str = "code",
+                 message_field: str = "msg") -> None:
         self.method, self.error = method, dict(error)
-        self.code, self.sub_code = error.get("code"), error.get("sub_code")
+        self.code, self.sub_code = error.get(code_field), error.get("sub_code")
         detail = ", ".join(f"{name} {error[name]!r}" for name in ("sub_code", "sub_msg", "request_id")
                            if error.get(name))
-        super().__init__(f"{method} failed: error {self.code} {error.get('msg', '')!r}" + (f" ({detail})" if detail else ""))
+        super().__init__(f"{method} failed: error {self.code} {error.get(message_field, '')!r}"
+                         + (f" ({detail})" if detail else ""))
 
 
 @dataclass(frozen=True)
 class ErrorEnvelopes:
     """How a platform writes errors in a 200 answer and which are worth retrying: ``retry_codes`` (flow
-    control), and sub-codes starting with one of ``retry_sub_codes`` (the platform's own faults)."""
+    control), and sub-codes starting with one of ``retry_sub_codes`` (the platform's own faults). TOP's
+    names are the defaults; Pinduoduo writes ``error_code``/``error_msg`` and names the API in ``type``."""
 
     retry_codes: frozenset[Any]
     retry_sub_codes: tuple[str, ...] = ()
     method_param: str = "method"
+    code_field: str = "code"
+    message_field: str = "msg"
     ban: re.Pattern[str] = re.compile(r"ban will last for (\d+) more seconds")
 
     @staticmethod
@@ -119,7 +124,7 @@ class ErrorEnvelopes:
 
     def retryable(self, response: requests.Response) -> bool:
         error = self.error(response)
-        return error is not None and (error.get("code") in self.retry_codes
+        return error is not None and (error.get(self.code_field) in self.retry_codes
                                       or str(error.get("sub_code", "")).startswith(self.retry_sub_codes))
 
     def pace(self, response: requests.Response, limit: float) -> None:
@@ -137,7 +142,7 @@ class ErrorEnvelopes:
             request = response.request
             body = request.body if isinstance(request.body, str) else (request.body or b"").decode(errors="replace")
             params = dict(parse_qsl(urlsplit(request.url or "").query)) | dict(parse_qsl(body))
-            raise GatewayError(params.get(self.method_param, "?"), error)
+            raise GatewayError(params.get(self.method_param, "?"), error, self.code_field, self.message_field)
 
     def session(self, policy: RetryPolicy) -> requests.Session:
         """The shared retrying session, taught this platform's envelopes."""
@@ -193,19 +198,21 @@ def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[tuple[d
 def windowed_resource(client: RESTClient, path: str, params: Mapping[str, Any], *, cursor: Cursor,
                       initial_value: datetime, window: timedelta, bounds: tuple[str, str], data_selector: str,
                       key: str, convert: Callable[[dict[str, Any]], dict[str, Any]], account: str,
-                      stream: str, **hints: Any) -> DltResource:
+                      stream: str, render_bound: Callable[[datetime], str] | None = None,
+                      **hints: Any) -> DltResource:
     """The records changed since the cursor's start (lag applied), read window by window up to now. The
     client's paginator pages each window; ``convert`` makes the cursor field a UTC datetime before dlt's
     incremental sees it. A record the previous window already yielded (one on the boundary) is dropped.
-    ``hints`` (name, write disposition, columns) go to ``dlt.resource``."""
+    Bounds are written as the platform's wall clock unless ``render_bound`` says otherwise (Pinduoduo:
+    epoch seconds). ``hints`` (name, write disposition, columns) go to ``dlt.resource``."""
     start_param, end_param = bounds
     incremental = cursor.incremental(initial_value)
+    render = render_bound or (lambda when: local_time(when, cursor.source_timezone))
 
     def changed(since: Any = incremental) -> Iterator[list[dict[str, Any]]]:
         now, seen = datetime.now(UTC).replace(microsecond=0), set()
         for low, high in windows(since.start_value, now, window):
-            span = {start_param: local_time(low, cursor.source_timezone),
-                    end_param: local_time(high, cursor.source_timezone)}
+            span = {start_param: render(low), end_param: render(high)}
             for page in paginate_checked(client, account, stream, path, params={**params, **span},
                                          data_selector=data_selector):
                 fresh = [record for record in map(convert, page) if record[key] not in seen]

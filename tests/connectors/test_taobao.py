@@ -155,6 +155,7 @@ def test_the_official_sdk_reads_trades_and_updates_a_quantity(shop: TaobaoEnv) -
 
 
 def test_trades_land_with_exact_money_utc_times_and_their_sub_orders(shop: TaobaoEnv) -> None:
+    assert connector.check(shop.config.account(shop.account)).detail == "6 items on sale"
     report = run_account(shop.config, shop.account)
     assert report.rows == {"trades": 60, "refunds": sum(len(o.refunds) for o in shop.world.orders),
                            "items": 6, "skus": 24}
@@ -229,6 +230,8 @@ def test_throttling_in_a_200_answer_is_paced_and_retried_and_a_bad_session_fails
     message = str(failure.value)
     assert ".get failed: error 27 'Invalid session'" in message and "invalid-sessionkey" in message, message
     assert SESSION not in message and SECRET not in message
+    check = connector.check(shop.config.account(shop.account))
+    assert not check.ok and "taobao.items.onsale.get failed: error 27" in check.detail
 
 
 def test_stock_push_refuses_what_moved_writes_the_rest_and_reads_it_back(shop: TaobaoEnv) -> None:
