@@ -235,17 +235,22 @@ class TaobaoSandbox(HttpSandbox):
         refunded = {line_id for refund in order.refunds for line_id, _ in refund.lines}
         return {
             "tid": TID + order.id, "status": status, "type": "fixed", "created": local(order.created_at),
-            "modified": local(order.updated_at), "pay_time": None if status == "WAIT_BUYER_PAY" else local(order.created_at),
+            "modified": local(order.updated_at),
+            "pay_time": None if order.financial_status in ("pending", "voided") else local(order.created_at),
+            "consign_time": local(order.updated_at) if order.fulfillment_status == "fulfilled" else None,
+            "end_time": local(order.updated_at) if status.startswith(("TRADE_FINISHED", "TRADE_CLOSED")) else None,
             "payment": money(order.total), "total_fee": money(order.subtotal), "post_fee": money(order.shipping),
             "discount_fee": money(order.discount), "adjust_fee": money(order.tax),
             "buyer_nick": f"{customer.first_name[0].lower()}***{customer.id % 10}", "seller_nick": self.shop.name,
-            "orders": {"order": [self.render_suborder(order, line, status, line.id in refunded) for line in order.lines]},
+            "orders": {"order": [self.render_suborder(order, line, status, line.id in refunded)
+                                 for line in order.lines]},
         }
 
     @staticmethod
     def render_suborder(order: Order, line: OrderLine, status: str, refunded: bool) -> dict[str, Any]:
         sku = line.sku
-        return {"oid": OID + line.id, "num_iid": NUM_IID + sku.index // len(VARIANTS), "sku_id": str(SKU_ID + sku.index),
+        return {"oid": OID + line.id, "num_iid": NUM_IID + sku.index // len(VARIANTS),
+                "sku_id": str(SKU_ID + sku.index),
                 "outer_sku_id": sku.code, "outer_iid": sku.code.rsplit("-", 1)[0], "title": sku.product_zh,
                 "sku_properties_name": f"尺码:{sku.variant}", "num": line.quantity, "price": money(line.unit_price),
                 "total_fee": money(line.amount), "payment": money(line.amount), "status": status,

@@ -71,9 +71,10 @@ class TaobaoStockWriter:
             answer = call(self.client, "taobao.skus.quantity.update", num_iid=item, type=1,
                           skuid_quantities=";".join(f"{level.item_id}:{level.available}" for level in to_write))
             written = self._quantities(answer)
-            settled += [StockPushResult(level, True, actual=level.available) if written.get(level.item_id) == level.available
-                        else StockPushResult(level, False, f"read back {written.get(level.item_id)}",
-                                             actual=written.get(level.item_id)) for level in to_write]
+            for level in to_write:
+                actual = written.get(level.item_id)
+                settled.append(StockPushResult(level, True, actual=actual) if actual == level.available
+                               else StockPushResult(level, False, f"read back {actual}", actual=actual))
         return settled
 
     @staticmethod
