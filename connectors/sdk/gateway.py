@@ -209,17 +209,25 @@ def windowed_resource(client: RESTClient, path: str, params: Mapping[str, Any], 
     incremental = cursor.incremental(initial_value)
     render = render_bound or (lambda when: local_time(when, cursor.source_timezone))
 
-    def changed(since: Any = incremental) -> Iterator[list[dict[str, Any]]]:
-        now, seen = datetime.now(UTC).replace(microsecond=0), set()
-        for low, high in windows(since.start_value, now, window):
-            span = {start_param: render(low), end_param: render(high)}
-            for page in paginate_checked(client, account, stream, path, params={**params, **span},
-                                         data_selector=data_selector):
-                fresh = [record for record in map(convert, page) if record[key] not in seen]
-                seen.update(record[key] for record in fresh)
-                yield fresh
+    @dlt.defer
+    def read(low: datetime, high: datetime) -> list[dict[str, Any]]:
+        span = {start_param: render(low), end_param: render(high)}
+        return [convert(record) for page in paginate_checked(client, account, stream, path, data_selector=data_selector,
+                                                             params={**params, **span}) for record in page]
 
-    return dlt.resource(changed, **{"primary_key": key, **hints})
+    def changed(since: Any = incremental) -> Iterator[Any]:
+        """One deferred read per window: dlt's thread pool reads several windows at once."""
+        for low, high in windows(since.start_value, datetime.now(UTC).replace(microsecond=0), window):
+            yield read(low, high)
+
+    seen: set[Any] = set()
+
+    def first_sighting(record: dict[str, Any]) -> bool:
+        fresh = record[key] not in seen
+        seen.add(record[key])
+        return fresh
+
+    return dlt.resource(changed, **{"primary_key": key, **hints}).add_filter(first_sighting)
 
 
 def utc_converter(account: str, stream: str, zone: str, fields: tuple[str, ...],
