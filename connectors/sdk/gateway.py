@@ -11,7 +11,8 @@ What dlt lacks, written once for the family:
   platform's own transient faults are retried by the shared tenacity policy (``also_retry``), paced by
   the ban the answer announces; any other error fails the call naming the API method and sub-code;
 * :func:`windowed_resource`: a dlt resource whose incremental cursor is read in windows of at most the
-  platform's span, from the cursor's start to now, each window paged to its end by dlt's paginator.
+  platform's span, from the cursor's start to now, several windows at once (``dlt.defer``), each paged
+  to its end by a dlt paginator (:class:`LastPageFirstPaginator` for the newest-first increment APIs).
 """
 
 from __future__ import annotations
