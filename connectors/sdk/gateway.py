@@ -201,9 +201,10 @@ def windowed_resource(client: RESTClient, path: str, params: Mapping[str, Any], 
                       key: str, convert: Callable[[dict[str, Any]], dict[str, Any]], account: str,
                       stream: str, render_bound: Callable[[datetime], str] | None = None,
                       **hints: Any) -> DltResource:
-    """The records changed since the cursor's start (lag applied), read window by window up to now. The
-    client's paginator pages each window; ``convert`` makes the cursor field a UTC datetime before dlt's
-    incremental sees it. A record the previous window already yielded (one on the boundary) is dropped.
+    """The records changed since the cursor's start (lag applied) up to now, in windows of ``window``,
+    several read at once. The client's paginator pages each window; ``convert`` makes the cursor field a
+    UTC datetime before dlt's incremental sees it. A record this run already yielded (on a window
+    boundary, or page 1 read again) is dropped.
     Bounds are written as the platform's wall clock unless ``render_bound`` says otherwise (Pinduoduo:
     epoch seconds). ``hints`` (name, write disposition, columns) go to ``dlt.resource``."""
     start_param, end_param = bounds
