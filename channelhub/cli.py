@@ -14,13 +14,14 @@ from rich.console import Console
 from rich.table import Table
 
 from channelhub.config import HubConfig, load_config
-from connectors.sdk import ChannelhubError, Connector, available_connectors
+from connectors.sdk import ChannelhubError, Connector, ConnectorKind, available_connectors
 
 app = typer.Typer(help="channelhub: one warehouse for every channel, payment provider and ERP.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 connectors_app = typer.Typer(help="Installed connectors.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="Local API emulators.", no_args_is_help=True)
 app.add_typer(connectors_app, name="connectors")
+app.add_typer(connectors_app, name="connector", hidden=True)  # `channelhub connector new acme` reads better
 app.add_typer(sandbox_app, name="sandbox")
 console = Console()
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Path to channelhub.yml.")]
@@ -52,6 +53,25 @@ def connectors_list() -> None:
         writes = "yes" if type(connector).stock_writer is not Connector.stock_writer else "-"
         table.add_row(name, connector.kind.value, streams, writes)
     console.print(table)
+
+
+@connectors_app.command("new")
+def connectors_new(
+    name: Annotated[str, typer.Argument(help="The connector's one name: package, entry points, raw tables, models.")],
+    kind: Annotated[ConnectorKind, typer.Option(help="What the source is.")] = ConnectorKind.OTHER,
+    style: Annotated[str, typer.Option(help="Template: rest (declarative REST on dlt's rest_api).")] = "rest",
+    root: Annotated[Path, typer.Option(help="The project to add it to.")] = Path("."),
+) -> None:
+    """Generate a connector, its sandbox, tests and README; it passes the contract before any edit."""
+    from channelhub.scaffold import NewConnector
+
+    try:
+        written = NewConnector(name, kind, style).write(root)
+    except ChannelhubError as exc:
+        _fail(exc)
+    for path in written:
+        console.print(f"wrote {path}")
+    console.print(f"next: make env (registers the entry points), then pytest tests/connectors/test_{name}.py")
 
 
 @app.command()

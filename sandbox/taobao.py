@@ -104,7 +104,7 @@ class TaobaoSandbox(HttpSandbox):
         body = {key: value for key, value in body.items() if value not in ("", None)}
         return json_response({next(iter(payload)): body})
 
-    def fault_target(self, request: Request) -> str:
+    def fault_scope(self, request: Request) -> str:
         return f"{request.path}?method={request_params(request).get('method', '')}"
 
     def rate_limited(self, request: Request) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -38,16 +39,31 @@ class DbtFailed(ConfigError):
     """dbt could not parse or select: the project or the command is wrong, nothing was built."""
 
 
-def connector_models() -> list[Path]:
-    """The ``models/`` folders installed connector packages ship beside their code (staging models in
-    ``models/staging/<connector>/``, with their sources YAML), so a connector in its own package needs
-    no file in this project."""
+def connector_models() -> dict[str, Path]:
+    """{connector: the ``models/`` folder its installed package ships beside its code} (staging models
+    in ``models/staging/<connector>/`` with their sources YAML, conformed ones in
+    ``models/intermediate/``), so a connector in its own package needs no file in this project."""
     import sys
 
     from connectors.sdk import available_connectors
 
-    folders = (Path(sys.modules[type(c).__module__].__file__).parent / "models" for c in available_connectors().values())
-    return sorted(folder for folder in folders if folder.is_dir())
+    folders = {name: Path(sys.modules[type(c).__module__].__file__).parent / "models"
+               for name, c in available_connectors().items()}
+    return {name: folder for name, folder in sorted(folders.items()) if folder.is_dir()}
+
+
+def conformed_models(folders: Sequence[Path]) -> dict[str, list[str]]:
+    """{role: [model names]}: the ``int_<connector>__<role>`` models of installed connectors in
+    ``folders``, which the marts union by role (macros/conformed.sql), so no mart names a connector."""
+    from connectors.sdk import available_connectors
+
+    names = "|".join(sorted(available_connectors(), key=len, reverse=True))
+    pattern = re.compile(rf"int_(?:{names})__(?P<role>[a-z0-9_]+)")
+    found: dict[str, list[str]] = {}
+    for path in sorted(p for folder in folders for p in folder.rglob("int_*.sql")):
+        if match := pattern.fullmatch(path.stem):
+            found.setdefault(match["role"], []).append(path.stem)
+    return {role: sorted(models) for role, models in sorted(found.items())}
 
 
 def mart_names() -> list[str]:
@@ -82,17 +98,27 @@ class Dbt:
 
     @cached_property
     def _project_dir(self) -> Path:
-        """This project, or, when connectors ship models, a copy of its dbt_project.yml in the work
-        directory whose model paths add theirs (dbt takes absolute paths). Decided once per instance."""
+        """This project, or, when connectors ship models, an overlay in the work directory: a copy of
+        its dbt_project.yml whose model paths add theirs and whose ``conformed`` var lists their
+        conformed models too. Every path in the overlay is a relative link (``models``,
+        ``models_<connector>``…): dbt writes a model's compiled SQL to its path under ``target/``, and
+        joined with an absolute path that would be the model's own source file. Decided once per
+        instance."""
         extra = connector_models()
         if not extra:
             return ROOT
         project = yaml.safe_load((ROOT / "dbt_project.yml").read_text(encoding="utf-8"))
-        project["model-paths"] = [str(ROOT / path) for path in project["model-paths"]] + [str(p) for p in extra]
-        for key in ("macro-paths", "test-paths"):
-            project[key] = [str(ROOT / path) for path in project[key]]
         overlay = self.work_dir / "project"
         overlay.mkdir(parents=True, exist_ok=True)
+        links = {path: ROOT / path for key in ("model-paths", "macro-paths", "test-paths") for path in project[key]}
+        links |= {f"models_{name}": folder for name, folder in extra.items()}
+        for name, target in links.items():
+            link = overlay / name
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(target, target_is_directory=True)
+        project["model-paths"] += [f"models_{name}" for name in extra]
+        project["vars"]["conformed"] = conformed_models([(overlay / path).resolve() for path in project["model-paths"]])
         (overlay / "dbt_project.yml").write_text(yaml.safe_dump(project, sort_keys=False), encoding="utf-8")
         return overlay
 

@@ -5,7 +5,7 @@ connector's declarations (tables, keys, disposition, cursor and declared types);
 a second run fetches only changes; 1,000 records sharing one cursor value across a page boundary are
 neither lost nor duplicated; injected rate limits and server errors are retried to the same result as a
 clean load; a malformed page fails with an error naming the account and stream, loses nothing already
-loaded, and a re-run recovers.
+loaded, and a re-run recovers; the connector's dbt models build on the load and feed the marts.
 
 :class:`PostgresParity`: the same load on PostgreSQL lands the same declarations and the same rows, and
 its incremental run fetches only changes.
@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pytest
 import sqlalchemy as sa
 
+import transforms
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, RunReport, pipeline_for, run_account
 from warehouse import Warehouse
@@ -228,6 +229,22 @@ class _Contract(ABC):
         roots = {normalize(stream.name) for stream in streams}
         strays = [name for name in landed if name.split("__")[0] not in roots]
         assert not strays, f"tables no declared stream accounts for: {strays}"
+
+    def test_its_models_build_and_feed_the_marts(self, env: ContractEnv) -> None:
+        """The connector's dbt models build on this load (on DuckDB with every model they feed, up to the
+        marts, and what those need; on PostgreSQL its own), and each conformed model (``int_<connector>__<role>``, see
+        transforms/macros/conformed.sql) gives this account's rows to the marts."""
+        name = env.config.account(env.account).connector.name
+        own = f"stg_{name}__* int_{name}__*"  # one selector: a connector may ship no conformed model
+        # on DuckDB with "@": what they feed and everything else that needs
+        report = transforms.build(env.config, select=[own if self.on_postgres else f"@stg_{name}__* @int_{name}__*"])
+        models = {run.model for run in report.runs}
+        assert any(model.startswith(f"stg_{name}__") for model in models), f"{name} ships no staging model"
+        with _connect(env) as conn:
+            for model in sorted(m for m in models if m.startswith(f"int_{name}__")):
+                rows = conn.execute(sa.text(f"select count(*) from intermediate.{model} where channel_id = :account"),
+                                    {"account": env.account}).scalar_one()
+                assert rows, f"{model} gives the marts no row of {env.account}"
 
     def test_second_incremental_run_fetches_only_changes(self, env: ContractEnv) -> None:
         before = env.fetched()

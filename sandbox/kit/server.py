@@ -103,11 +103,6 @@ class HttpSandbox(ABC):
     def after_request(self, request: Request, response: Response) -> Response:
         return response
 
-    def fault_target(self, request: Request) -> str:
-        """What ``Faults.path_contains`` is matched against: the path, or for a gateway serving every
-        API on one path (TOP's ``/router/rest?method=…``), whatever names the API called."""
-        return request.path
-
     # -- WSGI ------------------------------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: Any) -> Any:
         request = Request(environ)
@@ -120,7 +115,7 @@ class HttpSandbox(ABC):
         with self._lock:
             self.stats.requests += 1
             self.stats.by_path[request.path] += 1
-        path = self.fault_target(request)
+        path = self.fault_scope(request)
         if self.faults.take("timeout", path):
             self.stats.faults_served["timeout"] += 1
             time.sleep(self.faults.stall_seconds)
@@ -145,6 +140,11 @@ class HttpSandbox(ABC):
             body = response.get_data()
             response.set_data(body[: max(1, len(body) // 2)])
         return self.after_request(request, response)
+
+    def fault_scope(self, request: Request) -> str:
+        """What ``Faults.path_contains`` is matched against: the path, unless every call of the API shares
+        one path (Kingdee's query service) and the platform adds what tells its calls apart."""
+        return request.path
 
     def not_found(self, request: Request) -> Response:
         return json_response({"errors": "Not Found"}, 404)

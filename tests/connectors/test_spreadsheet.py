@@ -66,7 +66,7 @@ def query(config: HubConfig, sql: str) -> list[tuple]:
 # -- the contract -------------------------------------------------------------------------------------
 class SpreadsheetEnv(ContractEnv):
     """Pages are files: ``records`` sales lines in .xlsx files of ``page_size`` lines, each with its own
-    mtime (the cursor). ``fetched`` counts the lines in the files the connector actually read. Faults
+    mtime (the cursor), beside one stock count. ``fetched`` counts the lines in the files the connector actually read. Faults
     are the file-system equivalents: ``rate_limit`` = a file locked by another process (PermissionError),
     ``server_error`` = an I/O error of a network share, ``malformed`` = a damaged workbook."""
 
@@ -85,7 +85,9 @@ class SpreadsheetEnv(ContractEnv):
             self.drop.write_sales(name, sales_lines(self.world, min(page_size, records - n * page_size),
                                                     start=n * page_size), mtime=self._tick())
             self.files.append(name)
-        self.config = hub_config(tmp_path, self.drop.folder, {"offline_sales": DEFAULT_STREAMS["offline_sales"]})
+        stock = stock_csv(self.world, "01", date(2026, 3, 31), encoding="utf-8-sig", title=False)
+        self.drop.write("库存盘点_01_20260331.csv", stock, 0, mtime=self._tick())  # 0: not a sales line
+        self.config = hub_config(tmp_path, self.drop.folder)
         self.account = ACCOUNT
         self._serving = served(self.drop)
         self._serving.__enter__()

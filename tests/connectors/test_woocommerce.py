@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from woocommerce import API
 
+import transforms
 from channelhub.config import HubConfig
 from channelhub.runner import run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
@@ -115,6 +116,29 @@ def test_orders_land_with_exact_money_utc_times_and_their_lines(store: WooCommer
         assert lines == len(order.lines)
         skus = {row[0] for row in conn.execute(sa.text("select sku from raw_store_de.variations"))}
         assert skus == {sku.code for sku in store.world.skus}
+
+
+def test_the_marts_hold_the_stores_orders_lines_and_listings_to_the_cent(store: WooCommerceEnv) -> None:
+    """Through the connector's conformed models: every order with its total and refunds, every line
+    resolved to a merchant SKU, cancelled orders cancelled, every variation a listing."""
+    run_account(store.config, store.account)
+    transforms.build(store.config)
+    orders = store.world.orders_of(STORE.name)
+    lines = [line for order in orders for line in order.lines]
+    with Warehouse(store.config.warehouse_url).engine.connect() as conn:
+        def one(sql: str) -> tuple[Any, ...]:
+            return tuple(conn.execute(sa.text(sql)).one())
+
+        assert one("select count(*), sum(total_amount), sum(refunded_amount), sum(item_quantity), "
+                   "count(*) filter (where status = 'cancelled') from marts.fct_orders "
+                   "where platform = 'woocommerce'") == (
+            len(orders), sum(o.total for o in orders), sum(r.amount for o in orders for r in o.refunds),
+            sum(line.quantity for line in lines), sum(o.cancelled_at is not None for o in orders))
+        assert one("select count(*), count(product_id), sum(line_amount), sum(quantity) "
+                   "from marts.fct_order_lines") == (
+            len(lines), len(lines), sum(line.amount for line in lines), sum(line.quantity for line in lines))
+        assert one("select count(*), count(product_id) from marts.dim_product_listings "
+                   "where platform = 'woocommerce'") == (len(store.world.skus),) * 2
 
 
 def test_an_incremental_run_asks_for_changes_since_the_last_one_in_gmt(store: WooCommerceEnv) -> None:

@@ -34,7 +34,8 @@ from transforms import project
 from warehouse import Warehouse
 
 MARTS = transforms.mart_names()
-MODELS = len(list(project.ROOT.glob("models/**/*.sql")))
+MODELS = len([*project.ROOT.glob("models/**/*.sql"),  # this project's and the connector packages'
+              *(path for folder in project.connector_models().values() for path in folder.glob("**/*.sql"))])
 BAND = "expect_table_row_count_to_be_between"
 
 

@@ -91,15 +91,18 @@ def test_a_contract_test_without_a_gate_equivalent_is_an_error(tmp_path: Path) -
 
 def test_a_connector_package_ships_its_own_staging_models(dbt: Dbt, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    # in this repo only the gateway pilot (connectors/taobao) ships its models beside its code so far
-    assert [folder.parent.name for folder in project.connector_models()] == ["taobao"]
+    # the older connectors keep their models in transforms/
+    assert set(project.connector_models()) == {"woocommerce", "kingdee", "taobao"}
     shipped = tmp_path / "channelhub_fake" / "models" / "staging" / "fake"
     shipped.mkdir(parents=True)
     (shipped / "stg_fake__things.sql").write_text("select 1 as thing_id", encoding="utf-8")
-    monkeypatch.setattr(project, "connector_models", lambda: [tmp_path / "channelhub_fake" / "models"])
+    monkeypatch.setattr(project, "connector_models", lambda: {"fake": tmp_path / "channelhub_fake" / "models"})
     scratch = Dbt(dbt.warehouse, tmp_path / "work")
 
     [node] = scratch.models(["stg_fake__things"])
     assert (node.schema, node.config.materialized) == ("staging", "view")
     assert scratch.invoke(["run"], "--select", "stg_fake__things").success
     assert _show(scratch, "select * from {{ ref('stg_fake__things') }}") == (1,)
+    # dbt writes what it ran under target/, never over the package's or this project's sources
+    assert (shipped / "stg_fake__things.sql").read_text(encoding="utf-8") == "select 1 as thing_id"
+    assert (tmp_path / "work" / "target" / "run" / "channelhub" / "models_fake" / "staging" / "fake").is_dir()

@@ -1,20 +1,9 @@
--- Every code under which a source knows a product, resolved to the merchant SKU (product_id).
--- The ERP item master is the SKU list; a code equal to a master SKU matches it, and the merchant's
--- {{ source('ops', 'sku_mapping') }} wins over that for codes that differ. Without an ERP, every code is its own SKU.
+-- Every code under which a source lists a product (the conformed listings models), resolved to the
+-- merchant SKU (product_id). The ERPs' item masters (master_items) are the SKU list; a code equal to
+-- a master SKU matches it, and the merchant's {{ source('ops', 'sku_mapping') }} wins over that for
+-- codes that differ. Without an ERP, every code is its own SKU.
 with erp_items as (
-    select * from {{ ref('stg_yonyou_u8__inventory') }}
-),
-
-shopify_variants as (
-    select * from {{ ref('stg_shopify__variants') }}
-),
-
-offline_sales as (
-    select * from {{ ref('stg_spreadsheet__offline_sales') }}
-),
-
-stock_counts as (
-    select * from {{ ref('stg_spreadsheet__stock_counts') }}
+    {{ union_conformed('master_items') }}
 ),
 
 merchant_mapping as (
@@ -23,22 +12,7 @@ merchant_mapping as (
 ),
 
 listings as (
-    select channel_id, 'yonyou_u8' as platform, source_code,
-           cast(null as varchar) as variant_id, cast(null as varchar) as inventory_item_id
-    from erp_items
-    union all
-    select channel_id, 'shopify' as platform, source_code, variant_id, inventory_item_id
-    from shopify_variants
-    union all
-    select distinct channel_id, 'spreadsheet' as platform, source_sku as source_code,
-           cast(null as varchar) as variant_id, cast(null as varchar) as inventory_item_id
-    from offline_sales
-    where source_sku is not null
-    union all
-    select distinct channel_id, 'spreadsheet' as platform, source_code,
-           cast(null as varchar) as variant_id, cast(null as varchar) as inventory_item_id
-    from stock_counts
-    where source_code is not null
+    {{ union_conformed('listings') }}
 ),
 
 master_skus as (

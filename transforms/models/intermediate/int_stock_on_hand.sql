@@ -1,8 +1,9 @@
--- On hand per merchant SKU: the ERP's CurrentStock over its batches and the warehouses the stock
--- policy counts (all when {{ source('ops', 'stock_warehouses') }} is empty). The ERP is the system of record for stock;
--- store counts are reported in fct_inventory, not netted here.
+-- On hand per merchant SKU: the ERPs' current stock (stock_levels of source 'erp') over their batches
+-- and the warehouses the stock policy counts (all when {{ source('ops', 'stock_warehouses') }} is
+-- empty). An ERP is the system of record for stock; store counts are reported in fct_inventory, not
+-- netted here.
 with erp_stock as (
-    select * from {{ ref('stg_yonyou_u8__current_stock') }}
+    {{ union_conformed('stock_levels', where="source = 'erp'") }}
 ),
 
 counted_warehouses as (

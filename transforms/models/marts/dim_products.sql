@@ -4,7 +4,7 @@ with listings as (
 ),
 
 erp_items as (
-    select * from {{ ref('stg_yonyou_u8__inventory') }}
+    {{ union_conformed('master_items') }}
 ),
 
 shopify_variants as (

@@ -1,15 +1,8 @@
--- Grain: one SKU in one warehouse from one source: the ERP's current stock (summed over batches), as
--- of the ERP's last successful load, and the latest physical count from the store exports.
-with erp_stock as (
-    select * from {{ ref('stg_yonyou_u8__current_stock') }}
-),
-
-stock_counts as (
-    select * from {{ ref('stg_spreadsheet__stock_counts') }}
-),
-
-channels as (
-    select * from {{ source('ops', 'channels') }}
+-- Grain: one SKU in one warehouse of one account, from one source (the conformed stock_levels models):
+-- an ERP's current stock (summed over batches) as of its last successful load, and the latest
+-- physical count from the store exports.
+with stock_levels as (
+    {{ union_conformed('stock_levels') }}
 ),
 
 run_log as (
@@ -27,49 +20,20 @@ last_loads as (
     group by account
 ),
 
-erp as (
-    select
-        product_per_code.product_id,
-        erp_stock.warehouse_id,
-        'erp' as source,
-        erp_stock.channel_id,
-        sum(erp_stock.quantity_on_hand) as quantity_on_hand,
-        max(last_loads.loaded_at) as as_of_at
-    from erp_stock
-    left join last_loads on last_loads.channel_id = erp_stock.channel_id
-    left join product_per_code
-        on product_per_code.channel_id = erp_stock.channel_id
-        and product_per_code.source_code = erp_stock.source_code
-    group by product_per_code.product_id, erp_stock.warehouse_id, erp_stock.channel_id
-),
-
-ranked_counts as (
-    select
-        *,
-        row_number() over (partition by channel_id, source_code, warehouse_id order by count_date desc) as recency
-    from stock_counts
-),
-
-latest_counts as (
-    select
-        product_per_code.product_id,
-        ranked_counts.warehouse_id,
-        'stock_count' as source,
-        ranked_counts.channel_id,
-        cast(ranked_counts.quantity_on_hand as decimal(20, 6)) as quantity_on_hand,
-        cast(ranked_counts.count_date as timestamp) at time zone channels.timezone as as_of_at
-    from ranked_counts
-    join channels on channels.channel_id = ranked_counts.channel_id
-    left join product_per_code
-        on product_per_code.channel_id = ranked_counts.channel_id
-        and product_per_code.source_code = ranked_counts.source_code
-    where ranked_counts.recency = 1
-),
-
 final as (
-    select * from erp
-    union all
-    select * from latest_counts
+    select
+        product_per_code.product_id,
+        stock_levels.warehouse_id,
+        stock_levels.source,
+        stock_levels.channel_id,
+        cast(sum(stock_levels.quantity_on_hand) as decimal(20, 6)) as quantity_on_hand,
+        max(coalesce(stock_levels.as_of_at, last_loads.loaded_at)) as as_of_at
+    from stock_levels
+    left join last_loads on last_loads.channel_id = stock_levels.channel_id
+    left join product_per_code
+        on product_per_code.channel_id = stock_levels.channel_id
+        and product_per_code.source_code = stock_levels.source_code
+    group by product_per_code.product_id, stock_levels.warehouse_id, stock_levels.source, stock_levels.channel_id
 )
 
 select * from final

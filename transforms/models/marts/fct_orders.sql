@@ -1,24 +1,13 @@
 {{ config(
     materialized='incremental',
     unique_key='order_id',
-    post_hook="{{ remove_vanished('order_id', ['select order_id from ' ~ ref('stg_shopify__orders'),
-                                               'select order_id from ' ~ ref('int_spreadsheet__receipts')]) }}",
+    post_hook="{{ remove_vanished('order_id', conformed_keys('orders', 'order_id')) }}",
 ) }}
 
--- Grain: one order of one sales channel (web shops and offline store receipts), amounts in the
--- order's currency, status normalised across channels.
-with shopify_orders as (
-    select * from {{ ref('int_shopify__orders') }}
-),
-
-store_receipts as (
-    select * from {{ ref('int_spreadsheet__receipts') }}
-),
-
-all_orders as (
-    select * from shopify_orders
-    union all
-    select * from store_receipts
+-- Grain: one order of any sales channel (the conformed orders models: web shops, marketplaces,
+-- offline store receipts), amounts in the order's currency, status normalised across channels.
+with all_orders as (
+    {{ union_conformed('orders') }}
 ),
 
 normalised as (

@@ -1,0 +1,59 @@
+{#- Conformed models: how a connector feeds the marts without the marts naming it.
+
+    A connector ships one intermediate model per role it plays, named int_<connector>__<role>, with
+    exactly the role's columns below: a channel sells (orders, order_lines) and lists products
+    (listings); an ERP keeps the SKU list (master_items) and stock (stock_levels: source 'erp' for a
+    system of record, 'stock_count' for a physical count; as_of_at NULL means as of the account's last
+    successful load). transforms/project.py finds
+    them in every installed connector's models and hands their names to dbt as the var `conformed`
+    ({role: [model, ...]}); the marts union them with union_conformed. Adding a channel touches its own
+    package only. -#}
+{% macro conformed_columns(role) -%}
+    {%- set roles = {
+        "orders": ["order_id", "channel_id", "platform", "source_order_id", "order_number", "email", "phone",
+                   "ordered_at", "updated_at", "currency", "subtotal_amount", "shipping_amount", "tax_amount",
+                   "discount_amount", "total_amount", "refunded_amount", "source_financial_status",
+                   "source_fulfillment_status", "is_cancelled", "line_count", "item_quantity", "_loaded_at"],
+        "order_lines": ["order_line_id", "order_id", "channel_id", "source_sku", "quantity", "unit_price",
+                        "line_amount", "currency", "ordered_at", "refunded_quantity", "open_quantity", "_loaded_at"],
+        "listings": ["channel_id", "platform", "source_code", "variant_id", "inventory_item_id"],
+        "master_items": ["channel_id", "source_code", "product_name", "barcode"],
+        "stock_levels": ["channel_id", "source", "source_code", "warehouse_id", "quantity_on_hand", "as_of_at"],
+    } -%}
+    {%- if role not in roles -%}
+        {{ exceptions.raise_compiler_error("conformed role " ~ role ~ " is not one of " ~ roles.keys() | list) }}
+    {%- endif -%}
+    {{ return(roles[role]) }}
+{%- endmacro %}
+
+{#- The models of `role`, by name (the var transforms/project.py sets; its default in dbt_project.yml). -#}
+{% macro conformed_models(role) -%}
+    {{ return(var("conformed")[role] | default([], true)) }}
+{%- endmacro %}
+
+{#- Every `role` model's rows, with the role's columns in one order; `where` (SQL on those columns)
+    filters each model before the union, so a filter on _loaded_at reaches each model's scans. -#}
+{% macro union_conformed(role, where=none) -%}
+    {%- set columns = conformed_columns(role) -%}
+    {%- for model in conformed_models(role) %}
+    select {{ columns | join(", ") }}
+    from {{ ref(model) }}
+    {%- if where %}
+    where {{ where }}
+    {%- endif %}
+    {%- if not loop.last %}
+    union all
+    {%- endif -%}
+    {%- else %}
+    {{ exceptions.raise_compiler_error("no model conforms to role " ~ role) }}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- `select <key> from <model>` for every `role` model: the current keys remove_vanished compares with. -#}
+{% macro conformed_keys(role, key) -%}
+    {%- set queries = [] -%}
+    {%- for model in conformed_models(role) -%}
+        {%- do queries.append("select " ~ key ~ " from " ~ ref(model)) -%}
+    {%- endfor -%}
+    {{ return(queries) }}
+{%- endmacro %}
