@@ -105,6 +105,7 @@ class TaobaoSandbox(HttpSandbox):
         return json_response({next(iter(payload)): body})
 
     def fault_scope(self, request: Request) -> str:
+        """The path plus the API method, so faults can target one API (every call shares one path)."""
         return f"{request.path}?method={request_params(request).get('method', '')}"
 
     def rate_limited(self, request: Request) -> Response:
