@@ -161,7 +161,9 @@ def test_the_official_sdk_reads_trades_and_updates_a_quantity(shop: TaobaoEnv) -
     assert refused.value.errorcode == 25
 
 
-def test_trades_land_with_exact_money_utc_times_and_their_sub_orders(shop: TaobaoEnv) -> None:
+def test_trades_land_with_exact_money_utc_times_and_their_sub_orders(
+        shop: TaobaoEnv, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RUNTIME__LOG_LEVEL", "INFO")  # dlt logs every request's URL: the session is masked
     assert connector.check(shop.config.account(shop.account)).detail == "6 items on sale"
     report = run_account(shop.config, shop.account)
     assert report.rows == {"trades": 60, "refunds": sum(len(o.refunds) for o in shop.world.orders),
@@ -172,6 +174,8 @@ def test_trades_land_with_exact_money_utc_times_and_their_sub_orders(shop: Taoba
                                            f"raw_tmall_cn.trades t where tid = {TID + order.id}")[0]
     assert isinstance(payment, Decimal) and payment == order.total and lines == len(order.lines)
     assert modified == order.updated_at.replace(microsecond=0) and modified.utcoffset() == timedelta(0)
+    logged = capfd.readouterr().err
+    assert "Making GET request" in logged and "session=***" in logged and SESSION not in logged
     skus = dict(query(shop, "select outer_id, quantity from raw_tmall_cn.skus"))
     assert skus == {sku.code: shop.sandbox.quantities[sku.index] for sku in shop.world.skus}
 
