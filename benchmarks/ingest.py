@@ -144,6 +144,34 @@ def bench_shopify(workdir: Path) -> None:
     sandbox.stop()
 
 
+def _connectorx_in_child(database: str, tables: list[str], workdir: str, queue: Any) -> None:
+    """The baseline for SQL sources: connectorx reads each table into Arrow, DuckDB stores it. No
+    types declared, no incremental state, no load bookkeeping."""
+    import connectorx as cx
+    import duckdb
+
+    started = time.perf_counter()
+    rows = 0
+    with duckdb.connect(f"{workdir}/connectorx.duckdb") as con:
+        for table in tables:
+            arrow = cx.read_sql(f"sqlite://{database}", f'select * from "{table}"', return_type="arrow")
+            con.register("batch", arrow)
+            con.execute(f'create table "{table}" as select * from batch')
+            con.unregister("batch")
+            rows += arrow.num_rows
+    queue.put((time.perf_counter() - started, rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+
+def connectorx_sync(database: Path, tables: list[str], workdir: Path) -> tuple[float, int, float]:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_connectorx_in_child, args=(str(database), tables, str(workdir), queue))
+    child.start()
+    figures = queue.get()
+    child.join()
+    return figures
+
+
 def bench_erp(workdir: Path) -> None:
     from sandbox.world import World, WorldSpec
     from sandbox.yonyou_u8 import build_u8
@@ -163,6 +191,15 @@ def bench_erp(workdir: Path) -> None:
     line("full sync wall time", f"{full.seconds:.1f} s")
     line("rows per second", f"{full.total_rows / full.seconds:,.0f}")
     line("peak memory of the syncing process", f"{full.peak_rss_mb:,.0f} MB")
+    import sqlalchemy as sa
+
+    with sa.create_engine(f"sqlite:///{database}").connect() as conn:
+        tables = sa.inspect(conn).get_table_names()
+    cx_seconds, cx_rows, cx_rss = connectorx_sync(database, tables, workdir)
+    line(f"baseline: connectorx -> Arrow -> DuckDB, same database ({cx_rows:,} rows)",
+         f"{cx_seconds:.1f} s, {cx_rss:,.0f} MB")
+    line("channelhub speed / baseline speed (target >= 0.8x)",
+         f"{(full.total_rows / full.seconds) / (cx_rows / cx_seconds):.2f}x")
 
 
 def main() -> None:

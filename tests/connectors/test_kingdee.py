@@ -71,10 +71,11 @@ class KingdeeEnv(WorldSandboxEnv):
 class TestKingdeeContract(ConnectorContract):
     env_class = KingdeeEnv
 
-    def test_staging_gives_stock_in_u8s_shape_and_orders_to_the_cent(self, env: KingdeeEnv) -> None:
+    def test_the_marts_hold_its_stock_and_skus_and_staging_its_orders_to_the_cent(self, env: KingdeeEnv) -> None:
         """The package's own models (connectors/kingdee/models), on the class's load: stock per SKU and
-        warehouse as U8's current stock gives it (fct_inventory reads both), orders with exact money."""
-        transforms.build(env.config, select=["stg_kingdee__*"])
+        warehouse in U8's shape and in fct_inventory beside it, the materials as the SKU list of
+        dim_products, orders with exact money."""
+        transforms.build(env.config, select=["@stg_kingdee__* @int_kingdee__*"])
         with Warehouse(env.config.warehouse_url).engine.connect() as conn:
             columns = [row[0] for row in conn.execute(sa.text(
                 "select column_name from information_schema.columns "
@@ -91,6 +92,13 @@ class TestKingdeeContract(ConnectorContract):
                 "join staging.stg_kingdee__sale_order_lines l using (order_id) "
                 f"where o.source_order_id = '{ORDER_ID + order.id % 10**9}' group by all")).one()) == (
                 order.total, order.created_at, len(order.lines), order.subtotal)
+            stock = env.world.stock
+            assert tuple(conn.execute(sa.text(
+                "select count(*), count(product_id), sum(quantity_on_hand), min(source) from marts.fct_inventory "
+                f"where channel_id = '{env.account}'")).one()) == (
+                len({(r.sku.code, r.warehouse) for r in stock}),) * 2 + (sum(r.quantity for r in stock), "erp")
+            assert tuple(conn.execute(sa.text("select count(*), count(product_name) from marts.dim_products")).one()) == (
+                len(env.world.skus),) * 2
 
 
 class TestKingdeeOnPostgres(PostgresParity):
