@@ -28,7 +28,7 @@ from connectors.taobao.client import make_client
 from sandbox.kit import Bucket
 from sandbox.kit.sorted_params import expected_signature
 from sandbox.taobao import NUM_IID, SKU_ID, TID, ZONE, TaobaoSandbox
-from sandbox.world import ShopSpec, World, WorldSpec
+from sandbox.world import EPOCH, ShopSpec, World, WorldSpec
 from warehouse import Warehouse
 
 KEY, SECRET, SESSION = "12345678", "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "6100e2a7c0ffee0123456789abcdef"
@@ -43,15 +43,14 @@ class TaobaoEnv(WorldSandboxEnv):
     environment: ClassVar[dict[str, str]] = {"TEST_TOP_KEY": KEY, "TEST_TOP_SECRET": SECRET,
                                              "TEST_TOP_SESSION": SESSION}
 
-    def __init__(self, tmp_path: Path, records: int, page_size: int, streams: list[str] | None = None,
-                 **settings: Any) -> None:
-        self.world = World(WorldSpec(orders=records, skus=24, customers=60, shops=(SHOP,)))
+    def __init__(self, tmp_path: Path, records: int, page_size: int, days: int = 300, **settings: Any) -> None:
+        self.world = World(WorldSpec(orders=records, skus=24, customers=60, shops=(SHOP,), days=days))
         self.sandbox = TaobaoSandbox(self.world, SHOP.name, KEY, SECRET, SESSION)
         self.sandbox.serve()
         self.config = HubConfig.model_validate({
             "warehouse": {"url": f"duckdb:///{tmp_path}/wh.duckdb"},
             "accounts": {self.account: {
-                "connector": "taobao", "streams": streams,
+                "connector": "taobao",
                 "settings": {"base_url": self.sandbox.base_url, "page_size": page_size, "max_wait_seconds": 0.1,
                              "start_date": "2026-01-01T00:00:00Z", **settings},
                 "secrets": {name: {"env": f"TEST_TOP_{name.split('_')[-1].upper()}"}
@@ -64,11 +63,18 @@ class TaobaoEnv(WorldSandboxEnv):
 
 
 class ContractEnv(TaobaoEnv):
-    """Without refunds, whose day windows from 2026 to now would double the calls of every load; the
-    tests below load them."""
+    """A month of trades ending yesterday: a full load reads 31 one-day windows per windowed stream, not
+    one per day since the World's 2026-01-01."""
 
     def __init__(self, tmp_path: Path, records: int, page_size: int) -> None:
-        super().__init__(tmp_path, records, page_size, streams=["trades", "items", "skus"])
+        start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=31)
+        super().__init__(tmp_path, records, page_size, days=30, start_date=start.isoformat())
+        shift = start - EPOCH
+        for order in self.world.orders:
+            order.created_at, order.updated_at = order.created_at + shift, order.updated_at + shift
+            for refund in order.refunds:
+                refund.created_at += shift
+        self.world.now += shift
 
 
 class TestTaobaoContract(ConnectorContract):
