@@ -27,19 +27,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import math
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote
 from zoneinfo import ZoneInfo
 
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .kit import HttpSandbox, json_response
+from .kit.paging import link_header, numbered_page
 from .launch import Launcher, Running, local_port
 from .world import VARIANTS, Order, Sku, World
 
@@ -260,19 +260,14 @@ class WooCommerceSandbox(HttpSandbox):
         items = sorted(items, key=sort_keys[orderby], reverse=args.get("order", "desc") == "desc")
         if stream == "orders" and args.get("status", "any") != "any":
             items = [o for o in items if self._status(o) in args["status"].split(",")]
-        total, pages = len(items), max(1, math.ceil(len(items) / per_page))
-        chunk = [render(item) for item in items[(page - 1) * per_page:page * per_page]]
-        self.count_records(stream, len(chunk))
-        headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
-        links = []
-        base = f"{request.host_url.rstrip('/')}{request.path}"
-        if page > 1:
-            links.append(f'<{base}?{urlencode({**args, "page": page - 1})}>; rel="prev"')
-        if page < pages:
-            links.append(f'<{base}?{urlencode({**args, "page": page + 1})}>; rel="next"')
-        if links:
-            headers["Link"] = ", ".join(links)
-        return json_response(chunk, headers=headers)
+        listed = numbered_page(items, page, per_page)
+        self.count_records(stream, len(listed.items))
+        headers = {"X-WP-Total": str(listed.total), "X-WP-TotalPages": str(listed.pages)}
+        rels = {rel: {"page": number} for rel, number in (("prev", page - 1), ("next", page + 1))
+                if 1 <= number <= listed.pages}
+        if link := link_header(f"{request.host_url.rstrip('/')}{request.path}", args, rels):
+            headers["Link"] = link
+        return json_response([render(item) for item in listed.items], headers=headers)
 
     def _parse_date(self, value: str, gmt: bool) -> datetime:
         parsed = datetime.fromisoformat(value)

@@ -134,12 +134,9 @@ class KingdeeConnector(Connector[KingdeeSettings]):
                     "OrderString": query.order, "FilterString": "", "TopRowCount": 0}
             if stream.cursor is not None:
                 data["FilterString"] = f"{stream.cursor.field} >= '{{incremental.start_value}}'"
-            config = resource_config(stream, {"path": QUERY, "method": "POST", "json": {"data": data},
-                                              "response_actions": [raise_for_kingdee_error]},
-                                     initial_value=settings.start_date)
-            if stream.cursor is not None:
-                config["endpoint"]["incremental"]["convert"] = server_filter_time
-            resources.append(config)
+            resources.append(resource_config(stream, {"path": QUERY, "method": "POST", "json": {"data": data},
+                                                       "response_actions": [raise_for_kingdee_error]},
+                                             initial_value=settings.start_date, convert=server_filter_time))
         source = rest_source("kingdee", make_client(settings), resources)
         for stream in self.streams:  # rows become records before the incremental reads their cursor
             source.resources[stream.name].add_map(record_maker(account.name, stream.name, QUERIES[stream.name]),

@@ -8,7 +8,7 @@ disposition, declared column types and cursor applied the same way for every con
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -65,23 +65,17 @@ class OAuth1QueryAuth(AuthConfigBase):
 
 
 def resource_config(stream: Stream, endpoint: Mapping[str, Any], *, start_param: str | None = None,
-                    initial_value: Any = None, **extra: Any) -> dict[str, Any]:
+                    end_param: str | None = None, initial_value: Any = None,
+                    convert: Callable[[Any], Any] | None = None, **extra: Any) -> dict[str, Any]:
     """The ``rest_api`` resource of one declared stream: its name, key, disposition and declared
-    column types, and, for a stream with a cursor, the cursor's field, lag and boundary semantics as
-    the endpoint's incremental (sent to the API as ``start_param``)."""
-    config: dict[str, Any] = {
-        "name": stream.name, "primary_key": list(stream.primary_key),
-        "write_disposition": stream.write_disposition, "endpoint": dict(endpoint), **extra,
-    }
-    if stream.column_types:
-        config["columns"] = {column: {"data_type": kind, "nullable": True} for column, kind in stream.column_types}
+    column types, and, for a stream with a cursor, the cursor's incremental (``Cursor.incremental_args``)
+    sent to the API as ``start_param`` (and ``end_param``), each value through ``convert`` first."""
+    config: dict[str, Any] = {**stream.resource_hints(), "endpoint": dict(endpoint), **extra}
     if stream.cursor is not None:
-        cursor = stream.cursor
-        config["endpoint"]["incremental"] = {
-            "cursor_path": cursor.field, "initial_value": initial_value, "start_param": start_param,
-            "lag": cursor.lag or None, "range_start": "closed",
-            **({} if cursor.dedup_on_boundary else {"primary_key": []}),  # no key: no boundary dedup
-        }
+        incremental = {key: list(value) if key == "primary_key" else value  # rest_api validates a list
+                       for key, value in stream.cursor.incremental_args(initial_value).items() if value is not None}
+        config["endpoint"]["incremental"] = {**incremental, "start_param": start_param, "end_param": end_param,
+                                             "convert": convert}
     return config
 
 

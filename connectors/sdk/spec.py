@@ -44,24 +44,29 @@ class Cursor:
     dedup_on_boundary: records whose cursor equals the last value are read again (closed range)
         and dropped by primary key, so 1,000 rows sharing one timestamp across a page boundary are
         neither lost nor loaded twice.
+    row_order: "desc" for a source that lists newest first (Stripe): dlt stops reading at the first
+        record older than the start instead of filtering the rest.
     """
 
     field: str
     source_timezone: str = "UTC"
     lag: float = 0
     dedup_on_boundary: bool = True
+    row_order: Literal["asc", "desc"] | None = None
+
+    def incremental_args(self, initial_value: Any, end_value: Any = None) -> dict[str, Any]:
+        """dlt's incremental arguments for this declaration: the one place they are derived, for
+        ``dlt.sources.incremental`` and for ``rest_api``'s incremental config alike."""
+        args: dict[str, Any] = {"cursor_path": self.field, "initial_value": initial_value, "end_value": end_value,
+                                "lag": self.lag or None, "range_start": "closed", "row_order": self.row_order}
+        if not self.dedup_on_boundary:
+            args["primary_key"] = ()  # no key: no boundary dedup
+        return args
 
     def incremental(self, initial_value: Any, end_value: Any = None) -> dlt.sources.incremental:
         import dlt  # here, not at the top: declarations are read by commands that never run dlt
 
-        return dlt.sources.incremental(
-            self.field,
-            initial_value=initial_value,
-            end_value=end_value,
-            lag=self.lag or None,
-            range_start="closed",
-            primary_key=None if self.dedup_on_boundary else (),
-        )
+        return dlt.sources.incremental(**self.incremental_args(initial_value, end_value))
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,15 @@ class Stream:
     # Shopify's locations.city) or lands typed (money sent as strings: decimal; zone-less times in the
     # site's zone: text, never read as UTC).
     column_types: tuple[tuple[str, str], ...] = ()
+
+    def resource_hints(self) -> dict[str, Any]:
+        """The dlt resource hints this declaration makes (name, key, disposition, column types): the
+        one place they are derived, for ``@dlt.resource`` and ``rest_api`` resources alike."""
+        hints: dict[str, Any] = {"name": self.name, "primary_key": list(self.primary_key),
+                                 "write_disposition": self.write_disposition}
+        if self.column_types:
+            hints["columns"] = {column: {"data_type": kind, "nullable": True} for column, kind in self.column_types}
+        return hints
 
 
 @dataclass(frozen=True)
@@ -183,13 +197,4 @@ class Connector(ABC, Generic[S]):
 
     def resource_hints(self, name: str) -> dict[str, Any]:
         """Keyword arguments for ``@dlt.resource`` taken from the stream declaration."""
-        stream = self.stream(name)
-        hints: dict[str, Any] = {
-            "name": stream.name,
-            "primary_key": list(stream.primary_key),
-            "write_disposition": stream.write_disposition,
-        }
-        if stream.column_types:
-            hints["columns"] = {column: {"data_type": kind, "nullable": True}
-                                for column, kind in stream.column_types}
-        return hints
+        return self.stream(name).resource_hints()

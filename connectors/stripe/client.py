@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
@@ -41,15 +40,14 @@ def headers(settings: StripeSettings) -> dict[str, str]:
     return {"Stripe-Version": settings.stripe_version} if settings.stripe_version else {}
 
 
-def make_client(settings: StripeSettings) -> RESTClient:
-    """Lists are ``{"object": "list", "has_more": ..., "data": [...]}``; the next page starts after the
-    last object's id and there is none once ``has_more`` is false."""
-    return RESTClient(
-        base_url=settings.base_url.rstrip("/"),
-        headers=headers(settings),
-        auth=BearerTokenAuth(settings.api_key.get_secret_value()),
-        paginator=JSONResponseCursorPaginator(cursor_path="data[-1].id", cursor_param="starting_after",
-                                              has_more_path="has_more"),
-        data_selector="data",
-        session=retrying_session(settings.retry_policy()),
-    )
+def make_client(settings: StripeSettings) -> dict[str, Any]:
+    """``rest_api``'s client. Lists are ``{"object": "list", "has_more": ..., "data": [...]}``; the next
+    page starts after the last object's id and there is none once ``has_more`` is false."""
+    return {
+        "base_url": settings.base_url.rstrip("/"),
+        "headers": headers(settings),
+        "auth": BearerTokenAuth(settings.api_key.get_secret_value()),
+        "paginator": JSONResponseCursorPaginator(cursor_path="data[-1].id", cursor_param="starting_after",
+                                                 has_more_path="has_more"),
+        "session": retrying_session(settings.retry_policy()),
+    }

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 import requests
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 
-from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Stream, retrying_session
+from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Cursor, Stream, retrying_session
 
 from .client import StripeAPIError, headers
 from .settings import StripeSettings
-from .source import NewestFirstCursor, stripe_source
+from .source import stripe_source
 
 if TYPE_CHECKING:
     from dlt.extract.source import DltSource
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 # Stripe lists filter only by ``created``: a later change to an object (a refund, a dispute) is seen
 # while the object was created within this lookback of the newest one loaded.
 LOOKBACK_DAYS = 3
-CREATED = NewestFirstCursor("created", source_timezone="UTC", lag=LOOKBACK_DAYS * 86_400)
+CREATED = Cursor("created", source_timezone="UTC", lag=LOOKBACK_DAYS * 86_400, row_order="desc")  # newest first
 
 
 class StripeConnector(Connector[StripeSettings]):
@@ -40,8 +40,7 @@ class StripeConnector(Connector[StripeSettings]):
 
     def source(self, account: Account[StripeSettings]) -> DltSource:
         settings = account.settings
-        return stripe_source(account.name, settings, self.streams,
-                             {stream.name: self.resource_hints(stream.name) for stream in self.streams})
+        return stripe_source(account.name, settings, self.streams_for(account))
 
     def check(self, account: Account[StripeSettings]) -> CheckResult:
         """``GET /v1/account``: the cheapest call that proves the key works and names the account."""

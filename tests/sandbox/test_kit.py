@@ -1,17 +1,22 @@
 """The sandbox kit: one bucket for every rate limit, a fault switchboard that breaks exactly the armed
-number of requests under concurrency, and keep-alive connections."""
+number of requests under concurrency, keep-alive connections, and the paging styles."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http.client import HTTPConnection
 from urllib.parse import urlsplit
 
+import pytest
 import requests
+from werkzeug.wrappers import Response
 
 from sandbox.kit import Bucket
+from sandbox.kit.idempotency import IdempotencyConflict, IdempotencyStore
+from sandbox.kit.paging import OpaqueCursor, keyset_page, link_header, numbered_page
 from tests.connectors.test_sdk_http import EchoSandbox
 
 
@@ -49,3 +54,47 @@ def test_a_client_keeps_its_connection_across_pages() -> None:
             sockets.add(connection.sock.getsockname())
         connection.close()
     assert len(sockets) == 1
+
+
+def test_paging_styles_say_what_is_on_the_page_and_what_comes_next() -> None:
+    items = [f"id_{n:02d}" for n in range(25)]
+    last = numbered_page(items, 3, 10)
+    assert (list(last.items), last.pages, last.has_next) == (items[20:], 3, False)
+    assert numbered_page([], 1, 10).pages == 1  # an empty listing has its one empty page
+    assert link_header("http://h/orders", {"page": 2, "per_page": 10}, {"prev": {"page": 1}, "next": {"page": 3}}) == (
+        '<http://h/orders?page=1&per_page=10>; rel="prev", <http://h/orders?page=3&per_page=10>; rel="next"')
+    assert link_header("http://h/orders", {}, {}) is None
+
+    def ident(item: str) -> str:
+        return item
+
+    assert keyset_page(items, ident, 10) == (items[:10], True)
+    assert keyset_page(items, ident, 10, after="id_19") == (items[20:], False)
+    assert keyset_page(items, ident, 10, before="id_05") == (items[:5], False)
+    with pytest.raises(KeyError):
+        keyset_page(items, ident, 10, after="id_99")
+
+    token = OpaqueCursor.encode({"after": "id_09", "status": "any"})
+    assert OpaqueCursor.decode(token) == {"after": "id_09", "status": "any"} and "=" not in token
+    for forged in ("not-a-token", OpaqueCursor.encode({"a": 1})[:-3] + "xyz", "W10"):  # junk, edited, a list
+        with pytest.raises(ValueError, match="not a token"):
+            OpaqueCursor.decode(forged)
+
+
+def test_an_idempotency_key_replays_the_first_answer_and_refuses_other_parameters() -> None:
+    store, handled = IdempotencyStore(), []
+
+    def refund(amount: int) -> Callable[[], Response]:
+        def handle() -> Response:
+            handled.append(amount)
+            return Response(f'{{"id": "re_{len(handled)}", "amount": {amount}}}', status=200)
+        return handle
+
+    first = store.answer("sk_a", "key-1", b"amount=500", refund(500))
+    again = store.answer("sk_a", "key-1", b"amount=500", refund(500))
+    assert handled == [500] and again.get_data() == first.get_data() and again.headers["Idempotent-Replayed"] == "true"
+    with pytest.raises(IdempotencyConflict):
+        store.answer("sk_a", "key-1", b"amount=900", refund(900))
+    store.answer("sk_b", "key-1", b"amount=500", refund(500))  # another credential's key
+    store.answer("sk_a", None, b"amount=500", refund(500))     # no key: handled every time
+    assert handled == [500, 500, 500] and store.replayed == 1
