@@ -42,6 +42,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .kit import Bucket, HttpSandbox, json_response
+from .kit.paging import numbered_page
 from .kit.sorted_params import parse_timestamp, request_params, signature_valid, timestamp_fresh
 from .launch import Launcher, Running, local_port
 from .world import VARIANTS, Order, OrderLine, Sku, World
@@ -195,14 +196,15 @@ class TaobaoSandbox(HttpSandbox):
                         reverse=True)
         if params.get("status"):
             chosen = [i for i in chosen if state(i) == params["status"]]
-        chunk = [render(item) for item in chosen[(page - 1) * size:page * size]]
+        listing = numbered_page(chosen, page, size)
+        chunk = [render(item) for item in listing.items]
         self.count_records(f"{stream}_listed", len(chunk))
         if self.after_listing is not None:  # tests: change the shop between two pages of a read
             self.after_listing(params)
         listed = {wrap[0]: {wrap[1]: chunk}} if chunk else {}
         if params.get("use_has_next", "").lower() == "true":
-            return {"has_next": page * size < len(chosen), **listed}
-        return {"total_results": len(chosen), **listed}
+            return {"has_next": listing.has_next, **listed}
+        return {"total_results": listing.total, **listed}
 
     # -- trades -----------------------------------------------------------------------------------------------
     def orders(self) -> list[Order]:
@@ -284,9 +286,9 @@ class TaobaoSandbox(HttpSandbox):
 
     def items_onsale(self, params: dict[str, str]) -> dict[str, Any]:
         page, size = self.number(params, "page_no", 1, 1, 10**6), self.number(params, "page_size", 40, 1, 200)
-        products = sorted(self.products)
-        chunk = [self.fields(params, self.render_item(p)) for p in products[(page - 1) * size:page * size]]
-        return {"total_results": len(products), **({"items": {"item": chunk}} if chunk else {})}
+        listing = numbered_page(sorted(self.products), page, size)
+        chunk = [self.fields(params, self.render_item(p)) for p in listing.items]
+        return {"total_results": listing.total, **({"items": {"item": chunk}} if chunk else {})}
 
     def product(self, params: dict[str, str]) -> int:
         num_iid = self.number(params, "num_iid", 0, 1, 10**15)
