@@ -43,8 +43,20 @@ class TaobaoEnv(WorldSandboxEnv):
     environment: ClassVar[dict[str, str]] = {"TEST_TOP_KEY": KEY, "TEST_TOP_SECRET": SECRET,
                                              "TEST_TOP_SESSION": SESSION}
 
-    def __init__(self, tmp_path: Path, records: int, page_size: int, days: int = 300, **settings: Any) -> None:
-        self.world = World(WorldSpec(orders=records, skus=24, customers=60, shops=(SHOP,), days=days))
+    def __init__(self, tmp_path: Path, records: int, page_size: int, recent: bool = False,
+                 **settings: Any) -> None:
+        """``recent``: a month of trades ending yesterday, so a full load reads 31 one-day windows per
+        windowed stream instead of one per day since the World's 2026-01-01."""
+        self.world = World(WorldSpec(orders=records, skus=24, customers=60, shops=(SHOP,),
+                                     days=30 if recent else 300))
+        start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=31) if recent else EPOCH
+        if recent:  # the World's timeline moved, as a whole, to start there
+            shift = start - EPOCH
+            for order in self.world.orders:
+                order.created_at, order.updated_at = order.created_at + shift, order.updated_at + shift
+                for refund in order.refunds:
+                    refund.created_at += shift
+            self.world.now += shift
         self.sandbox = TaobaoSandbox(self.world, SHOP.name, KEY, SECRET, SESSION)
         self.sandbox.serve()
         self.config = HubConfig.model_validate({
@@ -52,7 +64,7 @@ class TaobaoEnv(WorldSandboxEnv):
             "accounts": {self.account: {
                 "connector": "taobao",
                 "settings": {"base_url": self.sandbox.base_url, "page_size": page_size, "max_wait_seconds": 0.1,
-                             "start_date": "2026-01-01T00:00:00Z", **settings},
+                             "start_date": start.isoformat(), **settings},
                 "secrets": {name: {"env": f"TEST_TOP_{name.split('_')[-1].upper()}"}
                             for name in ("app_key", "app_secret", "session")},
             }},
@@ -63,18 +75,8 @@ class TaobaoEnv(WorldSandboxEnv):
 
 
 class ContractEnv(TaobaoEnv):
-    """A month of trades ending yesterday: a full load reads 31 one-day windows per windowed stream, not
-    one per day since the World's 2026-01-01."""
-
     def __init__(self, tmp_path: Path, records: int, page_size: int) -> None:
-        start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=31)
-        super().__init__(tmp_path, records, page_size, days=30, start_date=start.isoformat())
-        shift = start - EPOCH
-        for order in self.world.orders:
-            order.created_at, order.updated_at = order.created_at + shift, order.updated_at + shift
-            for refund in order.refunds:
-                refund.created_at += shift
-        self.world.now += shift
+        super().__init__(tmp_path, records, page_size, recent=True)
 
 
 class TestTaobaoContract(ConnectorContract):
@@ -106,7 +108,7 @@ def make_shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 @pytest.fixture
 def shop(make_shop: Any) -> TaobaoEnv:
-    return make_shop()
+    return make_shop(recent=True)
 
 
 def query(env: TaobaoEnv, sql: str) -> list[tuple]:
