@@ -1,0 +1,298 @@
+"""The Taobao connector against its sandbox: the shared contract, the official TOP SDK (``taobao-openapi``)
+as the outside check, the signature against Taobao's published example, window slicing, error envelopes
+in HTTP 200, and what lands."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import requests
+import sqlalchemy as sa
+import top
+from dlt.sources.helpers.rest_client.redaction import sanitize_url
+from top.api.base import RestApi, TopException
+from top.api.base import sign as sdk_sign
+from top.api.rest.TradesSoldIncrementGetRequest import TradesSoldIncrementGetRequest
+
+from channelhub.config import HubConfig
+from channelhub.runner import RunFailed, run_account
+from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
+from connectors.sdk import StockLevel
+from connectors.sdk.gateway import sign
+from connectors.taobao import connector
+from connectors.taobao.client import make_client
+from sandbox.kit import Bucket
+from sandbox.kit.sorted_params import expected_signature
+from sandbox.taobao import NUM_IID, SKU_ID, TID, ZONE, TaobaoSandbox
+from sandbox.world import EPOCH, ShopSpec, World, WorldSpec
+from warehouse import Warehouse
+
+KEY, SECRET, SESSION = "12345678", "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "6100e2a7c0ffee0123456789abcdef"
+SHOP = ShopSpec("tmall_cn", "CNY", "Asia/Shanghai")
+
+
+class TaobaoEnv(WorldSandboxEnv):
+    account = SHOP.name
+    primary_stream = "trades"
+    primary_key = "tid"
+    fault_path = "method=taobao.trade"  # the two trade APIs (one gateway path serves every API)
+    environment: ClassVar[dict[str, str]] = {"TEST_TOP_KEY": KEY, "TEST_TOP_SECRET": SECRET,
+                                             "TEST_TOP_SESSION": SESSION}
+
+    def __init__(self, tmp_path: Path, records: int, page_size: int, recent: bool = False,
+                 **settings: Any) -> None:
+        """``recent``: a month of trades ending yesterday, so a full load reads 31 one-day windows per
+        windowed stream instead of one per day since the World's 2026-01-01."""
+        self.world = World(WorldSpec(orders=records, skus=24, customers=60, shops=(SHOP,),
+                                     days=30 if recent else 300))
+        start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=31) if recent else EPOCH
+        if recent:  # the World's timeline moved, as a whole, to start there
+            shift = start - EPOCH
+            for order in self.world.orders:
+                order.created_at, order.updated_at = order.created_at + shift, order.updated_at + shift
+                for refund in order.refunds:
+                    refund.created_at += shift
+            self.world.now += shift
+        self.sandbox = TaobaoSandbox(self.world, SHOP.name, KEY, SECRET, SESSION)
+        self.sandbox.serve()
+        self.config = HubConfig.model_validate({
+            "warehouse": {"url": f"duckdb:///{tmp_path}/wh.duckdb"},
+            "accounts": {self.account: {
+                "connector": "taobao",
+                "settings": {"base_url": self.sandbox.base_url, "page_size": page_size, "max_wait_seconds": 0.1,
+                             "start_date": start.isoformat(), **settings},
+                "secrets": {name: {"env": f"TEST_TOP_{name.split('_')[-1].upper()}"}
+                            for name in ("app_key", "app_secret", "session")},
+            }},
+        })
+
+    def source_count(self) -> int:
+        return len(self.world.orders_of(SHOP.name))
+
+
+class ContractEnv(TaobaoEnv):
+    def __init__(self, tmp_path: Path, records: int, page_size: int) -> None:
+        super().__init__(tmp_path, records, page_size, recent=True)
+
+
+class TestTaobaoContract(ConnectorContract):
+    env_class = ContractEnv
+    records = 400  # each trade is one fullinfo call: 400 keep the module's time down (4 pages of 100)
+
+
+class TestTaobaoOnPostgres(PostgresParity):
+    env_class = ContractEnv
+    records = 200
+
+
+@pytest.fixture
+def make_shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Small shops of their own (60 trades, pages of 20), for the tests below the contract."""
+    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+    for variable, value in TaobaoEnv.environment.items():
+        monkeypatch.setenv(variable, value)
+    envs: list[TaobaoEnv] = []
+
+    def make(**settings: Any) -> TaobaoEnv:
+        envs.append(TaobaoEnv(tmp_path, 60, 20, **settings))
+        return envs[-1]
+
+    yield make
+    for env in envs:
+        env.close()
+
+
+@pytest.fixture
+def shop(make_shop: Any) -> TaobaoEnv:
+    return make_shop(recent=True)
+
+
+def query(env: TaobaoEnv, sql: str) -> list[tuple]:
+    with Warehouse(env.config.warehouse_url).engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(sa.text(sql))]
+
+
+def test_the_sign_matches_taobaos_published_example_and_the_rfc_hmac_vectors() -> None:
+    """TOP's signature guide (open.taobao.com docId=101617): these parameters with secret ``helloworld``
+    sign (md5) to 66987CB115214E59E6EC978214934FB8. HMAC-MD5 and HMAC-SHA256 over ``Hi`` + `` There``
+    give RFC 2202's and RFC 4231's first test vectors. The sandbox's verifier and the official SDK agree."""
+    params = {"method": "taobao.item.seller.get", "app_key": "12345678", "session": "test", "format": "json",
+              "timestamp": "2016-01-01 12:00:00", "v": "2.0", "sign_method": "md5",
+              "fields": "num_iid,title,nick,price,num", "num_iid": "11223344"}
+    published = "66987CB115214E59E6EC978214934FB8"
+    assert sign(params, "helloworld") == expected_signature(params, "helloworld", "md5") == published
+    assert sdk_sign("helloworld", params) == published
+    hi = {"Hi": " There"}
+    assert sign(hi, "\x0b" * 16, "hmac") == expected_signature(hi, "\x0b" * 16, "hmac") == (
+        "9294727A3638BB1C13F48EF8158BFC9D")
+    assert sign(hi, "\x0b" * 20, "hmac-sha256") == expected_signature(hi, "\x0b" * 20, "hmac-sha256") == (
+        "B0344C61D8DB38535CA8AFCEAF0BF12B881DC200C9833DA726E9376C2E32CFF7")
+
+
+class QuantityUpdate(RestApi):
+    def __init__(self, domain: str, port: int) -> None:
+        super().__init__(domain, port)
+        self.num_iid = self.sku_id = self.quantity = None
+
+    def getapiname(self) -> str:
+        return "taobao.item.quantity.update"
+
+
+def test_the_official_sdk_reads_trades_and_updates_a_quantity(shop: TaobaoEnv) -> None:
+    """``taobao-openapi`` (the official SDK: md5, epoch-ms timestamp, system parameters in the query and
+    business ones in a POST form) against the sandbox; a wrong secret and a span over a day are refused."""
+    host, port = shop.sandbox.base_url.removeprefix("http://").split(":")
+    top.setDefaultAppInfo(KEY, SECRET)
+    newest = max(o.updated_at for o in shop.world.orders)
+    ask = TradesSoldIncrementGetRequest(host, int(port))
+    ask.fields, ask.page_no, ask.page_size, ask.use_has_next = "tid,modified,payment", 1, 100, True
+    ask.start_modified = (newest - timedelta(days=1)).astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S")
+    ask.end_modified = newest.astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S")
+    answer = ask.getResponse(SESSION)["trades_sold_increment_get_response"]
+    trades = answer["trades"]["trade"]
+    assert answer["has_next"] is False and trades[0]["tid"] > 10**18
+    assert set(trades[0]) == {"tid", "modified", "payment"}  # the fields asked for
+    ask.start_modified = "2026-01-01 00:00:00"
+    with pytest.raises(TopException) as too_long:
+        ask.getResponse(SESSION)
+    assert too_long.value.errorcode == 41
+
+    update = QuantityUpdate(host, int(port))
+    update.num_iid, update.sku_id, update.quantity = NUM_IID + 1, SKU_ID + 5, 17
+    item = update.getResponse(SESSION)["item_quantity_update_response"]["item"]
+    assert shop.sandbox.quantities[5] == 17 and {"sku_id": SKU_ID + 5, "quantity": 17} in [
+        {k: s[k] for k in ("sku_id", "quantity")} for s in item["skus"]["sku"]]
+    top.setDefaultAppInfo(KEY, "wrong")  # a request reads the app's key and secret when it is made
+    with pytest.raises(TopException) as refused:
+        QuantityUpdate(host, int(port)).getResponse(SESSION)
+    assert refused.value.errorcode == 25
+
+
+def test_trades_land_with_exact_money_utc_times_and_their_sub_orders(shop: TaobaoEnv) -> None:
+    assert connector.check(shop.config.account(shop.account)).detail == "6 items on sale"
+    report = run_account(shop.config, shop.account)
+    assert report.rows == {"trades": 60, "refunds": sum(len(o.refunds) for o in shop.world.orders),
+                           "items": 6, "skus": 24}
+    order = shop.world.orders[7]
+    payment, modified, lines = query(shop, f"select payment, modified, (select count(*) from raw_tmall_cn."
+                                           f"trades__orders l where l._dlt_parent_id = t._dlt_id) from "
+                                           f"raw_tmall_cn.trades t where tid = {TID + order.id}")[0]
+    assert isinstance(payment, Decimal) and payment == order.total and lines == len(order.lines)
+    assert modified == order.updated_at.replace(microsecond=0) and modified.utcoffset() == timedelta(0)
+    skus = dict(query(shop, "select outer_id, quantity from raw_tmall_cn.skus"))
+    assert skus == {sku.code: shop.sandbox.quantities[sku.index] for sku in shop.world.skus}
+
+    touched, before = shop.world.touch_orders(0.1), len(shop.sandbox.log)
+    again = run_account(shop.config, shop.account)
+    newest = max(o.updated_at for o in shop.world.orders if o not in touched)
+    lagging = [o for o in shop.world.orders if o not in touched and o.updated_at >= newest - timedelta(seconds=30)]
+    assert again.rows["trades"] == len(touched) + len(lagging)  # the changes, and what the 30 s lag re-reads
+    windows = [args for method, args in shop.sandbox.log[before:] if method == "taobao.trades.sold.increment.get"]
+    lagged = newest - timedelta(seconds=30)
+    assert min(w["start_modified"] for w in windows) == lagged.astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_the_url_dlt_logs_for_a_signed_call_masks_the_session_and_app_key(shop: TaobaoEnv) -> None:
+    """dlt writes every request's URL to its INFO log through ``sanitize_url``; TOP puts the session key
+    in the query, under a name dlt did not mask."""
+    auth = make_client(shop.config.account(shop.account).settings)["auth"]
+    signed = auth(requests.Request("GET", f"{shop.sandbox.base_url}/router/rest", params={"method": "x"}).prepare())
+    assert SESSION in signed.url and KEY in signed.url
+    logged = sanitize_url(signed.url)
+    assert SESSION not in logged and KEY not in logged and "session=***" in logged
+
+
+def test_a_range_of_two_and_a_half_days_is_read_in_three_windows_losing_no_boundary_trade(make_shop: Any) -> None:
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2, hours=12)
+    shop = make_shop(start_date=start.isoformat())
+    orders = shop.world.orders
+    for order, offset in zip(orders[:3], (0, 1, 2), strict=True):
+        order.updated_at = start + timedelta(days=offset)  # on the first window's start, then on each edge
+    orders[3].updated_at = start - timedelta(seconds=1)
+    report = run_account(shop.config, shop.account)
+    windows = sorted((args["start_modified"], args["end_modified"]) for method, args in shop.sandbox.log
+                     if method == "taobao.trades.sold.increment.get")  # read concurrently
+    local = [(start + timedelta(days=n)).astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S") for n in range(3)]
+    assert len(windows) == 3 and [low for low, _ in windows] == local
+    assert [high for _, high in windows[:2]] == local[1:]  # each window ends where the next begins
+    assert {row[0] for row in query(shop, "select tid from raw_tmall_cn.trades")} == {TID + o.id for o in orders[:3]}
+    assert report.rows["trades"] == 3
+
+
+def test_a_trade_changed_while_its_window_is_paged_shifts_no_other_trade_out_of_the_read(make_shop: Any) -> None:
+    """Newest first: once page 1 is read, the newest trade changes and leaves the window, and every
+    other moves up one place. Paged forwards, trade 29 would slide onto page 1, already read; read as
+    page 1, then 3, 2 and 1 again, none is missed."""
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    shop = make_shop(start_date=start.isoformat())
+    window = shop.world.orders[:50]
+    for n, order in enumerate(window):
+        order.updated_at = start + timedelta(seconds=n)
+
+    first = start.astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S")
+
+    def change_the_newest(params: dict[str, str]) -> None:
+        if params["method"] != "taobao.trades.sold.increment.get" or params["start_modified"] != first:
+            return  # windows are read concurrently: wait for page 1 of the first one
+        shop.sandbox.after_listing = None
+        window[-1].updated_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+
+    shop.sandbox.after_listing = change_the_newest
+    report = run_account(shop.config, shop.account)
+    pages = [args["page_no"] for method, args in shop.sandbox.log
+             if method == "taobao.trades.sold.increment.get" and args["start_modified"] == first]
+    assert pages == ["1", "3", "2", "1"]
+    assert {row[0] for row in query(shop, "select tid from raw_tmall_cn.trades")} == {TID + o.id for o in window}
+    assert report.rows["trades"] == 50
+
+
+def test_throttling_in_a_200_answer_is_paced_and_retried_and_a_bad_session_fails_clearly(make_shop: Any) -> None:
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    shop = make_shop(start_date=start.isoformat())
+    shop.sandbox.calls = Bucket(size=10, rate=200)  # code 7 "App Call Limited" once a burst passes 10 calls
+    report = run_account(shop.config, shop.account)
+    assert report.rows["trades"] == sum(o.updated_at >= start for o in shop.world.orders) > 0
+    assert shop.sandbox.throttled > 0
+    shop.sandbox.session = "6100another"
+    with pytest.raises(RunFailed) as failure:
+        run_account(shop.config, shop.account)
+    message = str(failure.value)
+    assert ".get failed: error 27 'Invalid session'" in message and "invalid-sessionkey" in message, message
+    assert SESSION not in message and SECRET not in message
+    check = connector.check(shop.config.account(shop.account))
+    assert not check.ok and "taobao.items.onsale.get failed: error 27" in check.detail
+
+
+def test_a_time_not_written_as_wall_clock_fails_naming_the_trade_and_field(
+        shop: TaobaoEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = shop.world.orders[5]
+    render = shop.sandbox.render_trade
+    monkeypatch.setattr(shop.sandbox, "render_trade", lambda order: {**render(order), "pay_time": "2026-13-01T25:00"}
+                        if order is bad else render(order))
+    with pytest.raises(RunFailed) as failure:
+        run_account(shop.config, shop.account)
+    assert (f"account 'tmall_cn', stream 'trades', record tid {TID + bad.id}, field 'pay_time': "
+            "'2026-13-01T25:00' is not a time 'yyyy-MM-dd HH:mm:ss'") in str(failure.value)
+
+
+def test_stock_push_refuses_what_moved_writes_the_rest_and_reads_it_back(shop: TaobaoEnv) -> None:
+    sandbox, held = shop.sandbox, shop.sandbox.quantities
+    item = str(NUM_IID)
+    levels = [StockLevel(f"CH-{i}", item, str(SKU_ID + i), held[i] + 3, expected=held[i]) for i in range(4)]
+    levels.append(StockLevel("CH-X", str(NUM_IID + 1), str(SKU_ID), 1, expected=None))  # not an SKU of that item
+    sandbox.sell(2, 1)
+    writer = connector.stock_writer(shop.config.account(shop.account))
+    results = {r.level.sku: r for r in writer.push(levels)}
+    assert [results[f"CH-{i}"].ok for i in range(4)] == [True, True, False, True]
+    assert results["CH-2"].stale and results["CH-2"].actual == held[2] == levels[2].expected - 1
+    assert [held[i] for i in (0, 1, 3)] == [levels[i].available for i in (0, 1, 3)]
+    assert not results["CH-X"].ok and "has no SKU" in results["CH-X"].detail
+    updates = [args for method, args in sandbox.log if method == "taobao.skus.quantity.update"]
+    assert len(updates) == 1 and updates[0]["type"] == "1" and updates[0]["skuid_quantities"].count(":") == 3
+    again = writer.push(levels[:2])
+    assert all(r.ok and r.detail == "already at the target" for r in again)
+    assert len([m for m, _ in sandbox.log if m == "taobao.skus.quantity.update"]) == 1
