@@ -18,6 +18,7 @@ from top.api.base import RestApi, TopException
 from top.api.base import sign as sdk_sign
 from top.api.rest.TradesSoldIncrementGetRequest import TradesSoldIncrementGetRequest
 
+import transforms
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
@@ -194,6 +195,24 @@ def test_trades_land_with_exact_money_utc_times_and_their_sub_orders(shop: Taoba
     windows = [args for method, args in shop.sandbox.log[before:] if method == "taobao.trades.sold.increment.get"]
     lagged = newest - timedelta(seconds=30)
     assert min(w["start_modified"] for w in windows) == lagged.astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_the_marts_hold_the_shops_trades_sub_orders_and_listings_to_the_fen(shop: TaobaoEnv) -> None:
+    """Through the connector's conformed models: every trade with its payment and refunds, closed-unpaid
+    trades cancelled, every sub-order resolved to a merchant SKU, every SKU a listing."""
+    run_account(shop.config, shop.account)
+    transforms.build(shop.config, select=["+fct_orders +fct_order_lines +dim_product_listings"])
+    orders = shop.world.orders_of(SHOP.name)
+    lines = [line for order in orders for line in order.lines]
+    assert query(shop, "select count(*), sum(total_amount), sum(refunded_amount), sum(item_quantity), "
+                       "count(*) filter (where status = 'cancelled') from marts.fct_orders "
+                       "where platform = 'taobao'") == [(
+        len(orders), sum(o.total for o in orders), sum(r.amount for o in orders for r in o.refunds),
+        sum(line.quantity for line in lines), sum(o.financial_status == "voided" for o in orders))]
+    assert query(shop, "select count(*), count(product_id), sum(line_amount) from marts.fct_order_lines") == [
+        (len(lines), len(lines), sum(line.amount for line in lines))]
+    assert query(shop, "select count(*), count(product_id) from marts.dim_product_listings "
+                       "where platform = 'taobao'") == [(len(shop.world.skus),) * 2]
 
 
 def test_the_url_dlt_logs_for_a_signed_call_masks_the_session_and_app_key(shop: TaobaoEnv) -> None:
