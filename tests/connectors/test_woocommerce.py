@@ -182,7 +182,7 @@ def test_stock_push_refuses_what_moved_writes_the_rest_and_reads_it_back(store: 
     assert held[c] == levels[2].expected - 2                          # and not overwritten
     assert outcome["CH-D"][:2] == (True, False) and held[d] == 7
     assert outcome["CH-E"][:2] == (True, False) and held[e] == levels[4].available
-    assert outcome["CH-X"][0] is False and "Invalid ID" in next(r.detail for r in results if r.level.sku == "CH-X")
+    assert outcome["CH-X"][0] is False and f"{second} has no item {a}" in next(r.detail for r in results if r.level.sku == "CH-X")
     assert len(sandbox.batch_calls) == 2                              # one batch per product
     assert {item["id"] for item in sandbox.batch_calls[0]["update"]} == {a, b, d}
 
