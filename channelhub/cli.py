@@ -59,7 +59,8 @@ def connectors_list() -> None:
 def connectors_new(
     name: Annotated[str, typer.Argument(help="The connector's one name: package, entry points, raw tables, models.")],
     kind: Annotated[ConnectorKind, typer.Option(help="What the source is.")] = ConnectorKind.OTHER,
-    style: Annotated[str, typer.Option(help="Template: rest (declarative REST on dlt's rest_api).")] = "rest",
+    style: Annotated[str, typer.Option(help="Template: rest (declarative REST on dlt's rest_api) or gateway "
+                                                 "(a signed gateway: TOP, JD, Pinduoduo).")] = "rest",
     root: Annotated[Path, typer.Option(help="The project to add it to.")] = Path("."),
 ) -> None:
     """Generate a connector, its sandbox, tests and README; it passes the contract before any edit."""

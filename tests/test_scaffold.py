@@ -21,32 +21,33 @@ from channelhub.cli import app
 from channelhub.scaffold import LAYOUT
 
 ROOT = Path(__file__).parents[1]
-NAME = "acme_market"
 
 
-def install_entry_points(project: Path, site: Path) -> None:
+def install_entry_points(project: Path, site: Path, name: str) -> None:
     """What ``pip install`` writes for discovery: a dist-info holding the project's entry points."""
     groups = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]["entry-points"]
     info = site / "channelhub_scratch-0.0.0.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: channelhub-scratch\nVersion: 0.0.0\n", encoding="utf-8")
     (info / "entry_points.txt").write_text("".join(
-        f"[{group}]\n" + "".join(f"{name} = {target}\n" for name, target in entries.items() if name == NAME)
+        f"[{group}]\n" + "".join(f"{name} = {target}\n" for entry, target in entries.items() if entry == name)
         for group, entries in groups.items() if group.startswith("channelhub.")), encoding="utf-8")
 
 
 @pytest.mark.e2e
 @pytest.mark.postgres
-def test_a_generated_connector_passes_the_contract_before_any_edit(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("style", "name"), [("rest", "acme_market"), ("gateway", "acme_gateway")])
+def test_a_generated_connector_passes_the_contract_before_any_edit(tmp_path: Path, style: str, name: str) -> None:
     project = tmp_path / "project"
     project.mkdir()
     (project / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8"), encoding="utf-8")
 
-    result = CliRunner().invoke(app, ["connector", "new", NAME, "--kind", "channel", "--root", str(project)])
+    result = CliRunner().invoke(app, ["connector", "new", name, "--kind", "channel", "--style", style,
+                                      "--root", str(project)])
     assert result.exit_code == 0, result.output
     for path in LAYOUT.values():
-        assert (project / path.format(name=NAME)).is_file(), path
-    again = CliRunner().invoke(app, ["connector", "new", NAME, "--root", str(project)])
+        assert (project / path.format(name=name)).is_file(), path
+    again = CliRunner().invoke(app, ["connector", "new", name, "--root", str(project)])
     assert again.exit_code == 1 and "exists already" in again.output
 
     lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--config", str(ROOT / "pyproject.toml"),
@@ -54,9 +55,9 @@ def test_a_generated_connector_passes_the_contract_before_any_edit(tmp_path: Pat
                            "connectors", "sandbox", "tests"], check=False, cwd=project, capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout
 
-    install_entry_points(project, tmp_path / "site")
+    install_entry_points(project, tmp_path / "site", name)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), str(project)])}
-    run = subprocess.run([sys.executable, "-m", "pytest", f"tests/connectors/test_{NAME}.py", "-n", "0", "-q",
+    run = subprocess.run([sys.executable, "-m", "pytest", f"tests/connectors/test_{name}.py", "-n", "0", "-q",
                           "-p", "no:cacheprovider"], check=False, cwd=project, env=env, capture_output=True,
                          text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]

@@ -1,7 +1,8 @@
 """``channelhub connector new``: a new connector that passes the contract before its first edit.
 
 One call writes the connector package (declaration, settings, client, README, staging model), its
-sandbox, its test module and both entry points, from the templates of a style. The generated code is
+sandbox, its test module and both entry points, from the templates of a style (``templates/<style>/``,
+falling back to ``templates/common/`` for what every style shares). The generated code is
 the style's smallest complete example on the SDK and the sandbox kit; the integration engineer then
 replaces the generated API shapes with the documented ones, keeping the contract green.
 """
@@ -16,7 +17,7 @@ from string import Template
 from connectors.sdk import ConfigError, ConnectorKind
 
 TEMPLATES = Path(__file__).parent / "templates"
-STYLES = ("rest",)  # the styles with templates; gateway, sql and file follow their pilots
+STYLES = ("rest", "gateway")  # the styles with templates; sql and file follow
 NAME = re.compile(r"[a-z][a-z0-9_]*")
 ENTRY_POINTS = {"channelhub.connectors": "connectors.{name}:connector", "channelhub.sandboxes": "sandbox.{name}:LAUNCHER"}
 
@@ -63,7 +64,8 @@ class NewConnector:
         pyproject = root / "pyproject.toml"
         registered = _with_entry_points(pyproject.read_text(encoding="utf-8"), self.name)
         for template, target in targets.items():
-            text = Template((TEMPLATES / self.style / f"{template}.tmpl").read_text(encoding="utf-8"))
+            own = TEMPLATES / self.style / f"{template}.tmpl"
+            text = Template((own if own.exists() else TEMPLATES / "common" / f"{template}.tmpl").read_text(encoding="utf-8"))
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text.substitute(self.values), encoding="utf-8")
         pyproject.write_text(registered, encoding="utf-8")
