@@ -126,7 +126,7 @@ def retrying_session(policy: RetryPolicy = RetryPolicy(),
         hooks, request.hooks = request.hooks, default_hooks()
         attempts: list[None] = []
 
-        def attempt() -> requests.Response:
+        def attempt(request: requests.PreparedRequest) -> requests.Response:  # an argument: the retry log names it
             resign = getattr(request, RESIGN, None)
             if resign is not None and attempts:  # a fresh nonce and timestamp for every resend
                 resign(request)
@@ -136,7 +136,7 @@ def retrying_session(policy: RetryPolicy = RetryPolicy(),
                 pacer(response)
             return response
 
-        return dispatch_hook("response", hooks, retrying(attempt), **kwargs)
+        return dispatch_hook("response", hooks, retrying(attempt, request), **kwargs)
 
     session.send = send  # type: ignore[method-assign]
     return session

@@ -66,14 +66,18 @@ def test_retry_after_seconds_reads_http_dates_and_ignores_garbage() -> None:
     assert retry_after_seconds(response_with({})) is None
 
 
-def test_rate_limits_and_server_errors_are_retried_honouring_retry_after(sandbox: EchoSandbox) -> None:
+def test_rate_limits_and_server_errors_are_retried_honouring_retry_after(sandbox: EchoSandbox,
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
     sandbox.faults.rate_limit, sandbox.faults.server_error = 2, 2
     session = retrying_session(RetryPolicy(max_attempts=6, initial_wait=0.01, max_wait=1))
     started = time.perf_counter()
-    response = session.get(f"{sandbox.base_url}/items")
+    with caplog.at_level("WARNING", logger="channelhub.http"):
+        response = session.get(f"{sandbox.base_url}/items?token=secret")
     assert response.status_code == 200 and response.json()["items"][0]["id"] == 1
     assert sandbox.stats.requests == 5
     assert time.perf_counter() - started >= 0.4  # two Retry-After: 0.2 waits
+    retries = [record.getMessage() for record in caplog.records]
+    assert retries[0] == "retrying /items after HTTP 429 (attempt 1)" and len(retries) == 4  # the path, not the query
 
 
 def test_gives_up_after_max_attempts_with_the_last_response(sandbox: EchoSandbox) -> None:
