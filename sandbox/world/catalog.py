@@ -1,0 +1,63 @@
+"""What the merchant sells and to whom: SKUs (the merchant SKU every system shares, prices in USD at
+fixed rates) and customers."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+CENT = Decimal("0.01")
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+# Fixed rates keep prices exact and reproducible: price in shop currency = base USD price * rate.
+RATES = {"USD": Decimal(1), "EUR": Decimal("0.92"), "GBP": Decimal("0.79"), "CNY": Decimal("7.20")}
+FIRST_NAMES = ["Ada", "Bo", "Chen", "Dana", "Eli", "Fang", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lin", "Mei",
+               "Noa", "Omar", "Pia", "Qi", "Rui", "Sam", "Tao", "Uma", "Vic", "Wei", "Xin", "Yan", "Zoe"]
+LAST_NAMES = ["Li", "Wang", "Smith", "Garcia", "Müller", "Rossi", "Zhang", "Dubois", "Kim", "Novak", "Chen"]
+PRODUCTS = [("Tee", "T恤"), ("Hoodie", "连帽衫"), ("Mug", "马克杯"), ("Cap", "棒球帽"), ("Tote", "帆布袋"),
+            ("Socks", "袜子"), ("Poster", "海报"), ("Notebook", "笔记本"), ("Bottle", "水杯"), ("Scarf", "围巾")]
+VARIANTS = ["S", "M", "L", "XL"]
+
+
+@dataclass(slots=True)
+class Sku:
+    index: int
+    code: str            # the merchant SKU, shared by every system
+    product: str
+    product_zh: str
+    variant: str
+    base_price: Decimal  # USD
+    barcode: str
+    modified_at: datetime
+
+    def price(self, currency: str) -> Decimal:
+        return (self.base_price * RATES[currency]).quantize(CENT)
+
+
+@dataclass(slots=True)
+class Customer:
+    id: int
+    email: str
+    phone: str
+    first_name: str
+    last_name: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def make_sku(i: int, rng: random.Random) -> Sku:
+    product, product_zh = PRODUCTS[(i // len(VARIANTS)) % len(PRODUCTS)]
+    return Sku(index=i, code=f"CH-{i // len(VARIANTS):04d}-{VARIANTS[i % len(VARIANTS)]}",
+               product=f"{product} {i // len(VARIANTS):04d}", product_zh=f"{product_zh}{i // len(VARIANTS):04d}",
+               variant=VARIANTS[i % len(VARIANTS)],
+               base_price=Decimal(rng.randrange(500, 12_000)) / 100,
+               barcode=f"69{rng.randrange(10**10, 10**11)}", modified_at=EPOCH)
+
+
+def make_customer(i: int, rng: random.Random) -> Customer:
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    created = EPOCH + timedelta(minutes=i)
+    return Customer(id=100_000 + i, email=f"{first}.{last}{i}@example.com".lower(),
+                    phone=f"+86 138 {i:04d} {rng.randrange(10000):04d}", first_name=first,
+                    last_name=last, created_at=created, updated_at=created)

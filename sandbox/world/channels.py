@@ -1,0 +1,81 @@
+"""The sales channels' side: shops (one account of a platform each) and their orders, lines and the
+refunds a shop shows. Every channel sandbox (Shopify, WooCommerce, Taobao…) renders these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .catalog import Customer, Sku
+
+if TYPE_CHECKING:
+    from .payments import Charge
+
+
+@dataclass(frozen=True)
+class ShopSpec:
+    """A shop of the merchant (one channel account). ``timezone`` is the shop's IANA zone."""
+
+    name: str
+    currency: str
+    timezone: str
+
+
+@dataclass(slots=True)
+class OrderLine:
+    id: int
+    sku: Sku
+    quantity: int
+    unit_price: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+@dataclass(slots=True)
+class Refund:
+    id: int
+    created_at: datetime
+    amount: Decimal
+    lines: list[tuple[int, int]]  # (order line id, quantity)
+    charge_id: str | None = None  # the Stripe charge refunded; None: the order's first linked charge
+
+
+@dataclass(slots=True)
+class Order:
+    id: int
+    shop: str
+    number: int
+    customer: Customer
+    currency: str
+    created_at: datetime
+    updated_at: datetime
+    lines: list[OrderLine]
+    shipping: Decimal
+    discount: Decimal
+    tax: Decimal
+    financial_status: str     # pending | paid | partially_refunded | refunded | voided
+    fulfillment_status: str | None  # None | partial | fulfilled
+    cancelled_at: datetime | None = None
+    refunds: list[Refund] = field(default_factory=list)  # the refunds the shop shows
+    charges: list[Charge] = field(default_factory=list)  # Stripe charges made at this order's checkout
+    stripe_refunds: list[Refund] | None = None  # Stripe's refunds when they differ from ``refunds``
+
+    @property
+    def charge_ids(self) -> list[str]:
+        return [charge.id for charge in self.charges]
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal(0))
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal + self.shipping + self.tax - self.discount
+
+    @property
+    def refunded(self) -> Decimal:
+        return sum((refund.amount for refund in self.refunds), Decimal(0))

@@ -1,0 +1,73 @@
+"""The payment provider's side: the charges made at checkout, and the reconciliation discrepancies
+planted on purpose (the rules are in the package docstring)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import islice
+
+from .catalog import CENT, RATES
+from .channels import Order, Refund
+
+DISCREPANCY_KINDS = ("unpaid", "underpaid", "overpaid", "refund_mismatch", "payment_without_order")
+PLANT_MIN_ORDERS = 200
+
+
+@dataclass(slots=True)
+class Charge:
+    """A Stripe charge made at an order's checkout."""
+
+    id: str
+    amount: Decimal | None = None  # captured, in the order's currency; None: the order's total
+    order_linked: bool = True      # False: it carries no order metadata (paid outside the checkout)
+
+
+def plant_discrepancies(orders: Sequence[Order], seed: int) -> dict[str, frozenset[str]]:
+    """Turn a few ordinary paid orders (no refund) into each kind, from a random stream of their own;
+    returns kind -> identifiers."""
+    n = min(3, 1 + len(orders) // 2_000) if len(orders) >= PLANT_MIN_ORDERS else 0
+    mismatches = max(2, n) if n else 0  # both refund_mismatch variants, always
+    rng = random.Random(f"{seed}:discrepancies")
+    ordinary = [o for o in orders if o.financial_status == "paid" and not o.refunds]
+    chosen = iter(rng.sample(ordinary, k=4 * n + mismatches))
+    groups = {kind: list(islice(chosen, mismatches if kind == "refund_mismatch" else n))
+              for kind in DISCREPANCY_KINDS}
+    for order in groups["unpaid"]:
+        order.charges.clear()
+    for order in groups["underpaid"]:
+        short = (order.total * rng.choice((10, 25, 50)) / 100).quantize(CENT)
+        order.charges[0].amount = order.total - short
+    for order in groups["overpaid"]:
+        order.charges.append(Charge(f"ch_{order.id:x}z2"))  # 'z' never occurs in a hex first-charge id
+    for i, order in enumerate(groups["refund_mismatch"]):
+        _plant_one_sided_refund(order, rng, in_shop=i % 2 == 0)
+    planted = {kind: frozenset(f"{o.shop}:{o.id}" for o in orders) for kind, orders in groups.items()}
+    planted["payment_without_order"] = frozenset(
+        _plant_payment_link_charge(order, rng) for order in groups["payment_without_order"])
+    return planted
+
+
+def _plant_one_sided_refund(order: Order, rng: random.Random, *, in_shop: bool) -> None:
+    """One unit refunded by the shop but never by Stripe (``in_shop``), or the other way round."""
+    line = rng.choice(order.lines)
+    amount = min(line.unit_price, order.total)
+    refund = Refund(id=order.id * 100 + 1, created_at=order.updated_at, amount=amount, lines=[(line.id, 1)])
+    if in_shop:
+        order.refunds.append(refund)
+        order.financial_status = "partially_refunded" if amount < order.total else "refunded"
+        order.stripe_refunds = []
+    else:
+        order.stripe_refunds = [refund]
+
+
+def _plant_payment_link_charge(order: Order, rng: random.Random) -> str:
+    """An extra charge without order metadata beside ``order``'s own; returns its id. It lives in that
+    order's ``charges`` so every charge Stripe serves still comes from ``world.orders`` (tests cut
+    that list to an exact number of charges)."""
+    amount = (Decimal(rng.randrange(500, 12_000)) / 100 * RATES[order.currency]).quantize(CENT)
+    charge = Charge(f"ch_{order.id:x}z2", amount=amount, order_linked=False)
+    order.charges.append(charge)
+    return charge.id
