@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-import sandbox.world as world_module
+import sandbox.world.payments as world_module  # where the planting rules live
 from channelhub.config import load_config
 from channelhub.fleet import world_for
 from sandbox.shopify import ShopifySandbox
