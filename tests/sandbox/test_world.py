@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-import sandbox.world.payments as world_module  # where the planting rules live
+import sandbox.world.payments as payments  # where the planting rules live
 from channelhub.config import load_config
 from channelhub.fleet import world_for
 from sandbox.shopify import ShopifySandbox
@@ -171,7 +171,7 @@ def test_counts_per_world_size(tmp_path: Path) -> None:
                       "payment_without_order": 1}
     counts = {kind: len(ids) for kind, ids in world_for(load_config(SHIPPED)).planted.items()}
     assert counts == dict.fromkeys(DISCREPANCY_KINDS, 2)
-    tiny = World(WorldSpec(orders=world_module.PLANT_MIN_ORDERS - 1))
+    tiny = World(WorldSpec(orders=payments.PLANT_MIN_ORDERS - 1))
     assert tiny.planted == dict.fromkeys(DISCREPANCY_KINDS, frozenset())
     assert all(len(o.charges) == 1 for o in tiny.orders if o.financial_status not in ("pending", "voided"))
 
@@ -182,7 +182,7 @@ def test_plants_are_deterministic_and_leave_the_rest_of_the_world_unchanged(
     first, again = World(spec), World(spec)
     assert first.planted == again.planted
     assert World(WorldSpec(seed=12, orders=600)).planted != first.planted
-    monkeypatch.setattr(world_module, "PLANT_MIN_ORDERS", spec.orders + 1)
+    monkeypatch.setattr(payments, "PLANT_MIN_ORDERS", spec.orders + 1)
     clean = World(spec)
     assert all(not ids for ids in clean.planted.values())
 
