@@ -13,12 +13,16 @@ from pathlib import Path
 import pytest
 import requests
 
-import sandbox.world.payments as payments  # where the planting rules live
 from channelhub.config import load_config
 from channelhub.fleet import world_for
 from sandbox.shopify import ShopifySandbox
 from sandbox.stripe import DEFAULT_API_KEY, StripeSandbox
-from sandbox.world import DISCREPANCY_KINDS, World, WorldSpec
+from sandbox.world import (
+    DISCREPANCY_KINDS,
+    World,
+    WorldSpec,
+    payments,  # where the planting rules live
+)
 from tests.pipeline import SHIPPED, small_config
 
 SHOP_TOKEN = "shpat_world_test"
