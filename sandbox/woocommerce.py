@@ -24,21 +24,18 @@ Faithful to the documented behaviour (../shared/reference/commerce_apis.md, sect
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .kit import HttpSandbox, json_response
+from .kit import HttpSandbox, json_response, oauth1
 from .kit.paging import link_header, numbered_page
 from .launch import Launcher, Running, local_port
 from .world import VARIANTS, Order, Sku, World
@@ -54,24 +51,6 @@ STATUS = {"pending": "pending", "paid": "processing", "partially_refunded": "pro
 
 def error(code: str, message: str, status: int) -> Response:
     return json_response({"code": code, "message": message, "data": {"status": status}}, status)
-
-
-def rfc3986(value: str) -> str:
-    return quote(value, safe="~-._")
-
-
-def oauth_base_string(method: str, url: str, params: Mapping[str, str]) -> str:
-    """WooCommerce's ``check_oauth_signature``: each key and value RFC 3986 encoded, sorted by key,
-    each ``key=value`` pair encoded again, pairs joined with ``%26``, after ``METHOD&url&``."""
-    encoded = sorted((rfc3986(key), rfc3986(value)) for key, value in params.items())
-    return f"{method.upper()}&{rfc3986(url)}&" + "%26".join(rfc3986(f"{k}={v}") for k, v in encoded)
-
-
-def oauth_signature(method: str, url: str, params: Mapping[str, str], key: str, algorithm: str) -> str:
-    """base64 of the HMAC (SHA-1 or SHA-256) of :func:`oauth_base_string` with ``key``."""
-    base = oauth_base_string(method, url, params)
-    digest = hashlib.sha256 if algorithm == "HMAC-SHA256" else hashlib.sha1
-    return base64.b64encode(hmac.new(key.encode(), base.encode(), digest).digest()).decode()
 
 
 class WooCommerceSandbox(HttpSandbox):
@@ -129,7 +108,7 @@ class WooCommerceSandbox(HttpSandbox):
             if key == self.consumer_key and secret == self.consumer_secret:
                 return None
             return error("woocommerce_rest_authentication_error", "Consumer secret is invalid.", 401)
-        params = {**args, **self._oauth_header(request)}
+        params = {**args, **oauth1.header_params(request)}
         if "oauth_signature" not in params:
             return error("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.", 401)
         return self._check_oauth(request, params)
@@ -138,14 +117,6 @@ class WooCommerceSandbox(HttpSandbox):
     def _args(request: Request) -> dict[str, str]:
         """Query and form parameters, the last value of a repeated name winning (PHP's ``$_GET``)."""
         return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True)) | dict(request.form)
-
-    @staticmethod
-    def _oauth_header(request: Request) -> dict[str, str]:
-        header = request.headers.get("Authorization", "")
-        if not header.startswith("OAuth "):
-            return {}
-        pairs = (part.strip().split("=", 1) for part in header[6:].split(",") if "=" in part)
-        return {k: dict(parse_qsl(f"v={v.strip().strip(chr(34))}"))["v"] for k, v in pairs if k.startswith("oauth_")}
 
     def _check_oauth(self, request: Request, params: dict[str, str]) -> Response | None:
         def denied(message: str) -> Response:
@@ -156,10 +127,8 @@ class WooCommerceSandbox(HttpSandbox):
         method = params.get("oauth_signature_method", "")
         if method not in {"HMAC-SHA1", "HMAC-SHA256"}:
             return denied("Invalid signature method - must be HMAC-SHA1 or HMAC-SHA256.")
-        given = params.pop("oauth_signature")
         url = f"http://{request.host}{request.path}"
-        if not any(hmac.compare_digest(given, oauth_signature(request.method, url, params, key, method))
-                   for key in (f"{self.consumer_secret}&", self.consumer_secret)):
+        if not oauth1.signature_valid(request.method, url, params, (f"{self.consumer_secret}&", self.consumer_secret)):
             return denied("Invalid signature - provided signature does not match.")
         stamp = params.get("oauth_timestamp", "")
         if not stamp.isdigit() or abs(time.time() - int(stamp)) > CLOCK_SKEW:

@@ -14,7 +14,7 @@ import pytest
 import requests
 from werkzeug.wrappers import Response
 
-from sandbox.kit import Bucket
+from sandbox.kit import Bucket, oauth1
 from sandbox.kit.idempotency import IdempotencyConflict, IdempotencyStore
 from sandbox.kit.paging import OpaqueCursor, keyset_page, link_header, numbered_page
 from tests.connectors.test_sdk_http import EchoSandbox
@@ -98,3 +98,15 @@ def test_an_idempotency_key_replays_the_first_answer_and_refuses_other_parameter
     store.answer("sk_b", "key-1", b"amount=500", refund(500))  # another credential's key
     store.answer("sk_a", None, b"amount=500", refund(500))     # no key: handled every time
     assert handled == [500, 500, 500] and store.replayed == 1
+
+
+def test_the_oauth1_verifier_signs_rfc_5849s_published_example() -> None:
+    """RFC 5849 section 1.2: the photos example, HMAC-SHA1 with a token, signs to MdpQcU8iPSUjWoN/UDMsK2sui9I=."""
+    params = {"file": "vacation.jpg", "size": "original", "oauth_consumer_key": "dpf43f3p2l4k3l03",
+              "oauth_token": "nnch734d00sl2jdk", "oauth_signature_method": "HMAC-SHA1",
+              "oauth_timestamp": "137131202", "oauth_nonce": "chapoH"}
+    url, key = "http://photos.example.net/photos", "kd94hf93k423kf44&pfkkdhi9sl3r4s00"
+    assert oauth1.signature("GET", url, params, key, "HMAC-SHA1") == "MdpQcU8iPSUjWoN/UDMsK2sui9I="
+    signed = {**params, "oauth_signature": "MdpQcU8iPSUjWoN/UDMsK2sui9I="}
+    assert oauth1.signature_valid("GET", url, signed, ["wrong&", key])
+    assert not oauth1.signature_valid("GET", url, {**signed, "size": "large"}, [key])  # a parameter changed
