@@ -197,9 +197,14 @@ def test_trades_land_with_exact_money_utc_times_and_their_sub_orders(shop: Taoba
     assert min(w["start_modified"] for w in windows) == lagged.astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def test_the_marts_hold_the_shops_trades_sub_orders_and_listings_to_the_fen(shop: TaobaoEnv) -> None:
-    """Through the connector's conformed models: every trade with its payment and refunds, closed-unpaid
-    trades cancelled, every sub-order resolved to a merchant SKU, every SKU a listing."""
+@pytest.mark.parametrize("warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_marts_hold_the_shops_trades_sub_orders_and_listings_to_the_fen(
+        shop: TaobaoEnv, warehouse: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the connector's conformed models, on either warehouse: every trade with its payment and
+    refunds, closed-unpaid trades cancelled, every sub-order resolved to a merchant SKU, every SKU a
+    listing."""
+    if warehouse == "postgres":
+        monkeypatch.setenv("CHANNELHUB_WAREHOUSE_URL", request.getfixturevalue("postgres_url"))
     run_account(shop.config, shop.account)
     transforms.build(shop.config, select=["+fct_orders +fct_order_lines +dim_product_listings"])
     orders = shop.world.orders_of(SHOP.name)

@@ -109,11 +109,15 @@ def test_orders_land_with_exact_money_utc_times_and_their_lines(store: WooCommer
         assert skus == {sku.code for sku in store.world.skus}
 
 
-def test_the_marts_hold_the_stores_orders_lines_and_listings_to_the_cent(store: WooCommerceEnv) -> None:
-    """Through the connector's conformed models: every order with its total and refunds, every line
-    resolved to a merchant SKU, cancelled orders cancelled, every variation a listing."""
+@pytest.mark.parametrize("warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_marts_hold_the_stores_orders_lines_and_listings_to_the_cent(
+        store: WooCommerceEnv, warehouse: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the connector's conformed models, on either warehouse: every order with its total and
+    refunds, every line resolved to a merchant SKU, cancelled orders cancelled, every variation a listing."""
+    if warehouse == "postgres":
+        monkeypatch.setenv("CHANNELHUB_WAREHOUSE_URL", request.getfixturevalue("postgres_url"))
     run_account(store.config, store.account)
-    transforms.build(store.config)
+    transforms.build(store.config, select=["+fct_orders +fct_order_lines +dim_product_listings"])
     orders = store.world.orders_of(STORE.name)
     lines = [line for order in orders for line in order.lines]
     with Warehouse(store.config.warehouse_url).engine.connect() as conn:
