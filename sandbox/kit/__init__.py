@@ -1,5 +1,14 @@
-"""The sandbox kit: what every platform emulator is built from (a bucket, the fault switchboard, the
-HTTP base with keep-alive), so a platform's sandbox holds only what is specific to it."""
+"""The sandbox kit: what every platform emulator is built from, so a platform's sandbox holds only what
+is specific to it.
+
+* ``server``: the HTTP base (waitress, keep-alive) with the thread-safe fault switchboard and counters;
+* ``bucket``: one token/leaky/cost bucket for every rate limit;
+* ``paging``: numbered pages, Link headers, keyset cursors, opaque tokens;
+* request verifiers per signing family, written from the documents, never from a client:
+  ``oauth1`` (RFC 5849), ``sorted_params`` (TOP, JD, Pinduoduo), ``kingdee_headers`` (K3Cloud);
+* ``tokens``: OAuth 2 refresh-token grants (Login with Amazon);
+* ``idempotency``: idempotency keys as payment APIs keep them.
+"""
 
 from .bucket import Bucket
 from .server import Faults, HttpSandbox, Stats, json_response
