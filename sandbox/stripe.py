@@ -319,13 +319,16 @@ class StripeSandbox(HttpSandbox):
                 events.append(Entry(created, event_id, partial(self._event, event_id, type_, created, render,
                                                                 previous)))
 
+        refunds = sorted(self._refunds_of(order, now), key=lambda pair: pair[0].created_at)
+        if max([unix(order.created_at), *(unix(refund.created_at) for refund, _ in refunds)]) < now - EVENT_RETENTION:
+            return  # all of it older than the events kept
         charges = {charge.id: replace(charge, refunded=0) for charge in self._charges_of(order, now)}
         for charge in charges.values():
             add("charge.succeeded", charge.created, charge.id, partial(self._charge, replace(charge)))
             add("payment_intent.succeeded", charge.created, f"pi_{charge.suffix}",
                 partial(self._payment_intent, charge))
         linked = {charge.id for charge in order.charges if charge.order_linked}
-        for refund, charge_id in sorted(self._refunds_of(order, now), key=lambda pair: pair[0].created_at):
+        for refund, charge_id in refunds:
             created, charge = unix(refund.created_at), charges[charge_id]
             add("refund.created", created, f"re_{refund.id:x}",
                 partial(self._refund, refund, order, charge_id, charge_id in linked))
