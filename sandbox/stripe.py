@@ -61,7 +61,7 @@ LIST_FILTERS: dict[str, frozenset[str]] = {
     "balance_transactions": frozenset({"currency", "payout", "source", "type"}),
     "payouts": frozenset({"arrival_date", "destination", "status"}),
     "customers": frozenset({"email"}),
-    "events": frozenset({"type", "types"}),
+    "events": frozenset({"type", "types", "delivery_success"}),
 }
 SINGULAR = {"charges": "charge", "payment_intents": "payment_intent", "refunds": "refund",
             "balance_transactions": "balance_transaction", "payouts": "payout", "customers": "customer",
@@ -576,12 +576,12 @@ class StripeSandbox(HttpSandbox):
 
     @staticmethod
     def _matches(entry: Entry, filters: dict[str, Any]) -> bool:
-        """Equality on the rendered object; an event's ``type`` takes ``*`` wildcards, ``types`` any of a list."""
+        """Equality on the rendered object. An event's ``type`` takes ``*`` wildcards, ``types`` any of a
+        list; ``delivery_success=false`` finds none, as no webhook endpoint is configured to fail."""
         obj = entry.render()
-        if "types" in filters:
-            return obj["type"] in filters["types"]
-        if "type" in filters and entry.id.startswith("evt_"):
-            return fnmatchcase(obj["type"], filters["type"])
+        if entry.id.startswith("evt_"):
+            typed = obj["type"] in filters["types"] if "types" in filters else fnmatchcase(obj["type"], filters.get("type", "*"))
+            return typed and filters.get("delivery_success", "true") == "true"
         return all(str(obj.get(key)) == value for key, value in filters.items())
 
     @staticmethod

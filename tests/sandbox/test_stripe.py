@@ -306,6 +306,8 @@ def test_event_filters_by_type_wildcard_list_and_created(api, sandbox) -> None:
     pivot = everything[len(everything) // 2].created
     recent = list(client.v1.events.list({"created": {"gte": pivot}, "type": "charge.succeeded"}).auto_paging_iter())
     assert [e.id for e in recent] == [e.id for e in everything if e.created >= pivot and e.type == "charge.succeeded"]
+    assert client.v1.events.list({"delivery_success": False}).data == []  # no webhook endpoint to fail
+    assert len(client.v1.events.list({"delivery_success": True, "limit": 3}).data) == 3
     both = get(api, sandbox, "/v1/events", type="charge.succeeded", **{"types[]": "refund.created"})
     assert both.status_code == 400 and both.json()["error"]["param"] == "types"
 
