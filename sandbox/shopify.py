@@ -267,6 +267,8 @@ class ShopifySandbox(HttpSandbox):
               for name in COUNTED),
             *(Rule(f"{api}/{name}/<int:object_id>.json", endpoint="object_endpoint", methods=["GET"],
                    defaults={"resource": name}) for name in SINGLE),
+            Rule(f"{api}/<any(orders,products):subject>/<int:subject_id>/events.json", endpoint="list_endpoint",
+                 methods=["GET"], defaults={"resource": "events"}),
             Rule(f"{api}/orders/<int:order_id>/refunds.json", endpoint="refunds_endpoint", methods=["GET"],
                  defaults={"refund_id": None}),
             Rule(f"{api}/orders/<int:order_id>/refunds/<int:refund_id>.json", endpoint="refunds_endpoint",
@@ -451,6 +453,8 @@ class ShopifySandbox(HttpSandbox):
             checks.append(lambda event: event.subject_type in subjects)
         if verb := params.get("verb"):
             checks.append(lambda event: event.verb == verb)
+        if subject_id := params.get("subject_id"):
+            checks.append(lambda event: str(event.subject_id) == subject_id)
         return checks
 
     def _row_filters(self, listing: Listing, params: dict[str, str], sort: str) -> list[Callable[[Row], bool]]:
@@ -508,7 +512,7 @@ class ShopifySandbox(HttpSandbox):
         except (ValueError, KeyError, TypeError, IndexError, binascii.Error):
             raise BadRequest({"page_info": "Invalid value."}) from None
 
-    def _page(self, request: Request, listing: Listing) -> Response:
+    def _page(self, request: Request, listing: Listing, narrowed: Mapping[str, str]) -> Response:
         args = request.args
         limit_text = args.get("limit", str(DEFAULT_LIMIT))
         try:
@@ -526,7 +530,7 @@ class ShopifySandbox(HttpSandbox):
                                  "See https://shopify.dev/api/usage/pagination-rest for more information.")
             query, direction, position = self._decode(page_info)
         else:
-            query = {k: v for k, v in args.items() if k not in PAGE_INFO_ALLOWED}
+            query = {**{k: v for k, v in args.items() if k not in PAGE_INFO_ALLOWED}, **narrowed}
             query.setdefault("order", listing.default_sort)
             direction, position = "after", None
         sort = query["order"]
@@ -582,9 +586,12 @@ class ShopifySandbox(HttpSandbox):
         return index.rows[at] if at < len(index.keys) and index.keys[at] == (object_id,) else None
 
     # -- endpoints ----------------------------------------------------------------------------------------
-    def list_endpoint(self, request: Request, version: str, resource: str) -> Response:
+    def list_endpoint(self, request: Request, version: str, resource: str, subject: str = "",
+                      subject_id: int = 0) -> Response:
+        """A list; ``orders/<id>/events.json`` is the events list narrowed to that subject."""
+        narrowed = {"filter": subject.title()[:-1], "subject_id": str(subject_id)} if subject else {}
         try:
-            return self._page(request, self.listings[resource])
+            return self._page(request, self.listings[resource], narrowed)
         except BadRequest as exc:
             return json_response({"errors": exc.errors}, exc.status)
 

@@ -407,6 +407,8 @@ def test_client_reads_destroy_events_with_shopify_sized_ids(client: Any, world: 
         assert [(e.id, e.subject_id) for e in events] == [(e.id, e.subject_id) for e in made]
         assert all(e.id > 1.2e13 for e in events) and made[1].id == made[0].id + 1
         assert client.Event.count(filter="Order") == 2
+        assert [e.id for e in client.Event.find(resource="orders", resource_id=victims[1])] == [made[1].id]
+        assert client.Event.find(resource="products", resource_id=victims[1]) == []
         assert get(sandbox, f"orders/{victims[0]}").status_code == 404
 
 
