@@ -2,7 +2,11 @@
 
 What it reproduces, because connectors and official clients depend on it:
 
-* paths ``/admin/api/<version>/<resource>.json`` and ``/admin/oauth/access_scopes.json``;
+* paths ``/admin/api/<version>/<resource>.json`` and ``/admin/oauth/access_scopes.json``, single objects
+  (``orders/<id>.json``…, 404 ``{"errors": "Not Found"}``), ``<resource>/count.json`` with the list's
+  filters and ``orders/<id>/refunds.json``;
+* versions: a supported version in the URL is echoed in ``X-Shopify-API-Version``; an unsupported or
+  unknown one falls forward to the oldest supported stable version (the sandbox's ``api_version``);
 * ``X-Shopify-Access-Token`` auth with Shopify's 401 body;
 * the leaky bucket (40 calls, 2/s leak) reported in ``X-Shopify-Shop-Api-Call-Limit`` on every
   response, 429 with ``Retry-After: 2.0`` when the bucket overflows;
@@ -10,7 +14,8 @@ What it reproduces, because connectors and official clients depend on it:
   no ``Link`` on a single page, and a 400 when a ``page_info`` request carries anything but ``limit``
   and ``fields``;
 * list filters (``limit`` 1..250, default 50; ``since_id``, ``ids``, ``updated_at_min/max``,
-  ``created_at_min/max``, ``status`` defaulting to *open* for orders, ``fields``, ``order``);
+  ``created_at_min/max``, ``status`` defaulting to *open* for orders, ``fields``, ``order``); times
+  may be a date (midnight), have no zone (both read in the shop's zone), an offset or ``Z``;
 * money as strings (``"40.00"``) and timestamps in the shop's zone with their offset;
 * ``POST /admin/api/<version>/graphql.json`` for the two operations a stock push needs, not a
   GraphQL engine: the ``inventorySetQuantities`` mutation (compare-and-set, user errors, at most 250
@@ -44,7 +49,7 @@ from werkzeug.wrappers import Request, Response
 
 from .kit import Bucket, HttpSandbox, json_response
 from .launch import Launcher, Running, local_port
-from .world import CENT, EPOCH, RATES, VARIANTS, WAREHOUSES, Order, Sku, World
+from .world import CENT, EPOCH, RATES, VARIANTS, WAREHOUSES, Order, Refund, Sku, World
 
 DEFAULT_LIMIT, MAX_LIMIT = 50, 250
 PAGE_INFO_ALLOWED = frozenset({"page_info", "limit", "fields"})
@@ -58,6 +63,10 @@ RESOURCE_SCOPES = {"orders": "read_orders", "events": "read_orders", "products":
                    "inventory_levels": "read_inventory", "set": "write_inventory", "locations": "read_locations"}
 # Sandbox id spaces, disjoint from the World's order/customer ids.
 PRODUCT_ID, VARIANT_ID, ITEM_ID, LOCATION_ID = 7_000_000_000, 4_000_000_000, 4_500_000_000, 60_000_000
+EVENT_ID = 12_870_000_000_000  # Shopify's event ids are large (1.2e13 and up); one block of 1e9 per shop
+SINGLE = {"orders": "order", "products": "product", "customers": "customer"}  # resources with <id>.json
+COUNTED = ("orders", "products", "customers", "events")  # resources with count.json
+SUPPORTED_RELEASES = 5  # stable versions supported at once: each lives about a year, one per quarter
 SORTS = {"id asc": "", "updated_at asc": "updated_at", "created_at asc": "created_at"}
 # GraphQL Admin: calculated-cost bucket (older documented Standard figures), mutation base cost, the
 # input-array cap every bulk mutation shares, and the reasons inventorySetQuantities accepts.
@@ -89,14 +98,24 @@ def money(value: Decimal) -> str:
     return f"{value.quantize(CENT)}"
 
 
-def parse_time(name: str, value: str) -> datetime:
+def parse_time(name: str, value: str, zone: ZoneInfo) -> datetime:
+    """Every form Shopify reads: ``2026-01-01`` (midnight) and ``2026-01-01T10:00:00`` in the shop's
+    zone, ``…-04:00`` and ``…Z`` as given."""
     try:
-        parsed = datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise BadRequest({name: "Invalid value."}) from None
-    if parsed.tzinfo is None:
-        raise BadRequest({name: "Invalid value."})
-    return parsed
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
+
+
+def releases(oldest: str, count: int) -> tuple[str, ...]:
+    """``count`` quarterly versions from ``oldest`` (``2024-07``, ``2024-10``, ``2025-01``…)."""
+    year, month = map(int, oldest.split("-"))
+    found = []
+    for _ in range(count):
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month >= 10 else (year, month + 3)
+    return tuple(found)
 
 
 def parse_ids(name: str, value: str) -> set[int]:
@@ -210,6 +229,7 @@ class ShopifySandbox(HttpSandbox):
         self.shop = world.shop(shop)
         self.zone = ZoneInfo(self.shop.timezone)
         self.access_token, self.api_version, self.scopes = access_token, api_version, scopes
+        self.versions = frozenset({*releases(api_version, SUPPORTED_RELEASES), "unstable"})
         self.bucket = Bucket(bucket_size, leak_rate)  # the REST bucket: one per call, leaking leak_rate/s
         self.rate_limiting = rate_limiting
         self.retry_after = 2.0
@@ -243,6 +263,16 @@ class ShopifySandbox(HttpSandbox):
         self.routes = Map([
             *(Rule(f"{api}/{name}.json", endpoint="list_endpoint", methods=["GET"], defaults={"resource": name})
               for name in self.listings),
+            *(Rule(f"{api}/{name}/count.json", endpoint="count_endpoint", methods=["GET"], defaults={"resource": name})
+              for name in COUNTED),
+            *(Rule(f"{api}/{name}/<int:object_id>.json", endpoint="object_endpoint", methods=["GET"],
+                   defaults={"resource": name}) for name in SINGLE),
+            Rule(f"{api}/<any(orders,products):subject>/<int:subject_id>/events.json", endpoint="list_endpoint",
+                 methods=["GET"], defaults={"resource": "events"}),
+            Rule(f"{api}/orders/<int:order_id>/refunds.json", endpoint="refunds_endpoint", methods=["GET"],
+                 defaults={"refund_id": None}),
+            Rule(f"{api}/orders/<int:order_id>/refunds/<int:refund_id>.json", endpoint="refunds_endpoint",
+                 methods=["GET"]),
             Rule(f"{api}/locations.json", endpoint="locations_endpoint", methods=["GET"]),
             Rule(f"{api}/shop.json", endpoint="shop_endpoint", methods=["GET"]),
             Rule(f"{api}/inventory_levels/set.json", endpoint="set_level_endpoint", methods=["POST"]),
@@ -270,7 +300,8 @@ class ShopifySandbox(HttpSandbox):
     def authenticate(self, request: Request) -> Response | None:
         if request.headers.get("X-Shopify-Access-Token") != self.access_token:
             return json_response({"errors": INVALID_TOKEN}, 401)
-        scope = RESOURCE_SCOPES.get(request.path.rsplit("/", 1)[-1].removesuffix(".json"))
+        names = [part.removesuffix(".json") for part in request.path.split("/")[4:]]  # after /admin/api/<v>/
+        scope = next((RESOURCE_SCOPES[name] for name in reversed(names) if name in RESOURCE_SCOPES), None)
         if scope and scope not in self.scopes:
             return json_response({"errors": f"[API] This action requires merchant approval for {scope} scope."}, 403)
         return None
@@ -285,10 +316,17 @@ class ShopifySandbox(HttpSandbox):
         if not self.is_graphql(request):
             used = (self.bucket.size if response.status_code == 429 else self.bucket.used()) if self.rate_limiting else 1
             response.headers[CALL_LIMIT_HEADER] = f"{max(used, 1)}/{self.bucket.size}"
-        response.headers["X-Shopify-API-Version"] = self.api_version
+        response.headers["X-Shopify-API-Version"] = self.served_version(request)
         with self._lock:
             self.log.append((request.path, dict(request.args), response.status_code))
         return response
+
+    def served_version(self, request: Request) -> str:
+        """The version the request ran under: the URL's while supported, else the oldest supported
+        (Shopify falls forward rather than failing; the header tells the client which ran)."""
+        parts = request.path.split("/")
+        requested = parts[3] if len(parts) > 3 and parts[1:3] == ["admin", "api"] else ""
+        return requested if requested in self.versions else self.api_version
 
     # -- sandbox-side mutations -------------------------------------------------------------------------
     def delete_order(self, order_id: int) -> Event:
@@ -299,7 +337,8 @@ class ShopifySandbox(HttpSandbox):
             raise KeyError(f"shop {self.shop.name!r} has no order {order_id}")
         with self._lock:
             self._deleted.add(order_id)
-            event = Event(len(self.events) + 1, order_id, "Order", "destroy", self.world.now,
+            event_id = EVENT_ID + self.world.spec.shops.index(self.shop) * 10**9 + len(self.events) + 1
+            event = Event(event_id, order_id, "Order", "destroy", self.world.now,
                           f"Order #{order.number} was deleted.", [f"#{order.number}"])
             self.events.append(event)
             self._revision += 1
@@ -414,6 +453,8 @@ class ShopifySandbox(HttpSandbox):
             checks.append(lambda event: event.subject_type in subjects)
         if verb := params.get("verb"):
             checks.append(lambda event: event.verb == verb)
+        if subject_id := params.get("subject_id"):
+            checks.append(lambda event: str(event.subject_id) == subject_id)
         return checks
 
     def _row_filters(self, listing: Listing, params: dict[str, str], sort: str) -> list[Callable[[Row], bool]]:
@@ -430,15 +471,14 @@ class ShopifySandbox(HttpSandbox):
             if attr == SORTS[sort]:
                 continue  # handled by bisect on the index
             if low := params.get(f"{attr}_min"):
-                low_time = parse_time(f"{attr}_min", low)
+                low_time = parse_time(f"{attr}_min", low, self.zone)
                 checks.append(lambda r, a=attr, t=low_time: getattr(r, a) >= t)
             if high := params.get(f"{attr}_max"):
-                high_time = parse_time(f"{attr}_max", high)
+                high_time = parse_time(f"{attr}_max", high, self.zone)
                 checks.append(lambda r, a=attr, t=high_time: getattr(r, a) <= t)
         return checks
 
-    @staticmethod
-    def _bounds(index: Index, params: dict[str, str], sort: str) -> tuple[int, int]:
+    def _bounds(self, index: Index, params: dict[str, str], sort: str) -> tuple[int, int]:
         attr = SORTS[sort]
         lo, hi = 0, len(index.keys)
         if not attr:
@@ -446,9 +486,9 @@ class ShopifySandbox(HttpSandbox):
                 lo = bisect_right(index.keys, (min(parse_ids("since_id", params["since_id"]) or {0}),))
             return lo, hi
         if low := params.get(f"{attr}_min"):
-            lo = bisect_left(index.keys, (parse_time(f"{attr}_min", low),))
+            lo = bisect_left(index.keys, (parse_time(f"{attr}_min", low, self.zone),))
         if high := params.get(f"{attr}_max"):
-            hi = bisect_right(index.keys, (parse_time(f"{attr}_max", high), math.inf))
+            hi = bisect_right(index.keys, (parse_time(f"{attr}_max", high, self.zone), math.inf))
         return lo, hi
 
     # -- pagination --------------------------------------------------------------------------------------
@@ -472,7 +512,7 @@ class ShopifySandbox(HttpSandbox):
         except (ValueError, KeyError, TypeError, IndexError, binascii.Error):
             raise BadRequest({"page_info": "Invalid value."}) from None
 
-    def _page(self, request: Request, listing: Listing) -> Response:
+    def _page(self, request: Request, listing: Listing, narrowed: Mapping[str, str]) -> Response:
         args = request.args
         limit_text = args.get("limit", str(DEFAULT_LIMIT))
         try:
@@ -481,7 +521,7 @@ class ShopifySandbox(HttpSandbox):
             raise BadRequest({"limit": "Invalid value."}) from None
         if not 1 <= limit <= MAX_LIMIT:
             raise BadRequest({"limit": f"must be between 1 and {MAX_LIMIT}"})
-        fields = [f for f in args.get("fields", "").split(",") if f.strip()]
+        fields = self._fields(args)
         page_info = args.get("page_info")
         if page_info is not None:
             extra = sorted(set(args) - PAGE_INFO_ALLOWED)
@@ -490,7 +530,7 @@ class ShopifySandbox(HttpSandbox):
                                  "See https://shopify.dev/api/usage/pagination-rest for more information.")
             query, direction, position = self._decode(page_info)
         else:
-            query = {k: v for k, v in args.items() if k not in PAGE_INFO_ALLOWED}
+            query = {**{k: v for k, v in args.items() if k not in PAGE_INFO_ALLOWED}, **narrowed}
             query.setdefault("order", listing.default_sort)
             direction, position = "after", None
         sort = query["order"]
@@ -525,21 +565,66 @@ class ShopifySandbox(HttpSandbox):
             links.append(f'<{base}?{urlencode({**extra_args, "page_info": self._encode(query, "after", keys[found[-1]])})}>; rel="next"')
         if found and has_previous:
             links.append(f'<{base}?{urlencode({**extra_args, "page_info": self._encode(query, "before", keys[found[0]])})}>; rel="previous"')
-        items = [listing.render(rows[i]) for i in found]
-        if fields:
-            items = [{k: item[k] for k in fields if k in item} for item in items]
+        items = [self._pick(listing.render(rows[i]), fields) for i in found]
         self.count_records(listing.name, len(items))
         response = json_response({listing.name: items})
         if links:
             response.headers["Link"] = ", ".join(reversed(links)) if direction == "before" else ", ".join(links)
         return response
 
+    @staticmethod
+    def _fields(args: Mapping[str, str]) -> list[str]:
+        return [f.strip() for f in args.get("fields", "").split(",") if f.strip()]
+
+    @staticmethod
+    def _pick(item: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+        return {k: item[k] for k in fields if k in item} if fields else item
+
+    def _find(self, resource: str, object_id: int) -> Row | None:
+        index = self.index(self.listings[resource], "id asc")
+        at = bisect_left(index.keys, (object_id,))
+        return index.rows[at] if at < len(index.keys) and index.keys[at] == (object_id,) else None
+
     # -- endpoints ----------------------------------------------------------------------------------------
-    def list_endpoint(self, request: Request, version: str, resource: str) -> Response:
+    def list_endpoint(self, request: Request, version: str, resource: str, subject: str = "",
+                      subject_id: int = 0) -> Response:
+        """A list; ``orders/<id>/events.json`` is the events list narrowed to that subject."""
+        narrowed = {"filter": subject.title()[:-1], "subject_id": str(subject_id)} if subject else {}
         try:
-            return self._page(request, self.listings[resource])
+            return self._page(request, self.listings[resource], narrowed)
         except BadRequest as exc:
             return json_response({"errors": exc.errors}, exc.status)
+
+    def count_endpoint(self, request: Request, version: str, resource: str) -> Response:
+        """``count.json``: the list's filters (``status`` defaulting to open included), no paging."""
+        listing = self.listings[resource]
+        query = {k: v for k, v in request.args.items() if k not in PAGE_INFO_ALLOWED | {"order"}}
+        try:
+            index = self.index(listing, "id asc")
+            checks = self._row_filters(listing, query, "id asc")
+            lo, hi = self._bounds(index, query, "id asc")
+        except BadRequest as exc:
+            return json_response({"errors": exc.errors}, exc.status)
+        return json_response({"count": sum(all(check(row) for check in checks) for row in index.rows[lo:hi])})
+
+    def object_endpoint(self, request: Request, version: str, resource: str, object_id: int) -> Response:
+        row = self._find(resource, object_id)
+        if row is None:
+            return self.not_found(request)
+        self.count_records(resource, 1)
+        return json_response({SINGLE[resource]: self._pick(self.listings[resource].render(row),
+                                                           self._fields(request.args))})
+
+    def refunds_endpoint(self, request: Request, version: str, order_id: int, refund_id: int | None) -> Response:
+        """An order's refunds (``refunds.json``) or one of them; an unknown order or refund is a 404."""
+        order = self._find("orders", order_id)
+        refunds = [self.render_refund(order, r) for r in order.refunds] if order is not None else []
+        fields = self._fields(request.args)
+        if refund_id is None:
+            return self.not_found(request) if order is None else json_response(
+                {"refunds": [self._pick(r, fields) for r in refunds]})
+        found = next((r for r in refunds if r["id"] == refund_id), None)
+        return self.not_found(request) if found is None else json_response({"refund": self._pick(found, fields)})
 
     def locations_endpoint(self, request: Request, version: str) -> Response:
         self.count_records("locations", len(self.locations))
@@ -741,7 +826,6 @@ class ShopifySandbox(HttpSandbox):
     def render_order(self, order: Order) -> dict[str, Any]:
         ts, currency = self._ts, order.currency
         closed = order.cancelled_at is None and order.fulfillment_status == "fulfilled"
-        lines_by_id = {line.id: line for line in order.lines}
         customer = order.customer
         return {
             "id": order.id, "admin_graphql_api_id": f"gid://shopify/Order/{order.id}",
@@ -764,18 +848,22 @@ class ShopifySandbox(HttpSandbox):
             } for line in order.lines],
             "shipping_lines": [{"id": order.id * 10 + 9, "title": "Standard", "code": "standard",
                                 "price": money(order.shipping)}],
-            "refunds": [{
-                "id": refund.id, "order_id": order.id, "created_at": ts(refund.created_at),
-                "processed_at": ts(refund.created_at),
-                "refund_line_items": [{
-                    "id": refund.id * 10 + n, "line_item_id": line_id, "quantity": quantity,
-                    "subtotal": money(lines_by_id[line_id].unit_price * quantity),
-                } for n, (line_id, quantity) in enumerate(refund.lines)],
-                "transactions": [{"id": refund.id * 10 + 9, "order_id": order.id, "kind": "refund",
-                                  "status": "success", "gateway": "shopify_payments",
-                                  "amount": money(refund.amount), "currency": currency,
-                                  "created_at": ts(refund.created_at)}],
-            } for refund in order.refunds],
+            "refunds": [self.render_refund(order, refund) for refund in order.refunds],
+        }
+
+    def render_refund(self, order: Order, refund: Refund) -> dict[str, Any]:
+        ts, lines_by_id = self._ts, {line.id: line for line in order.lines}
+        return {
+            "id": refund.id, "order_id": order.id, "created_at": ts(refund.created_at),
+            "processed_at": ts(refund.created_at),
+            "refund_line_items": [{
+                "id": refund.id * 10 + n, "line_item_id": line_id, "quantity": quantity,
+                "subtotal": money(lines_by_id[line_id].unit_price * quantity),
+            } for n, (line_id, quantity) in enumerate(refund.lines)],
+            "transactions": [{"id": refund.id * 10 + 9, "order_id": order.id, "kind": "refund",
+                              "status": "success", "gateway": "shopify_payments",
+                              "amount": money(refund.amount), "currency": order.currency,
+                              "created_at": ts(refund.created_at)}],
         }
 
     def render_product(self, product: Product) -> dict[str, Any]:

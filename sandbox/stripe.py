@@ -8,7 +8,11 @@ per currency. ``world.planted`` lists the reconciliation discrepancies this prod
 
 Lists follow Stripe's documented contract: newest first (ties broken by id, descending), ``limit``
 1..100 (default 10), ``starting_after``/``ending_before`` cursors, ``created`` as an exact value or
-``created[gt|gte|lt|lte]`` range, ``{"object": "list", ...}`` bodies.
+``created[gt|gte|lt|lte]`` range, ``{"object": "list", ...}`` bodies, ``expand[]`` of the ids the World
+can fill in (``data.customer``… on lists, ``customer``… on retrieve; arrays as ``expand[]`` or the
+SDKs' ``expand[0]``). ``/v1/events`` (kept 30 days) tells what happened to each charge, with
+``data.object`` as it was then, so a client following events sees later refunds, including those
+posted here. Connect's ``/v1/accounts`` is empty: the merchant has no connected accounts.
 
 The sorted object index is built once per world state and reused by every page, so listing tens of
 thousands of charges costs one bisect and one slice per request. Objects dated after ``world.now``
@@ -17,13 +21,16 @@ do not exist yet. After changing the World by hand (without ``tick``), call :met
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from fnmatch import fnmatchcase
 from functools import partial
 from itertools import count
 from typing import Any
@@ -42,6 +49,8 @@ ACCOUNT_ID = "acct_1SandboxChannelhub"
 DOC_URL = "https://stripe.com/docs/error-codes/"
 DAY = 86_400
 TEST_MODE_RATE = 25.0  # requests per second allowed to a test-mode key
+EVENT_RETENTION = 30 * DAY  # events older than this are gone from /v1/events
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 LIST_PARAMS = frozenset({"limit", "starting_after", "ending_before", "created", "expand"})
 # Extra equality filters each list endpoint documents (matched against the rendered object).
@@ -52,9 +61,21 @@ LIST_FILTERS: dict[str, frozenset[str]] = {
     "balance_transactions": frozenset({"currency", "payout", "source", "type"}),
     "payouts": frozenset({"arrival_date", "destination", "status"}),
     "customers": frozenset({"email"}),
+    "events": frozenset({"type", "types", "delivery_success"}),
 }
 SINGULAR = {"charges": "charge", "payment_intents": "payment_intent", "refunds": "refund",
-            "balance_transactions": "balance_transaction", "payouts": "payout", "customers": "customer"}
+            "balance_transactions": "balance_transaction", "payouts": "payout", "customers": "customer",
+            "events": "event"}
+# The fields each object can expand, and the list their ids come from (what the World can fill in).
+EXPANDABLE: dict[str, dict[str, str]] = {
+    "charges": {"customer": "customers", "balance_transaction": "balance_transactions",
+                "payment_intent": "payment_intents"},
+    "payment_intents": {"customer": "customers", "latest_charge": "charges"},
+    "refunds": {"charge": "charges", "balance_transaction": "balance_transactions",
+                "payment_intent": "payment_intents"},
+    "payouts": {"balance_transaction": "balance_transactions"},
+}
+KINDS = "any(charges,payment_intents,refunds,balance_transactions,payouts,customers,events)"
 REFUND_PARAMS = frozenset({"charge", "payment_intent", "amount", "reason", "metadata"})
 REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
 
@@ -80,6 +101,21 @@ class StripeError(Exception):
 
     def response(self) -> Response:
         return stripe_error(self.status, self.message, **self.kwargs)
+
+
+def array_param(args: MultiDict, name: str) -> list[str]:
+    """A Stripe array as sent: ``name[]=a&name[]=b`` (curl, the docs) or ``name[0]=a`` (the SDKs)."""
+    return [value for key, value in args.items(multi=True) if re.fullmatch(rf"{name}\[\d*\]", key)]
+
+
+def stripe_id(prefix: str, *parts: object) -> str:
+    """A deterministic id shaped like Stripe's (``evt_`` + 24 base-62 characters)."""
+    number = int.from_bytes(hashlib.sha256(":".join(map(str, parts)).encode()).digest()[:18])
+    chars = []
+    for _ in range(24):
+        number, digit = divmod(number, 62)
+        chars.append(BASE62[digit])
+    return prefix + "".join(chars)
 
 
 def unix(moment: datetime) -> int:
@@ -145,11 +181,10 @@ class StripeSandbox(HttpSandbox):
     routes = Map([
         Rule("/v1/account", endpoint="get_account", methods=["GET"]),
         Rule("/v1/accounts/<account_id>", endpoint="get_account", methods=["GET"]),
+        Rule("/v1/accounts", endpoint="list_accounts", methods=["GET"]),
         Rule("/v1/refunds", endpoint="create_refund", methods=["POST"]),
-        Rule("/v1/<any(charges,payment_intents,refunds,balance_transactions,payouts,customers):kind>",
-             endpoint="list_objects", methods=["GET"]),
-        Rule("/v1/<any(charges,payment_intents,refunds,balance_transactions,payouts,customers):kind>/<object_id>",
-             endpoint="retrieve_object", methods=["GET"]),
+        Rule(f"/v1/<{KINDS}:kind>", endpoint="list_objects", methods=["GET"]),
+        Rule(f"/v1/<{KINDS}:kind>/<object_id>", endpoint="retrieve_object", methods=["GET"]),
     ])
 
     def __init__(self, world: World, api_key: str = DEFAULT_API_KEY, *,
@@ -247,6 +282,7 @@ class StripeSandbox(HttpSandbox):
                     self._balance_transaction, f"txn_{charge.suffix}", "charge", charge.amount, fee, order.currency,
                     charge.id, charge.created, available, now)))
                 payable[(available, order.currency)].append(charge.amount - fee)
+            self._charge_events(order, now, entries["events"])
             linked = {charge.id for charge in order.charges if charge.order_linked}
             for refund, charge_id in self._refunds_of(order, now):
                 refund_id, created, amount = f"re_{refund.id:x}", unix(refund.created_at), minor(refund.amount)
@@ -271,6 +307,35 @@ class StripeSandbox(HttpSandbox):
             entries["customers"].append(Entry(unix(customer.created_at), f"cus_{customer.id}",
                                               partial(self._customer, customer)))
         return {kind: Listing(entries[kind]) for kind in SINGULAR}
+
+    def _charge_events(self, order: Order, now: int, events: list[Entry]) -> None:
+        """What a client following ``/v1/events`` learns of the order's charges: ``charge.succeeded``
+        and ``payment_intent.succeeded`` at capture, then per refund ``refund.created`` and
+        ``charge.refunded`` with the charge as that refund left it. Older than 30 days: gone."""
+        def add(type_: str, created: int, object_id: str, render: Callable[[], dict[str, Any]],
+                previous: dict[str, Any] | None = None) -> None:
+            if created >= now - EVENT_RETENTION:
+                event_id = stripe_id("evt_", type_, object_id, created)
+                events.append(Entry(created, event_id, partial(self._event, event_id, type_, created, render,
+                                                                previous)))
+
+        refunds = sorted(self._refunds_of(order, now), key=lambda pair: pair[0].created_at)
+        if max([unix(order.created_at), *(unix(refund.created_at) for refund, _ in refunds)]) < now - EVENT_RETENTION:
+            return  # all of it older than the events kept
+        charges = {charge.id: replace(charge, refunded=0) for charge in self._charges_of(order, now)}
+        for charge in charges.values():
+            add("charge.succeeded", charge.created, charge.id, partial(self._charge, replace(charge)))
+            add("payment_intent.succeeded", charge.created, f"pi_{charge.suffix}",
+                partial(self._payment_intent, charge))
+        linked = {charge.id for charge in order.charges if charge.order_linked}
+        for refund, charge_id in refunds:
+            created, charge = unix(refund.created_at), charges[charge_id]
+            add("refund.created", created, f"re_{refund.id:x}",
+                partial(self._refund, refund, order, charge_id, charge_id in linked))
+            before = charge.refunded
+            charge.refunded = min(charge.amount, before + minor(refund.amount))
+            previous = {"amount_refunded": before, "refunded": before >= charge.amount}
+            add("charge.refunded", created, f"re_{refund.id:x}", partial(self._charge, replace(charge)), previous)
 
     @classmethod
     def _charges_of(cls, order: Order, now: int) -> list[_Charge]:
@@ -382,6 +447,14 @@ class StripeSandbox(HttpSandbox):
             "name": f"{customer.first_name} {customer.last_name}", "phone": customer.phone,
         }
 
+    @staticmethod
+    def _event(event_id: str, type_: str, created: int, render: Callable[[], dict[str, Any]],
+               previous: dict[str, Any] | None) -> dict[str, Any]:
+        data = {"object": render(), **({"previous_attributes": previous} if previous else {})}
+        return {"id": event_id, "object": "event", "api_version": API_VERSION, "created": created, "data": data,
+                "livemode": False, "pending_webhooks": 0, "request": {"id": None, "idempotency_key": None},
+                "type": type_}
+
     def _account(self) -> dict[str, Any]:
         return {
             "id": ACCOUNT_ID, "object": "account", "business_type": "company", "charges_enabled": True,
@@ -400,13 +473,39 @@ class StripeSandbox(HttpSandbox):
                               code="account_invalid")
         return json_response(self._account())
 
+    def list_accounts(self, request: Request) -> Response:
+        """Connect's connected accounts: the World's merchant has none."""
+        return json_response({"object": "list", "url": "/v1/accounts", "has_more": False, "data": []})
+
     def retrieve_object(self, request: Request, kind: str, object_id: str) -> Response:
+        expand = self._expansions(kind, request.args, prefix="")
         listing = self.listing(kind)
         position = listing.position.get(object_id)
         if position is None:
             raise StripeError(404, f"No such {SINGULAR[kind]}: '{object_id}'", code="resource_missing", param="id")
         self.count_records(kind, 1)
-        return json_response(listing.entries[position].render())
+        return json_response(self._expand(kind, listing.entries[position].render(), expand))
+
+    def _expansions(self, kind: str, args: MultiDict, prefix: str) -> list[str]:
+        """The fields ``expand[]`` names, checked before anything is read: a path the object cannot expand
+        is Stripe's 400, naming it (and, on a list, the ``data.`` path meant)."""
+        fields = []
+        for path in array_param(args, "expand"):
+            field = path.removeprefix(prefix) if path.startswith(prefix) else None
+            if field not in EXPANDABLE.get(kind, {}):
+                hint = (f" You may want to try expanding '{prefix}{path}' instead."
+                        if prefix and path in EXPANDABLE.get(kind, {}) else "")
+                raise StripeError(400, f"This property cannot be expanded ({path}).{hint}")
+            fields.append(field)
+        return fields
+
+    def _expand(self, kind: str, obj: dict[str, Any], fields: list[str]) -> dict[str, Any]:
+        for field in fields:
+            listing = self.listing(EXPANDABLE[kind][field])
+            position = listing.position.get(obj[field]) if isinstance(obj[field], str) else None
+            if position is not None:
+                obj[field] = listing.entries[position].render()
+        return obj
 
     def list_objects(self, request: Request, kind: str) -> Response:
         args = request.args
@@ -414,6 +513,7 @@ class StripeSandbox(HttpSandbox):
         if not 1 <= limit <= 100:
             raise StripeError(400, "Invalid limit: must be between 1 and 100", param="limit")
         created, filters = self._list_params(kind, args)
+        expand = self._expansions(kind, args, prefix="data.")
         starting_after, ending_before = args.get("starting_after"), args.get("ending_before")
         if starting_after and ending_before:
             raise StripeError(400, "You may only specify one of these parameters: ending_before, starting_after.",
@@ -442,11 +542,11 @@ class StripeSandbox(HttpSandbox):
             page, has_more = entries[lo:min(lo + limit, hi)], lo + limit < hi
         self.count_records(kind, len(page))
         return json_response({"object": "list", "url": f"/v1/{kind}", "has_more": has_more,
-                              "data": [entry.render() for entry in page]})
+                              "data": [self._expand(kind, entry.render(), expand) for entry in page]})
 
-    def _list_params(self, kind: str, args: MultiDict) -> tuple[dict[str, int], dict[str, str]]:
+    def _list_params(self, kind: str, args: MultiDict) -> tuple[dict[str, int], dict[str, Any]]:
         created: dict[str, int] = {}
-        filters: dict[str, str] = {}
+        filters: dict[str, Any] = {}
         for name in args:
             base = name.split("[", 1)[0]
             if base == "created":
@@ -454,10 +554,14 @@ class StripeSandbox(HttpSandbox):
                 if op not in ("eq", "gt", "gte", "lt", "lte"):
                     raise StripeError(400, f"Received unknown parameter: {name}", param=name)
                 created[op] = self._integer(args, name, 0)
+            elif base == "types" and kind == "events":
+                filters["types"] = array_param(args, "types")
             elif base in LIST_FILTERS[kind]:
                 filters[base] = args[name]
             elif base not in LIST_PARAMS:
                 raise StripeError(400, f"Received unknown parameter: {name}", param=name)
+        if "type" in filters and "types" in filters:
+            raise StripeError(400, "You may only specify one of these parameters: type, types.", param="types")
         return created, filters
 
     @staticmethod
@@ -471,8 +575,13 @@ class StripeSandbox(HttpSandbox):
             raise StripeError(400, f"Invalid integer: {raw}", param=name) from None
 
     @staticmethod
-    def _matches(entry: Entry, filters: dict[str, str]) -> bool:
+    def _matches(entry: Entry, filters: dict[str, Any]) -> bool:
+        """Equality on the rendered object. An event's ``type`` takes ``*`` wildcards, ``types`` any of a
+        list; ``delivery_success=false`` finds none, as no webhook endpoint is configured to fail."""
         obj = entry.render()
+        if entry.id.startswith("evt_"):
+            typed = obj["type"] in filters["types"] if "types" in filters else fnmatchcase(obj["type"], filters.get("type", "*"))
+            return typed and filters.get("delivery_success", "true") == "true"
         return all(str(obj.get(key)) == value for key, value in filters.items())
 
     @staticmethod

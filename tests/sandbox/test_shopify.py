@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import http.client
 import re
-from datetime import datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, time
+from typing import Any
 
 import pytest
 import requests
+import shopify
+from pyactiveresource.connection import ResourceNotFound
 
 from sandbox.shopify import ShopifySandbox
 from sandbox.world import ShopSpec, World, WorldSpec
@@ -314,3 +319,126 @@ def test_graphql_auth_and_fault_switches(shop: ShopifySandbox, world: World) -> 
     assert shop.available(shop.inventory_item_id(sku), shop.location_id("01")) == held + 1  # applied, answer lost
     unknown = graphql(shop, "{ shop { name } }", {}).json()
     assert unknown["errors"][0]["extensions"]["code"] == "undefinedField"
+
+
+# -- the official client (ShopifyAPI) pointed at the sandbox ---------------------------------------------
+@pytest.fixture
+def client(shop: ShopifySandbox) -> Iterator[Any]:
+    """``import shopify`` against the sandbox. The client builds ``<shop>.<myshopify_domain>:<port>``;
+    shop ``127`` on domain ``0.0.1`` is 127.0.0.1, the sandbox's host."""
+    shopify.Session.setup(protocol="http", myshopify_domain="0.0.1", port=shop.base_url.rsplit(":", 1)[1])
+    shopify.ShopifyResource.activate_session(shopify.Session("127", "2024-07", TOKEN))
+    yield shopify
+    shopify.ShopifyResource.clear_session()
+    shopify.Session.setup(protocol="https", myshopify_domain="myshopify.com", port=None)
+
+
+def test_client_finds_single_objects_and_404s_like_shopify(client: Any, shop: ShopifySandbox, world: World) -> None:
+    source = next(o for o in shop.orders() if o.refunds)
+    order = client.Order.find(source.id)
+    assert (order.id, order.total_price, order.currency) == (source.id, f"{source.total:.2f}", source.currency)
+    assert [line.sku for line in order.line_items] == [line.sku.code for line in source.lines]
+    assert datetime.fromisoformat(order.updated_at) == source.updated_at
+    product = client.Product.find(shop.products[0].id)
+    assert sorted(v.sku for v in product.variants) == sorted(s.code for s in shop.products[0].skus)
+    customer = world.customers[3]
+    assert client.Customer.find(customer.id).email == customer.email
+    with pytest.raises(ResourceNotFound):
+        client.Order.find(1)
+    missing = get(shop, "customers/1")
+    assert missing.status_code == 404 and missing.json() == {"errors": "Not Found"}
+    assert set(get(shop, f"orders/{source.id}", fields="id,name").json()["order"]) == {"id", "name"}
+
+
+def test_client_reads_an_orders_refunds(client: Any, shop: ShopifySandbox) -> None:
+    source = next(o for o in shop.orders() if o.refunds)
+    refunds = client.Refund.find(order_id=source.id)
+    assert [(r.id, r.transactions[0].amount) for r in refunds] == [(r.id, f"{r.amount:.2f}") for r in source.refunds]
+    one = client.Refund.find(source.refunds[0].id, order_id=source.id)
+    assert one.order_id == source.id
+    assert get(shop, f"orders/{source.id}/refunds/1").status_code == 404
+    assert get(shop, "orders/1/refunds").json() == {"errors": "Not Found"}
+
+
+def test_counts_apply_the_list_filters(client: Any, shop: ShopifySandbox, world: World) -> None:
+    orders = shop.orders()
+    assert client.Order.count(status="any") == len(orders)
+    assert client.Order.count() == len(get(shop, "orders", limit=250).json()["orders"])  # status defaults to open
+    assert client.Product.count() == len(shop.products) and client.Customer.count() == len(world.customers)
+    pivot = sorted(o.updated_at for o in orders)[len(orders) // 2]
+    assert client.Order.count(status="any", updated_at_min=pivot.isoformat(), since_id=orders[0].id) == sum(
+        o.updated_at >= pivot and o.id > orders[0].id for o in orders)
+    assert get(shop, "orders/count", status="weird").status_code == 400
+
+
+def test_every_documented_time_form_is_read_in_the_shops_zone(client: Any, shop: ShopifySandbox) -> None:
+    orders = shop.orders()
+    # a day on which some order falls between UTC's midnight and the shop's (New York's, later)
+    day = next(o.updated_at.astimezone(UTC).date() for o in orders
+               if o.updated_at.astimezone(UTC).date() != o.updated_at.astimezone(shop.zone).date())
+    midnight = datetime.combine(day, time(), shop.zone)  # the shop's midnight, not UTC's
+    expected = sum(o.updated_at >= midnight for o in orders)
+    forms = [day.isoformat(), f"{day}T00:00:00", midnight.isoformat(),
+             midnight.astimezone(UTC).isoformat().replace("+00:00", "Z")]
+    assert [client.Order.count(status="any", updated_at_min=form) for form in forms] == [expected] * 4
+    assert expected != sum(o.updated_at >= datetime.combine(day, time(), UTC) for o in orders)
+    listed = get(shop, "orders", limit=250, status="any", updated_at_min=day.isoformat(), order="updated_at asc")
+    assert len(listed.json()["orders"]) == expected
+    assert get(shop, "orders", updated_at_min="yesterday").json() == {"errors": {"updated_at_min": "Invalid value."}}
+
+
+def test_client_pages_through_orders_with_link_headers(client: Any, shop: ShopifySandbox) -> None:
+    page, seen = client.Order.find(limit=50, status="any"), []
+    while True:
+        seen += [order.id for order in page]
+        if not page.has_next_page():
+            break
+        page = page.next_page()
+    assert sorted(seen) == sorted(o.id for o in shop.orders())
+
+
+def test_client_reads_destroy_events_with_shopify_sized_ids(client: Any, world: World) -> None:
+    with ShopifySandbox(world, access_token=TOKEN, rate_limiting=False) as sandbox:
+        client.Session.setup(port=sandbox.base_url.rsplit(":", 1)[1])
+        client.ShopifyResource.activate_session(client.Session("127", "2024-07", TOKEN))
+        victims = [o.id for o in sandbox.orders()[:2]]
+        made = [sandbox.delete_order(order_id) for order_id in victims]
+        events = client.Event.find(filter="Order", verb="destroy")
+        assert [(e.id, e.subject_id) for e in events] == [(e.id, e.subject_id) for e in made]
+        assert all(e.id > 1.2e13 for e in events) and made[1].id == made[0].id + 1
+        assert client.Event.count(filter="Order") == 2
+        assert [e.id for e in client.Event.find(resource="orders", resource_id=victims[1])] == [made[1].id]
+        assert client.Event.find(resource="products", resource_id=victims[1]) == []
+        assert get(sandbox, f"orders/{victims[0]}").status_code == 404
+
+
+@pytest.mark.parametrize(("asked", "served"), [("2024-07", "2024-07"), ("2025-04", "2025-04"),
+                                               ("unstable", "unstable"), ("2023-01", "2024-07"),
+                                               ("2030-01", "2024-07"), ("latest", "2024-07")])
+def test_the_requested_version_is_echoed_or_falls_forward(shop: ShopifySandbox, asked: str, served: str) -> None:
+    response = get(shop, f"{shop.base_url}/admin/api/{asked}/shop.json")
+    assert response.status_code == 200 and response.headers["X-Shopify-API-Version"] == served
+
+
+def test_client_sees_the_version_it_asked_for(client: Any, shop: ShopifySandbox) -> None:
+    client.ShopifyResource.activate_session(client.Session("127", "2024-10", TOKEN))
+    client.Shop.current()
+    headers = {name.lower(): value for name, value in client.ShopifyResource.connection.response.headers.items()}
+    assert headers["x-shopify-api-version"] == "2024-10"
+
+
+def test_connections_are_kept_alive(shop: ShopifySandbox) -> None:
+    """Shopify keeps HTTP/1.1 connections open; only a client asking ``Connection: close`` (urllib,
+    under ShopifyAPI, does) gets it back."""
+    connection = http.client.HTTPConnection(shop.base_url.removeprefix("http://"), timeout=10)
+    answers, sockets = [], []
+    for _ in range(3):
+        connection.request("GET", "/admin/api/2024-07/shop.json", headers={"X-Shopify-Access-Token": TOKEN})
+        answer = connection.getresponse()
+        answer.read()
+        answers.append(answer.getheader("Connection"))
+        sockets.append(connection.sock)
+    assert answers == [None] * 3 and sockets[0] is not None and len(set(map(id, sockets))) == 1
+    connection.request("GET", "/admin/api/2024-07/shop.json",
+                       headers={"X-Shopify-Access-Token": TOKEN, "Connection": "close"})
+    assert connection.getresponse().getheader("Connection") == "close"

@@ -3,14 +3,16 @@ limit, idempotency, and objects that agree with the World and with each other.""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
+import stripe
 
-from sandbox.stripe import DEFAULT_API_KEY, StripeSandbox
+from sandbox.stripe import DEFAULT_API_KEY, StripeSandbox, unix
 from sandbox.world import World, WorldSpec
 
 
@@ -263,3 +265,95 @@ def test_refunds_land_on_the_charge_named_and_only_linked_ones_reach_the_shop(ap
         assert get(api, sandbox, f"/v1/charges/{second}").json()["refunded"] is True
         assert get(api, sandbox, f"/v1/charges/{first}").json()["amount_refunded"] == 0
         assert doubled.financial_status == "refunded" and doubled.refunded == doubled.total
+
+
+# -- the official client (stripe) pointed at the sandbox ---------------------------------------------------
+def official(sandbox: StripeSandbox) -> stripe.StripeClient:
+    return stripe.StripeClient(DEFAULT_API_KEY, base_addresses={"api": sandbox.base_url}, max_network_retries=0)
+
+
+def test_client_follows_events_newest_first_with_objects_as_they_were(sandbox) -> None:
+    client = official(sandbox)
+    events = list(client.v1.events.list({"limit": 100}).auto_paging_iter())
+    keys = [(e.created, e.id) for e in events]
+    assert events and keys == sorted(keys, reverse=True) and len(set(keys)) == len(keys)
+    assert all(re.fullmatch(r"evt_[0-9A-Za-z]{24}", e.id) and e.object == "event" for e in events)
+    oldest = unix(sandbox.world.now) - 30 * 86_400
+    captured = {c.id for o in sandbox.world.orders for c in o.charges if oldest <= unix(o.created_at) <= unix(sandbox.world.now)}
+    succeeded = [e.data.object for e in events if e.type == "charge.succeeded"]
+    assert {c.id for c in succeeded} == captured and all(c.amount_refunded == 0 for c in succeeded)
+    refunded = [e for e in events if e.type == "charge.refunded"]
+    assert refunded and {e.type for e in events} == {"charge.succeeded", "payment_intent.succeeded",
+                                                      "refund.created", "charge.refunded"}
+    latest: dict[str, Any] = {}
+    for event in reversed(refunded):  # oldest first: each refund adds to what the one before left
+        charge = event.data.object
+        assert event.data.previous_attributes.amount_refunded == latest.get(charge.id, event.data.previous_attributes.amount_refunded)
+        assert charge.amount_refunded > event.data.previous_attributes.amount_refunded
+        latest[charge.id] = charge.amount_refunded
+    for charge_id, amount_refunded in latest.items():
+        assert client.v1.charges.retrieve(charge_id).amount_refunded == amount_refunded
+    assert client.v1.events.retrieve(events[0].id).to_dict() == events[0].to_dict()
+
+
+def test_event_filters_by_type_wildcard_list_and_created(api, sandbox) -> None:
+    client = official(sandbox)
+    everything = list(client.v1.events.list({"limit": 100}).auto_paging_iter())
+    charge_events = list(client.v1.events.list({"type": "charge.*", "limit": 100}).auto_paging_iter())
+    assert [e.id for e in charge_events] == [e.id for e in everything if e.type.startswith("charge.")]
+    listed = list(client.v1.events.list({"types": ["refund.created", "charge.refunded"]}).auto_paging_iter())
+    assert [e.id for e in listed] == [e.id for e in everything if e.type in ("refund.created", "charge.refunded")]
+    pivot = everything[len(everything) // 2].created
+    recent = list(client.v1.events.list({"created": {"gte": pivot}, "type": "charge.succeeded"}).auto_paging_iter())
+    assert [e.id for e in recent] == [e.id for e in everything if e.created >= pivot and e.type == "charge.succeeded"]
+    assert client.v1.events.list({"delivery_success": False}).data == []  # no webhook endpoint to fail
+    assert len(client.v1.events.list({"delivery_success": True, "limit": 3}).data) == 3
+    both = get(api, sandbox, "/v1/events", type="charge.succeeded", **{"types[]": "refund.created"})
+    assert both.status_code == 400 and both.json()["error"]["param"] == "types"
+
+
+def test_a_refund_posted_later_reaches_clients_that_follow_events() -> None:
+    with StripeSandbox(World(WorldSpec(seed=5, orders=50)), rate_limit=None) as sandbox:
+        client = official(sandbox)
+        charge = next(c for c in client.v1.charges.list({"limit": 100}).auto_paging_iter() if c.amount_refunded == 0)
+        refund = client.v1.refunds.create({"charge": charge.id, "amount": 150})
+        newest = client.v1.events.list({"types": ["charge.refunded", "refund.created"], "limit": 2}).data
+    by_type = {e.type: e for e in newest}
+    assert by_type["refund.created"].data.object.id == refund.id
+    changed = by_type["charge.refunded"].data
+    assert (changed.object.id, changed.object.amount_refunded, changed.previous_attributes.amount_refunded) == (
+        charge.id, 150, 0)
+
+
+def test_expand_fills_in_what_the_world_holds(sandbox) -> None:
+    client = official(sandbox)
+    charges = client.v1.charges.list({"limit": 5, "expand": ["data.customer", "data.balance_transaction"]}).data
+    for charge in charges:
+        assert charge.customer.to_dict() == client.v1.customers.retrieve(charge.customer.id).to_dict()
+        assert (charge.balance_transaction.object, charge.balance_transaction.source) == ("balance_transaction", charge.id)
+    one = client.v1.charges.retrieve(charges[0].id, {"expand": ["customer"]})
+    assert one.customer.email == charges[0].customer.email and isinstance(one.balance_transaction, str)
+    refund = client.v1.refunds.list({"limit": 1, "expand": ["data.charge"]}).data[0]
+    assert refund.charge.object == "charge" and refund.charge.amount_refunded >= refund.amount
+
+
+@pytest.mark.parametrize(("path", "params", "message"), [
+    ("/v1/charges", {"expand[]": "data.colour"}, "This property cannot be expanded (data.colour)."),
+    ("/v1/charges", {"expand[0]": "customer"}, ("This property cannot be expanded (customer). "
+                                                "You may want to try expanding 'data.customer' instead.")),
+    ("/v1/customers", {"expand[]": "data.customer"}, "This property cannot be expanded (data.customer)."),
+])
+def test_unknown_expand_paths_answer_stripes_400(api, sandbox, path: str, params: dict, message: str) -> None:
+    response = get(api, sandbox, path, **params)
+    assert response.status_code == 400
+    assert response.json() == {"error": {"type": "invalid_request_error", "message": message}}
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        official(sandbox).v1.charges.retrieve(list_all(api, sandbox, "charges")[0]["id"], {"expand": ["refunds.x"]})
+    assert raised.value.http_status == 400 and "(refunds.x)" in raised.value.user_message
+
+
+def test_connect_accounts_list_is_empty_and_the_platform_account_answers(sandbox) -> None:
+    client = official(sandbox)
+    accounts = client.v1.accounts.list()
+    assert (accounts.object, accounts.url, accounts.has_more, accounts.data) == ("list", "/v1/accounts", False, [])
+    assert client.v1.accounts.retrieve_current().id == "acct_1SandboxChannelhub"
