@@ -69,6 +69,12 @@ class Cursor:
         return dlt.sources.incremental(**self.incremental_args(initial_value, end_value))
 
 
+def typed(*groups: tuple[tuple[str, ...], str]) -> tuple[tuple[str, str], ...]:
+    """``Stream.column_types`` from groups of columns sharing a type:
+    ``typed((("created", "modified"), "timestamp"), (MONEY, "decimal"))``."""
+    return tuple((column, kind) for columns, kind in groups for column in columns)
+
+
 @dataclass(frozen=True)
 class Stream:
     """One table a connector produces in ``raw_<account>``."""

@@ -21,6 +21,7 @@ from requests import RequestException
 from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Cursor, SourceDataError, Stream
 from connectors.sdk.gateway import GatewayError, LastPageFirstPaginator, utc_converter, windowed_resource
 from connectors.sdk.rest import resource_config, rest_source
+from connectors.sdk.spec import typed
 
 from .client import PATH, ZONE, call, make_client, root
 from .settings import TaobaoSettings
@@ -37,20 +38,16 @@ REFUND_FIELDS = "refund_id,tid,oid,num,outer_id,total_fee,refund_fee,status,crea
 INCREMENT, REFUNDS = "taobao.trades.sold.increment.get", "taobao.refunds.receive.get"
 
 
-def _types(*groups: tuple[tuple[str, ...], str]) -> tuple[tuple[str, str], ...]:
-    return tuple((column, kind) for columns, kind in groups for column in columns)
-
-
 class TaobaoConnector(Connector[TaobaoSettings]):
     name = "taobao"
     kind = ConnectorKind.CHANNEL
     settings_model = TaobaoSettings
     streams: ClassVar[tuple[Stream, ...]] = (
         Stream("trades", ("tid",), cursor=MODIFIED,
-               column_types=_types((TRADE_TIMES, "timestamp"), (TRADE_MONEY, "decimal")),
+               column_types=typed((TRADE_TIMES, "timestamp"), (TRADE_MONEY, "decimal")),
                description="Trades (taobao.trade.fullinfo.get) with their sub-orders, nested as trades__orders."),
         Stream("refunds", ("refund_id",), cursor=MODIFIED,
-               column_types=_types((("created", "modified"), "timestamp"), (("total_fee", "refund_fee"), "decimal")),
+               column_types=typed((("created", "modified"), "timestamp"), (("total_fee", "refund_fee"), "decimal")),
                description="Refunds the seller received (taobao.refunds.receive.get), one per sub-order."),
         Stream("items", ("num_iid",), column_types=(("modified", "timestamp"), ("price", "decimal")),
                description="Items on sale, read whole every run."),

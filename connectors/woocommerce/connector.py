@@ -9,6 +9,7 @@ from requests import RequestException
 
 from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Cursor, Stream
 from connectors.sdk.rest import resource_config, rest_source
+from connectors.sdk.spec import typed
 
 from .client import make_client
 from .settings import WooCommerceSettings
@@ -22,19 +23,15 @@ GMT_DATES = tuple(f"{name}_gmt" for name in LOCAL_DATES)
 MONEY = ("discount_total", "shipping_total", "total_tax", "total")
 
 
-def _types(*groups: tuple[tuple[str, ...], str]) -> tuple[tuple[str, str], ...]:
-    return tuple((column, kind) for columns, kind in groups for column in columns)
-
-
 class WooCommerceConnector(Connector[WooCommerceSettings]):
     name = "woocommerce"
     kind = ConnectorKind.CHANNEL
     settings_model = WooCommerceSettings
     streams: ClassVar[tuple[Stream, ...]] = (
         Stream("orders", ("id",), cursor=MODIFIED,
-               column_types=_types((LOCAL_DATES, "text"), (GMT_DATES, "timestamp"), (MONEY, "decimal")),
+               column_types=typed((LOCAL_DATES, "text"), (GMT_DATES, "timestamp"), (MONEY, "decimal")),
                description="Orders with their line items and refund summaries (nested tables)."),
-        Stream("products", ("id",), column_types=_types((LOCAL_DATES[:2], "text"), (GMT_DATES[:2], "timestamp"),
+        Stream("products", ("id",), column_types=typed((LOCAL_DATES[:2], "text"), (GMT_DATES[:2], "timestamp"),
                                                         (("stock_quantity",), "bigint")),
                description="Products, read whole every run (variations' stock does not move the product's date)."),
         Stream("variations", ("id",), column_types=(("date_modified", "text"), ("date_modified_gmt", "timestamp"),
