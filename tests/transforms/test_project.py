@@ -106,3 +106,13 @@ def test_a_connector_package_ships_its_own_staging_models(dbt: Dbt, tmp_path: Pa
     # dbt writes what it ran under target/, never over the package's or this project's sources
     assert (shipped / "stg_fake__things.sql").read_text(encoding="utf-8") == "select 1 as thing_id"
     assert (tmp_path / "work" / "target" / "run" / "channelhub" / "models_fake" / "staging" / "fake").is_dir()
+
+
+def test_the_conformed_var_of_plain_dbt_runs_lists_this_projects_conformed_models() -> None:
+    """dbt_project.yml's default ``conformed`` var (plain ``dbt`` in transforms/) is what channelhub finds
+    in this project's own models, so the two cannot drift; packaged connectors add theirs on top."""
+    declared = yaml.safe_load((project.ROOT / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]["conformed"]
+    assert declared == project.conformed_models([project.ROOT / "models"])
+    packaged = project.conformed_models(list(project.connector_models().values()))
+    assert {"int_woocommerce__orders", "int_taobao__orders"} <= set(packaged["orders"])
+    assert "int_kingdee__stock_levels" in packaged["stock_levels"]
