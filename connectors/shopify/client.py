@@ -3,7 +3,8 @@ access token header, and the shared tenacity session paced by Shopify's leaky-bu
 
 from __future__ import annotations
 
-from dlt.sources.helpers.rest_client import RESTClient
+from typing import Any
+
 from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 from dlt.sources.helpers.rest_client.paginators import HeaderLinkPaginator
 
@@ -15,17 +16,15 @@ CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
 TOKEN_HEADER = "X-Shopify-Access-Token"
 
 
-def make_client(settings: ShopifySettings) -> RESTClient:
-    """A client rooted at ``/admin/api/<version>/``.
+def make_client(settings: ShopifySettings) -> dict[str, Any]:
+    """``rest_api``'s client (``RESTClient(**make_client(settings))`` for a direct call), rooted at
+    ``/admin/api/<version>/``.
 
     ``HeaderLinkPaginator`` requests the ``rel="next"`` URL verbatim and drops the first request's
     params, which is exactly Shopify's rule: page_info requests carry only ``limit`` (and ``fields``).
     """
     pacer = LeakyBucketPacer(CALL_LIMIT_HEADER, settings.calls_per_second)
-    return RESTClient(
-        base_url=settings.api_root,
-        auth=APIKeyAuth(name=TOKEN_HEADER, api_key=settings.access_token.get_secret_value(), location="header"),
-        paginator=HeaderLinkPaginator(),
-        session=retrying_session(settings.retry_policy(), pacer),
-    )
+    return {"base_url": settings.api_root, "paginator": HeaderLinkPaginator(),
+            "auth": APIKeyAuth(name=TOKEN_HEADER, api_key=settings.access_token.get_secret_value(), location="header"),
+            "session": retrying_session(settings.retry_policy(), pacer)}
 

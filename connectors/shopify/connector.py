@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from dlt.extract.source import DltSource
+from dlt.sources.helpers.rest_client import RESTClient
 from requests import RequestException
 
 from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Stream
@@ -28,13 +29,13 @@ class ShopifyConnector(Connector[ShopifySettings]):
     streams: ClassVar[tuple[Stream, ...]] = STREAMS
 
     def source(self, account: Account[ShopifySettings]) -> DltSource:
-        return shopify_source(self, account.name, account.settings)
+        return shopify_source(account.name, account.settings)
 
     def check(self, account: Account[ShopifySettings]) -> CheckResult:
         """``access_scopes.json`` proves the token and tells which streams it may read; ``shop.json``
         names the shop, its currency and zone."""
         settings = account.settings
-        client = make_client(settings)
+        client = RESTClient(**make_client(settings))
         root = settings.base_url.rstrip("/")
         try:
             scopes_response = client.get(f"{root}/admin/oauth/access_scopes.json")
