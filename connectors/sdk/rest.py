@@ -75,6 +75,8 @@ def readable_pages(account: str, stream: str) -> Callable[..., requests.Response
     pages = count(1)
 
     def check(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        if not response.ok:  # an error answer is dlt's to raise, with its status
+            return response
         number = next(pages)
         try:
             parsed = orjson.loads(response.content)
@@ -90,11 +92,16 @@ def readable_pages(account: str, stream: str) -> Callable[..., requests.Response
 
 def resource_config(stream: Stream, endpoint: Mapping[str, Any], *, start_param: str | None = None,
                     end_param: str | None = None, initial_value: Any = None,
-                    convert: Callable[[Any], Any] | None = None, **extra: Any) -> dict[str, Any]:
+                    convert: Callable[[Any], Any] | None = None, account: str | None = None,
+                    **extra: Any) -> dict[str, Any]:
     """The ``rest_api`` resource of one declared stream: its name, key, disposition and declared
     column types, and, for a stream with a cursor, the cursor's incremental (``Cursor.incremental_args``)
-    sent to the API as ``start_param`` (and ``end_param``), each value through ``convert`` first."""
+    sent to the API as ``start_param`` (and ``end_param``), each value through ``convert`` first. With
+    ``account``, every page is read through :func:`readable_pages` after the endpoint's own actions."""
     config: dict[str, Any] = {**stream.resource_hints(), "endpoint": dict(endpoint), **extra}
+    if account is not None:
+        actions = [*endpoint.get("response_actions", []), readable_pages(account, stream.name)]
+        config["endpoint"]["response_actions"] = actions
     if stream.cursor is not None:
         incremental = {key: list(value) if key == "primary_key" else value  # rest_api validates a list
                        for key, value in stream.cursor.incremental_args(initial_value).items() if value is not None}

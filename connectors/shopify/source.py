@@ -18,7 +18,7 @@ from dlt.extract.source import DltSource
 from dlt.sources.helpers.rest_client import RESTClient
 
 from connectors.sdk import Cursor, Stream, paginate_checked
-from connectors.sdk.rest import readable_pages, resource_config, rest_source
+from connectors.sdk.rest import resource_config, rest_source
 
 from .client import make_client
 from .convert import Converter
@@ -63,8 +63,8 @@ def shopify_source(account: str, settings: ShopifySettings) -> DltSource:
                **extra: Any) -> dict[str, Any]:
         """A list endpoint of ``stream``, each record converted (naming it when it cannot be)."""
         cursor = stream.cursor.field if stream.cursor else None
-        return resource_config(stream, {"path": path, "params": {**limit, **params}, "data_selector": path[:-5],
-                                        "response_actions": [readable_pages(account, stream.name)]},
+        return resource_config(stream, {"path": path, "params": {**limit, **params}, "data_selector": path[:-5]},
+                               account=account,
                                start_param=start_param if cursor else None, initial_value=settings.start_date,
                                convert=_iso, processing_steps=[{"map": Converter(account, stream.name, cursor).record}],
                                **extra)

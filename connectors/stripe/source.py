@@ -32,7 +32,8 @@ def stripe_source(account: str, settings: StripeSettings, streams: tuple[Stream,
     source = rest_source("stripe", make_client(settings), [
         resource_config(stream, {"path": f"/v1/{stream.name}", "params": {"limit": settings.page_size},
                                  "data_selector": "data", "response_actions": [raise_for_stripe_error]},
-                        start_param="created[gte]", initial_value=settings.start_date, convert=unix_seconds)
+                        start_param="created[gte]", initial_value=settings.start_date, convert=unix_seconds,
+                        account=account)
         for stream in streams])
     for stream in streams:  # objects become rows before the incremental reads ``created``
         source.resources[stream.name].add_map(partial(to_record, account, stream.name), insert_at=1)

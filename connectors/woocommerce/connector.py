@@ -46,10 +46,10 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
         orders, products, variations = self.streams
         return rest_source("woocommerce", make_client(settings), [
             resource_config(orders, {"path": "orders", "params": {**ordered, "dates_are_gmt": "true"}},
-                            start_param="modified_after", initial_value=start),
-            resource_config(products, {"path": "products", "params": ordered}),
+                            start_param="modified_after", initial_value=start, account=account.name),
+            resource_config(products, {"path": "products", "params": ordered}, account=account.name),
             resource_config(variations, {"path": "products/{resources.products.id}/variations", "params": ordered},
-                            include_from_parent=["id"]),
+                            include_from_parent=["id"], account=account.name),
         ], max_table_nesting=1)
 
     def check(self, account: Account[WooCommerceSettings]) -> CheckResult:
