@@ -136,7 +136,8 @@ class KingdeeConnector(Connector[KingdeeSettings]):
                 data["FilterString"] = f"{stream.cursor.field} >= '{{incremental.start_value}}'"
             resources.append(resource_config(stream, {"path": QUERY, "method": "POST", "json": {"data": data},
                                                        "response_actions": [raise_for_kingdee_error]},
-                                             initial_value=settings.start_date, convert=server_filter_time))
+                                             initial_value=settings.start_date, convert=server_filter_time,
+                                             account=account.name))
         source = rest_source("kingdee", make_client(settings), resources)
         for stream in self.streams:  # rows become records before the incremental reads their cursor
             source.resources[stream.name].add_map(record_maker(account.name, stream.name, QUERIES[stream.name]),

@@ -34,6 +34,7 @@ import requests
 from dlt.common import jsonpath
 from dlt.common.configuration import configspec
 from dlt.extract.resource import DltResource
+from dlt.sources import rest_api
 from dlt.sources.helpers.rest_client import RESTClient, redaction
 from dlt.sources.helpers.rest_client.auth import AuthConfigBase
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
@@ -43,7 +44,11 @@ from .http import RESIGN, RetryPolicy, paginate_checked, retrying_session
 from .spec import Cursor
 
 # dlt writes each request's URL to its INFO log, masking only the parameter names it knows; these
-# gateways carry the seller's session key, the app key and the signature in the query.
+# gateways carry the seller's session key, the app key and the signature in the query. The set is
+# dlt's one hook, process-wide. rest_api copies it, at its import, into the keys it masks in auth
+# configs, assuming string values: an auth with a ``session`` attribute (dlt's OAuth2 classes, our
+# session login) would then fail its validation. So rest_api is imported first and keeps dlt's set.
+rest_api.SENSITIVE_KEYS  # noqa: B018 (the import above is the point: rest_api has read the set)
 redaction.SENSITIVE_PARAMS.update({"session", "app_key", "sign"})
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"  # how these platforms write a time: wall clock, no zone
 FORM = "application/x-www-form-urlencoded"

@@ -92,18 +92,18 @@ class TaobaoConnector(Connector[TaobaoSettings]):
                 "path": PATH, "params": {"method": "taobao.trade.fullinfo.get", "fields": FULLINFO,
                                          "tid": "{resources.trades_increment.tid}"},
                 "data_selector": f"{root('taobao.trade.fullinfo.get')}.trade"},
-                processing_steps=[{"map": trade}], parallelized=True),
+                processing_steps=[{"map": trade}], parallelized=True, account=name),
             resource_config(items, {
                 "path": PATH, "paginator": onsale, "data_selector": f"{root('taobao.items.onsale.get')}.items.item",
                 "params": {"method": "taobao.items.onsale.get", "page_size": settings.page_size,
                            "fields": "num_iid,title,outer_id,approve_status,price,num,modified"}},
-                processing_steps=[{"map": utc_converter(name, "items", ZONE, ("modified",), "num_iid")}]),
+                processing_steps=[{"map": utc_converter(name, "items", ZONE, ("modified",), "num_iid")}], account=name),
             resource_config(skus, {
                 "path": PATH, "data_selector": f"{root('taobao.item.seller.get')}.item.skus.sku",
                 "params": {"method": "taobao.item.seller.get", "fields": "num_iid,skus",
                            "num_iid": "{resources.items.num_iid}"}},
                 include_from_parent=["num_iid"],
-                processing_steps=[{"map": utc_converter(name, "skus", ZONE, ("modified",), "sku_id")}]),
+                processing_steps=[{"map": utc_converter(name, "skus", ZONE, ("modified",), "sku_id")}], account=name),
         ], max_table_nesting=1)
 
     def check(self, account: Account[TaobaoSettings]) -> CheckResult:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -82,3 +84,18 @@ def test_a_revoked_refresh_token_is_refused_clearly_without_the_secrets(served: 
     with pytest.raises(LoginRefused, match="invalid_grant") as refused:
         list(client(served, refresh="Atzr|revoked").paginate("/orders/v0/orders"))
     assert SECRET not in str(refused.value) and "Atzr|revoked" not in str(refused.value)
+
+
+def test_the_gateways_log_masking_leaves_rest_api_able_to_validate_an_auth_with_a_session() -> None:
+    """gateway.py extends dlt's masked parameter names with ``session``; were rest_api to read that set
+    later, it would try to mask every auth's ``session`` attribute as a string and refuse the config of
+    dlt's own OAuth 2 classes and of our session login. In a fresh process, the gateway imported first."""
+    script = (
+        "import connectors.sdk.gateway, requests\n"
+        "from dlt.sources.rest_api import rest_api_source\n"
+        "from connectors.sdk.refresh_token import lwa_auth\n"
+        "auth = lwa_auth('id', 'secret', 'Atzr|r', token_url='http://127.0.0.1:9/t', session=requests.Session())\n"
+        "rest_api_source({'client': {'base_url': 'http://127.0.0.1:9', 'auth': auth}, 'resources': ['orders']})\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
