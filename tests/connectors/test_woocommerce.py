@@ -113,11 +113,12 @@ def test_orders_land_with_exact_money_utc_times_and_their_lines(store: WooCommer
 def test_the_marts_hold_the_stores_orders_lines_and_listings_to_the_cent(
         store: WooCommerceEnv, warehouse: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Through the connector's conformed models, on either warehouse: every order with its total and
-    refunds, every line resolved to a merchant SKU, cancelled orders cancelled, every variation a listing."""
+    refunds, every line resolved to a merchant SKU, cancelled orders cancelled, every variation a listing,
+    every buyer a customer."""
     if warehouse == "postgres":
         monkeypatch.setenv("CHANNELHUB_WAREHOUSE_URL", request.getfixturevalue("postgres_url"))
     run_account(store.config, store.account)
-    transforms.build(store.config, select=["+fct_orders +fct_order_lines +dim_product_listings"])
+    transforms.build(store.config, select=["+fct_orders +fct_order_lines +dim_product_listings +dim_customers"])
     orders = store.world.orders_of(STORE.name)
     lines = [line for order in orders for line in order.lines]
     with Warehouse(store.config.warehouse_url).engine.connect() as conn:
@@ -134,6 +135,10 @@ def test_the_marts_hold_the_stores_orders_lines_and_listings_to_the_cent(
             len(lines), len(lines), sum(line.amount for line in lines), sum(line.quantity for line in lines))
         assert one("select count(*), count(product_id) from marts.dim_product_listings "
                    "where platform = 'woocommerce'") == (len(store.world.skus),) * 2
+        buyers = {order.customer.email for order in orders}
+        assert one("select count(*), count(*) filter (where source_ids like 'store_de:%') from marts.dim_customers "
+                   "join (select distinct customer_id from marts.fct_orders) ordered using (customer_id)") == (
+            len(buyers), len(buyers))  # every buyer a customer, under the id fct_orders gives them
 
 
 def test_an_incremental_run_asks_for_changes_since_the_last_one_in_gmt(store: WooCommerceEnv) -> None:

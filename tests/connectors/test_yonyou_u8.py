@@ -57,7 +57,7 @@ def mariadb_url() -> str:
 
 class U8Env(ContractEnv):
     """A fresh MariaDB database per test class; the primary stream is the sales order header, loaded
-    with the item master and stock the marts read."""
+    with the item master, stock and customers the marts read."""
 
     account = ACCOUNT
     primary_stream = "so_somain"
@@ -66,7 +66,8 @@ class U8Env(ContractEnv):
     def __init__(self, tmp_path: Path, records: int, page_size: int) -> None:
         self.url = mariadb_url()
         self.sandbox = build_u8(self.url, World(WorldSpec(orders=records, skus=40, customers=100)))
-        self.config = config(tmp_path, self.url, chunk_size=page_size, streams=["so_somain", "inventory", "current_stock"])
+        self.config = config(tmp_path, self.url, chunk_size=page_size,
+                             streams=["so_somain", "inventory", "current_stock", "customer"])
 
     def source_count(self) -> int:
         return self.sandbox.count("SO_SOMain")

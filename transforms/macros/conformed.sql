@@ -2,7 +2,7 @@
 
     A connector ships one intermediate model per role it plays, named int_<connector>__<role>, with
     exactly the role's columns below: a channel sells (orders, order_lines) and lists products
-    (listings); an ERP keeps the SKU list (master_items) and stock (stock_levels: source 'erp' for a
+    (listings); every source that knows people contributes their records (customers); an ERP keeps the SKU list (master_items) and stock (stock_levels: source 'erp' for a
     system of record, 'stock_count' for a physical count; as_of_at NULL means as of the account's last
     successful load). transforms/project.py finds
     them in every installed connector's models and hands their names to dbt as the var `conformed`
@@ -17,6 +17,7 @@
         "order_lines": ["order_line_id", "order_id", "channel_id", "source_sku", "quantity", "unit_price",
                         "line_amount", "currency", "ordered_at", "refunded_quantity", "open_quantity", "_loaded_at"],
         "listings": ["channel_id", "platform", "source_code", "variant_id", "inventory_item_id"],
+        "customers": ["channel_id", "source_customer_id", "email", "phone", "first_name", "last_name", "created_at"],
         "master_items": ["channel_id", "source_code", "product_name", "barcode"],
         "stock_levels": ["channel_id", "source", "source_code", "warehouse_id", "quantity_on_hand", "as_of_at"],
     } -%}

@@ -13,6 +13,8 @@ final as (
         number as order_number,
         _dlt_id as source_row_id,
         cast(nullif(customer_id, 0) as varchar) as source_customer_id,  -- 0: a guest checkout
+        billing__first_name as first_name,
+        billing__last_name as last_name,
         lower(trim(billing__email)) as email,
         regexp_replace(billing__phone, '[^0-9+]', '', 'g') as phone,
 

@@ -1,0 +1,12 @@
+-- K3Cloud's customers (a company or person name, no email): known to dim_customers by phone.
+with customers as (
+    select * from {{ ref('stg_kingdee__customers') }}
+),
+
+final as (
+    select channel_id, source_customer_id, cast(null as varchar) as email, phone,
+           cast(null as varchar) as first_name, cast(null as varchar) as last_name, updated_at as created_at
+    from customers
+)
+
+select * from final
