@@ -14,8 +14,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from itertools import count
 from typing import Any
+from urllib.parse import urlsplit
 
+import orjson
 import requests
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.client import PageData
@@ -166,22 +169,31 @@ class LeakyBucketPacer:
             time.sleep(pause)
 
 
+def readable_pages(account: str, stream: str) -> Callable[..., requests.Response]:
+    """A response hook (a ``rest_api`` response action, or ``paginate_checked``'s): each page's body is parsed once, with orjson, and a body that is
+    not JSON (a truncated page) fails naming the account, stream and page. It is not retried: a retry
+    would hide a broken source, and the run fails before the page's rows reach the loader. dlt then
+    reads the parsed page instead of decoding the body again."""
+    pages = count(1)
+
+    def check(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        if not response.ok:  # an error answer is dlt's to raise, with its status
+            return response
+        number = next(pages)
+        try:
+            parsed = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            path = urlsplit(response.url).path
+            raise SourceDataError(account, stream, f"page {number} of {path} is not valid JSON ({exc})",
+                                  record=f"page {number}") from exc
+        response.json = lambda **_: parsed  # type: ignore[method-assign]
+        return response
+
+    return check
+
+
 def paginate_checked(client: RESTClient, account: str, stream: str, path: str,
                      **kwargs: Any) -> Iterator[PageData[Any]]:
-    """``client.paginate`` that names the account, stream and page when a page cannot be read.
-
-    A truncated or non-JSON body is not retried (a retry would hide a broken source); the run fails
-    before the page's rows reach the loader, so what earlier runs loaded stays as it was.
-    """
-    pages = client.paginate(path, **kwargs)
-    page_number = 0
-    while True:
-        page_number += 1
-        try:
-            page = next(pages)
-        except StopIteration:
-            return
-        except ValueError as exc:  # json.JSONDecodeError and requests' JSONDecodeError
-            raise SourceDataError(account, stream, f"page {page_number} of {path} is not valid JSON ({exc})",
-                                  record=f"page {page_number}") from exc
-        yield page
+    """``client.paginate`` with every page read through :func:`readable_pages`, for resources written
+    by hand (a batched transformer, a windowed read) rather than declared on ``rest_api``."""
+    yield from client.paginate(path, hooks={"response": [readable_pages(account, stream)]}, **kwargs)

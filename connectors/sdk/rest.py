@@ -9,11 +9,9 @@ disposition, declared column types and cursor applied the same way for every con
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from itertools import count
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import orjson
 import requests
 from dlt.common.configuration import configspec
 from dlt.extract.source import DltSource
@@ -22,8 +20,7 @@ from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
 from dlt.sources.rest_api import rest_api_source
 from requests_oauthlib import OAuth1
 
-from .errors import SourceDataError
-from .http import RESIGN
+from .http import RESIGN, readable_pages
 from .spec import Stream
 
 
@@ -65,29 +62,6 @@ class OAuth1QueryAuth(AuthConfigBase):
         query = [(k, v) for k, v in parse_qsl(url.query, keep_blank_values=True) if not k.startswith("oauth_")]
         request.url = urlunsplit(url._replace(query=urlencode(query)))
         self(request)
-
-
-def readable_pages(account: str, stream: str) -> Callable[..., requests.Response]:
-    """A ``rest_api`` response action: each page's body is parsed once, with orjson, and a body that is
-    not JSON (a truncated page) fails naming the account, stream and page. It is not retried: a retry
-    would hide a broken source, and the run fails before the page's rows reach the loader. dlt then
-    reads the parsed page instead of decoding the body again."""
-    pages = count(1)
-
-    def check(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-        if not response.ok:  # an error answer is dlt's to raise, with its status
-            return response
-        number = next(pages)
-        try:
-            parsed = orjson.loads(response.content)
-        except orjson.JSONDecodeError as exc:
-            path = urlsplit(response.url).path
-            raise SourceDataError(account, stream, f"page {number} of {path} is not valid JSON ({exc})",
-                                  record=f"page {number}") from exc
-        response.json = lambda **_: parsed  # type: ignore[method-assign]
-        return response
-
-    return check
 
 
 def resource_config(stream: Stream, endpoint: Mapping[str, Any], *, start_param: str | None = None,
