@@ -136,7 +136,7 @@ def plain_sql_build(hub: object) -> float:
     from warehouse import Warehouse
 
     warehouse = Warehouse(hub.warehouse_url)  # type: ignore[attr-defined]
-    dbt = Dbt.for_warehouse(warehouse)
+    dbt = Dbt.for_warehouse(warehouse, hub.home)  # type: ignore[attr-defined]
     # --full-refresh: the incremental models' whole SQL, not the filter of an incremental run
     compiled = {item.node.name: item.node for item in dbt.invoke(["compile", "--full-refresh"]).result.results}
     started = time.perf_counter()

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 
-from channelhub.stock.policy import StockPolicy
+from channelhub.stock.policy import StockPolicy, policy_rows
 from connectors.sdk import Account, ConfigError, get_connector
 
 DEFAULT_CONFIG = Path("channelhub.yml")
@@ -103,6 +103,21 @@ class HubConfig(_Strict):
 
     def enabled_accounts(self) -> list[str]:
         return [name for name, account in sorted(self.accounts.items()) if account.enabled]
+
+    @property
+    def home(self) -> Path:
+        return home()
+
+    def stock_policy_rows(self) -> list[dict[str, Any]]:
+        return policy_rows(self)
+
+    def counted_warehouses(self) -> list[str]:
+        return list(self.stock.warehouses) if self.stock and self.stock.warehouses else []
+
+
+def home() -> Path:
+    """Local working directory for dlt pipeline state, dbt's files, the docs sites and sandbox files."""
+    return Path(os.environ.get("CHANNELHUB_HOME", ".channelhub"))
 
 
 def _describe(errors: ValidationError, prefix: str) -> str:

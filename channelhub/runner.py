@@ -11,7 +11,6 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dlt
 from dlt.common.normalizers.json.relational import DataItemNormalizer
@@ -21,7 +20,7 @@ from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 from pydantic import SecretStr
 
-from channelhub.config import HubConfig
+from channelhub.config import HubConfig, home
 from connectors.sdk import Account, ChannelhubError, SourceDataError
 from warehouse import StreamRun, Warehouse, record_runs
 from warehouse.run_log import utcnow
@@ -55,11 +54,6 @@ class RunReport:
     @property
     def total_rows(self) -> int:
         return sum(self.rows.values())
-
-
-def home() -> Path:
-    """Local working directory for dlt pipeline state and sandbox files."""
-    return Path(os.environ.get("CHANNELHUB_HOME", ".channelhub"))
 
 
 def redact(text: str, account: Account) -> str:

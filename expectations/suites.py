@@ -26,7 +26,7 @@ import sqlglot
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 from great_expectations.expectations import Expectation
 
-from channelhub.config import HubConfig
+from warehouse import Hub
 
 CRITICAL, WARNING, INFO = "critical", "warning", "info"
 # A table between half and double its size at the last good run is normal growth or churn; outside
@@ -110,7 +110,7 @@ def _not_null(*columns: str) -> list[Expectation]:
     return [gxe.ExpectColumnValuesToNotBeNull(column=c, severity=CRITICAL) for c in columns]
 
 
-def raw_suites(hub: HubConfig) -> list[TableSuite]:
+def raw_suites(hub: Hub) -> list[TableSuite]:
     """Key checks of every stream every enabled account loads, from its connector's declaration: a U8
     account that loads three tables is not failed for the three it never reads."""
     suites = []

@@ -15,9 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from channelhub.config import HubConfig
-from channelhub.runner import home
-from warehouse import Warehouse
+from warehouse import Hub, Warehouse
 from warehouse.run_log import utcnow
 
 from .checkpoint import run_checkpoint
@@ -51,11 +49,11 @@ class ValidationReport:
         return not self.critical
 
 
-def docs_dir() -> Path:
-    return (home() / "data_docs").resolve()
+def docs_dir(hub: Hub) -> Path:
+    return (hub.home / "data_docs").resolve()
 
 
-def validate(hub: HubConfig) -> ValidationReport:
+def validate(hub: Hub) -> ValidationReport:
     """Validate the warehouse of ``hub`` and record the run; see the module docstring."""
     warehouse = Warehouse(hub.warehouse_url)
     run_id, started = uuid.uuid4().hex, utcnow()
@@ -69,7 +67,7 @@ def validate(hub: HubConfig) -> ValidationReport:
         outcomes.extend(missing)
         if not missing:
             runnable.append(suite)
-    site = docs_dir()  # kept across runs: the index lists every run, newest first
+    site = docs_dir(hub)  # kept across runs: the index lists every run, newest first
     if runnable:
         outcomes.extend(run_checkpoint(warehouse, runnable, run_id=run_id, run_time=started, docs_dir=site))
     report = ValidationReport(run_id, tuple(outcomes), site / "index.html" if runnable else None)

@@ -10,25 +10,22 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from channelhub.config import HubConfig
-from warehouse import Warehouse
+from warehouse import Hub, Warehouse
 
 from .project import Dbt, DbtFailed
 
 
-def docs_dir() -> Path:
-    from channelhub.runner import home
-
-    return (home() / "model_docs").resolve()
+def docs_dir(hub: Hub) -> Path:
+    return (hub.home / "model_docs").resolve()
 
 
-def publish_docs(hub: HubConfig) -> Path:
+def publish_docs(hub: Hub) -> Path:
     """Generate the site from the built warehouse; returns the path of its ``index.html``."""
-    dbt = Dbt.for_warehouse(Warehouse(hub.warehouse_url))
+    dbt = Dbt.for_warehouse(Warehouse(hub.warehouse_url), hub.home)
     result = dbt.invoke(["docs", "generate"], "--static")
     if not result.success:
         raise DbtFailed(f"transforms: dbt docs generate failed: {result.exception}")
-    site = docs_dir()
+    site = docs_dir(hub)
     site.mkdir(parents=True, exist_ok=True)
     index = site / "index.html"
     shutil.copyfile(dbt.work_dir / "target" / "static_index.html", index)

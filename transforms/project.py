@@ -90,11 +90,9 @@ class Dbt:
         self._manifest: Manifest | None = None
 
     @classmethod
-    def for_warehouse(cls, warehouse: Warehouse) -> Dbt:
+    def for_warehouse(cls, warehouse: Warehouse, home: Path) -> Dbt:
         """dbt on ``warehouse``, its files under ``<channelhub home>/dbt/<warehouse kind>``."""
-        from channelhub.runner import home
-
-        return cls(warehouse, (home() / "dbt" / warehouse.kind).resolve())
+        return cls(warehouse, (home / "dbt" / warehouse.kind).resolve())
 
     @cached_property
     def _project_dir(self) -> Path:

@@ -29,9 +29,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from channelhub.config import HubConfig
 from connectors.sdk import ChannelhubError
-from warehouse import Warehouse, ensure_tables
+from warehouse import Hub, Warehouse, ensure_tables
 
 from . import seeds
 from .build_log import LastBuild, ModelRun, last_builds, record_model_runs, vanished_keys
@@ -68,7 +67,7 @@ class BuildReport:
         return {run.model: run.rows for run in self.runs if run.layer == "marts" and run.outcome == "success"}
 
 
-def prepare(hub: HubConfig) -> None:
+def prepare(hub: Hub) -> None:
     """Write the tables the models read that come from channelhub.yml, not from a source."""
     with Warehouse(hub.warehouse_url).engine.begin() as conn:
         seeds.write_seeds(conn, hub)
@@ -164,14 +163,14 @@ def _record_aborted(warehouse: Warehouse, report: BuildReport, error: str) -> No
     raise BuildFailed(error)
 
 
-def build(hub: HubConfig, *, select: Sequence[str] | None = None, full_refresh: bool = False,
+def build(hub: Hub, *, select: Sequence[str] | None = None, full_refresh: bool = False,
           build_id: str | None = None) -> BuildReport:
     """Build every model (or what ``select`` picks, in dbt's selector syntax: ``fct_orders+``,
     ``tag:x``, a bare name), log each in ``ops.build_log`` and raise :class:`BuildFailed` naming every
     failed model. Models that do not need a failed one are still built."""
     report = BuildReport(build_id or uuid.uuid4().hex)
     warehouse = Warehouse(hub.warehouse_url)
-    dbt = Dbt.for_warehouse(warehouse)
+    dbt = Dbt.for_warehouse(warehouse, hub.home)
     nodes = dbt.models(select)
     by_name = {node.name: node for node in nodes}
     fingerprints = {node.name: dbt.fingerprint(node) for node in nodes}

@@ -14,9 +14,8 @@ from collections import Counter
 
 import sqlalchemy as sa
 
-from channelhub.config import HubConfig
 from connectors.sdk import Connector
-from warehouse import ensure_tables
+from warehouse import Hub, ensure_tables
 
 metadata = sa.MetaData(schema="ops")
 channels = sa.Table(
@@ -50,7 +49,7 @@ stock_warehouses = sa.Table(
 )
 
 
-def channel_rows(hub: HubConfig) -> list[dict[str, object]]:
+def channel_rows(hub: Hub) -> list[dict[str, object]]:
     rows = []
     for name in hub.enabled_accounts():
         account = hub.account(name, resolve_secrets=False)
@@ -61,13 +60,10 @@ def channel_rows(hub: HubConfig) -> list[dict[str, object]]:
     return rows
 
 
-def write_seeds(conn: sa.Connection, hub: HubConfig) -> None:
-    from channelhub.stock.policy import policy_rows
-
+def write_seeds(conn: sa.Connection, hub: Hub) -> None:
     ensure_tables(conn, channels, sku_mapping, stock_policy, stock_warehouses)
-    counted = hub.stock.warehouses if hub.stock and hub.stock.warehouses else []
-    for table, rows in ((channels, channel_rows(hub)), (stock_policy, policy_rows(hub)),
-                        (stock_warehouses, [{"warehouse_id": code} for code in counted])):
+    for table, rows in ((channels, channel_rows(hub)), (stock_policy, hub.stock_policy_rows()),
+                        (stock_warehouses, [{"warehouse_id": code} for code in hub.counted_warehouses()])):
         if _as_written(conn, table) == _as_rows(table, rows):
             continue  # unchanged: a write would cost DuckDB a checkpoint when the connection closes
         conn.execute(table.delete())
