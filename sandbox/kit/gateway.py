@@ -76,7 +76,9 @@ class GatewaySandbox(HttpSandbox):
     # Kinds: missing, invalid (arguments), method (unknown API), throttled (the call bucket).
     errors: ClassVar[Mapping[str, tuple[Any, str, str]]]
     required: ClassVar[tuple[tuple[str, Any, str], ...]]  # (system parameter, code, message) when missing
-    code_field, message_field = "code", "msg"
+    code_field, message_field = "code", "msg"  # Pinduoduo: error_code, error_msg
+    method_param = "method"  # the parameter naming the API (Pinduoduo: type)
+    secret_params: ClassVar[frozenset[str]] = frozenset({"session", "sign"})  # never logged (Pinduoduo: access_token)
 
     def __init__(self, world: World, methods: Mapping[str, Handler], calls: Bucket) -> None:
         super().__init__(world)
@@ -116,7 +118,7 @@ class GatewaySandbox(HttpSandbox):
 
     def fault_scope(self, request: Request) -> str:
         """The path plus the API method, so faults can target one API (every call shares one path)."""
-        return f"{request.path}?method={request_params(request).get('method', '')}"
+        return f"{request.path}?method={request_params(request).get(self.method_param, '')}"
 
     def rate_limited(self, request: Request) -> Response:
         return self.error_answer(self.refuse("throttled", sub_msg=f"This ban will last for {self.ban_seconds} "
@@ -140,13 +142,14 @@ class GatewaySandbox(HttpSandbox):
 
     def gateway(self, request: Request) -> Response:
         params = self._requests.params
-        handler = self.methods.get(params["method"])
+        method = params[self.method_param]
+        handler = self.methods.get(method)
         if handler is None:
-            return self.error_answer(self.refuse("method", sub_msg=params["method"]))
+            return self.error_answer(self.refuse("method", sub_msg=method))
         with self._lock:
-            self.log.append((params["method"], {k: v for k, v in params.items() if k not in ("session", "sign")}))
+            self.log.append((method, {k: v for k, v in params.items() if k not in self.secret_params}))
         try:
-            return self.answer(self.answer_key(params["method"]), handler(params))
+            return self.answer(self.answer_key(method), handler(params))
         except Refused as exc:
             return self.error_answer(exc)
 
