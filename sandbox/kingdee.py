@@ -7,7 +7,7 @@ Faithful to the documented behaviour (../shared/reference/erp_systems.md, sectio
   or the cookie session of ``AuthService.ValidateUser`` (``parameters: [acct, user, password, lcid]`` or
   named keys) or ``LoginByAppSecret``: cookies ``kdservice-sessionid`` and ``ASP.NET_SessionId``, the
   session id also accepted as header ``kdservice-sessionid`` or ``SID``. A refused login answers 200 with
-  ``LoginResultType`` 0; an unknown or expired session (:meth:`expire_sessions`) and a bad signature
+  ``LoginResultType`` 0; an unknown or expired session (``sessions.expire()``) and a bad signature
   answer 200 with ``MsgCode`` 1 "会话信息已丢失，请重新登录"; a signature for another data centre a 403;
 * ``DynamicFormService.ExecuteBillQuery`` (rows as arrays in ``FieldKeys`` order) and ``BillQuery``
   (objects), the query as ``{"data": {...}}``, ``data`` as a JSON string (the SDK's callers often pass
@@ -26,11 +26,9 @@ Kingdee documents no rate limit; the fault switch answers 429 with ``Retry-After
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -41,6 +39,8 @@ from werkzeug.wrappers import Request, Response
 
 from .kit import HttpSandbox, json_response
 from .kit.kingdee_headers import SignatureRejected, verify
+from .kit.query import QueryError, Row, Table, fields
+from .kit.sessions import Sessions
 from .launch import Launcher, Running, local_port
 from .world import WAREHOUSES, World
 
@@ -49,73 +49,12 @@ SERVICES = "Kingdee.BOS.WebApi.ServicesStub."
 MAX_LIMIT = 2_000
 MATERIAL_ID, CUSTOMER_ID, ORDER_ID = 100_001, 200_001, 300_001  # FIDs: Kingdee's ids start at 100001
 SESSION_LOST = "会话信息已丢失，请重新登录"
-Row = tuple[Any, Any]  # (bill or base-data object, entry or None)
 
 
 def failure(msg_code: int, message: str, field: str | None = None) -> Response:
     status = {"ErrorCode": 500, "IsSuccess": False, "MsgCode": msg_code, "SuccessEntitys": [],
               "SuccessMessages": [], "Errors": [{"FieldName": field, "Message": message, "DIndex": 0}]}
     return json_response([[{"Result": {"ResponseStatus": status}}]])
-
-
-@dataclass(frozen=True)
-class Form:
-    """A form's rows, per line (``rows(True)``: pairs of bill and entry) or per bill (entry None), and its
-    fields: lower-case key -> value of a row. A query naming an ``entry_fields`` key is answered per line."""
-
-    rows: Callable[[bool], list[Row]]
-    fields: dict[str, Callable[[Any, Any], Any]]
-    entry_fields: frozenset[str] = frozenset()
-
-
-def fields(**getters: Callable[[Any, Any], Any]) -> dict[str, Callable[[Any, Any], Any]]:
-    return {key.lower(): get for key, get in getters.items()}
-
-
-class FilterError(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-CONDITION = re.compile(r"\s*(?:([A-Za-z_][\w.]*)\s*(>=|<=|<>|!=|=|>|<)\s*('(?:[^']|'')*'|-?\d+(?:\.\d+)?)"
-                       r"|([()])|(and|or)\b)", re.IGNORECASE)
-COMPARE = {"=": lambda a, b: a == b, "<>": lambda a, b: a != b, "!=": lambda a, b: a != b,
-           ">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
-
-
-def parse_filter(text: str, value: Callable[[str, Row], Any]) -> Callable[[Row], bool]:
-    """A predicate for ``FilterString`` (a SQL WHERE subset: comparisons joined by and/or, parentheses);
-    ``value(field, row)`` reads a field. Each comparison becomes ``c(i)`` and Python's own grammar checks
-    and joins them: nothing of the text itself is evaluated."""
-    parts, conditions, pos = [], [], 0
-    while text[pos:].strip():
-        match = CONDITION.match(text, pos)
-        if match is None:
-            raise FilterError(f"FilterString 语法错误 near {text[pos:pos + 20].strip()!r}")
-        field, op, literal, paren, join = match.groups()
-        if field:
-            conditions.append((field, op, literal[1:-1].replace("''", "'") if literal[0] == "'" else literal))
-        parts.append(f"c({len(conditions) - 1})" if field else paren or join.lower())
-        pos = match.end()
-    try:
-        code = compile(" ".join(parts) or "True", "<FilterString>", "eval")
-    except SyntaxError as exc:
-        raise FilterError(f"FilterString 语法错误: {text!r}") from exc
-    return lambda row: bool(eval(code, {"__builtins__": {}}, {  # only c(i), and, or, parentheses
-        "c": lambda i: _compare(value(conditions[i][0], row), *conditions[i][1:])}))
-
-
-def _compare(actual: Any, op: str, literal: str) -> bool:
-    if actual is None:
-        return False
-    if isinstance(actual, datetime):
-        other: Any = datetime.fromisoformat(literal.strip())
-    elif isinstance(actual, int | Decimal):
-        other = Decimal(literal)
-    else:
-        actual, other = str(actual), literal
-    return COMPARE[op](actual, other)
 
 
 class KingdeeSandbox(HttpSandbox):
@@ -126,8 +65,7 @@ class KingdeeSandbox(HttpSandbox):
         super().__init__(world)
         self.acct_id, self.user, self.password = acct_id, user, password
         self.apps = {app_id: app_secret} if app_id else {}
-        self.sessions: set[str] = set()
-        self.logins = 0
+        self.sessions = Sessions()
         self.queries: list[dict[str, Any]] = []  # every query's data, in arrival order
         self.retry_after = 1.0
         self.routes = Map([Rule("/<prefix>/<service>", endpoint="service", methods=["POST"])])
@@ -138,18 +76,18 @@ class KingdeeSandbox(HttpSandbox):
                          FQty=lambda _, line: Decimal(line.quantity), FPrice=lambda _, line: line.unit_price,
                          FAmount=lambda _, line: line.amount, **{"FMaterialId.FNumber": lambda _, line: line.sku.code})
         self.forms = {
-            "BD_MATERIAL": Form(lambda lines: [(s, None) for s in world.skus], fields(
+            "BD_MATERIAL": Table(lambda lines: [(s, None) for s in world.skus], fields(
                 FMATERIALID=lambda s, _: MATERIAL_ID + s.index, FNumber=lambda s, _: s.code,
                 FName=lambda s, _: f"{s.product_zh} {s.variant}", FSpecification=lambda s, _: s.variant,
                 FForbidStatus=lambda s, _: "A", FDocumentStatus=lambda s, _: "C", FCreateDate=lambda s, _: s.modified_at,
                 FModifyDate=lambda s, _: s.modified_at, **{"FBaseUnitId.FName": lambda s, _: "件"})),
-            "STK_Inventory": Form(lambda lines: [(r, None) for r in world.stock], fields(
+            "STK_Inventory": Table(lambda lines: [(r, None) for r in world.stock], fields(
                 FID=lambda r, _: stock_ids[r.sku.code, r.warehouse], FBaseQty=lambda r, _: Decimal(r.quantity),
                 FBaseAVBQty=lambda r, _: Decimal(r.quantity), **{
                     "FMaterialId.FNumber": lambda r, _: r.sku.code, "FMaterialId.FName": lambda r, _: r.sku.product_zh,
                     "FStockId.FNumber": lambda r, _: r.warehouse, "FStockId.FName": lambda r, _: warehouses[r.warehouse],
                     "FStockOrgId.FNumber": lambda r, _: "100"})),
-            "SAL_SaleOrder": Form(self._order_rows, {**entries, **fields(
+            "SAL_SaleOrder": Table(self._order_rows, {**entries, **fields(
                 FID=lambda o, _: ORDER_ID + o.id % 10**9, FBillNo=lambda o, _: f"XSDD{o.id % 10**9:06d}",
                 FDate=lambda o, _: datetime.combine(o.created_at.astimezone(SHANGHAI).date(), datetime.min.time()),
                 FCreateDate=lambda o, _: o.created_at, FModifyDate=lambda o, _: o.updated_at,
@@ -159,7 +97,7 @@ class KingdeeSandbox(HttpSandbox):
                     "FCustId.FNumber": lambda o, _: f"CUST{o.customer.id}", "FSaleOrgId.FNumber": lambda o, _: "100",
                     "FCustId.FName": lambda o, _: f"{o.customer.first_name} {o.customer.last_name}",
                     "FSettleCurrId.FCode": lambda o, _: o.currency})}, frozenset(entries)),
-            "BD_Customer": Form(lambda lines: [(c, None) for c in world.customers], fields(
+            "BD_Customer": Table(lambda lines: [(c, None) for c in world.customers], fields(
                 FCUSTID=lambda c, _: CUSTOMER_ID + c.id % 100_000, FNumber=lambda c, _: f"CUST{c.id}",
                 FName=lambda c, _: f"{c.first_name} {c.last_name}", FTEL=lambda c, _: c.phone,
                 FDocumentStatus=lambda c, _: "C", FForbidStatus=lambda c, _: "A",
@@ -182,11 +120,6 @@ class KingdeeSandbox(HttpSandbox):
         """The path plus the form queried, so faults can target one form (every query shares one path)."""
         return f"{request.path}#{self._query(request).get('formid', '')}"
 
-    def expire_sessions(self) -> None:
-        """The server forgets every session (an IIS recycle, a timeout): the next cookie call is refused."""
-        with self._lock:
-            self.sessions.clear()
-
     def authenticate(self, request: Request) -> Response | None:
         if "AuthService." in request.path:
             return None
@@ -198,7 +131,7 @@ class KingdeeSandbox(HttpSandbox):
             return None if caller.acct_id == self.acct_id else Response("Fail to verify thirty passport", 403)
         sid = (request.cookies.get("kdservice-sessionid") or request.headers.get("kdservice-sessionid")
                or request.headers.get("SID"))
-        return None if sid in self.sessions else failure(1, SESSION_LOST)
+        return None if self.sessions.valid(sid) else failure(1, SESSION_LOST)
 
     # -- endpoints --------------------------------------------------------------------------------------
     def service(self, request: Request, prefix: str, service: str) -> Response:
@@ -219,10 +152,7 @@ class KingdeeSandbox(HttpSandbox):
         if secret is None or given != [self.acct_id, self.user, *secret]:
             return json_response({"Message": "用户名或密码错误！", "MessageCode": "CheckPasswordPolicy",
                                   "LoginResultType": 0, "Context": None, "KDSVCSessionId": None})
-        sid = secrets.token_hex(16)
-        with self._lock:
-            self.sessions.add(sid)
-            self.logins += 1
+        sid = self.sessions.open()
         response = json_response({"Message": None, "MessageCode": "CheckPasswordPolicy", "LoginResultType": 1,
                                   "KDSVCSessionId": sid, "IsSuccessByAPI": True, "Lcid": 2052,
                                   "Context": {"SessionId": sid, "UserName": self.user, "DataCenterName": self.acct_id}})
@@ -247,32 +177,21 @@ class KingdeeSandbox(HttpSandbox):
         if form is None:
             return failure(4, f"业务对象“{query.get('formid')}”不存在" if query.get("formid") else "FormId 参数为空")
         keys = [key.strip() for key in str(query.get("fieldkeys", "")).split(",") if key.strip()]
-        unknown = next((key for key in keys if key.lower() not in form.fields), None)
+        unknown = form.unknown(keys)
         if not keys or unknown:
             return failure(9, f"元数据中标识为{unknown}的字段不存在", unknown) if unknown else failure(8, "FieldKeys 参数为空")
-
-        def value(field: str, row: Row) -> Any:
-            if field.lower() not in form.fields:
-                raise FilterError(f"元数据中标识为{field}的字段不存在", field)
-            got = form.fields[field.lower()](*row)
-            return got.astimezone(SHANGHAI).replace(tzinfo=None) if isinstance(got, datetime) and got.tzinfo else got
-
         try:
-            predicate = parse_filter(str(query.get("filterstring") or ""), value)
-            lines = any(key.lower() in form.entry_fields for key in keys)
-            rows = [row for row in form.rows(lines) if predicate(row)]
-            for part in reversed([p.split() for p in str(query.get("orderstring") or "").split(",") if p.strip()]):
-                rows.sort(key=lambda row, f=part[0]: value(f, row), reverse=part[-1].lower() == "desc")
+            rows = form.select(keys, str(query.get("filterstring") or ""), str(query.get("orderstring") or ""), SHANGHAI)
             start, limit, top = (int(query.get(k) or 0) for k in ("startrow", "limit", "toprowcount"))
-        except (FilterError, ValueError, IndexError) as exc:
-            return failure(9 if isinstance(exc, FilterError) and exc.field else 8, str(exc),
+        except (QueryError, ValueError, IndexError) as exc:
+            return failure(9 if isinstance(exc, QueryError) and exc.field else 8, str(exc),
                            getattr(exc, "field", None))
         rows = rows[:top] if top > 0 else rows
         page = rows[start:start + min(limit or MAX_LIMIT, MAX_LIMIT)]
         with self._lock:
             self.queries.append(query)
-        self.count_records(str(query["formid"]) + (".entries" if lines else ""), len(page))
-        rendered = [[_render(value(key, row)) for key in keys] for row in page]
+        self.count_records(str(query["formid"]) + (".entries" if form.per_line(keys) else ""), len(page))
+        rendered = [[_render(form.value(key, row, SHANGHAI)) for key in keys] for row in page]
         return json_response([dict(zip(keys, row, strict=True)) for row in rendered] if as_objects else rendered)
 
 

@@ -31,34 +31,29 @@ as ``adjust_fee``, so ``payment = total_fee + post_fee - discount_fee + adjust_f
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .kit import Bucket, HttpSandbox, json_response
-from .kit.paging import numbered_page
-from .kit.sorted_params import parse_timestamp, request_params, signature_valid, timestamp_fresh
+from .kit import Bucket
+from .kit.gateway import GatewaySandbox, Paging, Refused, Window
+from .kit.sorted_params import signature_valid, timestamp_fresh
+from .kit.stock import StockBook
 from .launch import Launcher, Running, local_port
-from .world import VARIANTS, Order, OrderLine, Sku, World
+from .world import VARIANTS, Order, OrderLine, World
 
 ZONE = ZoneInfo("Asia/Shanghai")
 TID, OID, REFUND_ID = 3_800_000_000_000_000_000, 3_900_000_000_000_000_000, 150_000_000_000_000
 NUM_IID, SKU_ID = 600_000_000_000, 4_000_000_000_000
-MAX_SPAN, MAX_SKUS = timedelta(days=1), 20
+MAX_SKUS = 20
+MODIFIED = Window(("start_modified", "end_modified"), timedelta(days=1), Paging(max_page_size=100))
+ITEMS = Paging(max_page_size=200)
 SUMMARY_FIELDS = {"tid", "status", "type", "created", "modified", "pay_time", "payment", "total_fee", "post_fee",
                   "buyer_nick", "seller_nick"}
-
-
-class TopError(Exception):
-    def __init__(self, code: int, msg: str, sub_code: str = "", sub_msg: str = "") -> None:
-        super().__init__(msg)
-        self.body = {"code": code, "msg": msg, "sub_code": sub_code, "sub_msg": sub_msg}
 
 
 def money(amount: Decimal) -> str:
@@ -69,150 +64,55 @@ def local(when: datetime | None) -> str | None:
     return when.astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S") if when else None
 
 
-class TaobaoSandbox(HttpSandbox):
-    name = "taobao"
+class TaobaoSandbox(GatewaySandbox):
+    name, path, zone = "taobao", "/router/rest", "Asia/Shanghai"
+    errors: ClassVar[dict[str, tuple[int, str, str]]] = {
+        "missing": (40, "Missing Required Arguments:{name}", "isv.missing-parameter:{name}"),
+        "invalid": (41, "Invalid Arguments:{name}", "isv.invalid-parameter:{name}"),
+        "method": (22, "Invalid Method", "isv.method-not-exist"),
+        "throttled": (7, "App Call Limited", "accesscontrol.limited-by-app-access-count")}
+    required = (("method", 21, "Missing Method"), ("app_key", 28, "Missing App Key"),
+                ("timestamp", 31, "Missing Timestamp"), ("sign", 25, "Invalid signature"),
+                ("session", 26, "Missing Session"))
 
     def __init__(self, world: World, shop: str, app_key: str, app_secret: str, session: str) -> None:
-        super().__init__(world)
-        self.shop = world.shop(shop)
-        self.app_key, self.app_secret, self.session = app_key, app_secret, session
-        self.calls = Bucket(size=400, rate=400)  # per-app flow control; tests shrink it
-        self.ban_seconds, self.throttled = 1, 0  # the ban code 7 announces; how many calls it refused
-        self.after_listing: Callable[[dict[str, str]], None] | None = None
-        self.log: list[tuple[str, dict[str, str]]] = []  # (method, parameters) of each authenticated call
-        self.products: dict[int, list[Sku]] = {}
-        for sku in world.skus:
-            self.products.setdefault(sku.index // len(VARIANTS), []).append(sku)
-        self.quantities = {sku.index: sum(r.quantity for r in world.stock if r.sku is sku) for sku in world.skus}
-        self.sku_modified = {sku.index: sku.modified_at for sku in world.skus}
-        self._requests = threading.local()
-        self._by_tid: dict[str, Order] = {}
-        self._indexed = 0
-        self.routes = Map([Rule("/router/rest", endpoint="gateway", methods=["GET", "POST"])])
-        self.methods: dict[str, Callable[[dict[str, str]], dict[str, Any]]] = {
+        super().__init__(world, {
             "taobao.trades.sold.increment.get": self.trades_increment, "taobao.trade.fullinfo.get": self.fullinfo,
             "taobao.refunds.receive.get": self.refunds, "taobao.items.onsale.get": self.items_onsale,
             "taobao.item.seller.get": self.item_seller, "taobao.item.quantity.update": self.item_quantity,
-            "taobao.skus.quantity.update": self.skus_quantity}
+            "taobao.skus.quantity.update": self.skus_quantity}, Bucket(size=400, rate=400))
+        self.shop = world.shop(shop)
+        self.app_key, self.app_secret, self.session = app_key, app_secret, session
+        self.products = world.products()
+        self.stock = StockBook(world)
+        self.quantities, self.sku_modified = self.stock.quantities, self.stock.modified
+        self._by_tid: dict[str, Order] = {}
+        self._indexed = 0
 
-    # -- the gateway ----------------------------------------------------------------------------------------
-    def error(self, code: int, msg: str, sub_code: str = "", sub_msg: str = "") -> Response:
-        return self._answer({"error_response": TopError(code, msg, sub_code, sub_msg).body})
+    def answer_key(self, method: str) -> str:
+        return method.removeprefix("taobao.").replace(".", "_") + "_response"
 
-    def _answer(self, payload: dict[str, Any]) -> Response:
-        body = next(iter(payload.values()))
-        body.update(request_id=f"{self.stats.requests:x}sbx")
-        body = {key: value for key, value in body.items() if value not in ("", None)}
-        return json_response({next(iter(payload)): body})
-
-    def fault_scope(self, request: Request) -> str:
-        """The path plus the API method, so faults can target one API (every call shares one path)."""
-        return f"{request.path}?method={request_params(request).get('method', '')}"
-
-    def rate_limited(self, request: Request) -> Response:
-        return self.error(7, "App Call Limited", "accesscontrol.limited-by-app-access-count",
-                          f"This ban will last for {self.ban_seconds} more seconds")
+    def checks(self, params: dict[str, str]) -> Iterable[tuple[bool, Refused]]:
+        yield params["app_key"] == self.app_key, self.refused(29, "Invalid App Key")
+        yield (timestamp_fresh(params["timestamp"], self.zone, datetime.now(UTC)),
+               self.refused(32, "Invalid Timestamp", sub_msg="timestamp must be within 10 minutes of GMT+8"))
+        yield signature_valid(params, self.app_secret), self.refused(25, "Invalid signature")
+        yield params["session"] == self.session, self.refused(27, "Invalid session", "invalid-sessionkey", "SessionKey非法")
+        yield (params.get("format") == "json",
+               self.refuse("invalid", "format", "the sandbox answers json only"))
 
     def server_error(self, request: Request) -> Response:
-        return self.error(15, "Remote service error", "isp.top-remote-connection-timeout", "远程服务调用超时")
-
-    def authenticate(self, request: Request) -> Response | None:
-        params = request_params(request)
-        checks = [("method", 21, "Missing Method"), ("app_key", 28, "Missing App Key"),
-                  ("timestamp", 31, "Missing Timestamp"), ("sign", 25, "Invalid signature"),
-                  ("session", 26, "Missing Session")]
-        for name, code, msg in checks:
-            if not params.get(name):
-                return self.error(code, msg)
-        if params["app_key"] != self.app_key:
-            return self.error(29, "Invalid App Key")
-        if not timestamp_fresh(params["timestamp"], "Asia/Shanghai", datetime.now(UTC)):
-            return self.error(32, "Invalid Timestamp", sub_msg="timestamp must be within 10 minutes of GMT+8")
-        if not signature_valid(params, self.app_secret):
-            return self.error(25, "Invalid signature")
-        if params["session"] != self.session:
-            return self.error(27, "Invalid session", "invalid-sessionkey", "SessionKey非法")
-        if params.get("format") != "json":
-            return self.error(41, "Invalid Arguments:format", "isv.invalid-parameter", "the sandbox answers json only")
-        self._requests.params = params
-        return None
-
-    def before_request(self, request: Request) -> Response | None:
-        if self.calls.take():
-            return None
-        with self._lock:
-            self.throttled += 1
-        return self.rate_limited(request)
-
-    def gateway(self, request: Request) -> Response:
-        params = self._requests.params
-        handler = self.methods.get(params["method"])
-        if handler is None:
-            return self.error(22, "Invalid Method", "isv.method-not-exist", params["method"])
-        with self._lock:
-            self.log.append((params["method"], {k: v for k, v in params.items() if k not in ("session", "sign")}))
-        try:
-            body = handler(params)
-        except TopError as exc:
-            return self._answer({"error_response": exc.body})
-        return self._answer({params["method"].removeprefix("taobao.").replace(".", "_") + "_response": body})
-
-    # -- arguments ----------------------------------------------------------------------------------------
-    @staticmethod
-    def need(params: dict[str, str], name: str) -> str:
-        if not params.get(name):
-            raise TopError(40, f"Missing Required Arguments:{name}", f"isv.missing-parameter:{name}")
-        return params[name]
-
-    @staticmethod
-    def number(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
-        value = params.get(name, str(default))
-        if not value.lstrip("-").isdigit() or not low <= int(value) <= high:
-            raise TopError(41, f"Invalid Arguments:{name}", f"isv.invalid-parameter:{name}",
-                           f"{name} must be between {low} and {high}")
-        return int(value)
-
-    def when(self, params: dict[str, str], name: str) -> datetime:
-        stamp = parse_timestamp(self.need(params, name), "Asia/Shanghai")
-        if stamp is None or params[name].isdigit():
-            raise TopError(41, f"Invalid Arguments:{name}", f"isv.invalid-parameter:{name}", "yyyy-MM-dd HH:mm:ss")
-        return stamp
-
-    @staticmethod
-    def fields(params: dict[str, str], record: dict[str, Any], allowed: set[str] | None = None) -> dict[str, Any]:
-        wanted = {name.strip() for name in TaobaoSandbox.need(params, "fields").split(",")}
-        return {k: v for k, v in record.items() if k in wanted and (allowed is None or k in allowed) and v is not None}
-
-    def _window(self, params: dict[str, str], stream: str, items: list[Any], modified: Callable[[Any], datetime],
-                ident: Callable[[Any], int], state: Callable[[Any], str], render: Callable[[Any], dict[str, Any]],
-                wrap: tuple[str, str]) -> dict[str, Any]:
-        """A ``start_modified``..``end_modified`` listing: at most a day, newest first, paged."""
-        start, end = self.when(params, "start_modified"), self.when(params, "end_modified")
-        if end < start or end - start > MAX_SPAN:
-            raise TopError(41, "Invalid Arguments:end_modified", "isv.invalid-parameter:end_modified",
-                           "end_modified must follow start_modified by at most one day")
-        page, size = self.number(params, "page_no", 1, 1, 10**6), self.number(params, "page_size", 40, 1, 100)
-        chosen = sorted((i for i in items if start <= modified(i) <= end), key=lambda i: (modified(i), ident(i)),
-                        reverse=True)
-        if params.get("status"):
-            chosen = [i for i in chosen if state(i) == params["status"]]
-        listing = numbered_page(chosen, page, size)
-        chunk = [render(item) for item in listing.items]
-        self.count_records(f"{stream}_listed", len(chunk))
-        if self.after_listing is not None:  # tests: change the shop between two pages of a read
-            self.after_listing(params)
-        listed = {wrap[0]: {wrap[1]: chunk}} if chunk else {}
-        if params.get("use_has_next", "").lower() == "true":
-            return {"has_next": listing.has_next, **listed}
-        return {"total_results": listing.total, **listed}
+        return self.error_answer(self.refused(15, "Remote service error", "isp.top-remote-connection-timeout",
+                                              "远程服务调用超时"))
 
     # -- trades -----------------------------------------------------------------------------------------------
     def orders(self) -> list[Order]:
         return self.world.orders_of(self.shop.name)
 
     def trades_increment(self, params: dict[str, str]) -> dict[str, Any]:
-        return self._window(params, "trades", self.orders(), lambda o: o.updated_at, lambda o: o.id, self.status,
-                            lambda o: self.fields(params, self.render_trade(o), SUMMARY_FIELDS), ("trades", "trade"))
+        return self.window(params, MODIFIED, "trades", self.orders(), modified=lambda o: o.updated_at,
+                           ident=lambda o: o.id, state=self.status, wrap=("trades", "trade"),
+                           render=lambda o: self.fields(params, self.render_trade(o), SUMMARY_FIELDS))
 
     def fullinfo(self, params: dict[str, str]) -> dict[str, Any]:
         tid = self.need(params, "tid")
@@ -221,7 +121,7 @@ class TaobaoSandbox(HttpSandbox):
             self._indexed = len(self.world.orders)
         order = self._by_tid.get(tid)
         if order is None:
-            raise TopError(15, "Remote service error", "isv.trade-not-exist", f"交易{tid}不存在")
+            raise self.refused(15, "Remote service error", "isv.trade-not-exist", f"交易{tid}不存在")
         self.count_records("trades", 1)
         return {"trade": self.fields(params, self.render_trade(order))}
 
@@ -261,9 +161,9 @@ class TaobaoSandbox(HttpSandbox):
 
     def refunds(self, params: dict[str, str]) -> dict[str, Any]:
         pairs = [(order, refund) for order in self.orders() for refund in order.refunds]
-        return self._window(params, "refunds", pairs, lambda p: p[1].created_at, lambda p: p[1].id,
-                            lambda p: "SUCCESS",
-                            lambda p: self.fields(params, self.render_refund(*p)), ("refunds", "refund"))
+        return self.window(params, MODIFIED, "refunds", pairs, modified=lambda p: p[1].created_at,
+                           ident=lambda p: p[1].id, state=lambda p: "SUCCESS", wrap=("refunds", "refund"),
+                           render=lambda p: self.fields(params, self.render_refund(*p)))
 
     @staticmethod
     def render_refund(order: Order, refund: Any) -> dict[str, Any]:
@@ -285,15 +185,13 @@ class TaobaoSandbox(HttpSandbox):
                                   "modified": local(self.sku_modified[s.index])} for s in skus]}}
 
     def items_onsale(self, params: dict[str, str]) -> dict[str, Any]:
-        page, size = self.number(params, "page_no", 1, 1, 10**6), self.number(params, "page_size", 40, 1, 200)
-        listing = numbered_page(sorted(self.products), page, size)
-        chunk = [self.fields(params, self.render_item(p)) for p in listing.items]
-        return {"total_results": listing.total, **({"items": {"item": chunk}} if chunk else {})}
+        return self.paged(params, ITEMS, sorted(self.products), lambda p: self.fields(params, self.render_item(p)),
+                          ("items", "item"))
 
     def product(self, params: dict[str, str]) -> int:
         num_iid = self.number(params, "num_iid", 0, 1, 10**15)
         if num_iid - NUM_IID not in self.products:
-            raise TopError(15, "Remote service error", "isv.item-not-exist", f"商品{num_iid}不存在")
+            raise self.refused(15, "Remote service error", "isv.item-not-exist", f"商品{num_iid}不存在")
         return num_iid - NUM_IID
 
     def item_seller(self, params: dict[str, str]) -> dict[str, Any]:
@@ -311,8 +209,7 @@ class TaobaoSandbox(HttpSandbox):
                       else ("outer_id", self.need(params, "outerid_quantities")))
         pairs = [part.split(":", 1) for part in text.split(";") if part]
         if len(pairs) > MAX_SKUS or any(len(pair) != 2 for pair in pairs):
-            raise TopError(41, "Invalid Arguments:skuid_quantities", "isv.invalid-parameter",
-                           f"at most {MAX_SKUS} pairs id:quantity")
+            raise self.refuse("invalid", "skuid_quantities", f"at most {MAX_SKUS} pairs id:quantity")
         self.set_quantities(product, [(kind, ident, qty) for ident, qty in pairs], params.get("type", "1"))
         return {"item": self.render_item(product)}
 
@@ -321,24 +218,16 @@ class TaobaoSandbox(HttpSandbox):
         by = {"sku_id": {str(SKU_ID + s.index): s for s in self.products[product]},
               "outer_id": {s.code: s for s in self.products[product]}}
         if kind not in ("1", "2"):
-            raise TopError(41, "Invalid Arguments:type", "isv.invalid-parameter:type")
-        with self._lock:
-            new = {}
-            for field, ident, qty in changes:
-                sku = by[field].get(ident)
-                if sku is None:
-                    raise TopError(15, "Remote service error", "isv.item-sku-not-exist", f"SKU {ident} 不存在")
-                if not qty.lstrip("-").isdigit() or (kind == "1" and int(qty) < 0):
-                    raise TopError(41, "Invalid Arguments:quantity", "isv.invalid-parameter:quantity")
-                new[sku.index] = int(qty) if kind == "1" else max(0, self.quantities[sku.index] + int(qty))
-            now = self.world.tick(1)
-            for index, quantity in new.items():
-                self.quantities[index], self.sku_modified[index] = quantity, now
-
-    def sell(self, sku_index: int, quantity: int) -> None:
-        """A sale on Taobao: stock goes down under whoever last set it."""
-        with self._lock:
-            self.quantities[sku_index] -= quantity
+            raise self.refuse("invalid", "type")
+        new = {}
+        for field, ident, qty in changes:
+            sku = by[field].get(ident)
+            if sku is None:
+                raise self.refused(15, "Remote service error", "isv.item-sku-not-exist", f"SKU {ident} 不存在")
+            if not qty.lstrip("-").isdigit() or (kind == "1" and int(qty) < 0):
+                raise self.refuse("invalid", "quantity")
+            new[sku.index] = int(qty)
+        self.stock.settle(new, incremental=kind == "2")
 
 
 def _start(world: World, account: str, settings: Mapping[str, Any], credentials: Mapping[str, str]) -> Running:

@@ -24,7 +24,6 @@ Faithful to the documented behaviour (../shared/reference/commerce_apis.md, sect
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -36,17 +35,21 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .kit import HttpSandbox, json_response, oauth1
-from .kit.paging import link_header, numbered_page
+from .kit.paging import numbered_page, page_links
 from .launch import Launcher, Running, local_port
 from .world import VARIANTS, Order, Sku, World
 
 API = "/wp-json/wc/v3"
 MAX_PER_PAGE = 100
 MAX_BATCH = 100  # WooCommerce's default woocommerce_rest_batch_items_limit
-CLOCK_SKEW = 15 * 60  # seconds an OAuth timestamp may be off
 PRODUCT_ID, VARIATION_ID = 100, 10_000  # WordPress post ids: small, shared by products and variations
 STATUS = {"pending": "pending", "paid": "processing", "partially_refunded": "processing",
           "refunded": "refunded", "voided": "cancelled"}
+
+
+DENIED = {"key": "Consumer key is invalid.", "signature": "Invalid signature - provided signature does not match.",
+          "method": "Invalid signature method - must be HMAC-SHA1 or HMAC-SHA256.", "timestamp": "Invalid timestamp.",
+          "nonce": "Invalid nonce - nonce has already been used."}
 
 
 def error(code: str, message: str, status: int) -> Response:
@@ -60,17 +63,12 @@ class WooCommerceSandbox(HttpSandbox):
         super().__init__(world)
         self.store = world.shop(store)
         self.zone = ZoneInfo(self.store.timezone)
-        self.consumer_key, self.consumer_secret = consumer_key, consumer_secret
+        self.consumer = oauth1.Consumer(consumer_key, consumer_secret)
         self.retry_after = 1.0
-        self.nonces: set[str] = set()
-        self.fail_after_auth = 0  # next N authenticated requests answer 500 (their nonce is spent)
         self.log: list[tuple[str, dict[str, str], int]] = []  # (path, query args, status) per request
         self.skus = {VARIATION_ID + sku.index: sku for sku in world.skus}
-        self.products: dict[int, list[Sku]] = {}  # product number -> its variations' SKUs, grouped once
-        for sku in world.skus:
-            self.products.setdefault(sku.index // len(VARIANTS), []).append(sku)
-        self.quantities = {VARIATION_ID + sku.index: sum(r.quantity for r in world.stock if r.sku is sku)
-                           for sku in world.skus}
+        self.products = world.products()  # product number -> its variations' SKUs
+        self.quantities = {VARIATION_ID + index: quantity for index, quantity in world.on_hand().items()}
         self.batch_calls: list[dict[str, Any]] = []  # request bodies of variations/batch, in arrival order
         self.routes = Map([
             Rule(f"{API}/orders", endpoint="orders_endpoint", methods=["GET"]),
@@ -105,43 +103,19 @@ class WooCommerceSandbox(HttpSandbox):
             basic = request.authorization
             key, secret = (basic.username, basic.password) if basic else (args.get("consumer_key"),
                                                                            args.get("consumer_secret"))
-            if key == self.consumer_key and secret == self.consumer_secret:
+            if (key, secret) == (self.consumer.key, self.consumer.secret):
                 return None
             return error("woocommerce_rest_authentication_error", "Consumer secret is invalid.", 401)
         params = {**args, **oauth1.header_params(request)}
         if "oauth_signature" not in params:
             return error("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.", 401)
-        return self._check_oauth(request, params)
+        refused = self.consumer.refusal(request.method, f"http://{request.host}{request.path}", params)
+        return error("woocommerce_rest_authentication_error", DENIED[refused], 401) if refused else None
 
     @staticmethod
     def _args(request: Request) -> dict[str, str]:
         """Query and form parameters, the last value of a repeated name winning (PHP's ``$_GET``)."""
         return dict(parse_qsl(request.query_string.decode(), keep_blank_values=True)) | dict(request.form)
-
-    def _check_oauth(self, request: Request, params: dict[str, str]) -> Response | None:
-        def denied(message: str) -> Response:
-            return error("woocommerce_rest_authentication_error", message, 401)
-
-        if params.get("oauth_consumer_key") != self.consumer_key:
-            return denied("Consumer key is invalid.")
-        method = params.get("oauth_signature_method", "")
-        if method not in {"HMAC-SHA1", "HMAC-SHA256"}:
-            return denied("Invalid signature method - must be HMAC-SHA1 or HMAC-SHA256.")
-        url = f"http://{request.host}{request.path}"
-        if not oauth1.signature_valid(request.method, url, params, (f"{self.consumer_secret}&", self.consumer_secret)):
-            return denied("Invalid signature - provided signature does not match.")
-        stamp = params.get("oauth_timestamp", "")
-        if not stamp.isdigit() or abs(time.time() - int(stamp)) > CLOCK_SKEW:
-            return denied("Invalid timestamp.")
-        with self._lock:
-            nonce = f"{stamp}:{params.get('oauth_nonce')}"
-            if nonce in self.nonces:
-                return denied("Invalid nonce - nonce has already been used.")
-            self.nonces.add(nonce)
-            if self.fail_after_auth > 0:
-                self.fail_after_auth -= 1
-                return self.server_error(request)
-        return None
 
     # -- endpoints --------------------------------------------------------------------------------------
     def orders_endpoint(self, request: Request) -> Response:
@@ -232,9 +206,7 @@ class WooCommerceSandbox(HttpSandbox):
         listed = numbered_page(items, page, per_page)
         self.count_records(stream, len(listed.items))
         headers = {"X-WP-Total": str(listed.total), "X-WP-TotalPages": str(listed.pages)}
-        rels = {rel: {"page": number} for rel, number in (("prev", page - 1), ("next", page + 1))
-                if 1 <= number <= listed.pages}
-        if link := link_header(f"{request.host_url.rstrip('/')}{request.path}", args, rels):
+        if link := page_links(f"{request.host_url.rstrip('/')}{request.path}", args, listed):
             headers["Link"] = link
         return json_response([render(item) for item in listed.items], headers=headers)
 

@@ -10,9 +10,12 @@ two classes::
         env_class = AcmeEnv
 
 The plugin (entry point ``pytest11``) adds the ``postgres_url`` fixture, a throw-away database on the
-PostgreSQL service named by ``CHANNELHUB_TEST_PG``.
+PostgreSQL service named by ``CHANNELHUB_TEST_PG``, ``each_warehouse`` (a test on DuckDB and on PostgreSQL)
+and ``make_env`` (envs of a test's own, closed after it).
 """
 
+from .checks import check_order_marts, check_stock_marts, check_stock_push
 from .contract import ConnectorContract, ContractEnv, PostgresParity, WorldSandboxEnv, count_rows, snapshot
 
-__all__ = ["ConnectorContract", "ContractEnv", "PostgresParity", "WorldSandboxEnv", "count_rows", "snapshot"]
+__all__ = ["ConnectorContract", "ContractEnv", "PostgresParity", "WorldSandboxEnv", "check_order_marts",
+           "check_stock_marts", "check_stock_push", "count_rows", "snapshot"]

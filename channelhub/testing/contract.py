@@ -86,16 +86,41 @@ class ContractEnv(ABC):
     def close(self) -> None:
         """Stop sandboxes."""
 
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        """The rows of a query on the env's warehouse: what a pilot's own tests assert on."""
+        with _connect(self) as conn:
+            return [tuple(row) for row in conn.execute(sa.text(sql))]
+
+    def one(self, sql: str) -> tuple[Any, ...]:
+        """The one row of a query (an aggregate, a record by key)."""
+        (row,) = self.rows(sql)
+        return row
+
 
 class WorldSandboxEnv(ContractEnv):
     """A ContractEnv over one HTTP sandbox rendering the World: changes and shared cursor values are
     made in the World's orders, ``fetched`` is the sandbox's count of primary records served, and faults
     break the requests whose path contains ``fault_path``. Subclasses set ``world``, ``sandbox``,
-    ``config`` and ``fault_path`` and count the source's records."""
+    ``fault_path`` and ``config`` (:meth:`configure`)."""
 
     world: World
     sandbox: HttpSandbox
     fault_path: str
+    connector: str  # the account's connector
+
+    def configure(self, tmp_path: Path, settings: dict[str, Any], secrets: dict[str, str]) -> None:
+        """``config``: one account of ``connector`` on this env's sandbox, loading into a DuckDB file under
+        ``tmp_path``, with short retry waits; ``secrets`` maps each secret to the variable holding it."""
+        self.config = HubConfig.model_validate({
+            "warehouse": {"url": f"duckdb:///{tmp_path}/wh.duckdb"},
+            "accounts": {self.account: {
+                "connector": self.connector, "settings": {"max_wait_seconds": 0.1, **settings},
+                "secrets": {name: {"env": variable} for name, variable in secrets.items()}}},
+        })
+
+    def source_count(self) -> int:
+        """The orders of the account's shop (a channel); an ERP holding every order says so."""
+        return len(self.world.orders_of(self.account))
 
     def fetched(self) -> int:
         return self.sandbox.stats.records_served[self.primary_stream]
@@ -164,6 +189,7 @@ class _Contract(ABC):
     env_class: ClassVar[type[ContractEnv]]
     records: ClassVar[int] = 1_200
     page_size: ClassVar[int] = 100
+    env_options: ClassVar[dict[str, Any]] = {}  # more keyword arguments of env_class
     on_postgres: ClassVar[bool] = False
 
     @pytest.fixture(scope="class")
@@ -176,7 +202,7 @@ class _Contract(ABC):
                 variables["CHANNELHUB_WAREHOUSE_URL"] = stack.enter_context(fresh_postgres_database())
             for variable, value in variables.items():
                 patch.setenv(variable, value)
-            env = self.env_class(tmp_path, self.records, self.page_size)
+            env = self.env_class(tmp_path, self.records, self.page_size, **self.env_options)
             env.variables = variables
             stack.callback(env.close)
             yield env, run_account(env.config, env.account)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .postgres import fresh_postgres_database
+
+if TYPE_CHECKING:
+    from .contract import ContractEnv
 
 FAILED = pytest.StashKey[bool]()
 
@@ -26,3 +31,35 @@ def postgres_url() -> Iterator[str]:
     """A fresh database on the PostgreSQL service, dropped afterwards."""
     with fresh_postgres_database() as url:
         yield url
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgres: needs the PostgreSQL service (CHANNELHUB_TEST_PG)")
+
+
+@pytest.fixture
+def make_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., ContractEnv]]:
+    """Envs of a test's own, beside the contract's shared one (a small shop to change at will):
+    ``make_env(Env, *args, **options)`` is ``Env(tmp_path, *args, **options)`` with the env's variables
+    and a home of its own set; every env made is closed after the test."""
+    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+    envs: list[ContractEnv] = []
+
+    def make(env_class: type[ContractEnv], *args: Any, **options: Any) -> ContractEnv:
+        for variable, value in env_class.environment.items():
+            monkeypatch.setenv(variable, value)
+        envs.append(env_class(tmp_path, *args, **options))
+        return envs[-1]
+
+    yield make
+    for env in envs:
+        env.close()
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def each_warehouse(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The test once on its env's DuckDB file and once on a fresh PostgreSQL database (the warehouse URL
+    every config reads from ``CHANNELHUB_WAREHOUSE_URL``)."""
+    if request.param == "postgres":
+        monkeypatch.setenv("CHANNELHUB_WAREHOUSE_URL", request.getfixturevalue("postgres_url"))
+    return str(request.param)

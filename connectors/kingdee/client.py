@@ -1,5 +1,6 @@
 """The HTTP client of one K3Cloud data centre: its auth (signed headers or a session cookie), the
-retrying session, ``StartRow``/``Limit`` paging, and Kingdee's errors inside HTTP 200 read in one place."""
+retrying session, ``StartRow``/``Limit`` paging (no total: a short page is the last), and Kingdee's
+errors inside HTTP 200 read in one place."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Any
 import requests
 from dlt.common.configuration import configspec
 from dlt.common.typing import TSecretStrValue
-from dlt.sources.helpers.rest_client.paginators import OffsetPaginator
 
 from connectors.sdk import ChannelhubError, retrying_session
+from connectors.sdk.paging import ShortPageOffsetPaginator
 from connectors.sdk.session import LoginRefused, SessionCookieAuth
 from connectors.sdk.signed_headers import KingdeeSignedHeaders
 
@@ -87,20 +88,6 @@ class KingdeeLogin(SessionCookieAuth):
         return status is not None and status.get("MsgCode") == SESSION_LOST
 
 
-class StartRowPaginator(OffsetPaginator):
-    """``StartRow``/``Limit`` inside the query body. K3Cloud gives no total: a page shorter than
-    ``Limit`` is the last, so no empty page is asked for after it."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(limit=limit, offset_body_path="data.StartRow", limit_body_path="data.Limit",
-                         total_path=None, stop_after_empty_page=True)
-
-    def update_state(self, response: requests.Response, data: list[Any] | None = None) -> None:
-        super().update_state(response, data)
-        if data is not None and len(data) < self.limit:
-            self._has_next_page = False
-
-
 def make_client(settings: KingdeeSettings) -> dict[str, Any]:
     """``rest_api``'s client: signed headers for an app, else a session from the user's password."""
     policy = settings.retry_policy()
@@ -113,5 +100,6 @@ def make_client(settings: KingdeeSettings) -> dict[str, Any]:
         auth = KingdeeLogin(login_url=f"{settings.root}/{LOGIN}", cookie_names=SESSION_COOKIES, acct_id=settings.acct_id,
                             user=settings.user, password=settings.password.get_secret_value(), lcid=settings.lcid)
         session = auth.session = retrying_session(policy, also_retry=auth.relogin_and_retry)
-    return {"base_url": f"{settings.root}/", "auth": auth, "paginator": StartRowPaginator(settings.page_size),
-            "session": session}
+    paginator = ShortPageOffsetPaginator(settings.page_size, offset_body_path="data.StartRow",
+                                         limit_body_path="data.Limit")
+    return {"base_url": f"{settings.root}/", "auth": auth, "paginator": paginator, "session": session}

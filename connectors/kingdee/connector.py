@@ -3,17 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
+from typing import ClassVar
 
 from dlt.extract.source import DltSource
 from requests import RequestException
 
-from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Cursor, SourceDataError, Stream
+from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Cursor, Stream
+from connectors.sdk.convert import typed_rows, wall_clock
 from connectors.sdk.rest import resource_config, rest_source
 from connectors.sdk.session import LoginRefused
 
@@ -58,54 +55,6 @@ QUERIES = {
 }
 
 
-def _server_time(value: Any) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(SHANGHAI))
-
-
-def _integer(value: Any) -> int:
-    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise TypeError("not an integer")
-    return int(value)
-
-
-def _decimal(value: Any) -> Decimal:
-    """JSON numbers arrive as floats; their shortest repr gives back the decimal K3Cloud wrote (exact up to
-    15 significant digits, beyond any amount or quantity a merchant's bills carry)."""
-    if isinstance(value, bool):
-        raise TypeError("a boolean")
-    return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
-
-
-CONVERT: dict[str, Callable[[Any], Any]] = {
-    "text": str, "bigint": _integer, "decimal": _decimal, "timestamp": lambda v: _server_time(v).astimezone(UTC),
-    "date": lambda v: date.fromisoformat(v[:10]),
-}
-
-
-def server_filter_time(value: datetime) -> str:
-    """A UTC cursor value as ``FilterString`` compares it: server time, no offset, whole seconds."""
-    return value.astimezone(ZoneInfo(SHANGHAI)).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def record_maker(account: str, stream: str, query: Query) -> Callable[[Any], dict[str, Any]]:
-    """An answer row (values in FieldKeys order) as a record keyed by FieldKey, each value typed."""
-    keys = query.fields
-
-    def record(row: Any) -> dict[str, Any]:
-        if not isinstance(row, list) or len(row) != len(keys):
-            raise SourceDataError(account, stream, f"an answer row is not {len(keys)} values: {str(row)[:80]}")
-        converted = {}
-        for (key, kind), value in zip(keys, row, strict=True):
-            try:
-                converted[key] = None if value is None else CONVERT[kind](value)
-            except (TypeError, ValueError, ArithmeticError) as exc:
-                raise SourceDataError(account, stream, f"{kind} expected, got {value!r}",
-                                      record=f"{keys[0][0]} {row[0]}", field=key) from exc
-        return converted
-    return record
-
-
 def _stream(name: str, key: str, description: str, cursor: Cursor | None = MODIFIED) -> Stream:
     types = tuple(field for field in QUERIES[name].fields if field[1] != "text" and field[0] != key)  # keys: NOT NULL
     return Stream(name, (key,), "merge" if cursor else "replace", cursor, description, types)
@@ -136,12 +85,12 @@ class KingdeeConnector(Connector[KingdeeSettings]):
                 data["FilterString"] = f"{stream.cursor.field} >= '{{incremental.start_value}}'"
             resources.append(resource_config(stream, {"path": QUERY, "method": "POST", "json": {"data": data},
                                                        "response_actions": [raise_for_kingdee_error]},
-                                             initial_value=settings.start_date, convert=server_filter_time,
+                                             initial_value=settings.start_date, convert=lambda when: wall_clock(when, SHANGHAI),
                                              account=account.name))
         source = rest_source("kingdee", make_client(settings), resources)
         for stream in self.streams:  # rows become records before the incremental reads their cursor
-            source.resources[stream.name].add_map(record_maker(account.name, stream.name, QUERIES[stream.name]),
-                                                  insert_at=1)
+            source.resources[stream.name].add_map(typed_rows(account.name, stream.name, QUERIES[stream.name].fields,
+                                                             SHANGHAI), insert_at=1)
         return source
 
     def check(self, account: Account[KingdeeSettings]) -> CheckResult:

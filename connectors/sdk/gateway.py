@@ -39,6 +39,7 @@ from dlt.sources.helpers.rest_client import RESTClient, redaction
 from dlt.sources.helpers.rest_client.auth import AuthConfigBase
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
+from .convert import WALL_CLOCK, wall_clock
 from .errors import ChannelhubError, SourceDataError
 from .http import RESIGN, RetryPolicy, paginate_checked, retrying_session
 from .spec import Cursor
@@ -50,7 +51,6 @@ from .spec import Cursor
 # session login) would then fail its validation. So rest_api is imported first and keeps dlt's set.
 rest_api.SENSITIVE_KEYS  # noqa: B018 (the import above is the point: rest_api has read the set)
 redaction.SENSITIVE_PARAMS.update({"session", "app_key", "sign"})
-LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"  # how these platforms write a time: wall clock, no zone
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -64,11 +64,6 @@ def sign(params: Mapping[str, Any], secret: str, method: str = "md5") -> str:
     if method not in digests:
         raise ValueError(f"unknown sign method {method!r} (md5, hmac or hmac-sha256)")
     return hmac.new(secret.encode(), text.encode(), digests[method]).hexdigest().upper()
-
-
-def local_time(value: datetime, zone: str) -> str:
-    """``value`` as the platform writes it: wall-clock time in its zone, without the zone."""
-    return value.astimezone(ZoneInfo(zone)).strftime(LOCAL_FORMAT)
 
 
 @configspec
@@ -87,7 +82,7 @@ class SortedParamsAuth(AuthConfigBase):
         url = urlsplit(request.url or "")
         query = {key: value for key, value in parse_qsl(url.query, keep_blank_values=True)
                  if key not in ("sign", self.timestamp_param)}
-        query |= {**self.system, self.timestamp_param: local_time(datetime.now(UTC), self.timezone)}
+        query |= {**self.system, self.timestamp_param: wall_clock(datetime.now(UTC), self.timezone)}
         body = request.body if isinstance(request.body, str) else (request.body or b"").decode()
         form = dict(parse_qsl(body, keep_blank_values=True)) if FORM in request.headers.get("Content-Type", "") else {}
         query["sign"] = sign({**query, **form}, self.secret, self.sign_method)
@@ -169,6 +164,17 @@ class ErrorEnvelopes:
         return session
 
 
+def call(client: Mapping[str, Any], path: str, method: str, answer_key: str, **params: Any) -> dict[str, Any]:
+    """One API call outside a dlt resource (writes, health checks), as a form POST through the client's
+    auth and retrying session: the answer under ``answer_key``; an error answer raises
+    :class:`GatewayError` (the session's envelope check), another HTTP status ``HTTPError``."""
+    url = f"{client['base_url'].rstrip('/')}/{path}"
+    response = client["session"].post(url, data={"method": method, **params}, auth=client["auth"])
+    if response.status_code != 200:
+        raise requests.HTTPError(f"{method}: HTTP {response.status_code}", response=response)
+    return response.json()[answer_key]
+
+
 class LastPageFirstPaginator(BasePaginator):
     """Page 1 (learning ``total_results``), then the last page back to page 2, then page 1 again: the
     platforms' advice for their increment APIs (newest first). A record modified during the read leaves
@@ -217,7 +223,7 @@ def windowed_resource(client: RESTClient, path: str, params: Mapping[str, Any], 
     epoch seconds). ``hints`` (name, write disposition, columns) go to ``dlt.resource``."""
     start_param, end_param = bounds
     incremental = cursor.incremental(initial_value)
-    render = render_bound or (lambda when: local_time(when, cursor.source_timezone))
+    render = render_bound or (lambda when: wall_clock(when, cursor.source_timezone))
 
     @dlt.defer
     def read(low: datetime, high: datetime) -> list[dict[str, Any]]:
@@ -252,7 +258,7 @@ def utc_converter(account: str, stream: str, zone: str, fields: tuple[str, ...],
             if value in (None, ""):
                 continue
             try:
-                record[field] = datetime.strptime(value, LOCAL_FORMAT).replace(tzinfo=tz).astimezone(UTC)
+                record[field] = datetime.strptime(value, WALL_CLOCK).replace(tzinfo=tz).astimezone(UTC)
             except (TypeError, ValueError):
                 raise SourceDataError(account, stream, f"{value!r} is not a time 'yyyy-MM-dd HH:mm:ss'",
                                       record=f"{key} {record.get(key)}", field=field) from None

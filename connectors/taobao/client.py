@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
 from connectors.sdk.gateway import ErrorEnvelopes, SortedParamsAuth
+from connectors.sdk.gateway import call as gateway_call
 
 from .settings import TaobaoSettings
 
@@ -33,9 +32,5 @@ def root(method: str) -> str:
 
 
 def call(client: dict[str, Any], method: str, **params: Any) -> dict[str, Any]:
-    """One API call as a form POST (writes, checks); an error answer raises ``GatewayError``."""
-    url = f"{client['base_url'].rstrip('/')}/{PATH}"
-    response = client["session"].post(url, data={"method": method, **params}, auth=client["auth"])
-    if response.status_code != 200:
-        raise requests.HTTPError(f"{method}: HTTP {response.status_code}", response=response)
-    return response.json()[root(method)]
+    """One TOP API call as a form POST (writes, checks); an error answer raises ``GatewayError``."""
+    return gateway_call(client, PATH, method, root(method), **params)

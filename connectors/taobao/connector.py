@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from dlt.extract.source import DltSource
@@ -18,7 +17,8 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
 from requests import RequestException
 
-from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Cursor, SourceDataError, Stream
+from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Cursor, Stream
+from connectors.sdk.convert import typed_fields
 from connectors.sdk.gateway import GatewayError, LastPageFirstPaginator, utc_converter, windowed_resource
 from connectors.sdk.rest import resource_config, rest_source
 from connectors.sdk.spec import typed
@@ -78,11 +78,12 @@ class TaobaoConnector(Connector[TaobaoSettings]):
             convert=utc_converter(name, "refunds", ZONE, ("created", "modified"), "refund_id"),
             **self.resource_hints("refunds"))
         trade_times = utc_converter(name, "trades", ZONE, TRADE_TIMES, "tid")
+        line_money = typed_fields(name, "trades", [(field, "decimal") for field in LINE_MONEY],
+                                  record=lambda line: f"oid {line.get('oid')}", prefix="orders.")
 
         def trade(record: dict[str, Any]) -> dict[str, Any]:
             record = trade_times(record)
-            record["orders"] = [_decimals(name, record["tid"], line, LINE_MONEY)
-                                for line in (record.get("orders") or {}).get("order", [])]
+            record["orders"] = [line_money(line) for line in (record.get("orders") or {}).get("order", [])]
             return record
 
         onsale = PageNumberPaginator(base_page=1, page=1, page_param="page_no", total_path=None)
@@ -120,14 +121,3 @@ class TaobaoConnector(Connector[TaobaoSettings]):
     def stock_writer(self, account: Account[TaobaoSettings]) -> TaobaoStockWriter:
         return TaobaoStockWriter(account.settings)
 
-
-def _decimals(account: str, tid: Any, line: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
-    """A sub-order's money as Decimal (TOP sends strings with 2 decimals), so it lands exact."""
-    for field in fields:
-        if line.get(field) is not None:
-            try:
-                line[field] = Decimal(line[field])
-            except (InvalidOperation, TypeError):
-                raise SourceDataError(account, "trades", f"{line[field]!r} is not an amount",
-                                      record=f"tid {tid}, oid {line.get('oid')}", field=f"orders.{field}") from None
-    return line

@@ -5,7 +5,12 @@ is specific to it.
 * ``bucket``: one token/leaky/cost bucket for every rate limit;
 * ``paging``: numbered pages, Link headers, keyset cursors, opaque tokens;
 * request verifiers per signing family, written from the documents, never from a client:
-  ``oauth1`` (RFC 5849), ``sorted_params`` (TOP, JD, Pinduoduo), ``kingdee_headers`` (K3Cloud);
+  ``oauth1`` (RFC 5849, with a consumer's nonce and timestamp checks), ``sorted_params`` (TOP, JD,
+  Pinduoduo), ``kingdee_headers`` (K3Cloud);
+* ``gateway``: the base of signed single-endpoint sandboxes (TOP now, JD and Pinduoduo next): method
+  dispatch, error envelopes in HTTP 200, system-parameter checks, argument validators, modified windows;
+* ``query``: ERP query services over World forms (fields, a SQL WHERE subset, ordering);
+* ``sessions``: login sessions an ERP hands out and forgets; ``stock``: a channel's own stock per SKU;
 * ``tokens``: OAuth 2 refresh-token grants (Login with Amazon);
 * ``idempotency``: idempotency keys as payment APIs keep them.
 """

@@ -12,7 +12,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import threading
+import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote
 
 from werkzeug.wrappers import Request
@@ -56,3 +59,35 @@ def signature_valid(method: str, url: str, params: Mapping[str, str], keys: Iter
         return False
     signed = {k: v for k, v in params.items() if k != "oauth_signature"}
     return any(hmac.compare_digest(given, signature(method, url, signed, key, algorithm)) for key in keys)
+
+
+@dataclass
+class Consumer:
+    """One registered consumer as the server checks its signed requests, in WooCommerce's order: key,
+    signature method, signature, timestamp (within ``skew`` seconds), nonce (each used once; spent once
+    the request is checked, even if answering it fails later)."""
+
+    key: str
+    secret: str
+    skew: float = 15 * 60
+    _nonces: set[str] = field(default_factory=set, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def refusal(self, method: str, url: str, params: Mapping[str, str]) -> str | None:
+        """None when ``params`` authenticate a request to ``url``; else the check that failed: ``key``,
+        ``method``, ``signature``, ``timestamp`` or ``nonce`` (the platform words its own error)."""
+        if params.get("oauth_consumer_key") != self.key:
+            return "key"
+        if params.get("oauth_signature_method", "") not in DIGESTS:
+            return "method"
+        if not signature_valid(method, url, params, (f"{self.secret}&", self.secret)):
+            return "signature"
+        stamp = params.get("oauth_timestamp", "")
+        if not stamp.isdigit() or abs(time.time() - int(stamp)) > self.skew:
+            return "timestamp"
+        nonce = f"{stamp}:{params.get('oauth_nonce')}"
+        with self._lock:
+            if nonce in self._nonces:
+                return "nonce"
+            self._nonces.add(nonce)
+        return None

@@ -54,6 +54,14 @@ def link_header(url: str, args: Mapping[str, Any], rels: Mapping[str, Mapping[st
     return ", ".join(links) or None
 
 
+def page_links(url: str, args: Mapping[str, Any], page: NumberedPage[Any], param: str = "page") -> str | None:
+    """The ``Link`` header of a numbered page (WordPress, GitHub-style APIs): ``prev`` and ``next`` as far
+    as those pages exist."""
+    rels = {rel: {param: number} for rel, number in (("prev", page.number - 1), ("next", page.number + 1))
+            if 1 <= number <= page.pages}
+    return link_header(url, args, rels)
+
+
 def keyset_page(items: Sequence[T], key: Callable[[T], str], limit: int, *, after: str | None = None,
                 before: str | None = None) -> tuple[Sequence[T], bool]:
     """Stripe's cursors: the ``limit`` items right after the one whose key is ``after`` (or right before

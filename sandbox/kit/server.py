@@ -38,6 +38,7 @@ class Faults:
     server_error: int = 0     # answer 500/503 with the platform's error body
     timeout: int = 0          # stall ``stall_seconds`` before answering (client should time out)
     malformed: int = 0        # cut a successful JSON body in half
+    after_auth: int = 0       # answer 500/503 once the request authenticated (a nonce or key already spent)
     stall_seconds: float = 5.0
     path_contains: str = ""
 
@@ -128,6 +129,9 @@ class HttpSandbox(ABC):
         denied = self.authenticate(request) or self.before_request(request)
         if denied is not None:
             return self.after_request(request, denied)
+        if self.faults.take("after_auth", path):
+            self.stats.faults_served["after_auth"] += 1
+            return self.after_request(request, self.server_error(request))
         try:
             endpoint, args = self.routes.bind_to_environ(request.environ).match()
             response = getattr(self, endpoint)(request, **args)

@@ -159,6 +159,15 @@ class World:
             order.updated_at = now
         return now
 
+    def shift(self, by: timedelta) -> None:
+        """Move the orders' whole timeline (and the clock) by ``by``: e.g. a month of trades ending
+        yesterday, for APIs read in short windows up to now."""
+        for order in self.orders:
+            order.created_at, order.updated_at = order.created_at + by, order.updated_at + by
+            for refund in order.refunds:
+                refund.created_at += by
+        self.now += by
+
     def change_stock(self, fraction: float) -> list[StockRecord]:
         picked = self.rng.sample(self.stock, k=max(1, int(len(self.stock) * fraction)))
         now = self.tick()
@@ -176,3 +185,17 @@ class World:
 
     def orders_of(self, shop: str) -> list[Order]:
         return [order for order in self.orders if order.shop == shop]
+
+    def products(self) -> dict[int, list[Sku]]:
+        """Product number -> its SKUs (one per variant): how channels list them, as variable products."""
+        grouped: dict[int, list[Sku]] = {}
+        for sku in self.skus:
+            grouped.setdefault(sku.index // len(VARIANTS), []).append(sku)
+        return grouped
+
+    def on_hand(self) -> dict[int, int]:
+        """SKU index -> its stock over every warehouse: what a channel starts out selling."""
+        totals = dict.fromkeys((sku.index for sku in self.skus), 0)
+        for record in self.stock:
+            totals[record.sku.index] += record.quantity
+        return totals

@@ -1,6 +1,6 @@
 """The Kingdee K3Cloud connector against its sandbox: the shared contract, Kingdee's official SDK as the
-outside check, the signed headers against that SDK's own signer, the session login, errors inside
-HTTP 200, and what lands."""
+outside check, the session login, errors inside HTTP 200, and what lands. (The signed headers against
+that SDK's own signer: test_sdk_signing.py, with the SDK's other signing families.)"""
 
 from __future__ import annotations
 
@@ -11,23 +11,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-import requests
-import sqlalchemy as sa
-from k3cloud_webapi_sdk.core import webapi_client
 from k3cloud_webapi_sdk.main import K3CloudApiSdk
 
 import transforms
-from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
+from channelhub.testing.checks import check_stock_marts
 from connectors.kingdee import connector
-from connectors.sdk import signed_headers
-from connectors.sdk.http import RESIGN
-from connectors.sdk.signed_headers import KingdeeSignedHeaders, kingdee_headers
 from sandbox.kingdee import ORDER_ID, SHANGHAI, KingdeeSandbox
-from sandbox.kit.kingdee_headers import SignatureRejected, verify
 from sandbox.world import World, WorldSpec
-from warehouse import Warehouse
 
 ACCT, USER = "66a1b2c3d4e5f6", "channelhub_api"
 APP_ID, APP_SECRET = "300001_0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"
@@ -38,28 +30,22 @@ ACCOUNT = "erp_kd"
 class KingdeeEnv(WorldSandboxEnv):
     """Signed headers, as the official SDK; ``password=True`` logs in with the user's password instead."""
 
-    account = ACCOUNT
+    account, connector = ACCOUNT, "kingdee"
     primary_stream = "sale_orders"
     primary_key = "fid"
     fault_path = "#SAL_SaleOrder"
     environment: ClassVar[dict[str, str]] = {"TEST_KD_APP_ID": APP_ID, "TEST_KD_APP_SECRET": APP_SECRET,
                                              "TEST_KD_PASSWORD": PASSWORD}
 
-    def __init__(self, tmp_path: Path, records: int, page_size: int, password: bool = False) -> None:
+    def __init__(self, tmp_path: Path, records: int = 120, page_size: int = 50, password: bool = False) -> None:
         self.world = World(WorldSpec(orders=records, skus=24, customers=60))
         self.sandbox = KingdeeSandbox(self.world, ACCT, USER, app_id=APP_ID, app_secret=APP_SECRET, password=PASSWORD)
         self.sandbox.retry_after = 0.05
         self.sandbox.serve()
-        secrets = ({"password": {"env": "TEST_KD_PASSWORD"}} if password else
-                   {"app_id": {"env": "TEST_KD_APP_ID"}, "app_secret": {"env": "TEST_KD_APP_SECRET"}})
-        self.config = HubConfig.model_validate({
-            "warehouse": {"url": f"duckdb:///{tmp_path}/wh.duckdb"},
-            "accounts": {self.account: {
-                "connector": "kingdee", "secrets": secrets,
-                "settings": {"server_url": f"{self.sandbox.base_url}/k3cloud/", "acct_id": ACCT, "user": USER,
-                             "page_size": page_size, "max_wait_seconds": 0.1, "start_date": "2025-01-01T00:00:00Z"},
-            }},
-        })
+        self.configure(tmp_path, {"server_url": f"{self.sandbox.base_url}/k3cloud/", "acct_id": ACCT, "user": USER,
+                                  "page_size": page_size, "start_date": "2025-01-01T00:00:00Z"},
+                       {"password": "TEST_KD_PASSWORD"} if password else
+                       {"app_id": "TEST_KD_APP_ID", "app_secret": "TEST_KD_APP_SECRET"})
 
     def source_count(self) -> int:
         return len(self.world.orders)
@@ -76,29 +62,21 @@ class KingdeeMarts:
         warehouse in U8's shape and in fct_inventory beside it, the materials as the SKU list of
         dim_products, orders with exact money."""
         transforms.build(env.config, select=["+fct_inventory +dim_products stg_kingdee__sale_order*"])
-        with Warehouse(env.config.warehouse_url).engine.connect() as conn:
-            columns = [row[0] for row in conn.execute(sa.text(
-                "select column_name from information_schema.columns "
-                "where table_name = 'stg_kingdee__inventory' order by ordinal_position"))]
-            assert columns == ["channel_id", "stock_row_id", "source_code", "warehouse_id", "quantity_on_hand",
-                               "quantity_available"]  # stg_yonyou_u8__current_stock's
-            record = env.world.stock[5]
-            assert conn.execute(sa.text(
-                "select quantity_on_hand from staging.stg_kingdee__inventory where "
-                f"source_code = '{record.sku.code}' and warehouse_id = '{record.warehouse}'")).scalar_one() == record.quantity
-            order = env.world.orders[3]
-            assert tuple(conn.execute(sa.text(
-                "select o.total_amount, o.ordered_at, count(*), sum(l.line_amount) from staging.stg_kingdee__sale_orders o "
-                "join staging.stg_kingdee__sale_order_lines l using (order_id) "
-                f"where o.source_order_id = '{ORDER_ID + order.id % 10**9}' group by o.total_amount, o.ordered_at")).one()) == (
-                order.total, order.created_at, len(order.lines), order.subtotal)
-            stock = env.world.stock
-            assert tuple(conn.execute(sa.text(
-                "select count(*), count(product_id), sum(quantity_on_hand), min(source) from marts.fct_inventory "
-                f"where channel_id = '{env.account}'")).one()) == (
-                len({(r.sku.code, r.warehouse) for r in stock}),) * 2 + (sum(r.quantity for r in stock), "erp")
-            assert tuple(conn.execute(sa.text("select count(*), count(product_name) from marts.dim_products")).one()) == (
-                len(env.world.skus),) * 2
+        assert [column for (column,) in env.rows(
+            "select column_name from information_schema.columns where table_name = 'stg_kingdee__inventory' "
+            "order by ordinal_position")] == ["channel_id", "stock_row_id", "source_code", "warehouse_id",
+                                              "quantity_on_hand", "quantity_available"]  # stg_yonyou_u8__current_stock's
+        record = env.world.stock[5]
+        assert env.one("select quantity_on_hand from staging.stg_kingdee__inventory where "
+                       f"source_code = '{record.sku.code}' and warehouse_id = '{record.warehouse}'") == (record.quantity,)
+        order = env.world.orders[3]
+        assert env.one(
+            "select o.total_amount, o.ordered_at, count(*), sum(l.line_amount) from staging.stg_kingdee__sale_orders o "
+            "join staging.stg_kingdee__sale_order_lines l using (order_id) "
+            f"where o.source_order_id = '{ORDER_ID + order.id % 10**9}' group by o.total_amount, o.ordered_at") == (
+            order.total, order.created_at, len(order.lines), order.subtotal)
+        check_stock_marts(env, env.world.stock)
+        assert env.one("select count(*), count(product_name) from marts.dim_products") == (len(env.world.skus),) * 2
 
 
 class TestKingdeeContract(KingdeeMarts, ConnectorContract):
@@ -110,14 +88,9 @@ class TestKingdeeOnPostgres(KingdeeMarts, PostgresParity):
 
 
 @pytest.fixture
-def erp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Any:
+def erp(make_env: Any, request: pytest.FixtureRequest) -> KingdeeEnv:
     """A small data centre of its own, for the tests below the contract (indirect param True: password mode)."""
-    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
-    for variable, value in KingdeeEnv.environment.items():
-        monkeypatch.setenv(variable, value)
-    env = KingdeeEnv(tmp_path, 120, 50, password=getattr(request, "param", False))
-    yield env
-    env.close()
+    return make_env(KingdeeEnv, password=getattr(request, "param", False))
 
 
 def official_sdk(env: KingdeeEnv, app_secret: str = APP_SECRET) -> K3CloudApiSdk:
@@ -125,38 +98,6 @@ def official_sdk(env: KingdeeEnv, app_secret: str = APP_SECRET) -> K3CloudApiSdk
     sdk = K3CloudApiSdk(server_url)
     sdk.InitConfig(ACCT, USER, APP_ID, app_secret, server_url)
     return sdk
-
-
-def test_signed_headers_equal_the_official_sdks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Kingdee publishes no signature example, so the golden vector is the official SDK's own signer
-    (kingdee-cdp-webapi-sdk ``WebApiClient.BuildHeader``, an independent implementation) on the same inputs:
-    the app id of the SDK's published sample, a fixed clock."""
-    sample_app_id, url = "204399_72epSbtEQMC92Vwt2d3LRa9LRqSc1tqJ", "http://erp.example.com/k3cloud/"
-    monkeypatch.setattr(webapi_client.time, "time", lambda: 1767225600.25)
-    sdk = K3CloudApiSdk(url)
-    sdk.InitConfig("5db25ac8d2b819", "webapi", sample_app_id, "fb7d46647ac346dbb5fcd45b65512a45", url, org_num=3)
-    path = "/k3cloud/Kingdee.BOS.WebApi.ServicesStub.DynamicFormService.ExecuteBillQuery.common.kdsvc"
-    theirs = {k: v for k, v in sdk.BuildHeader(f"http://erp.example.com{path}").items()
-              if k.lower().startswith(("x-api", "x-kd"))}
-    ours = kingdee_headers(path, acct_id="5db25ac8d2b819", user="webapi", app_id=sample_app_id,
-                           app_secret="fb7d46647ac346dbb5fcd45b65512a45", org_num=3, timestamp=1767225600)
-    assert ours == theirs
-    assert ours["X-Api-ClientID"] == "204399" and ours["x-api-nonce"] == ours["x-api-timestamp"] == "1767225600"
-
-
-def test_a_resend_is_signed_at_the_time_of_the_resend_and_the_sandbox_verifies_it(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    auth = KingdeeSignedHeaders(acct_id=ACCT, user=USER, app_id=APP_ID, app_secret=APP_SECRET)
-    path = "/k3cloud/Kingdee.BOS.WebApi.ServicesStub.DynamicFormService.ExecuteBillQuery.common.kdsvc"
-    request = requests.Request("POST", f"http://127.0.0.1:1{path}", json={"data": {}}).prepare()
-    monkeypatch.setattr(signed_headers.time, "time", lambda: 1_767_225_600.0)
-    auth(request)
-    monkeypatch.setattr(signed_headers.time, "time", lambda: 1_767_225_630.0)
-    getattr(request, RESIGN)(request)
-    assert request.headers["x-api-timestamp"] == request.headers["x-api-nonce"] == "1767225630"
-    assert verify(request.headers, path, {APP_ID: APP_SECRET}, now=1_767_225_631).user == USER
-    with pytest.raises(SignatureRejected, match="X-Kd-Signature"):
-        verify(request.headers, path, {APP_ID: "another secret"}, now=1_767_225_631)
 
 
 def test_the_official_sdk_queries_in_every_form_and_a_wrong_secret_is_refused(erp: KingdeeEnv) -> None:
@@ -184,18 +125,15 @@ def test_records_land_in_utc_with_exact_decimals_and_their_lines(erp: KingdeeEnv
     assert report.rows == {"customers": 60, "inventory": 48, "materials": 24, "sale_order_entries": lines,
                            "sale_orders": 120}
     order = erp.world.orders[7]
-    with Warehouse(erp.config.warehouse_url).engine.connect() as conn:
-        modified, day, total, currency = conn.execute(sa.text(
-            "select f_modify_date, f_date, f_bill_all_amount, f_settle_curr_id_f_code from raw_erp_kd.sale_orders "
-            f"where fid = {ORDER_ID + order.id % 10**9}")).one()
-        assert modified == order.updated_at and modified.utcoffset() is not None
-        assert day == order.created_at.astimezone(SHANGHAI).date() and isinstance(day, date)
-        assert isinstance(total, Decimal) and (total, currency) == (order.total, order.currency)
-        amounts = conn.execute(sa.text(f"select f_amount from raw_erp_kd.sale_order_entries "
-                                       f"where fid = {ORDER_ID + order.id % 10**9}"))
-        assert sorted(row[0] for row in amounts) == sorted(line.amount for line in order.lines)
-        on_hand = conn.execute(sa.text("select sum(f_base_qty) from raw_erp_kd.inventory")).scalar_one()
-        assert on_hand == sum(record.quantity for record in erp.world.stock)
+    modified, day, total, currency = erp.one(
+        "select f_modify_date, f_date, f_bill_all_amount, f_settle_curr_id_f_code from raw_erp_kd.sale_orders "
+        f"where fid = {ORDER_ID + order.id % 10**9}")
+    assert modified == order.updated_at and modified.utcoffset() is not None
+    assert day == order.created_at.astimezone(SHANGHAI).date() and isinstance(day, date)
+    assert isinstance(total, Decimal) and (total, currency) == (order.total, order.currency)
+    amounts = erp.rows(f"select f_amount from raw_erp_kd.sale_order_entries where fid = {ORDER_ID + order.id % 10**9}")
+    assert sorted(amount for (amount,) in amounts) == sorted(line.amount for line in order.lines)
+    assert erp.one("select sum(f_base_qty) from raw_erp_kd.inventory") == (sum(r.quantity for r in erp.world.stock),)
 
 
 def test_an_incremental_run_filters_on_server_time_and_inventory_is_replaced(erp: KingdeeEnv) -> None:
@@ -208,9 +146,8 @@ def test_an_incremental_run_filters_on_server_time_and_inventory_is_replaced(erp
     asked = [q for q in erp.sandbox.queries if q["formid"] == "SAL_SaleOrder"][-1]["filterstring"]
     since = (newest.astimezone(SHANGHAI) - (datetime(2026, 1, 1, 0, 1) - datetime(2026, 1, 1))).replace(tzinfo=None)
     assert asked == f"FModifyDate >= '{since:%Y-%m-%d %H:%M:%S}'"  # Shanghai wall time, the cursor's lag before
-    with Warehouse(erp.config.warehouse_url).engine.connect() as conn:
-        on_hand = conn.execute(sa.text("select sum(f_base_qty), count(*) from raw_erp_kd.inventory")).one()
-    assert on_hand == (sum(record.quantity for record in erp.world.stock), 48)
+    assert erp.one("select sum(f_base_qty), count(*) from raw_erp_kd.inventory") == (
+        sum(record.quantity for record in erp.world.stock), 48)
 
 
 @pytest.mark.parametrize("erp", [True], indirect=True)
@@ -218,10 +155,10 @@ def test_a_lost_session_logs_in_again_once(erp: KingdeeEnv, monkeypatch: pytest.
     """Password mode: one login for a whole run; after the server forgot the session (MsgCode 1 in a 200)
     one new login and the run goes on; a wrong password fails naming user and data centre, not the secret."""
     run_account(erp.config, ACCOUNT)
-    assert erp.sandbox.logins == 1
-    erp.sandbox.expire_sessions()
+    assert erp.sandbox.sessions.logins == 1
+    erp.sandbox.sessions.expire()
     touched = erp.world.touch_orders(0.1)
-    assert run_account(erp.config, ACCOUNT).rows["sale_orders"] >= len(touched) and erp.sandbox.logins == 2
+    assert run_account(erp.config, ACCOUNT).rows["sale_orders"] >= len(touched) and erp.sandbox.sessions.logins == 2
     monkeypatch.setenv("TEST_KD_PASSWORD", "wrong-Pa55")
     with pytest.raises(RunFailed) as failure:
         run_account(erp.config, ACCOUNT)

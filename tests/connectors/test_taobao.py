@@ -1,6 +1,6 @@
 """The Taobao connector against its sandbox: the shared contract, the official TOP SDK (``taobao-openapi``)
-as the outside check, the signature against Taobao's published example, window slicing, error envelopes
-in HTTP 200, and what lands."""
+as the outside check, window slicing, error envelopes in HTTP 200, and what lands. (The signature
+against Taobao's published example: test_sdk_signing.py, with the SDK's other signing families.)"""
 
 from __future__ import annotations
 
@@ -11,127 +11,63 @@ from typing import Any, ClassVar
 
 import pytest
 import requests
-import sqlalchemy as sa
 import top
 from dlt.sources.helpers.rest_client.redaction import sanitize_url
 from top.api.base import RestApi, TopException
-from top.api.base import sign as sdk_sign
 from top.api.rest.TradesSoldIncrementGetRequest import TradesSoldIncrementGetRequest
 
-import transforms
-from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
+from channelhub.testing.checks import check_order_marts, check_stock_push
 from connectors.sdk import StockLevel
-from connectors.sdk.gateway import sign
 from connectors.taobao import connector
 from connectors.taobao.client import make_client
 from sandbox.kit import Bucket
-from sandbox.kit.sorted_params import expected_signature
-from sandbox.taobao import NUM_IID, SKU_ID, TID, ZONE, TaobaoSandbox
+from sandbox.taobao import NUM_IID, SKU_ID, TID, TaobaoSandbox, local
 from sandbox.world import EPOCH, ShopSpec, World, WorldSpec
-from warehouse import Warehouse
 
 KEY, SECRET, SESSION = "12345678", "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "6100e2a7c0ffee0123456789abcdef"
 SHOP = ShopSpec("tmall_cn", "CNY", "Asia/Shanghai")
+INCREMENT = "taobao.trades.sold.increment.get"
 
 
 class TaobaoEnv(WorldSandboxEnv):
-    account = SHOP.name
+    account, connector = SHOP.name, "taobao"
     primary_stream = "trades"
     primary_key = "tid"
     fault_path = "method=taobao.trade"  # the two trade APIs (one gateway path serves every API)
     environment: ClassVar[dict[str, str]] = {"TEST_TOP_KEY": KEY, "TEST_TOP_SECRET": SECRET,
                                              "TEST_TOP_SESSION": SESSION}
 
-    def __init__(self, tmp_path: Path, records: int, page_size: int, recent: bool = False,
+    def __init__(self, tmp_path: Path, records: int = 60, page_size: int = 20, recent: bool = False,
                  **settings: Any) -> None:
         """``recent``: a month of trades ending yesterday, so a full load reads 31 one-day windows per
         windowed stream instead of one per day since the World's 2026-01-01."""
         self.world = World(WorldSpec(orders=records, skus=24, customers=60, shops=(SHOP,),
                                      days=30 if recent else 300))
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=31) if recent else EPOCH
-        if recent:  # the World's timeline moved, as a whole, to start there
-            shift = start - EPOCH
-            for order in self.world.orders:
-                order.created_at, order.updated_at = order.created_at + shift, order.updated_at + shift
-                for refund in order.refunds:
-                    refund.created_at += shift
-            self.world.now += shift
+        self.world.shift(start - EPOCH)
         self.sandbox = TaobaoSandbox(self.world, SHOP.name, KEY, SECRET, SESSION)
         self.sandbox.serve()
-        self.config = HubConfig.model_validate({
-            "warehouse": {"url": f"duckdb:///{tmp_path}/wh.duckdb"},
-            "accounts": {self.account: {
-                "connector": "taobao",
-                "settings": {"base_url": self.sandbox.base_url, "page_size": page_size, "max_wait_seconds": 0.1,
-                             "start_date": start.isoformat(), **settings},
-                "secrets": {name: {"env": f"TEST_TOP_{name.split('_')[-1].upper()}"}
-                            for name in ("app_key", "app_secret", "session")},
-            }},
-        })
-
-    def source_count(self) -> int:
-        return len(self.world.orders_of(SHOP.name))
-
-
-class ContractEnv(TaobaoEnv):
-    def __init__(self, tmp_path: Path, records: int, page_size: int) -> None:
-        super().__init__(tmp_path, records, page_size, recent=True)
+        self.configure(tmp_path, {"base_url": self.sandbox.base_url, "page_size": page_size,
+                                  "start_date": start.isoformat(), **settings},
+                       {"app_key": "TEST_TOP_KEY", "app_secret": "TEST_TOP_SECRET", "session": "TEST_TOP_SESSION"})
 
 
 class TestTaobaoContract(ConnectorContract):
-    env_class = ContractEnv
+    env_class, env_options = TaobaoEnv, {"recent": True}
     records = 400  # each trade is one fullinfo call: 400 keep the module's time down (4 pages of 100)
 
 
 class TestTaobaoOnPostgres(PostgresParity):
-    env_class = ContractEnv
+    env_class, env_options = TaobaoEnv, {"recent": True}
     records = 200
 
 
 @pytest.fixture
-def make_shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Small shops of their own (60 trades, pages of 20), for the tests below the contract."""
-    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
-    for variable, value in TaobaoEnv.environment.items():
-        monkeypatch.setenv(variable, value)
-    envs: list[TaobaoEnv] = []
-
-    def make(**settings: Any) -> TaobaoEnv:
-        envs.append(TaobaoEnv(tmp_path, 60, 20, **settings))
-        return envs[-1]
-
-    yield make
-    for env in envs:
-        env.close()
-
-
-@pytest.fixture
-def shop(make_shop: Any) -> TaobaoEnv:
-    return make_shop(recent=True)
-
-
-def query(env: TaobaoEnv, sql: str) -> list[tuple]:
-    with Warehouse(env.config.warehouse_url).engine.connect() as conn:
-        return [tuple(row) for row in conn.execute(sa.text(sql))]
-
-
-def test_the_sign_matches_taobaos_published_example_and_the_rfc_hmac_vectors() -> None:
-    """TOP's signature guide (open.taobao.com docId=101617): these parameters with secret ``helloworld``
-    sign (md5) to 66987CB115214E59E6EC978214934FB8. HMAC-MD5 and HMAC-SHA256 over ``Hi`` + `` There``
-    give RFC 2202's and RFC 4231's first test vectors. The sandbox's verifier and the official SDK agree."""
-    params = {"method": "taobao.item.seller.get", "app_key": "12345678", "session": "test", "format": "json",
-              "timestamp": "2016-01-01 12:00:00", "v": "2.0", "sign_method": "md5",
-              "fields": "num_iid,title,nick,price,num", "num_iid": "11223344"}
-    published = "66987CB115214E59E6EC978214934FB8"
-    assert sign(params, "helloworld") == expected_signature(params, "helloworld", "md5") == published
-    assert sdk_sign("helloworld", params) == published
-    hi = {"Hi": " There"}
-    assert sign(hi, "\x0b" * 16, "hmac") == expected_signature(hi, "\x0b" * 16, "hmac") == (
-        "9294727A3638BB1C13F48EF8158BFC9D")
-    assert sign(hi, "\x0b" * 20, "hmac-sha256") == expected_signature(hi, "\x0b" * 20, "hmac-sha256") == (
-        "B0344C61D8DB38535CA8AFCEAF0BF12B881DC200C9833DA726E9376C2E32CFF7")
+def shop(make_env: Any) -> TaobaoEnv:
+    """A small shop of its own (60 trades, pages of 20), for the tests below the contract."""
+    return make_env(TaobaoEnv, recent=True)
 
 
 class QuantityUpdate(RestApi):
@@ -151,8 +87,7 @@ def test_the_official_sdk_reads_trades_and_updates_a_quantity(shop: TaobaoEnv) -
     newest = max(o.updated_at for o in shop.world.orders)
     ask = TradesSoldIncrementGetRequest(host, int(port))
     ask.fields, ask.page_no, ask.page_size, ask.use_has_next = "tid,modified,payment", 1, 100, True
-    ask.start_modified = (newest - timedelta(days=1)).astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S")
-    ask.end_modified = newest.astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S")
+    ask.start_modified, ask.end_modified = local(newest - timedelta(days=1)), local(newest)
     answer = ask.getResponse(SESSION)["trades_sold_increment_get_response"]
     trades = answer["trades"]["trade"]
     assert answer["has_next"] is False and trades[0]["tid"] > 10**18
@@ -179,45 +114,29 @@ def test_trades_land_with_exact_money_utc_times_and_their_sub_orders(shop: Taoba
     assert report.rows == {"trades": 60, "refunds": sum(len(o.refunds) for o in shop.world.orders),
                            "items": 6, "skus": 24}
     order = shop.world.orders[7]
-    payment, modified, lines = query(shop, f"select payment, modified, (select count(*) from raw_tmall_cn."
-                                           f"trades__orders l where l._dlt_parent_id = t._dlt_id) from "
-                                           f"raw_tmall_cn.trades t where tid = {TID + order.id}")[0]
+    payment, modified, lines = shop.one(f"select payment, modified, (select count(*) from raw_tmall_cn.trades__orders"
+                                        f" l where l._dlt_parent_id = t._dlt_id) from raw_tmall_cn.trades t "
+                                        f"where tid = {TID + order.id}")
     assert isinstance(payment, Decimal) and payment == order.total and lines == len(order.lines)
     assert modified == order.updated_at.replace(microsecond=0) and modified.utcoffset() == timedelta(0)
-    skus = dict(query(shop, "select outer_id, quantity from raw_tmall_cn.skus"))
+    skus = dict(shop.rows("select outer_id, quantity from raw_tmall_cn.skus"))
     assert skus == {sku.code: shop.sandbox.quantities[sku.index] for sku in shop.world.skus}
 
-    touched, before = shop.world.touch_orders(0.1), len(shop.sandbox.log)
+    touched, before = shop.world.touch_orders(0.1), len(shop.sandbox.calls_to(INCREMENT))
     again = run_account(shop.config, shop.account)
     newest = max(o.updated_at for o in shop.world.orders if o not in touched)
     lagging = [o for o in shop.world.orders if o not in touched and o.updated_at >= newest - timedelta(seconds=30)]
     assert again.rows["trades"] == len(touched) + len(lagging)  # the changes, and what the 30 s lag re-reads
-    windows = [args for method, args in shop.sandbox.log[before:] if method == "taobao.trades.sold.increment.get"]
-    lagged = newest - timedelta(seconds=30)
-    assert min(w["start_modified"] for w in windows) == lagged.astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S")
+    windows = shop.sandbox.calls_to(INCREMENT)[before:]
+    assert min(w["start_modified"] for w in windows) == local(newest - timedelta(seconds=30))
 
 
-@pytest.mark.parametrize("warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_the_marts_hold_the_shops_trades_sub_orders_and_listings_to_the_fen(
-        shop: TaobaoEnv, warehouse: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_marts_hold_the_shops_trades_sub_orders_and_listings_to_the_fen(shop: TaobaoEnv, each_warehouse: str) -> None:
     """Through the connector's conformed models, on either warehouse: every trade with its payment and
     refunds, closed-unpaid trades cancelled, every sub-order resolved to a merchant SKU, every SKU a
     listing."""
-    if warehouse == "postgres":
-        monkeypatch.setenv("CHANNELHUB_WAREHOUSE_URL", request.getfixturevalue("postgres_url"))
     run_account(shop.config, shop.account)
-    transforms.build(shop.config, select=["+fct_orders +fct_order_lines +dim_product_listings"])
-    orders = shop.world.orders_of(SHOP.name)
-    lines = [line for order in orders for line in order.lines]
-    assert query(shop, "select count(*), sum(total_amount), sum(refunded_amount), sum(item_quantity), "
-                       "count(*) filter (where status = 'cancelled') from marts.fct_orders "
-                       "where platform = 'taobao'") == [(
-        len(orders), sum(o.total for o in orders), sum(r.amount for o in orders for r in o.refunds),
-        sum(line.quantity for line in lines), sum(o.financial_status == "voided" for o in orders))]
-    assert query(shop, "select count(*), count(product_id), sum(line_amount) from marts.fct_order_lines") == [
-        (len(lines), len(lines), sum(line.amount for line in lines))]
-    assert query(shop, "select count(*), count(product_id) from marts.dim_product_listings "
-                       "where platform = 'taobao'") == [(len(shop.world.skus),) * 2]
+    check_order_marts(shop, "taobao", shop.world.orders_of(SHOP.name), shop.world.skus)
 
 
 def test_the_url_dlt_logs_for_a_signed_call_masks_the_session_and_app_key(shop: TaobaoEnv) -> None:
@@ -230,53 +149,49 @@ def test_the_url_dlt_logs_for_a_signed_call_masks_the_session_and_app_key(shop: 
     assert SESSION not in logged and KEY not in logged and "session=***" in logged
 
 
-def test_a_range_of_two_and_a_half_days_is_read_in_three_windows_losing_no_boundary_trade(make_shop: Any) -> None:
+def test_a_range_of_two_and_a_half_days_is_read_in_three_windows_losing_no_boundary_trade(make_env: Any) -> None:
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2, hours=12)
-    shop = make_shop(start_date=start.isoformat())
+    shop = make_env(TaobaoEnv, start_date=start.isoformat())
     orders = shop.world.orders
     for order, offset in zip(orders[:3], (0, 1, 2), strict=True):
         order.updated_at = start + timedelta(days=offset)  # on the first window's start, then on each edge
     orders[3].updated_at = start - timedelta(seconds=1)
     report = run_account(shop.config, shop.account)
-    windows = sorted((args["start_modified"], args["end_modified"]) for method, args in shop.sandbox.log
-                     if method == "taobao.trades.sold.increment.get")  # read concurrently
-    local = [(start + timedelta(days=n)).astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S") for n in range(3)]
-    assert len(windows) == 3 and [low for low, _ in windows] == local
-    assert [high for _, high in windows[:2]] == local[1:]  # each window ends where the next begins
-    assert {row[0] for row in query(shop, "select tid from raw_tmall_cn.trades")} == {TID + o.id for o in orders[:3]}
+    windows = sorted((w["start_modified"], w["end_modified"]) for w in shop.sandbox.calls_to(INCREMENT))  # concurrent
+    edges = [local(start + timedelta(days=n)) for n in range(3)]
+    assert len(windows) == 3 and [low for low, _ in windows] == edges
+    assert [high for _, high in windows[:2]] == edges[1:]  # each window ends where the next begins
+    assert set(shop.rows("select tid from raw_tmall_cn.trades")) == {(TID + o.id,) for o in orders[:3]}
     assert report.rows["trades"] == 3
 
 
-def test_a_trade_changed_while_its_window_is_paged_shifts_no_other_trade_out_of_the_read(make_shop: Any) -> None:
+def test_a_trade_changed_while_its_window_is_paged_shifts_no_other_trade_out_of_the_read(make_env: Any) -> None:
     """Newest first: once page 1 is read, the newest trade changes and leaves the window, and every
     other moves up one place. Paged forwards, trade 29 would slide onto page 1, already read; read as
     page 1, then 3, 2 and 1 again, none is missed."""
     start = datetime(2026, 11, 1, tzinfo=UTC)
-    shop = make_shop(start_date=start.isoformat())
+    shop = make_env(TaobaoEnv, start_date=start.isoformat())
     window = shop.world.orders[:50]
     for n, order in enumerate(window):
         order.updated_at = start + timedelta(seconds=n)
-
-    first = start.astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S")
+    first = local(start)
 
     def change_the_newest(params: dict[str, str]) -> None:
-        if params["method"] != "taobao.trades.sold.increment.get" or params["start_modified"] != first:
+        if params["method"] != INCREMENT or params["start_modified"] != first:
             return  # windows are read concurrently: wait for page 1 of the first one
         shop.sandbox.after_listing = None
         window[-1].updated_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
 
     shop.sandbox.after_listing = change_the_newest
     report = run_account(shop.config, shop.account)
-    pages = [args["page_no"] for method, args in shop.sandbox.log
-             if method == "taobao.trades.sold.increment.get" and args["start_modified"] == first]
-    assert pages == ["1", "3", "2", "1"]
-    assert {row[0] for row in query(shop, "select tid from raw_tmall_cn.trades")} == {TID + o.id for o in window}
+    assert [w["page_no"] for w in shop.sandbox.calls_to(INCREMENT) if w["start_modified"] == first] == ["1", "3", "2", "1"]
+    assert set(shop.rows("select tid from raw_tmall_cn.trades")) == {(TID + o.id,) for o in window}
     assert report.rows["trades"] == 50
 
 
-def test_throttling_in_a_200_answer_is_paced_and_retried_and_a_bad_session_fails_clearly(make_shop: Any) -> None:
+def test_throttling_in_a_200_answer_is_paced_and_retried_and_a_bad_session_fails_clearly(make_env: Any) -> None:
     start = datetime(2026, 10, 1, tzinfo=UTC)
-    shop = make_shop(start_date=start.isoformat())
+    shop = make_env(TaobaoEnv, start_date=start.isoformat())
     shop.sandbox.calls = Bucket(size=10, rate=200)  # code 7 "App Call Limited" once a burst passes 10 calls
     report = run_account(shop.config, shop.account)
     assert report.rows["trades"] == sum(o.updated_at >= start for o in shop.world.orders) > 0
@@ -304,19 +219,13 @@ def test_a_time_not_written_as_wall_clock_fails_naming_the_trade_and_field(
 
 
 def test_stock_push_refuses_what_moved_writes_the_rest_and_reads_it_back(shop: TaobaoEnv) -> None:
-    sandbox, held = shop.sandbox, shop.sandbox.quantities
-    item = str(NUM_IID)
+    """One ``skus.quantity.update`` (type 1: full) per item, after ``item.seller.get`` read its SKUs."""
+    held, item = shop.sandbox.quantities, str(NUM_IID)
     levels = [StockLevel(f"CH-{i}", item, str(SKU_ID + i), held[i] + 3, expected=held[i]) for i in range(4)]
     levels.append(StockLevel("CH-X", str(NUM_IID + 1), str(SKU_ID), 1, expected=None))  # not an SKU of that item
-    sandbox.sell(2, 1)
-    writer = connector.stock_writer(shop.config.account(shop.account))
-    results = {r.level.sku: r for r in writer.push(levels)}
-    assert [results[f"CH-{i}"].ok for i in range(4)] == [True, True, False, True]
-    assert results["CH-2"].stale and results["CH-2"].actual == held[2] == levels[2].expected - 1
-    assert [held[i] for i in (0, 1, 3)] == [levels[i].available for i in (0, 1, 3)]
-    assert not results["CH-X"].ok and "has no item" in results["CH-X"].detail
-    updates = [args for method, args in sandbox.log if method == "taobao.skus.quantity.update"]
-    assert len(updates) == 1 and updates[0]["type"] == "1" and updates[0]["skuid_quantities"].count(":") == 3
-    again = writer.push(levels[:2])
-    assert all(r.ok and r.detail == "already at the target" for r in again)
-    assert len([m for m, _ in sandbox.log if m == "taobao.skus.quantity.update"]) == 1
+    shop.sandbox.stock.sell(2, 1)
+    updates = lambda: shop.sandbox.calls_to("taobao.skus.quantity.update")
+    check_stock_push(connector.stock_writer(shop.config.account(shop.account)), levels,
+                     lambda level: held[int(level.item_id) - SKU_ID], sold=levels[2], sold_to=levels[2].expected - 1,
+                     stray=levels[4], writes=lambda: len(updates()))
+    assert len(updates()) == 1 and updates()[0]["type"] == "1" and updates()[0]["skuid_quantities"].count(":") == 3

@@ -9,47 +9,35 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-import sqlalchemy as sa
 from woocommerce import API
 
-import transforms
-from channelhub.config import HubConfig
 from channelhub.runner import run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
+from channelhub.testing.checks import check_order_marts, check_stock_push
 from connectors.sdk import StockLevel
 from connectors.woocommerce import connector
 from sandbox.woocommerce import PRODUCT_ID, VARIATION_ID, WooCommerceSandbox
 from sandbox.world import ShopSpec, World, WorldSpec
-from warehouse import Warehouse
 
 KEY, SECRET = "ck_0123456789abcdef0123456789abcdef", "cs_fedcba9876543210fedcba9876543210"
 STORE = ShopSpec("store_de", "EUR", "Europe/Berlin")
 
 
 class WooCommerceEnv(WorldSandboxEnv):
-    account = STORE.name
+    account, connector = STORE.name, "woocommerce"
     primary_stream = "orders"
     primary_key = "id"
     fault_path = "/orders"
     environment: ClassVar[dict[str, str]] = {"TEST_WOO_KEY": KEY, "TEST_WOO_SECRET": SECRET}
 
-    def __init__(self, tmp_path: Path, records: int, page_size: int, **settings: Any) -> None:
+    def __init__(self, tmp_path: Path, records: int = 120, page_size: int = 50) -> None:
         self.world = World(WorldSpec(orders=records, skus=24, customers=60, shops=(STORE,)))
         self.sandbox = WooCommerceSandbox(self.world, STORE.name, KEY, SECRET)
         self.sandbox.retry_after = 0.05
         self.sandbox.serve()
-        self.config = HubConfig.model_validate({
-            "warehouse": {"url": f"duckdb:///{tmp_path}/wh.duckdb"},
-            "accounts": {self.account: {
-                "connector": "woocommerce",
-                "settings": {"base_url": self.sandbox.base_url, "page_size": page_size, "max_wait_seconds": 0.1,
-                             "start_date": "2025-01-01T00:00:00Z", **settings},
-                "secrets": {"consumer_key": {"env": "TEST_WOO_KEY"}, "consumer_secret": {"env": "TEST_WOO_SECRET"}},
-            }},
-        })
-
-    def source_count(self) -> int:
-        return len(self.world.orders_of(STORE.name))
+        self.configure(tmp_path, {"base_url": self.sandbox.base_url, "page_size": page_size,
+                                  "start_date": "2025-01-01T00:00:00Z"},
+                       {"consumer_key": "TEST_WOO_KEY", "consumer_secret": "TEST_WOO_SECRET"})
 
 
 class TestWooCommerceContract(ConnectorContract):
@@ -61,14 +49,9 @@ class TestWooCommerceOnPostgres(PostgresParity):
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A small store of its own, for the tests below the contract."""
-    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
-    for variable, value in WooCommerceEnv.environment.items():
-        monkeypatch.setenv(variable, value)
-    env = WooCommerceEnv(tmp_path, 120, 50)
-    yield env
-    env.close()
+def store(make_env: Any) -> WooCommerceEnv:
+    """A small store of its own (120 orders, pages of 50), for the tests below the contract."""
+    return make_env(WooCommerceEnv)
 
 
 def test_the_official_client_reads_pages_and_a_wrong_secret_is_refused(store: WooCommerceEnv) -> None:
@@ -92,53 +75,29 @@ def test_the_official_client_reads_pages_and_a_wrong_secret_is_refused(store: Wo
 def test_orders_land_with_exact_money_utc_times_and_their_lines(store: WooCommerceEnv) -> None:
     report = run_account(store.config, store.account)
     assert report.rows == {"orders": 120, "products": 6, "variations": 24}
-    with Warehouse(store.config.warehouse_url).engine.connect() as conn:
-        def one(sql: str) -> Any:
-            return conn.execute(sa.text(sql)).one()
-
-        order = store.world.orders_of(STORE.name)[7]
-        total, modified, local = one(f"select total, date_modified_gmt, date_modified from raw_store_de.orders "
-                                     f"where id = {order.number}")
-        assert isinstance(total, Decimal) and total == order.total
-        assert modified == order.updated_at.replace(microsecond=0) and modified.utcoffset() is not None
-        assert local == order.updated_at.astimezone(store.sandbox.zone).replace(tzinfo=None).isoformat(timespec="seconds")
-        lines = one(f"select count(*) from raw_store_de.orders__line_items l join raw_store_de.orders o "
-                    f"on l._dlt_parent_id = o._dlt_id where o.id = {order.number}")[0]
-        assert lines == len(order.lines)
-        skus = {row[0] for row in conn.execute(sa.text("select sku from raw_store_de.variations"))}
-        assert skus == {sku.code for sku in store.world.skus}
+    order = store.world.orders_of(STORE.name)[7]
+    total, modified, local = store.one(f"select total, date_modified_gmt, date_modified from raw_store_de.orders "
+                                       f"where id = {order.number}")
+    assert isinstance(total, Decimal) and total == order.total
+    assert modified == order.updated_at.replace(microsecond=0) and modified.utcoffset() is not None
+    assert local == order.updated_at.astimezone(store.sandbox.zone).replace(tzinfo=None).isoformat(timespec="seconds")
+    assert store.one(f"select count(*) from raw_store_de.orders__line_items l join raw_store_de.orders o "
+                     f"on l._dlt_parent_id = o._dlt_id where o.id = {order.number}") == (len(order.lines),)
+    assert set(store.rows("select sku from raw_store_de.variations")) == {(sku.code,) for sku in store.world.skus}
 
 
-@pytest.mark.parametrize("warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_the_marts_hold_the_stores_orders_lines_and_listings_to_the_cent(
-        store: WooCommerceEnv, warehouse: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_marts_hold_the_stores_orders_lines_and_listings_to_the_cent(store: WooCommerceEnv,
+                                                                         each_warehouse: str) -> None:
     """Through the connector's conformed models, on either warehouse: every order with its total and
     refunds, every line resolved to a merchant SKU, cancelled orders cancelled, every variation a listing,
     every buyer a customer."""
-    if warehouse == "postgres":
-        monkeypatch.setenv("CHANNELHUB_WAREHOUSE_URL", request.getfixturevalue("postgres_url"))
     run_account(store.config, store.account)
-    transforms.build(store.config, select=["+fct_orders +fct_order_lines +dim_product_listings +dim_customers"])
     orders = store.world.orders_of(STORE.name)
-    lines = [line for order in orders for line in order.lines]
-    with Warehouse(store.config.warehouse_url).engine.connect() as conn:
-        def one(sql: str) -> tuple[Any, ...]:
-            return tuple(conn.execute(sa.text(sql)).one())
-
-        assert one("select count(*), sum(total_amount), sum(refunded_amount), sum(item_quantity), "
-                   "count(*) filter (where status = 'cancelled') from marts.fct_orders "
-                   "where platform = 'woocommerce'") == (
-            len(orders), sum(o.total for o in orders), sum(r.amount for o in orders for r in o.refunds),
-            sum(line.quantity for line in lines), sum(o.cancelled_at is not None for o in orders))
-        assert one("select count(*), count(product_id), sum(line_amount), sum(quantity) "
-                   "from marts.fct_order_lines") == (
-            len(lines), len(lines), sum(line.amount for line in lines), sum(line.quantity for line in lines))
-        assert one("select count(*), count(product_id) from marts.dim_product_listings "
-                   "where platform = 'woocommerce'") == (len(store.world.skus),) * 2
-        buyers = {order.customer.email for order in orders}
-        assert one("select count(*), count(*) filter (where source_ids like 'store_de:%') from marts.dim_customers "
-                   "join (select distinct customer_id from marts.fct_orders) ordered using (customer_id)") == (
-            len(buyers), len(buyers))  # every buyer a customer, under the id fct_orders gives them
+    check_order_marts(store, "woocommerce", orders, store.world.skus, also="+dim_customers")
+    buyers = {order.customer.email for order in orders}
+    assert store.one("select count(*), count(*) filter (where source_ids like 'store_de:%') from marts.dim_customers "
+                     "join (select distinct customer_id from marts.fct_orders) ordered using (customer_id)") == (
+        len(buyers), len(buyers))  # every buyer a customer, under the id fct_orders gives them
 
 
 def test_an_incremental_run_asks_for_changes_since_the_last_one_in_gmt(store: WooCommerceEnv) -> None:
@@ -153,12 +112,11 @@ def test_an_incremental_run_asks_for_changes_since_the_last_one_in_gmt(store: Wo
 
 
 def test_stock_push_refuses_what_moved_writes_the_rest_and_reads_it_back(store: WooCommerceEnv) -> None:
-    """WooCommerce has no compare-and-set: the writer reads each variation just before its batch and
-    refuses one that moved from ``expected`` (here: a sale), writes the others in one batch per product,
-    and checks the answer. Pushing the same levels again writes nothing."""
-    sandbox = store.sandbox
+    """WooCommerce has no compare-and-set: the writer reads each product's variations just before its
+    batch and refuses one that moved from ``expected`` (here: a sale), writes the others in one batch per
+    product, and checks the answer."""
+    sandbox, held = store.sandbox, store.sandbox.quantities
     first, second = PRODUCT_ID, PRODUCT_ID + 1
-    held = sandbox.quantities
     a, b, c, d = (VARIATION_ID + i for i in range(4))   # the four sizes of the first product
     e = VARIATION_ID + 4                                 # a size of the second product
     levels = [
@@ -170,32 +128,18 @@ def test_stock_push_refuses_what_moved_writes_the_rest_and_reads_it_back(store: 
         StockLevel("CH-X", str(second), str(a), 3, expected=None),           # not a variation of that product
     ]
     sandbox.sell(c, 2)  # a sale on the store after channelhub read c
-    writer = connector.stock_writer(store.config.account(store.account))
-
-    results = writer.push(levels)
-
-    assert [r.level.sku for r in results] == [level.sku for level in levels]
-    outcome = {r.level.sku: (r.ok, r.stale, r.actual) for r in results}
-    assert outcome["CH-A"] == (True, False, levels[0].available) and held[a] == levels[0].available
-    assert outcome["CH-B"][:2] == (True, False) and held[b] == 0
-    assert outcome["CH-C"] == (False, True, levels[2].expected - 2)   # stale, with what the store holds
-    assert held[c] == levels[2].expected - 2                          # and not overwritten
-    assert outcome["CH-D"][:2] == (True, False) and held[d] == 7
-    assert outcome["CH-E"][:2] == (True, False) and held[e] == levels[4].available
-    assert outcome["CH-X"][0] is False and f"{second} has no item {a}" in next(r.detail for r in results if r.level.sku == "CH-X")
+    check_stock_push(connector.stock_writer(store.config.account(store.account)), levels,
+                     lambda level: held[int(level.item_id)], sold=levels[2], sold_to=levels[2].expected - 2,
+                     stray=levels[5], writes=lambda: len(sandbox.batch_calls))
     assert len(sandbox.batch_calls) == 2                              # one batch per product
     assert {item["id"] for item in sandbox.batch_calls[0]["update"]} == {a, b, d}
-
-    again = writer.push([level for level in levels if level.sku in {"CH-A", "CH-E"}])
-    assert all(r.ok and r.detail == "already at the target" for r in again)
-    assert len(sandbox.batch_calls) == 2
 
 
 def test_a_request_retried_after_the_store_spent_its_nonce_is_signed_again(store: WooCommerceEnv) -> None:
     """WooCommerce records a nonce once the request authenticated; a 500 after that, retried with the
     same signature, would be refused as a reused nonce. Every resend carries a new one."""
-    store.sandbox.fail_after_auth = 2
+    store.sandbox.faults.after_auth = 2
     report = run_account(store.config, store.account)
-    assert report.rows["orders"] == 120 and store.sandbox.fail_after_auth == 0
+    assert report.rows["orders"] == 120 and store.sandbox.faults.after_auth == 0
     statuses = [status for _, _, status in store.sandbox.log]
     assert statuses.count(500) == 2 and 401 not in statuses

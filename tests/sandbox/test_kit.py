@@ -7,8 +7,10 @@ import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from http.client import HTTPConnection
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -17,6 +19,9 @@ from werkzeug.wrappers import Response
 from sandbox.kit import Bucket, oauth1
 from sandbox.kit.idempotency import IdempotencyConflict, IdempotencyStore
 from sandbox.kit.paging import OpaqueCursor, keyset_page, link_header, numbered_page
+from sandbox.kit.query import QueryError, Table, fields
+from sandbox.kit.stock import StockBook
+from sandbox.world import World, WorldSpec
 from tests.connectors.test_sdk_http import EchoSandbox
 
 
@@ -110,3 +115,53 @@ def test_the_oauth1_verifier_signs_rfc_5849s_published_example() -> None:
     signed = {**params, "oauth_signature": "MdpQcU8iPSUjWoN/UDMsK2sui9I="}
     assert oauth1.signature_valid("GET", url, signed, ["wrong&", key])
     assert not oauth1.signature_valid("GET", url, {**signed, "size": "large"}, [key])  # a parameter changed
+
+
+def test_an_oauth1_consumer_refuses_in_the_servers_order_and_spends_each_nonce_once() -> None:
+    consumer = oauth1.Consumer("ck_1", "cs_1")
+    url, stamp = "http://shop.test/wp-json/wc/v3/orders", str(int(time.time()))
+    params = {"oauth_consumer_key": "ck_1", "oauth_signature_method": "HMAC-SHA256", "oauth_timestamp": stamp,
+              "oauth_nonce": "n1", "page": "2"}
+    signed = {**params, "oauth_signature": oauth1.signature("GET", url, params, "cs_1&", "HMAC-SHA256")}
+    assert consumer.refusal("GET", url, {**signed, "oauth_consumer_key": "ck_2"}) == "key"
+    assert consumer.refusal("GET", url, {**signed, "oauth_signature_method": "PLAINTEXT"}) == "method"
+    assert consumer.refusal("GET", url, {**signed, "page": "3"}) == "signature"
+    assert consumer.refusal("GET", url, signed) is None
+    assert consumer.refusal("GET", url, signed) == "nonce"  # the same request replayed
+    old = {**params, "oauth_timestamp": str(int(time.time()) - 3600)}
+    assert consumer.refusal("GET", url, {**old, "oauth_signature": oauth1.signature("GET", url, old, "cs_1",
+                                                                                      "HMAC-SHA256")}) == "timestamp"
+
+
+def test_a_table_query_filters_orders_and_refuses_unknown_fields_and_bad_filters() -> None:
+    """The SQL WHERE subset of ERP query services: comparisons typed by the field (times in the server's
+    zone, numbers as decimals), and/or with parentheses, quoted literals with doubled quotes; nothing of
+    the text is evaluated."""
+    zone = ZoneInfo("Asia/Shanghai")
+    docs = [("A-1", datetime(2026, 1, 1, 1, tzinfo=UTC), 5), ("B'2", datetime(2026, 1, 1, 17, tzinfo=UTC), 12),
+            ("C-3", datetime(2026, 1, 1, 15, tzinfo=UTC), 7)]
+    table = Table(lambda lines: [(doc, None) for doc in docs],
+                  fields(FNumber=lambda d, _: d[0], FModifyDate=lambda d, _: d[1], FQty=lambda d, _: d[2]))
+    numbers = [d[0] for d, _ in table.select(["FNumber"], "FModifyDate >= '2026-01-02 00:00:00' or "
+                                             "(FQty < 6 and FNumber <> 'x')", "FQty DESC", zone)]
+    assert numbers == ["B'2", "A-1"]  # 17:00 UTC is 01:00 the next day in Shanghai, 15:00 still the same day
+    assert [d[0] for d, _ in table.select(["fnumber"], "FNumber = 'B''2'", "", zone)] == ["B'2"]
+    assert table.unknown(["FNumber", "FPrice"]) == "FPrice"
+    with pytest.raises(QueryError) as unknown:
+        table.select(["FNumber"], "FPrice > 1", "", zone)
+    assert unknown.value.field == "FPrice"
+    for bad in ("FQty > 1 and", "FQty > 1; import os", "__import__('os')"):
+        with pytest.raises(QueryError):
+            table.select(["FNumber"], bad, "", zone)
+
+
+def test_a_stock_book_settles_whole_writes_and_sales_lower_what_was_set() -> None:
+    world = World(WorldSpec(orders=10, skus=8, customers=5))
+    book = StockBook(world)
+    before, clock = dict(book.quantities), world.now
+    book.settle({0: 40, 1: 0})
+    book.settle({2: -10**6}, incremental=True)
+    book.sell(0, 3)
+    assert (book.quantities[0], book.quantities[1], book.quantities[2]) == (37, 0, 0)
+    assert book.quantities[3] == before[3] and book.modified[0] == book.modified[1] > clock
+    assert book.modified[2] > book.modified[0] and book.modified[3] == world.skus[3].modified_at
