@@ -22,7 +22,6 @@ from channelhub.testing.checks import check_order_marts, check_stock_push
 from connectors.sdk import StockLevel
 from connectors.taobao import connector
 from connectors.taobao.client import make_client
-from sandbox.kit import Bucket
 from sandbox.taobao import NUM_IID, SKU_ID, TID, TaobaoSandbox, local
 from sandbox.world import EPOCH, ShopSpec, World, WorldSpec
 
@@ -192,10 +191,10 @@ def test_a_trade_changed_while_its_window_is_paged_shifts_no_other_trade_out_of_
 def test_throttling_in_a_200_answer_is_paced_and_retried_and_a_bad_session_fails_clearly(make_env: Any) -> None:
     start = datetime(2026, 10, 1, tzinfo=UTC)
     shop = make_env(TaobaoEnv, start_date=start.isoformat())
-    shop.sandbox.calls = Bucket(size=10, rate=200)  # code 7 "App Call Limited" once a burst passes 10 calls
+    shop.sandbox.faults.rate_limit = 3  # code 7 "App Call Limited" with its ban in sub_msg, in HTTP 200
     report = run_account(shop.config, shop.account)
     assert report.rows["trades"] == sum(o.updated_at >= start for o in shop.world.orders) > 0
-    assert shop.sandbox.throttled > 0
+    assert shop.sandbox.stats.faults_served["rate_limit"] == 3 and shop.sandbox.faults.rate_limit == 0
     shop.sandbox.session = "6100another"
     with pytest.raises(RunFailed) as failure:
         run_account(shop.config, shop.account)
