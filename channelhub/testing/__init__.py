@@ -10,9 +10,12 @@ two classes::
         env_class = AcmeEnv
 
 The plugin (entry point ``pytest11``) adds the ``postgres_url`` fixture, a throw-away database on the
-PostgreSQL service named by ``CHANNELHUB_TEST_PG``.
+PostgreSQL service named by ``CHANNELHUB_TEST_PG``. A file connector's env builds on
+:class:`DropFolderEnv` (pages are files in a sandbox drop folder).
 """
 
 from .contract import ConnectorContract, ContractEnv, PostgresParity, WorldSandboxEnv, count_rows, snapshot
+from .files import DropFolderEnv
 
-__all__ = ["ConnectorContract", "ContractEnv", "PostgresParity", "WorldSandboxEnv", "count_rows", "snapshot"]
+__all__ = ["ConnectorContract", "ContractEnv", "DropFolderEnv", "PostgresParity", "WorldSandboxEnv", "count_rows",
+           "snapshot"]

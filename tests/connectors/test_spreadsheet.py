@@ -4,7 +4,6 @@ survive (encodings, title rows, merged headers, subtotals, dates, quarantine, pe
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -21,7 +20,7 @@ from openpyxl.utils.datetime import WINDOWS_EPOCH
 
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
-from channelhub.testing import ConnectorContract, ContractEnv, PostgresParity
+from channelhub.testing import ConnectorContract, DropFolderEnv, PostgresParity
 from connectors.sdk import ConfigError, SourceDataError, files, get_connector
 from connectors.spreadsheet import connector
 from connectors.spreadsheet.values import CellError, to_date, to_datetime, to_decimal, to_integer
@@ -63,65 +62,33 @@ def query(config: HubConfig, sql: str) -> list[tuple]:
 
 
 # -- the contract -------------------------------------------------------------------------------------
-class SpreadsheetEnv(ContractEnv):
-    """Pages are files: ``records`` sales lines in .xlsx files of ``page_size`` lines, each with its own
-    mtime (the cursor), beside one stock count. ``fetched`` counts the lines in the files the connector actually read. Faults
-    are the file-system equivalents: ``rate_limit`` = a file locked by another process (PermissionError),
-    ``server_error`` = an I/O error of a network share, ``malformed`` = a damaged workbook."""
+class SpreadsheetEnv(DropFolderEnv):
+    """``records`` sales lines in .xlsx files of ``page_size`` lines, beside one stock count (the file
+    faults and counts are :class:`DropFolderEnv`'s)."""
 
+    account = ACCOUNT
     primary_stream = "offline_sales"
     primary_key = "row_key"
 
     def __init__(self, tmp_path: Path, records: int, page_size: int) -> None:
         self.world = World(WorldSpec(orders=0))
         self.page_size = page_size
-        self.drop = StoreExports(tmp_path / "drop")
-        self.clock = T0
-        self.rng = random.Random(7)
-        self.files: list[str] = []
-        for n in range(math.ceil(records / page_size)):
-            name = f"门店销售_{n:04d}.xlsx"
-            self.drop.write_sales(name, sales_lines(self.world, min(page_size, records - n * page_size),
-                                                    start=n * page_size), mtime=self._tick())
-            self.files.append(name)
+        self.exports = drop = StoreExports(tmp_path / "drop")
+        self.files = [f"门店销售_{n:04d}.xlsx" for n in range(math.ceil(records / page_size))]
+        for n, name in enumerate(self.files):
+            drop.write_sales(name, sales_lines(self.world, min(page_size, records - n * page_size),
+                                               start=n * page_size), mtime=self.tick())
         stock = stock_csv(self.world, "01", date(2026, 3, 31), encoding="utf-8-sig", title=False)
-        self.drop.write("库存盘点_01_20260331.csv", stock, 0, mtime=self._tick())  # 0: not a sales line
-        self.config = hub_config(tmp_path, self.drop.folder)
-        self.account = ACCOUNT
-        self._serving = served(self.drop)
-        self._serving.__enter__()
+        drop.write("库存盘点_01_20260331.csv", stock, 0, mtime=self.tick())  # 0: not a sales line
+        self.config = hub_config(tmp_path, drop.folder)
+        self.serve(drop)
 
-    def _tick(self) -> float:
-        self.clock += 60
-        return self.clock
-
-    def source_count(self) -> int:
-        return self.drop.source_count()
-
-    def fetched(self) -> int:
-        return self.drop.rows_served
-
-    def change(self, fraction: float) -> int:
-        """Rewrite the files holding ``fraction`` of the lines (one more unit sold on each line)."""
-        wanted = max(1, round(self.source_count() * fraction))
-        names = self.rng.sample(self.files, k=math.ceil(wanted / self.page_size))
-        when = self._tick()
-        for name in names:
-            start = self.files.index(name) * self.page_size
-            lines = [replace(line, quantity=line.quantity + 1)
-                     for line in sales_lines(self.world, self.drop.rows_in[name], start=start)]
-            self.drop.write_sales(name, lines, mtime=when)
-        return sum(self.drop.rows_in[name] for name in names)
-
-    def share_cursor_value(self, n: int) -> None:
-        self.drop.set_mtime(self.files[:math.ceil(n / self.page_size)], self._tick())
-
-    def inject(self, kind: str, times: int) -> None:
-        fault = {"rate_limit": "locked", "server_error": "io_error", "malformed": "malformed"}[kind]
-        setattr(self.drop.faults, fault, times)
-
-    def close(self) -> None:
-        self._serving.__exit__(None, None, None)
+    def rewrite(self, name: str, mtime: float) -> None:
+        """One more unit sold on each line of the file."""
+        start = self.files.index(name) * self.page_size
+        lines = [replace(line, quantity=line.quantity + 1)
+                 for line in sales_lines(self.world, self.drop.rows_in[name], start=start)]
+        self.exports.write_sales(name, lines, mtime=mtime)
 
 
 class TestSpreadsheetContract(ConnectorContract):
