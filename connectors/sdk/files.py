@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import dlt
+from dlt.common.storages.configuration import FilesystemConfiguration
 from dlt.common.storages.fsspec_filesystem import MTIME_DISPATCH, FileItemDict, fsspec_filesystem, glob_files
 from dlt.extract.source import DltSource
 from tenacity import Retrying, before_sleep_log, retry_if_exception
@@ -111,16 +112,16 @@ def file_stream(name: str, position: Position, description: str = "",
 
 def quarantine_stream(position: Position) -> Stream:
     """What every file stream of a connector sets apart, one row per rejected row (or whole file)."""
-    return replace(file_stream(QUARANTINE, (("stream", "text"), *position),
-                               "Rows (or whole files) that could not be parsed, with the reason naming the field",
-                               (("reason", "text"), ("raw_values", "json"), ("loaded_at", "timestamp"))),
-                   primary_key=("stream", "source_file", *(column for column, _ in position)))
+    keyed = file_stream(QUARANTINE, position, "Rows (or whole files) that could not be parsed, with the reason "
+                        "naming the field", (("stream", "text"), ("reason", "text"), ("raw_values", "json"),
+                                             ("loaded_at", "timestamp")))
+    return replace(keyed, primary_key=("stream", *keyed.primary_key))
 
 
 def list_files(folder: str, pattern: str) -> list[FileItemDict]:
     """Files matching ``pattern`` (dlt's glob: a local path or an fsspec URL), sorted by name for
     stable runs; Excel owner files and dot files are not exports."""
-    fs = fsspec_filesystem(urlparse(folder).scheme or "file")[0]
+    fs = fsspec_filesystem("file" if FilesystemConfiguration.is_local_path(folder) else urlparse(folder).scheme)[0]
     return sorted((FileItemDict(item, fs) for item in glob_files(fs, folder, pattern)
                    if not item["file_name"].startswith(IGNORED_PREFIXES)), key=lambda item: item["relative_path"])
 
