@@ -187,12 +187,13 @@ class _Reader:
             if file["modification_date"] < start or (end is not None and file["modification_date"] >= end):
                 continue
             try:
-                yield snapshot(file, retry_transient(self.retry))
+                read = snapshot(file, retry_transient(self.retry))
             except FileNotFoundError:
                 continue  # moved out of the folder since it was listed
             except OSError as exc:
                 raise self.error(file["relative_path"], f"cannot read after {self.retry.max_attempts} attempts: "
                                                         f"{exc}") from exc
+            yield read
 
     def parse(self, file: FileSnapshot) -> FileRows:
         try:

@@ -7,7 +7,8 @@ is specific to it.
 * request verifiers per signing family, written from the documents, never from a client:
   ``oauth1`` (RFC 5849), ``sorted_params`` (TOP, JD, Pinduoduo), ``kingdee_headers`` (K3Cloud);
 * ``tokens``: OAuth 2 refresh-token grants (Login with Amazon);
-* ``idempotency``: idempotency keys as payment APIs keep them.
+* ``idempotency``: idempotency keys as payment APIs keep them;
+* ``files``: a drop folder for file connectors (rows per file, read faults: locks, I/O errors, damage).
 """
 
 from .bucket import Bucket
