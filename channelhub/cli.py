@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from channelhub.config import HubConfig, load_config
+from channelhub.scaffold import STYLES, NewConnector
 from connectors.sdk import ChannelhubError, Connector, ConnectorKind, available_connectors
 
 app = typer.Typer(help="channelhub: one warehouse for every channel, payment provider and ERP.",
@@ -59,13 +60,11 @@ def connectors_list() -> None:
 def connectors_new(
     name: Annotated[str, typer.Argument(help="The connector's one name: package, entry points, raw tables, models.")],
     kind: Annotated[ConnectorKind, typer.Option(help="What the source is.")] = ConnectorKind.OTHER,
-    style: Annotated[str, typer.Option(help="Template: rest (declarative REST on dlt's rest_api) or gateway "
-                                                 "(a signed gateway: TOP, JD, Pinduoduo).")] = "rest",
+    style: Annotated[str, typer.Option(help="Template: " + "; ".join(
+        f"{style} ({what})" for style, what in STYLES.items()) + ".")] = "rest",
     root: Annotated[Path, typer.Option(help="The project to add it to.")] = Path("."),
 ) -> None:
     """Generate a connector, its sandbox, tests and README; it passes the contract before any edit."""
-    from channelhub.scaffold import NewConnector
-
     try:
         written = NewConnector(name, kind, style).write(root)
     except ChannelhubError as exc:

@@ -7,21 +7,17 @@ UTF-8 with BOM. SKU codes and warehouse codes come from the World, so they agree
 Shopify sandboxes. ``bad_rows`` adds the rows a merchant really sends: a quantity "12箱" and a line
 without SKU, which must end in quarantine.
 
-:class:`DropFolder` is the file-system counterpart of the HTTP sandboxes: it writes the files, counts
-the rows each read of the connector hands out, and arms faults for the next N reads (a file locked by
-another process, an I/O error of a network share, unreadable bytes) by standing in for the
-connector's single read function.
+:class:`StoreExports` writes them into a kit :class:`~sandbox.kit.files.DropFolder` (row counts and
+read faults).
 """
 
 from __future__ import annotations
 
 import csv
-import errno
 import io
-import os
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +27,7 @@ import openpyxl
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils.datetime import to_excel
 
+from .kit.files import DropFolder
 from .launch import Launcher, Running
 from .world import WAREHOUSES, World
 
@@ -159,43 +156,8 @@ def stock_csv(world: World, warehouse: str, count_date: date, *, encoding: str, 
     return buffer.getvalue().encode(encoding)
 
 
-@dataclass
-class FileFaults:
-    """Faults for the next N reads: ``locked`` (PermissionError, another process holds the file),
-    ``io_error`` (EIO from a network share), ``malformed`` (the bytes of a damaged file)."""
-
-    locked: int = 0
-    io_error: int = 0
-    malformed: int = 0
-
-    def take(self, kind: str) -> bool:
-        if getattr(self, kind) > 0:
-            setattr(self, kind, getattr(self, kind) - 1)
-            return True
-        return False
-
-
-@dataclass
-class DropFolder:
-    """The folder, what each file holds, and the reads the connector made of it."""
-
-    folder: Path
-    rows_in: dict[str, int] = field(default_factory=dict)   # file name -> good rows it holds
-    faults: FileFaults = field(default_factory=FileFaults)
-    reads: int = 0
-    rows_served: int = 0
-
-    def __post_init__(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-
-    def write(self, name: str, data: bytes, rows: int, *, mtime: float | None = None) -> Path:
-        path = self.folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        self.rows_in[name] = rows
-        if mtime is not None:
-            os.utime(path, (mtime, mtime))
-        return path
+class StoreExports(DropFolder):
+    """The drop folder of a store: sales workbooks and stock-count CSVs rendered from the World."""
 
     def write_sales(self, name: str, lines: list[SalesLine], *, bad_rows: bool = False,
                     mtime: float | None = None) -> Path:
@@ -212,43 +174,10 @@ class DropFolder:
             self.write(f"库存盘点_{code}_{counted:%Y%m%d}.csv",
                        stock_csv(world, code, counted, encoding=encoding, title=title, bad_rows=True), rows)
 
-    def corrupt(self, name: str) -> Path:
-        """Overwrite a file with junk of the same size: the connector must refuse it, not guess."""
-        path = self.folder / name
-        path.write_bytes(_damage(path.read_bytes()))
-        return path
-
-    def set_mtime(self, names: list[str], when: float) -> None:
-        for name in names:
-            os.utime(self.folder / name, (when, when))
-
-    def source_count(self) -> int:
-        return sum(self.rows_in.values())
-
-    # -- a reader's file reads go through here to meet the fault switches ---------------------------
-    def read_bytes(self, path: Path) -> bytes:
-        if self.faults.take("locked"):
-            raise PermissionError(errno.EACCES, "file is locked by another process", str(path))
-        if self.faults.take("io_error"):
-            raise OSError(errno.EIO, "input/output error on network share", str(path))
-        data = path.read_bytes()
-        self.reads += 1
-        if self.faults.take("malformed"):
-            return _damage(data)
-        self.rows_served += self.rows_in.get(path.relative_to(self.folder).as_posix(), 0)
-        return data
-
-
-def _damage(data: bytes) -> bytes:
-    """Keep the first half, zero the rest: same size (so not mistaken for a file still being written),
-    but no longer a valid workbook."""
-    half = len(data) // 2
-    return data[:half] + b"\x00" * (len(data) - half)
-
 
 def _start(world: World, account: str, settings: Mapping[str, Any], credentials: Mapping[str, str]) -> Running:
     folder = Path(str(settings["folder"]))
-    DropFolder(folder).write_demo(world)
+    StoreExports(folder).write_demo(world)
     return Running(account, "spreadsheet", str(folder), lambda: None)
 
 

@@ -36,13 +36,16 @@ def install_entry_points(project: Path, site: Path, name: str) -> None:
 
 @pytest.mark.e2e
 @pytest.mark.postgres
-@pytest.mark.parametrize(("style", "name"), [("rest", "acme_market"), ("gateway", "acme_gateway")])
-def test_a_generated_connector_passes_the_contract_before_any_edit(tmp_path: Path, style: str, name: str) -> None:
+@pytest.mark.parametrize(("style", "kind", "name"), [("rest", "channel", "acme_market"),
+                                                     ("gateway", "channel", "acme_gateway"),
+                                                     ("file", "file", "acme_files")])
+def test_a_generated_connector_passes_the_contract_before_any_edit(tmp_path: Path, style: str, kind: str,
+                                                                   name: str) -> None:
     project = tmp_path / "project"
     project.mkdir()
     (project / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text(encoding="utf-8"), encoding="utf-8")
 
-    result = CliRunner().invoke(app, ["connector", "new", name, "--kind", "channel", "--style", style,
+    result = CliRunner().invoke(app, ["connector", "new", name, "--kind", kind, "--style", style,
                                       "--root", str(project)])
     assert result.exit_code == 0, result.output
     for path in LAYOUT.values():

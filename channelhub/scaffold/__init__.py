@@ -1,7 +1,8 @@
 """``channelhub connector new``: a new connector that passes the contract before its first edit.
 
 One call writes the connector package (declaration, settings, client, README, staging model), its
-sandbox, its test module and both entry points, from the templates of a style (``templates/<style>/``,
+sandbox, its test module and both entry points, from the templates of a style (:data:`STYLES`,
+``templates/<style>/``,
 falling back to ``templates/common/`` for what every style shares). The generated code is
 the style's smallest complete example on the SDK and the sandbox kit; the integration engineer then
 replaces the generated API shapes with the documented ones, keeping the contract green.
@@ -17,7 +18,12 @@ from string import Template
 from connectors.sdk import ConfigError, ConnectorKind
 
 TEMPLATES = Path(__file__).parent / "templates"
-STYLES = ("rest", "gateway")  # the styles with templates; sql and file follow
+# style -> what it generates (the CLI's help); each has templates/<style>/
+STYLES = {
+    "rest": "declarative REST on dlt's rest_api",
+    "gateway": "a signed gateway: TOP, JD, Pinduoduo",
+    "file": "files in a folder read per declared stream: exports, drop shares",
+}
 NAME = re.compile(r"[a-z][a-z0-9_]*")
 ENTRY_POINTS = {"channelhub.connectors": "connectors.{name}:connector", "channelhub.sandboxes": "sandbox.{name}:LAUNCHER"}
 

@@ -11,11 +11,13 @@ two classes::
 
 The plugin (entry point ``pytest11``) adds the ``postgres_url`` fixture, a throw-away database on the
 PostgreSQL service named by ``CHANNELHUB_TEST_PG``, ``each_warehouse`` (a test on DuckDB and on PostgreSQL)
-and ``make_env`` (envs of a test's own, closed after it).
+and ``make_env`` (envs of a test's own, closed after it). A file connector's env builds on
+:class:`DropFolderEnv` (pages are files in a sandbox drop folder).
 """
 
 from .checks import check_order_marts, check_stock_marts, check_stock_push
 from .contract import ConnectorContract, ContractEnv, PostgresParity, WorldSandboxEnv, count_rows, snapshot
+from .files import DropFolderEnv
 
-__all__ = ["ConnectorContract", "ContractEnv", "PostgresParity", "WorldSandboxEnv", "check_order_marts",
-           "check_stock_marts", "check_stock_push", "count_rows", "snapshot"]
+__all__ = ["ConnectorContract", "ContractEnv", "DropFolderEnv", "PostgresParity", "WorldSandboxEnv",
+           "check_order_marts", "check_stock_marts", "check_stock_push", "count_rows", "snapshot"]

@@ -1,48 +1,27 @@
-"""Reading the drop folder: which files match, their bytes (retried while they are being written or
-locked), and their sheets as grids of cell values.
+"""A file's sheets as grids of cell values: the sheets of a workbook, or the one sheet of a CSV.
 
-Everything downstream works on plain grids, so .xlsx and .csv exports go through one parser. All file
-I/O goes through :func:`read_bytes`, the one place a transient fault can happen; the sandbox's fault
-switches replace it the way the HTTP sandboxes break responses.
+Everything downstream works on plain grids, so .xlsx and .csv exports go through one parser. Listing
+and reading the files (retried while they are being written or locked) is the SDK's
+(:mod:`connectors.sdk.files`).
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 from openpyxl.utils.datetime import WINDOWS_EPOCH
-from tenacity import Retrying, retry_if_exception
+
+from connectors.sdk.files import FileSnapshot, UnreadableFile
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
-# Excel writes "~$name.xlsx" owner files next to an open workbook; editors and OSes drop dot files.
-IGNORED_PREFIXES = ("~$", ".")
 CSV_DELIMITERS = ",\t;|"
-
-
-class UnreadableFile(Exception):
-    """The file's bytes are not a workbook or text we can decode: the run must stop, not guess."""
-
-
-class FileChangedWhileReading(OSError):
-    """Size or mtime moved while we read: someone is still writing it. Transient, so retried."""
-
-
-@dataclass(frozen=True)
-class FileSnapshot:
-    """One consistent read of a file: the bytes and the stat they belong to."""
-
-    name: str                # relative to the drop folder, with forward slashes
-    data: bytes
-    modified_at: datetime    # UTC
-    sha256: str
 
 
 @dataclass(frozen=True)
@@ -53,47 +32,6 @@ class Sheet:
     name: str
     rows: list[list[Any]]
     epoch: datetime = WINDOWS_EPOCH
-
-
-def list_files(folder: Path, pattern: str) -> list[Path]:
-    """Files matching ``pattern`` (a glob relative to ``folder``), sorted by name for stable runs."""
-    return sorted(path for path in folder.glob(pattern)
-                  if path.is_file() and not path.name.startswith(IGNORED_PREFIXES))
-
-
-def relative_name(folder: Path, path: Path) -> str:
-    return path.relative_to(folder).as_posix()
-
-
-def read_bytes(path: Path) -> bytes:
-    """The only file read of the connector (see module docstring)."""
-    return path.read_bytes()
-
-
-def _transient(exc: BaseException) -> bool:
-    """Locks, sharing violations and network-share hiccups pass; a vanished file or a directory do not."""
-    return isinstance(exc, OSError) and not isinstance(
-        exc, FileNotFoundError | IsADirectoryError | NotADirectoryError)
-
-
-def _read_once(folder: Path, path: Path) -> FileSnapshot:
-    before = path.stat()
-    data = read_bytes(path)
-    after = path.stat()
-    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size:
-        raise FileChangedWhileReading(f"{path.name} changed while it was read (still being written?)")
-    return FileSnapshot(name=relative_name(folder, path), data=data,
-                        modified_at=datetime.fromtimestamp(after.st_mtime_ns / 1e9, UTC),
-                        sha256=hashlib.sha256(data).hexdigest())
-
-
-RETRY_TRANSIENT = retry_if_exception(_transient)
-
-
-def snapshot(folder: Path, path: Path, retrying: Retrying | None = None) -> FileSnapshot:
-    """Read ``path`` consistently; with ``retrying`` (built on :data:`RETRY_TRANSIENT`), transient OS
-    errors and files still being written are retried."""
-    return retrying(_read_once, folder, path) if retrying else _read_once(folder, path)
 
 
 def open_sheets(file: FileSnapshot) -> list[Sheet]:

@@ -1,19 +1,46 @@
-"""The spreadsheet connector: a drop folder of .xlsx/.csv exports, one table per configured pattern."""
+"""The spreadsheet connector: a drop folder of .xlsx/.csv exports, one file stream per configured pattern
+(:mod:`connectors.sdk.files` lists, reads and replaces files; this package parses them)."""
 
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from dlt.extract.source import DltSource
 
 from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Stream
+from connectors.sdk.files import (
+    QUARANTINE,
+    FileStream,
+    UnreadableFile,
+    file_source,
+    file_stream,
+    list_files,
+    quarantine_stream,
+    snapshot,
+)
 
-from . import client
-from .settings import SpreadsheetSettings
-from .source import FILE_CURSOR, QUARANTINE, QUARANTINE_PRIMARY_KEY, ROW_PRIMARY_KEY, spreadsheet_source
-from .table import HeaderNotFound, find_header
+from .client import open_sheets
+from .settings import SpreadsheetSettings, StreamMapping
+from .table import HeaderNotFound, find_header, parse_file
+
+# Where a row sits: the sheet ("" for CSV) and the row number Excel shows.
+POSITION = (("source_sheet", "text"), ("source_row", "bigint"))
+DLT_TYPES = {"text": "text", "decimal": "decimal", "integer": "bigint", "date": "date", "datetime": "timestamp"}
+DESCRIPTIONS = {"offline_sales": "Offline-store sales lines from store exports (one row per sheet row)",
+                "stock_counts": "Stock-take counts per SKU, warehouse and count date"}
+
+
+def declared(name: str, mapping: StreamMapping | None = None) -> Stream:
+    """A configured pattern as a stream: its mapped columns typed as declared (so a column empty in the
+    first file still gets its type), the stamped currency and the row key."""
+    types = [(target, DLT_TYPES[mapping.type_of(target)]) for target in mapping.columns] if mapping else []
+    if mapping and mapping.currency:
+        types.append(("currency", "text"))
+    return file_stream(name, POSITION, DESCRIPTIONS.get(name, ""), (*types, ("row_key", "text")))
 
 
 class SpreadsheetConnector(Connector[SpreadsheetSettings]):
@@ -23,24 +50,20 @@ class SpreadsheetConnector(Connector[SpreadsheetSettings]):
     name = "spreadsheet"
     kind = ConnectorKind.FILE
     settings_model = SpreadsheetSettings
-    streams = (
-        Stream("offline_sales", ROW_PRIMARY_KEY, "merge", FILE_CURSOR,
-               "Offline-store sales lines from store exports (one row per sheet row)"),
-        Stream("stock_counts", ROW_PRIMARY_KEY, "merge", FILE_CURSOR,
-               "Stock-take counts per SKU, warehouse and count date"),
-        Stream(QUARANTINE, QUARANTINE_PRIMARY_KEY, "merge", FILE_CURSOR,
-               "Rows (or whole sheets, row 0) that could not be parsed, with the reason"),
-    )
+    streams: ClassVar[tuple[Stream, ...]] = (*(declared(name) for name in DESCRIPTIONS), quarantine_stream(POSITION))
 
     def offered_streams(self, account: Account[SpreadsheetSettings]) -> tuple[Stream, ...]:
         """The account's file patterns, then the quarantine every one of them feeds."""
-        described = {stream.name: stream for stream in self.streams}
-        configured = tuple(described.get(name) or Stream(name, ROW_PRIMARY_KEY, "merge", FILE_CURSOR)
-                           for name in account.settings.streams)
-        return (*configured, described[QUARANTINE])
+        return (*(declared(name, mapping) for name, mapping in account.settings.streams.items()),
+                quarantine_stream(POSITION))
 
     def source(self, account: Account[SpreadsheetSettings]) -> DltSource:
-        return spreadsheet_source(account.name, account.settings)
+        settings = account.settings
+        zone = ZoneInfo(settings.timezone)
+        streams = [FileStream(stream, settings.streams[stream.name].pattern,
+                              partial(parse_file, mapping=settings.streams[stream.name], zone=zone))
+                   for stream in self.streams_for(account) if stream.name != QUARANTINE]
+        return file_source("spreadsheet", account.name, settings.folder, streams, quarantine_stream(POSITION), settings)
 
     def check(self, account: Account[SpreadsheetSettings]) -> CheckResult:
         """The folder is readable and, per stream, the newest matching file opens and has the header."""
@@ -53,10 +76,10 @@ class SpreadsheetConnector(Connector[SpreadsheetSettings]):
         facts: dict[str, Any] = {}
         problems: list[str] = []
         for stream, mapping in settings.streams.items():
-            files = client.list_files(folder, mapping.pattern)
-            facts[stream] = [client.relative_name(folder, path) for path in files]
+            files = list_files(settings.folder, mapping.pattern)
+            facts[stream] = [file["relative_path"] for file in files]
             if files:
-                problem = self._check_file(folder, max(files, key=lambda p: p.stat().st_mtime_ns), stream, settings)
+                problem = _check_file(max(files, key=lambda file: file["modification_date"]), stream, mapping)
                 if problem:
                     problems.append(problem)
         listing = ", ".join(f"{stream}: {len(names)} file(s)" for stream, names in facts.items())
@@ -64,21 +87,18 @@ class SpreadsheetConnector(Connector[SpreadsheetSettings]):
             return CheckResult(False, "; ".join(problems), facts)
         return CheckResult(True, f"drop folder {folder} readable; {listing}", facts)
 
-    @staticmethod
-    def _check_file(folder: Path, path: Path, stream: str, settings: SpreadsheetSettings) -> str | None:
-        mapping = settings.streams[stream]
-        name = client.relative_name(folder, path)
+
+def _check_file(file: Any, stream: str, mapping: StreamMapping) -> str | None:
+    """Why the newest file of ``stream`` would not load, or None when one of its sheets has the header."""
+    try:
+        sheets = open_sheets(snapshot(file))
+    except (OSError, UnreadableFile) as exc:
+        return f"{stream}: {file['relative_path']}: {exc}"
+    reasons = []
+    for sheet in (s for s in sheets if mapping.sheet is None or s.name == mapping.sheet):
         try:
-            file = client.snapshot(folder, path)
-            sheets = client.open_sheets(file)
-        except (OSError, client.UnreadableFile) as exc:
-            return f"{stream}: {name}: {exc}"
-        sheets = [s for s in sheets if mapping.sheet is None or s.name == mapping.sheet]
-        reasons = []
-        for sheet in sheets:
-            try:
-                find_header(sheet, mapping)
-                return None
-            except HeaderNotFound as exc:
-                reasons.append(str(exc))
-        return f"{stream}: {name}: {'; '.join(reasons) or f'no sheet {mapping.sheet!r}'}"
+            find_header(sheet, mapping)
+            return None
+        except HeaderNotFound as exc:
+            reasons.append(str(exc))
+    return f"{stream}: {file['relative_path']}: {'; '.join(reasons) or f'no sheet {mapping.sheet!r}'}"

@@ -1,5 +1,5 @@
-"""One sheet grid to rows of one stream: find the header below any title rows, skip blank, subtotal
-and repeated header rows, convert every cell, and set apart the rows that cannot be trusted.
+"""One file to rows of one stream: in each sheet, find the header below any title rows, skip blank,
+subtotal and repeated header rows, convert every cell, and set apart the rows that cannot be trusted.
 
 Row numbers are 1-based sheet rows (what Excel shows), so a quarantine entry points at the cell to fix.
 """
@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
 
-from .client import Sheet
+from connectors.sdk.files import FileRows, FileSnapshot
+
+from .client import Sheet, open_sheets
 from .settings import StreamMapping
 from .values import CellError, convert, is_blank, normalize, to_text
 
@@ -127,3 +129,33 @@ def parse_sheet(sheet: Sheet, mapping: StreamMapping, zone: tzinfo) -> Iterator[
         if row_key is not None:
             seen[row_key] = r + 1
         yield Parsed(r + 1, values, row_key)
+
+
+def parse_file(file: FileSnapshot, mapping: StreamMapping, zone: tzinfo) -> FileRows:
+    """Rows and rejects of every sheet (or of ``mapping.sheet``) with the header; extra sheets without
+    it (notes, pivots) are fine as long as one sheet has it, else each is one reject at row 0."""
+    sheets = open_sheets(file)
+    if mapping.sheet is not None:
+        wanted = [sheet for sheet in sheets if sheet.name == mapping.sheet]
+        if not wanted:
+            names = ", ".join(repr(s.name) for s in sheets)
+            return FileRows([], [_rejected("", Rejected(0, f"no sheet {mapping.sheet!r} (has {names})"))])
+        sheets = wanted
+    rows, rejected, unmatched = [], [], []
+    for sheet in sheets:
+        try:
+            for item in parse_sheet(sheet, mapping, zone):
+                if isinstance(item, Parsed):
+                    row = dict(item.values)
+                    if mapping.currency and row.get("currency") is None:
+                        row["currency"] = mapping.currency
+                    rows.append({**row, "source_sheet": sheet.name, "source_row": item.row, "row_key": item.row_key})
+                else:
+                    rejected.append(_rejected(sheet.name, item))
+        except HeaderNotFound as exc:
+            unmatched.append(_rejected(sheet.name, Rejected(0, str(exc))))
+    return FileRows(rows, rejected + (unmatched if len(unmatched) == len(sheets) else []))
+
+
+def _rejected(sheet: str, item: Rejected) -> dict[str, Any]:
+    return {"source_sheet": sheet, "source_row": item.row, "reason": item.reason, "raw_values": item.raw}

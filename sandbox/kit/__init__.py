@@ -12,7 +12,8 @@ is specific to it.
 * ``query``: ERP query services over World forms (fields, a SQL WHERE subset, ordering);
 * ``sessions``: login sessions an ERP hands out and forgets; ``stock``: a channel's own stock per SKU;
 * ``tokens``: OAuth 2 refresh-token grants (Login with Amazon);
-* ``idempotency``: idempotency keys as payment APIs keep them.
+* ``idempotency``: idempotency keys as payment APIs keep them;
+* ``files``: a drop folder for file connectors (rows per file, read faults: locks, I/O errors, damage).
 """
 
 from .bucket import Bucket

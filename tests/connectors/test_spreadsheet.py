@@ -4,7 +4,6 @@ survive (encodings, title rows, merged headers, subtotals, dates, quarantine, pe
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -21,14 +20,14 @@ from openpyxl.utils.datetime import WINDOWS_EPOCH
 
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
-from channelhub.testing import ConnectorContract, ContractEnv, PostgresParity
-from connectors.sdk import ConfigError, SourceDataError, get_connector
-from connectors.spreadsheet import client, connector
+from channelhub.testing import ConnectorContract, DropFolderEnv, PostgresParity
+from connectors.sdk import ConfigError, SourceDataError, files, get_connector
+from connectors.spreadsheet import connector
 from connectors.spreadsheet.values import CellError, to_date, to_datetime, to_decimal, to_integer
 from sandbox.spreadsheet import (
     DEFAULT_STREAMS,
-    DropFolder,
     SalesLine,
+    StoreExports,
     sales_lines,
     sales_workbook,
     stock_csv,
@@ -49,12 +48,11 @@ def hub_config(tmp_path: Path, folder: Path, streams: dict[str, Any] | None = No
 
 
 @contextmanager
-def served(drop: DropFolder) -> Iterator[DropFolder]:
-    """Route the connector's file reads (its one I/O seam, ``client.read_bytes``) through the drop
-    folder's fault switches and counters. Wired here, in the test: the sandbox never imports the
-    connector."""
+def served(drop: StoreExports) -> Iterator[StoreExports]:
+    """Route the connector's file reads (the SDK's one I/O seam, ``files.read_bytes``) through the drop
+    folder's fault switches and counters. Wired here, in the test: the sandbox never imports the SDK."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(client, "read_bytes", drop.read_bytes)
+        patch.setattr(files, "read_bytes", drop.read_bytes)
         yield drop
 
 
@@ -64,65 +62,33 @@ def query(config: HubConfig, sql: str) -> list[tuple]:
 
 
 # -- the contract -------------------------------------------------------------------------------------
-class SpreadsheetEnv(ContractEnv):
-    """Pages are files: ``records`` sales lines in .xlsx files of ``page_size`` lines, each with its own
-    mtime (the cursor), beside one stock count. ``fetched`` counts the lines in the files the connector actually read. Faults
-    are the file-system equivalents: ``rate_limit`` = a file locked by another process (PermissionError),
-    ``server_error`` = an I/O error of a network share, ``malformed`` = a damaged workbook."""
+class SpreadsheetEnv(DropFolderEnv):
+    """``records`` sales lines in .xlsx files of ``page_size`` lines, beside one stock count (the file
+    faults and counts are :class:`DropFolderEnv`'s)."""
 
+    account = ACCOUNT
     primary_stream = "offline_sales"
     primary_key = "row_key"
 
     def __init__(self, tmp_path: Path, records: int, page_size: int) -> None:
         self.world = World(WorldSpec(orders=0))
         self.page_size = page_size
-        self.drop = DropFolder(tmp_path / "drop")
-        self.clock = T0
-        self.rng = random.Random(7)
-        self.files: list[str] = []
-        for n in range(math.ceil(records / page_size)):
-            name = f"门店销售_{n:04d}.xlsx"
-            self.drop.write_sales(name, sales_lines(self.world, min(page_size, records - n * page_size),
-                                                    start=n * page_size), mtime=self._tick())
-            self.files.append(name)
+        self.exports = drop = StoreExports(tmp_path / "drop")
+        self.files = [f"门店销售_{n:04d}.xlsx" for n in range(math.ceil(records / page_size))]
+        for n, name in enumerate(self.files):
+            drop.write_sales(name, sales_lines(self.world, min(page_size, records - n * page_size),
+                                               start=n * page_size), mtime=self.tick())
         stock = stock_csv(self.world, "01", date(2026, 3, 31), encoding="utf-8-sig", title=False)
-        self.drop.write("库存盘点_01_20260331.csv", stock, 0, mtime=self._tick())  # 0: not a sales line
-        self.config = hub_config(tmp_path, self.drop.folder)
-        self.account = ACCOUNT
-        self._serving = served(self.drop)
-        self._serving.__enter__()
+        drop.write("库存盘点_01_20260331.csv", stock, 0, mtime=self.tick())  # 0: not a sales line
+        self.config = hub_config(tmp_path, drop.folder)
+        self.serve(drop)
 
-    def _tick(self) -> float:
-        self.clock += 60
-        return self.clock
-
-    def source_count(self) -> int:
-        return self.drop.source_count()
-
-    def fetched(self) -> int:
-        return self.drop.rows_served
-
-    def change(self, fraction: float) -> int:
-        """Rewrite the files holding ``fraction`` of the lines (one more unit sold on each line)."""
-        wanted = max(1, round(self.source_count() * fraction))
-        names = self.rng.sample(self.files, k=math.ceil(wanted / self.page_size))
-        when = self._tick()
-        for name in names:
-            start = self.files.index(name) * self.page_size
-            lines = [replace(line, quantity=line.quantity + 1)
-                     for line in sales_lines(self.world, self.drop.rows_in[name], start=start)]
-            self.drop.write_sales(name, lines, mtime=when)
-        return sum(self.drop.rows_in[name] for name in names)
-
-    def share_cursor_value(self, n: int) -> None:
-        self.drop.set_mtime(self.files[:math.ceil(n / self.page_size)], self._tick())
-
-    def inject(self, kind: str, times: int) -> None:
-        fault = {"rate_limit": "locked", "server_error": "io_error", "malformed": "malformed"}[kind]
-        setattr(self.drop.faults, fault, times)
-
-    def close(self) -> None:
-        self._serving.__exit__(None, None, None)
+    def rewrite(self, name: str, mtime: float) -> None:
+        """One more unit sold on each line of the file."""
+        start = self.files.index(name) * self.page_size
+        lines = [replace(line, quantity=line.quantity + 1)
+                 for line in sales_lines(self.world, self.drop.rows_in[name], start=start)]
+        self.exports.write_sales(name, lines, mtime=mtime)
 
 
 class TestSpreadsheetContract(ConnectorContract):
@@ -140,9 +106,9 @@ def world() -> World:
 
 
 @pytest.fixture
-def drop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DropFolder:
+def drop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StoreExports:
     monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
-    return DropFolder(tmp_path / "drop")
+    return StoreExports(tmp_path / "drop")
 
 
 @pytest.fixture(params=["duckdb", "postgres"])
@@ -165,7 +131,7 @@ def expected(lines: list[SalesLine]) -> list[tuple]:
             for x in lines]
 
 
-def test_workbook_with_title_merged_header_blank_and_subtotal_rows(tmp_path: Path, drop: DropFolder,
+def test_workbook_with_title_merged_header_blank_and_subtotal_rows(tmp_path: Path, drop: StoreExports,
                                                                    world: World) -> None:
     lines = sales_lines(world, 30)
     drop.write_sales("门店销售_202603.xlsx", lines)
@@ -181,7 +147,7 @@ def test_workbook_with_title_merged_header_blank_and_subtotal_rows(tmp_path: Pat
     assert query(config, "select count(*) from raw.quarantine") == [(0,)]  # 合计 and blank rows skipped
 
 
-def test_dates_as_serials_date_cells_and_text(tmp_path: Path, drop: DropFolder, world: World) -> None:
+def test_dates_as_serials_date_cells_and_text(tmp_path: Path, drop: StoreExports, world: World) -> None:
     lines = sales_lines(world, 10)
     drop.write_sales("门店销售_dates.xlsx", lines)
     cells = [row[1] for row in openpyxl.load_workbook(drop.folder / "门店销售_dates.xlsx").active
@@ -235,7 +201,7 @@ def test_bad_numbers_name_the_value() -> None:
         to_decimal("1.2.3")
 
 
-def test_gbk_csv_with_title_row(tmp_path: Path, drop: DropFolder, world: World) -> None:
+def test_gbk_csv_with_title_row(tmp_path: Path, drop: StoreExports, world: World) -> None:
     data = stock_csv(world, "01", date(2026, 3, 31), encoding="gbk", title=True)
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
@@ -248,7 +214,7 @@ def test_gbk_csv_with_title_row(tmp_path: Path, drop: DropFolder, world: World) 
                    for r in world.stock if r.warehouse == "01"]
 
 
-def test_utf8_bom_csv(tmp_path: Path, drop: DropFolder, world: World) -> None:
+def test_utf8_bom_csv(tmp_path: Path, drop: StoreExports, world: World) -> None:
     data = stock_csv(world, "02", date(2026, 3, 31), encoding="utf-8-sig", title=False)
     assert data.startswith(b"\xef\xbb\xbf")
     drop.write("库存盘点_02_20260331.csv", data, 0)
@@ -261,7 +227,7 @@ def test_utf8_bom_csv(tmp_path: Path, drop: DropFolder, world: World) -> None:
                    for r in world.stock if r.warehouse == "02"]
 
 
-def test_bad_rows_go_to_quarantine_and_the_rest_loads(tmp_path: Path, drop: DropFolder, world: World,
+def test_bad_rows_go_to_quarantine_and_the_rest_loads(tmp_path: Path, drop: StoreExports, world: World,
                                                       any_warehouse: str) -> None:
     lines = sales_lines(world, 20)
     drop.write_sales("门店销售_bad.xlsx", lines, bad_rows=True)
@@ -287,7 +253,7 @@ def test_bad_rows_go_to_quarantine_and_the_rest_loads(tmp_path: Path, drop: Drop
     assert query(config, "select count(*) from raw.stock_counts") == [(stock_rows,)]
 
 
-def test_file_without_the_header_is_quarantined_whole(tmp_path: Path, drop: DropFolder, world: World) -> None:
+def test_file_without_the_header_is_quarantined_whole(tmp_path: Path, drop: StoreExports, world: World) -> None:
     drop.write("库存盘点_other.csv", "货号,数量\nCH-0000-S,3\n".encode(), 0)
     config = hub_config(tmp_path, drop.folder)
     run_account(config, ACCOUNT)
@@ -295,7 +261,7 @@ def test_file_without_the_header_is_quarantined_whole(tmp_path: Path, drop: Drop
     assert row == 0 and "sku (商品编码)" in reason and "quantity (实盘数量)" in reason
 
 
-def test_same_file_twice_does_not_duplicate(tmp_path: Path, drop: DropFolder, world: World) -> None:
+def test_same_file_twice_does_not_duplicate(tmp_path: Path, drop: StoreExports, world: World) -> None:
     drop.write_sales("门店销售_a.xlsx", sales_lines(world, 25, start=0), bad_rows=True, mtime=T0)
     drop.write_sales("门店销售_b.xlsx", sales_lines(world, 25, start=25), mtime=T0 + 60)
     config = hub_config(tmp_path, drop.folder)
@@ -311,7 +277,7 @@ def test_same_file_twice_does_not_duplicate(tmp_path: Path, drop: DropFolder, wo
     assert query(config, "select count(*) from raw.quarantine") == [(2,)]
 
 
-def test_unchanged_files_are_not_read_again(tmp_path: Path, drop: DropFolder, world: World) -> None:
+def test_unchanged_files_are_not_read_again(tmp_path: Path, drop: StoreExports, world: World) -> None:
     for n in range(4):
         drop.write_sales(f"门店销售_{n}.xlsx", sales_lines(world, 5, start=5 * n), mtime=T0 + 60 * n)
     config = hub_config(tmp_path, drop.folder)
@@ -322,7 +288,7 @@ def test_unchanged_files_are_not_read_again(tmp_path: Path, drop: DropFolder, wo
     assert drop.reads == 1
 
 
-def test_corrected_file_replaces_its_earlier_rows(tmp_path: Path, drop: DropFolder, world: World,
+def test_corrected_file_replaces_its_earlier_rows(tmp_path: Path, drop: StoreExports, world: World,
                                                   any_warehouse: str) -> None:
     drop.write_sales("门店销售_keep.xlsx", sales_lines(world, 10, start=100), mtime=T0)
     drop.write_sales("门店销售_fix.xlsx", sales_lines(world, 30), bad_rows=True, mtime=T0 + 60)
@@ -349,7 +315,7 @@ def test_corrected_file_replaces_its_earlier_rows(tmp_path: Path, drop: DropFold
     assert sales_rows(config, "门店销售_keep.xlsx") == kept
 
 
-def test_money_is_exact_decimal_with_currency(tmp_path: Path, drop: DropFolder, world: World,
+def test_money_is_exact_decimal_with_currency(tmp_path: Path, drop: StoreExports, world: World,
                                               any_warehouse: str) -> None:
     lines = sales_lines(world, 14)   # line 3 and 10 carry the price as text "¥1,234.50"
     drop.write_sales("门店销售_money.xlsx", lines)
@@ -364,7 +330,7 @@ def test_money_is_exact_decimal_with_currency(tmp_path: Path, drop: DropFolder, 
     assert sum(a for _, a, _ in got) == sum((x.amount for x in lines), Decimal(0))
 
 
-def test_corrupt_file_fails_naming_file_and_loses_nothing(tmp_path: Path, drop: DropFolder, world: World) -> None:
+def test_corrupt_file_fails_naming_file_and_loses_nothing(tmp_path: Path, drop: StoreExports, world: World) -> None:
     drop.write_sales("门店销售_1.xlsx", sales_lines(world, 10), mtime=T0)
     config = hub_config(tmp_path, drop.folder)
     run_account(config, ACCOUNT)
@@ -383,13 +349,13 @@ def test_corrupt_file_fails_naming_file_and_loses_nothing(tmp_path: Path, drop: 
     assert len(sales_rows(config)) == 20
 
 
-def test_binary_junk_csv_fails_clearly(tmp_path: Path, drop: DropFolder) -> None:
+def test_binary_junk_csv_fails_clearly(tmp_path: Path, drop: StoreExports) -> None:
     drop.write("库存盘点_junk.csv", bytes(range(256)) * 4, 0)
     with pytest.raises(RunFailed, match=r"stream 'stock_counts'.*库存盘点_junk.csv.*binary data"):
         run_account(hub_config(tmp_path, drop.folder), ACCOUNT)
 
 
-def test_file_still_being_written_is_read_again(tmp_path: Path, drop: DropFolder, world: World,
+def test_file_still_being_written_is_read_again(tmp_path: Path, drop: StoreExports, world: World,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     lines = sales_lines(world, 12)
     complete = sales_workbook(lines)
@@ -397,21 +363,22 @@ def test_file_still_being_written_is_read_again(tmp_path: Path, drop: DropFolder
     path.write_bytes(complete[:1000])
     reads: list[int] = []
 
-    def copying(target: Path) -> bytes:
+    def copying(file: Any) -> bytes:
+        target = drop.folder / file["relative_path"]
         data = target.read_bytes()
         reads.append(len(data))
         if len(data) < len(complete):
             target.write_bytes(complete)   # the copy finishes while we read
         return data
 
-    monkeypatch.setattr(client, "read_bytes", copying)
+    monkeypatch.setattr(files, "read_bytes", copying)
     config = hub_config(tmp_path, drop.folder)
     run_account(config, ACCOUNT)
     assert reads == [1000, len(complete)]
     assert sales_rows(config) == expected(lines)
 
 
-def test_file_locked_for_good_fails_after_retries(tmp_path: Path, drop: DropFolder, world: World) -> None:
+def test_file_locked_for_good_fails_after_retries(tmp_path: Path, drop: StoreExports, world: World) -> None:
     drop.write_sales("门店销售_locked.xlsx", sales_lines(world, 3))
     drop.faults.locked = 100
     config = hub_config(tmp_path, drop.folder, max_attempts=3)
@@ -420,14 +387,14 @@ def test_file_locked_for_good_fails_after_retries(tmp_path: Path, drop: DropFold
     assert drop.faults.locked == 97
 
 
-def test_lock_and_hidden_files_are_not_exports(drop: DropFolder, world: World) -> None:
+def test_lock_and_hidden_files_are_not_exports(drop: StoreExports, world: World) -> None:
     drop.write_sales("门店销售_1.xlsx", sales_lines(world, 1))
     (drop.folder / "~$门店销售_1.xlsx").write_bytes(b"owner file Excel keeps next to an open workbook")
     (drop.folder / ".门店销售_2.xlsx").write_bytes(b"editor temp file")
-    assert [p.name for p in client.list_files(drop.folder, "*.xlsx")] == ["门店销售_1.xlsx"]
+    assert [f["file_name"] for f in files.list_files(str(drop.folder), "*.xlsx")] == ["门店销售_1.xlsx"]
 
 
-def test_check(tmp_path: Path, drop: DropFolder, world: World) -> None:
+def test_check(tmp_path: Path, drop: StoreExports, world: World) -> None:
     missing = hub_config(tmp_path, tmp_path / "nowhere").account(ACCOUNT)
     assert not connector.check(missing).ok
     drop.write_sales("门店销售_1.xlsx", sales_lines(world, 3))
@@ -453,7 +420,7 @@ def test_registered_under_its_name() -> None:
     assert {s.name for s in connector.streams} == {"offline_sales", "stock_counts", "quarantine"}
 
 
-def test_demo_folder_loads(tmp_path: Path, drop: DropFolder, world: World) -> None:
+def test_demo_folder_loads(tmp_path: Path, drop: StoreExports, world: World) -> None:
     drop.write_demo(world)
     config = hub_config(tmp_path, drop.folder)
     report = run_account(config, ACCOUNT)

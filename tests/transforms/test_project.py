@@ -92,7 +92,7 @@ def test_a_contract_test_without_a_gate_equivalent_is_an_error(tmp_path: Path) -
 def test_a_connector_package_ships_its_own_staging_models(dbt: Dbt, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     # the older connectors keep their models in transforms/
-    assert set(project.connector_models()) == {"woocommerce", "kingdee", "taobao"}
+    assert set(project.connector_models()) == {"woocommerce", "kingdee", "taobao", "spreadsheet"}
     shipped = tmp_path / "channelhub_fake" / "models" / "staging" / "fake"
     shipped.mkdir(parents=True)
     (shipped / "stg_fake__things.sql").write_text("select 1 as thing_id", encoding="utf-8")
@@ -115,4 +115,4 @@ def test_the_conformed_var_of_plain_dbt_runs_lists_this_projects_conformed_model
     assert declared == project.conformed_models([project.ROOT / "models"])
     packaged = project.conformed_models(list(project.connector_models().values()))
     assert {"int_woocommerce__orders", "int_taobao__orders"} <= set(packaged["orders"])
-    assert "int_kingdee__stock_levels" in packaged["stock_levels"]
+    assert {"int_kingdee__stock_levels", "int_spreadsheet__stock_levels"} <= set(packaged["stock_levels"])
