@@ -8,12 +8,13 @@ disposition, declared column types and cursor applied the same way for every con
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from dlt.common.configuration import configspec
+from dlt.extract.items_transform import ItemTransform
 from dlt.extract.source import DltSource
 from dlt.sources.helpers.rest_client.auth import AuthConfigBase
 from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
@@ -64,15 +65,25 @@ class OAuth1QueryAuth(AuthConfigBase):
         self(request)
 
 
+# Keys of a resource_config that rest_source applies itself after rest_api built the resource: pipe
+# steps that see whole pages or run after the incremental (rest_api's processing_steps see single
+# records and run before it), and hints of further tables the resource writes.
+STEPS, TABLE_VARIANTS = "channelhub_steps", "channelhub_table_variants"
+
+
 def resource_config(stream: Stream, endpoint: Mapping[str, Any], *, start_param: str | None = None,
                     end_param: str | None = None, initial_value: Any = None,
                     convert: Callable[[Any], Any] | None = None, account: str | None = None,
+                    steps: Sequence[ItemTransform[Any, Any]] = (), table_variants: Sequence[dict[str, Any]] = (),
                     **extra: Any) -> dict[str, Any]:
     """The ``rest_api`` resource of one declared stream: its name, key, disposition and declared
     column types, and, for a stream with a cursor, the cursor's incremental (``Cursor.incremental_args``)
     sent to the API as ``start_param`` (and ``end_param``), each value through ``convert`` first. With
-    ``account``, every page is read through :func:`readable_pages` after the endpoint's own actions."""
-    config: dict[str, Any] = {**stream.resource_hints(), "endpoint": dict(endpoint), **extra}
+    ``account``, every page is read through :func:`readable_pages` after the endpoint's own actions.
+    ``steps`` are added to the resource's pipe where their placement puts them (``Columnar.steps``: the
+    Arrow fast path); ``table_variants`` are the dlt hints of other tables it writes (child tables)."""
+    config: dict[str, Any] = {**stream.resource_hints(), "endpoint": dict(endpoint), **extra,
+                              STEPS: list(steps), TABLE_VARIANTS: list(table_variants)}
     if account is not None:
         actions = [*endpoint.get("response_actions", []), readable_pages(account, stream.name)]
         config["endpoint"]["response_actions"] = actions
@@ -87,6 +98,16 @@ def resource_config(stream: Stream, endpoint: Mapping[str, Any], *, start_param:
 def rest_source(name: str, client: Mapping[str, Any], resources: list[dict[str, Any]],
                 **defaults: Any) -> DltSource:
     """A dlt ``rest_api`` source: ``client`` (base_url, auth, paginator, session) and the resources
-    :func:`resource_config` declared."""
-    return rest_api_source({"client": dict(client), "resource_defaults": defaults, "resources": resources},
-                           name=name)
+    :func:`resource_config` declared, with their own pipe steps and table variants applied."""
+    resources = [dict(resource) for resource in resources]
+    extras = {resource["name"]: (resource.pop(STEPS, []), resource.pop(TABLE_VARIANTS, [])) for resource in resources}
+    source = rest_api_source({"client": dict(client), "resource_defaults": defaults, "resources": resources},
+                             name=name)
+    for resource_name, (steps, variants) in extras.items():
+        resource = source.resources[resource_name]
+        for step in steps:
+            resource.add_step(step)
+        for hints in variants:  # a variant starts as a copy of the resource's hints: its columns are its own
+            resource.apply_hints(create_table_variant=True, table_name=hints["table_name"], columns={})
+            resource.apply_hints(create_table_variant=True, **hints)
+    return source
