@@ -105,10 +105,10 @@ def shopify_source(account: str, settings: ShopifySettings) -> DltSource:
                                convert=_iso, **extra)
 
     ascending = {"order": "updated_at asc"}
-    children = [{**hints, "columns": {**hints["columns"], **DELETED_COLUMN}} for hints in ORDER_LAYOUT.table_hints("orders")]
+    children = [{**hints, "columns": DELETED_COLUMN} for hints in ORDER_LAYOUT.table_hints("orders")]
     source = rest_source("shopify", client, [
         listed(orders, "orders.json", {"status": "any", **ascending}, steps=ORDER_LAYOUT.steps(account, orders),
-               table_variants=children, columns={**orders.resource_hints()["columns"], **DELETED_COLUMN}),
+               table_variants=children, columns=DELETED_COLUMN),  # the Arrow schema types the rest
         listed(DELETIONS, "events.json", {"filter": "Order", "verb": "destroy"}, "created_at_min",
                table_name="orders", columns=DELETED_COLUMN, table_variants=children, steps=[
                    PagesToArrow(account, DELETIONS.name, DELETIONS.column_types, cursor="created_at"),
