@@ -33,6 +33,9 @@ from .spec import Stream
 Columns = tuple[tuple[str, str], ...]
 NESTED = "__"  # a column ``customer__id`` reads field ``id`` of the record's ``customer`` object
 LOAD_ID = "_dlt_load_id"
+# Records per Arrow table handed to dlt (pages joined, see rest.paginate_in_batches): dlt's fixed cost
+# per extracted table stays small, and a batch of decoded records stays a few tens of MB.
+BATCH_ROWS = 5000
 
 # dlt data type -> (type the JSON value is read as, type it lands as). Money arrives as strings and
 # lands exact (DECIMAL(38,9), dlt's own decimal); times arrive as ISO strings with an offset and land UTC.
@@ -66,8 +69,8 @@ class Columnar:
     column every child table carries its root record's id in (``order_id``), on which child rows are
     replaced and deleted."""
 
-    key_as: str
     children: tuple[Child, ...] = ()
+    key_as: str = ""
     key: str = "id"
 
     def steps(self, account: str, stream: Stream) -> list[ItemTransform[Any, Any]]:

@@ -3,11 +3,11 @@
 Incremental streams send ``order=updated_at asc&updated_at_min=<cursor start>`` on the first page (plus
 ``status=any`` for orders, whose default is *open* only) and then follow ``Link`` headers. The cursor
 range is closed and deduplicated on the primary key by dlt, so records sharing the boundary timestamp
-are neither lost nor loaded twice; the declared lag (300 s) re-reads late-visible updates. Orders (and
-their deletion events) take the SDK's Arrow fast path: each page becomes a typed Arrow table (exact
-decimals, UTC timestamps, cast vectorised) before dlt's incremental reads it, and its line items,
-shipping lines and refunds are split into child tables by ``order_id``. The other streams' records pass
-the :class:`Converter` (exact money, UTC times) and dlt's own normalizer.
+are neither lost nor loaded twice; the declared lag (300 s) re-reads late-visible updates. Orders (with
+their deletion events) and customers take the SDK's Arrow fast path: pages, joined into batches, become
+typed Arrow tables (exact decimals, UTC timestamps, cast vectorised) before dlt's incremental reads them,
+and an order's line items, shipping lines and refunds are split into child tables by ``order_id``. The
+other streams' records pass the :class:`Converter` (exact money, UTC times) and dlt's own normalizer.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dlt.extract.source import DltSource
 from dlt.sources.helpers.rest_client import RESTClient
 
 from connectors.sdk import Cursor, Stream, paginate_checked
-from connectors.sdk.columnar import Child, Columnar, HardDeletes, PagesToArrow
+from connectors.sdk.columnar import BATCH_ROWS, Child, Columnar, HardDeletes, PagesToArrow
 from connectors.sdk.rest import resource_config, rest_source
 from connectors.sdk.spec import typed
 
@@ -69,7 +69,9 @@ STREAMS = (
            description="Orders; their line items, shipping lines and refunds (with the refunds' transactions "
                        "and lines) are child tables by order_id; deleted orders are removed with them"),
     Stream("products", ("id",), cursor=UPDATED, description="Products with their variants (variant.sku)"),
-    Stream("customers", ("id",), cursor=UPDATED),
+    Stream("customers", ("id",), cursor=UPDATED, column_types=typed(
+        (("id",), "bigint"), (("email", "phone", "first_name", "last_name", "state", "currency", "tags", "note"), "text"),
+        (("verified_email",), "bool"), (("created_at", "updated_at"), "timestamp"))),
     Stream("inventory_items", ("id",), column_types=(("country_code_of_origin", "text"),),
            description="Cost and SKU of the variants read by this run's products"),
     Stream("locations", ("id",), column_types=(("address1", "text"), ("city", "text")),
@@ -108,13 +110,15 @@ def shopify_source(account: str, settings: ShopifySettings) -> DltSource:
     children = [{**hints, "columns": DELETED_COLUMN} for hints in ORDER_LAYOUT.table_hints("orders")]
     source = rest_source("shopify", client, [
         listed(orders, "orders.json", {"status": "any", **ascending}, steps=ORDER_LAYOUT.steps(account, orders),
+               batch_rows=BATCH_ROWS,
                table_variants=children, columns=DELETED_COLUMN),  # the Arrow schema types the rest
         listed(DELETIONS, "events.json", {"filter": "Order", "verb": "destroy"}, "created_at_min",
                table_name="orders", columns=DELETED_COLUMN, table_variants=children, steps=[
                    PagesToArrow(account, DELETIONS.name, DELETIONS.column_types, cursor="created_at"),
                    HardDeletes("orders", ORDER_LAYOUT, "subject_id", DELETED_FLAG)]),
         listed(products, "products.json", ascending),
-        listed(customers, "customers.json", ascending),
+        listed(customers, "customers.json", ascending, steps=Columnar().steps(account, customers),
+               batch_rows=BATCH_ROWS, columns={}),
         listed(locations, "locations.json", {}),
         listed(levels, "inventory_levels.json", {"location_ids": "{resources.locations.id}"}),
     ])
