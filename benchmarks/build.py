@@ -30,7 +30,7 @@ from benchmarks import line
 BUILD_ORDERS = int(os.environ.get("BENCH_BUILD_ORDERS", "1000000"))
 BASE_ORDERS = 10_000
 ID_STEP = 10_000_000_000_000  # larger than any generated id: copy k adds k * ID_STEP
-NUMERIC_IDS = {"id", "order_id", "line_item_id"}
+NUMERIC_IDS = {"id", "order_id", "line_item_id", "refund_id"}
 TEXT_IDS = {"_dlt_id", "_dlt_parent_id", "_dlt_root_id", "charge", "payment_intent", "receipt_no", "row_key",
             "source_file"}
 SHOPIFY_TABLES = ("orders", "orders__line_items", "orders__shipping_lines", "orders__refunds",
@@ -57,7 +57,9 @@ def multiply(conn: sa.Connection, schema: str, table: str, copies: range, load_i
         if load_id and any(name == stamped for name, _ in columns):
             rewrites[stamped] = f"'{load_id}'"
     replace = ", ".join(f"{expr} as {name}" for name, expr in rewrites.items())
-    conn.execute(sa.text(f"create temp table base as select * from {schema}.{table} where _dlt_id not like '%~%'"))
+    original = ("_dlt_id not like '%~%'" if any(name == "_dlt_id" for name, _ in columns)
+                else f"abs(id) < {ID_STEP}")  # the connector's child tables have no dlt row id
+    conn.execute(sa.text(f"create temp table base as select * from {schema}.{table} where {original}"))
     conn.execute(sa.text(f"insert into {schema}.{table} select * exclude (k) replace ({replace}) "
                          f"from base, range({copies.start}, {copies.stop}) as copies(k)"))
     conn.execute(sa.text("drop table base"))

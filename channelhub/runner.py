@@ -34,6 +34,15 @@ os.environ.setdefault("PROVIDERS__ENABLE_AIRFLOW_SECRETS", "false")
 # dlt gzips the files it hands from extract to normalize to load, then reads them back: on the same disk
 # within one run that is CPU spent for nothing (10-15% of a Shopify sync in `make bench`).
 os.environ.setdefault("DATA_WRITER__DISABLE_COMPRESSION", "true")
+# Arrow tables bound for one table may differ in columns (deletion rows carry the key and the flag only,
+# see connectors.sdk.columnar): dlt merges such schemas losslessly instead of failing the extract.
+os.environ.setdefault("DATA_WRITER__ARROW_CONCAT_PROMOTE_OPTIONS", "default")
+# DuckDB, embedded in the syncing process, takes 80% of the machine's memory by default and holds on to
+# it while dlt merges a load (peak RSS past 1.6 GB at 1M Shopify orders). Capped, it spills to
+# <database>.tmp; without insertion order kept, its inserts and merges can stream and spill instead of
+# running out of memory under the cap (row order in raw tables means nothing to the models).
+os.environ.setdefault("DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG",
+                      '{"memory_limit": "400MB", "preserve_insertion_order": false}')
 
 
 class RunFailed(ChannelhubError):
@@ -154,12 +163,13 @@ def extracted_rows(pipeline: dlt.Pipeline) -> dict[str, int]:
     """Records each stream handed over in this run, counted by the extract step.
 
     Normalize counts are not used: dlt 1.31's CSV writer (our PostgreSQL loader format) counts cells,
-    not rows. Nested child tables (``orders__line_items``) are derived from these records."""
+    not rows. Child tables (``orders__line_items``, nested by dlt or split by the connector) are
+    derived from these records and not counted as streams."""
     info = pipeline.last_trace.last_extract_info if pipeline.last_trace else None
     counts: dict[str, int] = {}
     for metrics in (info.metrics.values() if info else ()):
         for step in metrics:
             for table, writer in step["table_metrics"].items():
-                if not table.startswith("_dlt"):
+                if not table.startswith("_dlt") and "__" not in table:
                     counts[table] = counts.get(table, 0) + writer.items_count
     return dict(sorted(counts.items()))

@@ -95,7 +95,8 @@ class Stream:
         hints: dict[str, Any] = {"name": self.name, "primary_key": list(self.primary_key),
                                  "write_disposition": self.write_disposition}
         if self.column_types:
-            hints["columns"] = {column: {"data_type": kind, "nullable": True} for column, kind in self.column_types}
+            hints["columns"] = {column: {"data_type": kind, "nullable": column not in self.primary_key}
+                                for column, kind in self.column_types}
         return hints
 
 

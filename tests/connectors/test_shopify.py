@@ -15,7 +15,7 @@ import requests
 import sqlalchemy as sa
 
 from channelhub.config import HubConfig
-from channelhub.runner import ROOT_LOAD_ID, RunFailed, run_account
+from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv, count_rows, snapshot
 from connectors.sdk import SourceDataError, StockLevel
 from connectors.shopify import connector
@@ -176,7 +176,7 @@ def test_money_is_exact_decimal_and_times_are_utc(make) -> None:
     order = max(env.world.orders, key=lambda o: len(o.lines))
     total, updated, line_price = env.query(
         f"select o.total_price, o.updated_at, l.price from raw_shop_us.orders o "
-        f"join raw_shop_us.orders__line_items l on l._dlt_parent_id = o._dlt_id "
+        f"join raw_shop_us.orders__line_items l on l.order_id = o.id "
         f"where o.id = {order.id} and l.id = {order.lines[0].id}")[0]
     assert isinstance(total, Decimal) and total == order.total
     assert isinstance(line_price, Decimal) and line_price == order.lines[0].unit_price
@@ -185,6 +185,11 @@ def test_money_is_exact_decimal_and_times_are_utc(make) -> None:
                            "where table_schema = 'raw_shop_us' and table_name = 'orders'"))
     assert types["total_price"].startswith("DECIMAL") and types["currency"] == "VARCHAR"
     assert types["updated_at"] == "TIMESTAMP WITH TIME ZONE"
+    refund = next(o for o in env.world.orders if o.refunds).refunds[0]
+    amount, refunded_at = env.query(f"select amount, created_at from raw_shop_us.orders__refunds__transactions "
+                                    f"where refund_id = {refund.id}")[0]
+    assert isinstance(amount, Decimal) and amount == refund.amount
+    assert refunded_at.utcoffset() is not None and refunded_at == refund.created_at
 
 
 def test_a_token_without_read_products_loads_the_streams_its_account_chose(make) -> None:
@@ -265,21 +270,33 @@ def test_deleted_orders_are_removed_with_their_lines(make) -> None:
     assert events[-1][0]["filter"] == "Order" and events[-1][0]["verb"] == "destroy"
 
 
-def test_nested_rows_carry_their_orders_load_even_where_older_rows_do_not(make, monkeypatch) -> None:
-    """Line items get their order's dlt load id (``_dlt_root_load_id``), so incremental models read
-    them by load. A warehouse loaded before that existed takes the column (nullable: dlt cannot add a
-    NOT NULL column to a table holding rows) and keeps its older rows."""
+def test_child_rows_are_replaced_with_their_order_and_carry_its_load(make, monkeypatch) -> None:
+    """Line items are split from their order by the connector, keyed by ``order_id``: a load of a changed
+    order replaces all its child rows (a line removed at the source vanishes) and stamps them with the
+    order's load id, so incremental models read them by load."""
     env = make(records=60, page_size=50)
-    with monkeypatch.context() as before_stamping:
-        before_stamping.setattr("channelhub.runner.stamp_nested_rows", lambda source: None)
-        run_account(env.config, env.account)
-    touched = env.change(0.2)
     run_account(env.config, env.account)
-    rows = env.query(f"select orders._dlt_load_id, lines.{ROOT_LOAD_ID} from raw_shop_us.orders as orders "
-                     "join raw_shop_us.orders__line_items as lines on lines._dlt_parent_id = orders._dlt_id")
+    touched = env.world.touch_orders(0.2)
+    order = next(o for o in touched if len(o.lines) > 1)
+    render = env.sandbox.render_order
+
+    def drop_first_line(rendered_order):
+        rendered = render(rendered_order)
+        if rendered_order.id == order.id:
+            rendered["line_items"] = rendered["line_items"][1:]
+        return rendered
+
+    monkeypatch.setitem(env.sandbox.listings, "orders", replace(env.sandbox.listings["orders"], render=drop_first_line))
+    run_account(env.config, env.account)
+    lines = env.query(f"select id from raw_shop_us.orders__line_items where order_id = {order.id} order by id")
+    assert [row[0] for row in lines] == sorted(line.id for line in order.lines[1:])
+    rows = env.query("select orders._dlt_load_id, lines._dlt_load_id from raw_shop_us.orders as orders "
+                     "join raw_shop_us.orders__line_items as lines on lines.order_id = orders.id")
     newest = max(load for load, _ in rows)
-    assert len([load for load, _ in rows if load == newest]) >= touched > 0
-    assert all(root == load if load == newest else root is None for load, root in rows)
+    assert len([load for load, _ in rows if load == newest]) >= len(touched) > 0
+    assert all(line == load for load, line in rows)
+    assert env.query("select count(*) from raw_shop_us.orders__line_items")[0][0] == \
+        sum(len(o.lines) for o in env.world.orders) - 1
 
 
 def stock_levels(env: ShopifyEnv, target: Callable[[int], int], warehouse: str = "01") -> list[StockLevel]:

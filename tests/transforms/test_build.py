@@ -345,7 +345,7 @@ def test_a_build_runs_only_what_has_new_input(built: tuple[HubConfig, Fleet]) ->
     assert runs["stg_stripe__charges"].outcome == "current"  # a view: same accounts, same columns
     assert runs["fct_order_lines"].outcome == runs["rpt_stock_availability"].outcome == "current"
 
-    # a load that rewrites one order and its nested rows (as dlt's merge of an updated order does) and
+    # a load that rewrites one order and its child rows (as the merge of an updated order does) and
     # nothing else: what reads only the tables it did not touch (customers, products) stays current.
     # Until dlt completes the load (lists it in _dlt_loads), its rows wait: builds read completed
     # loads only, and build again once it completes.
@@ -353,11 +353,11 @@ def test_a_build_runs_only_what_has_new_input(built: tuple[HubConfig, Fleet]) ->
     with engine.begin() as conn:
         load_id = conn.execute(sa.text("select max(load_id) from raw_shop_us._dlt_loads")).scalar_one()
         load_id = f"{float(load_id) + 1:.6f}"
-        order, row = conn.execute(sa.text("select id, _dlt_id from raw_shop_us.orders order by id limit 1")).one()
+        order = conn.execute(sa.text("select id from raw_shop_us.orders order by id limit 1")).scalar_one()
         conn.execute(sa.text("update raw_shop_us.orders set _dlt_load_id = :load_id, total_price = total_price + 1 "
                              "where id = :order"), {"load_id": load_id, "order": order})
-        conn.execute(sa.text("update raw_shop_us.orders__line_items set _dlt_root_load_id = :load_id "
-                             "where _dlt_parent_id = :row"), {"load_id": load_id, "row": row})
+        conn.execute(sa.text("update raw_shop_us.orders__line_items set _dlt_load_id = :load_id "
+                             "where order_id = :order"), {"load_id": load_id, "order": order})
     total_of_order = f"select total_amount from marts.fct_orders where order_id = 'shop_us:{order}'"
     total = scalar(hub, total_of_order)
     runs = {run.model: run for run in transforms.build(hub).runs}

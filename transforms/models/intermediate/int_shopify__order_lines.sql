@@ -1,5 +1,5 @@
 -- Shopify order lines with their order's currency and date, what was refunded of them, and what is
--- still to ship. A line and its refunds carry the load of their order (dlt rewrites them with it), and
+-- still to ship. A line and its refunds carry the load of their order (the connector replaces them with it), and
 -- the joins say so: a filter on _loaded_at then reaches all three scans.
 with order_lines as (
     select * from {{ ref('stg_shopify__order_lines') }}
@@ -39,7 +39,7 @@ final as (
     from order_lines
     join orders
         on orders.channel_id = order_lines.channel_id
-        and orders.source_row_id = order_lines.source_order_row_id
+        and orders.source_order_id = order_lines.source_order_id
         and orders._loaded_at = order_lines._loaded_at
     left join refunded_per_line
         on refunded_per_line.channel_id = order_lines.channel_id

@@ -5,9 +5,9 @@
 ) }}
 
 -- Shopify orders with what Shopify keeps on child records: shipping, refunds paid back, line counts.
--- A table built on dlt's loads, like the facts. An order's child records carry its load id (dlt
--- rewrites them with the order), so an incremental build reads the new loads' orders and children
--- by load id alone and sums the children per parent row (channel, dlt row id of the order).
+-- A table built on dlt's loads, like the facts. An order's child records carry its load id (the connector
+-- replaces them with the order: a delete-insert on order_id), so an incremental build reads the new loads' orders and children
+-- by load id alone and sums the children per order (channel, Shopify order id).
 {% set window = load_window() if is_incremental() else none %}
 with orders as (
     select * from {{ ref('stg_shopify__orders') }}
@@ -35,9 +35,9 @@ order_lines as (
 ),
 
 shipping_per_order as (
-    select channel_id, source_order_row_id, {{ money_sum('shipping_amount') }} as shipping_amount
+    select channel_id, source_order_id, {{ money_sum('shipping_amount') }} as shipping_amount
     from shipping_lines
-    group by channel_id, source_order_row_id
+    group by channel_id, source_order_id
 ),
 
 refunded_per_order as (
@@ -45,15 +45,15 @@ refunded_per_order as (
     from refunds
     join refund_transactions
         on refund_transactions.channel_id = refunds.channel_id
-        and refund_transactions.source_refund_row_id = refunds.source_row_id
+        and refund_transactions.refund_id = refunds.refund_id
     where refund_transactions.is_successful_refund
     group by refunds.order_id
 ),
 
 lines_per_order as (
-    select channel_id, source_order_row_id, count(*) as line_count, {{ quantity_sum('quantity') }} as item_quantity
+    select channel_id, source_order_id, count(*) as line_count, {{ quantity_sum('quantity') }} as item_quantity
     from order_lines
-    group by channel_id, source_order_row_id
+    group by channel_id, source_order_id
 ),
 
 final as (
@@ -83,11 +83,11 @@ final as (
     from orders
     left join shipping_per_order
         on shipping_per_order.channel_id = orders.channel_id
-        and shipping_per_order.source_order_row_id = orders.source_row_id
+        and shipping_per_order.source_order_id = orders.source_order_id
     left join refunded_per_order on refunded_per_order.order_id = orders.order_id
     left join lines_per_order
         on lines_per_order.channel_id = orders.channel_id
-        and lines_per_order.source_order_row_id = orders.source_row_id
+        and lines_per_order.source_order_id = orders.source_order_id
 )
 
 select * from final

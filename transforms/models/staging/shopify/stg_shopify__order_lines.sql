@@ -1,4 +1,4 @@
--- One row per line item; source_order_row_id joins to stg_shopify__orders.source_row_id.
+-- One row per line item of an order (source_order_id), carrying the load that wrote its order.
 with source as (
     select * from {{ account_union('shopify', 'orders__line_items') }}
 ),
@@ -7,7 +7,7 @@ final as (
     select
         channel_id || ':' || cast(id as varchar) as order_line_id,
         channel_id,
-        _dlt_parent_id as source_order_row_id,
+        cast(order_id as varchar) as source_order_id,
         cast(id as varchar) as source_line_id,
         cast(variant_id as varchar) as variant_id,
         upper(trim(sku)) as source_sku,
@@ -16,7 +16,7 @@ final as (
         cast(price as decimal(18, 4)) as unit_price,
         cast(price * quantity as decimal(18, 4)) as line_amount,
         fulfillable_quantity,
-        _dlt_root_load_id as _loaded_at
+        _dlt_load_id as _loaded_at
     from source
 )
 

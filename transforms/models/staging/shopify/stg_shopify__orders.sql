@@ -11,7 +11,6 @@ final as (
         channel_id,
         cast(id as varchar) as source_order_id,
         name as order_number,
-        _dlt_id as source_row_id,
         cast(customer__id as varchar) as source_customer_id,
         lower(trim(email)) as email,
         regexp_replace(phone, '[^0-9+]', '', 'g') as phone,

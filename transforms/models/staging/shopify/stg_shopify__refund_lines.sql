@@ -8,7 +8,7 @@ final as (
         channel_id || ':' || cast(line_item_id as varchar) as order_line_id,
         quantity as refunded_quantity,
         cast(subtotal as decimal(18, 4)) as refunded_amount,
-        _dlt_root_load_id as _loaded_at
+        _dlt_load_id as _loaded_at
     from source
 )
 

@@ -5,14 +5,14 @@ with source as (
 final as (
     select
         channel_id,
-        _dlt_parent_id as source_refund_row_id,
+        channel_id || ':' || cast(refund_id as varchar) as refund_id,
         kind,
         status,
         upper(currency) as currency,
         cast(amount as decimal(18, 4)) as amount,
         created_at,
         kind = 'refund' and status = 'success' as is_successful_refund,
-        _dlt_root_load_id as _loaded_at
+        _dlt_load_id as _loaded_at
     from source
 )
 

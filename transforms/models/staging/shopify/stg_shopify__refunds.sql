@@ -8,9 +8,8 @@ final as (
         channel_id || ':' || cast(id as varchar) as refund_id,
         channel_id,
         channel_id || ':' || cast(order_id as varchar) as order_id,
-        _dlt_id as source_row_id,
         created_at as refunded_at,
-        _dlt_root_load_id as _loaded_at
+        _dlt_load_id as _loaded_at
     from source
 )
 

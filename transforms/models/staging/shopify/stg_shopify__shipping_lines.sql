@@ -5,9 +5,9 @@ with source as (
 final as (
     select
         channel_id,
-        _dlt_parent_id as source_order_row_id,
+        cast(order_id as varchar) as source_order_id,
         cast(price as decimal(18, 4)) as shipping_amount,
-        _dlt_root_load_id as _loaded_at
+        _dlt_load_id as _loaded_at
     from source
 )
 
