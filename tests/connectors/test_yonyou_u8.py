@@ -20,7 +20,7 @@ from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, ContractEnv, PostgresParity
 from connectors.sdk import ConfigError
 from connectors.yonyou_u8 import connector
-from connectors.yonyou_u8.source import _local_window
+from connectors.sdk.sql import local_window
 from sandbox.world import World, WorldSpec
 from sandbox.yonyou_u8 import U8Sandbox, build_u8, drop_database, local, so_main
 from warehouse import Warehouse
@@ -240,5 +240,5 @@ def test_the_cursor_window_reaches_sql_in_source_local_time() -> None:
         def get_current_range(self) -> tuple[datetime, datetime]:
             return datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
 
-    query = _local_window(ZoneInfo("Asia/Shanghai"), None, so_main, Window(), None)
+    query = local_window(ZoneInfo("Asia/Shanghai"), None, so_main, Window(), None)
     assert sorted(query.compile().params.values()) == [datetime(2026, 3, 1, 8), datetime(2026, 3, 2, 8)]
