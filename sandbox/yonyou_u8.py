@@ -9,27 +9,27 @@ Every world order becomes a sales order (the ERP is the merchant's order book), 
 the world's, so the ERP agrees with the channel sandboxes. :meth:`U8Sandbox.bulk_orders` adds
 synthetic B2B orders for benchmarks (10 lines each) without materialising a World of that size.
 
-Faults are armed for the *next N* statements of any other engine pointed at the same database
-(the connector's), through SQLAlchemy's ``do_execute`` dialect event, so they surface exactly as
-driver errors do: wrapped in ``sqlalchemy.exc.OperationalError``.
+On MariaDB the connector is pointed at :attr:`U8Sandbox.connector_url`, a MySQL protocol front
+(:mod:`sandbox.kit.mysql_wire`) that counts the rows each U8 table serves and breaks the next N
+connections or reads as a server does (ERR 1040, a connection lost mid-query, a zero date in a row),
+whatever client library reads: SQLAlchemy's pymysql and connectorx's Rust driver alike. SQLite has no
+wire; its bad data is stored for real (:meth:`U8Sandbox.corrupt_row`).
 """
 
 from __future__ import annotations
 
 import os
 import random
-import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy import event
 
+from .kit.mysql_wire import Corruption, MySQLWire
 from .launch import Launcher, Running
 from .world import WAREHOUSES, World
 
@@ -37,10 +37,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 CHUNK = 20_000
 # U8 stores the currency *name* of the voucher, in Chinese, not an ISO code.
 CURRENCY_NAMES = {"CNY": "人民币", "USD": "美元", "EUR": "欧元", "GBP": "英镑"}
-TRANSIENT = {
-    "server_error": ((2013, "Lost connection to MySQL server during query"), "database is locked"),
-    "rate_limit": ((1040, "Too many connections"), "database is locked"),
-}
+# contract fault kinds -> what the wire does: refuse connections (ERR 1040), drop a read mid-query (2013)
+WIRE_FAULTS = {"rate_limit": "refuse", "server_error": "drop"}
 
 metadata = sa.MetaData()
 MONEY, PRICE, QTY = sa.Numeric(20, 2), sa.Numeric(28, 6), sa.Numeric(20, 6)
@@ -143,55 +141,6 @@ def drop_database(url: str) -> None:
     server.dispose()
 
 
-@dataclass
-class _ReadFault:
-    table: str
-    column: str
-    value: Any
-    times: int
-
-
-@dataclass
-class Faults:
-    """Statements of the connector to break next: counts per kind, plus rows to corrupt on read."""
-
-    transient: Counter[str] = field(default_factory=Counter)
-    reads: list[_ReadFault] = field(default_factory=list)
-
-
-class _CountingCursor:
-    """Wraps a DBAPI cursor to count (and optionally corrupt) the rows it hands to the client."""
-
-    def __init__(self, cursor: Any, sandbox: U8Sandbox, table: str, fault: _ReadFault | None) -> None:
-        self._cursor, self._sandbox, self._table, self._fault = cursor, sandbox, table, fault
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._cursor, name)
-
-    def _served(self, rows: list[Any]) -> list[Any]:
-        self._sandbox.rows_served[self._table] += len(rows)
-        if self._fault and rows:
-            names = [d[0] for d in self._cursor.description]
-            bad = list(rows[0])
-            bad[names.index(self._fault.column)] = self._fault.value
-            rows = [tuple(bad), *rows[1:]]
-            self._fault = None
-        return rows
-
-    def fetchone(self) -> Any:
-        row = self._cursor.fetchone()
-        return None if row is None else self._served([row])[0]
-
-    def fetchmany(self, size: int | None = None) -> list[Any]:
-        return self._served(list(self._cursor.fetchmany(size) if size is not None else self._cursor.fetchmany()))
-
-    def fetchall(self) -> list[Any]:
-        return self._served(list(self._cursor.fetchall()))
-
-
-_FROM = re.compile(r"\bFROM\s+[`\"\[]?(\w+)", re.IGNORECASE)
-
-
 class U8Sandbox:
     """One emulated U8 database: its engine, the world it mirrors, mutations, faults and counters."""
 
@@ -199,19 +148,29 @@ class U8Sandbox:
         self.url = _url(url)
         self.world = world
         self.engine = sa.create_engine(self.url, poolclass=sa.NullPool)
-        self.faults = Faults()
-        self.rows_served: Counter[str] = Counter()
         self._order_ids: dict[int, int] = {}   # world order id -> SO_SOMain.ID
-        event.listen(sa.Engine, "do_execute", self._on_execute)
-        event.listen(sa.Engine, "after_cursor_execute", self._after_execute)
+        self.wire = None if self.is_sqlite else MySQLWire((self.url.host or "127.0.0.1", self.url.port or 3306),
+                                                           set(TABLES))
+
+    @property
+    def connector_url(self) -> str:
+        """Where the connector reads: through the wire on MariaDB, the file itself on SQLite."""
+        if self.wire is None:
+            return str(self.url)
+        return self.url.set(host="127.0.0.1", port=self.wire.port).render_as_string(hide_password=False)
+
+    @property
+    def rows_served(self) -> Counter[str]:
+        """Rows each U8 table has handed to clients of the wire (MariaDB only)."""
+        return self.wire.rows_served if self.wire is not None else Counter()
 
     @property
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
 
     def close(self) -> None:
-        event.remove(sa.Engine, "do_execute", self._on_execute)
-        event.remove(sa.Engine, "after_cursor_execute", self._after_execute)
+        if self.wire is not None:
+            self.wire.close()
         self.engine.dispose()
 
     # -- build ------------------------------------------------------------------------------------
@@ -362,17 +321,30 @@ class U8Sandbox:
             return conn.execute(sa.select(sa.func.count()).select_from(TABLES[table])).scalar_one()
 
     # -- faults -------------------------------------------------------------------------------------
-    def fail_next(self, kind: str, times: int) -> None:
-        """Make the connector's next ``times`` statements fail as the driver does under ``kind``
-        (``server_error``: lost connection; ``rate_limit``: too many connections; SQLite: locked)."""
-        if kind not in TRANSIENT:
-            raise ValueError(f"unknown transient fault {kind!r} (have {sorted(TRANSIENT)})")
-        self.faults.transient[kind] += times
+    def _wire(self) -> MySQLWire:
+        if self.wire is None:
+            raise ValueError("armed faults need a database server: build the U8 sandbox on MariaDB")
+        return self.wire
 
-    def corrupt_next_read(self, table: str, column: str, value: Any, times: int = 1) -> None:
-        """Hand the connector a bad ``value`` in ``column`` of the first row of its next ``times``
-        reads of ``table`` (as pymysql returns '0000-00-00 00:00:00' for a zero DATETIME)."""
-        self.faults.reads.append(_ReadFault(table, column, value, times))
+    def fail_next(self, kind: str, times: int) -> None:
+        """Break the next ``times`` connections (``rate_limit``: ERR 1040 too many connections) or reads
+        of a U8 table (``server_error``: connection lost mid-query) made through the wire; 0 disarms."""
+        if kind not in WIRE_FAULTS:
+            raise ValueError(f"unknown transient fault {kind!r} (have {sorted(WIRE_FAULTS)})")
+        setattr(self._wire().faults, WIRE_FAULTS[kind], times)
+
+    def pending(self, kind: str) -> int:
+        """Faults of ``kind`` armed and not yet spent."""
+        return int(getattr(self._wire().faults, WIRE_FAULTS[kind]))
+
+    def corrupt_next_read(self, table: str, column: str, times: int = 1) -> None:
+        """Serve the zero date (``0000-00-00``) in ``column`` of the first row of the next ``times`` reads
+        of ``table``, as MariaDB does for one stored with strict mode off; 0 disarms."""
+        faults = self._wire().faults
+        with faults.lock:
+            faults.corrupt = [c for c in faults.corrupt if c.table != table]
+            if times:
+                faults.corrupt.append(Corruption(table, column, times))
 
     def corrupt_row(self, table: str, key: Any, column: str, raw_value: Any) -> None:
         """Store a value the column's type does not allow (SQLite keeps text in a NUMERIC column;
@@ -385,38 +357,6 @@ class U8Sandbox:
                 f"UPDATE {self._quote(table)} SET {self._quote(column)} = {'?' if self.is_sqlite else '%s'} "
                 f"WHERE {self._quote(t.primary_key.columns.values()[0].name)} = {'?' if self.is_sqlite else '%s'}",
                 (raw_value, key))
-
-    def _ours(self, context: Any) -> bool:
-        engine = context.root_connection.engine
-        if engine is self.engine or engine.url.get_backend_name() != self.url.get_backend_name():
-            return False
-        if self.is_sqlite:
-            return os.path.realpath(engine.url.database or "") == os.path.realpath(self.url.database or "")
-        return engine.url.database == self.url.database and engine.url.port == self.url.port
-
-    def _on_execute(self, cursor: Any, statement: str, parameters: Any, context: Any) -> None:
-        if not self._ours(context):
-            return
-        for kind, (mysql_args, sqlite_message) in TRANSIENT.items():
-            if self.faults.transient[kind] > 0:
-                self.faults.transient[kind] -= 1
-                error = context.dialect.loaded_dbapi.OperationalError
-                raise error(sqlite_message) if self.is_sqlite else error(*mysql_args)
-
-    def _after_execute(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-                       executemany: bool) -> None:
-        match = _FROM.search(statement)
-        if not match or not statement.lstrip().upper().startswith("SELECT") or not self._ours(context):
-            return
-        table, fault = match.group(1), None
-        if table not in TABLES:
-            return
-        for pending in self.faults.reads:
-            if pending.table == table and pending.times > 0:
-                pending.times -= 1
-                fault = pending
-                break
-        context.cursor = _CountingCursor(cursor, self, table, fault)
 
 
 def build_u8(url: str, world: World, *, bulk_lines: int = 0) -> U8Sandbox:

@@ -15,28 +15,11 @@ import sqlalchemy as sa
 from tenacity import Retrying, retry_if_exception
 
 from connectors.sdk import ConfigError
+from connectors.sdk.sql import is_transient
 
 from .settings import U8Settings
 
 T = TypeVar("T")
-# MySQL/MariaDB error codes: 1040 too many connections, 1205 lock wait timeout, 1213 deadlock,
-# 1226 user resource limit, 2003 can't connect, 2006 server gone away, 2013 lost connection.
-MYSQL_TRANSIENT = {1040, 1205, 1213, 1226, 2003, 2006, 2013}
-# SQL Server SQLSTATEs (pyodbc puts them in the message) and SQLite's busy database.
-MESSAGE_TRANSIENT = ("08S01", "08001", "40001", "HYT00", "database is locked", "database is busy")
-
-
-def is_transient(exc: BaseException) -> bool:
-    if not isinstance(exc, sa.exc.DBAPIError):
-        return False
-    if exc.connection_invalidated:
-        return True
-    if not isinstance(exc, sa.exc.OperationalError):
-        return False
-    args = getattr(exc.orig, "args", ())
-    if args and isinstance(args[0], int):
-        return args[0] in MYSQL_TRANSIENT
-    return any(marker in str(exc.orig) for marker in MESSAGE_TRANSIENT)
 
 
 def retrying(settings: U8Settings) -> Retrying:

@@ -19,8 +19,8 @@ from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, ContractEnv, PostgresParity
 from connectors.sdk import ConfigError
+from connectors.sdk.sql import local_window
 from connectors.yonyou_u8 import connector
-from connectors.yonyou_u8.source import _local_window
 from sandbox.world import World, WorldSpec
 from sandbox.yonyou_u8 import U8Sandbox, build_u8, drop_database, local, so_main
 from warehouse import Warehouse
@@ -66,7 +66,7 @@ class U8Env(ContractEnv):
     def __init__(self, tmp_path: Path, records: int, page_size: int) -> None:
         self.url = mariadb_url()
         self.sandbox = build_u8(self.url, World(WorldSpec(orders=records, skus=40, customers=100)))
-        self.config = config(tmp_path, self.url, chunk_size=page_size,
+        self.config = config(tmp_path, self.sandbox.connector_url, chunk_size=page_size,
                              streams=["so_somain", "inventory", "current_stock", "customer"])
 
     def source_count(self) -> int:
@@ -82,15 +82,13 @@ class U8Env(ContractEnv):
         self.sandbox.share_timestamp(n)
 
     def inject(self, kind: str, times: int) -> None:
-        """A database has no 429/500: both transient kinds become driver errors on the connector's
-        next statements (1040 too many connections, 2013 lost connection); ``malformed`` hands over a
-        zero DATE, as pymysql returns '0000-00-00' for one."""
+        """A database has no 429/500: on the wire, ``rate_limit`` refuses the next connections (ERR 1040
+        too many connections) and ``server_error`` loses the next reads mid-query (2013); ``malformed``
+        serves a zero DATE, as MariaDB does for one stored with strict mode off."""
         if kind == "malformed":
-            self.sandbox.faults.reads.clear()
-            if times:
-                self.sandbox.corrupt_next_read("SO_SOMain", "dDate", "0000-00-00", times)
+            self.sandbox.corrupt_next_read("SO_SOMain", "dDate", times)
         else:
-            self.sandbox.faults.transient[kind] = times
+            self.sandbox.fail_next(kind, times)
 
     def close(self) -> None:
         self.sandbox.close()
@@ -131,9 +129,7 @@ STREAM_TABLES = {"inventory": "Inventory", "warehouse": "Warehouse", "current_st
 
 def test_sqlite_end_to_end_and_stock_rowversion(tmp_path: Path, sqlite_u8: U8Sandbox) -> None:
     cfg = sqlite_config(tmp_path, sqlite_u8)
-    sqlite_u8.fail_next("server_error", 3)  # "database is locked" three times: retried
     report = run_account(cfg, ACCOUNT)
-    assert sqlite_u8.faults.transient["server_error"] == 0
     assert report.rows == {stream: sqlite_u8.count(table) for stream, table in STREAM_TABLES.items()}
 
     changed = sqlite_u8.change_stock(0.1)
@@ -174,8 +170,12 @@ def test_a_zone_west_of_utc_does_not_skip_changes(tmp_path: Path, sqlite_u8: U8S
 
 
 def test_mariadb_money_is_exact_and_names_survive(tmp_path: Path, mariadb_u8: U8Sandbox) -> None:
-    cfg = config(tmp_path, str(mariadb_u8.url), streams=["so_sodetails", "inventory"])
+    cfg = config(tmp_path, mariadb_u8.connector_url, streams=["so_sodetails", "inventory"])
+    mariadb_u8.fail_next("server_error", 3)  # the first three table reads lose their connection mid-query
+    mariadb_u8.fail_next("rate_limit", 2)    # and two connections are refused (1040)
     run_account(cfg, ACCOUNT)
+    assert mariadb_u8.pending("server_error") == mariadb_u8.pending("rate_limit") == 0  # retried past
+    assert mariadb_u8.rows_served["SO_SODetails"] >= mariadb_u8.count("SO_SODetails")
     columns = dict(query(cfg, "select column_name, data_type from information_schema.columns "
                               f"where table_schema = 'raw_{ACCOUNT}' and table_name = 'so_sodetails'"))
     assert columns["i_sum"] == "DECIMAL(20,2)" and columns["i_tax_unit_price"] == "DECIMAL(28,6)"
@@ -240,5 +240,5 @@ def test_the_cursor_window_reaches_sql_in_source_local_time() -> None:
         def get_current_range(self) -> tuple[datetime, datetime]:
             return datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC)
 
-    query = _local_window(ZoneInfo("Asia/Shanghai"), None, so_main, Window(), None)
+    query = local_window(ZoneInfo("Asia/Shanghai"), None, so_main, Window(), None)
     assert sorted(query.compile().params.values()) == [datetime(2026, 3, 1, 8), datetime(2026, 3, 2, 8)]
