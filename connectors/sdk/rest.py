@@ -107,13 +107,16 @@ def resource_config(stream: Stream, endpoint: Mapping[str, Any], *, start_param:
     return config
 
 
-def rest_source(name: str, client: Mapping[str, Any], resources: list[dict[str, Any]],
+def rest_source(name: str, client: Mapping[str, Any], resources: list[dict[str, Any] | DltResource],
                 **defaults: Any) -> DltSource:
     """A dlt ``rest_api`` source: ``client`` (base_url, auth, paginator, session) and the resources
-    :func:`resource_config` declared, with their own pipe steps and table variants applied."""
-    resources = [dict(resource) for resource in resources]
-    extras = {resource["name"]: (resource.pop(STEPS, []), resource.pop(TABLE_VARIANTS, [])) for resource in resources}
-    resources = [_batched_resource(resource, client, batch) if (batch := resource.pop(BATCH, None)) else resource
+    :func:`resource_config` declared, with their own pipe steps and table variants applied. Resources
+    built otherwise (a gateway's windowed listing) pass through as they are."""
+    resources = [dict(r) if isinstance(r, Mapping) else r for r in resources]
+    extras = {resource["name"]: (resource.pop(STEPS, []), resource.pop(TABLE_VARIANTS, []))
+              for resource in resources if isinstance(resource, dict)}
+    resources = [_batched_resource(resource, client, batch)
+                 if isinstance(resource, dict) and (batch := resource.pop(BATCH, None)) else resource
                  for resource in resources]
     source = rest_api_source({"client": dict(client), "resource_defaults": defaults, "resources": resources},
                              name=name)
