@@ -81,9 +81,14 @@ def profile_env(warehouse: Warehouse) -> dict[str, str]:
             "CHANNELHUB_DBT_PG_DBNAME": url.database or "postgres", PASSWORD_VARIABLE: url.password or ""}
 
 
+_PARSED: dict[str, Manifest] = {}  # parse key -> manifest: see Dbt.manifest
+_PARSED_KEEP = 4
+
+
 class Dbt:
     """dbt's Python API (``dbtRunner``) on this project and one warehouse. The manifest is parsed once
-    per instance and handed to every later command, so a build costs one parse."""
+    per process for a project and a database name, and handed to every later command, so a build costs
+    at most one parse."""
 
     def __init__(self, warehouse: Warehouse, work_dir: Path) -> None:
         self.warehouse, self.work_dir = warehouse, work_dir
@@ -138,12 +143,45 @@ class Dbt:
 
     @property
     def manifest(self) -> Manifest:
+        """The parsed project. A full parse costs seconds and dbt's partial parsing starts over for
+        every other warehouse file (its state check hashes the profile's path), while the manifest
+        depends only on the project's files and the names the profile gives the database and schema:
+        so a process (a test worker, the demo, a benchmark) keeps the last few manifests by those.
+        Each instance gets its own copy: a run adds the macros its incremental branches call to the
+        nodes' dependencies, and fingerprints are taken on the project as parsed."""
         if self._manifest is None:
-            result = self.invoke(["parse"], "--no-write-json")  # results come back as objects
-            if not result.success:
-                raise DbtFailed(f"transforms: dbt could not parse the project: {result.exception}")
-            self._manifest = result.result
+            key = self._parse_key()
+            if key not in _PARSED:
+                result = self.invoke(["parse"], "--no-write-json")  # results come back as objects
+                if not result.success:
+                    raise DbtFailed(f"transforms: dbt could not parse the project: {result.exception}")
+                while len(_PARSED) >= _PARSED_KEEP:
+                    del _PARSED[next(iter(_PARSED))]
+                _PARSED[key] = result.result
+            self._manifest = _PARSED[key].deepcopy()
         return self._manifest
+
+    def _parse_key(self) -> str:
+        """What a parse depends on: the profile but the DuckDB file's folder (the database is named
+        after the file), profiles.yml, dbt_project.yml, and every file under its model, macro and test
+        paths (name, size and modification time)."""
+        digest = hashlib.sha256()
+        profile = profile_env(self.warehouse)
+        profile.pop(PASSWORD_VARIABLE, None)
+        if "CHANNELHUB_DBT_DUCKDB_PATH" in profile:
+            profile["CHANNELHUB_DBT_DUCKDB_PATH"] = Path(profile["CHANNELHUB_DBT_DUCKDB_PATH"]).name
+        digest.update(json.dumps(profile, sort_keys=True).encode())
+        project = self._project_dir / "dbt_project.yml"
+        for path in (ROOT / "profiles.yml", project):
+            digest.update(path.read_bytes())
+        paths = yaml.safe_load(project.read_text(encoding="utf-8"))
+        for folder in sorted({p for key in ("model-paths", "macro-paths", "test-paths") for p in paths.get(key, [])}):
+            base = (self._project_dir / folder).resolve()
+            for file in sorted(base.rglob("*")):
+                if file.is_file():
+                    stat = file.stat()
+                    digest.update(f"{folder}/{file.relative_to(base)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+        return digest.hexdigest()
 
     def models(self, select: Sequence[str] | None = None) -> list[Any]:
         """The model nodes ``select`` picks (dbt's selector syntax), in dependency order; every model

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,13 +20,22 @@ def _admin(*statements: tuple[str, tuple]) -> None:
     conn.close()
 
 
+_in_use: set[str] = set()
+
+
 @contextmanager
 def fresh_postgres_database() -> Iterator[str]:
-    """A new database on the PostgreSQL service (its URL), dropped afterwards."""
-    name = f"channelhub_test_{uuid.uuid4().hex[:10]}"
-    _admin((f'create database "{name}"', ()))
+    """A new, empty database on the PostgreSQL service (its URL), dropped afterwards. Names repeat within
+    a process (``channelhub_test_<pid>_<n>``, the lowest free n), so dbt parses the project once per
+    name rather than once per database (transforms.project.Dbt.manifest)."""
+    name = next(f"channelhub_test_{os.getpid()}_{n}" for n in range(len(_in_use) + 1)
+                if f"channelhub_test_{os.getpid()}_{n}" not in _in_use)
+    _in_use.add(name)
+    drop = (("select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (name,)),
+            (f'drop database if exists "{name}"', ()))
     try:
+        _admin(*drop, (f'create database "{name}"', ()))
         yield f"{PG_ADMIN_DSN.rsplit('/', 1)[0]}/{name}"
     finally:
-        _admin(("select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (name,)),
-               (f'drop database if exists "{name}"', ()))
+        _admin(*drop)
+        _in_use.discard(name)
