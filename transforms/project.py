@@ -12,11 +12,11 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from unittest import mock
 
 import sqlalchemy as sa
 import yaml
@@ -133,7 +133,7 @@ class Dbt:
         from dbt.cli.main import dbtRunner
 
         runner = dbtRunner(manifest=self._manifest) if self._manifest is not None else dbtRunner()
-        with mock.patch.dict(os.environ, profile_env(self.warehouse)):  # dbt reads its profile from os.environ
+        with _environment(profile_env(self.warehouse)):  # dbt reads its profile from os.environ
             try:
                 return runner.invoke([*command, *self._args(), "--quiet", *options])
             finally:
@@ -212,6 +212,21 @@ class Dbt:
         upstream of it, and every macro any of them calls. An incremental table built under another
         fingerprint is rebuilt whole, since its old rows were computed by other logic."""
         return _fingerprint(self.manifest, node.unique_id)
+
+
+@contextmanager
+def _environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """``variables`` set in os.environ for the block, then every one of them as it was."""
+    before = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _release_duckdb() -> None:
