@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import sqlalchemy as sa
 import yaml
@@ -72,19 +73,11 @@ def isolate_env(monkeypatch: Any, tmp_path: Path) -> None:
 def loaded_merchant(config_path: Path) -> Iterator[tuple[HubConfig, Fleet]]:
     """Start every sandbox, load every account, and keep the sandboxes up for the caller (stock
     pushes need the Shopify emulators). Credentials the fleet generates are removed afterwards."""
-    before = {name: os.environ.get(name) for name in SECRET_VARIABLES}
     hub = load_config(config_path)
-    try:
-        with Fleet(hub) as fleet:
-            for name in hub.enabled_accounts():
-                run_account(hub, name)
-            yield hub, fleet
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with mock.patch.dict(os.environ), Fleet(hub) as fleet:  # the environment as it was, afterwards
+        for name in hub.enabled_accounts():
+            run_account(hub, name)
+        yield hub, fleet
 
 
 def query(hub: HubConfig, sql: str) -> list[dict[str, Any]]:
