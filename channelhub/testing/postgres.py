@@ -20,7 +20,7 @@ def _admin(*statements: tuple[str, tuple]) -> None:
     conn.close()
 
 
-_in_use: set[str] = set()
+_in_use: set[int] = set()  # slots of this process's databases
 
 
 @contextmanager
@@ -28,9 +28,9 @@ def fresh_postgres_database() -> Iterator[str]:
     """A new, empty database on the PostgreSQL service (its URL), dropped afterwards. Names repeat within
     a process (``channelhub_test_<pid>_<n>``, the lowest free n), so dbt parses the project once per
     name rather than once per database (transforms.project.Dbt.manifest)."""
-    name = next(f"channelhub_test_{os.getpid()}_{n}" for n in range(len(_in_use) + 1)
-                if f"channelhub_test_{os.getpid()}_{n}" not in _in_use)
-    _in_use.add(name)
+    slot = min(set(range(len(_in_use) + 1)) - _in_use)
+    _in_use.add(slot)
+    name = f"channelhub_test_{os.getpid()}_{slot}"
     drop = (("select pg_terminate_backend(pid) from pg_stat_activity where datname = %s", (name,)),
             (f'drop database if exists "{name}"', ()))
     try:
@@ -38,4 +38,4 @@ def fresh_postgres_database() -> Iterator[str]:
         yield f"{PG_ADMIN_DSN.rsplit('/', 1)[0]}/{name}"
     finally:
         _admin(*drop)
-        _in_use.discard(name)
+        _in_use.discard(slot)
