@@ -28,7 +28,7 @@ demo: env  ## run the whole pipeline against the local sandboxes
 test: env  ## the suite but the whole-chain runs, within 5 minutes on 2 cores (needs PostgreSQL and MariaDB)
 	$(RUN)/pytest -m "not e2e"
 
-test-e2e: env  ## the whole chain end to end: the demo twice, and Airflow from ingest to stock sync
+test-e2e: env  ## the whole chain end to end: the demo twice, Airflow from ingest to stock sync, every mart built on DuckDB and PostgreSQL
 	$(RUN)/pytest -m e2e
 
 bench: env  ## print ingest, build and stock-sync figures (throughput, incremental cost, API calls, memory)

@@ -1,6 +1,7 @@
 """Building the marts from a loaded sandbox merchant, and what a build feeds: the quality gates and the
 stock push run on the same built merchant (one load). test_build_on_postgres.py runs the tests whose
-SQL differs on PostgreSQL there.
+SQL differs on PostgreSQL there. A whole chain (every account loaded, every model built, the gates,
+the push), so marked ``e2e``: ``make test-e2e`` runs it, beside the demo and Airflow.
 
 Every expectation is computed from the sandboxes' World (what the merchant really sold, was paid and
 holds), not read back from the warehouse."""
@@ -37,6 +38,8 @@ MARTS = transforms.mart_names()
 MODELS = len([*project.ROOT.glob("models/**/*.sql"),  # this project's and the connector packages'
               *(path for folder in project.connector_models().values() for path in folder.glob("**/*.sql"))])
 BAND = "expect_table_row_count_to_be_between"
+
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@ merchants on two workers at once.
 
 from __future__ import annotations
 
+import pytest
+
 # isort: off
 # In test_build.py's order: the tests share one merchant, and the later ones change it.
 from tests.transforms.test_build import (  # noqa: F401  (pytest collects the imported tests and fixtures)
@@ -28,5 +30,7 @@ from tests.transforms.test_build import (  # noqa: F401  (pytest collects the im
     test_a_failing_model_keeps_the_previous_mart_and_skips_its_dependants,
 )
 # isort: on
+
+pytestmark = pytest.mark.e2e  # a whole chain, as test_build.py
 
 WAREHOUSE = "postgres"
