@@ -10,8 +10,9 @@ two classes::
         env_class = AcmeEnv
 
 The plugin (entry point ``pytest11``) adds the ``postgres_url`` fixture, a throw-away database on the
-PostgreSQL service named by ``CHANNELHUB_TEST_PG``, ``each_warehouse`` (a test on DuckDB and on PostgreSQL)
-and ``make_env`` (envs of a test's own, closed after it). A file connector's env builds on
+PostgreSQL service named by ``CHANNELHUB_TEST_PG``, and ``make_env`` (envs of a test's own, closed after
+it). Checks on what a load gives (e.g. through the marts) go in a mixin of both classes, so they run on
+each warehouse's one load. A file connector's env builds on
 :class:`DropFolderEnv` (pages are files in a sandbox drop folder).
 """
 

@@ -1,7 +1,7 @@
 """Checks every connector's own tests make beyond the contract, so the next connector asserts the same
 outcomes in one call:
 
-* through the marts, on whichever warehouse the test runs (fixture ``each_warehouse``): a sales
+* through the marts, on whichever warehouse the env loads (a mixin of both contract classes): a sales
   channel's orders, lines and listings (:func:`check_order_marts`), an ERP's stock
   (:func:`check_stock_marts`), whole and exact;
 * stock write-back without compare-and-set (the SDK's read-then-write writer: WooCommerce, Taobao and

@@ -55,11 +55,3 @@ def make_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callab
     for env in envs:
         env.close()
 
-
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def each_warehouse(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The test once on its env's DuckDB file and once on a fresh PostgreSQL database (the warehouse URL
-    every config reads from ``CHANNELHUB_WAREHOUSE_URL``)."""
-    if request.param == "postgres":
-        monkeypatch.setenv("CHANNELHUB_WAREHOUSE_URL", request.getfixturevalue("postgres_url"))
-    return str(request.param)

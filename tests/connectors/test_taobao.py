@@ -53,12 +53,21 @@ class TaobaoEnv(WorldSandboxEnv):
                        {"app_key": "TEST_TOP_KEY", "app_secret": "TEST_TOP_SECRET", "session": "TEST_TOP_SESSION"})
 
 
-class TestTaobaoContract(ConnectorContract):
+class TaobaoMarts:
+    """Checks on the class's load, run on each warehouse's contract class."""
+
+    def test_the_marts_hold_the_shops_trades_sub_orders_and_listings_to_the_fen(self, env: TaobaoEnv) -> None:
+        """Through the connector's conformed models: every trade with its payment and refunds,
+        closed-unpaid trades cancelled, every sub-order resolved to a merchant SKU, every SKU a listing."""
+        check_order_marts(env, "taobao", env.world.orders_of(SHOP.name), env.world.skus)
+
+
+class TestTaobaoContract(TaobaoMarts, ConnectorContract):
     env_class, env_options = TaobaoEnv, {"recent": True}
     records = 400  # each trade is one fullinfo call: 400 keep the module's time down (4 pages of 100)
 
 
-class TestTaobaoOnPostgres(PostgresParity):
+class TestTaobaoOnPostgres(TaobaoMarts, PostgresParity):
     env_class, env_options = TaobaoEnv, {"recent": True}
     records = 200
 
@@ -128,14 +137,6 @@ def test_trades_land_with_exact_money_utc_times_and_their_sub_orders(shop: Taoba
     assert again.rows["trades"] == len(touched) + len(lagging)  # the changes, and what the 30 s lag re-reads
     windows = shop.sandbox.calls_to(INCREMENT)[before:]
     assert min(w["start_modified"] for w in windows) == local(newest - timedelta(seconds=30))
-
-
-def test_the_marts_hold_the_shops_trades_sub_orders_and_listings_to_the_fen(shop: TaobaoEnv, each_warehouse: str) -> None:
-    """Through the connector's conformed models, on either warehouse: every trade with its payment and
-    refunds, closed-unpaid trades cancelled, every sub-order resolved to a merchant SKU, every SKU a
-    listing."""
-    run_account(shop.config, shop.account)
-    check_order_marts(shop, "taobao", shop.world.orders_of(SHOP.name), shop.world.skus)
 
 
 def test_the_url_dlt_logs_for_a_signed_call_masks_the_session_and_app_key(shop: TaobaoEnv) -> None:

@@ -40,11 +40,26 @@ class WooCommerceEnv(WorldSandboxEnv):
                        {"consumer_key": "TEST_WOO_KEY", "consumer_secret": "TEST_WOO_SECRET"})
 
 
-class TestWooCommerceContract(ConnectorContract):
+class WooCommerceMarts:
+    """Checks on the class's load, run on each warehouse's contract class."""
+
+    def test_the_marts_hold_the_stores_orders_lines_and_listings_to_the_cent(self, env: WooCommerceEnv) -> None:
+        """Through the connector's conformed models: every order with its total and refunds, every line
+        resolved to a merchant SKU, cancelled orders cancelled, every variation a listing, every buyer a
+        customer."""
+        orders = env.world.orders_of(STORE.name)
+        check_order_marts(env, "woocommerce", orders, env.world.skus, also="+dim_customers")
+        buyers = {order.customer.email for order in orders}
+        assert env.one("select count(*), count(*) filter (where source_ids like 'store_de:%') from marts.dim_customers "
+                       "join (select distinct customer_id from marts.fct_orders) ordered using (customer_id)") == (
+            len(buyers), len(buyers))  # every buyer a customer, under the id fct_orders gives them
+
+
+class TestWooCommerceContract(WooCommerceMarts, ConnectorContract):
     env_class = WooCommerceEnv
 
 
-class TestWooCommerceOnPostgres(PostgresParity):
+class TestWooCommerceOnPostgres(WooCommerceMarts, PostgresParity):
     env_class = WooCommerceEnv
 
 
@@ -84,20 +99,6 @@ def test_orders_land_with_exact_money_utc_times_and_their_lines(store: WooCommer
     assert store.one(f"select count(*) from raw_store_de.orders__line_items l join raw_store_de.orders o "
                      f"on l._dlt_parent_id = o._dlt_id where o.id = {order.number}") == (len(order.lines),)
     assert set(store.rows("select sku from raw_store_de.variations")) == {(sku.code,) for sku in store.world.skus}
-
-
-def test_the_marts_hold_the_stores_orders_lines_and_listings_to_the_cent(store: WooCommerceEnv,
-                                                                         each_warehouse: str) -> None:
-    """Through the connector's conformed models, on either warehouse: every order with its total and
-    refunds, every line resolved to a merchant SKU, cancelled orders cancelled, every variation a listing,
-    every buyer a customer."""
-    run_account(store.config, store.account)
-    orders = store.world.orders_of(STORE.name)
-    check_order_marts(store, "woocommerce", orders, store.world.skus, also="+dim_customers")
-    buyers = {order.customer.email for order in orders}
-    assert store.one("select count(*), count(*) filter (where source_ids like 'store_de:%') from marts.dim_customers "
-                     "join (select distinct customer_id from marts.fct_orders) ordered using (customer_id)") == (
-        len(buyers), len(buyers))  # every buyer a customer, under the id fct_orders gives them
 
 
 def test_an_incremental_run_asks_for_changes_since_the_last_one_in_gmt(store: WooCommerceEnv) -> None:
