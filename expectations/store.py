@@ -83,12 +83,12 @@ def record(warehouse: Warehouse, run: QualityRun, outcomes: list[ExpectationOutc
 
 def last_good_row_counts(warehouse: Warehouse) -> dict[str, int]:
     """Row count per table (``schema.table``) observed by the last successful run; empty before one."""
-    if not warehouse.table_exists(SCHEMA, "quality_runs"):
-        return {}
     last_good = (sa.select(quality_runs.c.run_id).where(quality_runs.c.success)
                  .order_by(quality_runs.c.finished_at.desc()).limit(1).scalar_subquery())
     query = (sa.select(quality_results.c.table_name, quality_results.c.observed)
              .where(quality_results.c.run_id == last_good,
                     quality_results.c.expectation == ROW_COUNT_EXPECTATION))
     with warehouse.engine.connect() as conn:
+        if not warehouse.table_exists(SCHEMA, "quality_runs", conn):
+            return {}
         return {table: int(observed) for table, observed in conn.execute(query) if observed is not None}

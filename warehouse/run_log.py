@@ -60,9 +60,13 @@ def record_runs(warehouse: Warehouse, runs: list[StreamRun]) -> None:
         conn.execute(run_log.insert(), rows)
 
 
-def last_runs(warehouse: Warehouse) -> list[dict]:
-    """Per account: the last run's outcome and the last successful load (freshness)."""
-    if not warehouse.table_exists(SCHEMA, "run_log"):
+def last_runs(warehouse: Warehouse, conn: sa.Connection | None = None) -> list[dict]:
+    """Per account: the last run's outcome and the last successful load (freshness); on ``conn`` when
+    the caller reads more."""
+    if conn is None:
+        with warehouse.engine.connect() as own:
+            return last_runs(warehouse, own)
+    if not warehouse.table_exists(SCHEMA, "run_log", conn):
         return []
     query = sa.text(f"""
         with per_run as (
@@ -83,8 +87,7 @@ def last_runs(warehouse: Warehouse) -> list[dict]:
         from ranked r left join last_success s on s.account = r.account
         where r.rn = 1 order by r.account
     """)
-    with warehouse.engine.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(query)]
+    return [dict(row._mapping) for row in conn.execute(query)]
 
 
 def utcnow() -> datetime:

@@ -95,5 +95,10 @@ class Warehouse:
             return sa.create_engine(f"duckdb:///{self.duckdb_path}", poolclass=NullPool)
         return sa.create_engine(self.url, poolclass=NullPool)
 
-    def table_exists(self, schema: str, table: str) -> bool:
-        return sa.inspect(self.engine).has_table(table, schema=schema)
+    def table_exists(self, schema: str, table: str, conn: sa.Connection | None = None) -> bool:
+        """Whether ``schema.table`` exists; on ``conn`` when the caller goes on to query (opening a
+        DuckDB file costs a catalogue read and closing it a checkpoint: tens of milliseconds each)."""
+        if conn is not None:
+            return sa.inspect(conn).has_table(table, schema=schema)
+        with self.engine.connect() as own:
+            return sa.inspect(own).has_table(table, schema=schema)

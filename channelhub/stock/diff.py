@@ -35,12 +35,18 @@ class ChannelDiff:
 
 
 def channel_diff(warehouse: Warehouse, channel: str, dataset: str, loaded: LoadedLevels | None) -> ChannelDiff:
-    if not warehouse.table_exists(*MART):
+    with warehouse.engine.connect() as conn:  # one connection for the checks and the queries
+        return _channel_diff(warehouse, conn, channel, dataset, loaded)
+
+
+def _channel_diff(warehouse: Warehouse, conn: sa.Connection, channel: str, dataset: str,
+                  loaded: LoadedLevels | None) -> ChannelDiff:
+    if not warehouse.table_exists(*MART, conn):
         return ChannelDiff()
     quote = warehouse.engine.dialect.identifier_preparer.quote
     mart = ".".join(MART)
     pushed = NO_ROWS
-    if warehouse.table_exists(SCHEMA, "stock_push_log"):
+    if warehouse.table_exists(SCHEMA, "stock_push_log", conn):
         pushed = f"""
             select location_id, inventory_item_id as item_id, cast(new_quantity as bigint) as quantity,
                    pushed_at as seen_at
@@ -50,7 +56,7 @@ def channel_diff(warehouse: Warehouse, channel: str, dataset: str, loaded: Loade
                   where channel_id = :channel and outcome = 'success' and sku <> '{ALL}') latest
             where rn = 1"""
     seen = NO_ROWS
-    if loaded is not None and warehouse.table_exists(dataset, loaded.stream):
+    if loaded is not None and warehouse.table_exists(dataset, loaded.stream, conn):
         quantity = quote(loaded.quantity_column)
         seen = f"""
             select cast({quote(loaded.location_column)} as varchar) as location_id,
@@ -87,13 +93,12 @@ def channel_diff(warehouse: Warehouse, channel: str, dataset: str, loaded: Loade
         join claimed on claimed.location_id = targets.location_id and claimed.item_id = targets.item_id
         order by 1, 2, 3""")
     params = {"channel": channel}
-    with warehouse.engine.connect() as conn:
-        total, pushable = conn.execute(counts_query, params).one()
-        diffs = [LevelDiff(row.sku, row.location_id, row.item_id, None if row.old is None else int(row.old),
-                           int(row.new)) for row in conn.execute(diff_query, params)]
-        claimed: dict[tuple[str, str], list[str]] = {}
-        for row in conn.execute(clash_query, params):
-            claimed.setdefault((row.location_id, row.item_id), []).append(row.sku)
+    total, pushable = conn.execute(counts_query, params).one()
+    diffs = [LevelDiff(row.sku, row.location_id, row.item_id, None if row.old is None else int(row.old),
+                       int(row.new)) for row in conn.execute(diff_query, params)]
+    claimed: dict[tuple[str, str], list[str]] = {}
+    for row in conn.execute(clash_query, params):
+        claimed.setdefault((row.location_id, row.item_id), []).append(row.sku)
     clashes = []
     if claimed:
         examples = ", ".join(f"item {item} at {location}: {', '.join(skus)}"

@@ -47,9 +47,11 @@ class LevelDiff:
 
 def readiness_problems(hub: HubConfig, warehouse: Warehouse) -> list[str]:
     """Every reason the warehouse's stock figures cannot be trusted right now (empty: go)."""
-    problems = _ingest_problems(hub, warehouse)
-    build = _last_build(warehouse)
-    quality = _last_quality_run(warehouse)
+    with warehouse.engine.connect() as conn:  # one connection for every record read
+        problems = _ingest_problems(hub, warehouse, conn)
+        build = _last_build(warehouse, conn)
+        quality = _last_quality_run(warehouse, conn)
+        mart_exists = warehouse.table_exists(*MART, conn)
     if build is None:
         problems.append("no build recorded in ops.build_log (run `channelhub build`)")
     elif build.failed_models:
@@ -62,7 +64,7 @@ def readiness_problems(hub: HubConfig, warehouse: Warehouse) -> list[str]:
     elif build is not None and quality.started_at < build.finished_at:
         problems.append(f"the last quality run {quality.run_id} ({quality.started_at:%Y-%m-%d %H:%M}Z) predates the "
                         f"last build {build.build_id} ({build.finished_at:%Y-%m-%d %H:%M}Z): validate the new marts")
-    if not warehouse.table_exists(*MART):
+    if not mart_exists:
         problems.append(f"{'.'.join(MART)} does not exist (run `channelhub build`)")
     return problems
 
@@ -86,8 +88,8 @@ def _examples(diffs: Sequence[LevelDiff]) -> str:
     return shown + (f", ... {len(diffs) - EXAMPLES} more" if len(diffs) > EXAMPLES else "")
 
 
-def _ingest_problems(hub: HubConfig, warehouse: Warehouse) -> list[str]:
-    runs = {row["account"]: row for row in last_runs(warehouse)}
+def _ingest_problems(hub: HubConfig, warehouse: Warehouse, conn: sa.Connection) -> list[str]:
+    runs = {row["account"]: row for row in last_runs(warehouse, conn)}
     problems = []
     for name in hub.enabled_accounts():
         run = runs.get(name)
@@ -114,27 +116,25 @@ class _QualityRun:
     critical_failures: int
 
 
-def _last_build(warehouse: Warehouse) -> _Build | None:
-    if not warehouse.table_exists("ops", "build_log"):
+def _last_build(warehouse: Warehouse, conn: sa.Connection) -> _Build | None:
+    if not warehouse.table_exists("ops", "build_log", conn):
         return None
-    with warehouse.engine.connect() as conn:
-        rows = conn.execute(sa.text("""
-            select model, outcome, finished_at, build_id from ops.build_log
-            where build_id = (select build_id from ops.build_log order by started_at desc limit 1)
-        """)).all()
+    rows = conn.execute(sa.text("""
+        select model, outcome, finished_at, build_id from ops.build_log
+        where build_id = (select build_id from ops.build_log order by started_at desc limit 1)
+    """)).all()
     if not rows:
         return None
     return _Build(str(rows[0].build_id), max(utc(row.finished_at) for row in rows),
                   sorted(row.model for row in rows if row.outcome == "failed"))
 
 
-def _last_quality_run(warehouse: Warehouse) -> _QualityRun | None:
-    if not warehouse.table_exists("ops", "quality_runs"):
+def _last_quality_run(warehouse: Warehouse, conn: sa.Connection) -> _QualityRun | None:
+    if not warehouse.table_exists("ops", "quality_runs", conn):
         return None
-    with warehouse.engine.connect() as conn:
-        row = conn.execute(sa.text("""
-            select run_id, started_at, finished_at, success, critical_failures from ops.quality_runs
-            order by started_at desc limit 1""")).first()
+    row = conn.execute(sa.text("""
+        select run_id, started_at, finished_at, success, critical_failures from ops.quality_runs
+        order by started_at desc limit 1""")).first()
     if row is None:
         return None
     return _QualityRun(str(row.run_id), utc(row.started_at), utc(row.finished_at), bool(row.success),
