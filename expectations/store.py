@@ -67,15 +67,10 @@ class QualityRun:
     docs_path: str | None
 
 
-def ensure_quality_tables(warehouse: Warehouse) -> None:
-    with warehouse.engine.begin() as conn:
-        ensure_tables(conn, quality_runs, quality_results)
-
-
 def record(warehouse: Warehouse, run: QualityRun, outcomes: list[ExpectationOutcome]) -> None:
     """The run and its results in one transaction: a run row never exists without its results."""
-    ensure_quality_tables(warehouse)
     with warehouse.engine.begin() as conn:
+        ensure_tables(conn, quality_runs, quality_results)
         conn.execute(quality_runs.insert(), [run.__dict__])
         if outcomes:
             conn.execute(quality_results.insert(), [{"run_id": run.run_id, **o.__dict__} for o in outcomes])

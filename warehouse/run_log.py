@@ -43,20 +43,15 @@ class StreamRun:
     error: str | None = None
 
 
-def ensure_run_log(warehouse: Warehouse) -> None:
-    with warehouse.engine.begin() as conn:
-        ensure_tables(conn, run_log)
-
-
 def record_runs(warehouse: Warehouse, runs: list[StreamRun]) -> None:
     if not runs:
         return
-    ensure_run_log(warehouse)
     rows = [
         {**run.__dict__, "duration_s": round((run.finished_at - run.started_at).total_seconds(), 3)}
         for run in runs
     ]
-    with warehouse.engine.begin() as conn:
+    with warehouse.engine.begin() as conn:  # one connection: on DuckDB each open and close costs
+        ensure_tables(conn, run_log)
         conn.execute(run_log.insert(), rows)
 
 
