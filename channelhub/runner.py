@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import dlt
+from dlt.common.destination import Destination
 from dlt.common.normalizers.json.relational import DataItemNormalizer
 from dlt.common.runtime.collector import Collector, NullCollector
 from dlt.extract.exceptions import ResourceExtractionError
@@ -76,11 +77,12 @@ def redact(text: str, account: Account) -> str:
     return text
 
 
-def pipeline_for(account: Account, warehouse: Warehouse, progress: Collector | None = None) -> dlt.Pipeline:
+def pipeline_for(account: Account, warehouse: Warehouse, progress: Collector | None = None,
+                 destination: Destination | None = None) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=account.pipeline_name,
         pipelines_dir=str(home() / "pipelines" / warehouse.kind),
-        destination=warehouse.destination(),
+        destination=destination or warehouse.destination(),
         dataset_name=account.dataset,
         progress=progress or NullCollector(),
     )
@@ -134,12 +136,13 @@ def run_account(config: HubConfig, name: str, *, full_refresh: bool = False,
     report = RunReport(account=name, run_id=uuid.uuid4().hex)
     started, clock = utcnow(), time.perf_counter()
     try:
-        pipeline = pipeline_for(account, warehouse, progress)
-        source = account.connector.source(account)
-        select_streams(source, account)
-        stamp_nested_rows(source)
-        pipeline.run(source, loader_file_format=warehouse.loader_file_format,
-                      refresh="drop_sources" if full_refresh else None)
+        with warehouse.loading() as destination:
+            pipeline = pipeline_for(account, warehouse, progress, destination)
+            source = account.connector.source(account)
+            select_streams(source, account)
+            stamp_nested_rows(source)
+            pipeline.run(source, loader_file_format=warehouse.loader_file_format,
+                         refresh="drop_sources" if full_refresh else None)
     except Exception as exc:
         cause = _root_cause(exc)
         message = str(cause) if isinstance(cause, SourceDataError) else f"{type(cause).__name__}: {cause}"

@@ -5,6 +5,8 @@ Both are addressed by one SQLAlchemy-style URL, so the same code, tests and SQL 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -76,6 +78,26 @@ class Warehouse:
     @property
     def loader_file_format(self) -> Literal["parquet", "csv"]:
         return LOADER_FORMAT[self.kind]
+
+    @contextmanager
+    def loading(self) -> Iterator[Destination]:
+        """dlt's destination for one run. On DuckDB the run loads through one connection to the file,
+        held until it ends: dlt otherwise opens and closes the file for each step and job (each open
+        reads the catalogue, each close checkpoints: a fifth of a run that loads little). The
+        connection is opened the way :attr:`engine` opens it, so the run log written beside the load
+        shares it too."""
+        if self.kind != "duckdb":
+            yield self.destination()
+            return
+        held = self.engine.raw_connection()
+        try:
+            load = held.driver_connection.duplicate()  # a plain DuckDB connection, which dlt borrows
+            try:
+                yield dlt.destinations.duckdb(load)
+            finally:
+                load.close()
+        finally:
+            held.close()
 
     def destination(self) -> Destination:
         if self.kind == "duckdb":
