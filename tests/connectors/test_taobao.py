@@ -64,7 +64,7 @@ class TaobaoMarts:
 
 class TestTaobaoContract(TaobaoMarts, ConnectorContract):
     env_class, env_options = TaobaoEnv, {"recent": True}
-    records = 400  # each trade is one fullinfo call: 400 keep the module's time down (4 pages of 100)
+    records = 250  # each trade is one fullinfo call per run: 250 keep the module's time down (3 pages of 100)
 
 
 class TestTaobaoOnPostgres(TaobaoMarts, PostgresParity):
