@@ -83,9 +83,9 @@ class Warehouse:
     def loading(self) -> Iterator[Destination]:
         """dlt's destination for one run. On DuckDB the run loads through one connection to the file,
         held until it ends: dlt otherwise opens and closes the file for each step and job (each open
-        reads the catalogue, each close checkpoints: a fifth of a run that loads little). The
-        connection is opened the way :attr:`engine` opens it, so the run log written beside the load
-        shares it too."""
+        reads the catalogue, each close checkpoints: about a tenth of a run that loads little). The
+        connection is opened the way :attr:`engine` opens it: DuckDB refuses a second configuration
+        of an open file in one process, so code reading the warehouse during the run still can."""
         if self.kind != "duckdb":
             yield self.destination()
             return
