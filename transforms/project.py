@@ -180,7 +180,6 @@ class Dbt:
                 if self.warehouse.kind == "duckdb":
                     _release_duckdb()
 
-
     @property
     def manifest(self) -> Manifest:
         """The parsed project. A full parse costs seconds and dbt's partial parsing starts over for
