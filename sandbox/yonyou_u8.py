@@ -9,36 +9,29 @@ Every world order becomes a sales order (the ERP is the merchant's order book), 
 the world's, so the ERP agrees with the channel sandboxes. :meth:`U8Sandbox.bulk_orders` adds
 synthetic B2B orders for benchmarks (10 lines each) without materialising a World of that size.
 
-On MariaDB the connector is pointed at :attr:`U8Sandbox.connector_url`, a MySQL protocol front
-(:mod:`sandbox.kit.mysql_wire`) that counts the rows each U8 table serves and breaks the next N
-connections or reads as a server does (ERR 1040, a connection lost mid-query, a zero date in a row),
-whatever client library reads: SQLAlchemy's pymysql and connectorx's Rust driver alike. SQLite has no
-wire; its bad data is stored for real (:meth:`U8Sandbox.corrupt_row`).
+The database, its wire front on MariaDB (row counts, refused connections, dropped reads, zero dates)
+and stored bad values on SQLite are the kit's (:mod:`sandbox.kit.database`).
 """
 
 from __future__ import annotations
 
-import os
 import random
-from collections import Counter
-from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from .kit.mysql_wire import Corruption, MySQLWire
+from .kit.database import DatabaseSandbox
 from .launch import Launcher, Running
 from .world import WAREHOUSES, World
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-CHUNK = 20_000
+CHUNK = 20_000  # bulk lines written per executemany
 # U8 stores the currency *name* of the voucher, in Chinese, not an ISO code.
 CURRENCY_NAMES = {"CNY": "人民币", "USD": "美元", "EUR": "欧元", "GBP": "英镑"}
-# contract fault kinds -> what the wire does: refuse connections (ERR 1040), drop a read mid-query (2013)
-WIRE_FAULTS = {"rate_limit": "refuse", "server_error": "drop"}
 
 metadata = sa.MetaData()
 MONEY, PRICE, QTY = sa.Numeric(20, 2), sa.Numeric(28, 6), sa.Numeric(20, 6)
@@ -105,8 +98,6 @@ so_details = sa.Table(
     sa.Column("iSum", MONEY),
     sa.Column("ufts", sa.BigInteger, nullable=False, index=True),
 )
-TABLES = {t.name: t for t in metadata.sorted_tables}
-KEYS = {name: table.primary_key.columns.values()[0].name for name, table in TABLES.items()}
 
 
 def local(moment: datetime) -> datetime:
@@ -114,71 +105,20 @@ def local(moment: datetime) -> datetime:
     return moment.astimezone(SHANGHAI).replace(tzinfo=None)
 
 
-def _url(target: str) -> sa.URL:
-    return sa.make_url(target if "://" in target else f"sqlite:///{target}")
+class U8Sandbox(DatabaseSandbox):
+    """One emulated U8 database: the world it mirrors and the mutations U8 users make."""
 
-
-def create_database(url: str) -> None:
-    """Create the (MariaDB) database named in ``url``; SQLite creates its file on first use."""
-    parsed = _url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return
-    server = sa.create_engine(parsed.set(database=""), poolclass=sa.NullPool)
-    with server.begin() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE IF NOT EXISTS `{parsed.database}` CHARACTER SET utf8mb4")
-    server.dispose()
-
-
-def drop_database(url: str) -> None:
-    parsed = _url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and os.path.exists(parsed.database):
-            os.remove(parsed.database)
-        return
-    server = sa.create_engine(parsed.set(database=""), poolclass=sa.NullPool)
-    with server.begin() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{parsed.database}`")
-    server.dispose()
-
-
-class U8Sandbox:
-    """One emulated U8 database: its engine, the world it mirrors, mutations, faults and counters."""
+    metadata = metadata
 
     def __init__(self, url: str, world: World) -> None:
-        self.url = _url(url)
+        super().__init__(url)
         self.world = world
-        self.engine = sa.create_engine(self.url, poolclass=sa.NullPool)
         self._order_ids: dict[int, int] = {}   # world order id -> SO_SOMain.ID
-        self.wire = None if self.is_sqlite else MySQLWire((self.url.host or "127.0.0.1", self.url.port or 3306),
-                                                           set(TABLES))
-
-    @property
-    def connector_url(self) -> str:
-        """Where the connector reads: through the wire on MariaDB, the file itself on SQLite."""
-        if self.wire is None:
-            return str(self.url)
-        return self.url.set(host="127.0.0.1", port=self.wire.port).render_as_string(hide_password=False)
-
-    @property
-    def rows_served(self) -> Counter[str]:
-        """Rows each U8 table has handed to clients of the wire (MariaDB only)."""
-        return self.wire.rows_served if self.wire is not None else Counter()
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.url.get_backend_name() == "sqlite"
-
-    def close(self) -> None:
-        if self.wire is not None:
-            self.wire.close()
-        self.engine.dispose()
 
     # -- build ------------------------------------------------------------------------------------
     def build(self) -> U8Sandbox:
         self._catch_up_clock()
-        metadata.drop_all(self.engine)
-        metadata.create_all(self.engine)
-        world, ufts = self.world, self._ufts_counter(start=max(s.version for s in self.world.stock) + 1)
+        world, ufts = self.world, self.counter(max(s.version for s in self.world.stock) + 1)
         rows: dict[str, list[dict[str, Any]]] = {
             "Inventory": [{"cInvCode": s.code, "cInvName": s.product_zh, "cInvStd": s.variant, "cInvAddCode": s.barcode,
                                "cComUnitCode": "PCS", "cInvCCode": f"{s.index // 40:02d}",
@@ -195,10 +135,7 @@ class U8Sandbox:
             self._order_ids[order.id] = number
             rows["SO_SOMain"].append(self._header(number, order, next(ufts)))
             rows["SO_SODetails"].extend(self._lines(number, order, ufts))
-        with self.engine.begin() as conn:
-            for name, table in TABLES.items():
-                for start in range(0, len(rows[name]), CHUNK):
-                    conn.execute(table.insert(), rows[name][start:start + CHUNK])
+        self.recreate(rows)
         return self
 
     def _catch_up_clock(self) -> None:
@@ -231,9 +168,9 @@ class U8Sandbox:
         into multi-row INSERTs), so a million lines take seconds, not a World of a million orders.
         """
         rng, skus, customers = random.Random(seed), self.world.skus, self.world.customers
-        first_id = self._max("SO_SOMain", "ID") + 1
-        first_line = max(self._max("SO_SODetails", "iSOsID"), 10**12) + 1
-        ufts = self._ufts_counter()
+        first_id = self.max("SO_SOMain", "ID") + 1
+        first_line = max(self.max("SO_SODetails", "iSOsID"), 10**12) + 1
+        ufts = self._ufts()
         base = local(self.world.now) - timedelta(days=self.world.spec.days)
         headers, details, written = [], [], 0
         for n in range((lines + lines_per_order - 1) // lines_per_order):
@@ -249,42 +186,17 @@ class U8Sandbox:
                                 str(price * qty), next(ufts)))
                 written += 1
             if len(details) >= CHUNK:
-                self._insert_raw(so_main, headers)
-                self._insert_raw(so_details, details)
+                self.insert_raw(so_main, headers)
+                self.insert_raw(so_details, details)
                 headers, details = [], []
-        self._insert_raw(so_main, headers)
-        self._insert_raw(so_details, details)
+        self.insert_raw(so_main, headers)
+        self.insert_raw(so_details, details)
         return written + (lines + lines_per_order - 1) // lines_per_order
 
-    def _insert_raw(self, table: sa.Table, rows: list[tuple[Any, ...]]) -> None:
-        if not rows:
-            return
-        mark = "?" if self.is_sqlite else "%s"
-        columns = ", ".join(self._quote(c.name) for c in table.columns)
-        sql = f"INSERT INTO {self._quote(table.name)} ({columns}) VALUES ({', '.join([mark] * len(table.columns))})"
-        if self.is_sqlite:  # stored as SQLAlchemy's SQLite DATETIME writes them, so string comparison
-            # in WHERE clauses stays correct (sqlite3's own datetime adapters are deprecated)
-            rows = [tuple(v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v.isoformat() if isinstance(v, date)
-                          else v for v in row) for row in rows]
-        with self.engine.begin() as conn:
-            conn.exec_driver_sql(sql, rows)
-
-    def _quote(self, name: str) -> str:
-        return self.engine.dialect.identifier_preparer.quote_identifier(name)
-
     # -- mutations mirroring the world --------------------------------------------------------------
-    def _max(self, table: str, column: str) -> int:
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.max(TABLES[table].c[column]))).scalar() or 0
-
-    def _ufts_counter(self, start: int | None = None) -> Any:
-        """SQL Server's rowversion is one counter per database; emulate it from the current maximum."""
-        if start is None:
-            start = max(self._max(name, "ufts") for name in ("CurrentStock", "SO_SOMain", "SO_SODetails")) + 1
-        value = start
-        while True:
-            yield value
-            value += 1
+    def _ufts(self) -> Iterator[int]:
+        """The rowversion counter, continued from the database's current maximum."""
+        return self.counter(max(self.max(name, "ufts") for name in ("CurrentStock", "SO_SOMain", "SO_SODetails")) + 1)
 
     def touch_orders(self, fraction: float) -> list[Any]:
         """Modify ``fraction`` of the world's orders in U8 (new dmodifysystime and ufts); returns them."""
@@ -298,7 +210,7 @@ class U8Sandbox:
         return self._update_orders(self.world.orders[:n])
 
     def _update_orders(self, orders: list[Any]) -> int:
-        ufts = self._ufts_counter()
+        ufts = self._ufts()
         with self.engine.begin() as conn:
             conn.execute(so_main.update().where(so_main.c.ID == sa.bindparam("key")), [
                 {"key": self._order_ids[o.id], "dmodifysystime": local(o.updated_at), "ufts": next(ufts),
@@ -309,60 +221,17 @@ class U8Sandbox:
         """Change ``fraction`` of the stock records as the world does; each gets a new ufts."""
         changed = self.world.change_stock(fraction)
         index = {(s.sku.code, s.warehouse): i + 1 for i, s in enumerate(self.world.stock)}
-        ufts = self._ufts_counter()
+        ufts = self._ufts()
         with self.engine.begin() as conn:
             conn.execute(current_stock.update().where(current_stock.c.AutoID == sa.bindparam("key")), [
                 {"key": index[(s.sku.code, s.warehouse)], "iQuantity": s.quantity, "fAvaQuantity": s.quantity,
                      "ufts": next(ufts)} for s in changed])
         return len(changed)
 
-    def count(self, table: str) -> int:
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(TABLES[table])).scalar_one()
-
-    # -- faults -------------------------------------------------------------------------------------
-    def _wire(self) -> MySQLWire:
-        if self.wire is None:
-            raise ValueError("armed faults need a database server: build the U8 sandbox on MariaDB")
-        return self.wire
-
-    def fail_next(self, kind: str, times: int) -> None:
-        """Break the next ``times`` connections (``rate_limit``: ERR 1040 too many connections) or reads
-        of a U8 table (``server_error``: connection lost mid-query) made through the wire; 0 disarms."""
-        if kind not in WIRE_FAULTS:
-            raise ValueError(f"unknown transient fault {kind!r} (have {sorted(WIRE_FAULTS)})")
-        setattr(self._wire().faults, WIRE_FAULTS[kind], times)
-
-    def pending(self, kind: str) -> int:
-        """Faults of ``kind`` armed and not yet spent."""
-        return int(getattr(self._wire().faults, WIRE_FAULTS[kind]))
-
-    def corrupt_next_read(self, table: str, column: str, times: int = 1) -> None:
-        """Serve the zero date (``0000-00-00``) in ``column`` of the first row of the next ``times`` reads
-        of ``table``, as MariaDB does for one stored with strict mode off; 0 disarms."""
-        faults = self._wire().faults
-        with faults.lock:
-            faults.corrupt = [c for c in faults.corrupt if c.table != table]
-            if times:
-                faults.corrupt.append(Corruption(table, column, times))
-
-    def corrupt_row(self, table: str, key: Any, column: str, raw_value: Any) -> None:
-        """Store a value the column's type does not allow (SQLite keeps text in a NUMERIC column;
-        MariaDB accepts a zero date once strict mode is off), as legacy U8 databases do contain."""
-        t = TABLES[table]
-        with self.engine.begin() as conn:
-            if not self.is_sqlite:
-                conn.exec_driver_sql("SET SESSION sql_mode = ''")
-            conn.exec_driver_sql(
-                f"UPDATE {self._quote(table)} SET {self._quote(column)} = {'?' if self.is_sqlite else '%s'} "
-                f"WHERE {self._quote(t.primary_key.columns.values()[0].name)} = {'?' if self.is_sqlite else '%s'}",
-                (raw_value, key))
-
 
 def build_u8(url: str, world: World, *, bulk_lines: int = 0) -> U8Sandbox:
     """Create (or recreate) the U8 tables at ``url`` (a SQLite path or SQLAlchemy URL) from ``world``,
     plus ``bulk_lines`` synthetic sales order lines for benchmarks."""
-    create_database(str(_url(url).render_as_string(hide_password=False)))
     sandbox = U8Sandbox(url, world).build()
     if bulk_lines:
         sandbox.bulk_orders(bulk_lines)

@@ -38,7 +38,8 @@ def install_entry_points(project: Path, site: Path, name: str) -> None:
 @pytest.mark.postgres
 @pytest.mark.parametrize(("style", "kind", "name"), [("rest", "channel", "acme_market"),
                                                      ("gateway", "channel", "acme_gateway"),
-                                                     ("file", "file", "acme_files")])
+                                                     ("file", "file", "acme_files"),
+                                                     ("sql", "erp", "acme_erp")])
 def test_a_generated_connector_passes_the_contract_before_any_edit(tmp_path: Path, style: str, kind: str,
                                                                    name: str) -> None:
     project = tmp_path / "project"

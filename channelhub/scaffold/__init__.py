@@ -23,6 +23,7 @@ STYLES = {
     "rest": "declarative REST on dlt's rest_api",
     "gateway": "a signed gateway: TOP, JD, Pinduoduo",
     "file": "files in a folder read per declared stream: exports, drop shares",
+    "sql": "tables of a database read directly: ERPs, in-store systems",
 }
 NAME = re.compile(r"[a-z][a-z0-9_]*")
 ENTRY_POINTS = {"channelhub.connectors": "connectors.{name}:connector", "channelhub.sandboxes": "sandbox.{name}:LAUNCHER"}

@@ -1,67 +1,38 @@
-"""Engine creation, retries on transient database errors, reflection and the connection check.
+"""The U8 tables the connector reads, declared once: warehouse stream, source table, cursor.
 
-A database has no 429: its transient failures are dropped connections, "too many connections",
-deadlocks and lock timeouts. Those are retried with exponential back-off; everything else (a wrong
-password, a missing table, a syntax error) fails at once, because retrying cannot fix it.
+Cursors name *source* columns (dlt applies the incremental before normalisation). Modification
+times are naive Shanghai wall-clock times; ``lag`` re-reads the last minute because U8 stamps
+``dmodifysystime`` on the application server before the transaction commits, and with a lag dlt
+leaves boundary de-duplication to the merge on the primary key. ``ufts`` is SQL Server's
+rowversion: unique and monotonic per database, so it needs no lag in the common case.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import TypeVar
+from connectors.sdk import Cursor, Stream
+from connectors.sdk.sql_source import SqlTable
 
-import sqlalchemy as sa
-from tenacity import Retrying, retry_if_exception
-
-from connectors.sdk import ConfigError
-from connectors.sdk.sql import is_transient
-
-from .settings import U8Settings
-
-T = TypeVar("T")
+SHANGHAI = "Asia/Shanghai"
+MODIFIED_LAG = 60.0
 
 
-def retrying(settings: U8Settings) -> Retrying:
-    return settings.retrying(retry_if_exception(is_transient))
+def _modified(column: str) -> Cursor:
+    return Cursor(field=column, source_timezone=SHANGHAI, lag=MODIFIED_LAG, dedup_on_boundary=True)
 
 
-def with_retries(settings: U8Settings, fn: Callable[[], T]) -> T:
-    return retrying(settings)(fn)
+ROWVERSION = Cursor(field="ufts", dedup_on_boundary=True)
 
-
-def create_engine(settings: U8Settings) -> sa.Engine:
-    """The password is injected here, from the secret, so the URL in config stays password-free."""
-    url = sa.make_url(settings.url)
-    if settings.password is not None:
-        url = url.set(password=settings.password.get_secret_value())
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        if not url.database or not Path(url.database).is_file():
-            raise ConfigError(f"U8 SQLite database {url.database!r} does not exist")
-        return sa.create_engine(url)
-    if backend == "mysql" and "charset" not in url.query:
-        url = url.update_query_dict({"charset": "utf8mb4"})  # Chinese names survive the wire
-    return sa.create_engine(url, pool_pre_ping=True)
-
-
-def redacted(settings: U8Settings) -> str:
-    return sa.make_url(settings.url).render_as_string(hide_password=True)
-
-
-def reflect(engine: sa.Engine, tables: list[str], settings: U8Settings) -> sa.MetaData:
-    """Reflect all selected tables once (retried), so dlt's sql_table reuses them instead of
-    reflecting each table on its own unretried connection."""
-    metadata = sa.MetaData()
-    with_retries(settings, lambda: metadata.reflect(bind=engine, only=tables))
-    return metadata
-
-
-def table_counts(engine: sa.Engine, tables: list[str], settings: U8Settings) -> dict[str, int | None]:
-    """Row count of every table, None for the ones that do not exist."""
-    def count() -> dict[str, int | None]:
-        with engine.connect() as conn:
-            present = set(sa.inspect(conn).get_table_names())
-            return {name: conn.execute(sa.select(sa.func.count()).select_from(sa.table(name))).scalar_one()
-                    if name in present else None for name in tables}
-    return with_retries(settings, count)
+TABLES = (
+    SqlTable("Inventory", Stream("inventory", ("cInvCode",), "merge", _modified("dModifyDate"),
+                                 "Items (存货档案): code = the merchant SKU, Chinese name, barcode, unit, class.")),
+    SqlTable("Warehouse", Stream("warehouse", ("cWhCode",), "replace", None,
+                                 "Warehouses (仓库档案); a handful of rows, reloaded every run.")),
+    SqlTable("CurrentStock", Stream("current_stock", ("AutoID",), "merge", ROWVERSION,
+                                    "On-hand, to-ship, to-receive and available quantity per warehouse, item, batch.")),
+    SqlTable("Customer", Stream("customer", ("cCusCode",), "merge", _modified("dModifyDate"),
+                                "Customers (客户档案).")),
+    SqlTable("SO_SOMain", Stream("so_somain", ("ID",), "merge", _modified("dmodifysystime"),
+                                 "Sales order headers (销售订单主表).")),
+    SqlTable("SO_SODetails", Stream("so_sodetails", ("iSOsID",), "merge", ROWVERSION,
+                                    "Sales order lines; no modification time, so read by rowversion.")),
+)

@@ -3,7 +3,6 @@ MariaDB for time zones, exact money, the health check and malformed data."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from importlib.metadata import entry_points
@@ -17,15 +16,15 @@ import sqlalchemy as sa
 import channelhub.config
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
-from channelhub.testing import ConnectorContract, ContractEnv, PostgresParity
+from channelhub.testing import ConnectorContract, DatabaseEnv, PostgresParity, scratch_mariadb_url
+from channelhub.testing.database import MARIADB
 from connectors.sdk import ConfigError
 from connectors.sdk.sql import local_window
 from connectors.yonyou_u8 import connector
 from sandbox.world import World, WorldSpec
-from sandbox.yonyou_u8 import U8Sandbox, build_u8, drop_database, local, so_main
+from sandbox.yonyou_u8 import U8Sandbox, build_u8, local, so_main
 from warehouse import Warehouse
 
-MARIADB = "mysql+pymysql://root@127.0.0.1:3306"
 ACCOUNT = "u8"
 
 
@@ -51,48 +50,26 @@ def query(cfg: HubConfig, sql: str) -> list[tuple]:
         return [tuple(row) for row in conn.execute(sa.text(sql))]
 
 
-def mariadb_url() -> str:
-    return f"{MARIADB}/u8_test_{uuid.uuid4().hex[:8]}"
-
-
-class U8Env(ContractEnv):
+class U8Env(DatabaseEnv):
     """A fresh MariaDB database per test class; the primary stream is the sales order header, loaded
     with the item master, stock and customers the marts read."""
 
     account = ACCOUNT
     primary_stream = "so_somain"
     primary_key = "id"
+    source_table = "SO_SOMain"
+    zero_date_column = "dDate"
 
     def __init__(self, tmp_path: Path, records: int, page_size: int) -> None:
-        self.url = mariadb_url()
-        self.sandbox = build_u8(self.url, World(WorldSpec(orders=records, skus=40, customers=100)))
+        self.sandbox = build_u8(scratch_mariadb_url("u8_test"), World(WorldSpec(orders=records, skus=40, customers=100)))
         self.config = config(tmp_path, self.sandbox.connector_url, chunk_size=page_size,
                              streams=["so_somain", "inventory", "current_stock", "customer"])
-
-    def source_count(self) -> int:
-        return self.sandbox.count("SO_SOMain")
-
-    def fetched(self) -> int:
-        return self.sandbox.rows_served["SO_SOMain"]
 
     def change(self, fraction: float) -> int:
         return len(self.sandbox.touch_orders(fraction))
 
     def share_cursor_value(self, n: int) -> None:
         self.sandbox.share_timestamp(n)
-
-    def inject(self, kind: str, times: int) -> None:
-        """A database has no 429/500: on the wire, ``rate_limit`` refuses the next connections (ERR 1040
-        too many connections) and ``server_error`` loses the next reads mid-query (2013); ``malformed``
-        serves a zero DATE, as MariaDB does for one stored with strict mode off."""
-        if kind == "malformed":
-            self.sandbox.corrupt_next_read("SO_SOMain", "dDate", times)
-        else:
-            self.sandbox.fail_next(kind, times)
-
-    def close(self) -> None:
-        self.sandbox.close()
-        drop_database(self.url)
 
 
 class TestYonyouU8Contract(ConnectorContract):
@@ -112,11 +89,9 @@ def sqlite_u8(tmp_path: Path):
 
 @pytest.fixture
 def mariadb_u8():
-    url = mariadb_url()
-    sandbox = build_u8(url, World(WorldSpec(orders=300, skus=40, customers=80)))
+    sandbox = build_u8(scratch_mariadb_url("u8_test"), World(WorldSpec(orders=300, skus=40, customers=80)))
     yield sandbox
-    sandbox.close()
-    drop_database(url)
+    sandbox.drop()
 
 
 def sqlite_config(tmp_path: Path, sandbox: U8Sandbox, **settings: Any) -> HubConfig:
