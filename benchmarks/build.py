@@ -25,7 +25,7 @@ from pathlib import Path
 import sqlalchemy as sa
 import yaml
 
-from benchmarks import line
+from benchmarks import line, peak_mb, reset_peak
 
 BUILD_ORDERS = int(os.environ.get("BENCH_BUILD_ORDERS", "1000000"))
 BASE_ORDERS = 10_000
@@ -157,21 +157,9 @@ def plain_sql_build(hub: object) -> float:
     return seconds
 
 
-def peak_mb() -> float:
-    """This process's peak resident memory since start or :func:`reset_peak` (VmHWM: unlike ru_maxrss,
-    not inherited from the parent a child was forked from)."""
-    status = Path("/proc/self/status").read_text(encoding="utf-8")
-    return int(next(row for row in status.splitlines() if row.startswith("VmHWM:")).split()[1]) / 1024
-
-
-def reset_peak() -> None:
-    """Start a new peak-memory measurement (Linux: writing 5 to clear_refs resets VmHWM)."""
-    Path("/proc/self/clear_refs").write_text("5", encoding="utf-8")
-
-
 def timed_validate(config: Path) -> tuple[float, float]:
     """(seconds, peak MB) of ``channelhub validate`` in its own process."""
-    code = ("import sys, time; from benchmarks.build import peak_mb; from channelhub.config import load_config; "
+    code = ("import sys, time; from benchmarks import peak_mb; from channelhub.config import load_config; "
             "import expectations; t = time.perf_counter(); r = expectations.validate(load_config(sys.argv[1])); "
             "print(*(f'{o.table_name}.{o.column_name} {o.expectation}: {o.observed}' for o in r.critical), sep='\\n'); "
             "print(time.perf_counter() - t, peak_mb(), len(r.outcomes), len(r.critical))")

@@ -1,15 +1,13 @@
 """``make bench``: ingest throughput, incremental cost and peak memory, printed as figures.
 
 Each sync runs in a fresh child process (spawned, so it shares nothing with the sandbox serving it)
-and reports its own peak RSS, so the memory figure is the pipeline's, not the emulator's.
+and reports its own peak RSS (VmHWM), so the memory figure is the pipeline's, not the emulator's.
 Sizes can be lowered for a quick look: ``BENCH_ORDERS=10000 BENCH_MEMORY_ORDERS=0 BENCH_ERP_ROWS=100000 make bench``.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -17,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks import line
+from benchmarks import in_child, line, peak_mb
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", "100000"))
 # Orders of the memory run: a second, larger world synced by channelhub alone (0 skips it).
@@ -56,20 +54,11 @@ def _sync_in_child(config: dict[str, Any], account: str, env: dict[str, str], qu
 
     hub = HubConfig.model_validate(config)
     report = run_account(hub, account)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    queue.put(SyncFigures(report.rows, _table_counts(hub, account), report.seconds, peak_kb / 1024))
+    queue.put(SyncFigures(report.rows, _table_counts(hub, account), report.seconds, peak_mb()))
 
 
 def sync(config: dict[str, Any], account: str, env: dict[str, str]) -> SyncFigures:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    child = context.Process(target=_sync_in_child, args=(config, account, env, queue))
-    child.start()
-    figures = queue.get()
-    child.join()
-    if child.exitcode:
-        raise SystemExit(f"sync of {account} failed (exit {child.exitcode})")
-    return figures
+    return in_child(_sync_in_child, config, account, env)
 
 
 def _naive_in_child(base_url: str, workdir: str, queue: Any) -> None:
@@ -91,17 +80,11 @@ def _naive_in_child(base_url: str, workdir: str, queue: Any) -> None:
                             destination=dlt.destinations.duckdb(f"{workdir}/naive.duckdb"))
     started = time.perf_counter()
     pipeline.run(orders())
-    queue.put((time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    queue.put((time.perf_counter() - started, peak_mb()))
 
 
 def naive_sync(base_url: str, workdir: Path) -> tuple[float, float]:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    child = context.Process(target=_naive_in_child, args=(base_url, str(workdir), queue))
-    child.start()
-    figures = queue.get()
-    child.join()
-    return figures
+    return in_child(_naive_in_child, base_url, str(workdir))
 
 
 def bench_shopify(workdir: Path) -> None:
@@ -189,17 +172,11 @@ def _connectorx_in_child(database: str, tables: list[str], workdir: str, queue: 
             con.execute(f'create table "{table}" as select * from batch')
             con.unregister("batch")
             rows += arrow.num_rows
-    queue.put((time.perf_counter() - started, rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    queue.put((time.perf_counter() - started, rows, peak_mb()))
 
 
 def connectorx_sync(database: Path, tables: list[str], workdir: Path) -> tuple[float, int, float]:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    child = context.Process(target=_connectorx_in_child, args=(str(database), tables, str(workdir), queue))
-    child.start()
-    figures = queue.get()
-    child.join()
-    return figures
+    return in_child(_connectorx_in_child, str(database), tables, str(workdir))
 
 
 def bench_erp(workdir: Path) -> None:

@@ -25,6 +25,10 @@ from connectors.sdk import ConfigError
 # Columnar loads: DuckDB ingests parquet directly and PostgreSQL takes COPY (csv); both are an order of
 # magnitude faster than dlt's default INSERT ... VALUES for 100k+ rows.
 LOADER_FORMAT: dict[str, Literal["parquet", "csv"]] = {"duckdb": "parquet", "postgres": "csv"}
+# DuckDB runs one load job at a time: every statement already uses all cores, and jobs running side by
+# side share the memory cap (runner.py), so two merges of a million rows (orders and their line
+# items) ran out of it together and were retried until one had finished.
+DUCKDB_LOAD_JOBS = 1
 
 
 def ensure_tables(conn: sa.Connection, *tables: sa.Table) -> None:
@@ -93,7 +97,7 @@ class Warehouse:
         try:
             load = held.driver_connection.duplicate()  # a plain DuckDB connection, which dlt borrows
             try:
-                yield dlt.destinations.duckdb(load)
+                yield dlt.destinations.duckdb(load, max_parallel_load_jobs=DUCKDB_LOAD_JOBS)
             finally:
                 load.close()
         finally:
@@ -102,7 +106,7 @@ class Warehouse:
     def destination(self) -> Destination:
         if self.kind == "duckdb":
             self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-            return dlt.destinations.duckdb(str(self.duckdb_path))
+            return dlt.destinations.duckdb(str(self.duckdb_path), max_parallel_load_jobs=DUCKDB_LOAD_JOBS)
         credentials = LibpqCredentials()
         credentials.parse_native_representation(
             sa.engine.make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False))
