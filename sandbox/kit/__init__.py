@@ -13,7 +13,9 @@ is specific to it.
 * ``sessions``: login sessions an ERP hands out and forgets; ``stock``: a channel's own stock per SKU;
 * ``tokens``: OAuth 2 refresh-token grants (Login with Amazon);
 * ``idempotency``: idempotency keys as payment APIs keep them;
-* ``files``: a drop folder for file connectors (rows per file, read faults: locks, I/O errors, damage).
+* ``files``: a drop folder for file connectors (rows per file, read faults: locks, I/O errors, damage);
+* ``database`` and ``mysql_wire``: a database for SQL connectors (SQLite or MariaDB) and the MySQL
+  protocol front that counts rows served and refuses connections, drops reads or serves zero dates.
 """
 
 from .bucket import Bucket
