@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
+from itertools import count
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -118,7 +119,7 @@ class U8Sandbox(DatabaseSandbox):
     # -- build ------------------------------------------------------------------------------------
     def build(self) -> U8Sandbox:
         self._catch_up_clock()
-        world, ufts = self.world, self.counter(max(s.version for s in self.world.stock) + 1)
+        world, ufts = self.world, count(max(s.version for s in self.world.stock) + 1)
         rows: dict[str, list[dict[str, Any]]] = {
             "Inventory": [{"cInvCode": s.code, "cInvName": s.product_zh, "cInvStd": s.variant, "cInvAddCode": s.barcode,
                                "cComUnitCode": "PCS", "cInvCCode": f"{s.index // 40:02d}",
@@ -196,7 +197,7 @@ class U8Sandbox(DatabaseSandbox):
     # -- mutations mirroring the world --------------------------------------------------------------
     def _ufts(self) -> Iterator[int]:
         """The rowversion counter, continued from the database's current maximum."""
-        return self.counter(max(self.max(name, "ufts") for name in ("CurrentStock", "SO_SOMain", "SO_SODetails")) + 1)
+        return count(max(self.max(name, "ufts") for name in ("CurrentStock", "SO_SOMain", "SO_SODetails")) + 1)
 
     def touch_orders(self, fraction: float) -> list[Any]:
         """Modify ``fraction`` of the world's orders in U8 (new dmodifysystime and ufts); returns them."""

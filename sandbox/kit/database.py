@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -123,13 +122,6 @@ class DatabaseSandbox:
     def max(self, table: str, column: str) -> int:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.max(self.tables[table].c[column]))).scalar() or 0
-
-    def counter(self, start: int) -> Iterator[int]:
-        """A database-wide sequence from ``start`` (SQL Server's rowversion is one counter per database)."""
-        value = start
-        while True:
-            yield value
-            value += 1
 
     def count(self, table: str) -> int:
         with self.engine.connect() as conn:
