@@ -199,7 +199,7 @@ class U8Sandbox(DatabaseSandbox):
         """The rowversion counter, continued from the database's current maximum."""
         return count(max(self.max(name, "ufts") for name in ("CurrentStock", "SO_SOMain", "SO_SODetails")) + 1)
 
-    def touch_orders(self, fraction: float) -> list[Any]:
+    def touch(self, fraction: float) -> list[Any]:
         """Modify ``fraction`` of the world's orders in U8 (new dmodifysystime and ufts); returns them."""
         touched = self.world.touch_orders(fraction)
         self._update_orders(touched)

@@ -27,7 +27,7 @@ class DatabaseEnv(ContractEnv):
     does for one stored with strict mode off.
 
     A subclass's ``__init__`` builds ``sandbox`` (on :func:`scratch_mariadb_url`) and sets ``config``;
-    it implements :meth:`change` and :meth:`share_cursor_value` on its sandbox's records."""
+    changes are the sandbox's own (``touch``, ``share_timestamp``)."""
 
     sandbox: DatabaseSandbox
     source_table: str
@@ -38,6 +38,12 @@ class DatabaseEnv(ContractEnv):
 
     def fetched(self) -> int:
         return self.sandbox.rows_served[self.source_table]
+
+    def change(self, fraction: float) -> int:
+        return len(self.sandbox.touch(fraction))
+
+    def share_cursor_value(self, n: int) -> None:
+        self.sandbox.share_timestamp(n)
 
     def inject(self, kind: str, times: int) -> None:
         if kind == "malformed":

@@ -123,6 +123,15 @@ class DatabaseSandbox:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.max(self.tables[table].c[column]))).scalar() or 0
 
+    # -- what the contract changes ----------------------------------------------------------------------
+    def touch(self, fraction: float) -> list[Any]:
+        """Change ``fraction`` of the primary records as the World does, moving their cursor; returns them."""
+        raise NotImplementedError
+
+    def share_timestamp(self, n: int) -> int:
+        """Give ``n`` primary records one identical, new cursor value (the cursor's boundary case)."""
+        raise NotImplementedError
+
     def count(self, table: str) -> int:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(self.tables[table])).scalar_one()

@@ -65,12 +65,6 @@ class U8Env(DatabaseEnv):
         self.config = config(tmp_path, self.sandbox.connector_url, chunk_size=page_size,
                              streams=["so_somain", "inventory", "current_stock", "customer"])
 
-    def change(self, fraction: float) -> int:
-        return len(self.sandbox.touch_orders(fraction))
-
-    def share_cursor_value(self, n: int) -> None:
-        self.sandbox.share_timestamp(n)
-
 
 class TestYonyouU8Contract(ConnectorContract):
     env_class = U8Env
@@ -124,7 +118,7 @@ def test_times_are_utc_and_the_cursor_window_stays_in_source_time(tmp_path: Path
     run_account(cfg, ACCOUNT)
     assert query(cfg, f"select distinct d_modify_date from raw_{ACCOUNT}.inventory") == [
         (datetime(2026, 1, 1, tzinfo=UTC),)]
-    touched = sqlite_u8.touch_orders(0.02)
+    touched = sqlite_u8.touch(0.02)
     report = run_account(cfg, ACCOUNT)
     assert report.rows["so_somain"] >= len(touched)
     loaded = dict(query(cfg, f"select c_define1, dmodifysystime from raw_{ACCOUNT}.so_somain"))
@@ -136,7 +130,7 @@ def test_a_zone_west_of_utc_does_not_skip_changes(tmp_path: Path, sqlite_u8: U8S
     every change of the next 5 hours; the window must be translated back to local time."""
     cfg = sqlite_config(tmp_path, sqlite_u8, timezone="America/New_York", streams=["so_somain"])
     run_account(cfg, ACCOUNT)
-    changed = len(sqlite_u8.touch_orders(0.05))
+    changed = len(sqlite_u8.touch(0.05))
     report = run_account(cfg, ACCOUNT)
     assert changed <= report.rows["so_somain"] <= changed + 5
     newest = query(cfg, f"select max(dmodifysystime) from raw_{ACCOUNT}.so_somain")[0][0]
