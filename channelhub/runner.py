@@ -7,10 +7,13 @@ on a fresh Airflow worker continues where the last one stopped.
 
 from __future__ import annotations
 
+import logging
 import os
+import socket
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 
 import dlt
 from dlt.common.destination import Destination
@@ -23,10 +26,12 @@ from pydantic import SecretStr
 
 from channelhub.config import HubConfig, home
 from connectors.sdk import Account, ChannelhubError, SourceDataError
-from warehouse import StreamRun, Warehouse, record_runs
-from warehouse.run_log import utcnow
+from connectors.sdk.quarantine import Quarantine, RecordGate, Rejected, collecting
+from warehouse import StreamRun, Warehouse, record_quarantine, record_runs, settle_run
+from warehouse.run_log import RUN, utcnow
 
 ROOT_LOAD_ID = "_dlt_root_load_id"
+log = logging.getLogger(__name__)
 
 # channelhub resolves every secret itself (channelhub.yml: env variables or Airflow connections). dlt's
 # Airflow secrets provider would instead open Airflow's metadata database in every process that runs a
@@ -65,6 +70,7 @@ class RunReport:
     run_id: str
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    quarantined: dict[str, int] = field(default_factory=dict)  # records set aside per stream
 
     @property
     def total_rows(self) -> int:
@@ -130,41 +136,118 @@ def _failed_stream(exc: BaseException) -> str | None:
     return None
 
 
+def gate_streams(source: DltSource, account: Account) -> None:
+    """Put a :class:`RecordGate` on every stream the account loads: records without their key, cursor
+    or a required field, or with a value their declared type cannot hold, go to quarantine."""
+    for stream in account.connector.streams_for(account):
+        resource = source.resources.get(stream.name)
+        if resource is not None and resource.selected:
+            resource.add_step(RecordGate(account.name, stream))
+
+
+def settle_pending(pipeline: dlt.Pipeline, warehouse: Warehouse, full_refresh: bool) -> str | None:
+    """What an interrupted or failed run left behind, dealt with before this run extracts: its load
+    package is loaded (once more), or discarded with local state rewound to the last committed load when
+    that fails again or a full refresh makes it moot. dlt's ``run`` would otherwise only load it and
+    return, fetching nothing new, and a package that cannot load would block the account for good."""
+    if not pipeline.has_pending_data:
+        return None
+    if full_refresh:
+        pipeline.abort_packages()
+        return "discarded the load package a previous run left (full refresh)"
+    try:
+        if pipeline.list_extracted_load_packages():
+            pipeline.normalize(loader_file_format=warehouse.loader_file_format)
+        pipeline.load()
+    except PipelineStepFailed as exc:
+        pipeline.abort_packages()
+        return (f"discarded a load package that failed again ({_describe(_root_cause(exc))}); "
+                "extracted again from the last committed state")
+    return "completed the load package an interrupted run left"
+
+
+def table_columns(pipeline: dlt.Pipeline) -> dict[str, set[str]]:
+    if not pipeline.default_schema_name:
+        return {}
+    return {table["name"]: set(table["columns"]) for table in pipeline.default_schema.data_tables()}
+
+
+def new_columns(before: dict[str, set[str]], after: dict[str, set[str]]) -> dict[str, list[str]]:
+    """Columns a run added to tables that existed before it: fields the source started sending, which
+    land (dlt evolves the table) and are reported once, in the run log, for someone to model or ignore."""
+    added: dict[str, list[str]] = {}
+    for table, columns in after.items():
+        fresh = sorted(c for c in columns - before.get(table, columns) if not c.startswith("_dlt"))
+        if fresh:
+            added.setdefault(table.split("__")[0], []).extend(f"{table}.{column}" for column in fresh)
+    return added
+
+
+def _describe(cause: BaseException) -> str:
+    return str(cause) if isinstance(cause, SourceDataError) else f"{type(cause).__name__}: {cause}"
+
+
 def run_account(config: HubConfig, name: str, *, full_refresh: bool = False,
                 progress: Collector | None = None) -> RunReport:
-    """Extract, normalize and load one account. Raises :class:`RunFailed` with a clear cause."""
+    """Extract, normalize and load one account. Raises :class:`RunFailed` with a clear cause; whatever
+    happens, the run's row in ``ops.run_log`` says how it ended (a killed run's says ``running`` and
+    reads as interrupted)."""
     account = config.account(name)
     warehouse = Warehouse(config.warehouse_url)
     report = RunReport(account=name, run_id=uuid.uuid4().hex)
     started, clock = utcnow(), time.perf_counter()
+    row = partial(StreamRun, report.run_id, name, account.connector.name)
+    here = {"host": socket.gethostname(), "pid": os.getpid()}
+    record_runs(warehouse, [row(RUN, started, started, 0, "running", full_refresh, **here)])
+    quarantine, notes, added = Quarantine(), [], {}
     try:
-        with warehouse.loading() as destination:
+        with warehouse.loading() as destination, collecting(quarantine):
             pipeline = pipeline_for(account, warehouse, progress, destination)
+            if (settled := settle_pending(pipeline, warehouse, full_refresh)) is not None:
+                notes.append(settled)
             source = account.connector.source(account)
             select_streams(source, account)
+            gate_streams(source, account)
             stamp_nested_rows(source)
+            before = table_columns(pipeline)
             pipeline.run(source, loader_file_format=warehouse.loader_file_format,
                          refresh="drop_sources" if full_refresh else None)
-    except Exception as exc:
+            added = {} if full_refresh else new_columns(before, table_columns(pipeline))
+    except BaseException as exc:
         cause = _root_cause(exc)
-        message = str(cause) if isinstance(cause, SourceDataError) else f"{type(cause).__name__}: {cause}"
+        message = _describe(cause)
         stream = _failed_stream(exc)
         if stream and not isinstance(cause, SourceDataError):
             message = f"stream {stream!r}: {message}"
         message = redact(message, account)
-        record_runs(warehouse, [StreamRun(report.run_id, name, account.connector.name, "*", started, utcnow(),
-                                          0, "failed", full_refresh, message)])
+        finished = utcnow()
+        record_quarantine(warehouse, report.run_id, finished, redacted(quarantine, account))
+        settle_run(warehouse, row(RUN, started, finished, 0, "failed", full_refresh, message,
+                                  len(quarantine.rejected), "; ".join(notes) or None, **here), [])
+        if not isinstance(exc, Exception):
+            raise  # interrupted (Ctrl-C, the task's timeout): recorded, and not turned into a failure
         raise RunFailed(name, message, cause) from exc
     report.seconds = time.perf_counter() - clock
     report.rows = extracted_rows(pipeline)
+    report.quarantined = dict(quarantine.counts())
     finished = utcnow()
+    for columns in added.values():
+        log.warning("account %r: new columns %s (loaded; see ops.run_log)", name, ", ".join(columns))
+    record_quarantine(warehouse, report.run_id, finished, redacted(quarantine, account))
     streams = sorted(set(report.rows) | {stream.name for stream in account.connector.streams_for(account)})
-    record_runs(warehouse, [
-        StreamRun(report.run_id, name, account.connector.name, stream, started, finished,
-                  report.rows.get(stream, 0), "success", full_refresh)
+    settle_run(warehouse, row(RUN, started, finished, 0, "success", full_refresh,
+                              quarantined=len(quarantine.rejected), note="; ".join(notes) or None, **here), [
+        row(stream, started, finished, report.rows.get(stream, 0), "success", full_refresh,
+            quarantined=report.quarantined.get(stream, 0),
+            note=f"new columns: {', '.join(added[stream])}" if stream in added else None)
         for stream in streams
     ])
     return report
+
+
+def redacted(quarantine: Quarantine, account: Account) -> list[Rejected]:
+    return [replace(item, excerpt=redact(item.excerpt, account), reason=redact(item.reason, account))
+            for item in quarantine.rejected]
 
 
 def extracted_rows(pipeline: dlt.Pipeline) -> dict[str, int]:

@@ -1,7 +1,9 @@
 """Where data lands: the warehouse target, raw schemas per account, and the run log."""
 
 from .hub import Hub
-from .run_log import StreamRun, last_runs, record_runs
+from .quarantine import record_quarantine
+from .run_log import StreamRun, last_runs, record_runs, settle_run
 from .target import Warehouse, ensure_tables
 
-__all__ = ["Hub", "StreamRun", "Warehouse", "ensure_tables", "last_runs", "record_runs"]
+__all__ = ["Hub", "StreamRun", "Warehouse", "ensure_tables", "last_runs", "record_quarantine", "record_runs",
+           "settle_run"]

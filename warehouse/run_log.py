@@ -1,9 +1,15 @@
-"""``ops.run_log``: one row per stream per run (and one per failed run), so ops can answer
-"what loaded, how much, how long, and why did it fail" from the warehouse itself.
+"""``ops.run_log``: one row per stream per run, plus the run's own row (stream ``*``), so ops can answer
+"what loaded, how much, how long, what was set aside, and why did it fail" from the warehouse itself.
+
+The run's row (no rows of its own: the streams' rows count them) is written as ``running`` when the run starts and settled as ``success`` or ``failed`` when
+it ends. A run killed on the way never settles it: :func:`last_runs` reports it as ``interrupted`` once
+its process is gone (or a later run of the account started), so nobody mistakes it for the last success.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,10 +29,15 @@ run_log = sa.Table(
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("duration_s", sa.Numeric(12, 3), nullable=False),
     sa.Column("rows_loaded", sa.BigInteger, nullable=False),
-    sa.Column("outcome", sa.String(16), nullable=False),  # success | failed
+    sa.Column("outcome", sa.String(16), nullable=False),  # running | success | failed
     sa.Column("full_refresh", sa.Boolean, nullable=False),
     sa.Column("error", sa.Text),
+    sa.Column("quarantined", sa.BigInteger),  # records set aside (ops.quarantine)
+    sa.Column("note", sa.Text),               # what else ops should know: new columns, a pending package
+    sa.Column("host", sa.String(255)),        # where the run's process runs, to tell running from killed
+    sa.Column("pid", sa.Integer),
 )
+RUN = "*"  # the stream of a run's own row
 
 
 @dataclass(frozen=True)
@@ -41,23 +52,36 @@ class StreamRun:
     outcome: str
     full_refresh: bool
     error: str | None = None
+    quarantined: int = 0
+    note: str | None = None
+    host: str | None = None
+    pid: int | None = None
 
 
 def record_runs(warehouse: Warehouse, runs: list[StreamRun]) -> None:
     if not runs:
         return
-    rows = [
-        {**run.__dict__, "duration_s": round((run.finished_at - run.started_at).total_seconds(), 3)}
-        for run in runs
-    ]
+    rows = [_row(run) for run in runs]
     with warehouse.engine.begin() as conn:  # one connection: on DuckDB each open and close costs
         ensure_tables(conn, run_log)
         conn.execute(run_log.insert(), rows)
 
 
+def settle_run(warehouse: Warehouse, run: StreamRun, streams: list[StreamRun]) -> None:
+    """Replace the run's ``running`` row by its outcome and add its streams' rows, in one transaction."""
+    with warehouse.engine.begin() as conn:
+        ensure_tables(conn, run_log)
+        conn.execute(run_log.delete().where(run_log.c.run_id == run.run_id, run_log.c.stream == RUN))
+        conn.execute(run_log.insert(), [_row(item) for item in (run, *streams)])
+
+
+def _row(run: StreamRun) -> dict:
+    return {**run.__dict__, "duration_s": round((run.finished_at - run.started_at).total_seconds(), 3)}
+
+
 def last_runs(warehouse: Warehouse, conn: sa.Connection | None = None) -> list[dict]:
-    """Per account: the last run's outcome and the last successful load (freshness); on ``conn`` when
-    the caller reads more."""
+    """Per account: the last run (``state``: success, failed, running or interrupted) and the last
+    successful load (freshness); on ``conn`` when the caller reads more."""
     if conn is None:
         with warehouse.engine.connect() as own:
             return last_runs(warehouse, own)
@@ -68,7 +92,8 @@ def last_runs(warehouse: Warehouse, conn: sa.Connection | None = None) -> list[d
             select account, run_id, max(finished_at) as finished_at,
                    sum(rows_loaded) as rows_loaded,
                    max(case when outcome = 'failed' then 1 else 0 end) as failed,
-                   max(error) as error
+                   max(case when outcome = 'running' then 1 else 0 end) as running,
+                   max(error) as error, max(host) as host, max(pid) as pid
             from {SCHEMA}.run_log group by account, run_id
         ),
         ranked as (
@@ -76,13 +101,36 @@ def last_runs(warehouse: Warehouse, conn: sa.Connection | None = None) -> list[d
             from per_run
         ),
         last_success as (
-            select account, max(finished_at) as last_success_at from per_run where failed = 0 group by account
+            select account, max(finished_at) as last_success_at from per_run
+            where failed = 0 and running = 0 group by account
         )
-        select r.account, r.finished_at as last_run_at, r.rows_loaded, r.failed, r.error, s.last_success_at
+        select r.account, r.finished_at as last_run_at, r.rows_loaded, r.failed, r.running, r.error,
+               r.host, r.pid, s.last_success_at
         from ranked r left join last_success s on s.account = r.account
         where r.rn = 1 order by r.account
     """)
-    return [dict(row._mapping) for row in conn.execute(query)]
+    rows = [dict(row._mapping) for row in conn.execute(query)]
+    for row in rows:
+        row["state"] = ("failed" if row["failed"] else
+                        ("interrupted" if not still_running(row["host"], row["pid"]) else "running")
+                        if row["running"] else "success")
+    return rows
+
+
+def still_running(host: str | None, pid: int | None) -> bool:
+    """Whether a run's process may still be running: on this host, whether the pid is alive; a run on
+    another host (a Celery worker) is believed running."""
+    if host is None or pid is None:
+        return False
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def utcnow() -> datetime:

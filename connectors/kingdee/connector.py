@@ -9,7 +9,7 @@ from typing import ClassVar
 from dlt.extract.source import DltSource
 from requests import RequestException
 
-from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Cursor, Stream
+from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Cursor, Stream, quarantining
 from connectors.sdk.convert import typed_rows, wall_clock
 from connectors.sdk.rest import resource_config, rest_source
 from connectors.sdk.session import LoginRefused
@@ -89,8 +89,8 @@ class KingdeeConnector(Connector[KingdeeSettings]):
                                              account=account.name))
         source = rest_source("kingdee", make_client(settings), resources)
         for stream in self.streams:  # rows become records before the incremental reads their cursor
-            source.resources[stream.name].add_map(typed_rows(account.name, stream.name, QUERIES[stream.name].fields,
-                                                             SHANGHAI), insert_at=1)
+            source.resources[stream.name].add_map(quarantining(typed_rows(
+                account.name, stream.name, QUERIES[stream.name].fields, SHANGHAI)), insert_at=1)
         return source
 
     def check(self, account: Account[KingdeeSettings]) -> CheckResult:

@@ -40,18 +40,21 @@ __all__ = [
     "available_connectors",
     "get_connector",
     "paginate_checked",
+    "quarantining",
     "retry_after_seconds",
     "retrying_session",
 ]
 
-# The HTTP helpers import dlt's REST client (half a second): loaded on first use, so commands that only
-# read declarations and config (`channelhub --help`, `check`) start fast.
-_HTTP = {"LeakyBucketPacer", "RetryPolicy", "paginate_checked", "retry_after_seconds", "retrying_session"}
+# The HTTP helpers import dlt's REST client (half a second), the quarantine pyarrow: loaded on first use,
+# so commands that only read declarations and config (`channelhub --help`, `check`) start fast.
+_LAZY = {**dict.fromkeys(("LeakyBucketPacer", "RetryPolicy", "paginate_checked", "retry_after_seconds",
+                          "retrying_session"), "http"),
+         "quarantining": "quarantine"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _HTTP:
-        from . import http
+    if name in _LAZY:
+        from importlib import import_module
 
-        return getattr(http, name)
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 from dlt.extract.items_transform import ItemTransform
 
 from .errors import SourceDataError
+from .quarantine import Rejected, excerpt, reject
 from .spec import Stream
 
 Columns = tuple[tuple[str, str], ...]
@@ -76,8 +77,7 @@ class Columnar:
     def steps(self, account: str, stream: Stream) -> list[ItemTransform[Any, Any]]:
         """The pipe steps of ``stream`` read this way: pages to Arrow before the incremental (the
         stream's ``column_types`` are its columns), child tables split after it."""
-        cursor = stream.cursor.field if stream.cursor else None
-        return [PagesToArrow(account, stream.name, stream.column_types, self.children, self.key, cursor),
+        return [PagesToArrow(account, stream.name, stream.column_types, self.children, self.key),
                 SplitChildren(stream.name, self)]
 
     def tables(self, table: str) -> Iterator[tuple[str, Child]]:
@@ -209,17 +209,17 @@ class HardDeletes(AfterIncremental):
 
 class PagesToArrow(ItemTransform[Any, Any]):
     """A pipe step before dlt's incremental: a page of decoded records becomes one typed Arrow table,
-    nested objects as structs and child lists as lists of structs. A value that does not fit its
-    declared type, or a record without its cursor, stops the run naming the account, stream, record
-    and field (found by walking the page again, only when the vectorised cast failed)."""
+    nested objects as structs and child lists as lists of structs. A record with a value that does not
+    fit its declared type is quarantined naming its field (found by walking the page again, only when the
+    vectorised cast failed) and the rest of the page loads."""
 
     placement_affinity: ClassVar[float] = 0  # before the incremental (1)
 
     def __init__(self, account: str, stream: str, columns: Columns, children: tuple[Child, ...] = (),
-                 key: str = "id", cursor: str | None = None) -> None:
+                 key: str = "id") -> None:
         super().__init__(lambda item: item)
         self.account, self.stream, self.columns, self.children = account, stream, columns, children
-        self.key, self.cursor = key, cursor
+        self.key = key
         self.read = pa.schema(_read_type(columns, children, final=False))
         self.final = pa.schema(_read_type(columns, children, final=True))
 
@@ -229,25 +229,31 @@ class PagesToArrow(ItemTransform[Any, Any]):
         try:
             table = pa.Table.from_pylist(item, schema=self.read).cast(self.final)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
-            raise self._locate(item) from exc
-        if self.cursor and table.column(self.cursor).null_count:
-            missing = pc.index(pc.is_null(table.column(self.cursor)), True).as_py()
-            raise SourceDataError(self.account, self.stream, "record has no cursor value",
-                                  record=str(item[missing].get(self.key)), field=self.cursor)
+            kept = self._sift(item)
+            if len(kept) == len(item):
+                raise SourceDataError(self.account, self.stream, "a page does not fit the declared columns") from exc
+            if not kept:
+                return None
+            table = pa.Table.from_pylist(kept, schema=self.read).cast(self.final)
         return table
 
-    def _locate(self, page: list[Any]) -> SourceDataError:
-        try:
-            for record in page:
+    def _sift(self, page: list[Any]) -> list[Any]:
+        """The records of ``page`` that fit the declared columns (error path only: the vectorised cast
+        failed); each one that does not is quarantined naming its field."""
+        kept = []
+        for index, record in enumerate(page):
+            try:
                 if not isinstance(record, dict):
-                    return SourceDataError(self.account, self.stream, f"{record!r:.80} is not an object")
+                    raise _Located(None, "", record, "object")
                 _check(record, self.columns, self.children, "", record.get(self.key))
-        except _Located as found:
-            wanted = {"decimal": "a money amount", "timestamp": "a timestamp with an offset"}.get(
-                found.kind, f"of type {found.kind}")
-            return SourceDataError(self.account, self.stream, f"{found.value!r} is not {wanted}",
-                                   record=str(found.record), field=found.field)
-        return SourceDataError(self.account, self.stream, "a page does not fit the declared columns")
+                kept.append(record)
+            except _Located as found:
+                wanted = {"decimal": "a money amount", "timestamp": "a timestamp with an offset"}.get(
+                    found.kind, f"of type {found.kind}")
+                reject(Rejected(self.account, self.stream, f"item {index + 1} of a batch",
+                                None if found.record is None else str(found.record), found.field or None,
+                                f"{found.value!r:.80} is not {wanted}", excerpt(record)))
+        return kept
 
 
 class SplitChildren(AfterIncremental):

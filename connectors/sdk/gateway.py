@@ -42,6 +42,7 @@ from dlt.sources.helpers.rest_client.paginators import BasePaginator
 from .convert import WALL_CLOCK, wall_clock
 from .errors import ChannelhubError, SourceDataError
 from .http import RESIGN, RetryPolicy, paginate_checked, retrying_session
+from .quarantine import quarantining
 from .spec import Cursor
 
 # dlt writes each request's URL to its INFO log, masking only the parameter names it knows; these
@@ -224,12 +225,14 @@ def windowed_resource(client: RESTClient, path: str, params: Mapping[str, Any], 
     start_param, end_param = bounds
     incremental = cursor.incremental(initial_value)
     render = render_bound or (lambda when: wall_clock(when, cursor.source_timezone))
+    convert = quarantining(convert)  # a record that cannot be read is set aside, not the window
 
     @dlt.defer
     def read(low: datetime, high: datetime) -> list[dict[str, Any]]:
         span = {start_param: render(low), end_param: render(high)}
-        return [convert(record) for page in paginate_checked(client, account, stream, path, data_selector=data_selector,
-                                                             params={**params, **span}) for record in page]
+        return [converted for page in paginate_checked(client, account, stream, path, data_selector=data_selector,
+                                                       params={**params, **span})
+                for record in page if (converted := convert(record)) is not None]
 
     def changed(since: Any = incremental) -> Iterator[Any]:
         """One deferred read per window: dlt's thread pool reads several windows at once."""

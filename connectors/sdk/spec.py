@@ -88,6 +88,9 @@ class Stream:
     # Shopify's locations.city) or lands typed (money sent as strings: decimal; zone-less times in the
     # site's zone: text, never read as UTC).
     column_types: tuple[tuple[str, str], ...] = ()
+    # fields besides the key a record cannot load without (an order's currency and total): a record
+    # lacking one is quarantined (connectors.sdk.quarantine), never loaded with a NULL there.
+    required: tuple[str, ...] = ()
 
     def resource_hints(self) -> dict[str, Any]:
         """The dlt resource hints this declaration makes (name, key, disposition, column types): the

@@ -22,15 +22,11 @@ MONEY_FIELDS = frozenset({
 class Converter:
     """Converts records of one stream of one account; knows them to name them in errors."""
 
-    def __init__(self, account: str, stream: str, cursor_field: str | None = None) -> None:
-        self.account, self.stream, self.cursor_field = account, stream, cursor_field
+    def __init__(self, account: str, stream: str) -> None:
+        self.account, self.stream = account, stream
 
     def record(self, record: dict[str, Any]) -> dict[str, Any]:
-        record_id = record.get("id", record.get("inventory_item_id"))
-        if self.cursor_field and record.get(self.cursor_field) is None:
-            raise SourceDataError(self.account, self.stream, "record has no cursor value",
-                                  record=str(record_id), field=self.cursor_field)
-        return self._dict(record, str(record_id), "")
+        return self._dict(record, str(record.get("id", record.get("inventory_item_id"))), "")
 
     def _dict(self, item: dict[str, Any], record_id: str, prefix: str) -> dict[str, Any]:
         out: dict[str, Any] = {}

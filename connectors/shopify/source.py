@@ -20,7 +20,7 @@ import dlt
 from dlt.extract.source import DltSource
 from dlt.sources.helpers.rest_client import RESTClient
 
-from connectors.sdk import Cursor, Stream, paginate_checked
+from connectors.sdk import Cursor, Stream, paginate_checked, quarantining
 from connectors.sdk.columnar import BATCH_ROWS, Child, Columnar, HardDeletes, PagesToArrow
 from connectors.sdk.rest import resource_config, rest_source
 from connectors.sdk.spec import typed
@@ -65,7 +65,7 @@ ORDER_LAYOUT = Columnar(key_as="order_id", children=(
 ))
 
 STREAMS = (
-    Stream("orders", ("id",), cursor=UPDATED, column_types=ORDER_COLUMNS,
+    Stream("orders", ("id",), cursor=UPDATED, column_types=ORDER_COLUMNS, required=("currency", "total_price"),
            description="Orders; their line items, shipping lines and refunds (with the refunds' transactions "
                        "and lines) are child tables by order_id; deleted orders are removed with them"),
     Stream("products", ("id",), cursor=UPDATED, description="Products with their variants (variant.sku)"),
@@ -100,7 +100,7 @@ def shopify_source(account: str, settings: ShopifySettings) -> DltSource:
         the stream brings its own steps (the Arrow fast path)."""
         cursor = stream.cursor.field if stream.cursor else None
         if "steps" not in extra:
-            extra["processing_steps"] = [{"map": Converter(account, stream.name, cursor).record}]
+            extra["processing_steps"] = [{"map": quarantining(Converter(account, stream.name).record)}]
         return resource_config(stream, {"path": path, "params": {**limit, **params}, "data_selector": path[:-5]},
                                account=account,
                                start_param=start_param if cursor else None, initial_value=settings.start_date,
@@ -114,7 +114,7 @@ def shopify_source(account: str, settings: ShopifySettings) -> DltSource:
                table_variants=children, columns=DELETED_COLUMN),  # the Arrow schema types the rest
         listed(DELETIONS, "events.json", {"filter": "Order", "verb": "destroy"}, "created_at_min",
                table_name="orders", columns=DELETED_COLUMN, table_variants=children, steps=[
-                   PagesToArrow(account, DELETIONS.name, DELETIONS.column_types, cursor="created_at"),
+                   PagesToArrow(account, DELETIONS.name, DELETIONS.column_types),
                    HardDeletes("orders", ORDER_LAYOUT, "subject_id", DELETED_FLAG)]),
         listed(products, "products.json", ascending),
         listed(customers, "customers.json", ascending, steps=Columnar().steps(account, customers),
@@ -130,7 +130,7 @@ def inventory_items(client: RESTClient, account: str, products: Any) -> Any:
     """The inventory items of the variants this run read, 100 ids a call (inventory_items.json's
     limit): a transformer of the products resource, as rest_api's dependent resources call once per
     parent record."""
-    converter = Converter(account, "inventory_items")
+    convert = quarantining(Converter(account, "inventory_items").record)
     hints = next(stream for stream in STREAMS if stream.name == "inventory_items").resource_hints()
 
     @dlt.transformer(data_from=products, **hints)
@@ -142,6 +142,6 @@ def inventory_items(client: RESTClient, account: str, products: Any) -> Any:
             chunk = ",".join(str(item_id) for item_id in ids[i:i + INVENTORY_ITEM_IDS_PER_CALL])
             for items in paginate_checked(client, account, "inventory_items", "inventory_items.json",
                                           params={"ids": chunk}, data_selector="inventory_items"):
-                yield [converter.record(item) for item in items]
+                yield [convert(item) for item in items]  # None for a record set aside: dropped by the gate
 
     return read

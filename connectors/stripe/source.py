@@ -14,7 +14,7 @@ from functools import partial
 
 from dlt.extract.source import DltSource
 
-from connectors.sdk import Stream
+from connectors.sdk import Stream, quarantining
 from connectors.sdk.rest import resource_config, rest_source
 
 from .client import make_client, raise_for_stripe_error
@@ -36,5 +36,5 @@ def stripe_source(account: str, settings: StripeSettings, streams: tuple[Stream,
                         account=account)
         for stream in streams])
     for stream in streams:  # objects become rows before the incremental reads ``created``
-        source.resources[stream.name].add_map(partial(to_record, account, stream.name), insert_at=1)
+        source.resources[stream.name].add_map(quarantining(partial(to_record, account, stream.name)), insert_at=1)
     return source

@@ -17,7 +17,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
 from requests import RequestException
 
-from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Cursor, Stream
+from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Cursor, Stream, quarantining
 from connectors.sdk.convert import typed_fields
 from connectors.sdk.gateway import GatewayError, LastPageFirstPaginator, utc_converter, windowed_resource
 from connectors.sdk.rest import resource_config, rest_source
@@ -93,18 +93,18 @@ class TaobaoConnector(Connector[TaobaoSettings]):
                 "path": PATH, "params": {"method": "taobao.trade.fullinfo.get", "fields": FULLINFO,
                                          "tid": "{resources.trades_increment.tid}"},
                 "data_selector": f"{root('taobao.trade.fullinfo.get')}.trade"},
-                processing_steps=[{"map": trade}], parallelized=True, account=name),
+                processing_steps=[{"map": quarantining(trade)}], parallelized=True, account=name),
             resource_config(items, {
                 "path": PATH, "paginator": onsale, "data_selector": f"{root('taobao.items.onsale.get')}.items.item",
                 "params": {"method": "taobao.items.onsale.get", "page_size": settings.page_size,
                            "fields": "num_iid,title,outer_id,approve_status,price,num,modified"}},
-                processing_steps=[{"map": utc_converter(name, "items", ZONE, ("modified",), "num_iid")}], account=name),
+                processing_steps=[{"map": quarantining(utc_converter(name, "items", ZONE, ("modified",), "num_iid"))}], account=name),
             resource_config(skus, {
                 "path": PATH, "data_selector": f"{root('taobao.item.seller.get')}.item.skus.sku",
                 "params": {"method": "taobao.item.seller.get", "fields": "num_iid,skus",
                            "num_iid": "{resources.items.num_iid}"}},
                 include_from_parent=["num_iid"],
-                processing_steps=[{"map": utc_converter(name, "skus", ZONE, ("modified",), "sku_id")}], account=name),
+                processing_steps=[{"map": quarantining(utc_converter(name, "skus", ZONE, ("modified",), "sku_id"))}], account=name),
         ], max_table_nesting=1)
 
     def check(self, account: Account[TaobaoSettings]) -> CheckResult:

@@ -169,8 +169,8 @@ def test_a_lost_session_logs_in_again_once(erp: KingdeeEnv, monkeypatch: pytest.
 def test_an_error_inside_http_200_names_the_form_and_the_field(erp: KingdeeEnv,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """A deployment without a field the connector asks for answers MsgCode 9 inside a 200 answer; the
-    health check reads a refused signature (MsgCode 1) the same way; a value of the wrong type names its
-    record and field."""
+    health check reads a refused signature (MsgCode 1) the same way; a value of the wrong type quarantines
+    its record, naming the field."""
     assert connector.check(erp.config.account(ACCOUNT)).ok
     monkeypatch.setenv("TEST_KD_APP_SECRET", "wrong")
     refused = connector.check(erp.config.account(ACCOUNT))
@@ -185,6 +185,7 @@ def test_an_error_inside_http_200_names_the_form_and_the_field(erp: KingdeeEnv,
 
     erp.sandbox.forms["STK_Inventory"].fields["fbaseavbqty"] = available
     erp.sandbox.forms["BD_MATERIAL"].fields["fmodifydate"] = lambda sku, _: "yesterday" if sku.index == 3 else None
-    with pytest.raises(RunFailed) as failure:
-        run_account(erp.config, ACCOUNT)
-    assert "stream 'materials', record FMATERIALID 100004, field 'FModifyDate'" in str(failure.value)
+    report = run_account(erp.config, ACCOUNT)
+    assert report.quarantined == {"materials": 1}
+    assert erp.rows(f"select record_key, field, reason from ops.quarantine where run_id = '{report.run_id}'") == [
+        ("FMATERIALID 100004", "FModifyDate", "timestamp expected, got 'yesterday'")]

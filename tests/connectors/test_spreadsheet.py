@@ -425,3 +425,4 @@ def test_demo_folder_loads(tmp_path: Path, drop: StoreExports, world: World) -> 
     config = hub_config(tmp_path, drop.folder)
     report = run_account(config, ACCOUNT)
     assert report.rows == {"offline_sales": 120, "stock_counts": len(world.stock), "quarantine": 6}
+

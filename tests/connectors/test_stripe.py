@@ -233,7 +233,7 @@ def test_lookback_catches_recent_changes_and_documents_what_it_misses(env: Strip
     assert refunds[old.charge_ids[0]] == int(old.total * 100)         # ... but the refund itself lands
 
 
-def test_a_record_with_a_non_integer_amount_names_account_stream_record_and_field(
+def test_a_record_with_a_non_integer_amount_is_quarantined_naming_it_and_the_rest_loads(
         env: StripeEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     bad_id = next(o for o in env.world.orders if o.charge_ids).charge_ids[0]
     render = StripeSandbox._charge
@@ -245,9 +245,19 @@ def test_a_record_with_a_non_integer_amount_names_account_stream_record_and_fiel
         return body
 
     monkeypatch.setattr(StripeSandbox, "_charge", corrupt)
-    with pytest.raises(RunFailed) as failure:
-        run_account(env.config, ACCOUNT)
-    assert f"account '{ACCOUNT}', stream 'charges', record {bad_id}, field 'amount'" in str(failure.value)
+    report = run_account(env.config, ACCOUNT, full_refresh=True)
+    assert report.quarantined == {"charges": 1}
+    [(record, field, reason, excerpt)] = query(
+        env, f"select record_key, field, reason, excerpt from ops.quarantine where run_id = '{report.run_id}'")
+    assert (record, field) == (bad_id, "amount") and "12.34" in reason and bad_id in excerpt
+    charges = {row[0] for row in query(env, f"select id from raw_{ACCOUNT}.charges")}
+    assert bad_id not in charges and len(charges) == report.rows["charges"] > 0
+    logged = query(env, f"select quarantined from ops.run_log where run_id = '{report.run_id}' and stream = 'charges'")
+    assert logged == [(1,)]
+    monkeypatch.setattr(StripeSandbox, "_charge", render)
+    env.sandbox.invalidate()  # the index holds the rendering it was built with
+    run_account(env.config, ACCOUNT, full_refresh=True)  # fixed at the source: it loads
+    assert query(env, f"select count(*) from raw_{ACCOUNT}.charges where id = '{bad_id}'") == [(1,)]
 
 
 @pytest.mark.parametrize(("change", "field"), [({"id": None}, "id"), ({"created": None}, "created"),

@@ -206,16 +206,18 @@ def test_throttling_in_a_200_answer_is_paced_and_retried_and_a_bad_session_fails
     assert not check.ok and "taobao.items.onsale.get failed: error 27" in check.detail
 
 
-def test_a_time_not_written_as_wall_clock_fails_naming_the_trade_and_field(
+def test_a_time_not_written_as_wall_clock_quarantines_the_trade_naming_the_field(
         shop: TaobaoEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     bad = shop.world.orders[5]
     render = shop.sandbox.render_trade
     monkeypatch.setattr(shop.sandbox, "render_trade", lambda order: {**render(order), "pay_time": "2026-13-01T25:00"}
                         if order is bad else render(order))
-    with pytest.raises(RunFailed) as failure:
-        run_account(shop.config, shop.account)
-    assert (f"account 'tmall_cn', stream 'trades', record tid {TID + bad.id}, field 'pay_time': "
-            "'2026-13-01T25:00' is not a time 'yyyy-MM-dd HH:mm:ss'") in str(failure.value)
+    report = run_account(shop.config, shop.account)
+    assert report.quarantined == {"trades": 1}
+    assert shop.rows(f"select record_key, field, reason from ops.quarantine where run_id = '{report.run_id}'") == [
+        (f"tid {TID + bad.id}", "pay_time", "'2026-13-01T25:00' is not a time 'yyyy-MM-dd HH:mm:ss'")]
+    assert shop.rows(f"select count(*) from raw_tmall_cn.trades where tid = {TID + bad.id}") == [(0,)]
+    assert shop.rows("select count(*) from raw_tmall_cn.trades") == [(report.rows["trades"],)]
 
 
 def test_stock_push_refuses_what_moved_writes_the_rest_and_reads_it_back(shop: TaobaoEnv) -> None:
