@@ -8,7 +8,7 @@ RUN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: env demo test test-e2e bench sandbox airflow lint clean
+.PHONY: env demo test test-e2e reliability bench sandbox airflow lint clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -27,6 +27,9 @@ demo: env  ## run the whole pipeline against the local sandboxes
 
 test: env  ## the suite but the whole-chain runs, within 5 minutes on 2 cores (needs PostgreSQL and MariaDB)
 	$(RUN)/pytest -m "not e2e"
+
+reliability: env  ## the failure scenarios alone (kill -9, faults, poison, late rows, concurrent writers), as a table
+	$(RUN)/pytest -m "reliability and not e2e"
 
 test-e2e: env  ## the whole chain end to end: the demo twice, Airflow from ingest to stock sync, every mart built on DuckDB and PostgreSQL
 	$(RUN)/pytest -m e2e

@@ -157,7 +157,7 @@ def settle_pending(pipeline: dlt.Pipeline, warehouse: Warehouse, full_refresh: b
         return "discarded the load package a previous run left (full refresh)"
     try:
         if pipeline.list_extracted_load_packages():
-            pipeline.normalize(loader_file_format=warehouse.loader_file_format)
+            pipeline.normalize()
         pipeline.load()
     except PipelineStepFailed as exc:
         pipeline.abort_packages()

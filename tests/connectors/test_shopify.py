@@ -222,8 +222,11 @@ def test_a_token_without_read_products_loads_the_streams_its_account_chose(make)
     assert sorted(row[0] for row in logged) == ["customers", "inventory_levels", "locations", "orders"]
 
 
+@pytest.mark.reliability
 def test_bad_records_are_quarantined_naming_the_field_and_the_rest_loads(make, monkeypatch) -> None:
-    """No key, an unparsable key, a required field missing, money or a quantity that is not one: each record
+    """Poisoned records are quarantined; the rest loads.
+
+    No key, an unparsable key, a required field missing, money or a quantity that is not one: each record
     is set aside in ops.quarantine naming account, stream, record and field; the other orders load, and
     once the shop fixes them (a new updated_at) the next run loads them."""
     env = make(records=60, page_size=50)
