@@ -153,7 +153,9 @@ def status(config: ConfigOption = None) -> None:
 
     try:
         hub = _config(config)
-        runs = {row["account"]: row for row in last_runs(Warehouse(hub.warehouse_url))}
+        warehouse = Warehouse(hub.warehouse_url)
+        with warehouse.exclusive("channelhub status"):
+            runs = {row["account"]: row for row in last_runs(warehouse)}
     except ChannelhubError as exc:
         _fail(exc)
     table = Table("account", "connector", "last run", "outcome", "rows", "last success", "age")
@@ -165,7 +167,7 @@ def status(config: ConfigOption = None) -> None:
             continue
         success = row["last_success_at"]
         age = "-" if success is None else _age(now - _aware(success))
-        outcome = "[red]failed[/]" if row["failed"] else "[green]success[/]"
+        outcome = STATE_STYLE[row["state"]]
         table.add_row(name, acct.connector, f"{_aware(row['last_run_at']):%Y-%m-%d %H:%M}Z", outcome,
                       f"{int(row['rows_loaded']):,}", "-" if success is None else f"{_aware(success):%Y-%m-%d %H:%M}Z",
                       age)
@@ -195,6 +197,10 @@ def validate_command(config: ConfigOption = None) -> None:
     console.print(f"Data Docs: {report.docs_index or 'not built (no table could be read)'}", soft_wrap=True)
     if not report.ok:
         raise typer.Exit(1)
+
+
+STATE_STYLE = {"success": "[green]success[/]", "failed": "[red]failed[/]", "running": "[cyan]running[/]",
+               "interrupted": "[red]interrupted[/]"}
 
 
 def _aware(value: datetime) -> datetime:

@@ -14,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 from functools import partial
+from typing import Any
 
 import dlt
 from dlt.common.destination import Destination
@@ -27,7 +28,15 @@ from pydantic import SecretStr
 from channelhub.config import HubConfig, home
 from connectors.sdk import Account, ChannelhubError, SourceDataError
 from connectors.sdk.quarantine import Quarantine, RecordGate, Rejected, collecting
-from warehouse import StreamRun, Warehouse, record_quarantine, record_runs, settle_run
+from warehouse import (
+    StreamRun,
+    Warehouse,
+    WarehouseBusy,
+    record_quarantine,
+    record_runs,
+    settle_run,
+    spool_runs,
+)
 from warehouse.run_log import RUN, utcnow
 
 ROOT_LOAD_ID = "_dlt_root_load_id"
@@ -194,10 +203,26 @@ def run_account(config: HubConfig, name: str, *, full_refresh: bool = False,
     reads as interrupted)."""
     account = config.account(name)
     warehouse = Warehouse(config.warehouse_url)
+    try:
+        with warehouse.exclusive(f"channelhub run {name}"):
+            return _run(account, warehouse, full_refresh, progress)
+    except WarehouseBusy as exc:  # no row can be written to the file now: it waits beside it
+        now = utcnow()
+        spool_runs(warehouse, [StreamRun(uuid.uuid4().hex, name, account.connector.name, RUN, now, now, 0, "failed",
+                                         full_refresh, str(exc), **_here())])
+        raise RunFailed(name, str(exc), exc) from exc
+
+
+def _here() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def _run(account: Account, warehouse: Warehouse, full_refresh: bool, progress: Collector | None) -> RunReport:
+    name = account.name
     report = RunReport(account=name, run_id=uuid.uuid4().hex)
     started, clock = utcnow(), time.perf_counter()
     row = partial(StreamRun, report.run_id, name, account.connector.name)
-    here = {"host": socket.gethostname(), "pid": os.getpid()}
+    here = _here()
     record_runs(warehouse, [row(RUN, started, started, 0, "running", full_refresh, **here)])
     quarantine, notes, added = Quarantine(), [], {}
     try:

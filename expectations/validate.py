@@ -56,24 +56,25 @@ def docs_dir(hub: Hub) -> Path:
 def validate(hub: Hub) -> ValidationReport:
     """Validate the warehouse of ``hub`` and record the run; see the module docstring."""
     warehouse = Warehouse(hub.warehouse_url)
-    run_id, started = uuid.uuid4().hex, utcnow()
-    baselines = last_good_row_counts(warehouse)
-    suites = [suite.with_row_count_band(baselines.get(suite.name)) for suite in [*raw_suites(hub), *mart_suites()]]
-    columns = existing_columns(warehouse, {suite.schema for suite in suites})
-    outcomes: list[ExpectationOutcome] = []
-    runnable: list[TableSuite] = []
-    for suite in suites:
-        missing = missing_outcomes(suite, columns.get((suite.schema, suite.table)))
-        outcomes.extend(missing)
-        if not missing:
-            runnable.append(suite)
-    site = docs_dir(hub)  # kept across runs: the index lists every run, newest first
-    if runnable:
-        outcomes.extend(run_checkpoint(warehouse, runnable, run_id=run_id, run_time=started, docs_dir=site))
-    report = ValidationReport(run_id, tuple(outcomes), site / "index.html" if runnable else None)
-    record(warehouse, QualityRun(run_id, started, utcnow(), report.ok, len(report.critical), len(report.warnings),
-                                 str(report.docs_index) if report.docs_index else None), outcomes)
-    return report
+    with warehouse.exclusive("channelhub validate"):
+        run_id, started = uuid.uuid4().hex, utcnow()
+        baselines = last_good_row_counts(warehouse)
+        suites = [suite.with_row_count_band(baselines.get(suite.name)) for suite in [*raw_suites(hub), *mart_suites()]]
+        columns = existing_columns(warehouse, {suite.schema for suite in suites})
+        outcomes: list[ExpectationOutcome] = []
+        runnable: list[TableSuite] = []
+        for suite in suites:
+            missing = missing_outcomes(suite, columns.get((suite.schema, suite.table)))
+            outcomes.extend(missing)
+            if not missing:
+                runnable.append(suite)
+        site = docs_dir(hub)  # kept across runs: the index lists every run, newest first
+        if runnable:
+            outcomes.extend(run_checkpoint(warehouse, runnable, run_id=run_id, run_time=started, docs_dir=site))
+        report = ValidationReport(run_id, tuple(outcomes), site / "index.html" if runnable else None)
+        record(warehouse, QualityRun(run_id, started, utcnow(), report.ok, len(report.critical), len(report.warnings),
+                                     str(report.docs_index) if report.docs_index else None), outcomes)
+        return report
 
 
 def existing_columns(warehouse: Warehouse, schemas: set[str]) -> dict[tuple[str, str], set[str]]:

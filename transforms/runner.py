@@ -170,47 +170,48 @@ def build(hub: Hub, *, select: Sequence[str] | None = None, full_refresh: bool =
     failed model. Models that do not need a failed one are still built."""
     report = BuildReport(build_id or uuid.uuid4().hex)
     warehouse = Warehouse(hub.warehouse_url)
-    dbt = Dbt.for_warehouse(warehouse, hub.home)
-    nodes = dbt.models(select)
-    by_name = {node.name: node for node in nodes}
-    fingerprints = {node.name: dbt.fingerprint(node) for node in nodes}
-    with warehouse.engine.begin() as conn:  # one connection: opening the DuckDB file costs tens of ms
-        seeds.write_seeds(conn, hub)
-        ensure_tables(conn, vanished_keys)
-        previous = last_builds(conn)
-        states = source_states(conn, dbt.sources(nodes))
-        existing = _existing_relations(conn, nodes)
-    inputs = {node.name: input_digest(states, [source.unique_id for source in dbt.sources([node])],
-                                      structure_only=node.config.materialized == "view") for node in nodes}
-    due = set(by_name) if select or full_refresh else _due(nodes, fingerprints, inputs, previous, existing)
-    whole = set(by_name) if full_refresh else _rebuild_whole(nodes, fingerprints, previous)
-    strategy = {node.name: ("view" if node.config.materialized == "view" else
-                            "incremental" if node.config.materialized == "incremental"
-                            and node.name not in whole and existing.get(f"{node.schema}.{node.name}") == "table"
-                            else "table") for node in nodes}
-    now = datetime.now(UTC)
-    report.runs.extend(ModelRun(report.build_id, node.name, _layer(node), now, now, fingerprint=fingerprints[node.name],
-                                inputs=inputs[node.name], outcome="current")
-                       for node in nodes if node.name not in due)
-    batches = [([n.name for n in nodes if n.name in due and n.name not in whole], []),
-               ([n.name for n in nodes if n.name in due and n.name in whole], ["--full-refresh"])]
-    for names, options in batches:
-        broken = _with_dependants(nodes, {run.model for run in report.runs if run.outcome in ("failed", "skipped")})
-        report.runs.extend(ModelRun(report.build_id, name, _layer(by_name[name]), datetime.now(UTC),
-                                    outcome="skipped", error="skipped: an input failed")
-                           for name in names if name in broken)
-        names = [name for name in names if name not in broken]
-        if names:
-            result = dbt.invoke(["run"], "--select", *names, *options, "--no-write-json")
-            if result.exception is not None and result.result is None:
-                _record_aborted(warehouse, report, _with_memory_hint(f"dbt could not run: {result.exception}"))
-            report.runs.extend(_model_runs(result, by_name, report.build_id, fingerprints, inputs, strategy))
-    with warehouse.engine.begin() as conn:
-        _count_rows(conn, report.runs, by_name)
-        record_model_runs(conn, report.runs)
-    for run in report.runs:
-        if run.outcome == "success":
-            log.info("built %s (%s) in %.2fs, %s rows", run.model, run.strategy, run.seconds, run.rows)
-    if report.failed:
-        raise BuildFailed("; ".join(run.error or run.model for run in report.failed))
-    return report
+    with warehouse.exclusive("channelhub build"):
+        dbt = Dbt.for_warehouse(warehouse, hub.home)
+        nodes = dbt.models(select)
+        by_name = {node.name: node for node in nodes}
+        fingerprints = {node.name: dbt.fingerprint(node) for node in nodes}
+        with warehouse.engine.begin() as conn:  # one connection: opening the DuckDB file costs tens of ms
+            seeds.write_seeds(conn, hub)
+            ensure_tables(conn, vanished_keys)
+            previous = last_builds(conn)
+            states = source_states(conn, dbt.sources(nodes))
+            existing = _existing_relations(conn, nodes)
+        inputs = {node.name: input_digest(states, [source.unique_id for source in dbt.sources([node])],
+                                          structure_only=node.config.materialized == "view") for node in nodes}
+        due = set(by_name) if select or full_refresh else _due(nodes, fingerprints, inputs, previous, existing)
+        whole = set(by_name) if full_refresh else _rebuild_whole(nodes, fingerprints, previous)
+        strategy = {node.name: ("view" if node.config.materialized == "view" else
+                                "incremental" if node.config.materialized == "incremental"
+                                and node.name not in whole and existing.get(f"{node.schema}.{node.name}") == "table"
+                                else "table") for node in nodes}
+        now = datetime.now(UTC)
+        report.runs.extend(ModelRun(report.build_id, node.name, _layer(node), now, now, fingerprint=fingerprints[node.name],
+                                    inputs=inputs[node.name], outcome="current")
+                           for node in nodes if node.name not in due)
+        batches = [([n.name for n in nodes if n.name in due and n.name not in whole], []),
+                   ([n.name for n in nodes if n.name in due and n.name in whole], ["--full-refresh"])]
+        for names, options in batches:
+            broken = _with_dependants(nodes, {run.model for run in report.runs if run.outcome in ("failed", "skipped")})
+            report.runs.extend(ModelRun(report.build_id, name, _layer(by_name[name]), datetime.now(UTC),
+                                        outcome="skipped", error="skipped: an input failed")
+                               for name in names if name in broken)
+            names = [name for name in names if name not in broken]
+            if names:
+                result = dbt.invoke(["run"], "--select", *names, *options, "--no-write-json")
+                if result.exception is not None and result.result is None:
+                    _record_aborted(warehouse, report, _with_memory_hint(f"dbt could not run: {result.exception}"))
+                report.runs.extend(_model_runs(result, by_name, report.build_id, fingerprints, inputs, strategy))
+        with warehouse.engine.begin() as conn:
+            _count_rows(conn, report.runs, by_name)
+            record_model_runs(conn, report.runs)
+        for run in report.runs:
+            if run.outcome == "success":
+                log.info("built %s (%s) in %.2fs, %s rows", run.model, run.strategy, run.seconds, run.rows)
+        if report.failed:
+            raise BuildFailed("; ".join(run.error or run.model for run in report.failed))
+        return report

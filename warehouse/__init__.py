@@ -1,9 +1,10 @@
 """Where data lands: the warehouse target, raw schemas per account, and the run log."""
 
 from .hub import Hub
+from .lock import WarehouseBusy
 from .quarantine import record_quarantine
-from .run_log import StreamRun, last_runs, record_runs, settle_run
+from .run_log import StreamRun, last_runs, record_runs, settle_run, spool_runs
 from .target import Warehouse, ensure_tables
 
-__all__ = ["Hub", "StreamRun", "Warehouse", "ensure_tables", "last_runs", "record_quarantine", "record_runs",
-           "settle_run"]
+__all__ = ["Hub", "StreamRun", "Warehouse", "WarehouseBusy", "ensure_tables", "last_runs", "record_quarantine",
+           "record_runs", "settle_run", "spool_runs"]

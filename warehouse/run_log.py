@@ -8,6 +8,7 @@ its process is gone (or a later run of the account started), so nobody mistakes 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from dataclasses import dataclass
@@ -61,16 +62,43 @@ class StreamRun:
 def record_runs(warehouse: Warehouse, runs: list[StreamRun]) -> None:
     if not runs:
         return
-    rows = [_row(run) for run in runs]
     with warehouse.engine.begin() as conn:  # one connection: on DuckDB each open and close costs
         ensure_tables(conn, run_log)
-        conn.execute(run_log.insert(), rows)
+        _insert_spooled(conn, warehouse)
+        conn.execute(run_log.insert(), [_row(run) for run in runs])
+
+
+def spool_runs(warehouse: Warehouse, runs: list[StreamRun]) -> None:
+    """Keep the rows of a run that could not open the DuckDB file (another process held it past the wait)
+    beside it; the next run that records its own writes them to ``ops.run_log`` too, so no run goes
+    unrecorded."""
+    with warehouse.spool_path.open("a", encoding="utf-8") as spool:
+        for run in runs:
+            spool.write(json.dumps({**run.__dict__, "started_at": run.started_at.isoformat(),
+                                    "finished_at": run.finished_at.isoformat()}) + "\n")
+
+
+def _insert_spooled(conn: sa.Connection, warehouse: Warehouse) -> None:
+    if warehouse.kind != "duckdb" or not warehouse.spool_path.exists():
+        return
+    taken = warehouse.spool_path.with_suffix(f".{os.getpid()}")
+    os.replace(warehouse.spool_path, taken)  # rows spooled from now on go to a new file
+    runs = []
+    for line in taken.read_text(encoding="utf-8").splitlines():
+        fields = json.loads(line)
+        fields["started_at"], fields["finished_at"] = (datetime.fromisoformat(fields[key])
+                                                       for key in ("started_at", "finished_at"))
+        runs.append(_row(StreamRun(**fields)))
+    if runs:
+        conn.execute(run_log.insert(), runs)
+    taken.unlink()
 
 
 def settle_run(warehouse: Warehouse, run: StreamRun, streams: list[StreamRun]) -> None:
     """Replace the run's ``running`` row by its outcome and add its streams' rows, in one transaction."""
     with warehouse.engine.begin() as conn:
         ensure_tables(conn, run_log)
+        _insert_spooled(conn, warehouse)
         conn.execute(run_log.delete().where(run_log.c.run_id == run.run_id, run_log.c.stream == RUN))
         conn.execute(run_log.insert(), [_row(item) for item in (run, *streams)])
 

@@ -22,6 +22,8 @@ from sqlalchemy.pool import NullPool
 
 from connectors.sdk import ConfigError
 
+from .lock import exclusive
+
 # Columnar loads: DuckDB ingests parquet directly and PostgreSQL takes COPY (csv); both are an order of
 # magnitude faster than dlt's default INSERT ... VALUES for 100k+ rows.
 LOADER_FORMAT: dict[str, Literal["parquet", "csv"]] = {"duckdb": "parquet", "postgres": "csv"}
@@ -82,6 +84,21 @@ class Warehouse:
     @property
     def loader_file_format(self) -> Literal["parquet", "csv"]:
         return LOADER_FORMAT[self.kind]
+
+    @contextmanager
+    def exclusive(self, command: str) -> Iterator[None]:
+        """Hold the warehouse for ``command``, waiting for whoever holds it (DuckDB: one process at a time,
+        see warehouse/lock.py); PostgreSQL takes concurrent sessions and needs no such lock."""
+        if self.kind != "duckdb":
+            yield
+            return
+        with exclusive(self.duckdb_path.with_name(self.duckdb_path.name + ".lock"), command):
+            yield
+
+    @property
+    def spool_path(self) -> Path:
+        """Where run log rows wait when the DuckDB file could not be opened for them (warehouse/run_log.py)."""
+        return self.duckdb_path.with_name(self.duckdb_path.name + ".run_log.jsonl")
 
     @contextmanager
     def loading(self) -> Iterator[Destination]:

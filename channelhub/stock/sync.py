@@ -103,18 +103,19 @@ def sync_stock(hub: HubConfig, *, dry_run: bool = False, force: bool = False,
                           f"(have: {', '.join(sorted(policy.channels)) or 'none'})")
     targets = sorted(accounts) if accounts else sorted(policy.channels)
     warehouse = Warehouse(hub.warehouse_url)
-    report = StockSyncReport(uuid.uuid4().hex, dry_run, force)
-    blockers = readiness_problems(hub, warehouse)
-    for name in targets:
-        run = _ChannelRun(hub, policy, warehouse, report, name)
-        try:
-            report.channels.append(run.sync(blockers))
-        except Exception as exc:  # one channel's crash (bad secret, unreachable shop) must not stop the others
-            detail = run.redact(f"{type(exc).__name__}: {exc}")
-            log.exception("stock sync of channel %s failed", name)
-            run.record_channel("failed", detail)
-            report.channels.append(ChannelSync(name, ChannelStatus.FAILED, reasons=[detail]))
-    return report
+    with warehouse.exclusive("channelhub sync-stock"):
+        report = StockSyncReport(uuid.uuid4().hex, dry_run, force)
+        blockers = readiness_problems(hub, warehouse)
+        for name in targets:
+            run = _ChannelRun(hub, policy, warehouse, report, name)
+            try:
+                report.channels.append(run.sync(blockers))
+            except Exception as exc:  # one channel's crash (bad secret, unreachable shop) must not stop the others
+                detail = run.redact(f"{type(exc).__name__}: {exc}")
+                log.exception("stock sync of channel %s failed", name)
+                run.record_channel("failed", detail)
+                report.channels.append(ChannelSync(name, ChannelStatus.FAILED, reasons=[detail]))
+        return report
 
 
 @dataclass
