@@ -43,6 +43,15 @@ class AccountConfig(_Strict):
     secrets: dict[str, SecretRef] = Field(default_factory=dict)
     streams: tuple[str, ...] | None = None  # load only these streams; every stream the connector offers when unset
 
+    @field_validator("connector")
+    @classmethod
+    def _installed(cls, name: str) -> str:
+        try:
+            get_connector(name)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return name
+
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
@@ -126,12 +135,31 @@ def _describe(errors: ValidationError, prefix: str) -> str:
     )
 
 
+class DuplicateKey(yaml.YAMLError):
+    pass
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping: PyYAML keeps the last silently, so a
+    second ``shop_us`` would replace the first and a repeated ``stock.channels`` entry reset its policy."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        first: dict[object, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if key in first and key != "<<":
+                raise DuplicateKey(f"key {key!r} appears twice in one mapping: at line {first[key]} and at line {line}")
+            first.setdefault(key, line)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_config(path: Path | str | None = None) -> HubConfig:
     path = Path(path or os.environ.get("CHANNELHUB_CONFIG") or DEFAULT_CONFIG)
     if not path.exists():
         raise ConfigError(f"{path}: config file not found (set CHANNELHUB_CONFIG or pass --config)")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader) or {}  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     try:

@@ -56,10 +56,11 @@ def small_config(tmp_path: Path, *, warehouse_url: str | None = None, orders: in
 
 
 def first_push_stock() -> dict[str, Any]:
-    """The shipped stock section with the drop guardrails open: the sandbox shops were stocked before
+    """The shipped stock section with the guardrails open: the sandbox shops were stocked before
     channelhub, so a first push replaces unrelated levels (the demo forces it once for the same reason)."""
     stock = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))["stock"]
-    return {**stock, "max_zeroed_share": 1.0, "max_drop_fraction": 1.0}
+    return {**stock, "max_zeroed_share": 1.0, "max_drop_fraction": 1.0, "max_raised_share": 1.0,
+            "max_total_raise_fraction": 1000.0}
 
 
 def isolate_env(monkeypatch: Any, tmp_path: Path) -> None:

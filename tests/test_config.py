@@ -78,10 +78,29 @@ def test_secret_given_as_plain_setting_is_refused(monkeypatch: pytest.MonkeyPatc
         config.account("shop_a")
 
 
-def test_unknown_connector_lists_installed_ones() -> None:
-    config = HubConfig.model_validate({"accounts": {"x": {"connector": "nope"}}})
-    with pytest.raises(ConfigError, match="unknown connector 'nope' \\(installed: "):
-        config.account("x")
+def test_unknown_connector_is_named_at_its_own_field(tmp_path: Path) -> None:
+    path = tmp_path / "channelhub.yml"
+    path.write_text("accounts:\n  x: {connector: nope}\nstock:\n  channels: {x: {}}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as failure:
+        load_config(path)
+    assert "field 'accounts.x.connector'" in str(failure.value) and "unknown connector 'nope' (installed: " in str(
+        failure.value)
+    assert "field 'stock" not in str(failure.value)
+
+
+@pytest.mark.parametrize(("text", "key", "lines"), [
+    ("accounts:\n  shop_us: {connector: fake}\n  shop_us: {connector: fake, enabled: false}\n", "shop_us", (2, 3)),
+    ("accounts:\n  a:\n    connector: fake\n    schedule: '@daily'\n    schedule: '@hourly'\n", "schedule", (4, 5)),
+    ("accounts: {a: {connector: fake}}\nstock:\n  channels:\n    a: {percentage: 60, floor: 2}\n    a: {}\n", "a",
+     (4, 5)),
+], ids=["account", "setting", "stock-channel"])
+def test_a_key_given_twice_is_an_error_naming_both_lines(tmp_path: Path, text: str, key: str,
+                                                         lines: tuple[int, int]) -> None:
+    path = tmp_path / "channelhub.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"key '{key}' appears twice in one mapping: at line {lines[0]} and at "
+                                          f"line {lines[1]}"):
+        load_config(path)
 
 
 @pytest.mark.parametrize(("raw", "message"), [

@@ -31,6 +31,8 @@ class ChannelDiff:
     levels: int = 0                 # pushable mart rows of the channel
     unpushable: int = 0             # rows without location, inventory item or allocation
     diffs: list[LevelDiff] = field(default_factory=list)
+    held: int = 0                   # units the channel holds on its pushable levels, as we believe
+    allocated: int = 0              # units the mart allocates to them
     clashes: list[str] = field(default_factory=list)  # levels several products claim (a mart defect)
 
 
@@ -69,7 +71,7 @@ def _channel_diff(warehouse: Warehouse, conn: sa.Connection, channel: str, datas
                    cast(inventory_item_id as varchar) as item_id, cast(allocated_quantity as bigint) as new
             from {mart} where channel_id = :channel and {PUSHABLE}
         )"""
-    diff_query = sa.text(f"""
+    compared = f"""
         with {targets}, pushed as ({pushed}), seen as ({seen}),
         compared as (
             select targets.sku, targets.location_id, targets.item_id, targets.new,
@@ -78,10 +80,13 @@ def _channel_diff(warehouse: Warehouse, conn: sa.Connection, channel: str, datas
             from targets
             left join pushed on pushed.location_id = targets.location_id and pushed.item_id = targets.item_id
             left join seen on seen.location_id = targets.location_id and seen.item_id = targets.item_id
-        )
+        )"""
+    diff_query = sa.text(f"""{compared}
         select sku, location_id, item_id, old, new from compared
         where old is distinct from new
         order by location_id, item_id""")
+    totals_query = sa.text(f"{compared} select coalesce(sum(old), 0) as held, coalesce(sum(new), 0) as allocated "
+                           "from compared")
     counts_query = sa.text(f"""
         select count(*) as total, count(case when {PUSHABLE} then 1 end) as pushable
         from {mart} where channel_id = :channel""")
@@ -104,4 +109,5 @@ def _channel_diff(warehouse: Warehouse, conn: sa.Connection, channel: str, datas
         examples = ", ".join(f"item {item} at {location}: {', '.join(skus)}"
                              for (location, item), skus in list(claimed.items())[:CLASH_EXAMPLES])
         clashes.append(f"{len(claimed)} level(s) claimed by several products in {mart} (e.g. {examples})")
-    return ChannelDiff(int(pushable), int(total) - int(pushable), diffs, clashes)
+    held, allocated = conn.execute(totals_query, params).one()
+    return ChannelDiff(int(pushable), int(total) - int(pushable), diffs, int(held), int(allocated), clashes)

@@ -6,10 +6,13 @@ Two kinds of guard:
   are only trusted when every enabled account's last ingest succeeded, the last build had no failed
   model, and a quality run at least as new as that build passed. Pushing stock computed from a
   half-loaded ERP would zero a shop.
-* :func:`guardrail_problems` (per channel, ``--force`` overrides): a push that would zero more than
-  ``max_zeroed_share`` of a channel's levels, or cut any level that stays above 0 by more than
-  ``max_drop_fraction`` of what the channel holds. Levels going to 0 are judged by the first rule
-  only; otherwise every sell-out (1 -> 0 is a 100 % drop) would block the channel.
+* :func:`guardrail_problems` (per channel, ``--force`` overrides), both ways. Down: a push that would
+  zero more than ``max_zeroed_share`` of a channel's levels, or cut any level that stays above 0 by
+  more than ``max_drop_fraction`` of what the channel holds. Levels going to 0 are judged by the first
+  rule only; otherwise every sell-out (1 -> 0 is a 100 % drop) would block the channel. Up: a push
+  that would raise more than ``max_raised_share`` of its levels more than ``max_raise_factor``-fold,
+  or its total units by more than ``max_total_raise_fraction`` (a stock feed duplicated or scaled by
+  ten). Levels rising from 0 (a restock) are judged by the total only.
 """
 
 from __future__ import annotations
@@ -69,9 +72,20 @@ def readiness_problems(hub: HubConfig, warehouse: Warehouse) -> list[str]:
     return problems
 
 
-def guardrail_problems(policy: StockPolicy, diffs: Sequence[LevelDiff], levels: int) -> list[str]:
-    """Why this channel's push looks like bad data rather than trade (empty: go)."""
+def guardrail_problems(policy: StockPolicy, diffs: Sequence[LevelDiff], levels: int, held: int = 0,
+                       allocated: int = 0) -> list[str]:
+    """Why this channel's push looks like bad data rather than trade (empty: go). ``held`` and
+    ``allocated``: units over all the channel's levels, as it holds them and as the push would set them."""
     problems = []
+    raised = [d for d in diffs if d.old and d.new > d.old * policy.max_raise_factor]
+    if levels and len(raised) / levels > policy.max_raised_share:
+        problems.append(f"{len(raised)} of {levels} levels ({len(raised) / levels:.0%}) would rise more than "
+                        f"{policy.max_raise_factor:g}-fold, more than max_raised_share {policy.max_raised_share:.0%} "
+                        f"(e.g. {_examples(raised)})")
+    if held and (allocated - held) / held > policy.max_total_raise_fraction:
+        problems.append(f"the channel's total would rise from {held:,} to {allocated:,} units "
+                        f"(+{(allocated - held) / held:.0%}), more than max_total_raise_fraction "
+                        f"{policy.max_total_raise_fraction:.0%}: a duplicated or mis-scaled stock feed?")
     zeroed = [d for d in diffs if d.new == 0 and (d.old or 0) > 0]
     if levels and len(zeroed) / levels > policy.max_zeroed_share:
         problems.append(f"{len(zeroed)} of {levels} levels ({len(zeroed) / levels:.0%}) would drop to 0, more than "

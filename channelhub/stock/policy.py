@@ -65,15 +65,20 @@ class SkuOverride(_Strict):
 
 
 class StockPolicy(_Strict):
-    """The ``stock:`` section. Guardrails: a sync refuses a channel when more than
-    ``max_zeroed_share`` of its levels would drop to 0, or any level would fall by more than
-    ``max_drop_fraction`` of what the channel holds (``channelhub sync-stock --force`` overrides)."""
+    """The ``stock:`` section. Guardrails (``channelhub sync-stock --force`` overrides them): a sync refuses
+    a channel when more than ``max_zeroed_share`` of its levels would drop to 0, or any level would fall
+    by more than ``max_drop_fraction`` of what the channel holds; or, the other way, when more than
+    ``max_raised_share`` of its levels would rise more than ``max_raise_factor``-fold, or its total by
+    more than ``max_total_raise_fraction``."""
 
     safety_stock: int = Field(0, ge=0, description="units held back per SKU before any channel gets a share")
     warehouses: list[str] | None = Field(None, min_length=1, description="ERP warehouse codes counted as on "
                                                                         "hand; all when omitted")
     max_zeroed_share: float = Field(0.2, ge=0, le=1)
     max_drop_fraction: float = Field(0.5, ge=0, le=1)
+    max_raise_factor: float = Field(3.0, gt=1)
+    max_raised_share: float = Field(0.2, ge=0, le=1)
+    max_total_raise_fraction: float = Field(0.5, ge=0)
     channels: dict[str, ChannelPolicy] = Field(default_factory=dict)
     overrides: list[SkuOverride] = Field(default_factory=list)
 

@@ -147,7 +147,7 @@ class _ChannelRun:
                              unpushable=found.unpushable)
         problems = [*blockers, *found.clashes]
         if not self.report.forced:
-            problems += guardrail_problems(self.policy, diffs, found.levels)
+            problems += guardrail_problems(self.policy, diffs, found.levels, found.held, found.allocated)
         if problems:
             self.record_channel("refused", "; ".join(problems))
             result.status, result.reasons = ChannelStatus.REFUSED, problems

@@ -26,7 +26,7 @@ from warehouse import StreamRun, Warehouse, record_runs
 
 SHOPS = (ShopSpec("shop_us", "USD", "America/New_York"), ShopSpec("shop_eu", "EUR", "Europe/Berlin"))
 TOKENS = {"shop_us": "shpat_stock_us_0123456789abcdef", "shop_eu": "shpat_stock_eu_0123456789abcdef"}
-LOOSE = {"max_zeroed_share": 1.0, "max_drop_fraction": 1.0}
+LOOSE = {"max_zeroed_share": 1.0, "max_drop_fraction": 1.0, "max_raised_share": 1.0, "max_total_raise_fraction": 1e6}
 Allocation = Callable[[int, int], int]  # (sku index, quantity the shop holds) -> allocated quantity
 
 mart = sa.Table(

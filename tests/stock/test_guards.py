@@ -116,6 +116,38 @@ def test_guardrail_arithmetic() -> None:
         "SKU-3 10->4, SKU-4 10->4, ... 2 more)")]
 
 
+@pytest.mark.reliability
+@pytest.mark.parametrize(("feed", "reason"), [
+    (lambda index, held: held * 10 + 10, "would rise more than 3-fold"),
+    (lambda index, held: held * 2 + 2, "the channel's total would rise from"),
+], ids=["x10", "duplicated"])
+def test_a_stock_feed_that_raises_too_much_refuses_unless_forced(make_env, feed, reason: str) -> None:
+    """A stock feed raising levels (x10, duplicated) is refused unless forced."""
+    env: StockEnv = make_env(stock={"max_raised_share": 0.2, "max_raise_factor": 3, "max_total_raise_fraction": 0.5})
+    env.ready(feed)
+    held = env.held("shop_us")
+    report = env.sync()
+    channel = report.channel("shop_us")
+    assert channel.status == ChannelStatus.REFUSED and any(reason in r for r in channel.reasons), channel.reasons
+    assert refusals(env, "shop_us") == ["; ".join(channel.reasons)]
+    assert env.held("shop_us") == held and env.mutations("shop_us") == []
+    assert env.sync(force=True).ok and env.held("shop_us") == env.allocated("shop_us")
+
+
+def test_raise_guardrail_arithmetic() -> None:
+    policy = StockPolicy(max_raise_factor=3, max_raised_share=0.25, max_total_raise_fraction=0.5)
+
+    def diff(old: int | None, new: int, n: int = 0) -> LevelDiff:
+        return LevelDiff(f"SKU-{n}", "1", str(n), old, new)
+
+    assert guardrail_problems(policy, [diff(0, 50), diff(None, 9)], levels=4, held=100, allocated=150) == []
+    assert guardrail_problems(policy, [diff(2, 7, 1), diff(2, 8, 2)], levels=4, held=100, allocated=111) == [
+        "2 of 4 levels (50%) would rise more than 3-fold, more than max_raised_share 25% (e.g. SKU-1 2->7, SKU-2 2->8)"]
+    assert guardrail_problems(policy, [diff(10, 20)], levels=4, held=100, allocated=151) == [
+        "the channel's total would rise from 100 to 151 units (+51%), more than max_total_raise_fraction 50%: a "
+        "duplicated or mis-scaled stock feed?"]
+
+
 def test_a_level_two_products_claim_is_refused_even_when_forced(make_env) -> None:
     env: StockEnv = make_env()
     env.ready(raised)
