@@ -109,7 +109,8 @@ def run(account: Annotated[str, typer.Argument(help="Account name from channelhu
         _fail(exc)
     console.print(f"[green]loaded[/] {account}: {report.total_rows:,} rows in {report.seconds:.1f}s")
     for table, rows in report.rows.items():
-        console.print(f"  {table}: {rows:,}")
+        aside = report.quarantined.get(table)
+        console.print(f"  {table}: {rows:,}" + (f" [yellow]({aside:,} quarantined: see ops.quarantine)[/]" if aside else ""))
 
 
 @app.command()
@@ -150,12 +151,14 @@ def docs(config: ConfigOption = None) -> None:
 def status(config: ConfigOption = None) -> None:
     """Last run and freshness per account, from ops.run_log."""
     from warehouse import Warehouse, last_runs
+    from warehouse.builds import last_build
 
     try:
         hub = _config(config)
         warehouse = Warehouse(hub.warehouse_url)
-        with warehouse.exclusive("channelhub status"):
-            runs = {row["account"]: row for row in last_runs(warehouse)}
+        with warehouse.exclusive("channelhub status"), warehouse.engine.connect() as conn:
+            runs = {row["account"]: row for row in last_runs(warehouse, conn)}
+            build = last_build(conn)
     except ChannelhubError as exc:
         _fail(exc)
     table = Table("account", "connector", "last run", "outcome", "rows", "last success", "age")
@@ -172,6 +175,9 @@ def status(config: ConfigOption = None) -> None:
                       f"{int(row['rows_loaded']):,}", "-" if success is None else f"{_aware(success):%Y-%m-%d %H:%M}Z",
                       age)
     console.print(table)
+    if build is not None:
+        console.print(f"last build {build.build_id}: {STATE_STYLE[build.outcome]}, started "
+                      f"{_aware(build.started_at):%Y-%m-%d %H:%M}Z")
 
 
 @app.command("validate")

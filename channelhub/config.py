@@ -159,7 +159,7 @@ def load_config(path: Path | str | None = None) -> HubConfig:
     if not path.exists():
         raise ConfigError(f"{path}: config file not found (set CHANNELHUB_CONFIG or pass --config)")
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader) or {}  # noqa: S506 - a SafeLoader
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader) or {}  # a SafeLoader
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     try:

@@ -27,6 +27,7 @@ quality_runs = sa.Table(
     sa.Column("critical_failures", sa.Integer, nullable=False),
     sa.Column("warnings", sa.Integer, nullable=False),
     sa.Column("docs_path", sa.Text),
+    sa.Column("build_id", sa.String(64)),  # the last finished build (ops.builds) when it ran: what it validated
 )
 quality_results = sa.Table(
     "quality_results", metadata,
@@ -65,6 +66,7 @@ class QualityRun:
     critical_failures: int
     warnings: int
     docs_path: str | None
+    build_id: str | None = None
 
 
 def record(warehouse: Warehouse, run: QualityRun, outcomes: list[ExpectationOutcome]) -> None:

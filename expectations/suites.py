@@ -112,13 +112,19 @@ def _not_null(*columns: str) -> list[Expectation]:
 
 def raw_suites(hub: Hub) -> list[TableSuite]:
     """Key checks of every stream every enabled account loads, from its connector's declaration: a U8
-    account that loads three tables is not failed for the three it never reads."""
+    account that loads three tables is not failed for the three it never reads. A stream's declared
+    business key (``Stream.unique``: a stock row's warehouse, item and batch) and ``not_null`` columns
+    (its quantities) are critical too: a duplicated stock row is summed, a NULL quantity read as 0."""
     suites = []
     for name in hub.enabled_accounts():
         account = hub.account(name, resolve_secrets=False)
         for stream in account.connector.streams_for(account):
-            keys = [_DLT_NAMING.normalize_identifier(column) for column in stream.primary_key]
+            normal = _DLT_NAMING.normalize_identifier
+            checks = _key(normal(column) for column in stream.primary_key)
+            if stream.unique:
+                checks += _key(normal(column) for column in stream.unique)
+            checks += _not_null(*(normal(column) for column in stream.not_null))
             suites.append(TableSuite(
-                f"raw_{name}", _DLT_NAMING.normalize_identifier(stream.name), tuple(_key(keys)),
+                f"raw_{name}", normal(stream.name), tuple(checks),
                 missing_hint=f"has account {name!r} been loaded? (`channelhub run {name}`)"))
     return suites

@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from warehouse import Hub, Warehouse
+from warehouse.builds import last_build
 from warehouse.run_log import utcnow
 
 from .checkpoint import run_checkpoint
@@ -58,6 +59,8 @@ def validate(hub: Hub) -> ValidationReport:
     warehouse = Warehouse(hub.warehouse_url)
     with warehouse.exclusive("channelhub validate"):
         run_id, started = uuid.uuid4().hex, utcnow()
+        with warehouse.engine.connect() as conn:
+            validated = last_build(conn, finished=True)
         baselines = last_good_row_counts(warehouse)
         suites = [suite.with_row_count_band(baselines.get(suite.name)) for suite in [*raw_suites(hub), *mart_suites()]]
         columns = existing_columns(warehouse, {suite.schema for suite in suites})
@@ -73,7 +76,8 @@ def validate(hub: Hub) -> ValidationReport:
             outcomes.extend(run_checkpoint(warehouse, runnable, run_id=run_id, run_time=started, docs_dir=site))
         report = ValidationReport(run_id, tuple(outcomes), site / "index.html" if runnable else None)
         record(warehouse, QualityRun(run_id, started, utcnow(), report.ok, len(report.critical), len(report.warnings),
-                                     str(report.docs_index) if report.docs_index else None), outcomes)
+                                     str(report.docs_index) if report.docs_index else None,
+                                     validated.build_id if validated else None), outcomes)
         return report
 
 

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 
 from connectors.sdk import ChannelhubError
 from warehouse import Hub, Warehouse, ensure_tables
+from warehouse.builds import finish_build, start_build
 
 from . import seeds
 from .build_log import LastBuild, ModelRun, last_builds, record_model_runs, vanished_keys
@@ -160,6 +161,7 @@ def _record_aborted(warehouse: Warehouse, report: BuildReport, error: str) -> No
     with warehouse.engine.begin() as conn:
         record_model_runs(conn, [*report.runs, ModelRun(report.build_id, "*", "build", now, now, outcome="failed",
                                                         error=error)])
+        finish_build(conn, report.build_id, "failed", now)
     raise BuildFailed(error)
 
 
@@ -176,6 +178,8 @@ def build(hub: Hub, *, select: Sequence[str] | None = None, full_refresh: bool =
         by_name = {node.name: node for node in nodes}
         fingerprints = {node.name: dbt.fingerprint(node) for node in nodes}
         with warehouse.engine.begin() as conn:  # one connection: opening the DuckDB file costs tens of ms
+            start_build(conn, report.build_id, datetime.now(UTC))
+        with warehouse.engine.begin() as conn:
             seeds.write_seeds(conn, hub)
             ensure_tables(conn, vanished_keys)
             previous = last_builds(conn)
@@ -209,6 +213,7 @@ def build(hub: Hub, *, select: Sequence[str] | None = None, full_refresh: bool =
         with warehouse.engine.begin() as conn:
             _count_rows(conn, report.runs, by_name)
             record_model_runs(conn, report.runs)
+            finish_build(conn, report.build_id, "failed" if report.failed else "success", datetime.now(UTC))
         for run in report.runs:
             if run.outcome == "success":
                 log.info("built %s (%s) in %.2fs, %s rows", run.model, run.strategy, run.seconds, run.rows)

@@ -3,9 +3,9 @@
 Two kinds of guard:
 
 * :func:`readiness_problems` (whole hub, never overridable): the numbers behind ``allocated_quantity``
-  are only trusted when every enabled account's last ingest succeeded, the last build had no failed
-  model, and a quality run at least as new as that build passed. Pushing stock computed from a
-  half-loaded ERP would zero a shop.
+  are only trusted when every enabled account's last ingest ran to its end and succeeded, the last
+  build ran to its end with no failed model, and the last quality run passed on that very build.
+  Pushing stock computed from a half-loaded ERP, or from marts half rebuilt, would zero a shop.
 * :func:`guardrail_problems` (per channel, ``--force`` overrides), both ways. Down: a push that would
   zero more than ``max_zeroed_share`` of a channel's levels, or cut any level that stays above 0 by
   more than ``max_drop_fraction`` of what the channel holds. Levels going to 0 are judged by the first
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from warehouse import Warehouse, last_runs
+from warehouse.builds import last_build
 
 from .audit import utc
 
@@ -56,7 +57,11 @@ def readiness_problems(hub: HubConfig, warehouse: Warehouse) -> list[str]:
         quality = _last_quality_run(warehouse, conn)
         mart_exists = warehouse.table_exists(*MART, conn)
     if build is None:
-        problems.append("no build recorded in ops.build_log (run `channelhub build`)")
+        problems.append("no build recorded in ops.builds (run `channelhub build`)")
+    elif build.outcome in ("running", "interrupted"):
+        problems.append(f"the last build {build.build_id} ({build.started_at:%Y-%m-%d %H:%M}Z) "
+                        + ("is still running" if build.outcome == "running" else
+                           "did not finish (interrupted): the marts may mix two builds; run `channelhub build`"))
     elif build.failed_models:
         problems.append(f"the last build {build.build_id} failed: {', '.join(build.failed_models)}")
     if quality is None:
@@ -64,12 +69,38 @@ def readiness_problems(hub: HubConfig, warehouse: Warehouse) -> list[str]:
     elif not quality.success:
         problems.append(f"the last quality run {quality.run_id} ({quality.finished_at:%Y-%m-%d %H:%M}Z) failed "
                         f"with {quality.critical_failures} critical failure(s)")
-    elif build is not None and quality.started_at < build.finished_at:
-        problems.append(f"the last quality run {quality.run_id} ({quality.started_at:%Y-%m-%d %H:%M}Z) predates the "
-                        f"last build {build.build_id} ({build.finished_at:%Y-%m-%d %H:%M}Z): validate the new marts")
+    elif build is not None and (quality.build_id != build.build_id if quality.build_id
+                                else quality.started_at < build.finished_at):
+        problems.append(f"the last quality run {quality.run_id} ({quality.started_at:%Y-%m-%d %H:%M}Z) validated "
+                        f"{'build ' + quality.build_id if quality.build_id else 'an earlier build'}, not the last "
+                        f"build {build.build_id}: validate the new marts (`channelhub validate`)")
     if not mart_exists:
         problems.append(f"{'.'.join(MART)} does not exist (run `channelhub build`)")
     return problems
+
+
+def override_problems(policy: StockPolicy, warehouse: Warehouse) -> tuple[list[str], list[str]]:
+    """(errors, warnings) about ``stock.overrides`` against the catalogue the marts hold: an override
+    naming a SKU no source knows is an error (a typo would silently apply nothing); one naming a SKU that
+    has no stock yet is a warning (it applies once stock arrives). Nothing to say before a first build."""
+    if not policy.overrides:
+        return [], []
+    with warehouse.engine.connect() as conn:
+        if not (warehouse.table_exists("marts", "dim_products", conn)
+                and warehouse.table_exists("marts", "fct_inventory", conn)):
+            return [], []
+        known = set(conn.execute(sa.text("select product_id from marts.dim_products")).scalars())
+        stocked = set(conn.execute(sa.text("select distinct product_id from marts.fct_inventory "
+                                           "where product_id is not null")).scalars())
+    errors, warnings = [], []
+    for i, override in enumerate(policy.overrides):
+        if override.sku not in known:
+            errors.append(f"stock.overrides[{i}].sku: {override.sku!r} is a SKU no source knows "
+                          "(not in marts.dim_products): a typo?")
+        elif override.sku not in stocked:
+            warnings.append(f"stock.overrides[{i}].sku: {override.sku!r} has no stock yet "
+                            "(not in marts.fct_inventory); the override applies once it has")
+    return errors, warnings
 
 
 def guardrail_problems(policy: StockPolicy, diffs: Sequence[LevelDiff], levels: int, held: int = 0,
@@ -103,21 +134,29 @@ def _examples(diffs: Sequence[LevelDiff]) -> str:
 
 
 def _ingest_problems(hub: HubConfig, warehouse: Warehouse, conn: sa.Connection) -> list[str]:
+    """Every enabled account's last ingest must have run to its end and succeeded: a run still going or
+    killed half-way leaves raw tables a mix of two states, however successful the run before it was."""
     runs = {row["account"]: row for row in last_runs(warehouse, conn)}
     problems = []
     for name in hub.enabled_accounts():
         run = runs.get(name)
         if run is None:
             problems.append(f"account {name!r} has never been loaded")
-        elif run["failed"]:
+        elif run["state"] == "failed":
             problems.append(f"account {name!r}: the last ingest run failed ({(run['error'] or 'see ops.run_log')[:200]})")
+        elif run["state"] in ("running", "interrupted"):
+            problems.append(f"account {name!r}: the last ingest run "
+                            + ("is still running" if run["state"] == "running" else
+                               f"did not finish (interrupted); run `channelhub run {name}`"))
     return problems
 
 
 @dataclass(frozen=True)
 class _Build:
     build_id: str
+    started_at: datetime
     finished_at: datetime
+    outcome: str
     failed_models: list[str]
 
 
@@ -128,28 +167,28 @@ class _QualityRun:
     finished_at: datetime
     success: bool
     critical_failures: int
+    build_id: str | None
 
 
 def _last_build(warehouse: Warehouse, conn: sa.Connection) -> _Build | None:
-    if not warehouse.table_exists("ops", "build_log", conn):
+    build = last_build(conn)
+    if build is None:
         return None
-    rows = conn.execute(sa.text("""
-        select model, outcome, finished_at, build_id from ops.build_log
-        where build_id = (select build_id from ops.build_log order by started_at desc limit 1)
-    """)).all()
-    if not rows:
-        return None
-    return _Build(str(rows[0].build_id), max(utc(row.finished_at) for row in rows),
-                  sorted(row.model for row in rows if row.outcome == "failed"))
+    failed: list[str] = []
+    if warehouse.table_exists("ops", "build_log", conn):
+        failed = sorted(conn.execute(sa.text("select model from ops.build_log where build_id = :build and "
+                                             "outcome = 'failed'"), {"build": build.build_id}).scalars())
+    return _Build(build.build_id, utc(build.started_at), utc(build.finished_at or build.started_at), build.outcome,
+                  failed)
 
 
 def _last_quality_run(warehouse: Warehouse, conn: sa.Connection) -> _QualityRun | None:
     if not warehouse.table_exists("ops", "quality_runs", conn):
         return None
     row = conn.execute(sa.text("""
-        select run_id, started_at, finished_at, success, critical_failures from ops.quality_runs
+        select run_id, started_at, finished_at, success, critical_failures, build_id from ops.quality_runs
         order by started_at desc limit 1""")).first()
     if row is None:
         return None
     return _QualityRun(str(row.run_id), utc(row.started_at), utc(row.finished_at), bool(row.success),
-                       int(row.critical_failures or 0))
+                       int(row.critical_failures or 0), row.build_id)

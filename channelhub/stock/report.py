@@ -34,6 +34,8 @@ def render_sync(console: Console, report: StockSyncReport, shown_per_channel: in
                         str(len(channel.changes)), str(counts["success"]), str(counts["stale"]),
                         str(counts["failed"]), "\n".join(_why(channel)) or "-")
     console.print(summary)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
 
 
 def _why(channel: ChannelSync) -> list[str]:

@@ -30,7 +30,7 @@ from warehouse import Warehouse
 from . import audit
 from .audit import ALL, PushRecord
 from .diff import channel_diff
-from .guards import LevelDiff, guardrail_problems, readiness_problems
+from .guards import LevelDiff, guardrail_problems, override_problems, readiness_problems
 
 if TYPE_CHECKING:
     from channelhub.config import HubConfig
@@ -81,6 +81,7 @@ class StockSyncReport:
     dry_run: bool
     forced: bool
     channels: list[ChannelSync] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # worth a look, not a reason to refuse
 
     @property
     def ok(self) -> bool:
@@ -105,7 +106,8 @@ def sync_stock(hub: HubConfig, *, dry_run: bool = False, force: bool = False,
     warehouse = Warehouse(hub.warehouse_url)
     with warehouse.exclusive("channelhub sync-stock"):
         report = StockSyncReport(uuid.uuid4().hex, dry_run, force)
-        blockers = readiness_problems(hub, warehouse)
+        wrong_overrides, report.warnings = override_problems(policy, warehouse)
+        blockers = [*readiness_problems(hub, warehouse), *wrong_overrides]
         for name in targets:
             run = _ChannelRun(hub, policy, warehouse, report, name)
             try:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from dlt.extract.source import DltSource
@@ -66,8 +66,9 @@ class KingdeeConnector(Connector[KingdeeSettings]):
     settings_model = KingdeeSettings
     streams: ClassVar[tuple[Stream, ...]] = (
         _stream("materials", "FMATERIALID", "Materials (BD_MATERIAL): FNumber is the merchant SKU."),
-        _stream("inventory", "FID", "On-hand stock per material and warehouse (STK_Inventory), replaced whole "
-                                    "every run: the form has no modification time.", cursor=None),
+        replace(_stream("inventory", "FID", "On-hand stock per material and warehouse (STK_Inventory), replaced "
+                                            "whole every run: the form has no modification time.", cursor=None),
+                not_null=("FBaseQty",)),
         _stream("sale_orders", "FID", "Sales order headers (SAL_SaleOrder), one row per bill."),
         _stream("sale_order_entries", "FSaleOrderEntry_FEntryID",
                 "Sales order lines (SAL_SaleOrder's FSaleOrderEntry), read by their bill's FModifyDate."),

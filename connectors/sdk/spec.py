@@ -91,6 +91,11 @@ class Stream:
     # fields besides the key a record cannot load without (an order's currency and total): a record
     # lacking one is quarantined (connectors.sdk.quarantine), never loaded with a NULL there.
     required: tuple[str, ...] = ()
+    # loaded as they come, but critical quality rules at the raw layer (blocking stock write-back): a
+    # business key besides the primary key (a stock row's warehouse, item and batch), and columns that
+    # must not be NULL (quantities: a NULL would be read as no stock)
+    unique: tuple[str, ...] = ()
+    not_null: tuple[str, ...] = ()
 
     def resource_hints(self) -> dict[str, Any]:
         """The dlt resource hints this declaration makes (name, key, disposition, column types): the

@@ -63,9 +63,12 @@ def test_raw_suites_follow_each_connectors_declared_keys(tmp_path: Path) -> None
         return {(e.expectation_type, tuple(getattr(e, "column_list", None) or [e.column]), e.severity.value)
                 for e in suites[name].expectations}
 
-    assert checks("raw_erp_u8.current_stock") == {  # U8's AutoID as dlt names it
+    assert checks("raw_erp_u8.current_stock") == {  # U8's AutoID as dlt names it, its stock key, its quantity
         ("expect_column_values_to_not_be_null", ("auto_id",), "critical"),
-        ("expect_column_values_to_be_unique", ("auto_id",), "critical")}
+        ("expect_column_values_to_be_unique", ("auto_id",), "critical"),
+        *(("expect_column_values_to_not_be_null", (column,), "critical")
+          for column in ("c_wh_code", "c_inv_code", "c_batch", "i_quantity")),
+        ("expect_compound_columns_to_be_unique", ("c_wh_code", "c_inv_code", "c_batch"), "critical")}
     assert ("expect_compound_columns_to_be_unique", ("inventory_item_id", "location_id"), "critical") in \
         checks("raw_shop_us.inventory_levels")
     assert ("expect_compound_columns_to_be_unique", ("source_file", "source_sheet", "source_row"), "critical") \
@@ -116,9 +119,14 @@ def hub_home() -> Path:
     return home().resolve()
 
 
+@pytest.mark.reliability
 def test_planted_violations_fail_by_name_and_severity(hub: HubConfig) -> None:
+    """Bad data fails quality by name: a duplicated key, a duplicated stock row, a NULL quantity, bad marts."""
     execute(hub,
             "insert into raw_shop_us.orders (id) select id from raw_shop_us.orders where id = 'id-0'",
+            "insert into raw_erp_u8.current_stock select 'auto_id-9', c_wh_code, c_inv_code, c_batch, i_quantity "
+            "from raw_erp_u8.current_stock where auto_id = 'auto_id-0'",
+            "update raw_erp_u8.current_stock set i_quantity = null where auto_id = 'auto_id-1'",
             "update marts.fct_inventory set quantity_on_hand = -3 where product_id = 'CH-0001-M'",
             "update marts.fct_orders set total_amount = total_amount + 0.02 where order_id = 'shop_us:1001'",
             "update marts.fct_orders set total_amount = total_amount - 0.01 where order_id = 'shop_us:1002'",
@@ -129,6 +137,8 @@ def test_planted_violations_fail_by_name_and_severity(hub: HubConfig) -> None:
     assert not report.ok
     assert failures(report.critical) == {
         ("critical", "raw_shop_us.orders", "id", "expect_column_values_to_be_unique"),
+        ("critical", "raw_erp_u8.current_stock", "c_wh_code, c_inv_code, c_batch", "expect_compound_columns_to_be_unique"),
+        ("critical", "raw_erp_u8.current_stock", "i_quantity", "expect_column_values_to_not_be_null"),
         ("critical", "marts.fct_inventory", "quantity_on_hand", "expect_column_values_to_be_between")}
     assert failures(report.warnings) == {  # one cent off is within tolerance, two cents is not
         ("warning", "marts.fct_orders", "total_amount_deviation", "expect_column_values_to_be_between"),
@@ -141,7 +151,7 @@ def test_planted_violations_fail_by_name_and_severity(hub: HubConfig) -> None:
 
     assert stored_failures(hub, report) == failures(report.critical + report.warnings)
     [run] = query(hub, f"select * from ops.quality_runs where run_id = '{report.run_id}'")
-    assert (run["success"], run["critical_failures"], run["warnings"]) == (False, 2, 2)
+    assert (run["success"], run["critical_failures"], run["warnings"]) == (False, 4, 2)
 
 
 @DUCKDB_ONLY

@@ -23,6 +23,7 @@ from sandbox.shopify import ShopifySandbox
 from sandbox.world import ShopSpec, World, WorldSpec
 from transforms.build_log import ModelRun, record_model_runs
 from warehouse import StreamRun, Warehouse, record_runs
+from warehouse.builds import finish_build, last_build, start_build
 
 SHOPS = (ShopSpec("shop_us", "USD", "America/New_York"), ShopSpec("shop_eu", "EUR", "Europe/Berlin"))
 TOKENS = {"shop_us": "shpat_stock_us_0123456789abcdef", "shop_eu": "shpat_stock_eu_0123456789abcdef"}
@@ -109,9 +110,10 @@ class StockEnv:
                                                "HTTP 503 from the shop" if outcome == "failed" else None)
                                      for name in names])
 
-    def build(self, allocation: Allocation, at: datetime | None = None, failed: tuple[str, ...] = ()) -> None:
+    def build(self, allocation: Allocation, at: datetime | None = None, failed: tuple[str, ...] = (),
+              finished: bool = True) -> None:
         """``marts.rpt_stock_availability`` with one row per SKU and shop at location 01, and a build record
-        (written by the build's own ``record_model_runs``)."""
+        (written by the build's own ``record_model_runs`` and ``ops.builds``; ``finished`` False: still running)."""
         at = at or datetime.now(UTC) - timedelta(minutes=5)
         rows = []
         for name, sandbox in self.sandboxes.items():
@@ -127,17 +129,23 @@ class StockEnv:
             mart.metadata.drop_all(conn)
             mart.metadata.create_all(conn)
             conn.execute(mart.insert(), rows)
+        build_id = f"build-{at.timestamp()}"
         with self.warehouse.engine.begin() as conn:
+            start_build(conn, build_id, at - timedelta(seconds=2))
             for model in ("fct_inventory", "rpt_stock_availability"):
-                record_model_runs(conn, [ModelRun(f"build-{at.timestamp()}", model, "marts", at - timedelta(seconds=2),
+                record_model_runs(conn, [ModelRun(build_id, model, "marts", at - timedelta(seconds=2),
                                                    at, len(rows), outcome="failed" if model in failed else "success",
                                                    seconds=2)])
+            if finished:
+                finish_build(conn, build_id, "failed" if failed else "success", at)
 
     def validate(self, success: bool = True, at: datetime | None = None) -> None:
         """A quality run as ``expectations.validate`` records it (``expectations.store.record``)."""
         at = at or datetime.now(UTC) - timedelta(minutes=1)
+        with self.warehouse.engine.connect() as conn:
+            validated = last_build(conn, finished=True)
         record(self.warehouse, QualityRun(f"q-{at.timestamp()}", at - timedelta(seconds=1), at, success,
-                                          0 if success else 3, 0, None), [])
+                                          0 if success else 3, 0, None, validated and validated.build_id), [])
 
     def ready(self, allocation: Allocation) -> None:
         """Loaded, built with ``allocation`` and validated, in that order."""

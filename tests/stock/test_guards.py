@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from channelhub.stock import ChannelStatus
 from channelhub.stock.guards import LevelDiff, guardrail_problems
@@ -27,15 +28,21 @@ def assert_nothing_sent(env: StockEnv) -> None:
 @pytest.mark.parametrize(("prepare", "reason"), [
     (lambda env: (env.load(), env.build(raised)), "no quality run recorded in ops.quality_runs"),
     (lambda env: (env.load(), env.build(raised), env.validate(success=False)), "failed with 3 critical failure(s)"),
-    (lambda env: (env.load(), env.validate()), "no build recorded in ops.build_log"),
+    (lambda env: (env.load(), env.validate()), "no build recorded in ops.builds"),
     (lambda env: (env.load(), env.build(raised, failed=("fct_inventory",)), env.validate()),
      "failed: fct_inventory"),
     (lambda env: (env.load(), env.validate(at=datetime.now(UTC) - timedelta(hours=1)), env.build(raised)),
-     "predates the last build"),
+     "validated an earlier build, not the last build"),
     (lambda env: (env.load(), env.build(raised), env.validate(),
                   env.record_ingest(datetime.now(UTC), "failed", "shop_eu")),
      "account 'shop_eu': the last ingest run failed (HTTP 503 from the shop)"),
-], ids=["quality-missing", "quality-failed", "build-missing", "build-failed", "quality-stale", "ingest-failed"])
+    (lambda env: (env.load(), env.build(raised), env.validate(),
+                  env.record_ingest(datetime.now(UTC), "running", "shop_eu")),
+     "account 'shop_eu': the last ingest run did not finish (interrupted); run `channelhub run shop_eu`"),
+    (lambda env: (env.load(), env.build(raised), env.validate(), env.build(raised, finished=False)),
+     "is still running"),
+], ids=["quality-missing", "quality-failed", "build-missing", "build-failed", "quality-stale", "ingest-failed",
+        "ingest-interrupted", "build-unfinished"])
 def test_an_untrusted_warehouse_refuses_every_channel(make_env, prepare, reason: str) -> None:
     env: StockEnv = make_env()
     prepare(env)
@@ -144,8 +151,8 @@ def test_raise_guardrail_arithmetic() -> None:
     assert guardrail_problems(policy, [diff(2, 7, 1), diff(2, 8, 2)], levels=4, held=100, allocated=111) == [
         "2 of 4 levels (50%) would rise more than 3-fold, more than max_raised_share 25% (e.g. SKU-1 2->7, SKU-2 2->8)"]
     assert guardrail_problems(policy, [diff(10, 20)], levels=4, held=100, allocated=151) == [
-        "the channel's total would rise from 100 to 151 units (+51%), more than max_total_raise_fraction 50%: a "
-        "duplicated or mis-scaled stock feed?"]
+        ("the channel's total would rise from 100 to 151 units (+51%), more than max_total_raise_fraction 50%: a "
+         "duplicated or mis-scaled stock feed?")]
 
 
 def test_a_level_two_products_claim_is_refused_even_when_forced(make_env) -> None:
@@ -165,3 +172,26 @@ def test_a_level_two_products_claim_is_refused_even_when_forced(make_env) -> Non
     assert channel.reasons == [(f"1 level(s) claimed by several products in marts.rpt_stock_availability (e.g. item "
                                f"{item} at {env.location['shop_us']}: {env.world.skus[0].code}, CH-OTHER)")]
     assert env.mutations("shop_us") == [] and report.channel("shop_eu").status == ChannelStatus.SYNCED
+
+
+def test_an_override_of_an_unknown_sku_refuses_and_one_without_stock_warns(make_env) -> None:
+    env: StockEnv = make_env()
+    env.ready(raised)
+    known, unstocked = env.world.skus[0].code, "CH-NEW-1"
+    with env.warehouse.engine.begin() as conn:
+        conn.execute(sa.text("create table marts.dim_products (product_id varchar)"))
+        conn.execute(sa.text("create table marts.fct_inventory (product_id varchar, quantity_on_hand integer)"))
+        conn.execute(sa.text("insert into marts.dim_products values (:a), (:b)"), {"a": known, "b": unstocked})
+        conn.execute(sa.text("insert into marts.fct_inventory values (:a, 5)"), {"a": known})
+    overrides = [{"sku": known, "cap": 3}, {"sku": unstocked, "cap": 2}]
+    env.reconfigure(overrides=overrides)
+    report = env.sync(dry_run=True)
+    assert report.ok and report.warnings == [
+        "stock.overrides[1].sku: 'CH-NEW-1' has no stock yet (not in marts.fct_inventory); the override applies "
+        "once it has"]
+    env.reconfigure(overrides=[*overrides, {"sku": "CH-0000-SS", "account": "shop_eu", "floor": 1}])
+    report = env.sync()
+    assert not report.ok and all(channel.status == ChannelStatus.REFUSED for channel in report.channels)
+    assert ("stock.overrides[2].sku: 'CH-0000-SS' is a SKU no source knows (not in marts.dim_products): a typo?"
+            in report.channel("shop_us").reasons)
+    assert_nothing_sent(env)

@@ -32,7 +32,7 @@ def test_cli_prints_the_diff_and_exits_1_only_when_a_channel_is_refused_or_faile
 
     env.validate()
     dry = invoke(env, tmp_path, "--dry-run", "--account", "shop_us")
-    assert dry.exit_code == 0, dry.output
+    assert dry.exit_code == 0, (dry.output, dry.exception)
     sku = env.world.skus[0].code
     old, new = env.held("shop_us")[sku], env.allocated("shop_us")[sku]
     assert "dry run: nothing pushed" in dry.output and "dry-run" in dry.output
