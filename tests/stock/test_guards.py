@@ -187,8 +187,8 @@ def test_an_override_of_an_unknown_sku_refuses_and_one_without_stock_warns(make_
     env.reconfigure(overrides=overrides)
     report = env.sync(dry_run=True)
     assert report.ok and report.warnings == [
-        "stock.overrides[1].sku: 'CH-NEW-1' has no stock yet (not in marts.fct_inventory); the override applies "
-        "once it has"]
+        ("stock.overrides[1].sku: 'CH-NEW-1' has no stock yet (not in marts.fct_inventory); the override applies "
+         "once it has")]
     env.reconfigure(overrides=[*overrides, {"sku": "CH-0000-SS", "account": "shop_eu", "floor": 1}])
     report = env.sync()
     assert not report.ok and all(channel.status == ChannelStatus.REFUSED for channel in report.channels)
