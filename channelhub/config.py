@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,6 +43,10 @@ class AccountConfig(_Strict):
     settings: dict[str, Any] = Field(default_factory=dict)
     secrets: dict[str, SecretRef] = Field(default_factory=dict)
     streams: tuple[str, ...] | None = None  # load only these streams; every stream the connector offers when unset
+    # the periodic reconciliation (channelhub/reconcile.py): how often (null: never) and how far back a
+    # reconciling run re-reads; ISO 8601 durations (P1D, PT6H) or seconds
+    reconcile_every: timedelta | None = timedelta(days=1)
+    reconcile_lookback: timedelta = timedelta(days=3)
 
     @field_validator("connector")
     @classmethod

@@ -12,6 +12,7 @@ import os
 import socket
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -26,8 +27,10 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from pydantic import SecretStr
 
 from channelhub.config import HubConfig, home
+from channelhub.reconcile import due, reconcile_keys
 from connectors.sdk import Account, ChannelhubError, SourceDataError
 from connectors.sdk.quarantine import Quarantine, RecordGate, Rejected, collecting
+from connectors.sdk.spec import reconciling
 from warehouse import (
     StreamRun,
     Warehouse,
@@ -196,16 +199,21 @@ def _describe(cause: BaseException) -> str:
     return str(cause) if isinstance(cause, SourceDataError) else f"{type(cause).__name__}: {cause}"
 
 
-def run_account(config: HubConfig, name: str, *, full_refresh: bool = False,
+def run_account(config: HubConfig, name: str, *, full_refresh: bool = False, reconcile: bool | None = None,
                 progress: Collector | None = None) -> RunReport:
     """Extract, normalize and load one account. Raises :class:`RunFailed` with a clear cause; whatever
     happens, the run's row in ``ops.run_log`` says how it ended (a killed run's says ``running`` and
-    reads as interrupted)."""
+    reads as interrupted). ``reconcile``: whether the run also reconciles the account
+    (channelhub/reconcile.py); by default when ``reconcile_every`` has passed since it last did."""
     account = config.account(name)
+    settings = config.accounts[name]
     warehouse = Warehouse(config.warehouse_url)
     try:
         with warehouse.exclusive(f"channelhub run {name}"):
-            return _run(account, warehouse, full_refresh, progress)
+            if reconcile is None:
+                reconcile = not full_refresh and due(warehouse, name, settings.reconcile_every, utcnow())
+            lookback = settings.reconcile_lookback.total_seconds() if reconcile else None
+            return _run(account, warehouse, full_refresh, lookback, progress)
     except WarehouseBusy as exc:  # no row can be written to the file now: it waits beside it
         now = utcnow()
         spool_runs(warehouse, [StreamRun(uuid.uuid4().hex, name, account.connector.name, RUN, now, now, 0, "failed",
@@ -217,20 +225,23 @@ def _here() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": os.getpid()}
 
 
-def _run(account: Account, warehouse: Warehouse, full_refresh: bool, progress: Collector | None) -> RunReport:
+def _run(account: Account, warehouse: Warehouse, full_refresh: bool, lookback: float | None,
+         progress: Collector | None) -> RunReport:
+    """The run; ``lookback`` (seconds) when it reconciles."""
     name = account.name
     report = RunReport(account=name, run_id=uuid.uuid4().hex)
     started, clock = utcnow(), time.perf_counter()
     row = partial(StreamRun, report.run_id, name, account.connector.name)
     here = _here()
     record_runs(warehouse, [row(RUN, started, started, 0, "running", full_refresh, **here)])
-    quarantine, notes, added = Quarantine(), [], {}
+    quarantine, notes, added, reconciled = Quarantine(), [], {}, []
     try:
         with warehouse.loading() as destination, collecting(quarantine):
             pipeline = pipeline_for(account, warehouse, progress, destination)
             if (settled := settle_pending(pipeline, warehouse, full_refresh)) is not None:
                 notes.append(settled)
-            source = account.connector.source(account)
+            with reconciling(lookback) if lookback is not None else nullcontext():
+                source = account.connector.source(account)
             select_streams(source, account)
             gate_streams(source, account)
             stamp_nested_rows(source)
@@ -238,6 +249,8 @@ def _run(account: Account, warehouse: Warehouse, full_refresh: bool, progress: C
             pipeline.run(source, loader_file_format=warehouse.loader_file_format,
                          refresh="drop_sources" if full_refresh else None)
             added = {} if full_refresh else new_columns(before, table_columns(pipeline))
+            if lookback is not None:
+                reconciled = reconcile_keys(account, pipeline, warehouse)
     except BaseException as exc:
         cause = _root_cause(exc)
         message = _describe(cause)
@@ -260,11 +273,15 @@ def _run(account: Account, warehouse: Warehouse, full_refresh: bool, progress: C
         log.warning("account %r: new columns %s (loaded; see ops.run_log)", name, ", ".join(columns))
     record_quarantine(warehouse, report.run_id, finished, redacted(quarantine, account))
     streams = sorted(set(report.rows) | {stream.name for stream in account.connector.streams_for(account)})
+    stream_notes = {stream: [f"new columns: {', '.join(columns)}"] for stream, columns in added.items()}
+    for found in reconciled:
+        stream_notes.setdefault(found.stream, []).append(found.note)
+    first_load = not before
     settle_run(warehouse, row(RUN, started, finished, 0, "success", full_refresh,
-                              quarantined=len(quarantine.rejected), note="; ".join(notes) or None, **here), [
+                              quarantined=len(quarantine.rejected), note="; ".join(notes) or None,
+                              reconciled=lookback is not None or full_refresh or first_load, **here), [
         row(stream, started, finished, report.rows.get(stream, 0), "success", full_refresh,
-            quarantined=report.quarantined.get(stream, 0),
-            note=f"new columns: {', '.join(added[stream])}" if stream in added else None)
+            quarantined=report.quarantined.get(stream, 0), note="; ".join(stream_notes.get(stream, ())) or None)
         for stream in streams
     ])
     return report

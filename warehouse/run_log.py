@@ -37,6 +37,7 @@ run_log = sa.Table(
     sa.Column("note", sa.Text),               # what else ops should know: new columns, a pending package
     sa.Column("host", sa.String(255)),        # where the run's process runs, to tell running from killed
     sa.Column("pid", sa.Integer),
+    sa.Column("reconciled", sa.Boolean),      # the run's row: it reconciled (or loaded whole) the account
 )
 RUN = "*"  # the stream of a run's own row
 
@@ -57,6 +58,7 @@ class StreamRun:
     note: str | None = None
     host: str | None = None
     pid: int | None = None
+    reconciled: bool | None = None
 
 
 def record_runs(warehouse: Warehouse, runs: list[StreamRun]) -> None:

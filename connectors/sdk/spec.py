@@ -8,6 +8,9 @@ group) behaves exactly like the built-in ones.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol
@@ -40,12 +43,16 @@ class Cursor:
     source_timezone: the zone the *source* writes this field in. Connectors convert to UTC before
         the value reaches dlt; the declaration documents what that conversion assumes.
     lag: how far behind the last seen value the next run starts re-reading, in the cursor's units
-        (seconds for timestamps). Covers sources whose ``updated_at`` becomes visible late.
+        (seconds for timestamps, versions for a version counter). Covers rows that become visible later
+        than rows with a newer cursor (a slow commit, an eventually consistent list); every connector's
+        README justifies its lags. Rows later still are caught by the periodic reconciliation.
     dedup_on_boundary: records whose cursor equals the last value are read again (closed range)
         and dropped by primary key, so 1,000 rows sharing one timestamp across a page boundary are
         neither lost nor loaded twice.
     row_order: "desc" for a source that lists newest first (Stripe): dlt stops reading at the first
         record older than the start instead of filtering the rest.
+    versions: the cursor is a version counter (SQL Server's rowversion), not a time: a reconciliation
+        re-reads the whole table rather than a lookback in seconds.
     """
 
     field: str
@@ -53,12 +60,17 @@ class Cursor:
     lag: float = 0
     dedup_on_boundary: bool = True
     row_order: Literal["asc", "desc"] | None = None
+    versions: bool = False
 
     def incremental_args(self, initial_value: Any, end_value: Any = None) -> dict[str, Any]:
         """dlt's incremental arguments for this declaration: the one place they are derived, for
-        ``dlt.sources.incremental`` and for ``rest_api``'s incremental config alike."""
+        ``dlt.sources.incremental`` and for ``rest_api``'s incremental config alike. In a reconciliation
+        run (:func:`reconciling`) a time cursor re-reads the whole lookback, a version counter everything."""
+        lag = self.lag
+        if (lookback := _lookback.get()) is not None:
+            lag = WHOLE_TABLE if self.versions else max(lag, lookback)
         args: dict[str, Any] = {"cursor_path": self.field, "initial_value": initial_value, "end_value": end_value,
-                                "lag": self.lag or None, "range_start": "closed", "row_order": self.row_order}
+                                "lag": lag or None, "range_start": "closed", "row_order": self.row_order}
         if not self.dedup_on_boundary:
             args["primary_key"] = ()  # no key: no boundary dedup
         return args
@@ -67,6 +79,21 @@ class Cursor:
         import dlt  # here, not at the top: declarations are read by commands that never run dlt
 
         return dlt.sources.incremental(**self.incremental_args(initial_value, end_value))
+
+
+WHOLE_TABLE = 2**62  # a lag no version counter reaches: re-read from the start (dlt keeps within the initial value)
+_lookback: ContextVar[float | None] = ContextVar("reconcile_lookback", default=None)
+
+
+@contextmanager
+def reconciling(lookback_seconds: float) -> Iterator[None]:
+    """While the block builds a source, its cursors re-read ``lookback_seconds`` (version counters: all),
+    so rows that became visible later than the lag allows are picked up by the reconciliation run."""
+    token = _lookback.set(lookback_seconds)
+    try:
+        yield
+    finally:
+        _lookback.reset(token)
 
 
 def typed(*groups: tuple[tuple[str, ...], str]) -> tuple[tuple[str, str], ...]:
@@ -180,6 +207,12 @@ class Connector(ABC, Generic[S]):
     @abstractmethod
     def check(self, account: Account[S]) -> CheckResult:
         """Test credentials and reachability with the cheapest call the source offers."""
+
+    def source_keys(self, account: Account[S], stream: Stream) -> Iterable[tuple[Any, ...]] | None:
+        """Every primary key the source holds now for ``stream``, read cheaply (ids only), for the periodic
+        reconciliation that finds rows deleted at the source; None when the source offers no such
+        listing for the stream (then deletions arrive only the way the connector reads them)."""
+        return None
 
     def stock_writer(self, account: Account[S]) -> StockWriter | None:
         """Channels return a writer; other kinds have none."""

@@ -175,6 +175,20 @@ class SqlConnector(Connector[S], Generic[S]):
     def source(self, account: Account[S]) -> DltSource:
         return sql_source(self.name, account.name, account.settings, self.tables_for(account))
 
+    def source_keys(self, account: Account[S], stream: Stream) -> list[tuple[Any, ...]]:
+        """The primary keys of the stream's table: one narrow query, retried as a statement."""
+        table = next(t.table for t in self.tables if t.stream.name == stream.name)
+        query = sa.select(*(sa.column(column) for column in stream.primary_key)).select_from(sa.table(table))
+        engine = account.settings.engine()
+
+        def read() -> list[tuple[Any, ...]]:
+            with engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(query)]
+        try:
+            return account.settings.read_retrying()(read)
+        finally:
+            engine.dispose()
+
     def check(self, account: Account[S]) -> CheckResult:
         """Connect, confirm the account's tables exist and report their row counts."""
         return check_tables(account.name, account.settings, [t.table for t in self.tables_for(account)],

@@ -1,10 +1,8 @@
 """The U8 tables the connector reads, declared once: warehouse stream, source table, cursor.
 
-Cursors name *source* columns (dlt applies the incremental before normalisation). Modification
-times are naive Shanghai wall-clock times; ``lag`` re-reads the last minute because U8 stamps
-``dmodifysystime`` on the application server before the transaction commits, and with a lag dlt
-leaves boundary de-duplication to the merge on the primary key. ``ufts`` is SQL Server's
-rowversion: unique and monotonic per database, so it needs no lag in the common case.
+Cursors name *source* columns (dlt applies the incremental before normalisation). The lags are
+justified in README.md ("Late rows"): modification times are stamped before the transaction commits,
+and a rowversion is taken at write time, so either can become visible behind newer values.
 """
 
 from __future__ import annotations
@@ -13,14 +11,15 @@ from connectors.sdk import Cursor, Stream
 from connectors.sdk.sql_source import SqlTable
 
 SHANGHAI = "Asia/Shanghai"
-MODIFIED_LAG = 60.0
+MODIFIED_LAG = 900.0     # seconds: a voucher saved in a long transaction (month-end, a big import)
+ROWVERSION_LAG = 20_000  # versions: the writes of the whole database during such a transaction
 
 
 def _modified(column: str) -> Cursor:
     return Cursor(field=column, source_timezone=SHANGHAI, lag=MODIFIED_LAG, dedup_on_boundary=True)
 
 
-ROWVERSION = Cursor(field="ufts", dedup_on_boundary=True)
+ROWVERSION = Cursor(field="ufts", lag=ROWVERSION_LAG, dedup_on_boundary=True, versions=True)
 
 TABLES = (
     SqlTable("Inventory", Stream("inventory", ("cInvCode",), "merge", _modified("dModifyDate"),

@@ -21,6 +21,7 @@ from channelhub.testing.database import MARIADB
 from connectors.sdk import ConfigError
 from connectors.sdk.sql import local_window
 from connectors.yonyou_u8 import connector
+from connectors.yonyou_u8.client import ROWVERSION_LAG
 from sandbox.world import World, WorldSpec
 from sandbox.yonyou_u8 import U8Sandbox, build_u8, local, so_main
 from warehouse import Warehouse
@@ -101,10 +102,14 @@ def test_sqlite_end_to_end_and_stock_rowversion(tmp_path: Path, sqlite_u8: U8San
     report = run_account(cfg, ACCOUNT)
     assert report.rows == {stream: sqlite_u8.count(table) for stream, table in STREAM_TABLES.items()}
 
+    seen = sqlite_u8.max("CurrentStock", "ufts")
     changed = sqlite_u8.change_stock(0.1)
     report = run_account(cfg, ACCOUNT)
-    assert report.rows["current_stock"] == changed  # ufts has no lag: exactly the changed rows
-    assert "so_sodetails" not in report.rows
+    with sqlite_u8.engine.connect() as conn:  # the changed rows and the lag's window of versions behind them
+        window = conn.execute(sa.text('select count(*) from "CurrentStock" where ufts >= :start'),
+                              {"start": seen - ROWVERSION_LAG}).scalar_one()
+    assert report.rows["current_stock"] == window >= changed
+    assert "so_sodetails" in report.rows  # its lag window too
     loaded = dict(query(cfg, f"select c_inv_code || '/' || c_wh_code, i_quantity from raw_{ACCOUNT}.current_stock"))
     assert loaded == {f"{s.sku.code}/{s.warehouse}": Decimal(s.quantity) for s in sqlite_u8.world.stock}
 

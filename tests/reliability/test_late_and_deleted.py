@@ -1,0 +1,110 @@
+"""Rows that become visible late and rows deleted at the source (U8 on SQLite): the lag catches the
+first, the scheduled reconciliation the rest, and the warehouse ends as a clean load of the source."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from channelhub.config import HubConfig
+from channelhub.runner import run_account
+from connectors.yonyou_u8.client import ROWVERSION_LAG
+from sandbox.world import World, WorldSpec
+from sandbox.yonyou_u8 import U8Sandbox, build_u8, current_stock, so_main
+from warehouse import Warehouse
+
+pytestmark = pytest.mark.reliability
+ACCOUNT = "erp_u8"
+
+
+def config(tmp_path: Path, url: str, name: str = "wh", **account: Any) -> HubConfig:
+    return HubConfig.model_validate({
+        "warehouse": {"url": f"duckdb:///{tmp_path}/{name}.duckdb"},
+        "accounts": {ACCOUNT: {"connector": "yonyou_u8", "settings": {"url": url, "max_wait_seconds": 0.05},
+                               **account}}})
+
+
+def rows(hub: HubConfig, table: str, key: str) -> list[tuple]:
+    with Warehouse(hub.warehouse_url).engine.connect() as conn:
+        columns = [c for (c,) in conn.execute(sa.text(
+            "select column_name from information_schema.columns where table_schema = :s and table_name = :t "
+            "and column_name not like '\\_dlt%' escape '\\' order by column_name"), {"s": f"raw_{ACCOUNT}", "t": table})]
+        return [tuple(r) for r in conn.execute(sa.text(
+            f"select {', '.join(columns)} from raw_{ACCOUNT}.{table} order by {key}"))]
+
+
+def late_header(u8: U8Sandbox, behind: timedelta, key: int) -> None:
+    """A sales order that becomes visible now, stamped ``behind`` the newest one already there (its
+    transaction committed late)."""
+    with u8.engine.begin() as conn:
+        newest = conn.execute(sa.select(sa.func.max(so_main.c.dmodifysystime))).scalar_one()
+        template = dict(conn.execute(sa.select(so_main).limit(1)).one()._mapping)
+        conn.execute(so_main.insert(), [{**template, "ID": key, "cSOCode": f"SO{key:08d}", "dmodifysystime": newest
+                                         - behind, "ufts": u8.max("SO_SOMain", "ufts") + 1}])
+
+
+@pytest.fixture
+def u8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> U8Sandbox:
+    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+    sandbox = build_u8(str(tmp_path / "UFDATA_001_2026.db"), World(WorldSpec(orders=120, skus=20, customers=30)))
+    yield sandbox
+    sandbox.close()
+
+
+def test_late_rows_land_with_the_lag_or_the_reconciliation_and_deletions_follow(tmp_path: Path, u8: U8Sandbox) -> None:
+    """Rows 15 min late, hours late and deleted end right after the next scheduled runs.
+
+    15 minutes late: the next run (the lag). Two hours late, a stock row behind the rowversion lag, and rows
+    deleted at the source: the next scheduled reconciliation, which counts them in ops.run_log. The warehouse
+    then equals a clean load of the source."""
+    url = f"sqlite:///{u8.url.database}"
+    hourly = config(tmp_path, url, reconcile_every=None)
+    run_account(hourly, ACCOUNT)
+
+    late_header(u8, timedelta(minutes=15), 90_001)
+    late_header(u8, timedelta(hours=2), 90_002)
+    with u8.engine.begin() as conn:  # a stock row whose rowversion is older than the lag window
+        conn.execute(current_stock.insert(), [{"AutoID": 90_003, "cWhCode": "01", "cInvCode": "CH-LATE", "cBatch": "",
+                                               "iQuantity": 4, "fOutQuantity": 0, "fInQuantity": 0, "fAvaQuantity": 4,
+                                               "ufts": u8.max("CurrentStock", "ufts") - 2 * ROWVERSION_LAG}])
+        conn.execute(current_stock.delete().where(current_stock.c.AutoID.in_([1, 2])))
+        conn.execute(so_main.delete().where(so_main.c.ID == 3))
+    run_account(hourly, ACCOUNT)
+    with Warehouse(hourly.warehouse_url).engine.connect() as conn:
+        ids = set(conn.execute(sa.text(f"select id from raw_{ACCOUNT}.so_somain")).scalars())
+    assert 90_001 in ids and 90_002 not in ids and 3 in ids  # the lag reaches 15 minutes, no further
+
+    daily = config(tmp_path, url, reconcile_every="PT0S")  # the reconciliation is due
+    report = run_account(daily, ACCOUNT)
+    with Warehouse(daily.warehouse_url).engine.connect() as conn:
+        notes = dict(conn.execute(sa.text("select stream, note from ops.run_log where run_id = :r"),
+                                  {"r": report.run_id}).all())
+        reconciled = conn.execute(sa.text("select reconciled from ops.run_log where run_id = :r and stream = '*'"),
+                                  {"r": report.run_id}).scalar_one()
+    assert reconciled is True
+    assert notes["current_stock"] == "reconciled: 2 deleted at the source"
+    assert notes["so_somain"] == "reconciled: 1 deleted at the source"
+
+    clean = config(tmp_path, url, name="clean")
+    run_account(clean, ACCOUNT)
+    for table, key in (("so_somain", "id"), ("current_stock", "auto_id"), ("so_sodetails", "i_s_os_id")):
+        assert rows(daily, table, key) == rows(clean, table, key), table
+
+
+def test_the_reconciliation_is_due_once_its_interval_has_passed(tmp_path: Path, u8: U8Sandbox) -> None:
+    """The reconciliation runs on its schedule: not on a first load, then once per interval."""
+    hub = config(tmp_path, f"sqlite:///{u8.url.database}", reconcile_every="PT1H")
+    first = run_account(hub, ACCOUNT)
+    second = run_account(hub, ACCOUNT)
+    with Warehouse(hub.warehouse_url).engine.begin() as conn:
+        flags = dict(conn.execute(sa.text("select run_id, reconciled from ops.run_log where stream = '*'")).all())
+        assert (flags[first.run_id], flags[second.run_id]) == (True, False)  # a first load is a whole one
+        conn.execute(sa.text("update ops.run_log set finished_at = finished_at - interval 2 hour"))
+    third = run_account(hub, ACCOUNT)
+    with Warehouse(hub.warehouse_url).engine.connect() as conn:
+        assert conn.execute(sa.text("select reconciled from ops.run_log where run_id = :r and stream = '*'"),
+                            {"r": third.run_id}).scalar_one() is True
