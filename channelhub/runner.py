@@ -276,6 +276,8 @@ def _run(account: Account, warehouse: Warehouse, full_refresh: bool, lookback: f
     stream_notes = {stream: [f"new columns: {', '.join(columns)}"] for stream, columns in added.items()}
     for found in reconciled:
         stream_notes.setdefault(found.stream, []).append(found.note)
+    for stream, texts in quarantine.notices.items():
+        stream_notes.setdefault(stream, []).extend(texts)
     first_load = not before
     settle_run(warehouse, row(RUN, started, finished, 0, "success", full_refresh,
                               quarantined=len(quarantine.rejected), note="; ".join(notes) or None,

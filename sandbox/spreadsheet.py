@@ -136,6 +136,33 @@ def sales_workbook(lines: list[SalesLine], *, year: int = 2026, month: int = 3, 
     return buffer.getvalue()
 
 
+def sales_xls(lines: list[SalesLine], *, year: int = 2026, month: int = 3) -> bytes:
+    """The same sales report as an Excel 97-2003 .xls, as legacy POS and ERP systems still export it:
+    a merged title, the merged two-level header, dates as date cells."""
+    import xlwt  # a test and demo dependency only: the connector reads .xls with xlrd
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("销售明细")
+    sheet.write_merge(0, 0, 0, 7, SALES_TITLE.format(year=year, month=month, store=STORE))
+    for c, (top, label) in enumerate(zip(SALES_HEADER_TOP, SALES_HEADER, strict=True)):
+        if top == label:
+            sheet.write_merge(1, 2, c, c, label)
+        else:
+            sheet.write(2, c, label)
+    sheet.write_merge(1, 1, 2, 3, SALES_HEADER_TOP[2])
+    sheet.write_merge(1, 1, 5, 6, SALES_HEADER_TOP[5])
+    dated = xlwt.easyxf(num_format_str="yyyy/m/d")
+    for r, line in enumerate(lines, start=3):
+        d = line.sale_date
+        values = [line.receipt_no, datetime(d.year, d.month, d.day), line.sku, line.product_name, line.quantity,
+                  float(line.unit_price), float(line.amount), line.store]
+        for c, value in enumerate(values):
+            sheet.write(r, c, value, dated if c == 1 else xlwt.Style.default_style)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
 def stock_csv(world: World, warehouse: str, count_date: date, *, encoding: str, title: bool,
               bad_rows: bool = False) -> bytes:
     """A stock-take export of one warehouse: GBK from Chinese Excel (with a title line) or UTF-8 with

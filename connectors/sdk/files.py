@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
@@ -39,6 +39,7 @@ from dlt.extract.source import DltSource
 from tenacity import Retrying, before_sleep_log, retry_if_exception
 
 from .errors import SourceDataError
+from .quarantine import Rejected, notice, reject
 from .settings import RetrySettings
 from .spec import Cursor, Stream
 
@@ -64,8 +65,8 @@ with ``source_file`` it is the primary key of every stream and of the quarantine
 
 
 class UnreadableFile(Exception):
-    """The file's bytes are not what the parser reads (damaged workbook, binary junk): the run stops
-    naming the file instead of guessing."""
+    """The file's bytes are not what the parser reads (empty, encrypted, truncated, binary junk): the file
+    is quarantined whole with this reason, its earlier rows stay, and the other files load."""
 
 
 class FileChangedWhileReading(OSError):
@@ -89,6 +90,8 @@ class FileRows:
 
     rows: list[dict[str, Any]]
     rejected: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)  # reported once in the run log (columns left unmapped)
+    unreadable: bool = False  # nothing could be read: what the file loaded before stays
 
 
 Parse = Callable[[FileSnapshot], FileRows]
@@ -196,15 +199,24 @@ class _Reader:
             yield read
 
     def parse(self, file: FileSnapshot) -> FileRows:
+        """The file's rows and rejects; a file that cannot be read at all becomes one reject of its own
+        (position zero, and a row in ``ops.quarantine``) and takes no other file down with it."""
+        stream = self.declared.stream.name
         try:
             parsed = self.declared.parse(file)
         except UnreadableFile as exc:
-            raise self.error(file.name, str(exc)) from exc
+            reject(Rejected(self.account, stream, f"file {file.name}", None, None, f"file not loaded: {exc}", ""))
+            types = dict(self.quarantine.column_types)
+            position = {column: "" if types[column] == "text" else 0 for column in self.quarantine.primary_key}
+            parsed = FileRows([], [{**position, "reason": f"file not loaded: {exc}", "raw_values": None}],
+                              unreadable=True)
+        for text in parsed.notes:
+            notice(self.account, stream, f"{file.name}: {text}")
         lineage = {"source_file": file.name, "file_hash": file.sha256, "file_modified_at": file.modified_at}
         loaded_at = datetime.now(UTC)
         return FileRows([{**row, **lineage} for row in parsed.rows],
-                      [{"stream": self.declared.stream.name, **row, **lineage, "loaded_at": loaded_at}
-                       for row in parsed.rejected])
+                        [{**row, "stream": stream, **lineage, "loaded_at": loaded_at} for row in parsed.rejected],
+                        unreadable=parsed.unreadable)
 
     def tombstone(self, file: FileSnapshot, stream: Stream) -> dict[str, Any]:
         """The row deleting what ``file`` loaded into ``stream`` before (key columns need a value)."""
@@ -235,11 +247,11 @@ def _read_stream(reader: _Reader, modified: dlt.sources.incremental[datetime] = 
         parsed = reader.parse(file)
         rows, rejected = parsed.rows, parsed.rejected
         before_rows, before_rejected = loaded.get(file.name, (0, 0))
-        if not rows and before_rows:
+        if not rows and before_rows and not parsed.unreadable:  # an unreadable version keeps what loaded
             rows = [reader.tombstone(file, reader.declared.stream)]
         if not rejected and before_rejected:
             rejected = [reader.tombstone(file, reader.quarantine)]
-        loaded[file.name] = [len(parsed.rows), len(parsed.rejected)]
+        loaded[file.name] = [before_rows if parsed.unreadable else len(parsed.rows), len(parsed.rejected)]
         if rows:
             yield rows
         if rejected:

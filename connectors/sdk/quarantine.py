@@ -13,6 +13,7 @@ nothing is ever dropped without being reported.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -31,6 +32,7 @@ from .errors import SourceDataError
 from .spec import Stream
 
 EXCERPT_CHARS = 600
+log = logging.getLogger(__name__)
 NESTED = "__"  # a declared column ``customer__id`` is field ``id`` of the record's ``customer`` object
 
 
@@ -52,15 +54,22 @@ class Rejected:
 
 
 class Quarantine:
-    """The records one run set aside. Thread-safe: dlt extracts parallelized resources on a pool."""
+    """The records one run set aside, and what the streams noticed on the way (columns a file has that
+    its mapping leaves out). Thread-safe: dlt extracts parallelized resources on a pool."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.rejected: list[Rejected] = []
+        self.notices: dict[str, list[str]] = {}
 
     def add(self, rejected: Rejected) -> None:
         with self._lock:
             self.rejected.append(rejected)
+
+    def notice(self, stream: str, text: str) -> None:
+        with self._lock:
+            if text not in self.notices.setdefault(stream, []):
+                self.notices[stream].append(text)
 
     def counts(self) -> Counter[str]:
         return Counter(item.stream for item in self.rejected)
@@ -86,6 +95,14 @@ def reject(rejected: Rejected) -> None:
         raise SourceDataError(rejected.account, rejected.stream, rejected.reason, record=rejected.record_key,
                               field=rejected.field)
     _active.add(rejected)
+
+
+def notice(account: str, stream: str, text: str) -> None:
+    """Something about ``stream`` worth reporting once in the run's log (``ops.run_log.note``), which is
+    not a reason to set a record aside; logged as a warning too."""
+    log.warning("account %r, stream %r: %s", account, stream, text)
+    if _active is not None:
+        _active.notice(stream, text)
 
 
 def quarantining(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -66,7 +66,8 @@ class SpreadsheetConnector(Connector[SpreadsheetSettings]):
         return file_source("spreadsheet", account.name, settings.folder, streams, quarantine_stream(POSITION), settings)
 
     def check(self, account: Account[SpreadsheetSettings]) -> CheckResult:
-        """The folder is readable and, per stream, the newest matching file opens and has the header."""
+        """The folder is readable and every matching file opens and has the header: the run loads each
+        file on its own, so the check names each one that would be quarantined."""
         settings = account.settings
         folder = Path(settings.folder)
         if not folder.is_dir():
@@ -78,10 +79,7 @@ class SpreadsheetConnector(Connector[SpreadsheetSettings]):
         for stream, mapping in settings.streams.items():
             files = list_files(settings.folder, mapping.pattern)
             facts[stream] = [file["relative_path"] for file in files]
-            if files:
-                problem = _check_file(max(files, key=lambda file: file["modification_date"]), stream, mapping)
-                if problem:
-                    problems.append(problem)
+            problems += [problem for file in files if (problem := _check_file(file, stream, mapping))]
         listing = ", ".join(f"{stream}: {len(names)} file(s)" for stream, names in facts.items())
         if problems:
             return CheckResult(False, "; ".join(problems), facts)
@@ -89,7 +87,7 @@ class SpreadsheetConnector(Connector[SpreadsheetSettings]):
 
 
 def _check_file(file: Any, stream: str, mapping: StreamMapping) -> str | None:
-    """Why the newest file of ``stream`` would not load, or None when one of its sheets has the header."""
+    """Why a file of ``stream`` would not load, or None when one of its sheets has the header."""
     try:
         sheets = open_sheets(snapshot(file))
     except (OSError, UnreadableFile) as exc:

@@ -98,9 +98,16 @@ def _is_repeated_header(cells: dict[str, Any], header: Header) -> bool:
     return bool(filled) and all(_label(v) in header.labels[t] for t, v in filled.items())
 
 
-def parse_sheet(sheet: Sheet, mapping: StreamMapping, zone: tzinfo) -> Iterator[Parsed | Rejected]:
-    """Rows of ``sheet`` as :class:`Parsed` or :class:`Rejected`; raises :class:`HeaderNotFound`."""
-    header = find_header(sheet, mapping)
+def unmapped_columns(sheet: Sheet, header: Header) -> list[str]:
+    """The header texts of columns the mapping does not read: reported once per file, so a column an
+    export gained (a new discount field) is seen rather than silently dropped."""
+    mapped = set(header.columns.values())
+    row = sheet.rows[header.row]
+    return [to_text(row[c]).strip() for c in range(len(row)) if c not in mapped and not is_blank(row[c])]
+
+
+def parse_sheet(sheet: Sheet, mapping: StreamMapping, zone: tzinfo, header: Header) -> Iterator[Parsed | Rejected]:
+    """Rows of ``sheet`` below ``header`` as :class:`Parsed` or :class:`Rejected`."""
     seen: dict[str, int] = {}
     for r in range(header.row + 1, len(sheet.rows)):
         row = sheet.rows[r]
@@ -141,20 +148,25 @@ def parse_file(file: FileSnapshot, mapping: StreamMapping, zone: tzinfo) -> File
             names = ", ".join(repr(s.name) for s in sheets)
             return FileRows([], [_rejected("", Rejected(0, f"no sheet {mapping.sheet!r} (has {names})"))])
         sheets = wanted
-    rows, rejected, unmatched = [], [], []
+    rows, rejected, unmatched, notes = [], [], [], []
     for sheet in sheets:
         try:
-            for item in parse_sheet(sheet, mapping, zone):
-                if isinstance(item, Parsed):
-                    row = dict(item.values)
-                    if mapping.currency and row.get("currency") is None:
-                        row["currency"] = mapping.currency
-                    rows.append({**row, "source_sheet": sheet.name, "source_row": item.row, "row_key": item.row_key})
-                else:
-                    rejected.append(_rejected(sheet.name, item))
+            header = find_header(sheet, mapping)
         except HeaderNotFound as exc:
             unmatched.append(_rejected(sheet.name, Rejected(0, str(exc))))
-    return FileRows(rows, rejected + (unmatched if len(unmatched) == len(sheets) else []))
+            continue
+        if extra := unmapped_columns(sheet, header):
+            where = f"sheet {sheet.name!r}: " if sheet.name else ""
+            notes.append(f"{where}columns not in the mapping, not loaded: {', '.join(extra)}")
+        for item in parse_sheet(sheet, mapping, zone, header):
+            if isinstance(item, Parsed):
+                row = dict(item.values)
+                if mapping.currency and row.get("currency") is None:
+                    row["currency"] = mapping.currency
+                rows.append({**row, "source_sheet": sheet.name, "source_row": item.row, "row_key": item.row_key})
+            else:
+                rejected.append(_rejected(sheet.name, item))
+    return FileRows(rows, rejected + (unmatched if len(unmatched) == len(sheets) else []), notes)
 
 
 def _rejected(sheet: str, item: Rejected) -> dict[str, Any]:

@@ -4,6 +4,8 @@ survive (encodings, title rows, merged headers, subtotals, dates, quarantine, pe
 from __future__ import annotations
 
 import math
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -21,8 +23,9 @@ from openpyxl.utils.datetime import WINDOWS_EPOCH
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, DropFolderEnv, PostgresParity
-from connectors.sdk import ConfigError, SourceDataError, files, get_connector
+from connectors.sdk import ConfigError, files, get_connector
 from connectors.spreadsheet import connector
+from connectors.spreadsheet.client import OLE_SIGNATURE
 from connectors.spreadsheet.values import CellError, to_date, to_datetime, to_decimal, to_integer
 from sandbox.spreadsheet import (
     DEFAULT_STREAMS,
@@ -30,6 +33,7 @@ from sandbox.spreadsheet import (
     StoreExports,
     sales_lines,
     sales_workbook,
+    sales_xls,
     stock_csv,
 )
 from sandbox.world import World, WorldSpec
@@ -330,29 +334,56 @@ def test_money_is_exact_decimal_with_currency(tmp_path: Path, drop: StoreExports
     assert sum(a for _, a, _ in got) == sum((x.amount for x in lines), Decimal(0))
 
 
-def test_corrupt_file_fails_naming_file_and_loses_nothing(tmp_path: Path, drop: StoreExports, world: World) -> None:
+@pytest.mark.reliability
+def test_a_damaged_file_is_quarantined_and_the_other_files_load(tmp_path: Path, drop: StoreExports,
+                                                               world: World) -> None:
+    """A damaged, encrypted, empty or junk file is quarantined by name; the other files load."""
     drop.write_sales("门店销售_1.xlsx", sales_lines(world, 10), mtime=T0)
     config = hub_config(tmp_path, drop.folder)
     run_account(config, ACCOUNT)
     loaded = sales_rows(config)
     drop.write_sales("门店销售_2.xlsx", sales_lines(world, 10, start=10), mtime=T0 + 60)
     drop.corrupt("门店销售_2.xlsx")
-    with pytest.raises(RunFailed) as failure:
-        run_account(config, ACCOUNT)
-    cause = failure.value.cause
-    assert isinstance(cause, SourceDataError)
-    assert (cause.account, cause.stream) == (ACCOUNT, "offline_sales") and "门店销售_2.xlsx" in str(cause)
-    assert "not a readable Excel workbook" in str(cause)
-    assert sales_rows(config) == loaded
-    drop.write_sales("门店销售_2.xlsx", sales_lines(world, 10, start=10), mtime=T0 + 120)
+    drop.write_sales("门店销售_3.xlsx", sales_lines(world, 10, start=20), mtime=T0 + 60)
+    drop.write("门店销售_4.xlsx", OLE_SIGNATURE + bytes(600), 0, mtime=T0 + 60)  # saved with a password
+    drop.write("门店销售_5.xlsx", b"", 0, mtime=T0 + 60)  # an export that wrote nothing
+    drop.write_sales("门店销售_1.xlsx", sales_lines(world, 10), mtime=T0 + 60)
+    (drop.folder / "门店销售_1.xlsx").write_bytes((drop.folder / "门店销售_1.xlsx").read_bytes()[:900])  # cut short
+    os.utime(drop.folder / "门店销售_1.xlsx", (T0 + 60, T0 + 60))
+    drop.write("库存盘点_junk.csv", bytes(range(256)) * 4, 0, mtime=T0 + 60)
+    report = run_account(config, ACCOUNT)
+    assert len(sales_rows(config)) == 20 and set(loaded) <= set(sales_rows(config))  # file 1 kept, 3 added
+    reasons = dict(query(config, "select source_file, reason from raw.quarantine where source_row = 0"))
+    assert "truncated or damaged" in reasons["门店销售_1.xlsx"]
+    assert "not a readable Excel workbook" in reasons["门店销售_2.xlsx"] or "damaged" in reasons["门店销售_2.xlsx"]
+    assert "encrypted (saved with a password)" in reasons["门店销售_4.xlsx"]
+    assert "the file is empty (0 bytes)" in reasons["门店销售_5.xlsx"]
+    assert "binary data" in reasons["库存盘点_junk.csv"]
+    assert query(config, f"select location from ops.quarantine where run_id = '{report.run_id}' order by 1") == [
+        (f"file {name}",) for name in sorted(reasons)]
+    time.sleep(0.01)
+    drop.write_sales("门店销售_2.xlsx", sales_lines(world, 10, start=10))  # exported again, now
     run_account(config, ACCOUNT)
-    assert len(sales_rows(config)) == 20
+    assert len(sales_rows(config)) == 30
 
 
-def test_binary_junk_csv_fails_clearly(tmp_path: Path, drop: StoreExports) -> None:
-    drop.write("库存盘点_junk.csv", bytes(range(256)) * 4, 0)
-    with pytest.raises(RunFailed, match=r"stream 'stock_counts'.*库存盘点_junk.csv.*binary data"):
-        run_account(hub_config(tmp_path, drop.folder), ACCOUNT)
+def test_legacy_xls_exports_load_like_xlsx(tmp_path: Path, drop: StoreExports, world: World) -> None:
+    lines = sales_lines(world, 12)
+    drop.write("门店销售_legacy.xls", sales_xls(lines), len(lines), mtime=T0)
+    config = hub_config(tmp_path, drop.folder, {"offline_sales": {**DEFAULT_STREAMS["offline_sales"],
+                                                                   "pattern": "门店销售*.xls"}})
+    report = run_account(config, ACCOUNT)
+    assert report.rows["offline_sales"] == 12 and sales_rows(config) == expected(lines)
+
+
+def test_unmapped_columns_are_reported_once_per_file(tmp_path: Path, drop: StoreExports, world: World) -> None:
+    data = stock_csv(world, "01", date(2026, 3, 31), encoding="utf-8", title=False).decode("utf-8").splitlines()
+    data = [data[0] + ",批次", *(line + ",B1" for line in data[1:])]
+    drop.write("库存盘点_01_20260331.csv", "\n".join(data).encode("utf-8"), 0)
+    config = hub_config(tmp_path, drop.folder)
+    report = run_account(config, ACCOUNT)
+    assert query(config, f"select note from ops.run_log where run_id = '{report.run_id}' and stream = 'stock_counts'") \
+        == [("库存盘点_01_20260331.csv: columns not in the mapping, not loaded: 批次",)]
 
 
 def test_file_still_being_written_is_read_again(tmp_path: Path, drop: StoreExports, world: World,
@@ -405,6 +436,10 @@ def test_check(tmp_path: Path, drop: StoreExports, world: World) -> None:
     drop.write("库存盘点_x.csv", "货号,数量\n".encode(), 0)
     result = connector.check(config.account(ACCOUNT))
     assert not result.ok and "库存盘点_x.csv" in result.detail and "实盘数量" in result.detail
+    drop.write_sales("门店销售_2.xlsx", sales_lines(world, 3))
+    drop.write("门店销售_0.xlsx", OLE_SIGNATURE + bytes(600), 0, mtime=T0)  # an older file, not the newest
+    result = connector.check(config.account(ACCOUNT))
+    assert "门店销售_0.xlsx: the workbook is encrypted" in result.detail and "门店销售_1" not in result.detail
 
 
 def test_settings_are_validated(tmp_path: Path) -> None:
