@@ -27,12 +27,13 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception_type,
+    retry_if_not_exception_type,
     retry_if_result,
     stop_after_attempt,
     wait_exponential_jitter,
 )
 
-from .errors import SourceDataError
+from .errors import ChannelhubError, SourceDataError
 
 log = logging.getLogger("channelhub.http")
 
@@ -41,7 +42,17 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # request again. The retrying session calls it before every resend, since a server that has seen the
 # nonce (WooCommerce records it once the request authenticated) refuses the same one twice.
 RESIGN = "channelhub_resign"
-TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout)
+# Failures of the transport, not of the request: sent again. A body cut mid-way (a reset connection) and a
+# body that does not decode as its Content-Encoding says (a proxy hiccup) are read inside send(), so
+# they retry like a refused connection. A certificate that fails verification is not transient: see
+# CertificateError.
+TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError)
+
+
+class CertificateError(ChannelhubError):
+    """The server's TLS certificate failed verification: a wrong host, an expired or self-signed
+    certificate, or someone in between. Retrying cannot fix it, so the run fails at once saying so."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +123,8 @@ def retrying_session(policy: RetryPolicy = RetryPolicy(),
         return response.status_code in RETRY_STATUSES or (also_retry is not None and also_retry(response))
 
     retrying = Retrying(
-        retry=retry_if_exception_type(TRANSIENT_ERRORS) | retry_if_result(retryable),
+        retry=(retry_if_exception_type(TRANSIENT_ERRORS) & retry_if_not_exception_type(requests.exceptions.SSLError))
+        | retry_if_result(retryable),
         wait=_WaitRetryAfterOrBackoff(policy),
         stop=stop_after_attempt(policy.max_attempts),
         before_sleep=_log_retry,
@@ -139,7 +151,16 @@ def retrying_session(policy: RetryPolicy = RetryPolicy(),
                 pacer(response)
             return response
 
-        return dispatch_hook("response", hooks, retrying(attempt, request), **kwargs)
+        try:
+            response = retrying(attempt, request)
+        except requests.exceptions.SSLError as exc:
+            host = urlsplit(request.url or "").hostname
+            raise CertificateError(f"the TLS certificate of {host} could not be verified ({exc.args[0] if exc.args else exc}); "
+                                   "not retried: fix the certificate or the base_url") from exc
+        except TRANSIENT_ERRORS as exc:
+            path = (request.path_url or "?").split("?")[0]  # no query string: it may carry a signature
+            raise type(exc)(f"{request.method} {path} failed {len(attempts)} times; last: {exc}") from exc
+        return dispatch_hook("response", hooks, response, **kwargs)
 
     session.send = send  # type: ignore[method-assign]
     return session

@@ -38,6 +38,8 @@ class Faults:
     server_error: int = 0     # answer 500/503 with the platform's error body
     timeout: int = 0          # stall ``stall_seconds`` before answering (client should time out)
     malformed: int = 0        # cut a successful JSON body in half
+    cut_body: int = 0         # promise the whole body (Content-Length), send half, close: a connection reset mid-body
+    gzip_mismatch: int = 0    # say Content-Encoding: gzip, send plain JSON (a proxy that mangled the body)
     after_auth: int = 0       # answer 500/503 once the request authenticated (a nonce or key already spent)
     stall_seconds: float = 5.0
     path_contains: str = ""
@@ -143,6 +145,14 @@ class HttpSandbox(ABC):
             self.stats.faults_served["malformed"] += 1
             body = response.get_data()
             response.set_data(body[: max(1, len(body) // 2)])
+        if response.status_code == 200 and self.faults.take("cut_body", path):
+            self.stats.faults_served["cut_body"] += 1
+            body = response.get_data()
+            response.set_data(body[: max(1, len(body) // 2)])
+            response.headers["Content-Length"] = str(len(body))  # waitress closes the connection short of it
+        if response.status_code == 200 and self.faults.take("gzip_mismatch", path):
+            self.stats.faults_served["gzip_mismatch"] += 1
+            response.headers["Content-Encoding"] = "gzip"
         return self.after_request(request, response)
 
     def fault_scope(self, request: Request) -> str:

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import http.server
+import ssl
+import threading
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from connectors.sdk import LeakyBucketPacer, RetryPolicy, SourceDataError, paginate_checked, retrying_session
-from connectors.sdk.http import retry_after_seconds
+from connectors.sdk.http import CertificateError, retry_after_seconds
 from sandbox.kit import HttpSandbox, json_response
 from sandbox.world import World, WorldSpec
 
@@ -132,3 +143,58 @@ def test_an_unreadable_page_names_account_stream_and_page(sandbox: EchoSandbox) 
     with pytest.raises(SourceDataError) as failure:
         list(paginate_checked(client, "shop_x", "items", "/items"))
     assert "account 'shop_x', stream 'items', record page 1" in str(failure.value)
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("fault", ["cut_body", "gzip_mismatch"])
+def test_a_body_cut_or_mangled_in_transit_is_fetched_again(sandbox: EchoSandbox, fault: str) -> None:
+    """A connection reset mid-body or a gzip mismatch is retried like any transient failure."""
+    setattr(sandbox.faults, fault, 2)
+    session = retrying_session(RetryPolicy(max_attempts=4, initial_wait=0.01, max_wait=0.05))
+    assert session.get(f"{sandbox.base_url}/items").json() == {"items": [{"id": 1}, {"id": 2}]}
+    assert sandbox.stats.faults_served[fault] == 2 and sandbox.stats.requests == 3
+    setattr(sandbox.faults, fault, 5)
+    with pytest.raises(requests.RequestException, match="GET /items failed 2 times; last: "):
+        retrying_session(RetryPolicy(max_attempts=2, initial_wait=0.01, max_wait=0.05)).get(f"{sandbox.base_url}/items")
+
+
+@pytest.fixture
+def self_signed_server(tmp_path: Path) -> Iterator[tuple[str, list[int]]]:
+    """An HTTPS server whose certificate no trust store knows; the list counts TLS handshakes tried."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    handshakes: list[int] = []
+
+    class Counting(http.server.HTTPServer):
+        def get_request(self) -> Any:
+            handshakes.append(1)
+            sock, address = self.socket.accept()
+            return context.wrap_socket(sock, server_side=True), address
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            pass  # the client refusing our certificate is the point
+
+    server = Counting(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_address[1]}", handshakes
+    server.shutdown()
+
+
+@pytest.mark.reliability
+def test_a_certificate_that_fails_verification_fails_at_once(self_signed_server: tuple[str, list[int]]) -> None:
+    """A TLS certificate that fails verification fails at once, saying so."""
+    url, handshakes = self_signed_server
+    session = retrying_session(RetryPolicy(max_attempts=8, initial_wait=0.5, max_wait=5))
+    with pytest.raises(CertificateError, match="the TLS certificate of 127.0.0.1 could not be verified") as failure:
+        session.get(f"{url}/items")
+    assert "not retried" in str(failure.value) and handshakes == [1]  # one attempt, no backoff
