@@ -85,11 +85,13 @@ class SqlTable:
 
 
 def reflect(engine: sa.Engine, tables: Sequence[str], settings: SqlSettings) -> sa.MetaData:
-    """Reflect the tables once (retried), so dlt's ``sql_table`` reuses them instead of reflecting each
-    table on its own unretried connection; only these, so a database lacking a table the account does
-    not load still runs."""
+    """Reflect the tables once, so dlt's ``sql_table`` reuses them instead of reflecting each table on its
+    own unretried connection; only these, so a database lacking a table the account does not load still
+    runs. Each table is retried on its own: reflecting them all is some forty statements, and on a flaky
+    line one retry unit that large rarely gets through whole."""
     metadata = sa.MetaData()
-    settings.read_retrying()(lambda: metadata.reflect(bind=engine, only=list(tables)))
+    for table in tables:
+        settings.read_retrying()(lambda table=table: metadata.reflect(bind=engine, only=[table]))
     return metadata
 
 

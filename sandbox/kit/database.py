@@ -149,6 +149,13 @@ class DatabaseSandbox:
             raise ValueError(f"unknown transient fault {kind!r} (have {sorted(WIRE_FAULTS)})")
         setattr(self._wire().faults, WIRE_FAULTS[kind], times)
 
+    def fail_statements(self, rate: float) -> int:
+        """Cut the connection at ``rate`` of all statements sent through the wire (0 disarms): a flaky
+        network to an on-premise ERP, where every statement may be the one that fails. Returns how many
+        statements were cut so far."""
+        self._wire().faults.drop_rate = rate
+        return self._wire().faults.dropped
+
     def pending(self, kind: str) -> int:
         """Faults of ``kind`` armed and not yet spent."""
         return int(getattr(self._wire().faults, WIRE_FAULTS[kind]))

@@ -15,6 +15,7 @@ server's greeting (TLS, compression, deprecated EOF, MariaDB's extended metadata
 
 from __future__ import annotations
 
+import random
 import re
 import socket
 import struct
@@ -44,8 +45,18 @@ class Corruption:
 class WireFaults:
     refuse: int = 0
     drop: int = 0
+    drop_rate: float = 0.0  # cut the connection at this share of all statements (seeded: runs repeat)
     corrupt: list[Corruption] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    rng: random.Random = field(default_factory=lambda: random.Random(7), repr=False)
+
+    dropped: int = 0        # statements cut by ``drop_rate`` so far
+
+    def chance(self) -> bool:
+        with self.lock:
+            cut = self.drop_rate > 0 and self.rng.random() < self.drop_rate
+            self.dropped += cut
+            return cut
 
     def take(self, kind: str) -> bool:
         with self.lock:
@@ -134,6 +145,8 @@ class _Session:
         if seq != 0 or not payload:
             return _packet(seq, payload)
         command = payload[0]
+        if command in (COM_QUERY, COM_STMT_PREPARE, COM_STMT_EXECUTE) and self.wire.faults.chance():
+            return None
         if command in (COM_QUERY, COM_STMT_PREPARE):
             sql = payload[1:].decode("utf-8", "replace")
             if command == COM_QUERY and sql.strip().lower() == "select @@socket":

@@ -159,6 +159,16 @@ def test_mariadb_money_is_exact_and_names_survive(tmp_path: Path, mariadb_u8: U8
     assert names == {sku.code: sku.product_zh for sku in mariadb_u8.world.skus}
 
 
+@pytest.mark.reliability
+def test_a_run_at_five_percent_statement_failures_completes(tmp_path: Path, mariadb_u8: U8Sandbox) -> None:
+    """An ERP line failing 5% of statements: each statement is retried, the run completes."""
+    cfg = config(tmp_path, mariadb_u8.connector_url, max_attempts=8)
+    mariadb_u8.fail_statements(0.05)
+    report = run_account(cfg, ACCOUNT, reconcile=True)  # the key listing too
+    assert mariadb_u8.fail_statements(0) >= 3  # cut, and retried past
+    assert report.rows == {stream: mariadb_u8.count(table) for stream, table in STREAM_TABLES.items()}
+
+
 def test_check_reports_counts_and_fails_clearly(tmp_path: Path, mariadb_u8: U8Sandbox) -> None:
     url = str(mariadb_u8.url)
     result = connector.check(config(tmp_path, url).account(ACCOUNT))
