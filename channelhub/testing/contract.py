@@ -313,7 +313,7 @@ class ConnectorContract(_Contract):
         try:
             report = run_account(env.config, env.account)
         except RunFailed as failure:
-            message = str(failure.value)
+            message = str(failure)
             assert env.account in message and env.primary_stream in message, message
             assert snapshot(env) == loaded
             run_account(env.config, env.account)

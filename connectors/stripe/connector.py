@@ -16,8 +16,8 @@ from .source import stripe_source
 if TYPE_CHECKING:
     from dlt.extract.source import DltSource
 
-# Stripe lists filter only by ``created``: a later change to an object (a refund, a dispute) is seen
-# while the object was created within this lookback of the newest one loaded.
+# Stripe lists filter only by ``created``: a later change to an object is seen while the object was
+# created within this lookback of the newest one loaded (charges besides follow /v1/events: source.py).
 LOOKBACK_DAYS = 3
 CREATED = Cursor("created", source_timezone="UTC", lag=LOOKBACK_DAYS * 86_400, row_order="desc")  # newest first
 

@@ -19,6 +19,7 @@ AMOUNT_FIELDS: dict[str, tuple[str, ...]] = {
     "balance_transactions": ("amount", "fee", "net"),
     "payouts": ("amount",),
     "customers": (),
+    "charge_events": (),
 }
 # Besides ``created`` (required everywhere): optional unix-second fields of each object.
 TIMESTAMP_FIELDS: dict[str, tuple[str, ...]] = {

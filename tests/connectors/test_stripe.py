@@ -216,7 +216,9 @@ def test_money_stays_exact_timestamps_are_utc_and_orders_are_linked(env: StripeE
     assert fees and {diff for (diff,) in fees} == {0}
 
 
-def test_lookback_catches_recent_changes_and_documents_what_it_misses(env: StripeEnv) -> None:
+@pytest.mark.reliability
+def test_a_charge_refunded_long_after_its_creation_is_kept_current_by_events(env: StripeEnv) -> None:
+    """A charge refunded long after it was created is kept current through /v1/events."""
     run_account(env.config, ACCOUNT)
     paid = sorted((o for o in env.world.orders if o.charge_ids and not o.refunds), key=lambda o: o.created_at)
     recent, old = paid[-1], paid[0]
@@ -224,13 +226,15 @@ def test_lookback_catches_recent_changes_and_documents_what_it_misses(env: Strip
     for order in (recent, old):
         order.refunds.append(Refund(id=order.id * 100 + 9, created_at=env.world.now, amount=order.total, lines=[]))
     env.world.tick()
+    env.sandbox.invalidate()
     run_account(env.config, ACCOUNT)
     refunded = dict(query(env, f"select id, amount_refunded from raw_{ACCOUNT}.charges where id in "
                                f"('{recent.charge_ids[0]}', '{old.charge_ids[0]}')"))
-    assert refunded[recent.charge_ids[0]] == int(recent.total * 100)  # inside the lookback: updated
-    assert refunded[old.charge_ids[0]] == 0                            # created long ago: stale on charges
+    assert refunded[recent.charge_ids[0]] == int(recent.total * 100)  # inside the lookback, and by its event
+    assert refunded[old.charge_ids[0]] == int(old.total * 100)         # created long ago: by its event
     refunds = dict(query(env, f"select charge, amount from raw_{ACCOUNT}.refunds"))
-    assert refunds[old.charge_ids[0]] == int(old.total * 100)         # ... but the refund itself lands
+    assert refunds[old.charge_ids[0]] == int(old.total * 100)
+    assert env.sandbox.stats.by_path["/v1/events"] >= 2  # followed on each run
 
 
 def test_a_record_with_a_non_integer_amount_is_quarantined_naming_it_and_the_rest_loads(
