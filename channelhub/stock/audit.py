@@ -1,9 +1,10 @@
 """``ops.stock_push_log``: one row per attempted push of one level, and one row (``sku = '*'``) per
 channel a sync refused or skipped, with the reason.
 
-It is also the sync's memory: the last *successful* push of a level is what we believe the channel
-holds (unless a newer load says otherwise), so the next sync sends only levels whose target moved and
-compares-and-sets against it (:mod:`channelhub.stock.diff`).
+It is also the sync's memory: the last successful push of a level, or what a push refused as stale read
+back from the channel, is what we believe the channel holds (unless a newer load says otherwise), so the
+next sync sends only levels whose target moved and compares-and-sets against it
+(:mod:`channelhub.stock.diff`); a stale level is pushed again on the next sync, not after the next ingest.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ stock_push_log = sa.Table(
     sa.Column("pushed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("outcome", sa.String(16), nullable=False),  # success | stale | failed | refused | skipped
     sa.Column("detail", sa.Text),
+    sa.Column("seen_quantity", sa.Integer),  # what the channel held when a stale push read it back
 )
 
 
@@ -45,6 +47,7 @@ class PushRecord:
     pushed_at: datetime
     outcome: str
     detail: str | None = None
+    seen_quantity: int | None = None
 
 
 def record(warehouse: Warehouse, records: list[PushRecord]) -> None:

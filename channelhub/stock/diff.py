@@ -1,7 +1,8 @@
 """Which levels of one channel must be pushed, computed in the warehouse.
 
 The baseline of a level (location, inventory item) is what we believe the channel holds: the newer
-of our last successful push (``ops.stock_push_log``) and the channel's quantity as its last ingest
+of our last successful push (or what a stale push read back: ``ops.stock_push_log``) and the
+channel's quantity as its last ingest
 loaded it (``raw_<account>.<stream>``, stamped with dlt's ``_dlt_load_id``, the Unix time the load
 began), so a load that saw sales made on the channel after our push wins. Only levels whose
 ``allocated_quantity`` differs from the baseline come back to Python: at 100k SKUs the join runs in
@@ -50,12 +51,14 @@ def _channel_diff(warehouse: Warehouse, conn: sa.Connection, channel: str, datas
     pushed = NO_ROWS
     if warehouse.table_exists(SCHEMA, "stock_push_log", conn):
         pushed = f"""
-            select location_id, inventory_item_id as item_id, cast(new_quantity as bigint) as quantity,
+            select location_id, inventory_item_id as item_id, cast(quantity as bigint) as quantity,
                    pushed_at as seen_at
-            from (select location_id, inventory_item_id, new_quantity, pushed_at,
+            from (select location_id, inventory_item_id, pushed_at,
+                         case when outcome = 'success' then new_quantity else seen_quantity end as quantity,
                          row_number() over (partition by location_id, inventory_item_id order by pushed_at desc) as rn
                   from {SCHEMA}.stock_push_log
-                  where channel_id = :channel and outcome = 'success' and sku <> '{ALL}') latest
+                  where channel_id = :channel and sku <> '{ALL}'
+                    and (outcome = 'success' or (outcome = 'stale' and seen_quantity is not null))) latest
             where rn = 1"""
     seen = NO_ROWS
     if loaded is not None and warehouse.table_exists(dataset, loaded.stream, conn):

@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from connectors.sdk import ConfigError, StockLevel, StockPushResult
-from warehouse import Warehouse
+from warehouse import Warehouse, ensure_tables
 
 from . import audit
 from .audit import ALL, PushRecord
@@ -106,6 +106,8 @@ def sync_stock(hub: HubConfig, *, dry_run: bool = False, force: bool = False,
     warehouse = Warehouse(hub.warehouse_url)
     with warehouse.exclusive("channelhub sync-stock"):
         report = StockSyncReport(uuid.uuid4().hex, dry_run, force)
+        with warehouse.engine.begin() as conn:  # the diff reads columns a newer channelhub added to the log
+            ensure_tables(conn, audit.stock_push_log)
         wrong_overrides, report.warnings = override_problems(policy, warehouse)
         blockers = [*readiness_problems(hub, warehouse), *wrong_overrides]
         for name in targets:
@@ -164,8 +166,8 @@ class _ChannelRun:
                           for diff, pushed in zip(diffs, outcomes, strict=True)]
         audit.record(self.warehouse, [
             PushRecord(self.report.sync_id, self.name, d.sku, d.location_id, d.item_id, d.old, d.new, pushed_at,
-                       change.outcome or "failed", change.detail or None)
-            for d, change in zip(diffs, result.changes, strict=True)])
+                       change.outcome or "failed", change.detail or None, pushed.actual if pushed.stale else None)
+            for d, change, pushed in zip(diffs, result.changes, outcomes, strict=True)])
         counts = result.outcomes
         result.status = (ChannelStatus.FAILED if counts["failed"] else
                          ChannelStatus.STALE if counts["stale"] else ChannelStatus.SYNCED)

@@ -52,7 +52,9 @@ def test_only_changed_levels_are_sent_compared_against_the_last_push(make_env) -
     assert env.held("shop_us") == env.allocated("shop_us")
 
 
+@pytest.mark.reliability
 def test_a_later_load_is_the_baseline_but_an_unseen_change_is_reported_stale(make_env) -> None:
+    """A push refused as stale is re-read from the channel and pushed again by the next sync (CAS)."""
     env: StockEnv = make_env()
     env.ready(raised)
     env.sync()
@@ -70,7 +72,7 @@ def test_a_later_load_is_the_baseline_but_an_unseen_change_is_reported_stale(mak
         sku2: f"stale: the shop holds 77, expected {pushed[sku2]}; not overwritten",
         sku5: f"stale: the shop holds 66, expected {pushed[sku5]}; not overwritten"}
 
-    env.load(at=datetime.now(UTC))  # the next ingest sees 77 and 66: now they are what we compare against
+    # the next sync, before any ingest, compares against what the stale push read (77 and 66) and pushes
     report = env.sync(accounts=["shop_us"])
     assert report.channel("shop_us").status == ChannelStatus.SYNCED
     assert [(q["compareQuantity"]) for q in env.mutations("shop_us")[-1]["quantities"]] == [77, 66]
