@@ -4,7 +4,6 @@ what was sent, what ops.stock_push_log says, and how failures, retries and re-ru
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
 
 import pytest
 
