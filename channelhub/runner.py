@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any
 
 import dlt
+import sqlalchemy as sa
 from dlt.common.destination import Destination
 from dlt.common.normalizers.json.relational import DataItemNormalizer
 from dlt.common.runtime.collector import Collector, NullCollector
@@ -195,6 +196,21 @@ def new_columns(before: dict[str, set[str]], after: dict[str, set[str]]) -> dict
     return added
 
 
+def new_notices(warehouse: Warehouse, account: str, notices: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The notices no earlier run of the account wrote to its log: a field the source keeps sending beyond
+    the declaration is reported the first time, not on every run."""
+    if not notices:
+        return {}
+    with warehouse.engine.connect() as conn:
+        earlier = conn.execute(sa.text("select stream, note from ops.run_log where account = :account and "
+                                       "note is not null"), {"account": account}).all()
+    noted: dict[str, str] = {}
+    for stream, note in earlier:
+        noted[stream] = noted.get(stream, "") + "; " + note
+    return {stream: fresh for stream, texts in notices.items()
+            if (fresh := [text for text in texts if text not in noted.get(stream, "")])}
+
+
 def _describe(cause: BaseException) -> str:
     return str(cause) if isinstance(cause, SourceDataError) else f"{type(cause).__name__}: {cause}"
 
@@ -276,7 +292,7 @@ def _run(account: Account, warehouse: Warehouse, full_refresh: bool, lookback: f
     stream_notes = {stream: [f"new columns: {', '.join(columns)}"] for stream, columns in added.items()}
     for found in reconciled:
         stream_notes.setdefault(found.stream, []).append(found.note)
-    for stream, texts in quarantine.notices.items():
+    for stream, texts in new_notices(warehouse, name, quarantine.notices).items():
         stream_notes.setdefault(stream, []).extend(texts)
     first_load = not before
     settle_run(warehouse, row(RUN, started, finished, 0, "success", full_refresh,

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from dlt.extract.items_transform import ItemTransform
 
 from .errors import SourceDataError
-from .quarantine import Rejected, excerpt, reject
+from .quarantine import Rejected, excerpt, notice, reject
 from .spec import Stream
 
 Columns = tuple[tuple[str, str], ...]
@@ -37,6 +37,7 @@ LOAD_ID = "_dlt_load_id"
 # Records per Arrow table handed to dlt (pages joined, see rest.paginate_in_batches): dlt's fixed cost
 # per extracted table stays small, and a batch of decoded records stays a few tens of MB.
 BATCH_ROWS = 5000
+SAMPLED = 20  # records of each batch whose field names are compared with the declaration
 
 # dlt data type -> (type the JSON value is read as, type it lands as). Money arrives as strings and
 # lands exact (DECIMAL(38,9), dlt's own decimal); times arrive as ISO strings with an offset and land UTC.
@@ -220,12 +221,15 @@ class PagesToArrow(ItemTransform[Any, Any]):
         super().__init__(lambda item: item)
         self.account, self.stream, self.columns, self.children = account, stream, columns, children
         self.key = key
+        self.declared = {column.split(NESTED)[0] for column, _ in columns} | {child.field for child in children}
+        self.reported: set[str] = set()
         self.read = pa.schema(_read_type(columns, children, final=False))
         self.final = pa.schema(_read_type(columns, children, final=True))
 
     def __call__(self, item: Any, meta: Any = None) -> Any:
         if not isinstance(item, list):
             return item
+        self._report_undeclared(item)
         try:
             table = pa.Table.from_pylist(item, schema=self.read).cast(self.final)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
@@ -236,6 +240,15 @@ class PagesToArrow(ItemTransform[Any, Any]):
                 return None
             table = pa.Table.from_pylist(kept, schema=self.read).cast(self.final)
         return table
+
+    def _report_undeclared(self, page: list[Any]) -> None:
+        """Only declared columns land (the declaration is the table's contract); fields the source sends
+        beyond them are reported (the runner writes each to the run log once, the first time it is seen;
+        the first records of each batch are looked at: cheap)."""
+        sent = {key for record in page[:SAMPLED] if isinstance(record, dict) for key in record}
+        for field in sorted(sent - self.declared - self.reported):
+            self.reported.add(field)
+            notice(self.account, self.stream, f"field {field!r} is not a declared column: not loaded")
 
     def _sift(self, page: list[Any]) -> list[Any]:
         """The records of ``page`` that fit the declared columns (error path only: the vectorised cast

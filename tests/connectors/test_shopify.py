@@ -417,3 +417,25 @@ def test_page_size_above_shopify_maximum_is_a_config_error(make) -> None:
     env = make(records=10, page_size=251)
     with pytest.raises(ConfigError, match="page_size"):
         env.config.account(env.account)
+
+
+@pytest.mark.reliability
+def test_fields_the_shop_starts_sending_are_reported_once(make, monkeypatch) -> None:
+    """Schema drift is reported once: a new field lands and is listed, an undeclared one is named."""
+    env = make(records=40, page_size=20)
+    run_account(env.config, env.account)
+    orders, products = env.sandbox.listings["orders"], env.sandbox.listings["products"]
+    monkeypatch.setitem(env.sandbox.listings, "orders", replace(
+        orders, render=lambda order: {**orders.render(order), "buyer_accepts_sms": True}))
+    monkeypatch.setitem(env.sandbox.listings, "products", replace(
+        products, render=lambda product: {**products.render(product), "tax_code": "P0000000"}))
+
+    def notes() -> dict[str, str]:
+        report = run_account(env.config, env.account)
+        return dict(env.query(f"select stream, note from ops.run_log where run_id = '{report.run_id}' "
+                              "and note is not null"))
+
+    assert notes() == {"orders": "field 'buyer_accepts_sms' is not a declared column: not loaded",
+                       "products": "new columns: products.tax_code"}
+    assert notes() == {}  # reported once, not on every run
+    assert env.query("select count(tax_code) from raw_shop_us.products")[0][0] > 0
