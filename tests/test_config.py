@@ -94,8 +94,10 @@ def test_unknown_connector_is_named_at_its_own_field(tmp_path: Path) -> None:
     ("accounts: {a: {connector: fake}}\nstock:\n  channels:\n    a: {percentage: 60, floor: 2}\n    a: {}\n", "a",
      (4, 5)),
 ], ids=["account", "setting", "stock-channel"])
+@pytest.mark.reliability
 def test_a_key_given_twice_is_an_error_naming_both_lines(tmp_path: Path, text: str, key: str,
                                                          lines: tuple[int, int]) -> None:
+    """A key given twice in channelhub.yml is an error naming both lines."""
     path = tmp_path / "channelhub.yml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=f"key '{key}' appears twice in one mapping: at line {lines[0]} and at "

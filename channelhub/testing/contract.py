@@ -285,8 +285,11 @@ class _Contract(ABC):
 class ConnectorContract(_Contract):
     """The whole contract, on the embedded DuckDB warehouse."""
 
+    @pytest.mark.reliability
     def test_shared_cursor_values_and_transient_failures_end_as_a_clean_load(self, env: ContractEnv) -> None:
-        """1,000 records given one cursor value straddle page boundaries, and the run fetching them meets
+        """Rate limits and server errors over a shared cursor value: a clean load, per connector.
+
+        1,000 records given one cursor value straddle page boundaries, and the run fetching them meets
         rate limits and server errors: nothing is lost or duplicated, a re-run (which reads the boundary
         value again) changes nothing, and a clean load gives the very same table. One scenario, so the
         class pays for one clean load."""
@@ -301,8 +304,11 @@ class ConnectorContract(_Contract):
         run_account(env.config, env.account, full_refresh=True)
         assert snapshot(env) == fetched
 
+    @pytest.mark.reliability
     def test_malformed_data_fails_clearly_or_is_quarantined_and_loses_nothing(self, env: ContractEnv) -> None:
-        """An unreadable page fails the run naming account and stream, and the re-run recovers; an unreadable
+        """Unreadable data fails clearly or is quarantined; nothing is lost, per connector.
+
+        An unreadable page fails the run naming account and stream, and the re-run recovers; an unreadable
         file is quarantined (``ops.quarantine``) while the rest loads, and loads once the source sends it
         again. Either way nothing already loaded is lost."""
         loaded = snapshot(env)

@@ -35,6 +35,7 @@ def postgres_url() -> Iterator[str]:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: needs the PostgreSQL service (CHANNELHUB_TEST_PG)")
+    config.addinivalue_line("markers", "reliability: a failure scenario, listed in the reliability table")
 
 
 @pytest.fixture

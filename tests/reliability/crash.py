@@ -4,7 +4,8 @@ OOM killer, or a lost machine) does to a run. Used by the reliability scenarios 
     python -m tests.reliability.crash CONFIG ACCOUNT POINT [N]
 
 POINT: ``extract`` (as the Nth batch of records passes), ``normalize`` (extracted, nothing normalized),
-``load`` (normalized, nothing loaded) or ``mid-load`` (as the Nth load job starts, earlier ones done).
+``load`` (normalized, nothing loaded) or ``mid-load`` (as the Nth load job starts, earlier ones done) of
+a run of ACCOUNT; or ``build`` (as dbt sends its Nth statement), ACCOUNT ignored.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+from dbt.adapters.sql.connections import SQLConnectionManager
 from dlt.destinations.impl.duckdb.duck import DuckDbCopyJob
 
+import transforms
 from channelhub.config import load_config
 from channelhub.runner import run_account
 from connectors.sdk.quarantine import RecordGate
@@ -42,11 +45,16 @@ def kill_on_call(owner: Any, name: str, at: int) -> None:
 
 def main(config: str, account: str, point: str, n: str = "1") -> None:
     targets = {"extract": (RecordGate, "__call__"), "normalize": (dlt.Pipeline, "normalize"),
-               "load": (dlt.Pipeline, "load"), "mid-load": (DuckDbCopyJob, "run")}
+               "load": (dlt.Pipeline, "load"), "mid-load": (DuckDbCopyJob, "run"),
+               "build": (SQLConnectionManager, "add_query")}
     owner, name = targets[point]
     kill_on_call(owner, name, int(n))
-    run_account(load_config(Path(config)), account)
-    sys.exit(3)  # the run ended before the kill point: the scenario was not what it claims
+    hub = load_config(Path(config))
+    if point == "build":
+        transforms.build(hub)
+    else:
+        run_account(hub, account)
+    sys.exit(3)  # it ended before the kill point: the scenario was not what it claims
 
 
 if __name__ == "__main__":

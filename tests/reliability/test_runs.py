@@ -51,7 +51,7 @@ def clean_load(env: ShopifyEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 def killed_run(env: ShopifyEnv, tmp_path: Path, point: str, n: int) -> None:
     config = tmp_path / "channelhub.yml"
-    config.write_text(yaml.safe_dump(env.config.model_dump(mode="json")), encoding="utf-8")
+    config.write_text(yaml.safe_dump(env.config.model_dump(mode="json", exclude_unset=True)), encoding="utf-8")
     child = subprocess.run([sys.executable, "-m", "tests.reliability.crash", str(config), env.account, point, str(n)],
                            check=False, cwd=ROOT, env=os.environ, capture_output=True, text=True, timeout=120)
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
@@ -140,3 +140,14 @@ def test_full_refresh_with_a_package_left_pending_reloads_everything(shop: Shopi
     assert report.rows["orders"] == 60 and count_rows(shop) == 60
     (note,) = shop.one(f"select note from ops.run_log where run_id = '{report.run_id}' and stream = '*'")
     assert note == "discarded the load package a previous run left (full refresh)"
+
+
+def test_rate_limits_server_errors_and_timeouts_end_as_a_clean_load(
+        make_env: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Injected 429s, 5xx and timeouts: the same warehouse as a clean load."""
+    shop = make_env(ShopifyEnv, 60, 10, timeout_seconds=0.5)
+    shop.sandbox.faults.stall_seconds = 1.0
+    shop.sandbox.faults.rate_limit, shop.sandbox.faults.server_error, shop.sandbox.faults.timeout = 3, 3, 2
+    run_account(shop.config, shop.account)
+    assert shop.sandbox.stats.faults_served == {"rate_limit": 3, "server_error": 3, "timeout": 2}
+    assert tables(shop) == clean_load(shop, tmp_path, monkeypatch)

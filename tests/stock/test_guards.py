@@ -43,7 +43,9 @@ def assert_nothing_sent(env: StockEnv) -> None:
      "is still running"),
 ], ids=["quality-missing", "quality-failed", "build-missing", "build-failed", "quality-stale", "ingest-failed",
         "ingest-interrupted", "build-unfinished"])
+@pytest.mark.reliability
 def test_an_untrusted_warehouse_refuses_every_channel(make_env, prepare, reason: str) -> None:
+    """An unfinished or failed ingest, build or quality run refuses every channel."""
     env: StockEnv = make_env()
     prepare(env)
     report = env.sync(force=True)  # force does not lift the readiness gate
@@ -73,7 +75,9 @@ def test_missing_mart_refuses(make_env) -> None:
     assert any("marts.rpt_stock_availability does not exist" in r for r in report.channel("shop_us").reasons)
 
 
+@pytest.mark.reliability
 def test_zeroing_too_many_levels_refuses_that_channel_only_unless_forced(make_env) -> None:
+    """A stock feed zeroing too many levels is refused unless forced."""
     env: StockEnv = make_env(stock={"max_zeroed_share": 0.4})
     env.ready(lambda index, held: 0 if index % 3 == 0 else held + 1)  # 14 of each shop's 40 levels zeroed
     held_us = env.held("shop_us")

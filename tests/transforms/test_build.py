@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import uuid
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
@@ -26,6 +29,7 @@ from channelhub.config import HubConfig
 from channelhub.fleet import Fleet
 from channelhub.runner import run_account
 from channelhub.stock import ChannelStatus, sync_stock
+from channelhub.stock.guards import readiness_problems
 from expectations import mart_suites, raw_suites, validate
 from expectations.store import QualityRun
 from expectations.store import record as record_quality_run
@@ -33,6 +37,7 @@ from sandbox.shopify import ShopifySandbox
 from tests.pipeline import SECRET_VARIABLES, query, scalar
 from transforms import project
 from warehouse import Warehouse
+from warehouse.builds import last_build
 
 MARTS = transforms.mart_names()
 MODELS = len([*project.ROOT.glob("models/**/*.sql"),  # this project's and the connector packages'
@@ -374,3 +379,28 @@ def test_a_build_runs_only_what_has_new_input(built: tuple[HubConfig, Fleet]) ->
     assert runs["fct_orders"].outcome == runs["fct_order_lines"].outcome == "success"
     assert runs["dim_customers"].outcome == runs["dim_products"].outcome == "current"
     assert scalar(hub, total_of_order) == total + 1
+
+
+@pytest.mark.reliability
+def test_a_build_killed_midway_blocks_the_push_and_a_rebuild_ends_as_a_full_build(
+        built: tuple[HubConfig, Fleet], tmp_path: Path) -> None:
+    """kill -9 in a build: seen as interrupted, the push refused; a rebuild equals a full build."""
+    hub, fleet = built
+    fleet.world.touch_orders(0.05)
+    for account in ("shop_us", "shop_eu"):
+        run_account(hub, account)
+    config = tmp_path / "channelhub.yml"
+    config.write_text(yaml.safe_dump(hub.model_dump(mode="json", exclude_unset=True)), encoding="utf-8")
+    child = subprocess.run([sys.executable, "-m", "tests.reliability.crash", str(config), "-", "build", "120"],
+                           check=False, cwd=Path(__file__).parents[2], capture_output=True, text=True, timeout=300)
+    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
+    warehouse = Warehouse(hub.warehouse_url)
+    with warehouse.engine.connect() as conn:
+        assert last_build(conn).outcome == "interrupted"
+    assert any("did not finish (interrupted)" in problem for problem in readiness_problems(hub, warehouse))
+
+    transforms.build(hub)
+    assert not any("build" in problem for problem in readiness_problems(hub, warehouse))
+    rebuilt = {mart: _snapshot(hub, mart, key) for mart, key in INCREMENTAL.items()}
+    transforms.build(hub, full_refresh=True)
+    assert rebuilt == {mart: _snapshot(hub, mart, key) for mart, key in INCREMENTAL.items()}
