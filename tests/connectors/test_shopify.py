@@ -223,12 +223,16 @@ def test_a_token_without_read_products_loads_the_streams_its_account_chose(make)
 
 
 @pytest.mark.reliability
-def test_bad_records_are_quarantined_naming_the_field_and_the_rest_loads(make, monkeypatch) -> None:
+@pytest.mark.parametrize("warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_bad_records_are_quarantined_naming_the_field_and_the_rest_loads(make, monkeypatch, request,
+                                                                         warehouse: str) -> None:
     """Poisoned records are quarantined; the rest loads.
 
     No key, an unparsable key, a required field missing, money or a quantity that is not one: each record
     is set aside in ops.quarantine naming account, stream, record and field; the other orders load, and
     once the shop fixes them (a new updated_at) the next run loads them."""
+    if warehouse == "postgres":
+        monkeypatch.setenv("CHANNELHUB_WAREHOUSE_URL", request.getfixturevalue("postgres_url"))
     env = make(records=60, page_size=50)
     render = env.sandbox.render_order
     damage = {  # order -> (what the shop sends wrong, the field named)

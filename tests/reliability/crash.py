@@ -19,6 +19,7 @@ from typing import Any
 import dlt
 from dbt.adapters.sql.connections import SQLConnectionManager
 from dlt.destinations.impl.duckdb.duck import DuckDbCopyJob
+from dlt.destinations.impl.postgres.postgres import PostgresCsvCopyJob
 
 import transforms
 from channelhub.config import load_config
@@ -44,11 +45,11 @@ def kill_on_call(owner: Any, name: str, at: int) -> None:
 
 
 def main(config: str, account: str, point: str, n: str = "1") -> None:
-    targets = {"extract": (RecordGate, "__call__"), "normalize": (dlt.Pipeline, "normalize"),
-               "load": (dlt.Pipeline, "load"), "mid-load": (DuckDbCopyJob, "run"),
-               "build": (SQLConnectionManager, "add_query")}
-    owner, name = targets[point]
-    kill_on_call(owner, name, int(n))
+    targets = {"extract": [(RecordGate, "__call__")], "normalize": [(dlt.Pipeline, "normalize")],
+               "load": [(dlt.Pipeline, "load")], "mid-load": [(DuckDbCopyJob, "run"), (PostgresCsvCopyJob, "run")],
+               "build": [(SQLConnectionManager, "add_query")]}
+    for owner, name in targets[point]:
+        kill_on_call(owner, name, int(n))
     hub = load_config(Path(config))
     if point == "build":
         transforms.build(hub)

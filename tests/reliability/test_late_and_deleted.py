@@ -3,6 +3,8 @@ first, the scheduled reconciliation the rest, and the warehouse ends as a clean 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import sqlalchemy as sa
 
 from channelhub.config import HubConfig
 from channelhub.runner import run_account
+from channelhub.testing.postgres import fresh_postgres_database
 from connectors.yonyou_u8.client import ROWVERSION_LAG
 from sandbox.world import World, WorldSpec
 from sandbox.yonyou_u8 import U8Sandbox, build_u8, current_stock, so_main
@@ -21,9 +24,9 @@ pytestmark = pytest.mark.reliability
 ACCOUNT = "erp_u8"
 
 
-def config(tmp_path: Path, url: str, name: str = "wh", **account: Any) -> HubConfig:
+def config(warehouse: str, url: str, **account: Any) -> HubConfig:
     return HubConfig.model_validate({
-        "warehouse": {"url": f"duckdb:///{tmp_path}/{name}.duckdb"},
+        "warehouse": {"url": warehouse},
         "accounts": {ACCOUNT: {"connector": "yonyou_u8", "settings": {"url": url, "max_wait_seconds": 0.05},
                                **account}}})
 
@@ -47,6 +50,20 @@ def late_header(u8: U8Sandbox, behind: timedelta, key: int) -> None:
                                          - behind, "ufts": u8.max("SO_SOMain", "ufts") + 1}])
 
 
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def warehouses(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """name -> the URL of a warehouse of that name: DuckDB files, or fresh PostgreSQL databases."""
+    with ExitStack() as stack:
+        made: dict[str, str] = {}
+
+        def url(name: str) -> str:
+            if name not in made:
+                made[name] = (f"duckdb:///{tmp_path}/{name}.duckdb" if request.param == "duckdb"
+                              else stack.enter_context(fresh_postgres_database()))
+            return made[name]
+        yield url
+
+
 @pytest.fixture
 def u8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> U8Sandbox:
     monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
@@ -55,14 +72,15 @@ def u8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> U8Sandbox:
     sandbox.close()
 
 
-def test_late_rows_land_with_the_lag_or_the_reconciliation_and_deletions_follow(tmp_path: Path, u8: U8Sandbox) -> None:
+def test_late_rows_land_with_the_lag_or_the_reconciliation_and_deletions_follow(
+        warehouses: Callable[[str], str], u8: U8Sandbox) -> None:
     """Rows 15 min late, hours late and deleted end right after the next scheduled runs.
 
     15 minutes late: the next run (the lag). Two hours late, a stock row behind the rowversion lag, and rows
     deleted at the source: the next scheduled reconciliation, which counts them in ops.run_log. The warehouse
     then equals a clean load of the source."""
     url = f"sqlite:///{u8.url.database}"
-    hourly = config(tmp_path, url, reconcile_every=None)
+    hourly = config(warehouses("wh"), url, reconcile_every=None)
     run_account(hourly, ACCOUNT)
 
     late_header(u8, timedelta(minutes=15), 90_001)
@@ -78,7 +96,7 @@ def test_late_rows_land_with_the_lag_or_the_reconciliation_and_deletions_follow(
         ids = set(conn.execute(sa.text(f"select id from raw_{ACCOUNT}.so_somain")).scalars())
     assert 90_001 in ids and 90_002 not in ids and 3 in ids  # the lag reaches 15 minutes, no further
 
-    daily = config(tmp_path, url, reconcile_every="PT0S")  # the reconciliation is due
+    daily = config(warehouses("wh"), url, reconcile_every="PT0S")  # the reconciliation is due
     report = run_account(daily, ACCOUNT)
     with Warehouse(daily.warehouse_url).engine.connect() as conn:
         notes = dict(conn.execute(sa.text("select stream, note from ops.run_log where run_id = :r"),
@@ -89,7 +107,7 @@ def test_late_rows_land_with_the_lag_or_the_reconciliation_and_deletions_follow(
     assert notes["current_stock"] == "reconciled: 2 deleted at the source"
     assert notes["so_somain"] == "reconciled: 1 deleted at the source"
 
-    clean = config(tmp_path, url, name="clean")
+    clean = config(warehouses("clean"), url)
     run_account(clean, ACCOUNT)
     for table, key in (("so_somain", "id"), ("current_stock", "auto_id"), ("so_sodetails", "i_s_os_id")):
         assert rows(daily, table, key) == rows(clean, table, key), table
@@ -97,7 +115,7 @@ def test_late_rows_land_with_the_lag_or_the_reconciliation_and_deletions_follow(
 
 def test_the_reconciliation_is_due_once_its_interval_has_passed(tmp_path: Path, u8: U8Sandbox) -> None:
     """The reconciliation runs on its schedule: not on a first load, then once per interval."""
-    hub = config(tmp_path, f"sqlite:///{u8.url.database}", reconcile_every="PT1H")
+    hub = config(f"duckdb:///{tmp_path}/wh.duckdb", f"sqlite:///{u8.url.database}", reconcile_every="PT1H")
     first = run_account(hub, ACCOUNT)
     second = run_account(hub, ACCOUNT)
     with Warehouse(hub.warehouse_url).engine.begin() as conn:

@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +15,37 @@ import pytest
 import yaml
 from dlt.common.destination.exceptions import DestinationTerminalException
 from dlt.destinations.impl.duckdb.duck import DuckDbCopyJob
+from dlt.destinations.impl.postgres.postgres import PostgresCsvCopyJob
 
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import count_rows, snapshot
+from channelhub.testing.postgres import fresh_postgres_database
 from tests.connectors.test_shopify import ShopifyEnv
 from warehouse import Warehouse, last_runs
 
 pytestmark = pytest.mark.reliability
 ROOT = Path(__file__).parents[2]
+COPY_JOBS = (DuckDbCopyJob, PostgresCsvCopyJob)  # the jobs loading parquet into DuckDB, CSV into PostgreSQL
+
+
+WAREHOUSES = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=["duckdb"])
+def warehouse_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The warehouse the scenario runs on (DuckDB unless a test asks for ``WAREHOUSES``): on PostgreSQL,
+    a fresh database for the run and another one for the clean load it is compared with."""
+    if request.param == "postgres":
+        with fresh_postgres_database() as url, fresh_postgres_database() as clean:
+            monkeypatch.setenv("CHANNELHUB_WAREHOUSE_URL", url)
+            monkeypatch.setenv("CHANNELHUB_TEST_CLEAN_URL", clean)
+            yield request.param
+    else:
+        yield request.param
 
 
 @pytest.fixture
-def shop(make_env: Callable[..., Any]) -> ShopifyEnv:
+def shop(make_env: Callable[..., Any], warehouse_kind: str) -> ShopifyEnv:
     """60 orders in pages of 10: enough batches and load jobs to stop between."""
     return make_env(ShopifyEnv, 60, 10)
 
@@ -43,7 +62,8 @@ def tables(env: ShopifyEnv) -> dict[str, Any]:
 def clean_load(env: ShopifyEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple]]:
     """What one clean run from nothing loads from the source as it is now, in a warehouse of its own."""
     with monkeypatch.context() as patch:
-        patch.setenv("CHANNELHUB_WAREHOUSE_URL", f"duckdb:///{tmp_path}/clean.duckdb")
+        patch.setenv("CHANNELHUB_WAREHOUSE_URL",
+                     os.environ.get("CHANNELHUB_TEST_CLEAN_URL", f"duckdb:///{tmp_path}/clean.duckdb"))
         patch.setenv("CHANNELHUB_HOME", str(tmp_path / "clean-home"))
         run_account(env.config, env.account)
         return tables(env)
@@ -57,7 +77,9 @@ def killed_run(env: ShopifyEnv, tmp_path: Path, point: str, n: int) -> None:
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
 
 
-@pytest.mark.parametrize(("point", "n"), [("extract", 3), ("normalize", 1), ("load", 1), ("mid-load", 2)])
+@pytest.mark.parametrize(("point", "n", "warehouse_kind"), [
+    ("extract", 3, "duckdb"), ("normalize", 1, "duckdb"), ("load", 1, "duckdb"), ("mid-load", 2, "duckdb"),
+    pytest.param("mid-load", 2, "postgres", marks=pytest.mark.postgres)], indirect=["warehouse_kind"])
 def test_kill_9_then_a_rerun_equals_a_clean_load(shop: ShopifyEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                  point: str, n: int) -> None:
     """kill -9 in a run; the re-run equals a clean load.
@@ -76,18 +98,21 @@ def test_kill_9_then_a_rerun_equals_a_clean_load(shop: ShopifyEnv, tmp_path: Pat
 
 
 class FailingLoads:
-    """DuckDB load jobs that fail terminally (a rejected file, a full disk) while ``left`` is above 0."""
+    """Every load job of the first load package it meets fails terminally (a rejected file, a full disk),
+    each time that package is loaded, while patched in; later packages load."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, left: int) -> None:
-        self.left, original = left, DuckDbCopyJob.run
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.package: str | None = None
+        for job_class in COPY_JOBS:
+            monkeypatch.setattr(job_class, "run", self.failing(job_class.run))
 
-        def run(job: DuckDbCopyJob) -> None:
-            if self.left > 0:
-                self.left -= 1
+    def failing(self, original: Callable[[Any], None]) -> Callable[[Any], None]:
+        def run(job: Any) -> None:
+            self.package = self.package or job._load_id
+            if job._load_id == self.package:
                 raise DestinationTerminalException("injected: the destination refused the file")
             original(job)
-
-        monkeypatch.setattr(DuckDbCopyJob, "run", run)
+        return run
 
 
 def test_a_package_that_fails_once_is_loaded_by_the_next_run(shop: ShopifyEnv, tmp_path: Path,
@@ -98,7 +123,7 @@ def test_a_package_that_fails_once_is_loaded_by_the_next_run(shop: ShopifyEnv, t
     run_account(shop.config, shop.account)
     shop.change(0.2)
     with pytest.MonkeyPatch.context() as patch:
-        FailingLoads(patch, 1)
+        FailingLoads(patch)
         with pytest.raises(RunFailed, match="injected"):
             run_account(shop.config, shop.account)
     new = shop.change(0.1)
@@ -109,6 +134,7 @@ def test_a_package_that_fails_once_is_loaded_by_the_next_run(shop: ShopifyEnv, t
     assert tables(shop) == clean_load(shop, tmp_path, monkeypatch)
 
 
+@pytest.mark.parametrize("warehouse_kind", WAREHOUSES, indirect=True)
 def test_a_package_that_fails_twice_is_discarded_and_the_account_carries_on(
         shop: ShopifyEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A package failing twice is discarded; the account carries on.
@@ -118,7 +144,7 @@ def test_a_package_that_fails_twice_is_discarded_and_the_account_carries_on(
     run_account(shop.config, shop.account)
     shop.change(0.2)
     with pytest.MonkeyPatch.context() as patch:
-        FailingLoads(patch, 2)
+        FailingLoads(patch)
         with pytest.raises(RunFailed, match="injected"):
             run_account(shop.config, shop.account)
         report = run_account(shop.config, shop.account)
@@ -132,7 +158,7 @@ def test_full_refresh_with_a_package_left_pending_reloads_everything(shop: Shopi
     """--full-refresh with a pending package reloads everything."""
     run_account(shop.config, shop.account)
     with pytest.MonkeyPatch.context() as patch:
-        FailingLoads(patch, 1)
+        FailingLoads(patch)
         shop.change(0.2)
         with pytest.raises(RunFailed):
             run_account(shop.config, shop.account)
