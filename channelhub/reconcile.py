@@ -7,8 +7,9 @@ later than that, or a row deleted at the source (a stock row emptied, a voucher 
 1. its cursors re-read ``reconcile_lookback`` (version counters: the whole table), through
    :func:`connectors.sdk.spec.reconciling`, so late rows land with the run;
 2. for each stream whose connector lists its keys cheaply (:meth:`Connector.source_keys`), the keys in
-   ``raw_<account>`` that the source no longer has are hard-deleted (merge tables; with their nested
-   rows), and keys the source has that the warehouse still lacks are counted.
+   ``raw_<account>`` that the source no longer has are hard-deleted (merge tables; with their child
+   rows, found by ``_dlt_root_id`` or the child table's merge key), and keys the source has that the
+   warehouse still lacks are counted.
 
 What it found is the stream's ``note`` in ``ops.run_log``.
 """
@@ -25,6 +26,8 @@ from connectors.sdk import Account, Stream
 from warehouse import Warehouse
 from warehouse.run_log import RUN, SCHEMA
 
+ROOT_ID = "_dlt_root_id"
+
 
 @dataclass(frozen=True)
 class Reconciled:
@@ -39,6 +42,15 @@ class Reconciled:
             text += (f", {self.missing} at the source but not loaded (older than the lookback: "
                      "run with --full-refresh)")
         return text
+
+
+def _parent_link(table: dict) -> str | None:
+    """How a child table's rows name their root row: dlt's ``_dlt_root_id`` (nested by dlt), or the
+    merge key carrying the root's id (split off by the connector: Shopify's ``order_id``)."""
+    columns = table.get("columns", {})
+    if ROOT_ID in columns:
+        return ROOT_ID
+    return next((name for name, hints in columns.items() if hints.get("merge_key")), None)
 
 
 def due(warehouse: Warehouse, account: str, every: timedelta | None, now: datetime) -> bool:
@@ -78,7 +90,9 @@ def _reconcile(stream: Stream, at_source: set[tuple[str, ...]], account: Account
     columns = [naming.normalize_identifier(column) for column in stream.primary_key]
     quote = warehouse.engine.dialect.identifier_preparer.quote
     root = f"{quote(account.dataset)}.{quote(table)}"
-    children = [name for name in pipeline.default_schema.data_table_names() if name.startswith(f"{table}__")]
+    schema = pipeline.default_schema
+    children = {name: _parent_link(schema.get_table(name)) for name in schema.data_table_names()
+                if name.startswith(f"{table}__")}
     with warehouse.engine.begin() as conn:
         if not warehouse.table_exists(account.dataset, table, conn):
             return Reconciled(stream.name, 0, len(at_source))
@@ -87,8 +101,12 @@ def _reconcile(stream: Stream, at_source: set[tuple[str, ...]], account: Account
         gone = [dict(zip(columns, loaded[key], strict=True)) for key in loaded.keys() - at_source]
         if gone:
             match = " and ".join(f"{quote(c)} = :{c}" for c in columns)
-            for child in children:  # nested rows dlt split off (Arrow-loaded tables have none)
-                conn.execute(sa.text(f"delete from {quote(account.dataset)}.{quote(child)} where _dlt_root_id in "
-                                     f"(select _dlt_id from {root} where {match})"), gone)
+            for child, link in children.items():  # their child rows first, while the parents still say which
+                target = f"{quote(account.dataset)}.{quote(child)}"
+                if link == ROOT_ID:
+                    conn.execute(sa.text(f"delete from {target} where {ROOT_ID} in "
+                                         f"(select _dlt_id from {root} where {match})"), gone)
+                elif link is not None and len(columns) == 1:
+                    conn.execute(sa.text(f"delete from {target} where {quote(link)} = :{columns[0]}"), gone)
             conn.execute(sa.text(f"delete from {root} where {match}"), gone)
     return Reconciled(stream.name, len(gone), len(at_source - loaded.keys()))

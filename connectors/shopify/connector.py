@@ -8,7 +8,7 @@ from dlt.extract.source import DltSource
 from dlt.sources.helpers.rest_client import RESTClient
 from requests import RequestException
 
-from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Stream
+from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Stream, paginate_checked
 
 from .client import make_client
 from .settings import ShopifySettings
@@ -17,6 +17,7 @@ from .stock import ShopifyStockWriter
 
 # Read scopes each stream needs (inventory items are read per product page); write_inventory only
 # matters for stock pushes.
+MAX_PAGE = 250  # Shopify's largest limit
 STREAM_SCOPES = {"orders": ("read_orders",), "products": ("read_products",),
                  "inventory_items": ("read_products", "read_inventory"), "customers": ("read_customers",),
                  "locations": ("read_locations",), "inventory_levels": ("read_inventory", "read_locations")}
@@ -61,6 +62,17 @@ class ShopifyConnector(Connector[ShopifySettings]):
                                       "(grant them, or list only the streams it may read under streams:)", facts)
         return CheckResult(True, f"{facts['shop']} ({facts['currency']}, {facts['timezone']}): "
                                  f"scopes {', '.join(scopes)}", facts)
+
+    def source_keys(self, account: Account[ShopifySettings], stream: Stream) -> list[tuple[int]] | None:
+        """Every order id the shop holds (``orders.json?status=any&fields=id``, 250 a page), for the
+        reconciliation that catches deletions whose ``Order/destroy`` event was missed (events are kept
+        for a limited time). Other streams: none (products and customers are re-read by their cursor)."""
+        if stream.name != "orders":
+            return None
+        client = RESTClient(**make_client(account.settings))
+        pages = paginate_checked(client, account.name, "orders", "orders.json", data_selector="orders",
+                                 params={"status": "any", "fields": "id", "limit": MAX_PAGE})
+        return [(order["id"],) for page in pages for order in page]
 
     def stock_writer(self, account: Account[ShopifySettings]) -> ShopifyStockWriter:
         return ShopifyStockWriter(account.settings)

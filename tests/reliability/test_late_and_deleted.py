@@ -1,5 +1,5 @@
-"""Rows that become visible late and rows deleted at the source (U8 on SQLite): the lag catches the
-first, the scheduled reconciliation the rest, and the warehouse ends as a clean load of the source."""
+"""Rows that become visible late and rows deleted at the source (U8 on SQLite, Shopify): the lag catches
+the first, the scheduled reconciliation the rest, and the warehouse ends as a clean load of the source."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from channelhub.testing.postgres import fresh_postgres_database
 from connectors.yonyou_u8.client import ROWVERSION_LAG
 from sandbox.world import World, WorldSpec
 from sandbox.yonyou_u8 import U8Sandbox, build_u8, current_stock, so_main
+from tests.connectors.test_shopify import ShopifyEnv
 from warehouse import Warehouse
 
 pytestmark = pytest.mark.reliability
@@ -126,3 +127,34 @@ def test_the_reconciliation_is_due_once_its_interval_has_passed(tmp_path: Path, 
     with Warehouse(hub.warehouse_url).engine.connect() as conn:
         assert conn.execute(sa.text("select reconciled from ops.run_log where run_id = :r and stream = '*'"),
                             {"r": third.run_id}).scalar_one() is True
+
+
+def test_shopify_orders_late_or_deleted_without_an_event_are_reconciled(make_env: Callable[..., Any],
+                                                                        tmp_path: Path) -> None:
+    """Shopify: an order visible hours late, and one deleted with no event left, end right after a reconciliation."""
+    shop = make_env(ShopifyEnv, 60, 20)
+    hourly = replace_accounts(shop.config, reconcile_every=None)
+    run_account(hourly, shop.account)
+    [late] = shop.world.add_orders(1)
+    late.updated_at = max(o.updated_at for o in shop.world.orders if o is not late) - timedelta(hours=2)
+    gone = shop.world.orders_of("shop_us")[5]
+    shop.sandbox.delete_order(gone.id)
+    shop.sandbox.events.clear()  # its Order/destroy event no longer listed (events are kept for a while only)
+    run_account(hourly, shop.account)
+    ids = {row[0] for row in shop.rows("select id from raw_shop_us.orders")}
+    assert late.id not in ids and gone.id in ids  # beyond the lag, and no event to say so
+
+    report = run_account(replace_accounts(shop.config, reconcile_every="PT0S"), shop.account)
+    ids = {row[0] for row in shop.rows("select id from raw_shop_us.orders")}
+    assert late.id in ids and gone.id not in ids and len(ids) == shop.source_count()
+    assert shop.rows(f"select count(*) from raw_shop_us.orders__line_items where order_id = {gone.id}") == [(0,)]
+    assert shop.rows(f"select note from ops.run_log where run_id = '{report.run_id}' and stream = 'orders'") == [
+        ("reconciled: 1 deleted at the source",)]
+
+
+def replace_accounts(hub: HubConfig, **account: Any) -> HubConfig:
+    """``hub`` with every account's config changed by ``account`` (its reconciliation schedule)."""
+    raw = hub.model_dump(mode="json", exclude_unset=True)
+    for settings in raw["accounts"].values():
+        settings.update(account)
+    return HubConfig.model_validate(raw)
