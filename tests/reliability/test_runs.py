@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -115,17 +116,26 @@ class FailingLoads:
         return run
 
 
-def test_a_package_that_fails_once_is_loaded_by_the_next_run(shop: ShopifyEnv, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    """A failed load package is loaded by the next run.
-
-    The next run loads it, then fetches what is new as well; the warehouse equals a clean load."""
+@contextmanager
+def a_refused_load(shop: ShopifyEnv) -> Iterator[None]:
+    """Load the shop, change a fifth of its orders, and meet a destination refusing the run's load package;
+    the refusal stays in force while the block runs."""
     run_account(shop.config, shop.account)
     shop.change(0.2)
     with pytest.MonkeyPatch.context() as patch:
         FailingLoads(patch)
         with pytest.raises(RunFailed, match="injected"):
             run_account(shop.config, shop.account)
+        yield
+
+
+def test_a_package_that_fails_once_is_loaded_by_the_next_run(shop: ShopifyEnv, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failed load package is loaded by the next run.
+
+    The next run loads it, then fetches what is new as well; the warehouse equals a clean load."""
+    with a_refused_load(shop):
+        pass
     new = shop.change(0.1)
     report = run_account(shop.config, shop.account)
     assert report.rows["orders"] >= new
@@ -141,12 +151,7 @@ def test_a_package_that_fails_twice_is_discarded_and_the_account_carries_on(
 
     It is discarded with a clear note, state rewinds to the last committed load, and the same run extracts it
     all again: the account is never blocked, and ends as a clean load."""
-    run_account(shop.config, shop.account)
-    shop.change(0.2)
-    with pytest.MonkeyPatch.context() as patch:
-        FailingLoads(patch)
-        with pytest.raises(RunFailed, match="injected"):
-            run_account(shop.config, shop.account)
+    with a_refused_load(shop):
         report = run_account(shop.config, shop.account)
     (note,) = shop.one(f"select note from ops.run_log where run_id = '{report.run_id}' and stream = '*'")
     assert note.startswith("discarded a load package that failed again") and "injected" in note
@@ -156,12 +161,8 @@ def test_a_package_that_fails_twice_is_discarded_and_the_account_carries_on(
 
 def test_full_refresh_with_a_package_left_pending_reloads_everything(shop: ShopifyEnv) -> None:
     """--full-refresh with a pending package reloads everything."""
-    run_account(shop.config, shop.account)
-    with pytest.MonkeyPatch.context() as patch:
-        FailingLoads(patch)
-        shop.change(0.2)
-        with pytest.raises(RunFailed):
-            run_account(shop.config, shop.account)
+    with a_refused_load(shop):
+        pass
     report = run_account(shop.config, shop.account, full_refresh=True)
     assert report.rows["orders"] == 60 and count_rows(shop) == 60
     (note,) = shop.one(f"select note from ops.run_log where run_id = '{report.run_id}' and stream = '*'")
