@@ -18,7 +18,6 @@ from functools import partial
 from typing import Any
 
 import dlt
-import sqlalchemy as sa
 from dlt.common.destination import Destination
 from dlt.common.normalizers.json.relational import DataItemNormalizer
 from dlt.common.runtime.collector import Collector, NullCollector
@@ -29,6 +28,7 @@ from pydantic import SecretStr
 
 from channelhub.config import HubConfig, home
 from channelhub.reconcile import due, reconcile_keys
+from channelhub.run_notes import new_columns, new_notices, stream_notes, table_columns
 from connectors.sdk import Account, ChannelhubError, SourceDataError
 from connectors.sdk.quarantine import Quarantine, RecordGate, Rejected, collecting
 from connectors.sdk.spec import reconciling
@@ -179,38 +179,6 @@ def settle_pending(pipeline: dlt.Pipeline, warehouse: Warehouse, full_refresh: b
     return "completed the load package an interrupted run left"
 
 
-def table_columns(pipeline: dlt.Pipeline) -> dict[str, set[str]]:
-    if not pipeline.default_schema_name:
-        return {}
-    return {table["name"]: set(table["columns"]) for table in pipeline.default_schema.data_tables()}
-
-
-def new_columns(before: dict[str, set[str]], after: dict[str, set[str]]) -> dict[str, list[str]]:
-    """Columns a run added to tables that existed before it: fields the source started sending, which
-    land (dlt evolves the table) and are reported once, in the run log, for someone to model or ignore."""
-    added: dict[str, list[str]] = {}
-    for table, columns in after.items():
-        fresh = sorted(c for c in columns - before.get(table, columns) if not c.startswith("_dlt"))
-        if fresh:
-            added.setdefault(table.split("__")[0], []).extend(f"{table}.{column}" for column in fresh)
-    return added
-
-
-def new_notices(warehouse: Warehouse, account: str, notices: dict[str, list[str]]) -> dict[str, list[str]]:
-    """The notices no earlier run of the account wrote to its log: a field the source keeps sending beyond
-    the declaration is reported the first time, not on every run."""
-    if not notices:
-        return {}
-    with warehouse.engine.connect() as conn:
-        earlier = conn.execute(sa.text("select stream, note from ops.run_log where account = :account and "
-                                       "note is not null"), {"account": account}).all()
-    noted: dict[str, str] = {}
-    for stream, note in earlier:
-        noted[stream] = noted.get(stream, "") + "; " + note
-    return {stream: fresh for stream, texts in notices.items()
-            if (fresh := [text for text in texts if text not in noted.get(stream, "")])}
-
-
 def _describe(cause: BaseException) -> str:
     return str(cause) if isinstance(cause, SourceDataError) else f"{type(cause).__name__}: {cause}"
 
@@ -289,17 +257,13 @@ def _run(account: Account, warehouse: Warehouse, full_refresh: bool, lookback: f
         log.warning("account %r: new columns %s (loaded; see ops.run_log)", name, ", ".join(columns))
     record_quarantine(warehouse, report.run_id, finished, redacted(quarantine, account))
     streams = sorted(set(report.rows) | {stream.name for stream in account.connector.streams_for(account)})
-    stream_notes = {stream: [f"new columns: {', '.join(columns)}"] for stream, columns in added.items()}
-    for found in reconciled:
-        stream_notes.setdefault(found.stream, []).append(found.note)
-    for stream, texts in new_notices(warehouse, name, quarantine.notices).items():
-        stream_notes.setdefault(stream, []).extend(texts)
+    notes_of = stream_notes(added, reconciled, new_notices(warehouse, name, quarantine.notices))
     first_load = not before
     settle_run(warehouse, row(RUN, started, finished, 0, "success", full_refresh,
                               quarantined=len(quarantine.rejected), note="; ".join(notes) or None,
                               reconciled=lookback is not None or full_refresh or first_load, **here), [
         row(stream, started, finished, report.rows.get(stream, 0), "success", full_refresh,
-            quarantined=report.quarantined.get(stream, 0), note="; ".join(stream_notes.get(stream, ())) or None)
+            quarantined=report.quarantined.get(stream, 0), note=notes_of.get(stream))
         for stream in streams
     ])
     return report
