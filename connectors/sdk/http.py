@@ -214,7 +214,9 @@ def readable_pages(account: str, stream: str) -> Callable[..., requests.Response
 
 
 def paginate_checked(client: RESTClient, account: str, stream: str, path: str,
-                     **kwargs: Any) -> Iterator[PageData[Any]]:
-    """``client.paginate`` with every page read through :func:`readable_pages`, for resources written
-    by hand (a batched transformer, a windowed read) rather than declared on ``rest_api``."""
-    yield from client.paginate(path, hooks={"response": [readable_pages(account, stream)]}, **kwargs)
+                     hooks: dict[str, list[Callable[..., Any]]] | None = None, **kwargs: Any) -> Iterator[PageData[Any]]:
+    """``client.paginate`` with every page read through :func:`readable_pages` (before the caller's own
+    response ``hooks``), for resources written by hand (a batched transformer, a windowed read, a key
+    listing) rather than declared on ``rest_api``."""
+    response_hooks = [readable_pages(account, stream), *(hooks or {}).get("response", [])]
+    yield from client.paginate(path, hooks={"response": response_hooks}, **kwargs)

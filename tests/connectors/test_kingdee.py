@@ -136,6 +136,24 @@ def test_records_land_in_utc_with_exact_decimals_and_their_lines(erp: KingdeeEnv
     assert erp.one("select sum(f_base_qty) from raw_erp_kd.inventory") == (sum(r.quantity for r in erp.world.stock),)
 
 
+@pytest.mark.reliability
+def test_a_bill_deleted_in_kingdee_leaves_the_warehouse_with_the_reconciliation(erp: KingdeeEnv) -> None:
+    """A sales order deleted in Kingdee (no trace left) leaves raw with its lines at the reconciliation."""
+    run_account(erp.config, ACCOUNT)
+    gone = erp.world.orders.pop(11)
+    erp.world.tick()
+    fid = ORDER_ID + gone.id % 10**9
+    run_account(erp.config, ACCOUNT, reconcile=False)
+    assert erp.rows(f"select count(*) from raw_erp_kd.sale_orders where fid = {fid}") == [(1,)]  # no trace of it
+    report = run_account(erp.config, ACCOUNT, reconcile=True)
+    assert erp.rows(f"select count(*) from raw_erp_kd.sale_orders where fid = {fid}") == [(0,)]
+    assert erp.rows(f"select count(*) from raw_erp_kd.sale_order_entries where fid = {fid}") == [(0,)]
+    notes = dict(erp.rows(f"select stream, note from ops.run_log where run_id = '{report.run_id}' and note is not null"))
+    assert notes == {"sale_orders": "reconciled: 1 deleted at the source", "customers": "reconciled: 0 deleted at "
+                     "the source", "sale_order_entries": f"reconciled: {len(gone.lines)} deleted at the source",
+                     "materials": "reconciled: 0 deleted at the source"}  # inventory is replaced whole anyway
+
+
 def test_an_incremental_run_filters_on_server_time_and_inventory_is_replaced(erp: KingdeeEnv) -> None:
     run_account(erp.config, ACCOUNT)
     newest = max(o.updated_at for o in erp.world.orders)
