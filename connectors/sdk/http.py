@@ -9,6 +9,7 @@ sends ``Retry-After: 2.0``.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from itertools import count
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import orjson
 import requests
@@ -158,12 +159,23 @@ def retrying_session(policy: RetryPolicy = RetryPolicy(),
             raise CertificateError(f"the TLS certificate of {host} could not be verified ({exc.args[0] if exc.args else exc}); "
                                    "not retried: fix the certificate or the base_url") from exc
         except TRANSIENT_ERRORS as exc:
-            path = (request.path_url or "?").split("?")[0]  # no query string: it may carry a signature
-            raise type(exc)(f"{request.method} {path} failed {len(attempts)} times; last: {exc}") from exc
+            raise type(exc)(f"{request.method} {page_of(request)} failed {len(attempts)} times; last: {exc}") from exc
         return dispatch_hook("response", hooks, response, **kwargs)
 
     session.send = send  # type: ignore[method-assign]
     return session
+
+
+SECRET_PARAMS = re.compile(r"sign|token|secret|key|pass|auth|session|signature|nonce", re.IGNORECASE)
+
+
+def page_of(request: requests.PreparedRequest) -> str:
+    """The request's path with the query parameters that say which page it is (``page=3``,
+    ``page_info=...``, ``starting_after=...``), and without any that may carry a credential or signature."""
+    parts = urlsplit(request.url or "")
+    kept = [(name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True)
+            if not SECRET_PARAMS.search(name)]
+    return parts.path + (f"?{urlencode(kept)}" if kept else "")
 
 
 class LeakyBucketPacer:
