@@ -208,7 +208,11 @@ class WooCommerceSandbox(HttpSandbox):
         headers = {"X-WP-Total": str(listed.total), "X-WP-TotalPages": str(listed.pages)}
         if link := page_links(f"{request.host_url.rstrip('/')}{request.path}", args, listed):
             headers["Link"] = link
-        return json_response([render(item) for item in listed.items], headers=headers)
+        fields = [name for name in args.get("_fields", "").split(",") if name]  # WordPress's global ``_fields``
+        rendered = [render(item) for item in listed.items]
+        if fields:
+            rendered = [{name: body[name] for name in fields if name in body} for body in rendered]
+        return json_response(rendered, headers=headers)
 
     def _parse_date(self, value: str, gmt: bool) -> datetime:
         parsed = datetime.fromisoformat(value)
