@@ -18,6 +18,7 @@ from .stock import ShopifyStockWriter
 # Read scopes each stream needs (inventory items are read per product page); write_inventory only
 # matters for stock pushes.
 MAX_PAGE = 250  # Shopify's largest limit
+LISTED_BY_ID = ("orders", "products", "customers")
 STREAM_SCOPES = {"orders": ("read_orders",), "products": ("read_products",),
                  "inventory_items": ("read_products", "read_inventory"), "customers": ("read_customers",),
                  "locations": ("read_locations",), "inventory_levels": ("read_inventory", "read_locations")}
@@ -64,15 +65,17 @@ class ShopifyConnector(Connector[ShopifySettings]):
                                  f"scopes {', '.join(scopes)}", facts)
 
     def source_keys(self, account: Account[ShopifySettings], stream: Stream) -> list[tuple[int]] | None:
-        """Every order id the shop holds (``orders.json?status=any&fields=id``, 250 a page), for the
-        reconciliation that catches deletions whose ``Order/destroy`` event was missed (events are kept
-        for a limited time). Other streams: none (products and customers are re-read by their cursor)."""
-        if stream.name != "orders":
+        """Every id the shop holds of orders, products or customers (``<stream>.json?fields=id``, 250 a
+        page), for the reconciliation: a deleted product or customer is never listed as updated, and an
+        order's ``Order/destroy`` event is kept for a limited time only. Other streams: none (locations and
+        levels are read whole or per location; inventory items follow the products read)."""
+        if stream.name not in LISTED_BY_ID:
             return None
         client = RESTClient(**make_client(account.settings))
-        pages = paginate_checked(client, account.name, "orders", "orders.json", data_selector="orders",
-                                 params={"status": "any", "fields": "id", "limit": MAX_PAGE})
-        return [(order["id"],) for page in pages for order in page]
+        params = {"fields": "id", "limit": MAX_PAGE, **({"status": "any"} if stream.name == "orders" else {})}
+        pages = paginate_checked(client, account.name, stream.name, f"{stream.name}.json", data_selector=stream.name,
+                                 params=params)
+        return [(item["id"],) for page in pages for item in page]
 
     def stock_writer(self, account: Account[ShopifySettings]) -> ShopifyStockWriter:
         return ShopifyStockWriter(account.settings)

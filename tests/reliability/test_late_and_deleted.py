@@ -131,7 +131,9 @@ def test_the_reconciliation_is_due_once_its_interval_has_passed(tmp_path: Path, 
 
 def test_shopify_orders_late_or_deleted_without_an_event_are_reconciled(make_env: Callable[..., Any],
                                                                         tmp_path: Path) -> None:
-    """Shopify: an order visible hours late, and one deleted with no event left, end right after a reconciliation."""
+    """Shopify: a late order, and a deleted order, product and customer, end right after a reconciliation.
+
+    The order is visible hours late; the deleted order's Order/destroy event is no longer listed."""
     shop = make_env(ShopifyEnv, 60, 20)
     hourly = replace_accounts(shop.config, reconcile_every=None)
     run_account(hourly, shop.account)
@@ -140,6 +142,7 @@ def test_shopify_orders_late_or_deleted_without_an_event_are_reconciled(make_env
     gone = shop.world.orders_of("shop_us")[5]
     shop.sandbox.delete_order(gone.id)
     shop.sandbox.events.clear()  # its Order/destroy event no longer listed (events are kept for a while only)
+    product, customer = shop.sandbox.products.pop(2), shop.world.customers.pop(4)  # deleted in the admin
     run_account(hourly, shop.account)
     ids = {row[0] for row in shop.rows("select id from raw_shop_us.orders")}
     assert late.id not in ids and gone.id in ids  # beyond the lag, and no event to say so
@@ -148,8 +151,11 @@ def test_shopify_orders_late_or_deleted_without_an_event_are_reconciled(make_env
     ids = {row[0] for row in shop.rows("select id from raw_shop_us.orders")}
     assert late.id in ids and gone.id not in ids and len(ids) == shop.source_count()
     assert shop.rows(f"select count(*) from raw_shop_us.orders__line_items where order_id = {gone.id}") == [(0,)]
-    assert shop.rows(f"select note from ops.run_log where run_id = '{report.run_id}' and stream = 'orders'") == [
-        ("reconciled: 1 deleted at the source",)]
+    assert shop.rows(f"select count(*) from raw_shop_us.products where id = {product.id}") == [(0,)]
+    assert shop.rows(f"select count(*) from raw_shop_us.products__variants where product_id = {product.id}") == [(0,)]
+    assert shop.rows(f"select count(*) from raw_shop_us.customers where id = {customer.id}") == [(0,)]
+    notes = dict(shop.rows(f"select stream, note from ops.run_log where run_id = '{report.run_id}' and note is not null"))
+    assert notes == {stream: "reconciled: 1 deleted at the source" for stream in ("orders", "products", "customers")}
 
 
 def replace_accounts(hub: HubConfig, **account: Any) -> HubConfig:
