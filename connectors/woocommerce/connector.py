@@ -54,16 +54,19 @@ class WooCommerceConnector(Connector[WooCommerceSettings]):
                             include_from_parent=["id"], account=account.name),
         ], max_table_nesting=1)
 
-    def source_keys(self, account: Account[WooCommerceSettings], stream: Stream) -> list[tuple[int]] | None:
-        """Every order or product id the store lists (``_fields=id``, WordPress's field filter, 100 a page),
-        for the reconciliation: an order deleted or trashed, or a product deleted, is not listed as
-        modified, so nothing else would tell. Variations: none (listed per product)."""
-        if stream.name not in ("orders", "products"):
-            return None
+    def source_keys(self, account: Account[WooCommerceSettings], stream: Stream) -> list[tuple[int]]:
+        """Every id the store lists of the stream (``_fields=id``, WordPress's field filter, 100 a page;
+        variations product by product), for the reconciliation: an order deleted or trashed, a product or
+        a variation deleted, is never listed as modified, so nothing else would tell."""
         client = RESTClient(**make_client(account.settings))
-        pages = paginate_checked(client, account.name, stream.name, stream.name,
-                                 params={"_fields": "id", "per_page": MAX_PER_PAGE})
-        return [(item["id"],) for page in pages for item in page]
+
+        def ids(path: str) -> list[int]:
+            pages = paginate_checked(client, account.name, stream.name, path,
+                                     params={"_fields": "id", "per_page": MAX_PER_PAGE})
+            return [item["id"] for page in pages for item in page]
+        if stream.name == "variations":
+            return [(variation,) for product in ids("products") for variation in ids(f"products/{product}/variations")]
+        return [(key,) for key in ids(stream.name)]
 
     def check(self, account: Account[WooCommerceSettings]) -> CheckResult:
         """One order, to prove the key can read orders and learn how many there are."""

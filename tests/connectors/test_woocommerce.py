@@ -103,10 +103,11 @@ def test_orders_land_with_exact_money_utc_times_and_their_lines(store: WooCommer
 
 @pytest.mark.reliability
 def test_an_order_deleted_in_the_store_leaves_the_warehouse_with_the_reconciliation(store: WooCommerceEnv) -> None:
-    """A WooCommerce order deleted in the store leaves raw, with its lines, at the reconciliation."""
+    """WooCommerce: an order and a variation deleted in the store leave raw at the reconciliation."""
     run_account(store.config, store.account)
     gone = store.world.orders_of(STORE.name)[9]
     store.world.orders.remove(gone)
+    variation = store.sandbox.products[0].pop()  # a size dropped from a product
     store.world.tick()
     run_account(store.config, store.account, reconcile=False)
     assert store.rows(f"select count(*) from raw_store_de.orders where id = {gone.number}") == [(1,)]  # no trace
@@ -114,9 +115,11 @@ def test_an_order_deleted_in_the_store_leaves_the_warehouse_with_the_reconciliat
     assert store.rows(f"select count(*) from raw_store_de.orders where id = {gone.number}") == [(0,)]
     assert store.rows("select count(*) from raw_store_de.orders__line_items l where not exists (select 1 from "
                       "raw_store_de.orders o where o._dlt_id = l._dlt_root_id)") == [(0,)]  # its lines went too
+    assert store.rows(f"select count(*) from raw_store_de.variations where sku = '{variation.code}'") == [(0,)]
     assert dict(store.rows(f"select stream, note from ops.run_log where run_id = '{report.run_id}' "
                            "and note is not null")) == {"orders": "reconciled: 1 deleted at the source",
-                                                        "products": "reconciled: 0 deleted at the source"}
+                                                        "products": "reconciled: 0 deleted at the source",
+                                                        "variations": "reconciled: 1 deleted at the source"}
 
 
 def test_an_incremental_run_asks_for_changes_since_the_last_one_in_gmt(store: WooCommerceEnv) -> None:
