@@ -183,6 +183,7 @@ class StripeSandbox(HttpSandbox):
         Rule("/v1/accounts/<account_id>", endpoint="get_account", methods=["GET"]),
         Rule("/v1/accounts", endpoint="list_accounts", methods=["GET"]),
         Rule("/v1/refunds", endpoint="create_refund", methods=["POST"]),
+        Rule("/v1/customers/<object_id>", endpoint="delete_customer", methods=["DELETE"]),
         Rule(f"/v1/<{KINDS}:kind>", endpoint="list_objects", methods=["GET"]),
         Rule(f"/v1/<{KINDS}:kind>/<object_id>", endpoint="retrieve_object", methods=["GET"]),
     ])
@@ -196,6 +197,7 @@ class StripeSandbox(HttpSandbox):
         self._request_ids = count(1)
         self._writes = 0
         self._refund_details: dict[int, dict[str, Any]] = {}  # reason/metadata given to POST /v1/refunds
+        self._deleted_customers: set[str] = set()  # DELETE /v1/customers/<id>: gone from lists and retrieval
         self._index: dict[str, Listing] = {}
         self._index_key: tuple = ()
         self._index_lock = threading.Lock()
@@ -304,8 +306,9 @@ class StripeSandbox(HttpSandbox):
                 self._balance_transaction, f"txn_{payout_id}", "payout", -total, 0, currency, payout_id, day, day,
                 now)))
         for customer in payers.values():
-            entries["customers"].append(Entry(unix(customer.created_at), f"cus_{customer.id}",
-                                              partial(self._customer, customer)))
+            if f"cus_{customer.id}" not in self._deleted_customers:
+                entries["customers"].append(Entry(unix(customer.created_at), f"cus_{customer.id}",
+                                                  partial(self._customer, customer)))
         return {kind: Listing(entries[kind]) for kind in SINGULAR}
 
     def _charge_events(self, order: Order, now: int, events: list[Entry]) -> None:
@@ -476,6 +479,16 @@ class StripeSandbox(HttpSandbox):
     def list_accounts(self, request: Request) -> Response:
         """Connect's connected accounts: the World's merchant has none."""
         return json_response({"object": "list", "url": "/v1/accounts", "has_more": False, "data": []})
+
+    def delete_customer(self, request: Request, object_id: str) -> Response:
+        """``DELETE /v1/customers/<id>``: Stripe's deleted object; the customer leaves lists and retrieval
+        (its charges keep naming it, as Stripe's do)."""
+        if object_id not in self.listing("customers").position:
+            raise StripeError(404, f"No such customer: '{object_id}'", code="resource_missing", param="id")
+        with self._index_lock:
+            self._deleted_customers.add(object_id)
+            self._writes += 1
+        return json_response({"id": object_id, "object": "customer", "deleted": True})
 
     def retrieve_object(self, request: Request, kind: str, object_id: str) -> Response:
         expand = self._expansions(kind, request.args, prefix="")

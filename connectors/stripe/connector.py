@@ -5,11 +5,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import requests
+from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 
-from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Cursor, Stream, retrying_session
+from connectors.sdk import (
+    Account,
+    CheckResult,
+    Connector,
+    ConnectorKind,
+    Cursor,
+    Stream,
+    paginate_checked,
+    retrying_session,
+)
 
-from .client import StripeAPIError, headers
+from .client import StripeAPIError, headers, make_client
 from .settings import StripeSettings
 from .source import stripe_source
 
@@ -41,6 +51,17 @@ class StripeConnector(Connector[StripeSettings]):
     def source(self, account: Account[StripeSettings]) -> DltSource:
         settings = account.settings
         return stripe_source(account.name, settings, self.streams_for(account))
+
+    def source_keys(self, account: Account[StripeSettings], stream: Stream) -> list[tuple[str]] | None:
+        """Every customer id (``/v1/customers``, 100 a page), for the reconciliation: a deleted customer is
+        never listed again. Charges, refunds, payment intents, balance transactions and payouts are never
+        deleted in Stripe: none."""
+        if stream.name != "customers":
+            return None
+        client = RESTClient(**make_client(account.settings))
+        pages = paginate_checked(client, account.name, stream.name, "/v1/customers", data_selector="data",
+                                 params={"limit": 100})
+        return [(customer["id"],) for page in pages for customer in page]
 
     def check(self, account: Account[StripeSettings]) -> CheckResult:
         """``GET /v1/account``: the cheapest call that proves the key works and names the account."""

@@ -217,6 +217,23 @@ def test_money_stays_exact_timestamps_are_utc_and_orders_are_linked(env: StripeE
 
 
 @pytest.mark.reliability
+def test_a_customer_deleted_with_the_official_sdk_leaves_raw_at_the_reconciliation(env: StripeEnv) -> None:
+    """A Stripe customer deleted (through the official SDK) leaves raw at the reconciliation."""
+    run_account(env.config, ACCOUNT)
+    client = stripe.StripeClient(DEFAULT_API_KEY, base_addresses={"api": env.sandbox.base_url})
+    customer = next(iter(client.v1.customers.list(params={"limit": 1}).auto_paging_iter()))
+    assert client.v1.customers.delete(customer.id).deleted is True
+    with pytest.raises(stripe.InvalidRequestError, match="No such customer"):
+        client.v1.customers.retrieve(customer.id)
+    run_account(env.config, ACCOUNT, reconcile=False)
+    assert query(env, f"select count(*) from raw_{ACCOUNT}.customers where id = '{customer.id}'") == [(1,)]
+    report = run_account(env.config, ACCOUNT, reconcile=True)
+    assert query(env, f"select count(*) from raw_{ACCOUNT}.customers where id = '{customer.id}'") == [(0,)]
+    assert query(env, f"select note from ops.run_log where run_id = '{report.run_id}' and note is not null") == [
+        ("reconciled: 1 deleted at the source",)]
+
+
+@pytest.mark.reliability
 def test_a_charge_refunded_long_after_its_creation_is_kept_current_by_events(env: StripeEnv) -> None:
     """A charge refunded long after it was created is kept current through /v1/events."""
     run_account(env.config, ACCOUNT)
