@@ -48,10 +48,6 @@ class Rejected:
     reason: str
     excerpt: str       # the record as JSON, cut short; secrets are replaced by the runner
 
-    @property
-    def message(self) -> str:
-        return str(SourceDataError(self.account, self.stream, self.reason, record=self.record_key, field=self.field))
-
 
 class Quarantine:
     """The records one run set aside, and what the streams noticed on the way (columns a file has that
