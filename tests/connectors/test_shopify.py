@@ -236,7 +236,7 @@ def test_bad_records_are_quarantined_naming_the_field_and_the_rest_loads(make, m
     env = make(records=60, page_size=50)
     render = env.sandbox.render_order
     damage = {  # order -> (what the shop sends wrong, the field named)
-        env.world.orders[3].id: (lambda o: o.update(id=None), "id"),
+        env.world.orders[3].id: (lambda o: o.update(id=None, note=f"token {TOKEN}"), "id"),  # a secret in it
         env.world.orders[7].id: (lambda o: o.update(id="abc"), "id"),
         env.world.orders[10].id: (lambda o: o["line_items"][0].update(price="12,50"), "line_items[0].price"),
         env.world.orders[20].id: (lambda o: o.pop("currency"), "currency"),
@@ -258,6 +258,8 @@ def test_bad_records_are_quarantined_naming_the_field_and_the_rest_loads(make, m
                           "and account = 'shop_us' and stream = 'orders'")
     assert sorted(field for field, _ in set_aside) == sorted(field for _, field in damage.values())
     assert "'12,50' is not a money amount" in {reason for _, reason in set_aside}
+    excerpts = [excerpt for (excerpt,) in env.query("select excerpt from ops.quarantine")]
+    assert any("token ***" in excerpt for excerpt in excerpts) and not any(TOKEN in e for e in excerpts)
     loaded = {row[0] for row in env.query("select id from raw_shop_us.orders")}
     assert loaded == {order.id for order in env.world.orders} - set(damage)
     assert env.query("select count(*) from information_schema.columns where table_schema = 'raw_shop_us' "
