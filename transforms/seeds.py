@@ -4,6 +4,7 @@
 ``ops.channels``, ``ops.stock_policy`` and ``ops.stock_warehouses`` mirror the config; a build rewrites
 them when it changed, so the models see the same accounts, time zones and allocation numbers the
 rest of channelhub uses.
+``ops.currencies`` holds ISO 4217's minor units, which money in minor units is converted by.
 ``ops.sku_mapping`` is the merchant's to edit (SQL, a BI tool, a spreadsheet import): it is created
 empty once and never overwritten.
 """
@@ -11,8 +12,10 @@ empty once and never overwritten.
 from __future__ import annotations
 
 from collections import Counter
+from decimal import Decimal
 
 import sqlalchemy as sa
+from iso4217 import Currency
 
 from connectors.sdk import Connector
 from warehouse import Hub, ensure_tables
@@ -43,6 +46,12 @@ stock_policy = sa.Table(
     sa.Column("cap", sa.Integer),
     sa.Column("floor", sa.Integer, nullable=False),
 )
+currencies = sa.Table(
+    "currencies", metadata,
+    sa.Column("currency", sa.String(3), primary_key=True),        # ISO 4217 code, upper case
+    sa.Column("exponent", sa.Integer, nullable=False),            # digits after the decimal point
+    sa.Column("minor_unit", sa.Numeric(10, 4), nullable=False),   # 10^-exponent: one minor unit, exact
+)
 stock_warehouses = sa.Table(
     "stock_warehouses", metadata,
     sa.Column("warehouse_id", sa.String(64), primary_key=True),  # counted as on hand; empty table: all
@@ -60,10 +69,19 @@ def channel_rows(hub: Hub) -> list[dict[str, object]]:
     return rows
 
 
+def currency_rows() -> list[dict[str, object]]:
+    """ISO 4217's minor units, from the maintained ``iso4217`` package (the standard's own data): JPY has
+    none, KWD three, most two. Codes without a minor unit (gold, SDR) are left out."""
+    return [{"currency": currency.code, "exponent": currency.exponent,
+             "minor_unit": Decimal(1).scaleb(-currency.exponent)}
+            for currency in Currency if currency.exponent is not None]
+
+
 def write_seeds(conn: sa.Connection, hub: Hub) -> None:
-    ensure_tables(conn, channels, sku_mapping, stock_policy, stock_warehouses)
+    ensure_tables(conn, channels, sku_mapping, stock_policy, stock_warehouses, currencies)
     for table, rows in ((channels, channel_rows(hub)), (stock_policy, hub.stock_policy_rows()),
-                        (stock_warehouses, [{"warehouse_id": code} for code in hub.counted_warehouses()])):
+                        (stock_warehouses, [{"warehouse_id": code} for code in hub.counted_warehouses()]),
+                        (currencies, currency_rows())):
         if _as_written(conn, table) == _as_rows(table, rows):
             continue  # unchanged: a write would cost DuckDB a checkpoint when the connection closes
         conn.execute(table.delete())

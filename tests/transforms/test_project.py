@@ -13,9 +13,9 @@ import yaml
 from connectors.sdk import ConfigError
 from expectations import CRITICAL, WARNING, mart_suites
 from expectations.contracts import suite_for
-from transforms import mart_names, project
+from transforms import mart_names, project, seeds
 from transforms.project import Dbt
-from warehouse import Warehouse
+from warehouse import Warehouse, ensure_tables
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +57,16 @@ def _show(dbt: Dbt, sql: str) -> tuple:
     return tuple(result.result.results[0].agate_table.rows[0])
 
 
-def test_from_minor_units_is_exact_and_knows_zero_decimal_currencies(dbt: Dbt) -> None:
+def test_from_minor_units_is_exact_by_the_iso_4217_exponent(dbt: Dbt) -> None:
+    with dbt.warehouse.engine.begin() as conn:
+        ensure_tables(conn, seeds.currencies)
+        conn.execute(seeds.currencies.delete())
+        conn.execute(seeds.currencies.insert(), seeds.currency_rows())
     row = _show(dbt, "select {{ from_minor_units('123456', \"'usd'\") }} as usd, "
-                     "{{ from_minor_units('123456', \"'JPY'\") }} as jpy")
-    assert row == (Decimal("1234.56"), Decimal(123456))
+                     "{{ from_minor_units('123456', \"'JPY'\") }} as jpy, "
+                     "{{ from_minor_units('123456', \"'kwd'\") }} as kwd, "
+                     "{{ from_minor_units('123456', \"'XYZ'\") }} as unknown")
+    assert row == (Decimal("1234.56"), Decimal(123456), Decimal("123.456"), None)
 
 
 def test_customer_key_is_the_email_else_the_phone(dbt: Dbt) -> None:

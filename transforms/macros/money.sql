@@ -1,11 +1,10 @@
-{#- An integer amount in the currency's minor unit (cents), as Stripe sends it, as an exact
-    DECIMAL(18,4) amount. Zero-decimal currencies (https://docs.stripe.com/currencies#zero-decimal)
-    carry no minor unit. -#}
+{#- An integer amount in the currency's minor unit, as Stripe sends it, as an exact DECIMAL(18,4)
+    amount: times the currency's ISO 4217 minor unit from {{ source('ops', 'currencies') }} (written
+    before every build from the iso4217 package), so JPY has none and KWD three decimals. A currency
+    ISO does not know gives NULL, which the marts' not-null checks report, rather than a guess. -#}
 {% macro from_minor_units(amount, currency) -%}
-    {%- set zero_decimal = ["BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX",
-                            "VND", "VUV", "XAF", "XOF", "XPF"] -%}
-    cast({{ amount }} * case when upper({{ currency }}) in ('{{ zero_decimal | join("', '") }}') then 1 else 0.01 end
-         as decimal(18, 4))
+    cast({{ amount }} * (select minor_unit from {{ source('ops', 'currencies') }} as iso4217
+                         where iso4217.currency = upper({{ currency }})) as decimal(18, 4))
 {%- endmacro %}
 
 {#- Sums keep the type of what they add up. SUM widens DECIMAL(18,4) to DECIMAL(38,4) and BIGINT to
