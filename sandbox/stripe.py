@@ -35,6 +35,7 @@ from functools import partial
 from itertools import count
 from typing import Any
 
+from iso4217 import Currency
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -122,9 +123,15 @@ def unix(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def minor(amount: Decimal) -> int:
-    """Decimal currency units to Stripe's integer minor units (all world currencies have 2 decimals)."""
-    return int((amount * 100).to_integral_value())
+def exponent(currency: str) -> int:
+    """Digits of the currency's minor unit, by ISO 4217 (JPY none, KWD three); Stripe's few documented
+    exceptions, such as ISK, are not among the World's currencies."""
+    return Currency(currency.upper()).exponent
+
+
+def minor(amount: Decimal, currency: str) -> int:
+    """Decimal currency units to Stripe's integer minor units."""
+    return int(amount.scaleb(exponent(currency)).to_integral_value())
 
 
 def card_fee(amount: int) -> int:
@@ -287,7 +294,8 @@ class StripeSandbox(HttpSandbox):
             self._charge_events(order, now, entries["events"])
             linked = {charge.id for charge in order.charges if charge.order_linked}
             for refund, charge_id in self._refunds_of(order, now):
-                refund_id, created, amount = f"re_{refund.id:x}", unix(refund.created_at), minor(refund.amount)
+                refund_id, created = f"re_{refund.id:x}", unix(refund.created_at)
+                amount = minor(refund.amount, order.currency)
                 entries["refunds"].append(Entry(created, refund_id, partial(
                     self._refund, refund, order, charge_id, charge_id in linked)))
                 available = self._available_on(created)
@@ -336,7 +344,7 @@ class StripeSandbox(HttpSandbox):
             add("refund.created", created, f"re_{refund.id:x}",
                 partial(self._refund, refund, order, charge_id, charge_id in linked))
             before = charge.refunded
-            charge.refunded = min(charge.amount, before + minor(refund.amount))
+            charge.refunded = min(charge.amount, before + minor(refund.amount, order.currency))
             previous = {"amount_refunded": before, "refunded": before >= charge.amount}
             add("charge.refunded", created, f"re_{refund.id:x}", partial(self._charge, replace(charge)), previous)
 
@@ -348,10 +356,10 @@ class StripeSandbox(HttpSandbox):
             return []
         refunded: dict[str, int] = defaultdict(int)
         for refund, charge_id in cls._refunds_of(order, now):
-            refunded[charge_id] += minor(refund.amount)
+            refunded[charge_id] += minor(refund.amount, order.currency)
         charges = []
         for charge in order.charges:
-            amount = minor(order.total if charge.amount is None else charge.amount)
+            amount = minor(order.total if charge.amount is None else charge.amount, order.currency)
             charges.append(_Charge(charge.id, order, amount, min(amount, refunded[charge.id]), created,
                                    charge.order_linked))
         return charges
@@ -411,7 +419,7 @@ class StripeSandbox(HttpSandbox):
         details = self._refund_details.get(refund.id, {})
         metadata = self._metadata(order) if order_linked else {}
         return {
-            "id": f"re_{refund.id:x}", "object": "refund", "amount": minor(refund.amount),
+            "id": f"re_{refund.id:x}", "object": "refund", "amount": minor(refund.amount, order.currency),
             "balance_transaction": f"txn_{refund.id:x}r", "charge": charge_id, "created": unix(refund.created_at),
             "currency": order.currency.lower(), "metadata": {**metadata, **details.get("metadata", {})},
             "payment_intent": f"pi_{charge_id.removeprefix('ch_')}",
@@ -668,7 +676,7 @@ class StripeSandbox(HttpSandbox):
         order, made = next((o, c) for o in self.world.orders for c in o.charges if c.id == charge_id)
         known = order.refunds + (order.stripe_refunds or [])
         refund = Refund(id=order.id * 100 + max((r.id % 100 for r in known), default=0) + 1,
-                        created_at=self.world.now, amount=Decimal(amount) / 100, lines=[],
+                        created_at=self.world.now, amount=Decimal(amount).scaleb(-exponent(order.currency)), lines=[],
                         charge_id=charge_id)
         self._refund_details[refund.id] = {
             "reason": params.get("reason"),

@@ -48,7 +48,7 @@ stock_policy = sa.Table(
 )
 currencies = sa.Table(
     "currencies", metadata,
-    sa.Column("currency", sa.String(3), primary_key=True),        # ISO 4217 code, upper case
+    sa.Column("iso_code", sa.String(3), primary_key=True),        # ISO 4217 code, upper case
     sa.Column("exponent", sa.Integer, nullable=False),            # digits after the decimal point
     sa.Column("minor_unit", sa.Numeric(10, 4), nullable=False),   # 10^-exponent: one minor unit, exact
 )
@@ -72,7 +72,7 @@ def channel_rows(hub: Hub) -> list[dict[str, object]]:
 def currency_rows() -> list[dict[str, object]]:
     """ISO 4217's minor units, from the maintained ``iso4217`` package (the standard's own data): JPY has
     none, KWD three, most two. Codes without a minor unit (gold, SDR) are left out."""
-    return [{"currency": currency.code, "exponent": currency.exponent,
+    return [{"iso_code": currency.code, "exponent": currency.exponent,
              "minor_unit": Decimal(1).scaleb(-currency.exponent)}
             for currency in Currency if currency.exponent is not None]
 

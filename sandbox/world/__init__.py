@@ -46,7 +46,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import count
 
-from .catalog import CENT, EPOCH, RATES, VARIANTS, Customer, Sku, make_customer, make_sku
+from .catalog import CENT, EPOCH, RATES, VARIANTS, Customer, Sku, make_customer, make_sku, quantum
 from .channels import Order, OrderLine, Refund, ShopSpec
 from .erp import WAREHOUSES, StockRecord
 from .payments import DISCREPANCY_KINDS, PLANT_MIN_ORDERS, Charge, plant_discrepancies
@@ -104,9 +104,10 @@ class World:
             lines.append(OrderLine(id=oid * 10 + len(lines), sku=sku, quantity=rng.choice((1, 1, 1, 2, 3)),
                                    unit_price=sku.price(shop.currency)))
         subtotal = sum((line.amount for line in lines), Decimal(0))
-        discount = (subtotal * Decimal("0.10")).quantize(CENT) if rng.random() < 0.15 else Decimal("0.00")
-        tax = ((subtotal - discount) * Decimal("0.08")).quantize(CENT)
-        shipping = Decimal("0.00") if subtotal > 100 else (Decimal("5.00") * RATES[shop.currency]).quantize(CENT)
+        unit = quantum(shop.currency)
+        discount = (subtotal * Decimal("0.10")).quantize(unit) if rng.random() < 0.15 else Decimal("0.00")
+        tax = ((subtotal - discount) * Decimal("0.08")).quantize(unit)
+        shipping = Decimal("0.00") if subtotal > 100 else (Decimal("5.00") * RATES[shop.currency]).quantize(unit)
         order = Order(id=oid, shop=shop.name, number=next(self._numbers[shop.name]),
                       customer=rng.choice(self.customers), currency=shop.currency, created_at=created,
                       updated_at=created + timedelta(minutes=rng.randrange(1, 600)), lines=lines,

@@ -8,16 +8,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from iso4217 import Currency
+
 CENT = Decimal("0.01")
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 # Fixed rates keep prices exact and reproducible: price in shop currency = base USD price * rate.
-RATES = {"USD": Decimal(1), "EUR": Decimal("0.92"), "GBP": Decimal("0.79"), "CNY": Decimal("7.20")}
+RATES = {"USD": Decimal(1), "EUR": Decimal("0.92"), "GBP": Decimal("0.79"), "CNY": Decimal("7.20"),
+         "JPY": Decimal(150), "KWD": Decimal("0.307")}
 FIRST_NAMES = ["Ada", "Bo", "Chen", "Dana", "Eli", "Fang", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lin", "Mei",
                "Noa", "Omar", "Pia", "Qi", "Rui", "Sam", "Tao", "Uma", "Vic", "Wei", "Xin", "Yan", "Zoe"]
 LAST_NAMES = ["Li", "Wang", "Smith", "Garcia", "Müller", "Rossi", "Zhang", "Dubois", "Kim", "Novak", "Chen"]
 PRODUCTS = [("Tee", "T恤"), ("Hoodie", "连帽衫"), ("Mug", "马克杯"), ("Cap", "棒球帽"), ("Tote", "帆布袋"),
             ("Socks", "袜子"), ("Poster", "海报"), ("Notebook", "笔记本"), ("Bottle", "水杯"), ("Scarf", "围巾")]
 VARIANTS = ["S", "M", "L", "XL"]
+
+
+def quantum(currency: str) -> Decimal:
+    """The currency's smallest amount, by its ISO 4217 minor unit: 1 JPY, 0.001 KWD, 0.01 most others."""
+    return Decimal(1).scaleb(-Currency(currency.upper()).exponent)
 
 
 @dataclass(slots=True)
@@ -32,7 +40,7 @@ class Sku:
     modified_at: datetime
 
     def price(self, currency: str) -> Decimal:
-        return (self.base_price * RATES[currency]).quantize(CENT)
+        return (self.base_price * RATES[currency]).quantize(quantum(currency))
 
 
 @dataclass(slots=True)

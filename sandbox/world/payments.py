@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
 
-from .catalog import CENT, RATES
+from .catalog import RATES, quantum
 from .channels import Order, Refund
 
 DISCREPANCY_KINDS = ("unpaid", "underpaid", "overpaid", "refund_mismatch", "payment_without_order")
@@ -38,7 +38,7 @@ def plant_discrepancies(orders: Sequence[Order], seed: int) -> dict[str, frozens
     for order in groups["unpaid"]:
         order.charges.clear()
     for order in groups["underpaid"]:
-        short = (order.total * rng.choice((10, 25, 50)) / 100).quantize(CENT)
+        short = (order.total * rng.choice((10, 25, 50)) / 100).quantize(quantum(order.currency))
         order.charges[0].amount = order.total - short
     for order in groups["overpaid"]:
         order.charges.append(Charge(f"ch_{order.id:x}z2"))  # 'z' never occurs in a hex first-charge id
@@ -67,7 +67,7 @@ def _plant_payment_link_charge(order: Order, rng: random.Random) -> str:
     """An extra charge without order metadata beside ``order``'s own; returns its id. It lives in that
     order's ``charges`` so every charge Stripe serves still comes from ``world.orders`` (tests cut
     that list to an exact number of charges)."""
-    amount = (Decimal(rng.randrange(500, 12_000)) / 100 * RATES[order.currency]).quantize(CENT)
+    amount = (Decimal(rng.randrange(500, 12_000)) / 100 * RATES[order.currency]).quantize(quantum(order.currency))
     charge = Charge(f"ch_{order.id:x}z2", amount=amount, order_linked=False)
     order.charges.append(charge)
     return charge.id

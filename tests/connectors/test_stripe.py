@@ -13,6 +13,7 @@ import stripe
 from pydantic import ValidationError
 from werkzeug.wrappers import Request
 
+import transforms
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
@@ -21,7 +22,7 @@ from connectors.sdk import SourceDataError, get_connector
 from connectors.stripe import StripeSettings
 from connectors.stripe.records import to_record
 from sandbox.stripe import DEFAULT_API_KEY, StripeSandbox
-from sandbox.world import Order, Refund, World, WorldSpec
+from sandbox.world import Order, Refund, ShopSpec, World, WorldSpec
 from warehouse import Warehouse
 
 ACCOUNT = "stripe_test"
@@ -58,8 +59,9 @@ class StripeEnv(WorldSandboxEnv):
     primary_key = "id"
     fault_path = "/v1/charges"
 
-    def __init__(self, tmp_path: Path, records: int, page_size: int, **settings: Any) -> None:
-        self.world = world_with_charges(records)
+    def __init__(self, tmp_path: Path, records: int, page_size: int, world: World | None = None,
+                 **settings: Any) -> None:
+        self.world = world or world_with_charges(records)
         self.sandbox = StripeSandbox(self.world, rate_limit=None)
         self.sandbox.serve()
         self.monkeypatch = pytest.MonkeyPatch()
@@ -327,3 +329,26 @@ def test_persistent_rate_limiting_gives_up_with_stripes_error(env: StripeEnv) ->
         run_account(env.config, ACCOUNT)
     assert "HTTP 429 (invalid_request_error/rate_limit)" in str(failure.value)
     assert env.sandbox.stats.faults_served["rate_limit"] == 8  # max_attempts, then a clear failure
+
+
+def test_jpy_kwd_and_usd_charges_land_exact_by_their_iso_minor_units(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Zero-, three- and two-decimal currencies through Stripe: yen, Kuwaiti dinar and dollar amounts land
+    exact in staging, each converted by its ISO 4217 exponent."""
+    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+    world = World(WorldSpec(orders=60, skus=12, customers=20, shops=(
+        ShopSpec("shop_jp", "JPY", "Asia/Tokyo"), ShopSpec("shop_kw", "KWD", "Asia/Kuwait"),
+        ShopSpec("shop_us", "USD", "America/New_York"))))
+    env = StripeEnv(tmp_path, 0, 50, world=world)
+    try:
+        run_account(env.config, ACCOUNT)
+        transforms.build(env.config, select=["stg_stripe__charges"])
+        landed = {row[0]: row[1:] for row in query(env, "select payment_id, amount, currency from "
+                                                        "staging.stg_stripe__charges")}
+        for order in (o for o in world.orders if o.charge_ids):
+            linked = next(c for c in order.charges if c.order_linked)
+            amount = order.total if linked.amount is None else linked.amount
+            assert landed[linked.id] == (amount, order.currency), (order.currency, linked.id)
+        assert {currency for _, currency in landed.values()} == {"JPY", "KWD", "USD"}
+    finally:
+        env.close()

@@ -1,10 +1,11 @@
 {#- An integer amount in the currency's minor unit, as Stripe sends it, as an exact DECIMAL(18,4)
     amount: times the currency's ISO 4217 minor unit from {{ source('ops', 'currencies') }} (written
     before every build from the iso4217 package), so JPY has none and KWD three decimals. A currency
-    ISO does not know gives NULL, which the marts' not-null checks report, rather than a guess. -#}
+    ISO does not know gives NULL, which the marts' not-null checks report, rather than a guess. The
+    table's key is ``iso_code``, a name no model's currency column shares (a subquery would read it). -#}
 {% macro from_minor_units(amount, currency) -%}
     cast({{ amount }} * (select minor_unit from {{ source('ops', 'currencies') }} as iso4217
-                         where iso4217.currency = upper({{ currency }})) as decimal(18, 4))
+                         where iso4217.iso_code = upper({{ currency }})) as decimal(18, 4))
 {%- endmacro %}
 
 {#- Sums keep the type of what they add up. SUM widens DECIMAL(18,4) to DECIMAL(38,4) and BIGINT to

@@ -1,5 +1,5 @@
 -- One row per Stripe charge. Stripe amounts are integers in the currency's minor unit;
--- from_minor_units (transforms/macros.py) makes them exact decimal amounts.
+-- from_minor_units (macros/money.sql, by the ISO 4217 exponent) makes them exact decimal amounts.
 with source as (
     select * from {{ account_union('stripe', 'charges') }}
 ),
