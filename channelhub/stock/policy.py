@@ -8,7 +8,8 @@ Allocation per SKU and channel (computed in SQL by the ``rpt_stock_availability`
                            0 when that is below floor
 
 ``floor`` keeps a channel from advertising the last unit or two it would oversell; percentages across
-channels may sum to more than 100 on purpose (the same units offered twice) or less (units kept back).
+channels may sum to less than 100 (units kept back), and to more (the same units offered twice) only
+with ``allow_overallocation: true``.
 
 Nothing is pushed to an account that is not listed under ``channels`` (write-back is opt-in per
 channel); ``enabled: false`` keeps a listed channel's rows (the mart still shows its allocation) but
@@ -81,6 +82,7 @@ class StockPolicy(_Strict):
     max_total_raise_fraction: float = Field(0.5, ge=0)
     channels: dict[str, ChannelPolicy] = Field(default_factory=dict)
     overrides: list[SkuOverride] = Field(default_factory=list)
+    allow_overallocation: bool = False  # percentages may add up to more than 100: units offered twice
 
     @model_validator(mode="after")
     def _one_override_per_target(self) -> StockPolicy:
@@ -91,6 +93,23 @@ class StockPolicy(_Strict):
                 where = f"account {override.account!r}" if override.account else "all channels"
                 raise ValueError(f"overrides: sku {override.sku!r} is overridden twice for {where}")
             seen.add(key)
+        return self
+
+    @model_validator(mode="after")
+    def _at_most_everything(self) -> StockPolicy:
+        """The enabled channels' percentages of one SKU add up to at most 100 (the channels' own, and each
+        overridden SKU's), unless ``allow_overallocation`` says the merchant means to offer units twice."""
+        if self.allow_overallocation:
+            return self
+        enabled = sorted(name for name, channel in self.channels.items() if channel.enabled)
+        for sku in [None, *sorted({o.sku for o in self.overrides})]:
+            shares = {name: self.resolved(sku, name)[1] for name in enabled}
+            total = sum(shares.values(), Decimal(0))
+            if total > 100:
+                where = "the channels" if sku is None else f"sku {sku!r}"
+                split = ", ".join(f"{name} {share.normalize():f}" for name, share in shares.items())
+                raise ValueError(f"percentages of {where} add up to {total.normalize():f}% ({split}): the same units "
+                                 "would be offered twice; lower them, or set allow_overallocation: true")
         return self
 
     def check_accounts(self, accounts: dict[str, AccountConfig]) -> None:

@@ -73,7 +73,8 @@ class StockEnv:
                                                 "max_wait_seconds": 0.05, "timeout_seconds": 5},
                                    "secrets": {"access_token": {"env": variable}}}
         self.config = {"warehouse": {"url": warehouse_url}, "accounts": accounts,
-                       "stock": {"channels": {"shop_us": {}, "shop_eu": {}}, **LOOSE, **stock}}
+                       "stock": {"channels": {"shop_us": {}, "shop_eu": {}}, "allow_overallocation": True, **LOOSE,
+                                 **stock}}
         self.hub = HubConfig.model_validate(self.config)
         self.warehouse = Warehouse(warehouse_url)
         self.location = {name: sandbox.location_id("01") for name, sandbox in self.sandboxes.items()}

@@ -42,7 +42,8 @@ def test_shipped_config_has_a_valid_demo_policy() -> None:
 
 
 def test_defaults_and_rows_per_channel() -> None:
-    rows = policy_rows(hub({"channels": {"shop_us": {}, "shop_eu": {"percentage": 37.5, "cap": 20, "floor": 3}}}))
+    rows = policy_rows(hub({"channels": {"shop_us": {}, "shop_eu": {"percentage": 37.5, "cap": 20, "floor": 3}},
+                            "allow_overallocation": True}))
     assert rows == [
         {"channel_id": "shop_eu", "product_id": None, "safety_stock": 0, "percentage": Decimal("37.5"), "cap": 20,
          "floor": 3},
@@ -51,6 +52,11 @@ def test_defaults_and_rows_per_channel() -> None:
     ]
     assert policy_rows(hub(None)) == []
     assert hub({"channels": {"shop_us": {}}}).stock.max_zeroed_share == 0.2
+
+
+def test_overallocation_is_allowed_only_when_said_and_disabled_channels_do_not_count() -> None:
+    assert hub({"channels": {"shop_us": {}, "shop_eu": {}}, "allow_overallocation": True}).stock.allow_overallocation
+    assert hub({"channels": {"shop_us": {}, "shop_eu": {"enabled": False}}}).stock is not None
 
 
 def test_overrides_resolve_channel_then_all_channels_then_account() -> None:
@@ -89,6 +95,11 @@ def test_overrides_resolve_channel_then_all_channels_then_account() -> None:
     ({"channels": {"shop_us": {}}, "overrides": [{"sku": "A", "account": "shop_eu", "cap": 1}]},
      "overrides[0].account: 'shop_eu' is not listed under stock.channels"),
     ({"channels": {}, "overrides": [{"sku": "A", "account": "nope", "cap": 1}]}, "overrides[0].account: no account 'nope'"),
+    ({"channels": {"shop_us": {}, "shop_eu": {"percentage": 37.5}}},
+     "percentages of the channels add up to 137.5% (shop_eu 37.5, shop_us 100): the same units would be offered twice"),
+    ({"channels": {"shop_us": {"percentage": 60}, "shop_eu": {"percentage": 40}},
+      "overrides": [{"sku": "A", "account": "shop_us", "percentage": 70}]},
+     "percentages of sku 'A' add up to 110% (shop_eu 40, shop_us 70)"),
 ])
 def test_invalid_sections_name_the_field(tmp_path: Path, stock: dict[str, Any], expected: str) -> None:
     message = config_error(tmp_path, stock)
