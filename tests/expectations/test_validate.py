@@ -121,13 +121,16 @@ def hub_home() -> Path:
 
 @pytest.mark.reliability
 def test_planted_violations_fail_by_name_and_severity(hub: HubConfig) -> None:
-    """Bad data fails quality by name: a duplicated key, a duplicated stock row, a NULL quantity, bad marts."""
+    """Bad data fails quality by name: a duplicated key, a duplicated stock row, a NULL quantity, bad marts.
+
+    Stock under a code no SKU has is a warning, never a critical block of every channel."""
     execute(hub,
             "insert into raw_shop_us.orders (id) select id from raw_shop_us.orders where id = 'id-0'",
             "insert into raw_erp_u8.current_stock select 'auto_id-9', c_wh_code, c_inv_code, c_batch, i_quantity "
             "from raw_erp_u8.current_stock where auto_id = 'auto_id-0'",
             "update raw_erp_u8.current_stock set i_quantity = null where auto_id = 'auto_id-1'",
             "update marts.fct_inventory set quantity_on_hand = -3 where product_id = 'CH-0001-M'",
+            "update marts.fct_inventory set product_id = null where product_id = 'CH-0002-L'",  # a code no SKU has
             "update marts.fct_orders set total_amount = total_amount + 0.02 where order_id = 'shop_us:1001'",
             "update marts.fct_orders set total_amount = total_amount - 0.01 where order_id = 'shop_us:1002'",
             "update marts.fct_payments set amount_refunded = amount_captured + 1 where payment_id = 'ch_3'")
@@ -141,6 +144,7 @@ def test_planted_violations_fail_by_name_and_severity(hub: HubConfig) -> None:
         ("critical", "raw_erp_u8.current_stock", "i_quantity", "expect_column_values_to_not_be_null"),
         ("critical", "marts.fct_inventory", "quantity_on_hand", "expect_column_values_to_be_between")}
     assert failures(report.warnings) == {  # one cent off is within tolerance, two cents is not
+        ("warning", "marts.fct_inventory", "product_id", "expect_column_values_to_not_be_null"),  # never a block
         ("warning", "marts.fct_orders", "total_amount_deviation", "expect_column_values_to_be_between"),
         ("warning", "marts.fct_payments", "amount_captured, amount_refunded",
          "expect_column_pair_values_a_to_be_greater_than_b")}
@@ -151,7 +155,7 @@ def test_planted_violations_fail_by_name_and_severity(hub: HubConfig) -> None:
 
     assert stored_failures(hub, report) == failures(report.critical + report.warnings)
     [run] = query(hub, f"select * from ops.quality_runs where run_id = '{report.run_id}'")
-    assert (run["success"], run["critical_failures"], run["warnings"]) == (False, 4, 2)
+    assert (run["success"], run["critical_failures"], run["warnings"]) == (False, 4, 3)
 
 
 @DUCKDB_ONLY
