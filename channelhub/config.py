@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 
 from channelhub.stock.policy import StockPolicy, policy_rows
-from connectors.sdk import Account, ConfigError, get_connector
+from connectors.sdk import Account, ConfigError, get_connector, require_installed
 
 DEFAULT_CONFIG = Path("channelhub.yml")
 DEFAULT_WAREHOUSE_URL = "duckdb:///.channelhub/warehouse.duckdb"
@@ -52,7 +52,7 @@ class AccountConfig(_Strict):
     @classmethod
     def _installed(cls, name: str) -> str:
         try:
-            get_connector(name)
+            require_installed(name)
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
         return name

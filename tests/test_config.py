@@ -33,9 +33,10 @@ class FakeConnector(Connector):
 
 @pytest.fixture(autouse=True)
 def fake_connector(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = config_module.get_connector
+    real, real_installed = config_module.get_connector, config_module.require_installed
     monkeypatch.setattr(config_module, "get_connector",
                         lambda name: FakeConnector() if name == "fake" else real(name))
+    monkeypatch.setattr(config_module, "require_installed", lambda name: None if name == "fake" else real_installed(name))
 
 
 def hub(**account) -> HubConfig:

@@ -4,7 +4,7 @@ from typing import Any
 
 from .account import Account
 from .errors import ChannelhubError, ConfigError, SourceDataError
-from .registry import available_connectors, get_connector
+from .registry import available_connectors, get_connector, require_installed
 from .settings import ConnectorSettings, RestSettings, RetrySettings, TimeZoneName, UtcDatetime
 from .spec import (
     CheckResult,
@@ -41,6 +41,7 @@ __all__ = [
     "get_connector",
     "paginate_checked",
     "quarantining",
+    "require_installed",
     "retry_after_seconds",
     "retrying_session",
 ]

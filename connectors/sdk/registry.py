@@ -24,12 +24,18 @@ def _entry_points() -> dict[str, EntryPoint]:
     return {entry.name: entry for entry in sorted(entry_points(group=GROUP), key=lambda e: e.name)}
 
 
-@cache
-def get_connector(name: str) -> Connector:
+def require_installed(name: str) -> None:
+    """Fail as :func:`get_connector` would for a name no installed package registers, without loading the
+    connector: config validation (at every DAG parse) checks names, runs load what they use."""
     entries = _entry_points()
     if name not in entries:
         raise ConfigError(f"unknown connector {name!r} (installed: {', '.join(entries) or 'none'})")
-    entry = entries[name]
+
+
+@cache
+def get_connector(name: str) -> Connector:
+    require_installed(name)
+    entry = _entry_points()[name]
     try:
         connector = entry.load()
     except Exception as exc:
