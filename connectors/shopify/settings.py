@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from pydantic import Field, SecretStr
 
-from connectors.sdk import RestSettings, UtcDatetime
+from connectors.sdk import RestSettings, TimeZoneName, UtcDatetime
 
 MAX_PAGE_SIZE = 250  # Shopify rejects limit > 250
 
@@ -24,6 +24,7 @@ class ShopifySettings(RestSettings):
     start_date: UtcDatetime = datetime(2020, 1, 1, tzinfo=UTC)
     page_size: int = Field(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     calls_per_second: float = Field(2.0, gt=0)
+    timezone: TimeZoneName = "UTC"  # the shop's IANA zone (shop.json iana_timezone): its business days
 
     @property
     def api_root(self) -> str:

@@ -47,7 +47,7 @@ MART_COLUMNS: dict[str, dict[str, Any]] = {
     "rpt_payment_reconciliation": {"order_id": T, "payment_ids": T, "channel_id": T, "currency": T,
                                    "order_total": N, "order_refunded": N, "captured_amount": N,
                                    "provider_refunded": N, "difference": N, "status": T},
-    "rpt_daily_sales": {"sales_date": D, "channel_id": T, "platform": T, "currency": T, "order_count": I,
+    "rpt_daily_sales": {"sales_date": D, "day_zone": T, "channel_id": T, "platform": T, "currency": T, "order_count": I,
                         "units": I, "gross_sales": N, "refunded_amount": N, "net_sales": N},
 }
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -112,7 +112,8 @@ def mart_rows(orders: int) -> dict[str, list[dict[str, Any]]]:
              "percentage": Decimal(50), "cap": None, "floor": 0, "allocated_quantity": 12}
             for i, sku in enumerate(SKUS)],
         "rpt_payment_reconciliation": reconciliation_rows,
-        "rpt_daily_sales": [{"sales_date": date(2026, 3, 2), "channel_id": "shop_us", "platform": "shopify",
+        "rpt_daily_sales": [{"sales_date": date(2026, 3, 2), "day_zone": "America/New_York", "channel_id": "shop_us",
+                             "platform": "shopify",
                              "currency": "USD", "order_count": orders, "units": 2 * orders,
                              "gross_sales": sum((o["total_amount"] for o in order_rows), Decimal(0)),
                              "refunded_amount": Decimal(0), "net_sales": sum(

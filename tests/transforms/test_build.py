@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -407,3 +408,20 @@ def test_a_build_killed_midway_blocks_the_push_and_a_rebuild_ends_as_a_full_buil
     rebuilt = {mart: _snapshot(hub, mart, key) for mart, key in INCREMENTAL.items()}
     transforms.build(hub, full_refresh=True)
     assert rebuilt == {mart: _snapshot(hub, mart, key) for mart, key in INCREMENTAL.items()}
+
+
+def test_daily_sales_count_each_channels_own_business_day(built: tuple[HubConfig, Fleet]) -> None:
+    """An order placed at 21:00 in New York is that day's sale there, not the next UTC day's."""
+    hub, _ = built
+    transforms.build(hub, select=["rpt_daily_sales"])
+    zones = {row["channel_id"]: ZoneInfo(row["timezone"]) for row in query(hub, "select * from ops.channels")}
+    orders = query(hub, "select channel_id, currency, ordered_at from marts.fct_orders where not is_cancelled")
+    expected = Counter((o["channel_id"], o["currency"], o["ordered_at"].astimezone(zones[o["channel_id"]]).date())
+                       for o in orders)
+    assert any(o["ordered_at"].astimezone(zones[o["channel_id"]]).date() != o["ordered_at"].astimezone(UTC).date()
+               for o in orders)  # some orders fall on another day in their shop's zone than in UTC
+    reported = {(r["channel_id"], r["currency"], r["sales_date"]): r["order_count"]
+                for r in query(hub, "select * from marts.rpt_daily_sales")}
+    assert reported == dict(expected)
+    assert {r["day_zone"] for r in query(hub, "select day_zone from marts.rpt_daily_sales where channel_id = 'shop_us'")} \
+        == {"America/New_York"}
