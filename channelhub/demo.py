@@ -33,10 +33,12 @@ SALES_BY_CHANNEL = """
     select channel_id, platform, currency, sum(order_count) as orders, sum(gross_sales) as gross,
            sum(refunded_amount) as refunded, sum(net_sales) as net
     from marts.rpt_daily_sales group by channel_id, platform, currency order by channel_id, currency"""
-EXCEPTIONS_BY_KIND = """
+RECONCILIATION_BY_STATUS = """
     select status, count(*) as cases, currency, sum(difference) as difference
-    from marts.rpt_payment_reconciliation where status not in ('matched', 'not_due')
+    from marts.rpt_payment_reconciliation
     group by status, currency order by status, currency"""
+# The statuses that need nobody (rpt_payment_reconciliation.yml); every other one is an exception.
+SETTLED = frozenset({"matched", "not_due", "excluded", "cancelled_and_refunded", "paid_outside_provider"})
 
 
 class DemoFailed(ChannelhubError):
@@ -121,7 +123,7 @@ def _summarize(hub: HubConfig, console: Console, outcome: DemoOutcome) -> None:
     console.print(f"[bold]channelhub demo: loaded {len(outcome.loads)} of {len(hub.enabled_accounts())} accounts[/]")
     with warehouse.engine.connect() as conn:
         sales = conn.exec_driver_sql(SALES_BY_CHANNEL).mappings().all()
-        exceptions = conn.exec_driver_sql(EXCEPTIONS_BY_KIND).mappings().all()
+        statuses = conn.exec_driver_sql(RECONCILIATION_BY_STATUS).mappings().all()
     table = Table("channel", "currency", "orders", "gross", "refunded", "net",
                   title="orders and revenue per channel and currency (marts.rpt_daily_sales)")
     for column in table.columns[2:]:
@@ -130,11 +132,13 @@ def _summarize(hub: HubConfig, console: Console, outcome: DemoOutcome) -> None:
         table.add_row(f"{row['channel_id']} ({row['platform']})", row["currency"], f"{row['orders']:,}",
                       *(f"{row[column]:,.2f}" for column in ("gross", "refunded", "net")))
     console.print(table)
-    table = Table("kind", "cases", "currency", "difference",
-                  title="payment reconciliation exceptions (marts.rpt_payment_reconciliation)")
-    for row in exceptions:
-        table.add_row(row["status"], str(row["cases"]), row["currency"], f"{row['difference']:,.2f}")
-    console.print(table if exceptions else "payment reconciliation: every order matched")
+    table = Table("status", "cases", "currency", "difference", "finance",
+                  title="payment reconciliation by status (marts.rpt_payment_reconciliation)")
+    for row in statuses:
+        difference = "—" if row["difference"] is None else f"{row['difference']:,.2f}"
+        table.add_row(row["status"], str(row["cases"]), row["currency"], difference,
+                      "" if row["status"] in SETTLED else "[bold red]check[/]")
+    console.print(table)
     table = Table("channel", "status", "SKUs changed", "pushed", "stale", "failed", title="stock write-back")
     for channel in outcome.pushed_channels():
         counts = channel.outcomes

@@ -98,6 +98,12 @@ def money(value: Decimal) -> str:
     return f"{value.quantize(CENT)}"
 
 
+def money_set(order: Order, amount: Decimal) -> dict[str, Any]:
+    """Shopify's ``*_set`` money: the amount in the shop's currency and in the one the customer saw."""
+    return {"shop_money": {"amount": money(amount), "currency_code": order.currency},
+            "presentment_money": {"amount": money(order.paid(amount)), "currency_code": order.paid_currency}}
+
+
 def parse_time(name: str, value: str, zone: ZoneInfo) -> datetime:
     """Every form Shopify reads: ``2026-01-01`` (midnight) and ``2026-01-01T10:00:00`` in the shop's
     zone, ``…-04:00`` and ``…Z`` as given."""
@@ -833,10 +839,15 @@ class ShopifySandbox(HttpSandbox):
             "created_at": ts(order.created_at), "updated_at": ts(order.updated_at),
             "processed_at": ts(order.created_at), "cancelled_at": ts(order.cancelled_at),
             "closed_at": ts(order.updated_at) if closed else None, "currency": currency,
+            "presentment_currency": order.paid_currency, "test": order.test,
+            "payment_gateway_names": list(order.gateways),
             "financial_status": order.financial_status, "fulfillment_status": order.fulfillment_status,
             "subtotal_price": money(order.subtotal - order.discount), "total_line_items_price": money(order.subtotal),
             "total_tax": money(order.tax), "total_discounts": money(order.discount),
             "total_price": money(order.total),
+            "subtotal_price_set": money_set(order, order.subtotal - order.discount),
+            "total_tax_set": money_set(order, order.tax), "total_discounts_set": money_set(order, order.discount),
+            "total_price_set": money_set(order, order.total),
             "customer": {"id": customer.id, "email": customer.email, "first_name": customer.first_name,
                          "last_name": customer.last_name, "created_at": ts(customer.created_at),
                          "updated_at": ts(customer.updated_at)},
@@ -860,9 +871,10 @@ class ShopifySandbox(HttpSandbox):
                 "id": refund.id * 10 + n, "line_item_id": line_id, "quantity": quantity,
                 "subtotal": money(lines_by_id[line_id].unit_price * quantity),
             } for n, (line_id, quantity) in enumerate(refund.lines)],
+            # a transaction is in the currency the customer paid in (the presentment currency)
             "transactions": [{"id": refund.id * 10 + 9, "order_id": order.id, "kind": "refund",
-                              "status": "success", "gateway": "shopify_payments",
-                              "amount": money(refund.amount), "currency": order.currency,
+                              "status": "success", "gateway": order.gateways[0],
+                              "amount": money(order.paid(refund.amount)), "currency": order.paid_currency,
                               "created_at": ts(refund.created_at)}],
         }
 

@@ -43,6 +43,7 @@ from werkzeug.wrappers import Request, Response
 from .kit import Bucket, HttpSandbox, json_response
 from .launch import Launcher, Running, local_port
 from .world import Customer, Order, Refund, World
+from .world.catalog import quantum
 
 API_VERSION = "2024-06-20"
 DEFAULT_API_KEY = "sk_test_51SandboxChannelhub0000000000001234"
@@ -175,6 +176,9 @@ class _Charge:
     refunded: int
     created: int
     order_linked: bool
+    currency: str
+    disputed: bool = False
+    failed: bool = False
 
     @property
     def suffix(self) -> str:
@@ -285,24 +289,27 @@ class StripeSandbox(HttpSandbox):
                 entries["charges"].append(Entry(charge.created, charge.id, partial(self._charge, charge)))
                 entries["payment_intents"].append(
                     Entry(charge.created, f"pi_{charge.suffix}", partial(self._payment_intent, charge)))
+                if charge.failed:
+                    continue  # declined: no money moved
                 fee = card_fee(charge.amount)
                 available = self._available_on(charge.created)
                 entries["balance_transactions"].append(Entry(charge.created, f"txn_{charge.suffix}", partial(
-                    self._balance_transaction, f"txn_{charge.suffix}", "charge", charge.amount, fee, order.currency,
+                    self._balance_transaction, f"txn_{charge.suffix}", "charge", charge.amount, fee, charge.currency,
                     charge.id, charge.created, available, now)))
-                payable[(available, order.currency)].append(charge.amount - fee)
+                payable[(available, charge.currency)].append(charge.amount - fee)
             self._charge_events(order, now, entries["events"])
             linked = {charge.id for charge in order.charges if charge.order_linked}
             for refund, charge_id in self._refunds_of(order, now):
                 refund_id, created = f"re_{refund.id:x}", unix(refund.created_at)
-                amount = minor(refund.amount, order.currency)
+                currency = self._currency_of(order, charge_id)
+                amount = minor(order.paid(refund.amount), currency)
                 entries["refunds"].append(Entry(created, refund_id, partial(
                     self._refund, refund, order, charge_id, charge_id in linked)))
                 available = self._available_on(created)
                 entries["balance_transactions"].append(Entry(created, f"txn_{refund.id:x}r", partial(
-                    self._balance_transaction, f"txn_{refund.id:x}r", "refund", -amount, 0, order.currency,
+                    self._balance_transaction, f"txn_{refund.id:x}r", "refund", -amount, 0, currency,
                     refund_id, created, available, now)))
-                payable[(available, order.currency)].append(-amount)
+                payable[(available, currency)].append(-amount)
         for (day, currency), nets in payable.items():
             total = sum(nets)
             if day > now or total <= 0:
@@ -344,7 +351,7 @@ class StripeSandbox(HttpSandbox):
             add("refund.created", created, f"re_{refund.id:x}",
                 partial(self._refund, refund, order, charge_id, charge_id in linked))
             before = charge.refunded
-            charge.refunded = min(charge.amount, before + minor(refund.amount, order.currency))
+            charge.refunded = min(charge.amount, before + minor(order.paid(refund.amount), charge.currency))
             previous = {"amount_refunded": before, "refunded": before >= charge.amount}
             add("charge.refunded", created, f"re_{refund.id:x}", partial(self._charge, replace(charge)), previous)
 
@@ -356,13 +363,28 @@ class StripeSandbox(HttpSandbox):
             return []
         refunded: dict[str, int] = defaultdict(int)
         for refund, charge_id in cls._refunds_of(order, now):
-            refunded[charge_id] += minor(refund.amount, order.currency)
+            refunded[charge_id] += minor(order.paid(refund.amount), cls._currency_of(order, charge_id))
         charges = []
         for charge in order.charges:
-            amount = minor(order.total if charge.amount is None else charge.amount, order.currency)
+            currency = charge.currency or order.paid_currency
+            amount = minor(order.paid(order.total) if charge.amount is None else charge.amount, currency)
             charges.append(_Charge(charge.id, order, amount, min(amount, refunded[charge.id]), created,
-                                   charge.order_linked))
+                                   charge.order_linked, currency, charge.disputed, charge.failed))
         return charges
+
+    @staticmethod
+    def _in_shop_currency(order: Order, amount: int, currency: str) -> Decimal:
+        """A refund of ``amount`` minor units of a charge in ``currency`` as the World keeps it: in the
+        shop's currency (back through the presentment rate when the customer paid in another)."""
+        paid = Decimal(amount).scaleb(-exponent(currency))
+        if order.presentment_currency is None:
+            return paid
+        return (paid / order.presentment_rate).quantize(quantum(order.currency))
+
+    @staticmethod
+    def _currency_of(order: Order, charge_id: str) -> str:
+        charge = next((charge for charge in order.charges if charge.id == charge_id), None)
+        return (charge and charge.currency) or order.paid_currency
 
     @staticmethod
     def _refunds_of(order: Order, now: int) -> list[tuple[Refund, str]]:
@@ -386,42 +408,50 @@ class StripeSandbox(HttpSandbox):
 
     def _charge(self, charge: _Charge) -> dict[str, Any]:
         order, customer = charge.order, charge.order.customer
-        linked = charge.order_linked
+        linked, ok = charge.order_linked, not charge.failed
         return {
-            "id": charge.id, "object": "charge", "amount": charge.amount, "amount_captured": charge.amount,
-            "amount_refunded": charge.refunded, "balance_transaction": f"txn_{charge.suffix}", "captured": True,
-            "created": charge.created, "currency": order.currency.lower(), "customer": f"cus_{customer.id}",
-            "description": f"{order.shop} order #{order.number}" if linked else None, "disputed": False,
-            "livemode": False, "metadata": self._metadata(order) if linked else {}, "paid": True,
+            "id": charge.id, "object": "charge", "amount": charge.amount,
+            "amount_captured": charge.amount if ok else 0, "amount_refunded": charge.refunded,
+            "balance_transaction": f"txn_{charge.suffix}" if ok else None, "captured": ok,
+            "created": charge.created, "currency": charge.currency.lower(), "customer": f"cus_{customer.id}",
+            "description": f"{order.shop} order #{order.number}" if linked else None, "disputed": charge.disputed,
+            "failure_code": None if ok else "card_declined",
+            "failure_message": None if ok else "Your card was declined.",
+            "livemode": False, "metadata": self._metadata(order) if linked else {}, "paid": ok,
             "payment_intent": f"pi_{charge.suffix}",
             "payment_method": f"pm_{charge.suffix}", "receipt_email": customer.email,
-            "refunded": charge.refunded >= charge.amount, "status": "succeeded",
+            "refunded": ok and charge.refunded >= charge.amount, "status": "succeeded" if ok else "failed",
             "billing_details": {"email": customer.email, "name": f"{customer.first_name} {customer.last_name}",
                                 "phone": customer.phone, "address": {"country": None}},
             "outcome": {"network_status": "approved_by_network", "risk_level": "normal", "seller_message":
-                        "Payment complete.", "type": "authorized"},
+                        "Payment complete.", "type": "authorized"} if ok else {
+                        "network_status": "declined_by_network", "reason": "generic_decline", "risk_level": "normal",
+                        "seller_message": "The bank did not return any further details with this decline.",
+                        "type": "issuer_declined"},
         }
 
     def _payment_intent(self, charge: _Charge) -> dict[str, Any]:
         order = charge.order
         return {
             "id": f"pi_{charge.suffix}", "object": "payment_intent", "amount": charge.amount,
-            "amount_capturable": 0, "amount_received": charge.amount, "capture_method": "automatic",
-            "created": charge.created, "currency": order.currency.lower(), "customer": f"cus_{order.customer.id}",
+            "amount_capturable": 0, "amount_received": 0 if charge.failed else charge.amount,
+            "capture_method": "automatic", "created": charge.created, "currency": charge.currency.lower(),
+            "customer": f"cus_{order.customer.id}",
             "description": f"{order.shop} order #{order.number}" if charge.order_linked else None,
             "latest_charge": charge.id, "livemode": False,
             "metadata": self._metadata(order) if charge.order_linked else {},
             "payment_method": f"pm_{charge.suffix}",
-            "payment_method_types": ["card"], "status": "succeeded",
+            "payment_method_types": ["card"], "status": "requires_payment_method" if charge.failed else "succeeded",
         }
 
     def _refund(self, refund: Refund, order: Order, charge_id: str, order_linked: bool) -> dict[str, Any]:
         details = self._refund_details.get(refund.id, {})
         metadata = self._metadata(order) if order_linked else {}
         return {
-            "id": f"re_{refund.id:x}", "object": "refund", "amount": minor(refund.amount, order.currency),
+            "id": f"re_{refund.id:x}", "object": "refund",
+            "amount": minor(order.paid(refund.amount), self._currency_of(order, charge_id)),
             "balance_transaction": f"txn_{refund.id:x}r", "charge": charge_id, "created": unix(refund.created_at),
-            "currency": order.currency.lower(), "metadata": {**metadata, **details.get("metadata", {})},
+            "currency": self._currency_of(order, charge_id).lower(), "metadata": {**metadata, **details.get("metadata", {})},
             "payment_intent": f"pi_{charge_id.removeprefix('ch_')}",
             "reason": details.get("reason", "requested_by_customer"),
             "status": "succeeded",
@@ -676,7 +706,8 @@ class StripeSandbox(HttpSandbox):
         order, made = next((o, c) for o in self.world.orders for c in o.charges if c.id == charge_id)
         known = order.refunds + (order.stripe_refunds or [])
         refund = Refund(id=order.id * 100 + max((r.id % 100 for r in known), default=0) + 1,
-                        created_at=self.world.now, amount=Decimal(amount).scaleb(-exponent(order.currency)), lines=[],
+                        created_at=self.world.now, amount=self._in_shop_currency(order, amount, charge["currency"]),
+                        lines=[],
                         charge_id=charge_id)
         self._refund_details[refund.id] = {
             "reason": params.get("reason"),

@@ -70,9 +70,12 @@ def test_demo_loads_every_account_and_status_reports_it(config_path: Path) -> No
     assert scalar(config_path, "select count(*) from ops.quality_runs where success") == 1
     pushed = scalar(config_path, "select count(*) from ops.stock_push_log where outcome = 'success'")
     assert 0 < pushed <= scalar(config_path, "select count(*) from marts.rpt_stock_availability")
-    for heading in ("orders and revenue per channel and currency", "payment reconciliation exceptions",
+    for heading in ("orders and revenue per channel and currency", "payment reconciliation by status",
                     "stock write-back", "Data Docs: ", "index.html"):
         assert heading in result.output
+    for status in ("matched", "excluded", "currency_mismatch", "disputed", "paid_outside_provider",
+                   "cancelled_and_refunded", "payment_without_order"):  # one case of each is planted
+        assert f"│ {status} " in result.output, status
 
     status = runner.invoke(app, ["status", "--config", str(config_path)])
     assert status.exit_code == 0, status.output

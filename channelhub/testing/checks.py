@@ -23,17 +23,20 @@ if TYPE_CHECKING:
 
 
 def check_order_marts(env: ContractEnv, platform: str, orders: Sequence[Order], skus: Sequence[Sku],
-                      also: str = "") -> None:
+                      also: str = "", *, refunded_orders_cancelled: bool = True) -> None:
     """Builds the order marts (and the models ``also`` selects) on the env's load, then: every order with
     its total, refunds and item quantity, cancelled orders cancelled; every line resolved to a merchant
-    SKU with its amount and quantity; every SKU a listing of ``platform``."""
+    SKU with its amount and quantity; every SKU a listing of ``platform``. A platform that closes an
+    order refunded in full after payment rather than cancelling it (Taobao's TRADE_CLOSED) passes
+    ``refunded_orders_cancelled=False``."""
     transforms.build(env.config, select=[f"+fct_orders +fct_order_lines +dim_product_listings {also}".strip()])
     lines = [line for order in orders for line in order.lines]
     assert env.one("select count(*), sum(total_amount), sum(refunded_amount), sum(item_quantity), "
                    "count(*) filter (where status = 'cancelled') from marts.fct_orders "
                    f"where platform = '{platform}'") == (
         len(orders), sum(o.total for o in orders), sum(r.amount for o in orders for r in o.refunds),
-        sum(line.quantity for line in lines), sum(o.cancelled_at is not None for o in orders))
+        sum(line.quantity for line in lines),
+        sum(o.cancelled_at is not None and (refunded_orders_cancelled or not o.refunds) for o in orders))
     assert env.one("select count(*), count(product_id), sum(line_amount), sum(quantity) from marts.fct_order_lines "
                    f"where channel_id = '{env.account}'") == (
         len(lines), len(lines), sum(line.amount for line in lines), sum(line.quantity for line in lines))

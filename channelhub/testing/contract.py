@@ -33,6 +33,7 @@ import sqlalchemy as sa
 import transforms
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, RunReport, pipeline_for, run_account
+from connectors.sdk.spec import LANDS_AS
 from warehouse import Warehouse
 
 from .plugin import FAILED
@@ -252,7 +253,7 @@ class _Contract(ABC):
                 assert normalize(stream.cursor.field) in columns, (stream.name, stream.cursor.field)
             for column, kind in expected.items():
                 found = columns.get(normalize(column), ("missing", True))[0]
-                assert found.startswith(WAREHOUSE_TYPES[kind]), (stream.name, column, kind, found)
+                assert found.startswith(WAREHOUSE_TYPES[LANDS_AS.get(kind, kind)]), (stream.name, column, kind, found)
         roots = {normalize(stream.name) for stream in streams}
         strays = [name for name in landed if name.split("__")[0] not in roots]
         assert not strays, f"tables no declared stream accounts for: {strays}"

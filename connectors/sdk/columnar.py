@@ -48,6 +48,7 @@ ARROW_TYPES: dict[str, tuple[pa.DataType, pa.DataType]] = {
     "bool": (pa.bool_(), pa.bool_()),
     "decimal": (pa.string(), pa.decimal128(38, 9)),
     "timestamp": (pa.string(), pa.timestamp("us", tz="UTC")),
+    "text_list": (pa.list_(pa.string()), pa.string()),  # joined by commas (spec.LANDS_AS)
 }
 
 
@@ -173,6 +174,8 @@ def _fits(value: Any, kind: str) -> bool:
             return isinstance(value, str) and datetime.fromisoformat(value).tzinfo is not None
         except ValueError:
             return False
+    if kind == "text_list":
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
     types: dict[str, tuple[type, ...]] = {"text": (str,), "bigint": (int,), "double": (int, float), "bool": (bool,)}
     return isinstance(value, types[kind]) and not (kind in ("bigint", "double") and isinstance(value, bool))
 
@@ -223,6 +226,7 @@ class PagesToArrow(ItemTransform[Any, Any]):
         self.key = key
         self.declared = {column.split(NESTED)[0] for column, _ in columns} | {child.field for child in children}
         self.reported: set[str] = set()
+        self.joined = [column for column, kind in columns if kind == "text_list" and NESTED not in column]
         self.read = pa.schema(_read_type(columns, children, final=False))
         self.final = pa.schema(_read_type(columns, children, final=True))
 
@@ -231,15 +235,22 @@ class PagesToArrow(ItemTransform[Any, Any]):
             return item
         self._report_undeclared(item)
         try:
-            table = pa.Table.from_pylist(item, schema=self.read).cast(self.final)
+            table = self._typed(item)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
             kept = self._sift(item)
             if len(kept) == len(item):
                 raise SourceDataError(self.account, self.stream, "a page does not fit the declared columns") from exc
             if not kept:
                 return None
-            table = pa.Table.from_pylist(kept, schema=self.read).cast(self.final)
+            table = self._typed(kept)
         return table
+
+    def _typed(self, records: list[Any]) -> pa.Table:
+        table = pa.Table.from_pylist(records, schema=self.read)
+        for column in self.joined:
+            at = table.schema.get_field_index(column)
+            table = table.set_column(at, column, pc.binary_join(table.column(column), ","))
+        return table.cast(self.final)
 
     def _report_undeclared(self, page: list[Any]) -> None:
         """Only declared columns land (the declaration is the table's contract); fields the source sends

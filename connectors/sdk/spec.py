@@ -96,6 +96,12 @@ def reconciling(lookback_seconds: float) -> Iterator[None]:
         _lookback.reset(token)
 
 
+# Declared kinds that are not dlt data types, with the dlt type they land as: ``text_list``, a list of
+# strings (Shopify's payment_gateway_names) landed as one comma-separated text, which every warehouse
+# filters alike (the Arrow path joins it, connectors.sdk.columnar).
+LANDS_AS = {"text_list": "text"}
+
+
 def typed(*groups: tuple[tuple[str, ...], str]) -> tuple[tuple[str, str], ...]:
     """``Stream.column_types`` from groups of columns sharing a type:
     ``typed((("created", "modified"), "timestamp"), (MONEY, "decimal"))``."""
@@ -130,7 +136,7 @@ class Stream:
         hints: dict[str, Any] = {"name": self.name, "primary_key": list(self.primary_key),
                                  "write_disposition": self.write_disposition}
         if self.column_types:
-            hints["columns"] = {column: {"data_type": kind, "nullable": column not in self.primary_key}
+            hints["columns"] = {column: {"data_type": LANDS_AS.get(kind, kind), "nullable": column not in self.primary_key}
                                 for column, kind in self.column_types}
         return hints
 

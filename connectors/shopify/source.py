@@ -45,11 +45,16 @@ ORDER_TIMES = ("created_at", "updated_at", "processed_at", "cancelled_at", "clos
 ORDER_MONEY = ("subtotal_price", "total_line_items_price", "total_tax", "total_discounts", "total_price",
                "current_total_price", "current_subtotal_price", "current_total_tax", "current_total_discounts",
                "total_outstanding")
+# The ``*_set`` money in the currency the customer saw (``presentment_currency``): what a payment
+# provider charged, when it is not the shop's currency.
+PRESENTMENT_MONEY = tuple(f"{field}_set__presentment_money__amount"
+                          for field in ("total_price", "subtotal_price", "total_tax", "total_discounts"))
 ORDER_COLUMNS = typed(
     (("id", "order_number", "customer__id"), "bigint"),
-    (("admin_graphql_api_id", "name", "email", "phone", "currency", "financial_status", "fulfillment_status",
-      "cancel_reason", "note", "tags", "source_name"), "text"),
-    (ORDER_TIMES, "timestamp"), (ORDER_MONEY, "decimal"))
+    (("admin_graphql_api_id", "name", "email", "phone", "currency", "presentment_currency", "financial_status",
+      "fulfillment_status", "cancel_reason", "note", "tags", "source_name"), "text"),
+    (("test",), "bool"), (("payment_gateway_names",), "text_list"),
+    (ORDER_TIMES, "timestamp"), (ORDER_MONEY + PRESENTMENT_MONEY, "decimal"))
 ORDER_LAYOUT = Columnar(key_as="order_id", children=(
     Child("line_items", typed((("id", "product_id", "variant_id", "quantity", "fulfillable_quantity"), "bigint"),
                               (("sku", "title", "variant_title", "fulfillment_status"), "text"),

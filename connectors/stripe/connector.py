@@ -37,7 +37,8 @@ class StripeConnector(Connector[StripeSettings]):
     kind = ConnectorKind.PAYMENTS
     settings_model = StripeSettings
     streams = (
-        Stream("charges", ("id",), cursor=CREATED, column_types=(("billing_details__address__country", "text"),),
+        Stream("charges", ("id",), cursor=CREATED, column_types=(
+            ("billing_details__address__country", "text"), ("disputed", "bool"), ("failure_code", "text")),
                description="Card payments; metadata__order_id links a charge to its shop order."),
         Stream("payment_intents", ("id",), cursor=CREATED, description="The payment flow behind each charge."),
         Stream("refunds", ("id",), cursor=CREATED, description="Money returned, linked to charge and intent."),

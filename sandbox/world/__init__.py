@@ -23,7 +23,7 @@ follows them exactly except where a discrepancy is planted):
 
 A few discrepancies are planted on purpose, from a random stream of their own (so the rest of the
 world is the same as without them), and listed in :attr:`World.planted`; every other order
-reconciles exactly. The kinds:
+reconciles exactly. The kinds (``rpt_payment_reconciliation``'s statuses):
 
 * ``unpaid``: the shop says ``paid`` but Stripe has no charge for the order;
 * ``underpaid``: the order's only charge captures less than its total;
@@ -31,7 +31,18 @@ reconciles exactly. The kinds:
 * ``refund_mismatch``: a refund on one side only, either the shop shows a refund Stripe never made,
   or Stripe refunded part of the charge while the order still shows ``paid`` and no refund;
 * ``payment_without_order``: a charge without order metadata (the customer paid through a payment
-  link); it is made alongside an ordinary order that its own charge pays exactly.
+  link); it is made alongside an ordinary order that its own charge pays exactly;
+* ``currency_mismatch``: the charge captures the order's total as a number, in another currency;
+* ``disputed``: the cardholder disputed the order's charge;
+* ``paid_outside_provider``: paid by gift card, manually or cash on delivery (the order's payment
+  gateway), so Stripe has no charge;
+* ``cancelled_and_refunded``: cancelled after payment and refunded in full, in the shop and at Stripe;
+* ``excluded``: a test order (Shopify's Bogus Gateway), no charge.
+
+Two more cases must reconcile quietly (listed in ``planted`` too, under ``QUIET_KINDS``): an order
+the customer paid in its presentment currency (Shopify Markets: CAD in the US shop, GBP in the EU
+one), refunded in part on both sides in that currency, which is ``matched``; and a declined charge
+without order metadata (``failed_without_order``: no money moved, no row).
 
 Order kinds are identified by warehouse order id (``"shop_us:5000000123"``), the orphan payment by its
 Stripe charge id. Worlds under ``PLANT_MIN_ORDERS`` orders (unit-test fixtures) plant nothing, so their
@@ -49,9 +60,9 @@ from itertools import count
 from .catalog import CENT, EPOCH, RATES, VARIANTS, Customer, Sku, make_customer, make_sku, quantum
 from .channels import Order, OrderLine, Refund, ShopSpec
 from .erp import WAREHOUSES, StockRecord
-from .payments import DISCREPANCY_KINDS, PLANT_MIN_ORDERS, Charge, plant_discrepancies
+from .payments import DISCREPANCY_KINDS, PLANT_MIN_ORDERS, QUIET_KINDS, Charge, plant_discrepancies
 
-__all__ = ["CENT", "DISCREPANCY_KINDS", "EPOCH", "PLANT_MIN_ORDERS", "RATES", "VARIANTS", "WAREHOUSES", "Charge",
+__all__ = ["CENT", "DISCREPANCY_KINDS", "EPOCH", "PLANT_MIN_ORDERS", "QUIET_KINDS", "RATES", "VARIANTS", "WAREHOUSES", "Charge",
            "Customer", "Order", "OrderLine", "Refund", "ShopSpec", "Sku", "StockRecord", "World", "WorldSpec"]
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .catalog import Customer, Sku
+from .catalog import Customer, Sku, quantum
 
 if TYPE_CHECKING:
     from .payments import Charge
@@ -63,6 +63,12 @@ class Order:
     refunds: list[Refund] = field(default_factory=list)  # the refunds the shop shows
     charges: list[Charge] = field(default_factory=list)  # Stripe charges made at this order's checkout
     stripe_refunds: list[Refund] | None = None  # Stripe's refunds when they differ from ``refunds``
+    gateways: tuple[str, ...] = ("shopify_payments",)  # how it was paid (Shopify's payment_gateway_names)
+    test: bool = False  # a test order (Shopify's Bogus Gateway): never sales, never a Stripe charge
+    # The currency the customer saw and paid in, when it is not the shop's (Shopify Markets): amounts
+    # there are the shop amounts times ``presentment_rate``, rounded to that currency's minor unit.
+    presentment_currency: str | None = None
+    presentment_rate: Decimal = Decimal(1)
 
     @property
     def charge_ids(self) -> list[str]:
@@ -79,3 +85,14 @@ class Order:
     @property
     def refunded(self) -> Decimal:
         return sum((refund.amount for refund in self.refunds), Decimal(0))
+
+    @property
+    def paid_currency(self) -> str:
+        """The currency the customer paid in: the presentment currency, else the shop's."""
+        return self.presentment_currency or self.currency
+
+    def paid(self, amount: Decimal) -> Decimal:
+        """A shop-currency ``amount`` of this order in the currency the customer paid in."""
+        if self.presentment_currency is None:
+            return amount
+        return (amount * self.presentment_rate).quantize(quantum(self.presentment_currency))

@@ -12,8 +12,15 @@ from itertools import islice
 from .catalog import RATES, quantum
 from .channels import Order, Refund
 
-DISCREPANCY_KINDS = ("unpaid", "underpaid", "overpaid", "refund_mismatch", "payment_without_order")
+DISCREPANCY_KINDS = ("unpaid", "underpaid", "overpaid", "refund_mismatch", "payment_without_order",
+                     "currency_mismatch", "disputed", "paid_outside_provider", "cancelled_and_refunded",
+                     "excluded")
+# Planted cases that must reconcile without an exception: an order paid in its presentment currency
+# (refunded in part on both sides), and a failed charge naming no order (no money moved).
+QUIET_KINDS = ("paid_in_presentment", "failed_without_order")
 PLANT_MIN_ORDERS = 200
+OUTSIDE_GATEWAYS = ("manual", "gift_card", "cash_on_delivery")
+PRESENTMENT = {"USD": ("CAD", Decimal("1.37")), "EUR": ("GBP", Decimal("0.86"))}  # shop -> (seen in, rate)
 
 
 @dataclass(slots=True)
@@ -21,8 +28,11 @@ class Charge:
     """A Stripe charge made at an order's checkout."""
 
     id: str
-    amount: Decimal | None = None  # captured, in the order's currency; None: the order's total
+    amount: Decimal | None = None  # captured, in ``currency``; None: the order's total as the customer paid it
     order_linked: bool = True      # False: it carries no order metadata (paid outside the checkout)
+    currency: str | None = None    # None: the currency the customer paid the order in
+    disputed: bool = False         # the cardholder disputed it (Stripe's ``disputed``)
+    failed: bool = False           # declined: nothing captured (status ``failed``)
 
 
 def plant_discrepancies(orders: Sequence[Order], seed: int) -> dict[str, frozenset[str]]:
@@ -32,9 +42,9 @@ def plant_discrepancies(orders: Sequence[Order], seed: int) -> dict[str, frozens
     mismatches = max(2, n) if n else 0  # both refund_mismatch variants, always
     rng = random.Random(f"{seed}:discrepancies")
     ordinary = [o for o in orders if o.financial_status == "paid" and not o.refunds]
-    chosen = iter(rng.sample(ordinary, k=4 * n + mismatches))
-    groups = {kind: list(islice(chosen, mismatches if kind == "refund_mismatch" else n))
-              for kind in DISCREPANCY_KINDS}
+    kinds = (*DISCREPANCY_KINDS, *QUIET_KINDS)
+    chosen = iter(rng.sample(ordinary, k=(len(kinds) - 1) * n + mismatches))
+    groups = {kind: list(islice(chosen, mismatches if kind == "refund_mismatch" else n)) for kind in kinds}
     for order in groups["unpaid"]:
         order.charges.clear()
     for order in groups["underpaid"]:
@@ -44,9 +54,33 @@ def plant_discrepancies(orders: Sequence[Order], seed: int) -> dict[str, frozens
         order.charges.append(Charge(f"ch_{order.id:x}z2"))  # 'z' never occurs in a hex first-charge id
     for i, order in enumerate(groups["refund_mismatch"]):
         _plant_one_sided_refund(order, rng, in_shop=i % 2 == 0)
+    for order in groups["currency_mismatch"]:  # the same number in another currency
+        order.charges[0].currency = "EUR" if order.currency == "USD" else "USD"
+        order.charges[0].amount = order.total
+    for order in groups["disputed"]:
+        order.charges[0].disputed = True
+    for order in groups["paid_outside_provider"]:
+        order.charges.clear()
+        order.gateways = (rng.choice(OUTSIDE_GATEWAYS),)
+    for order in groups["cancelled_and_refunded"]:
+        order.refunds.append(Refund(id=order.id * 100 + 1, created_at=order.updated_at, amount=order.total,
+                                    lines=[(line.id, line.quantity) for line in order.lines]))
+        order.financial_status, order.cancelled_at = "refunded", order.updated_at
+    for order in groups["excluded"]:
+        order.charges.clear()
+        order.test, order.gateways = True, ("bogus",)
+    for order in groups["paid_in_presentment"]:
+        order.presentment_currency, order.presentment_rate = PRESENTMENT.get(
+            order.currency, ("USD", (1 / RATES[order.currency]).quantize(Decimal("0.000001"))))
+        line = order.lines[0]
+        order.refunds.append(Refund(id=order.id * 100 + 1, created_at=order.updated_at, amount=line.unit_price,
+                                    lines=[(line.id, 1)]))
+        order.financial_status = "partially_refunded" if line.unit_price < order.total else "refunded"
     planted = {kind: frozenset(f"{o.shop}:{o.id}" for o in orders) for kind, orders in groups.items()}
     planted["payment_without_order"] = frozenset(
         _plant_payment_link_charge(order, rng) for order in groups["payment_without_order"])
+    planted["failed_without_order"] = frozenset(
+        _plant_payment_link_charge(order, rng, failed=True) for order in groups["failed_without_order"])
     return planted
 
 
@@ -63,11 +97,11 @@ def _plant_one_sided_refund(order: Order, rng: random.Random, *, in_shop: bool) 
         order.stripe_refunds = [refund]
 
 
-def _plant_payment_link_charge(order: Order, rng: random.Random) -> str:
-    """An extra charge without order metadata beside ``order``'s own; returns its id. It lives in that
-    order's ``charges`` so every charge Stripe serves still comes from ``world.orders`` (tests cut
-    that list to an exact number of charges)."""
+def _plant_payment_link_charge(order: Order, rng: random.Random, *, failed: bool = False) -> str:
+    """An extra charge without order metadata beside ``order``'s own (declined when ``failed``); returns
+    its id. It lives in that order's ``charges`` so every charge Stripe serves still comes from
+    ``world.orders`` (tests cut that list to an exact number of charges)."""
     amount = (Decimal(rng.randrange(500, 12_000)) / 100 * RATES[order.currency]).quantize(quantum(order.currency))
-    charge = Charge(f"ch_{order.id:x}z2", amount=amount, order_linked=False)
+    charge = Charge(f"ch_{order.id:x}z2", amount=amount, order_linked=False, failed=failed)
     order.charges.append(charge)
     return charge.id

@@ -30,13 +30,15 @@ MART_COLUMNS: dict[str, dict[str, Any]] = {
                    "customer_id": T, "ordered_at": TS, "updated_at": TS, "currency": T, "subtotal_amount": N,
                    "shipping_amount": N, "tax_amount": N, "discount_amount": N, "total_amount": N,
                    "refunded_amount": N, "status": T, "source_financial_status": T,
-                   "source_fulfillment_status": T, "is_cancelled": B, "line_count": I, "item_quantity": I},
+                   "source_fulfillment_status": T, "is_cancelled": B, "line_count": I, "item_quantity": I,
+                   "is_test": B, "payment_gateways": T, "presentment_currency": T, "presentment_total_amount": N,
+                   "presentment_refunded_amount": N},
     "fct_order_lines": {"order_line_id": T, "order_id": T, "channel_id": T, "product_id": T, "source_sku": T,
                         "quantity": I, "unit_price": N, "line_amount": N, "currency": T, "ordered_at": TS,
                         "refunded_quantity": I, "open_quantity": I},
     "fct_payments": {"payment_id": T, "provider": T, "channel_id": T, "order_id": T, "created_at": TS,
                      "currency": T, "amount": N, "amount_captured": N, "amount_refunded": N, "status": T,
-                     "is_captured": B},
+                     "is_captured": B, "is_disputed": B},
     "fct_refunds": {"refund_id": T, "provider": T, "channel_id": T, "payment_id": T, "order_id": T,
                     "created_at": TS, "currency": T, "amount": N, "status": T},
     "fct_inventory": {"product_id": T, "warehouse_id": T, "source": T, "channel_id": T, "quantity_on_hand": I,
@@ -44,7 +46,7 @@ MART_COLUMNS: dict[str, dict[str, Any]] = {
     "rpt_stock_availability": {"product_id": T, "channel_id": T, "location_id": T, "inventory_item_id": T,
                                "on_hand": I, "reserved": I, "safety_stock": I, "available_to_promise": I,
                                "percentage": sa.Numeric(5, 2), "cap": I, "floor": I, "allocated_quantity": I},
-    "rpt_payment_reconciliation": {"order_id": T, "payment_ids": T, "channel_id": T, "currency": T,
+    "rpt_payment_reconciliation": {"order_id": T, "payment_ids": T, "channel_id": T, "currency": T, "payment_currency": T,
                                    "order_total": N, "order_refunded": N, "captured_amount": N,
                                    "provider_refunded": N, "difference": N, "status": T},
     "rpt_daily_sales": {"sales_date": D, "day_zone": T, "channel_id": T, "platform": T, "currency": T, "order_count": I,
@@ -67,7 +69,9 @@ def mart_rows(orders: int) -> dict[str, list[dict[str, Any]]]:
             "currency": "USD", "subtotal_amount": subtotal, "shipping_amount": shipping, "tax_amount": tax,
             "discount_amount": discount, "total_amount": total, "refunded_amount": Decimal(0), "status": "paid",
             "source_financial_status": "paid", "source_fulfillment_status": None, "is_cancelled": False,
-            "line_count": 1, "item_quantity": 2})
+            "line_count": 1, "item_quantity": 2, "is_test": False, "payment_gateways": "shopify_payments",
+            "presentment_currency": "USD", "presentment_total_amount": total,
+            "presentment_refunded_amount": Decimal(0)})
         line_rows.append({
             "order_line_id": f"{order_id}:1", "order_id": order_id, "channel_id": "shop_us",
             "product_id": SKUS[n % 3], "source_sku": SKUS[n % 3], "quantity": 2, "unit_price": Decimal("20.00"),
@@ -76,9 +80,10 @@ def mart_rows(orders: int) -> dict[str, list[dict[str, Any]]]:
         payment_rows.append({
             "payment_id": f"ch_{n}", "provider": "stripe", "channel_id": "stripe_main", "order_id": order_id,
             "created_at": AT, "currency": "USD", "amount": total, "amount_captured": total,
-            "amount_refunded": Decimal(0), "status": "succeeded", "is_captured": True})
+            "amount_refunded": Decimal(0), "status": "succeeded", "is_captured": True, "is_disputed": False})
         reconciliation_rows.append({
             "order_id": order_id, "payment_ids": f"ch_{n}", "channel_id": "shop_us", "currency": "USD",
+            "payment_currency": "USD",
             "order_total": total, "order_refunded": Decimal(0), "captured_amount": total,
             "provider_refunded": Decimal(0), "difference": Decimal(0), "status": "matched"})
     return {

@@ -189,14 +189,18 @@ def test_objects_agree_with_the_world_and_each_other(api, sandbox) -> None:
     by_id = {charge["id"]: charge for charge in charges}
     for charge in charges:
         order, world_charge = made[charge["id"]]
-        amount = order.total if world_charge.amount is None else world_charge.amount
-        assert charge["amount"] == int(amount * 100) and charge["currency"] == order.currency.lower()
+        amount = order.paid(order.total) if world_charge.amount is None else world_charge.amount
+        currency = world_charge.currency or order.paid_currency
+        assert charge["amount"] == int(amount * 100) and charge["currency"] == currency.lower()
         metadata = {"order_id": str(order.id), "shop": order.shop, "order_number": str(order.number)}
         assert charge["metadata"] == (metadata if world_charge.order_linked else {})
         assert charge["amount_refunded"] == sum(r["amount"] for r in refunds if r["charge"] == charge["id"])
         assert charge["refunded"] == (charge["amount_refunded"] == charge["amount"])
         assert intents[charge["payment_intent"]]["latest_charge"] == charge["id"]
         assert intents[charge["payment_intent"]]["metadata"] == charge["metadata"]
+        if world_charge.failed:  # declined: nothing captured, no money moved
+            assert (charge["status"], charge["amount_captured"], charge["balance_transaction"]) == ("failed", 0, None)
+            continue
         txn = txns[charge["balance_transaction"]]
         assert (txn["source"], txn["amount"], txn["net"]) == (charge["id"], charge["amount"], charge["amount"] - txn["fee"])
     assert all(r["metadata"] == by_id[r["charge"]]["metadata"] for r in refunds)
@@ -243,6 +247,22 @@ def test_planted_payments_look_as_stripe_would_show_them(api, sandbox) -> None:
     orphans = [get(api, sandbox, f"/v1/charges/{charge_id}").json()
                for charge_id in world.planted["payment_without_order"]]
     assert orphans and all(c["metadata"] == {} and c["description"] is None for c in orphans)
+    declined = [get(api, sandbox, f"/v1/charges/{charge_id}").json()
+                for charge_id in world.planted["failed_without_order"]]
+    assert declined and all((c["status"], c["paid"], c["metadata"]) == ("failed", False, {}) for c in declined)
+    for key in world.planted["disputed"]:
+        assert [c["disputed"] for c in by_order[key]] == [True]
+    for key in world.planted["currency_mismatch"]:  # the total's number, in another currency
+        [charge] = by_order[key]
+        assert charge["currency"] != orders[key].currency.lower() and charge["amount"] == int(orders[key].total * 100)
+    for key in world.planted["paid_in_presentment"]:
+        [charge] = by_order[key]
+        order = orders[key]
+        assert charge["currency"] == order.presentment_currency.lower() != order.currency.lower()
+        assert charge["amount"] == int(order.paid(order.total) * 100)
+        assert charge["amount_refunded"] == int(order.paid(order.refunded) * 100) > 0
+    for kind in ("paid_outside_provider", "excluded"):
+        assert world.planted[kind] and not world.planted[kind] & set(by_order)
 
 
 def test_refunds_land_on_the_charge_named_and_only_linked_ones_reach_the_shop(api) -> None:

@@ -19,6 +19,7 @@ from sandbox.shopify import ShopifySandbox
 from sandbox.stripe import DEFAULT_API_KEY, StripeSandbox
 from sandbox.world import (
     DISCREPANCY_KINDS,
+    QUIET_KINDS,
     World,
     WorldSpec,
     payments,  # where the planting rules live
@@ -71,10 +72,15 @@ def render(world: World) -> Rendered:
         return Rendered(orders, stripe_objects(stripe, "charges"), stripe_objects(stripe, "refunds"))
 
 
+PROVIDER_GATEWAYS = {"shopify_payments", "stripe"}  # gateways whose money a loaded provider shows
+
+
 def reconcile(data: Rendered) -> dict[str, str]:
-    """Status of every order (by ``shop:id``) and of every charge paying no order (by charge id), by
-    the rules in sandbox/world.py's docstring: a charge pays the order its metadata ``shop`` and
-    ``order_id`` name; a refund counts for the order of its charge; money in the order's currency."""
+    """Status of every order (by ``shop:id``) and of every captured charge paying no order (by charge
+    id), by the rules in rpt_payment_reconciliation.yml, applied here to what the sandboxes serve: a
+    charge pays the order its metadata ``shop`` and ``order_id`` name; a refund counts for the order of
+    its charge; money is compared in the currency the customer paid (the order's presentment currency,
+    which is the shop's unless Shopify says otherwise)."""
     def order_of(charge: dict) -> str | None:
         metadata = charge["metadata"]
         key = f"{metadata.get('shop')}:{metadata.get('order_id')}"
@@ -83,30 +89,45 @@ def reconcile(data: Rendered) -> dict[str, str]:
     captured: dict[str, Decimal] = defaultdict(Decimal)
     provider_refunded: dict[str, Decimal] = defaultdict(Decimal)
     currencies: dict[str, set[str]] = defaultdict(set)
+    disputed: set[str] = set()
     status: dict[str, str] = {}
     charges = {charge["id"]: charge for charge in data.charges}
     for charge in data.charges:
         key = order_of(charge)
+        if not charge["captured"]:
+            continue  # declined: no money moved, nothing to reconcile
         if key is None:
             status[charge["id"]] = "payment_without_order"
-        else:
-            captured[key] += Decimal(charge["amount_captured"]) / 100
-            currencies[key].add(charge["currency"].upper())
+            continue
+        captured[key] += Decimal(charge["amount_captured"]) / 100
+        currencies[key].add(charge["currency"].upper())
+        disputed |= {key} if charge["disputed"] else set()
     for refund in data.refunds:
-        if key := order_of(charges[refund["charge"]]):
+        if (key := order_of(charges[refund["charge"]])) and refund["status"] == "succeeded":
             provider_refunded[key] += Decimal(refund["amount"]) / 100
-            currencies[key].add(refund["currency"].upper())
     for key, order in data.orders.items():
-        total = Decimal(order["total_price"])
+        total = Decimal(order["total_price_set"]["presentment_money"]["amount"])
         shop_refunded = sum((Decimal(t["amount"]) for r in order["refunds"] for t in r["transactions"]
                              if t["kind"] == "refund" and t["status"] == "success"), Decimal(0))
-        if key not in captured:
-            status[key] = "not_due" if order["financial_status"] in ("pending", "voided") else "unpaid"
-        elif currencies[key] != {order["currency"]}:
-            status[key] = "currency_mismatch"  # no such kind is planted: this must never happen
+        cancelled = order["cancelled_at"] is not None
+        expected = Decimal(0) if cancelled else total - shop_refunded
+        net = captured[key] - provider_refunded[key]
+        if order["test"]:
+            status[key] = "excluded"
+        elif not captured[key] and (cancelled or order["financial_status"] == "pending"):
+            status[key] = "not_due"
+        elif currencies[key] - {order["presentment_currency"]}:
+            status[key] = "currency_mismatch"
+        elif key in disputed:
+            status[key] = "disputed"
+        elif not captured[key]:
+            outside = not set(order["payment_gateway_names"]) & PROVIDER_GATEWAYS
+            status[key] = "paid_outside_provider" if outside else "unpaid"
+        elif cancelled:
+            status[key] = "cancelled_and_refunded" if net == 0 else "overpaid"
         elif captured[key] != total:
             status[key] = "underpaid" if captured[key] < total else "overpaid"
-        elif provider_refunded[key] != shop_refunded:
+        elif net != expected:
             status[key] = "refund_mismatch"
         else:
             status[key] = "matched"
@@ -119,6 +140,10 @@ def discrepancies(status: dict[str, str]) -> dict[str, frozenset[str]]:
         if kind not in ("matched", "not_due"):
             found.setdefault(kind, set()).add(key)
     return {kind: frozenset(keys) for kind, keys in found.items()}
+
+
+def exceptions_planted(world: World) -> dict[str, frozenset[str]]:
+    return {kind: ids for kind, ids in world.planted.items() if kind in DISCREPANCY_KINDS}
 
 
 def pipeline_world(tmp_path: Path) -> World:
@@ -137,8 +162,10 @@ def world_and_data(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
 def test_exactly_the_planted_discrepancies_are_found_and_everything_else_reconciles(world_and_data) -> None:
     world, data = world_and_data
     status = reconcile(data)
-    assert discrepancies(status) == world.planted
-    assert all(world.planted[kind] for kind in DISCREPANCY_KINDS)
+    assert discrepancies(status) == exceptions_planted(world)
+    assert all(world.planted[kind] for kind in (*DISCREPANCY_KINDS, *QUIET_KINDS))
+    assert all(status[key] == "matched" for key in world.planted["paid_in_presentment"])
+    assert not world.planted["failed_without_order"] & set(status)
     not_due = [o for o in world.orders if o.financial_status in ("pending", "voided")]
     assert sum(s == "not_due" for s in status.values()) == len(not_due) > 0
     assert sum(s == "matched" for s in status.values()) == len(world.orders) - len(not_due) - sum(
@@ -148,16 +175,20 @@ def test_exactly_the_planted_discrepancies_are_found_and_everything_else_reconci
 
 def test_planted_orders_are_otherwise_ordinary(world_and_data) -> None:
     world, data = world_and_data
-    planted_orders = {key for kind in DISCREPANCY_KINDS if kind != "payment_without_order"
-                      for key in world.planted[kind]}
-    assert len(planted_orders) == sum(len(world.planted[k]) for k in DISCREPANCY_KINDS) - len(
-        world.planted["payment_without_order"])  # one kind per order
-    for key in planted_orders:
+    changes_order = ("payment_without_order", "failed_without_order", "cancelled_and_refunded",
+                     "refund_mismatch", "paid_in_presentment")
+    planted_orders = {key for kind in DISCREPANCY_KINDS if kind not in ("payment_without_order",)
+                      for key in world.planted[kind]} | world.planted["paid_in_presentment"]
+    assert len(planted_orders) == sum(len(world.planted[k]) for k in (*DISCREPANCY_KINDS, *QUIET_KINDS)) - len(
+        world.planted["payment_without_order"]) - len(world.planted["failed_without_order"])  # one kind per order
+    for key in planted_orders - {k for kind in changes_order for k in world.planted[kind]}:
         order = data.orders[key]
-        assert order["cancelled_at"] is None
-        if key in world.planted["refund_mismatch"]:
-            continue
-        assert (order["financial_status"], order["refunds"]) == ("paid", [])
+        assert (order["cancelled_at"], order["financial_status"], order["refunds"]) == (None, "paid", [])
+    for key in world.planted["cancelled_and_refunded"]:
+        order = data.orders[key]
+        assert order["cancelled_at"] and order["financial_status"] == "refunded"
+    for key in world.planted["excluded"]:
+        assert data.orders[key]["test"] and data.orders[key]["payment_gateway_names"] == ["bogus"]
     mismatched = [data.orders[key] for key in world.planted["refund_mismatch"]]
     shop_side = [o for o in mismatched if o["refunds"]]
     assert all(o["financial_status"] in ("partially_refunded", "refunded") and len(o["refunds"]) == 1
@@ -171,12 +202,11 @@ def test_planted_orders_are_otherwise_ordinary(world_and_data) -> None:
 
 def test_counts_per_world_size(tmp_path: Path) -> None:
     counts = {kind: len(ids) for kind, ids in pipeline_world(tmp_path).planted.items()}
-    assert counts == {"unpaid": 1, "underpaid": 1, "overpaid": 1, "refund_mismatch": 2,
-                      "payment_without_order": 1}
+    assert counts == {**dict.fromkeys((*DISCREPANCY_KINDS, *QUIET_KINDS), 1), "refund_mismatch": 2}
     counts = {kind: len(ids) for kind, ids in world_for(load_config(SHIPPED)).planted.items()}
-    assert counts == dict.fromkeys(DISCREPANCY_KINDS, 2)
+    assert counts == dict.fromkeys((*DISCREPANCY_KINDS, *QUIET_KINDS), 2)
     tiny = World(WorldSpec(orders=payments.PLANT_MIN_ORDERS - 1))
-    assert tiny.planted == dict.fromkeys(DISCREPANCY_KINDS, frozenset())
+    assert tiny.planted == dict.fromkeys((*DISCREPANCY_KINDS, *QUIET_KINDS), frozenset())
     assert all(len(o.charges) == 1 for o in tiny.orders if o.financial_status not in ("pending", "voided"))
 
 

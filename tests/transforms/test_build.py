@@ -35,6 +35,7 @@ from expectations import mart_suites, raw_suites, validate
 from expectations.store import QualityRun
 from expectations.store import record as record_quality_run
 from sandbox.shopify import ShopifySandbox
+from sandbox.world import DISCREPANCY_KINDS
 from tests.pipeline import SECRET_VARIABLES, query, scalar
 from transforms import project
 from warehouse import Warehouse
@@ -180,13 +181,41 @@ def test_stock_availability_nets_open_orders_and_applies_the_policy(built: tuple
 
 
 def test_reconciliation_finds_exactly_the_planted_discrepancies(built: tuple[HubConfig, Fleet]) -> None:
+    """One case of every status is planted (sandbox/world/payments.py); each is found with its net
+    difference in the order's currency, and every other order matches (or is not due)."""
     hub, fleet = built
+    world = fleet.world
+    rows = {row["order_id"] or row["payment_ids"]: row
+            for row in query(hub, "select * from marts.rpt_payment_reconciliation")}
     found: dict[str, set[str]] = defaultdict(set)
-    for row in query(hub, "select status, order_id, payment_ids from marts.rpt_payment_reconciliation "
-                          "where status not in ('matched', 'not_due')"):
-        found[row["status"]].add(row["order_id"] or row["payment_ids"])
-    planted = {kind: set(ids) for kind, ids in fleet.world.planted.items() if ids}
-    assert dict(found) == planted
+    for key, row in rows.items():
+        if row["status"] not in ("matched", "not_due"):
+            found[row["status"]].add(key)
+    assert dict(found) == {kind: set(ids) for kind, ids in world.planted.items() if kind in DISCREPANCY_KINDS}
+    assert set(found) == set(DISCREPANCY_KINDS)
+
+    orders = {f"{order.shop}:{order.id}": order for order in world.orders}
+    expected: dict[str, Decimal | None] = {}
+    for kind in ("unpaid", "paid_outside_provider"):
+        expected |= {key: -orders[key].total for key in world.planted[kind]}
+    expected |= {key: orders[key].charges[0].amount - orders[key].total for key in world.planted["underpaid"]}
+    expected |= {key: orders[key].total for key in world.planted["overpaid"]}  # charged twice
+    for key in world.planted["refund_mismatch"]:  # the gap: the shop refunded alone (+), or Stripe (-)
+        order = orders[key]
+        expected[key] = order.refunded if order.refunds else -order.stripe_refunds[0].amount
+    expected |= dict.fromkeys(world.planted["cancelled_and_refunded"] | world.planted["disputed"]
+                              | world.planted["paid_in_presentment"], Decimal(0))
+    expected |= dict.fromkeys(world.planted["currency_mismatch"])  # two currencies: no net figure
+    charges = {charge.id: charge for order in world.orders for charge in order.charges}
+    expected |= {charge_id: charges[charge_id].amount for charge_id in world.planted["payment_without_order"]}
+    assert {key: rows[key]["difference"] for key in expected} == expected
+
+    for key in world.planted["paid_in_presentment"]:  # paid and part refunded in CAD/GBP: matched
+        order = orders[key]
+        assert (rows[key]["status"], rows[key]["payment_currency"], rows[key]["order_refunded"]) == (
+            "matched", order.presentment_currency, order.refunded)
+    assert not world.planted["failed_without_order"] & set(rows)  # declined: no money, no row
+    assert not any(row["difference"] for row in rows.values() if row["status"] == "matched")
 
 
 def test_merchant_mapping_overrides_code_matching_and_reaches_built_facts(built: tuple[HubConfig, Fleet]) -> None:

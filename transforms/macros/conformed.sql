@@ -1,7 +1,9 @@
 {#- Conformed models: how a connector feeds the marts without the marts naming it.
 
     A connector ships one intermediate model per role it plays, named int_<connector>__<role>, with
-    exactly the role's columns below: a channel sells (orders, order_lines) and lists products
+    exactly the role's columns below: a channel sells (orders, order_lines; an order's
+    payment_gateways comma-separated, presentment_*: the currency the customer paid in, else the
+    order's own) and lists products
     (listings); every source that knows people contributes their records (customers); an ERP keeps the SKU list (master_items) and stock (stock_levels: source 'erp' for a
     system of record, 'stock_count' for a physical count; as_of_at NULL means as of the account's last
     successful load). transforms/project.py finds
@@ -13,7 +15,9 @@
         "orders": ["order_id", "channel_id", "platform", "source_order_id", "order_number", "email", "phone",
                    "ordered_at", "updated_at", "currency", "subtotal_amount", "shipping_amount", "tax_amount",
                    "discount_amount", "total_amount", "refunded_amount", "source_financial_status",
-                   "source_fulfillment_status", "is_cancelled", "line_count", "item_quantity", "_loaded_at"],
+                   "source_fulfillment_status", "is_cancelled", "line_count", "item_quantity", "is_test",
+                   "payment_gateways", "presentment_currency", "presentment_total_amount",
+                   "presentment_refunded_amount", "_loaded_at"],
         "order_lines": ["order_line_id", "order_id", "channel_id", "source_sku", "quantity", "unit_price",
                         "line_amount", "currency", "ordered_at", "refunded_quantity", "open_quantity", "_loaded_at"],
         "listings": ["channel_id", "platform", "source_code", "variant_id", "inventory_item_id"],

@@ -19,3 +19,24 @@
 {% macro quantity_sum(expression) -%}
     cast(sum({{ expression }}) as bigint)
 {%- endmacro %}
+
+{#- An amount rounded to the currency's minor unit (ISO 4217 exponent, as from_minor_units): the
+    result of a conversion (a presentment-currency refund in the shop's currency) is exact from there. -#}
+{% macro round_money(expression, currency) -%}
+    {%- set units = "(select cast(power(10, exponent) as bigint) from " ~ source('ops', 'currencies')
+                    ~ " as iso4217 where iso4217.iso_code = upper(" ~ currency ~ "))" -%}
+    {{ from_minor_units("cast(round((" ~ expression ~ ") * " ~ units ~ ") as bigint)", currency) }}
+{%- endmacro %}
+
+{#- Whether an order's comma-separated payment gateways include one whose money a payments account in
+    this warehouse shows: var provider_gateways (dbt_project.yml) maps a gateway to the provider's
+    platform. An order paid otherwise (manual, gift card, cash on delivery, a provider not loaded) is
+    paid outside the provider. -#}
+{% macro paid_through_provider(gateways) -%}
+    (false
+    {%- for gateway, platform in var('provider_gateways').items() %}
+        or ((',' || replace({{ gateways }}, ' ', '') || ',') like '%,{{ gateway }},%'
+            and exists (select 1 from {{ source('ops', 'channels') }} as providers
+                        where providers.kind = 'payments' and providers.platform = '{{ platform }}'))
+    {%- endfor %})
+{%- endmacro %}

@@ -40,8 +40,9 @@ shipping_per_order as (
     group by channel_id, source_order_id
 ),
 
+-- Refund transactions are in the currency the customer paid (the presentment currency).
 refunded_per_order as (
-    select refunds.order_id, {{ money_sum('refund_transactions.amount') }} as refunded_amount
+    select refunds.order_id, {{ money_sum('refund_transactions.amount') }} as presentment_refunded_amount
     from refunds
     join refund_transactions
         on refund_transactions.channel_id = refunds.channel_id
@@ -73,7 +74,18 @@ final as (
         orders.tax_amount,
         orders.discount_amount,
         orders.total_amount,
-        coalesce(refunded_per_order.refunded_amount, 0) as refunded_amount,
+        case
+            when orders.presentment_currency = orders.currency
+                then coalesce(refunded_per_order.presentment_refunded_amount, 0)
+            -- at the order's own rate (its total in both currencies), to the shop currency's minor unit
+            else {{ round_money('coalesce(refunded_per_order.presentment_refunded_amount, 0) * orders.total_amount
+                                 / nullif(orders.presentment_total_amount, 0)', 'orders.currency') }}
+        end as refunded_amount,
+        orders.is_test,
+        orders.payment_gateways,
+        orders.presentment_currency,
+        orders.presentment_total_amount,
+        coalesce(refunded_per_order.presentment_refunded_amount, 0) as presentment_refunded_amount,
         orders.financial_status as source_financial_status,
         orders.fulfillment_status as source_fulfillment_status,
         orders.is_cancelled or orders.financial_status = 'voided' as is_cancelled,

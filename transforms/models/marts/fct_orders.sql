@@ -48,6 +48,11 @@ final as (
         is_cancelled,
         line_count,
         item_quantity,
+        is_test,
+        payment_gateways,
+        presentment_currency,
+        presentment_total_amount,
+        presentment_refunded_amount,
         _loaded_at
     from normalised
 )

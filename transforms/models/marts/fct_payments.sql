@@ -32,6 +32,7 @@ final as (
         charges.amount_refunded,
         charges.status,
         charges.is_captured,
+        charges.is_disputed,
         charges._loaded_at
     from charges
     left join orders on orders.order_id = charges.order_id

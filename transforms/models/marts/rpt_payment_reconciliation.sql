@@ -7,12 +7,10 @@
                   and channels.kind = 'channel'\") }}",
 ) }}
 
--- Grain: one web-channel order (with every payment that names it), plus one row per payment that
--- names no known order. Amounts in the order's currency; difference = captured - order total.
--- Status, first match wins: not_due (pending or cancelled, nothing captured), unpaid (due, nothing
--- captured), underpaid, overpaid (captured more than the total, e.g. a double charge; or anything
--- kept on a cancelled order), refund_mismatch (the shop and the provider refunded different amounts),
--- matched.
+-- Grain: one web-channel order (with every payment that names it), plus one row per captured
+-- payment that names no known order. The statuses and the rules producing them, first match wins,
+-- are in rpt_payment_reconciliation.yml. Money is compared in the currency the payments are in: the
+-- order's own, or its presentment currency (Shopify Markets) when the customer paid in that.
 -- Incremental: an order is recomputed when a new load changed it, one of its payments or one of its
 -- refunds; payments without an order are few and recomputed every time.
 -- `not materialized`: these are read twice; a materialized CTE would copy each whole table first.
@@ -50,7 +48,13 @@ web_orders as (
         orders.currency,
         orders.total_amount,
         orders.refunded_amount,
+        orders.presentment_currency,
+        orders.presentment_total_amount,
+        orders.presentment_refunded_amount,
+        orders.payment_gateways,
         orders.status,
+        orders.is_cancelled,
+        orders.is_test,
         orders._loaded_at
     from orders
     join channels
@@ -67,6 +71,10 @@ payments_per_order as (
         count(*) as payment_count,
         min(payments.payment_id) as first_payment_id,
         {{ money_sum('case when payments.is_captured then payments.amount_captured else 0 end') }} as captured_amount,
+        min(case when payments.is_captured then payments.currency end) as payment_currency,
+        min(case when payments.is_captured then payments.currency end)
+            <> max(case when payments.is_captured then payments.currency end) as is_paid_in_several_currencies,
+        max(case when payments.is_disputed then 1 else 0 end) = 1 as is_disputed,
         max(payments._loaded_at) as _loaded_at
     from payments
     join web_orders on web_orders.order_id = payments.order_id
@@ -89,6 +97,9 @@ captured_per_order as (
         payments_per_order.order_id,
         coalesce(payments_of_repaid_orders.payment_ids, payments_per_order.first_payment_id) as payment_ids,
         payments_per_order.captured_amount,
+        payments_per_order.payment_currency,
+        payments_per_order.is_paid_in_several_currencies,
+        payments_per_order.is_disputed,
         payments_per_order._loaded_at
     from payments_per_order
     left join payments_of_repaid_orders on payments_of_repaid_orders.order_id = payments_per_order.order_id
@@ -106,19 +117,40 @@ refunded_per_order as (
 
 order_rows as (
     select
-        web_orders.order_id,
+        web_orders.*,
         captured_per_order.payment_ids,
-        web_orders.channel_id,
-        web_orders.currency,
-        web_orders.total_amount as order_total,
-        web_orders.refunded_amount as order_refunded,
+        coalesce(captured_per_order.payment_currency, web_orders.currency) as payment_currency,
         coalesce(captured_per_order.captured_amount, 0) as captured_amount,
         coalesce(refunded_per_order.provider_refunded, 0) as provider_refunded,
-        web_orders.status,
-        greatest(web_orders._loaded_at, captured_per_order._loaded_at, refunded_per_order._loaded_at) as _loaded_at
+        coalesce(captured_per_order.is_paid_in_several_currencies, false) as is_paid_in_several_currencies,
+        coalesce(captured_per_order.is_disputed, false) as is_disputed,
+        {{ paid_through_provider('web_orders.payment_gateways') }} as is_paid_through_provider,
+        greatest(web_orders._loaded_at, captured_per_order._loaded_at, refunded_per_order._loaded_at)
+            as last_loaded_at
     from web_orders
     left join captured_per_order on captured_per_order.order_id = web_orders.order_id
     left join refunded_per_order on refunded_per_order.order_id = web_orders.order_id
+),
+
+-- What the order asks the provider for, in the currency the payments are in.
+due_in_payment_currency as (
+    select
+        *,
+        payment_currency not in (currency, presentment_currency) or is_paid_in_several_currencies
+            as is_currency_mismatch,
+        case when payment_currency = currency then total_amount else presentment_total_amount end as total_due,
+        case when payment_currency = currency then refunded_amount else presentment_refunded_amount end
+            as refunded_due
+    from order_rows
+),
+
+-- (captured - provider refunds) - (total - shop refunds); a cancelled order is due nothing.
+netted as (
+    select
+        *,
+        (captured_amount - provider_refunded)
+            - case when is_cancelled then 0 else total_due - refunded_due end as net_difference
+    from due_in_payment_currency
 ),
 
 classified_orders as (
@@ -127,22 +159,32 @@ classified_orders as (
         payment_ids,
         channel_id,
         currency,
-        order_total,
-        order_refunded,
+        payment_currency,
+        total_amount as order_total,
+        refunded_amount as order_refunded,
         captured_amount,
         provider_refunded,
-        cast(captured_amount - order_total as decimal(18, 4)) as difference,
+        cast(case
+            when is_currency_mismatch then null  -- amounts in two currencies: no net figure without a rate
+            when payment_currency = currency then net_difference
+            else {{ round_money('net_difference * total_amount / nullif(presentment_total_amount, 0)', 'currency') }}
+        end as decimal(18, 4)) as difference,
         case
-            when status in ('pending', 'cancelled') and captured_amount = 0 then 'not_due'
-            when status = 'cancelled' then 'overpaid'
+            when is_test then 'excluded'
+            when captured_amount = 0 and (status = 'pending' or is_cancelled) then 'not_due'
+            when is_currency_mismatch then 'currency_mismatch'
+            when is_disputed then 'disputed'
+            when captured_amount = 0 and not is_paid_through_provider then 'paid_outside_provider'
             when captured_amount = 0 then 'unpaid'
-            when captured_amount < order_total then 'underpaid'
-            when captured_amount > order_total then 'overpaid'
-            when order_refunded <> provider_refunded then 'refund_mismatch'
+            when is_cancelled and net_difference = 0 then 'cancelled_and_refunded'
+            when is_cancelled then 'overpaid'
+            when captured_amount < total_due then 'underpaid'
+            when captured_amount > total_due then 'overpaid'
+            when net_difference <> 0 then 'refund_mismatch'
             else 'matched'
         end as status,
-        _loaded_at
-    from order_rows
+        last_loaded_at as _loaded_at
+    from netted
 ),
 
 orphan_payments as (
@@ -151,15 +193,16 @@ orphan_payments as (
         payment_id as payment_ids,
         channel_id,
         currency,
+        currency as payment_currency,
         cast(null as decimal(18, 4)) as order_total,
         cast(null as decimal(18, 4)) as order_refunded,
         amount_captured as captured_amount,
         amount_refunded as provider_refunded,
-        amount_captured as difference,
+        cast(amount_captured - amount_refunded as decimal(18, 4)) as difference,
         'payment_without_order' as status,
         _loaded_at
     from payments
-    where order_id is null
+    where order_id is null and is_captured
 ),
 
 final as (

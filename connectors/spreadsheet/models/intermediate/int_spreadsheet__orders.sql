@@ -46,6 +46,11 @@ final as (
         false as is_cancelled,
         receipts.line_count,
         receipts.item_quantity,
+        false as is_test,
+        'store' as payment_gateways,  -- paid at the till
+        receipts.currency as presentment_currency,
+        receipts.subtotal_amount as presentment_total_amount,
+        cast(0 as decimal(18, 4)) as presentment_refunded_amount,
         receipts._loaded_at
     from receipts
     join channels on channels.channel_id = receipts.channel_id

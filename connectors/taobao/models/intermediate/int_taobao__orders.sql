@@ -62,6 +62,11 @@ final as (
         trades.status = 'TRADE_CLOSED_BY_TAOBAO' as is_cancelled,
         coalesce(lines_per_trade.line_count, 0) as line_count,
         coalesce(lines_per_trade.item_quantity, 0) as item_quantity,
+        false as is_test,
+        'alipay' as payment_gateways,  -- every Taobao trade is paid through Alipay
+        trades.currency as presentment_currency,
+        trades.total_amount as presentment_total_amount,
+        coalesce(refunded_per_trade.refunded_amount, 0) as presentment_refunded_amount,
         greatest(trades._loaded_at, coalesce(refunded_per_trade._loaded_at, trades._loaded_at)) as _loaded_at
     from trades
     left join lines_per_trade

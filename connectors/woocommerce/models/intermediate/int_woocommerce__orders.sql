@@ -59,6 +59,11 @@ final as (
         orders.status in ('cancelled', 'failed') as is_cancelled,
         coalesce(lines_per_order.line_count, 0) as line_count,
         coalesce(lines_per_order.item_quantity, 0) as item_quantity,
+        false as is_test,
+        orders.payment_method as payment_gateways,
+        orders.currency as presentment_currency,
+        orders.total_amount as presentment_total_amount,
+        coalesce(refunded_per_order.refunded_amount, 0) as presentment_refunded_amount,
         orders._loaded_at
     from orders
     left join lines_per_order

@@ -1,5 +1,6 @@
 -- One row per Shopify order per shop. Money as Shopify sends it: total_line_items_price is the gross
--- of the lines, total_price = lines + shipping + tax - discounts.
+-- of the lines, total_price = lines + shipping + tax - discounts. payment_gateways: Shopify's
+-- payment_gateway_names, comma-separated (shopify_payments, manual, gift_card, bogus for test orders).
 with source as (
     select * from {{ account_union('shopify', 'orders') }}
 ),
@@ -15,14 +16,19 @@ final as (
         lower(trim(email)) as email,
         regexp_replace(phone, '[^0-9+]', '', 'g') as phone,
 
-        -- money
+        -- money (in the shop's currency; presentment_*: in the currency the customer saw and paid)
         upper(currency) as currency,
+        upper(coalesce(presentment_currency, currency)) as presentment_currency,
+        cast(coalesce(total_price_set__presentment_money__amount, total_price) as decimal(18, 4))
+            as presentment_total_amount,
         cast(total_line_items_price as decimal(18, 4)) as subtotal_amount,
         cast(total_tax as decimal(18, 4)) as tax_amount,
         cast(total_discounts as decimal(18, 4)) as discount_amount,
         cast(total_price as decimal(18, 4)) as total_amount,
 
         -- status
+        coalesce(test, false) as is_test,
+        payment_gateway_names as payment_gateways,
         financial_status,
         fulfillment_status,
         cancelled_at is not null as is_cancelled,

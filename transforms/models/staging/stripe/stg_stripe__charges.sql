@@ -22,6 +22,8 @@ final as (
         -- status
         status,
         coalesce(captured, false) and status = 'succeeded' as is_captured,
+        coalesce(disputed, false) as is_disputed,
+        failure_code,
 
         created as created_at,
         _dlt_load_id as _loaded_at

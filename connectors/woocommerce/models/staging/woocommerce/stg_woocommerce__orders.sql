@@ -27,6 +27,7 @@ final as (
 
         -- status
         status,
+        payment_method,  -- the gateway's id: stripe, paypal, cod, bacs, cheque
 
         -- times (UTC)
         date_created_gmt as ordered_at,
