@@ -47,6 +47,19 @@ class AccountConfig(_Strict):
     # reconciling run re-reads; ISO 8601 durations (P1D, PT6H) or seconds
     reconcile_every: timedelta | None = timedelta(days=1)
     reconcile_lookback: timedelta = timedelta(days=3)
+    # the region (ISO 3166 alpha-2: CN, US) this account's phone numbers without a country code are read
+    # in, to match people across sources (transforms/phones.py); unset: the country of its time zone
+    phone_region: str | None = None
+
+    @field_validator("phone_region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        import phonenumbers  # ~30 ms: only a config that sets a region pays for it at DAG parse
+
+        if value is not None and value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"phone_region {value!r} is not a region with a numbering plan (ISO 3166 alpha-2, "
+                             "e.g. CN, US, DE)")
+        return value and value.upper()
 
     @field_validator("connector")
     @classmethod
@@ -225,6 +238,6 @@ def build_account(name: str, config: AccountConfig, *, resolve_secrets: bool = T
     if problems:
         raise ConfigError("; ".join(problems))
     account = Account(name=name, connector=connector, settings=settings, schedule=config.schedule,
-                      selected=config.streams)
+                      selected=config.streams, phone_region=config.phone_region)
     connector.streams_for(account)  # an unknown stream name fails here, not at 3 a.m.
     return account

@@ -99,7 +99,7 @@ class KingdeeSandbox(HttpSandbox):
                     "FSettleCurrId.FCode": lambda o, _: o.currency})}, frozenset(entries)),
             "BD_Customer": Table(lambda lines: [(c, None) for c in world.customers], fields(
                 FCUSTID=lambda c, _: CUSTOMER_ID + c.id % 100_000, FNumber=lambda c, _: f"CUST{c.id}",
-                FName=lambda c, _: f"{c.first_name} {c.last_name}", FTEL=lambda c, _: c.phone,
+                FName=lambda c, _: f"{c.first_name} {c.last_name}", FTEL=lambda c, _: c.in_erp[1],
                 FDocumentStatus=lambda c, _: "C", FForbidStatus=lambda c, _: "A",
                 FCreateDate=lambda c, _: c.created_at, FModifyDate=lambda c, _: c.updated_at)),
         }

@@ -128,8 +128,8 @@ class U8Sandbox(DatabaseSandbox):
             "CurrentStock": [{"AutoID": i + 1, "cWhCode": s.warehouse, "cInvCode": s.sku.code, "cBatch": "",
                                   "iQuantity": s.quantity, "fOutQuantity": 0, "fInQuantity": 0, "fAvaQuantity": s.quantity,
                                   "ufts": s.version} for i, s in enumerate(world.stock)],
-            "Customer": [{"cCusCode": str(c.id), "cCusName": f"{c.first_name} {c.last_name}", "cCusEmail": c.email,
-                              "cCusPhone": c.phone, "dModifyDate": local(c.updated_at)} for c in world.customers],
+            "Customer": [{"cCusCode": str(c.id), "cCusName": f"{c.first_name} {c.last_name}", "cCusEmail": c.in_erp[0],
+                              "cCusPhone": c.in_erp[1], "dModifyDate": local(c.updated_at)} for c in world.customers],
             "SO_SOMain": [], "SO_SODetails": [],
         }
         for number, order in enumerate(world.orders, start=1):

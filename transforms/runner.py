@@ -33,7 +33,7 @@ from connectors.sdk import ChannelhubError
 from warehouse import Hub, Warehouse, ensure_tables
 from warehouse.builds import finish_build, start_build
 
-from . import seeds
+from . import phones, seeds
 from .build_log import LastBuild, ModelRun, last_builds, record_model_runs, vanished_keys
 from .inputs import input_digest, source_states
 from .project import DEFAULT_MEMORY, MEMORY_VARIABLE, Dbt
@@ -181,6 +181,7 @@ def build(hub: Hub, *, select: Sequence[str] | None = None, full_refresh: bool =
             start_build(conn, report.build_id, datetime.now(UTC))
         with warehouse.engine.begin() as conn:
             seeds.write_seeds(conn, hub)
+            phones.write_phone_numbers(conn, phones.phone_columns(dbt.sources(nodes)))
             ensure_tables(conn, vanished_keys)
             previous = last_builds(conn)
             states = source_states(conn, dbt.sources(nodes))

@@ -20,6 +20,8 @@ from iso4217 import Currency
 from connectors.sdk import Connector
 from warehouse import Hub, ensure_tables
 
+from .phones import default_region
+
 metadata = sa.MetaData(schema="ops")
 channels = sa.Table(
     "channels", metadata,
@@ -28,6 +30,7 @@ channels = sa.Table(
     sa.Column("kind", sa.String(16), nullable=False),          # channel | payments | logistics | erp | file
     sa.Column("is_stock_target", sa.Boolean, nullable=False),  # the connector can write stock back
     sa.Column("timezone", sa.String(64), nullable=False),      # zone of the source's local dates
+    sa.Column("phone_region", sa.String(2)),                   # where phones without a country code are
 )
 sku_mapping = sa.Table(
     "sku_mapping", metadata,
@@ -63,9 +66,10 @@ def channel_rows(hub: Hub) -> list[dict[str, object]]:
     for name in hub.enabled_accounts():
         account = hub.account(name, resolve_secrets=False)
         connector = account.connector
+        zone = getattr(account.settings, "timezone", None) or "UTC"
         rows.append({"channel_id": name, "platform": connector.name, "kind": connector.kind.value,
                      "is_stock_target": type(connector).stock_writer is not Connector.stock_writer,
-                     "timezone": getattr(account.settings, "timezone", None) or "UTC"})
+                     "timezone": zone, "phone_region": account.phone_region or default_region(zone)})
     return rows
 
 

@@ -28,6 +28,7 @@ class Account(Generic[S]):
     settings: S
     schedule: str = "@daily"
     selected: tuple[str, ...] | None = None
+    phone_region: str | None = None  # ISO 3166 region phones without a country code are read in
 
     @property
     def dataset(self) -> str:

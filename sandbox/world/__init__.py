@@ -57,12 +57,24 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import count
 
-from .catalog import CENT, EPOCH, RATES, VARIANTS, Customer, Sku, make_customer, make_sku, quantum
+from .catalog import (
+    CENT,
+    EPOCH,
+    ERP_CONTACT_KINDS,
+    RATES,
+    VARIANTS,
+    Customer,
+    Sku,
+    make_customer,
+    make_sku,
+    plant_erp_contacts,
+    quantum,
+)
 from .channels import Order, OrderLine, Refund, ShopSpec
 from .erp import WAREHOUSES, StockRecord
 from .payments import DISCREPANCY_KINDS, PLANT_MIN_ORDERS, QUIET_KINDS, Charge, plant_discrepancies
 
-__all__ = ["CENT", "DISCREPANCY_KINDS", "EPOCH", "PLANT_MIN_ORDERS", "QUIET_KINDS", "RATES", "VARIANTS", "WAREHOUSES", "Charge",
+__all__ = ["CENT", "DISCREPANCY_KINDS", "EPOCH", "ERP_CONTACT_KINDS", "PLANT_MIN_ORDERS", "QUIET_KINDS", "RATES", "VARIANTS", "WAREHOUSES", "Charge",
            "Customer", "Order", "OrderLine", "Refund", "ShopSpec", "Sku", "StockRecord", "World", "WorldSpec"]
 
 
@@ -89,6 +101,7 @@ class World:
         self._version = count(1)
         self.skus = [make_sku(i, self.rng) for i in range(spec.skus)]
         self.customers = [make_customer(i, self.rng) for i in range(spec.customers)]
+        self.erp_contacts = plant_erp_contacts(self.customers, spec.seed)
         self.orders: list[Order] = []
         self._numbers = {shop.name: count(1001) for shop in spec.shops}
         for _ in range(spec.orders):

@@ -52,6 +52,13 @@ class Customer:
     last_name: str
     created_at: datetime
     updated_at: datetime
+    # (email, phone) as the ERP keeps them when it differs from the web shops (plant_erp_contacts);
+    # None: the same
+    erp_contact: tuple[str, str] | None = None
+
+    @property
+    def in_erp(self) -> tuple[str, str]:
+        return self.erp_contact or (self.email, self.phone)
 
 
 def make_sku(i: int, rng: random.Random) -> Sku:
@@ -69,3 +76,23 @@ def make_customer(i: int, rng: random.Random) -> Customer:
     return Customer(id=100_000 + i, email=f"{first}.{last}{i}@example.com".lower(),
                     phone=f"+86 138 {i:04d} {rng.randrange(10000):04d}", first_name=first,
                     last_name=last, created_at=created, updated_at=created)
+
+
+ERP_CONTACT_KINDS = ("erp_phone_with_00", "erp_phone_national")
+
+
+def plant_erp_contacts(customers: list[Customer], seed: int) -> dict[str, frozenset[int]]:
+    """A few customers the ERP keeps with no email and the phone written otherwise: with the ``00``
+    international prefix (``0086 138…``) or without the country code (``138…``, read as Chinese by an
+    ERP in China). Each is still the web customer with that phone (``+86 138…``). From a random stream
+    of its own; returns kind -> customer ids (none in worlds of under 20 customers)."""
+    if len(customers) < 20:
+        return dict.fromkeys(ERP_CONTACT_KINDS, frozenset())
+    rng = random.Random(f"{seed}:erp-contacts")
+    chosen = rng.sample(customers, k=2 * len(ERP_CONTACT_KINDS))
+    for customer in chosen[:2]:
+        customer.erp_contact = ("", "0086 " + customer.phone.removeprefix("+86 "))
+    for customer in chosen[2:]:
+        customer.erp_contact = ("", customer.phone.removeprefix("+86 "))
+    return {"erp_phone_with_00": frozenset(c.id for c in chosen[:2]),
+            "erp_phone_national": frozenset(c.id for c in chosen[2:])}

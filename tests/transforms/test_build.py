@@ -151,6 +151,20 @@ def test_one_customer_across_shops_payments_and_erp(built: tuple[HubConfig, Flee
     assert {"shop_us", "shop_eu", "stripe_main", "erp_u8"} <= {s.split(":")[0] for s in busiest["source_ids"].split(",")}
     assert scalar(hub, "select count(*) from marts.fct_orders o left join marts.dim_customers c "
                        "on c.customer_id = o.customer_id where o.customer_id is not null and c.customer_id is null") == 0
+    # the ERP keeps a few with no email and the phone as 0086... or without the country code: each is
+    # still the one web customer with that phone, in E.164
+    planted = {customer.id: customer for customer in fleet.world.customers
+               if customer.id in set().union(*fleet.world.erp_contacts.values())}
+    assert len(planted) == 4
+    for customer in planted.values():
+        [person] = query(hub, "select email, phone, source_ids from marts.dim_customers "
+                              f"where source_ids like '%erp_u8:{customer.id}%'")
+        assert person["email"] == customer.email and person["phone"] == customer.phone.replace(" ", "")
+        assert f"shop_us:{customer.id}" in person["source_ids"].split(",")
+    orders_of_planted = [o for o in fleet.world.orders if o.customer.id in planted]
+    assert orders_of_planted and scalar(hub, "select count(distinct customer_id) from marts.fct_orders where order_id in ("
+                                             + ",".join(f"'{o.shop}:{o.id}'" for o in orders_of_planted) + ")") \
+        == len({o.customer.id for o in orders_of_planted})
 
 
 def test_stock_availability_nets_open_orders_and_applies_the_policy(built: tuple[HubConfig, Fleet]) -> None:

@@ -69,12 +69,12 @@ def test_from_minor_units_is_exact_by_the_iso_4217_exponent(dbt: Dbt) -> None:
     assert row == (Decimal("1234.56"), Decimal(123456), Decimal("123.456"), None)
 
 
-def test_customer_key_is_the_email_trimmed_and_lower_cased_else_the_phone(dbt: Dbt) -> None:
-    row = _show(dbt, "select {{ customer_key(\"'a@x.io'\", \"'+4912'\") }} as both, "
-                     "{{ customer_key(\"'a@x.io'\", 'null') }} as email, "
-                     "{{ customer_key(\"''\", \"'+4912'\") }} as phone, {{ customer_key('null', 'null') }} as nobody, "
-                     "{{ customer_key(\"' A@X.io '\", 'null') }} as spelled, {{ customer_key(\"' '\", \"' '\") }} as blank")
-    assert row[0] == row[1] == row[4] != row[2] and row[0].startswith("cus_") and row[3] is None and row[5] is None
+def test_phones_are_staged_as_digits_and_a_person_is_keyed_by_an_identifier(dbt: Dbt) -> None:
+    row = _show(dbt, "select {{ phone_digits(\"'+86 (138) 0000-1234'\") }} as phone, "
+                     "{{ phone_digits(\"' - '\") }} as blank, {{ customer_key(\"'email:a@x.io'\") }} as person, "
+                     "{{ customer_key(\"'email:a@x.io'\") }} as again, {{ customer_key(\"'phone:+4912'\") }} as other")
+    assert row[:2] == ("+8613800001234", None)
+    assert row[2] == row[3] != row[4] and row[2].startswith("cus_") and len(row[2]) == 20
 
 
 def test_every_mart_has_a_contract_and_its_suite_follows_it() -> None:

@@ -1,7 +1,12 @@
-{#- The key of the person a record belongs to: the email (trimmed, lower case: " Ada@X.io" is
-    ada@x.io), or the phone where there is no email. Every model that carries a customer_id computes it
-    here, so facts and dim_customers agree. -#}
-{% macro customer_key(email, phone) -%}
-    {%- set identity = "coalesce(nullif(lower(trim(" ~ email ~ ")), ''), nullif(trim(" ~ phone ~ "), ''))" -%}
-    case when {{ identity }} is not null then 'cus_' || substr(md5({{ identity }}), 1, 16) end
+{#- The key of a person: made here, once, from the smallest identifier ("email:ada@x.io",
+    "phone:+8613800001234", "source:erp_u8:1001") of everything linked to them (int_customer_identities);
+    facts take the key from there, so they and dim_customers agree. -#}
+{% macro customer_key(identifier) -%}
+    'cus_' || substr(md5({{ identifier }}), 1, 16)
+{%- endmacro %}
+
+{#- A phone as staging keeps it: digits and '+' only. transforms/phones.py keys ops.phone_numbers the
+    same way (phones.digits), which is how the E.164 form is found. -#}
+{% macro phone_digits(column) -%}
+    nullif(regexp_replace({{ column }}, '[^0-9+]', '', 'g'), '')
 {%- endmacro %}

@@ -178,3 +178,16 @@
     {{ caller() }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- Post-hook of an incremental fact carrying customer_id: people merge when a new record links two of
+    them (a phone now shared), so orders built earlier take their person's current key. -#}
+{% macro relink_customers(identities) -%}
+    {%- call incremental_only() -%}
+    update {{ this }} as fact
+    set customer_id = linked.customer_id
+    from {{ identities }} as linked
+    where linked.record_kind = 'order'
+        and linked.record_id = fact.order_id
+        and linked.customer_id <> coalesce(fact.customer_id, '')
+    {%- endcall -%}
+{%- endmacro %}

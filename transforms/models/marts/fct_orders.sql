@@ -1,7 +1,10 @@
 {{ config(
     materialized='incremental',
     unique_key='order_id',
-    post_hook="{{ remove_vanished('order_id', conformed_keys('orders', 'order_id')) }}",
+    post_hook=[
+        "{{ remove_vanished('order_id', conformed_keys('orders', 'order_id')) }}",
+        "{{ relink_customers(ref('int_customer_identities')) }}",
+    ],
 ) }}
 
 -- Grain: one order of any sales channel (the conformed orders models: web shops, marketplaces,
@@ -10,9 +13,15 @@ with all_orders as (
     {{ union_conformed('orders') }}
 ),
 
+order_customers as (
+    select record_id as order_id, customer_id
+    from {{ ref('int_customer_identities') }}
+    where record_kind = 'order'
+),
+
 normalised as (
     select
-        *,
+        all_orders.*,
         case
             when is_cancelled then 'cancelled'
             when source_financial_status = 'refunded' then 'refunded'
@@ -21,8 +30,9 @@ normalised as (
             when source_financial_status = 'paid' then 'paid'
             else 'pending'
         end as status,
-        {{ customer_key('email', 'phone') }} as customer_id
+        order_customers.customer_id
     from all_orders
+    left join order_customers on order_customers.order_id = all_orders.order_id
 ),
 
 final as (

@@ -7,7 +7,7 @@ final as (
         channel_id,
         cast(id as varchar) as source_customer_id,
         lower(trim(email)) as email,
-        regexp_replace(phone, '[^0-9+]', '', 'g') as phone,
+        {{ phone_digits('phone') }} as phone,
         first_name,
         last_name,
         created_at

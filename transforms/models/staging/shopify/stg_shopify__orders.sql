@@ -14,7 +14,7 @@ final as (
         name as order_number,
         cast(customer__id as varchar) as source_customer_id,
         lower(trim(email)) as email,
-        regexp_replace(phone, '[^0-9+]', '', 'g') as phone,
+        {{ phone_digits('phone') }} as phone,
 
         -- money (in the shop's currency; presentment_*: in the currency the customer saw and paid)
         upper(currency) as currency,

@@ -7,7 +7,7 @@ final as (
         channel_id,
         id as source_customer_id,
         lower(trim(email)) as email,
-        regexp_replace(phone, '[^0-9+]', '', 'g') as phone,
+        {{ phone_digits('phone') }} as phone,
         name as full_name,
         created as created_at
     from source

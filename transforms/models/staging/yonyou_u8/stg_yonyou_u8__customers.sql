@@ -7,7 +7,7 @@ final as (
         channel_id,
         c_cus_code as source_customer_id,
         lower(trim(c_cus_email)) as email,
-        regexp_replace(c_cus_phone, '[^0-9+]', '', 'g') as phone,
+        {{ phone_digits('c_cus_phone') }} as phone,
         c_cus_name as full_name,
         d_modify_date as updated_at
     from source

@@ -7,7 +7,7 @@ final as (
     select
         channel_id,
         f_number as source_customer_id,
-        regexp_replace(ftel, '[^0-9+]', '', 'g') as phone,
+        {{ phone_digits('ftel') }} as phone,
         f_name as full_name,
         f_forbid_status = 'B' as is_disabled,
         f_modify_date as updated_at

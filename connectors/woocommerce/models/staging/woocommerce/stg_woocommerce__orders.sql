@@ -16,7 +16,7 @@ final as (
         billing__first_name as first_name,
         billing__last_name as last_name,
         lower(trim(billing__email)) as email,
-        regexp_replace(billing__phone, '[^0-9+]', '', 'g') as phone,
+        {{ phone_digits('billing__phone') }} as phone,
 
         -- money
         upper(currency) as currency,
