@@ -31,7 +31,8 @@ from warehouse import Warehouse
 DIFF_ROWS_SHOWN = 5  # per channel; `channelhub sync-stock --dry-run` lists more
 SALES_BY_CHANNEL = """
     select channel_id, platform, currency, sum(order_count) as orders, sum(gross_sales) as gross,
-           sum(refunded_amount) as refunded, sum(net_sales) as net
+           sum(discounts) as discounts, sum(returns) as returns, sum(net_sales) as net,
+           sum(total_collected) as collected
     from marts.rpt_daily_sales group by channel_id, platform, currency order by channel_id, currency"""
 RECONCILIATION_BY_STATUS = """
     select status, count(*) as cases, currency, sum(difference) as difference
@@ -124,13 +125,13 @@ def _summarize(hub: HubConfig, console: Console, outcome: DemoOutcome) -> None:
     with warehouse.engine.connect() as conn:
         sales = conn.exec_driver_sql(SALES_BY_CHANNEL).mappings().all()
         statuses = conn.exec_driver_sql(RECONCILIATION_BY_STATUS).mappings().all()
-    table = Table("channel", "currency", "orders", "gross", "refunded", "net",
+    table = Table("channel", "currency", "orders", "gross", "discounts", "returns", "net", "collected",
                   title="orders and revenue per channel and currency (marts.rpt_daily_sales)")
     for column in table.columns[2:]:
         column.justify, column.no_wrap = "right", True
     for row in sales:
         table.add_row(f"{row['channel_id']} ({row['platform']})", row["currency"], f"{row['orders']:,}",
-                      *(f"{row[column]:,.2f}" for column in ("gross", "refunded", "net")))
+                      *(f"{row[column]:,.2f}" for column in ("gross", "discounts", "returns", "net", "collected")))
     console.print(table)
     table = Table("status", "cases", "currency", "difference", "finance",
                   title="payment reconciliation by status (marts.rpt_payment_reconciliation)")

@@ -50,7 +50,9 @@ MART_COLUMNS: dict[str, dict[str, Any]] = {
                                    "order_total": N, "order_refunded": N, "captured_amount": N,
                                    "provider_refunded": N, "difference": N, "status": T},
     "rpt_daily_sales": {"sales_date": D, "day_zone": T, "channel_id": T, "platform": T, "currency": T, "order_count": I,
-                        "units": I, "gross_sales": N, "refunded_amount": N, "net_sales": N},
+                        "units": I, "gross_sales": N, "discounts": N, "returns": N, "net_sales": N, "shipping": N,
+                        "taxes": N, "total_collected": N, "cancelled_order_count": I, "cancelled_kept_amount": N,
+                        "test_order_count": I},
 }
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 SKUS = ("CH-0001-M", "CH-0002-L", "CH-0003-S")
@@ -120,10 +122,18 @@ def mart_rows(orders: int) -> dict[str, list[dict[str, Any]]]:
         "rpt_daily_sales": [{"sales_date": date(2026, 3, 2), "day_zone": "America/New_York", "channel_id": "shop_us",
                              "platform": "shopify",
                              "currency": "USD", "order_count": orders, "units": 2 * orders,
-                             "gross_sales": sum((o["total_amount"] for o in order_rows), Decimal(0)),
-                             "refunded_amount": Decimal(0), "net_sales": sum(
-                                 (o["total_amount"] for o in order_rows), Decimal(0))}],
+                             **_sales_measures(order_rows), "cancelled_order_count": 0,
+                             "cancelled_kept_amount": Decimal(0), "test_order_count": 0}],
     }
+
+
+def _sales_measures(orders: list[dict[str, Any]]) -> dict[str, Decimal]:
+    def total(column: str) -> Decimal:
+        return sum((order[column] for order in orders), Decimal(0))
+    gross, discounts, returns = total("subtotal_amount"), total("discount_amount"), total("refunded_amount")
+    return {"gross_sales": gross, "discounts": discounts, "returns": returns, "net_sales": gross - discounts - returns,
+            "shipping": total("shipping_amount"), "taxes": total("tax_amount"),
+            "total_collected": total("total_amount") - returns}
 
 
 def write_raw_tables(hub: HubConfig, rows: int = 3) -> None:

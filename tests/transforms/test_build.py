@@ -458,13 +458,40 @@ def test_daily_sales_count_each_channels_own_business_day(built: tuple[HubConfig
     hub, _ = built
     transforms.build(hub, select=["rpt_daily_sales"])
     zones = {row["channel_id"]: ZoneInfo(row["timezone"]) for row in query(hub, "select * from ops.channels")}
-    orders = query(hub, "select channel_id, currency, ordered_at from marts.fct_orders where not is_cancelled")
+    orders = query(hub, "select channel_id, currency, ordered_at from marts.fct_orders "
+                        "where not is_cancelled and not is_test")
     expected = Counter((o["channel_id"], o["currency"], o["ordered_at"].astimezone(zones[o["channel_id"]]).date())
                        for o in orders)
     assert any(o["ordered_at"].astimezone(zones[o["channel_id"]]).date() != o["ordered_at"].astimezone(UTC).date()
                for o in orders)  # some orders fall on another day in their shop's zone than in UTC
     reported = {(r["channel_id"], r["currency"], r["sales_date"]): r["order_count"]
-                for r in query(hub, "select * from marts.rpt_daily_sales")}
+                for r in query(hub, "select * from marts.rpt_daily_sales") if r["order_count"]}
     assert reported == dict(expected)
     assert {r["day_zone"] for r in query(hub, "select day_zone from marts.rpt_daily_sales where channel_id = 'shop_us'")} \
         == {"America/New_York"}
+
+
+def test_daily_sales_measures_are_finances_and_leave_test_and_cancelled_orders_aside(
+        built: tuple[HubConfig, Fleet]) -> None:
+    """Per shop, the report's measures add up to the World's sales: gross before discounts, discounts,
+    returns, net, shipping, taxes, total collected; test and cancelled orders counted beside them."""
+    hub, fleet = built
+    transforms.build(hub, select=["rpt_daily_sales"])
+    measures = ("order_count", "gross_sales", "discounts", "returns", "net_sales", "shipping", "taxes",
+                "total_collected", "cancelled_order_count", "cancelled_kept_amount", "test_order_count")
+    reported = {row["channel_id"]: row for row in query(hub, "select channel_id, " + ", ".join(
+        f"sum({m}) as {m}" for m in measures) + " from marts.rpt_daily_sales group by channel_id")}
+    for shop in fleet.world.spec.shops:
+        orders = fleet.world.orders_of(shop.name)
+        sales = [o for o in orders if not o.test and o.cancelled_at is None]
+        gross, discounts = sum(o.subtotal for o in sales), sum(o.discount for o in sales)
+        returns = sum(o.refunded for o in sales)
+        paid_then_cancelled = [o for o in orders if o.cancelled_at and o.financial_status != "voided"]
+        assert {m: reported[shop.name][m] for m in measures} == {
+            "order_count": len(sales), "gross_sales": gross, "discounts": discounts, "returns": returns,
+            "net_sales": gross - discounts - returns, "shipping": sum(o.shipping for o in sales),
+            "taxes": sum(o.tax for o in sales), "total_collected": sum(o.total - o.refunded for o in sales),
+            "cancelled_order_count": sum(1 for o in orders if o.cancelled_at and not o.test),
+            "cancelled_kept_amount": sum(o.total - o.refunded for o in paid_then_cancelled),
+            "test_order_count": sum(1 for o in orders if o.test)}
+    assert sum(row["test_order_count"] for row in reported.values()) == len(fleet.world.planted["excluded"]) > 0
