@@ -48,6 +48,13 @@ stock_policy = sa.Table(
     sa.Column("percentage", sa.Numeric(5, 2), nullable=False),
     sa.Column("cap", sa.Integer),
     sa.Column("floor", sa.Integer, nullable=False),
+    sa.Column("unmapped_locations", sa.String(8)),              # zero | leave (the channel's, on every row)
+)
+stock_locations = sa.Table(
+    "stock_locations", metadata,
+    sa.Column("channel_id", sa.String(64), nullable=False),
+    sa.Column("location", sa.String(128), nullable=False),      # the channel's location name or id
+    sa.Column("warehouse_id", sa.String(64), nullable=False),   # an ERP warehouse it sells from
 )
 currencies = sa.Table(
     "currencies", metadata,
@@ -82,8 +89,9 @@ def currency_rows() -> list[dict[str, object]]:
 
 
 def write_seeds(conn: sa.Connection, hub: Hub) -> None:
-    ensure_tables(conn, channels, sku_mapping, stock_policy, stock_warehouses, currencies)
+    ensure_tables(conn, channels, sku_mapping, stock_policy, stock_warehouses, stock_locations, currencies)
     for table, rows in ((channels, channel_rows(hub)), (stock_policy, hub.stock_policy_rows()),
+                        (stock_locations, hub.stock_location_rows()),
                         (stock_warehouses, [{"warehouse_id": code} for code in hub.counted_warehouses()]),
                         (currencies, currency_rows())):
         if _as_written(conn, table) == _as_rows(table, rows):

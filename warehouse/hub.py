@@ -30,6 +30,10 @@ class Hub(Protocol):
         """The resolved ``ops.stock_policy`` rows (empty without stock write-back)."""
         ...
 
+    def stock_location_rows(self) -> list[dict[str, Any]]:
+        """The ``ops.stock_locations`` rows: which ERP warehouses each channel location sells from."""
+        ...
+
     def counted_warehouses(self) -> list[str]:
         """Warehouses whose stock counts as on hand; empty: all of them."""
         ...

@@ -70,7 +70,7 @@ def _channel_diff(warehouse: Warehouse, conn: sa.Connection, channel: str, datas
             from {quote(dataset)}.{quote(loaded.stream)} where {quantity} is not null"""
     targets = f"""
         targets as (
-            select product_id as sku, cast(location_id as varchar) as location_id,
+            select coalesce(product_id, source_code) as sku, cast(location_id as varchar) as location_id,
                    cast(inventory_item_id as varchar) as item_id, cast(allocated_quantity as bigint) as new
             from {mart} where channel_id = :channel and {PUSHABLE}
         )"""

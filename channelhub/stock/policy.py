@@ -1,11 +1,17 @@
 """The ``stock:`` section of ``channelhub.yml``: how much of the merchant's stock each channel may sell.
 
 Allocation per SKU and channel (computed in SQL by the ``rpt_stock_availability`` mart from the rows
-:func:`policy_rows` writes to ``ops.stock_policy``)::
+:func:`policy_rows` and :func:`location_rows` write to ``ops.stock_policy`` and ``ops.stock_locations``)::
 
-    available_to_promise = max(on_hand - reserved - safety_stock, 0)   on_hand: stock.warehouses only
+    available_to_promise = max(on_hand - reserved - safety_stock, 0)   on_hand: the channel's warehouses
     allocated            = floor(available_to_promise * percentage / 100), at most cap,
                            0 when that is below floor
+    per location         = floor(allocated * location's on hand / channel's on hand)
+
+A channel's ``locations`` map each of its locations (by name or id) to the ERP warehouses it sells
+from; without them its primary (lowest-id) location sells every counted warehouse. Every other
+location is set to 0 (``unmapped_locations: leave`` leaves them alone, with a warning), so no location
+keeps selling stock the ERP does not back. A warehouse is sold by one location of a channel only.
 
 ``floor`` keeps a channel from advertising the last unit or two it would oversell; percentages across
 channels may sum to less than 100 (units kept back), and to more (the same units offered twice) only
@@ -19,7 +25,7 @@ stops every push to it: the kill switch.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -39,11 +45,29 @@ class ChannelPolicy(_Strict):
     cap: int | None = Field(None, ge=0)
     floor: int = Field(0, ge=0)
     enabled: bool = True
+    # the channel's locations (name or id) -> the ERP warehouses each sells from; unset: the primary
+    # (lowest-id) location sells every counted warehouse
+    locations: dict[str, list[str]] = Field(default_factory=dict)
+    # a location not mapped (or every other location without a mapping) is set to 0, or left alone
+    unmapped_locations: Literal["zero", "leave"] = "zero"
 
     @model_validator(mode="after")
     def _cap_reaches_floor(self) -> ChannelPolicy:
         if self.cap is not None and self.cap < self.floor:
             raise ValueError(f"cap {self.cap} is below floor {self.floor}: the channel would always get 0")
+        return self
+
+    @model_validator(mode="after")
+    def _each_warehouse_sold_once(self) -> ChannelPolicy:
+        seen: dict[str, str] = {}
+        for location, warehouses in self.locations.items():
+            if not warehouses:
+                raise ValueError(f"locations.{location}: names no warehouse (leave the location out to set it to 0)")
+            for warehouse in warehouses:
+                if warehouse in seen:
+                    raise ValueError(f"locations: warehouse {warehouse!r} is mapped to both {seen[warehouse]!r} and "
+                                     f"{location!r}: its units would be offered twice")
+                seen[warehouse] = location
         return self
 
 
@@ -93,6 +117,16 @@ class StockPolicy(_Strict):
                 where = f"account {override.account!r}" if override.account else "all channels"
                 raise ValueError(f"overrides: sku {override.sku!r} is overridden twice for {where}")
             seen.add(key)
+        return self
+
+    @model_validator(mode="after")
+    def _mapped_warehouses_are_counted(self) -> StockPolicy:
+        if self.warehouses:
+            for name, channel in self.channels.items():
+                for location, mapped in channel.locations.items():
+                    if stray := sorted(set(mapped) - set(self.warehouses)):
+                        raise ValueError(f"channels.{name}.locations.{location}: {stray} not among stock.warehouses "
+                                         f"{self.warehouses}: their stock is never counted")
         return self
 
     @model_validator(mode="after")
@@ -167,5 +201,16 @@ def policy_rows(hub: HubConfig) -> list[dict[str, Any]]:
         for product_id in [None, *skus]:
             safety_stock, percentage, cap, floor = policy.resolved(product_id, account)
             rows.append({"channel_id": account, "product_id": product_id, "safety_stock": safety_stock,
-                         "percentage": percentage, "cap": cap, "floor": floor})
+                         "percentage": percentage, "cap": cap, "floor": floor,
+                         "unmapped_locations": policy.channels[account].unmapped_locations})
     return rows
+
+
+def location_rows(hub: HubConfig) -> list[dict[str, Any]]:
+    """The ``ops.stock_locations`` rows: (channel, location name or id, warehouse) per mapped warehouse."""
+    policy = hub.stock
+    if policy is None:
+        return []
+    return [{"channel_id": account, "location": location, "warehouse_id": warehouse}
+            for account, channel in sorted(policy.channels.items())
+            for location, warehouses in sorted(channel.locations.items()) for warehouse in warehouses]

@@ -30,6 +30,7 @@ from warehouse import Warehouse, ensure_tables
 from . import audit
 from .audit import ALL, PushRecord
 from .diff import channel_diff
+from .exposure import allocation_warnings
 from .guards import LevelDiff, guardrail_problems, override_problems, readiness_problems
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ def sync_stock(hub: HubConfig, *, dry_run: bool = False, force: bool = False,
         with warehouse.engine.begin() as conn:  # the diff reads columns a newer channelhub added to the log
             ensure_tables(conn, audit.stock_push_log)
         wrong_overrides, report.warnings = override_problems(policy, warehouse)
+        report.warnings += allocation_warnings(policy, warehouse)
         blockers = [*readiness_problems(hub, warehouse), *wrong_overrides]
         for name in targets:
             run = _ChannelRun(hub, policy, warehouse, report, name)

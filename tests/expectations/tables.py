@@ -43,9 +43,10 @@ MART_COLUMNS: dict[str, dict[str, Any]] = {
                     "created_at": TS, "currency": T, "amount": N, "status": T},
     "fct_inventory": {"product_id": T, "warehouse_id": T, "source": T, "channel_id": T, "quantity_on_hand": I,
                       "as_of_at": TS},
-    "rpt_stock_availability": {"product_id": T, "channel_id": T, "location_id": T, "inventory_item_id": T,
-                               "on_hand": I, "reserved": I, "safety_stock": I, "available_to_promise": I,
-                               "percentage": sa.Numeric(5, 2), "cap": I, "floor": I, "allocated_quantity": I},
+    "rpt_stock_availability": {"product_id": T, "source_code": T, "channel_id": T, "location_id": T,
+                               "inventory_item_id": T, "on_hand": I, "location_on_hand": I, "reserved": I,
+                               "safety_stock": I, "available_to_promise": I, "percentage": sa.Numeric(5, 2),
+                               "cap": I, "floor": I, "allocated_quantity": I, "allocation_note": T},
     "rpt_payment_reconciliation": {"order_id": T, "payment_ids": T, "channel_id": T, "currency": T, "payment_currency": T,
                                    "order_total": N, "order_refunded": N, "captured_amount": N,
                                    "provider_refunded": N, "difference": N, "status": T},
@@ -114,9 +115,10 @@ def mart_rows(orders: int) -> dict[str, list[dict[str, Any]]]:
         "fct_inventory": [{"product_id": sku, "warehouse_id": "WH01", "source": "erp", "channel_id": "erp_u8",
                            "quantity_on_hand": 30, "as_of_at": AT} for sku in SKUS],
         "rpt_stock_availability": [
-            {"product_id": sku, "channel_id": "shop_us", "location_id": "9001", "inventory_item_id": str(700 + i),
-             "on_hand": 30, "reserved": 4, "safety_stock": 2, "available_to_promise": 24,
-             "percentage": Decimal(50), "cap": None, "floor": 0, "allocated_quantity": 12}
+            {"product_id": sku, "source_code": sku, "channel_id": "shop_us", "location_id": "9001",
+             "inventory_item_id": str(700 + i), "on_hand": 30, "location_on_hand": 30, "reserved": 4,
+             "safety_stock": 2, "available_to_promise": 24, "percentage": Decimal(50), "cap": None, "floor": 0,
+             "allocated_quantity": 12, "allocation_note": None}
             for i, sku in enumerate(SKUS)],
         "rpt_payment_reconciliation": reconciliation_rows,
         "rpt_daily_sales": [{"sales_date": date(2026, 3, 2), "day_zone": "America/New_York", "channel_id": "shop_us",

@@ -32,11 +32,13 @@ Allocation = Callable[[int, int], int]  # (sku index, quantity the shop holds) -
 
 mart = sa.Table(
     "rpt_stock_availability", sa.MetaData(schema="marts"),
-    sa.Column("product_id", sa.String(128)), sa.Column("channel_id", sa.String(64)),
+    sa.Column("product_id", sa.String(128)), sa.Column("source_code", sa.String(128)),
+    sa.Column("channel_id", sa.String(64)),
     sa.Column("location_id", sa.Text), sa.Column("inventory_item_id", sa.Text), sa.Column("on_hand", sa.BigInteger),
     sa.Column("reserved", sa.BigInteger), sa.Column("safety_stock", sa.Integer),
     sa.Column("available_to_promise", sa.BigInteger), sa.Column("percentage", sa.Numeric(5, 2)),
-    sa.Column("cap", sa.Integer), sa.Column("floor", sa.Integer), sa.Column("allocated_quantity", sa.BigInteger))
+    sa.Column("cap", sa.Integer), sa.Column("floor", sa.Integer), sa.Column("allocated_quantity", sa.BigInteger),
+    sa.Column("allocation_note", sa.Text))
 
 
 def raw_levels(shop: str) -> sa.Table:
@@ -121,10 +123,16 @@ class StockEnv:
             loaded = self.loaded(name)
             for sku in self.world.skus:
                 item = sandbox.inventory_item_id(sku)
-                rows.append({"product_id": sku.code, "channel_id": name, "location_id": str(self.location[name]),
+                rows.append({"product_id": sku.code, "source_code": sku.code, "channel_id": name,
+                             "location_id": str(self.location[name]),
                              "inventory_item_id": str(item), "on_hand": 0, "reserved": 0, "safety_stock": 0,
                              "available_to_promise": 0, "percentage": 100, "cap": None, "floor": 0,
                              "allocated_quantity": allocation(sku.index, loaded[item])})
+        promised: dict[str, int] = {}  # ATP: what both shops are given together (no oversell exposure)
+        for row in rows:
+            promised[row["product_id"]] = promised.get(row["product_id"], 0) + row["allocated_quantity"]
+        for row in rows:
+            row["available_to_promise"] = promised[row["product_id"]]
         with self.warehouse.engine.begin() as conn:
             conn.execute(sa.text("create schema if not exists marts"))
             mart.metadata.drop_all(conn)

@@ -199,3 +199,25 @@ def test_an_override_of_an_unknown_sku_refuses_and_one_without_stock_warns(make_
     assert ("stock.overrides[2].sku: 'CH-0000-SS' is a SKU no source knows (not in marts.dim_products): a typo?"
             in report.channel("shop_us").reasons)
     assert_nothing_sent(env)
+
+
+def test_a_dry_run_shows_the_oversell_exposure_and_the_levels_zeroed_for_a_reason(make_env) -> None:
+    """Channels offered more than 100 % between them (allow_overallocation) and levels the mart set to
+    0 (a code no ERP knows, a location without a warehouse) are warned about before any push."""
+    env: StockEnv = make_env()
+    env.ready(raised)
+    first, second = env.world.skus[0].code, env.world.skus[1].code
+    with env.warehouse.engine.begin() as conn:
+        offered = conn.execute(sa.text("select sum(allocated_quantity) from marts.rpt_stock_availability "
+                                       "where product_id = :sku"), {"sku": first}).scalar_one()
+        conn.execute(sa.text("update marts.rpt_stock_availability set available_to_promise = :atp "
+                             "where product_id = :sku"), {"atp": offered - 3, "sku": first})
+        conn.execute(sa.text("update marts.rpt_stock_availability set product_id = null, allocated_quantity = 0, "
+                             "allocation_note = 'unknown to the ERP' where product_id = :sku and channel_id = 'shop_us'"),
+                     {"sku": second})
+    report = env.sync(dry_run=True)
+    assert report.warnings == [
+        ("allow_overallocation: the channels together offer 3 unit(s) of 1 SKU(s) beyond what is available to "
+        "promise: each may be sold twice (oversell exposure)"),
+        f"shop_us: 1 level(s) set to 0, unknown to the ERP (e.g. {second} at location {env.location['shop_us']})"]
+    assert env.mutations("shop_us") == []

@@ -12,6 +12,7 @@ import yaml
 
 from channelhub.config import HubConfig, load_config
 from channelhub.stock import policy_rows
+from channelhub.stock.policy import location_rows
 from connectors.sdk import ConfigError
 
 SHIPPED = Path(__file__).parents[2] / "channelhub.yml"
@@ -46,9 +47,9 @@ def test_defaults_and_rows_per_channel() -> None:
                             "allow_overallocation": True}))
     assert rows == [
         {"channel_id": "shop_eu", "product_id": None, "safety_stock": 0, "percentage": Decimal("37.5"), "cap": 20,
-         "floor": 3},
+         "floor": 3, "unmapped_locations": "zero"},
         {"channel_id": "shop_us", "product_id": None, "safety_stock": 0, "percentage": Decimal(100), "cap": None,
-         "floor": 0},
+         "floor": 0, "unmapped_locations": "zero"},
     ]
     assert policy_rows(hub(None)) == []
     assert hub({"channels": {"shop_us": {}}}).stock.max_zeroed_share == 0.2
@@ -104,3 +105,19 @@ def test_overrides_resolve_channel_then_all_channels_then_account() -> None:
 def test_invalid_sections_name_the_field(tmp_path: Path, stock: dict[str, Any], expected: str) -> None:
     message = config_error(tmp_path, stock)
     assert expected in message and "field 'stock" in message
+
+
+def test_locations_map_to_warehouses_each_sold_once_and_counted(tmp_path: Path) -> None:
+    stock = {"warehouses": ["01", "02"], "channels": {"shop_us": {"locations": {
+        "Main warehouse": ["01"], "Shanghai store": ["02"]}, "unmapped_locations": "leave"}}}
+    assert location_rows(hub(stock)) == [
+        {"channel_id": "shop_us", "location": "Main warehouse", "warehouse_id": "01"},
+        {"channel_id": "shop_us", "location": "Shanghai store", "warehouse_id": "02"}]
+    assert policy_rows(hub(stock))[0]["unmapped_locations"] == "leave"
+    twice = config_error(tmp_path, {"channels": {"shop_us": {"locations": {"A": ["01"], "B": ["01", "02"]}}}})
+    assert "warehouse '01' is mapped to both 'A' and 'B'" in twice
+    uncounted = config_error(tmp_path, {"warehouses": ["01"], "channels": {"shop_us": {"locations": {"A": ["02"]}}}})
+    assert "channels.shop_us.locations.A: ['02'] not among stock.warehouses" in uncounted
+    empty = config_error(tmp_path, {"channels": {"shop_us": {"locations": {"A": []}}}})
+    assert "locations.A: names no warehouse" in empty
+    assert "unmapped_locations" in config_error(tmp_path, {"channels": {"shop_us": {"unmapped_locations": "keep"}}})

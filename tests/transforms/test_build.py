@@ -105,16 +105,21 @@ def test_built_allocations_reach_both_shops(built: tuple[HubConfig, Fleet]) -> N
     assert report.ok and [(c.channel, c.status) for c in report.channels] == [
         ("shop_eu", ChannelStatus.SYNCED), ("shop_us", ChannelStatus.SYNCED)]
     rows = query(hub, "select channel_id, product_id, location_id, inventory_item_id, percentage, cap, "
-                      "allocated_quantity from marts.rpt_stock_availability")
-    assert len(rows) == 2 * hub.sandbox.skus
+                      "available_to_promise, allocated_quantity from marts.rpt_stock_availability")
+    assert len(rows) == 2 * 2 * hub.sandbox.skus  # both locations of both shops
     for shop in ("shop_us", "shop_eu"):
         sandbox = fleet.sandbox(shop)
         assert isinstance(sandbox, ShopifySandbox)
         held = sandbox.quantities()
         mine = [row for row in rows if row["channel_id"] == shop]
-        assert {row["product_id"]: held[(int(row["inventory_item_id"]), int(row["location_id"]))] for row in mine} == {
-            row["product_id"]: row["allocated_quantity"] for row in mine}
+        level = {(row["product_id"], row["location_id"]): held[(int(row["inventory_item_id"]), int(row["location_id"]))]
+                 for row in mine}
+        assert level == {(row["product_id"], row["location_id"]): row["allocated_quantity"] for row in mine}
         assert {Decimal(row["percentage"]) for row in mine} == {Decimal(60) if shop == "shop_us" else Decimal(40)}
+        offered = Counter()  # what the shop can sell of a SKU, over all its locations: never above ATP
+        for (sku, _), units in level.items():
+            offered[sku] += units
+        assert all(offered[row["product_id"]] <= row["available_to_promise"] for row in mine)
     capped = next(row for row in rows if (row["channel_id"], row["product_id"]) == ("shop_eu", "CH-0000-M"))
     assert capped["cap"] == 10 and capped["allocated_quantity"] <= 10
     assert sum(len(c.changes) for c in report.channels) > 0
@@ -177,21 +182,44 @@ def test_stock_availability_nets_open_orders_and_applies_the_policy(built: tuple
     for order in world.orders:
         if order.cancelled_at is None and order.financial_status not in ("voided", "refunded") \
                 and order.fulfillment_status != "fulfilled":
+            refunded = Counter()  # a refunded unit of an unshipped order is not coming: it reserves nothing
+            for refund in order.refunds:
+                for line_id, quantity in refund.lines:
+                    refunded[line_id] += quantity
             for line in order.lines:
-                reserved[line.sku.code] += line.quantity
+                reserved[line.sku.code] += max(line.quantity - refunded[line.id], 0)
+    by_warehouse = Counter()
+    for record in world.stock:
+        by_warehouse[(record.sku.code, record.warehouse)] += record.quantity
     rows = query(hub, "select * from marts.rpt_stock_availability")
+    locations = {(row["channel_id"], row["location_id"]): row["location_name"]
+                 for row in query(hub, "select * from staging.stg_shopify__locations")}
     assert {row["channel_id"] for row in rows} == {"shop_us", "shop_eu"}
-    assert len(rows) == 2 * len(world.skus)
+    assert len(rows) == 2 * 2 * len(world.skus)  # every SKU at both locations of both shops
     policy = {(p["channel_id"], p["product_id"]): p for p in query(hub, "select * from ops.stock_policy")}
     assert any(sku for _, sku in policy), "the shipped policy has a per-SKU override to prove"
+    # shop_us maps Main warehouse to 01 and Shanghai store to 02; shop_eu maps nothing: its primary
+    # location (Main warehouse, the lowest id) sells both warehouses, its other location is set to 0
+    sold_from = {("shop_us", "Main warehouse"): ["01"], ("shop_us", "Shanghai store"): ["02"],
+                 ("shop_eu", "Main warehouse"): ["01", "02"], ("shop_eu", "Shanghai store"): []}
     for row in rows:
-        sku = row["product_id"]
+        sku, warehouses = row["product_id"], sold_from[(row["channel_id"], locations[(row["channel_id"], row["location_id"])])]
         channel = policy.get((row["channel_id"], sku)) or policy[(row["channel_id"], None)]
-        assert (row["on_hand"], row["reserved"]) == (on_hand[sku], reserved[sku]), sku
+        assert (row["on_hand"], row["reserved"]) == (on_hand[sku], reserved[sku]), sku  # both warehouses, each shop
+        assert row["location_on_hand"] == sum(by_warehouse[(sku, w)] for w in warehouses)
         atp = max(on_hand[sku] - reserved[sku] - channel["safety_stock"], 0)
         share = int(atp * Decimal(channel["percentage"]) / 100)
-        expected = 0 if share < channel["floor"] else min(share, channel["cap"] or share)
+        allocation = 0 if share < channel["floor"] else min(share, channel["cap"] or share)
+        expected = allocation * row["location_on_hand"] // on_hand[sku] if on_hand[sku] else 0
         assert (row["available_to_promise"], row["allocated_quantity"]) == (atp, expected), row
+        assert row["allocation_note"] == (None if warehouses else "location not mapped to a warehouse")
+    for shop in ("shop_us", "shop_eu"):  # the locations together never offer more than the shop's allocation
+        per_sku = Counter()
+        for row in rows:
+            if row["channel_id"] == shop:
+                per_sku[row["product_id"]] += row["allocated_quantity"]
+        channel = policy[(shop, None)]
+        assert all(units <= max(on_hand[sku] - reserved[sku] - channel["safety_stock"], 0) for sku, units in per_sku.items())
 
 
 def test_reconciliation_finds_exactly_the_planted_discrepancies(built: tuple[HubConfig, Fleet]) -> None:
@@ -230,6 +258,32 @@ def test_reconciliation_finds_exactly_the_planted_discrepancies(built: tuple[Hub
             "matched", order.presentment_currency, order.refunded)
     assert not world.planted["failed_without_order"] & set(rows)  # declined: no money, no row
     assert not any(row["difference"] for row in rows.values() if row["status"] == "matched")
+
+
+def test_daily_sales_measures_are_finances_and_leave_test_and_cancelled_orders_aside(
+        built: tuple[HubConfig, Fleet]) -> None:
+    """Per shop, the report's measures add up to the World's sales: gross before discounts, discounts,
+    returns, net, shipping, taxes, total collected; test and cancelled orders counted beside them."""
+    hub, fleet = built
+    transforms.build(hub, select=["rpt_daily_sales"])
+    measures = ("order_count", "gross_sales", "discounts", "returns", "net_sales", "shipping", "taxes",
+                "total_collected", "cancelled_order_count", "cancelled_kept_amount", "test_order_count")
+    reported = {row["channel_id"]: row for row in query(hub, "select channel_id, " + ", ".join(
+        f"sum({m}) as {m}" for m in measures) + " from marts.rpt_daily_sales group by channel_id")}
+    for shop in fleet.world.spec.shops:
+        orders = fleet.world.orders_of(shop.name)
+        sales = [o for o in orders if not o.test and o.cancelled_at is None]
+        gross, discounts = sum(o.subtotal for o in sales), sum(o.discount for o in sales)
+        returns = sum(o.refunded for o in sales)
+        paid_then_cancelled = [o for o in orders if o.cancelled_at and o.financial_status != "voided"]
+        assert {m: reported[shop.name][m] for m in measures} == {
+            "order_count": len(sales), "gross_sales": gross, "discounts": discounts, "returns": returns,
+            "net_sales": gross - discounts - returns, "shipping": sum(o.shipping for o in sales),
+            "taxes": sum(o.tax for o in sales), "total_collected": sum(o.total - o.refunded for o in sales),
+            "cancelled_order_count": sum(1 for o in orders if o.cancelled_at and not o.test),
+            "cancelled_kept_amount": sum(o.total - o.refunded for o in paid_then_cancelled),
+            "test_order_count": sum(1 for o in orders if o.test)}
+    assert sum(row["test_order_count"] for row in reported.values()) == len(fleet.world.planted["excluded"]) > 0
 
 
 def test_merchant_mapping_overrides_code_matching_and_reaches_built_facts(built: tuple[HubConfig, Fleet]) -> None:
@@ -421,7 +475,8 @@ def test_a_build_runs_only_what_has_new_input(built: tuple[HubConfig, Fleet]) ->
                              "from raw_shop_us._dlt_loads order by load_id desc limit 1"), {"load_id": load_id})
     runs = {run.model: run for run in transforms.build(hub).runs}
     assert runs["fct_orders"].outcome == runs["fct_order_lines"].outcome == "success"
-    assert runs["dim_customers"].outcome == runs["dim_products"].outcome == "current"
+    assert runs["dim_customers"].outcome == "success"  # orders name people (guests): it reads them
+    assert runs["dim_products"].outcome == runs["fct_inventory"].outcome == "current"
     assert scalar(hub, total_of_order) == total + 1
 
 
@@ -471,27 +526,28 @@ def test_daily_sales_count_each_channels_own_business_day(built: tuple[HubConfig
         == {"America/New_York"}
 
 
-def test_daily_sales_measures_are_finances_and_leave_test_and_cancelled_orders_aside(
-        built: tuple[HubConfig, Fleet]) -> None:
-    """Per shop, the report's measures add up to the World's sales: gross before discounts, discounts,
-    returns, net, shipping, taxes, total collected; test and cancelled orders counted beside them."""
-    hub, fleet = built
-    transforms.build(hub, select=["rpt_daily_sales"])
-    measures = ("order_count", "gross_sales", "discounts", "returns", "net_sales", "shipping", "taxes",
-                "total_collected", "cancelled_order_count", "cancelled_kept_amount", "test_order_count")
-    reported = {row["channel_id"]: row for row in query(hub, "select channel_id, " + ", ".join(
-        f"sum({m}) as {m}" for m in measures) + " from marts.rpt_daily_sales group by channel_id")}
-    for shop in fleet.world.spec.shops:
-        orders = fleet.world.orders_of(shop.name)
-        sales = [o for o in orders if not o.test and o.cancelled_at is None]
-        gross, discounts = sum(o.subtotal for o in sales), sum(o.discount for o in sales)
-        returns = sum(o.refunded for o in sales)
-        paid_then_cancelled = [o for o in orders if o.cancelled_at and o.financial_status != "voided"]
-        assert {m: reported[shop.name][m] for m in measures} == {
-            "order_count": len(sales), "gross_sales": gross, "discounts": discounts, "returns": returns,
-            "net_sales": gross - discounts - returns, "shipping": sum(o.shipping for o in sales),
-            "taxes": sum(o.tax for o in sales), "total_collected": sum(o.total - o.refunded for o in sales),
-            "cancelled_order_count": sum(1 for o in orders if o.cancelled_at and not o.test),
-            "cancelled_kept_amount": sum(o.total - o.refunded for o in paid_then_cancelled),
-            "test_order_count": sum(1 for o in orders if o.test)}
-    assert sum(row["test_order_count"] for row in reported.values()) == len(fleet.world.planted["excluded"]) > 0
+
+def test_stock_cannot_leak_through_unknown_codes_or_removed_listings(built: tuple[HubConfig, Fleet]) -> None:
+    """A code the shop lists but no ERP knows is pushed as 0 at every location, and said why; a SKU
+    whose listing was removed from a shop still reserves the units its open orders hold."""
+    hub, _ = built
+    engine = Warehouse(hub.warehouse_url).engine
+    reserved = "select product_id, max(reserved) as reserved from marts.rpt_stock_availability group by product_id"
+    before = {row["product_id"]: row["reserved"] for row in query(hub, reserved)}
+    open_sku = scalar(hub, "select min(product_id) from marts.fct_order_lines where channel_id = 'shop_us' "
+                           "and open_quantity > 0")
+    with engine.begin() as conn:
+        conn.execute(sa.text("insert into raw_shop_us.products__variants (id, product_id, title, sku, inventory_item_id, "
+                             "_dlt_parent_id, _dlt_root_id, _dlt_list_idx, _dlt_id) select id + 100000, product_id, title, "
+                             "'NOT-IN-ERP-1', inventory_item_id + 100000, _dlt_parent_id, _dlt_root_id, 99, _dlt_id || 'x' "
+                             "from raw_shop_us.products__variants order by id limit 1"))
+        conn.execute(sa.text("delete from raw_shop_us.products__variants where upper(sku) = :sku"), {"sku": open_sku})
+    transforms.build(hub, select=["rpt_stock_availability"])  # written under the last load: named, not due
+
+    unknown = query(hub, "select * from marts.rpt_stock_availability where source_code = 'NOT-IN-ERP-1'")
+    assert len(unknown) == 2 and all(  # both locations of shop_us
+        (row["product_id"], row["allocated_quantity"], row["allocation_note"]) == (None, 0, "unknown to the ERP")
+        for row in unknown)
+    after = {row["product_id"]: row["reserved"] for row in query(hub, reserved)}
+    assert after[open_sku] == before[open_sku] > 0  # still listed on shop_eu, still reserving shop_us's orders
+    assert scalar(hub, "select count(*) from marts.fct_order_lines where product_id is null") == 0

@@ -1,7 +1,7 @@
--- On hand per merchant SKU: the ERPs' current stock (stock_levels of source 'erp') over their batches
--- and the warehouses the stock policy counts (all when {{ source('ops', 'stock_warehouses') }} is
--- empty). An ERP is the system of record for stock; store counts are reported in fct_inventory, not
--- netted here.
+-- On hand per merchant SKU and ERP warehouse: the ERPs' current stock (stock_levels of source 'erp')
+-- over their batches, in the warehouses the stock policy counts (all when
+-- {{ source('ops', 'stock_warehouses') }} is empty). An ERP is the system of record for stock; store
+-- counts are reported in fct_inventory, not netted here.
 with erp_stock as (
     {{ union_conformed('stock_levels', where="source = 'erp'") }}
 ),
@@ -17,6 +17,7 @@ product_per_code as (
 final as (
     select
         product_per_code.product_id,
+        erp_stock.warehouse_id,
         sum(erp_stock.quantity_on_hand) as on_hand
     from erp_stock
     join product_per_code
@@ -27,7 +28,7 @@ final as (
             erp_stock.warehouse_id in (select warehouse_id from counted_warehouses)
             or not exists (select 1 from counted_warehouses)
         )
-    group by product_per_code.product_id
+    group by product_per_code.product_id, erp_stock.warehouse_id
 )
 
 select * from final

@@ -19,12 +19,17 @@ product_per_code as (
     select * from {{ ref('int_product_codes') }}
 ),
 
+-- a line whose listing is gone (the product was removed from the channel) still names a merchant SKU
+master_skus as (
+    select distinct source_code as product_id from ({{ union_conformed('master_items') }}) as items
+),
+
 final as (
     select
         all_lines.order_line_id,
         all_lines.order_id,
         all_lines.channel_id,
-        product_per_code.product_id,
+        coalesce(product_per_code.product_id, master_skus.product_id) as product_id,
         all_lines.source_sku,
         all_lines.quantity,
         all_lines.unit_price,
@@ -38,6 +43,7 @@ final as (
     left join product_per_code
         on product_per_code.channel_id = all_lines.channel_id
         and product_per_code.source_code = all_lines.source_sku
+    left join master_skus on master_skus.product_id = all_lines.source_sku
 )
 
 select * from final

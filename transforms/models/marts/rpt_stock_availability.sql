@@ -1,7 +1,12 @@
--- Grain: one merchant SKU on one channel that takes stock write-back (its primary location).
--- available_to_promise = on hand - reserved (open, unshipped orders on every channel) - safety stock;
--- allocated_quantity applies the channel's policy from channelhub.yml ({{ source('ops', 'stock_policy') }}): a
--- percentage of ATP, 0 when that share is below the floor, then the cap. This is what sync-stock pushes.
+-- Grain: one listing of a merchant SKU at one active location of a channel that takes stock
+-- write-back. Each location sells the ERP warehouses channelhub.yml maps it to
+-- ({{ source('ops', 'stock_locations') }}; without a mapping the primary, lowest-id location sells
+-- every counted warehouse). The channel's allocation = floor(ATP × percentage / 100), 0 below floor,
+-- at most cap, with ATP = on hand in its warehouses - reserved (open orders on every channel) - safety
+-- stock ({{ source('ops', 'stock_policy') }}); it is split over the locations in proportion to their
+-- warehouses' stock, so the locations together never offer more. A location no warehouse is mapped to
+-- gets 0 (unless the channel leaves unmapped locations alone), and so does a listing whose code the ERP
+-- does not know (allocation_note says why). This is what sync-stock pushes.
 with listings as (
     select * from {{ ref('int_product_listings') }}
 ),
@@ -30,26 +35,79 @@ policy as (
     select * from {{ source('ops', 'stock_policy') }}
 ),
 
-primary_locations as (
-    select channel_id, min(location_id) as location_id
+location_map as (
+    select * from {{ source('ops', 'stock_locations') }}
+),
+
+active_locations as (
+    select
+        channel_id,
+        location_id,
+        location_name,
+        row_number() over (partition by channel_id order by location_id) = 1 as is_primary
     from locations
     where is_active
-    group by channel_id
+),
+
+-- (channel, location, warehouse) a location sells from; '*': every counted warehouse
+location_warehouses as (
+    select active_locations.channel_id, active_locations.location_id, location_map.warehouse_id
+    from active_locations
+    join location_map
+        on location_map.channel_id = active_locations.channel_id
+        and location_map.location in (active_locations.location_id, active_locations.location_name)
+    union all
+    select channel_id, location_id, '*' as warehouse_id
+    from active_locations
+    where is_primary
+        and channel_id not in (select channel_id from location_map)
+),
+
+leaves_unmapped as (
+    select distinct channel_id from policy where unmapped_locations = 'leave'
 ),
 
 targets as (
     select distinct
         listings.product_id,
+        listings.source_code,
         listings.channel_id,
-        primary_locations.location_id,
-        listings.inventory_item_id
+        active_locations.location_id,
+        listings.inventory_item_id,
+        active_locations.location_id in (
+            select location_id from location_warehouses where location_warehouses.channel_id = listings.channel_id
+        ) as is_mapped
     from listings
     join channels
         on channels.channel_id = listings.channel_id
         and channels.is_stock_target
-    join primary_locations on primary_locations.channel_id = listings.channel_id
-    where listings.product_id is not null
-        and listings.inventory_item_id is not null
+    join active_locations on active_locations.channel_id = listings.channel_id
+    where listings.inventory_item_id is not null
+),
+
+pushed_targets as (
+    select * from targets
+    where is_mapped or channel_id not in (select channel_id from leaves_unmapped)
+),
+
+location_on_hand as (
+    select location_warehouses.channel_id, location_warehouses.location_id, on_hand.product_id,
+           sum(on_hand.on_hand) as on_hand
+    from location_warehouses
+    join on_hand on location_warehouses.warehouse_id in (on_hand.warehouse_id, '*')
+    group by location_warehouses.channel_id, location_warehouses.location_id, on_hand.product_id
+),
+
+-- a warehouse mapped to two locations of one channel counts once for the channel
+channel_on_hand as (
+    select channel_warehouses.channel_id, on_hand.product_id, sum(on_hand.on_hand) as on_hand
+    from (select distinct channel_id, warehouse_id from location_warehouses) as channel_warehouses
+    join on_hand on channel_warehouses.warehouse_id in (on_hand.warehouse_id, '*')
+    group by channel_warehouses.channel_id, on_hand.product_id
+),
+
+reserved_per_product as (
+    select * from reserved
 ),
 
 ranked_policy as (
@@ -63,7 +121,7 @@ ranked_policy as (
         row_number() over (
             partition by targets.product_id, targets.channel_id order by policy.product_id nulls last
         ) as priority
-    from targets
+    from pushed_targets as targets
     join policy
         on policy.channel_id = targets.channel_id
         and (policy.product_id = targets.product_id or policy.product_id is null)
@@ -72,16 +130,23 @@ ranked_policy as (
 with_quantities as (
     select
         targets.*,
-        cast(coalesce(on_hand.on_hand, 0) as bigint) as on_hand,
-        cast(coalesce(reserved.reserved, 0) as bigint) as reserved,
+        cast(coalesce(channel_on_hand.on_hand, 0) as bigint) as on_hand,
+        cast(coalesce(location_on_hand.on_hand, 0) as bigint) as location_on_hand,
+        cast(coalesce(reserved_per_product.reserved, 0) as bigint) as reserved,
         coalesce(ranked_policy.safety_stock, 0) as safety_stock,
         coalesce(ranked_policy.percentage, 100) as percentage,
         ranked_policy.cap,
         coalesce(ranked_policy.floor, 0) as floor,
         channel_levels.available_quantity as channel_quantity
-    from targets
-    left join on_hand on on_hand.product_id = targets.product_id
-    left join reserved on reserved.product_id = targets.product_id
+    from pushed_targets as targets
+    left join channel_on_hand
+        on channel_on_hand.channel_id = targets.channel_id
+        and channel_on_hand.product_id = targets.product_id
+    left join location_on_hand
+        on location_on_hand.channel_id = targets.channel_id
+        and location_on_hand.location_id = targets.location_id
+        and location_on_hand.product_id = targets.product_id
+    left join reserved_per_product on reserved_per_product.product_id = targets.product_id
     left join ranked_policy
         on ranked_policy.product_id = targets.product_id
         and ranked_policy.channel_id = targets.channel_id
@@ -106,13 +171,25 @@ with_share as (
     from with_atp
 ),
 
+channel_allocation as (
+    select
+        *,
+        case
+            when policy_share < floor then 0
+            else least(policy_share, coalesce(cap, policy_share))
+        end as channel_allocation
+    from with_share
+),
+
 final as (
     select
         product_id,
+        source_code,
         channel_id,
         location_id,
         inventory_item_id,
         on_hand,
+        location_on_hand,
         reserved,
         safety_stock,
         available_to_promise,
@@ -120,11 +197,16 @@ final as (
         cap,
         floor,
         case
-            when policy_share < floor then 0
-            else least(policy_share, coalesce(cap, policy_share))
+            when product_id is null or not is_mapped or on_hand = 0 then 0
+            -- this location's part, in proportion to its warehouses' stock
+            else cast(floor(channel_allocation * location_on_hand * 1.0 / on_hand) as bigint)
         end as allocated_quantity,
+        case
+            when product_id is null then 'unknown to the ERP'
+            when not is_mapped then 'location not mapped to a warehouse'
+        end as allocation_note,
         channel_quantity
-    from with_share
+    from channel_allocation
 )
 
 select * from final
