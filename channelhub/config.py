@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 
-from channelhub.stock.policy import StockPolicy, location_rows, policy_rows
+from channelhub.stock.policy import StockPolicy, bundle_rows, location_rows, policy_rows
 from connectors.sdk import Account, ConfigError, get_connector, require_installed
 
 DEFAULT_CONFIG = Path("channelhub.yml")
@@ -140,6 +140,9 @@ class HubConfig(_Strict):
 
     def stock_location_rows(self) -> list[dict[str, Any]]:
         return location_rows(self)
+
+    def bundle_rows(self) -> list[dict[str, Any]]:
+        return bundle_rows(self)
 
     def counted_warehouses(self) -> list[str]:
         return list(self.stock.warehouses) if self.stock and self.stock.warehouses else []

@@ -50,6 +50,13 @@ stock_policy = sa.Table(
     sa.Column("floor", sa.Integer, nullable=False),
     sa.Column("unmapped_locations", sa.String(8)),              # zero | leave (the channel's, on every row)
 )
+bundles = sa.Table(
+    "bundles", metadata,
+    sa.Column("bundle_id", sa.String(128), nullable=False),     # the bundle's (kit's) merchant SKU
+    sa.Column("component_id", sa.String(128), nullable=False),  # a merchant SKU it is made of
+    sa.Column("quantity", sa.Integer, nullable=False),          # units of the component per bundle
+    sa.PrimaryKeyConstraint("bundle_id", "component_id"),
+)
 stock_locations = sa.Table(
     "stock_locations", metadata,
     sa.Column("channel_id", sa.String(64), nullable=False),
@@ -89,9 +96,9 @@ def currency_rows() -> list[dict[str, object]]:
 
 
 def write_seeds(conn: sa.Connection, hub: Hub) -> None:
-    ensure_tables(conn, channels, sku_mapping, stock_policy, stock_warehouses, stock_locations, currencies)
+    ensure_tables(conn, channels, sku_mapping, stock_policy, stock_warehouses, stock_locations, bundles, currencies)
     for table, rows in ((channels, channel_rows(hub)), (stock_policy, hub.stock_policy_rows()),
-                        (stock_locations, hub.stock_location_rows()),
+                        (stock_locations, hub.stock_location_rows()), (bundles, hub.bundle_rows()),
                         (stock_warehouses, [{"warehouse_id": code} for code in hub.counted_warehouses()]),
                         (currencies, currency_rows())):
         if _as_written(conn, table) == _as_rows(table, rows):

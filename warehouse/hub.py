@@ -34,6 +34,10 @@ class Hub(Protocol):
         """The ``ops.stock_locations`` rows: which ERP warehouses each channel location sells from."""
         ...
 
+    def bundle_rows(self) -> list[dict[str, Any]]:
+        """The ``ops.bundles`` rows: each bundle SKU's components and units per bundle."""
+        ...
+
     def counted_warehouses(self) -> list[str]:
         """Warehouses whose stock counts as on hand; empty: all of them."""
         ...

@@ -13,6 +13,9 @@ from; without them its primary (lowest-id) location sells every counted warehous
 location is set to 0 (``unmapped_locations: leave`` leaves them alone, with a warning), so no location
 keeps selling stock the ERP does not back. A warehouse is sold by one location of a channel only.
 
+``bundles`` declare kits (bundle SKU -> component SKUs × units): a bundle's ATP is the minimum over its
+components of floor(component ATP / units), and open orders of a bundle reserve its components.
+
 ``floor`` keeps a channel from advertising the last unit or two it would oversell; percentages across
 channels may sum to less than 100 (units kept back), and to more (the same units offered twice) only
 with ``allow_overallocation: true``.
@@ -107,6 +110,21 @@ class StockPolicy(_Strict):
     channels: dict[str, ChannelPolicy] = Field(default_factory=dict)
     overrides: list[SkuOverride] = Field(default_factory=list)
     allow_overallocation: bool = False  # percentages may add up to more than 100: units offered twice
+    # bills of materials: bundle (kit) SKU -> {component SKU: units per bundle}; a bundle has no stock of
+    # its own: it is available as often as its scarcest component, and its sales reserve the components
+    bundles: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _bundles_of_components(self) -> StockPolicy:
+        for bundle, components in self.bundles.items():
+            if not components:
+                raise ValueError(f"bundles.{bundle}: names no component")
+            if bad := sorted(sku for sku, units in components.items() if units < 1):
+                raise ValueError(f"bundles.{bundle}: {bad} need at least 1 unit per bundle")
+            if nested := sorted(set(components) & set(self.bundles)):
+                raise ValueError(f"bundles.{bundle}: components {nested} are bundles themselves; list their "
+                                 "components instead")
+        return self
 
     @model_validator(mode="after")
     def _one_override_per_target(self) -> StockPolicy:
@@ -204,6 +222,15 @@ def policy_rows(hub: HubConfig) -> list[dict[str, Any]]:
                          "percentage": percentage, "cap": cap, "floor": floor,
                          "unmapped_locations": policy.channels[account].unmapped_locations})
     return rows
+
+
+def bundle_rows(hub: HubConfig) -> list[dict[str, Any]]:
+    """The ``ops.bundles`` rows: (bundle SKU, component SKU, units of it per bundle)."""
+    policy = hub.stock
+    if policy is None:
+        return []
+    return [{"bundle_id": bundle, "component_id": component, "quantity": units}
+            for bundle, components in sorted(policy.bundles.items()) for component, units in sorted(components.items())]
 
 
 def location_rows(hub: HubConfig) -> list[dict[str, Any]]:

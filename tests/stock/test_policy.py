@@ -12,7 +12,7 @@ import yaml
 
 from channelhub.config import HubConfig, load_config
 from channelhub.stock import policy_rows
-from channelhub.stock.policy import location_rows
+from channelhub.stock.policy import bundle_rows, location_rows
 from connectors.sdk import ConfigError
 
 SHIPPED = Path(__file__).parents[2] / "channelhub.yml"
@@ -121,3 +121,14 @@ def test_locations_map_to_warehouses_each_sold_once_and_counted(tmp_path: Path) 
     empty = config_error(tmp_path, {"channels": {"shop_us": {"locations": {"A": []}}}})
     assert "locations.A: names no warehouse" in empty
     assert "unmapped_locations" in config_error(tmp_path, {"channels": {"shop_us": {"unmapped_locations": "keep"}}})
+
+
+def test_bundles_are_bills_of_materials_of_plain_skus(tmp_path: Path) -> None:
+    stock = {"channels": {"shop_us": {}}, "bundles": {"KIT-1": {"CH-0000-M": 1, "CH-0002-M": 2}}}
+    assert bundle_rows(hub(stock)) == [
+        {"bundle_id": "KIT-1", "component_id": "CH-0000-M", "quantity": 1},
+        {"bundle_id": "KIT-1", "component_id": "CH-0002-M", "quantity": 2}]
+    assert "bundles.KIT-1: names no component" in config_error(tmp_path, {"bundles": {"KIT-1": {}}})
+    assert "['A'] need at least 1 unit" in config_error(tmp_path, {"bundles": {"KIT-1": {"A": 0}}})
+    nested = config_error(tmp_path, {"bundles": {"KIT-1": {"KIT-2": 1}, "KIT-2": {"A": 1}}})
+    assert "components ['KIT-2'] are bundles themselves" in nested

@@ -551,3 +551,46 @@ def test_stock_cannot_leak_through_unknown_codes_or_removed_listings(built: tupl
     after = {row["product_id"]: row["reserved"] for row in query(hub, reserved)}
     assert after[open_sku] == before[open_sku] > 0  # still listed on shop_eu, still reserving shop_us's orders
     assert scalar(hub, "select count(*) from marts.fct_order_lines where product_id is null") == 0
+
+
+def test_bundles_are_as_available_as_their_scarcest_component_and_reserve_their_components(
+        built: tuple[HubConfig, Fleet]) -> None:
+    """The shipped kits (KIT-TEE-MUG: CH-0000-M + 2 × CH-0002-M; KIT-TEE-CAP: CH-0000-M + CH-0003-M, a
+    component shared by both), listed on shop_us and one sold on an open order: the kits' ATP is the
+    min over components of floor(component ATP / units), and the kit sold reserves its components."""
+    hub, _ = built
+    kits = {"KIT-TEE-MUG": {"CH-0000-M": 1, "CH-0002-M": 2}, "KIT-TEE-CAP": {"CH-0000-M": 1, "CH-0003-M": 1}}
+    assert {(r["bundle_id"], r["component_id"]): r["quantity"] for r in query(hub, "select * from ops.bundles")} == {
+        (kit, sku): units for kit, parts in kits.items() for sku, units in parts.items()}
+    engine = Warehouse(hub.warehouse_url).engine
+    availability = ("select product_id, location_id, reserved, available_to_promise, allocated_quantity, "
+                    "allocation_note from marts.rpt_stock_availability where channel_id = 'shop_us'")
+    before = {row["product_id"]: row["reserved"] for row in query(hub, availability)}
+    with engine.begin() as conn:
+        for n, kit in enumerate(kits, start=1):
+            conn.execute(sa.text(
+                "insert into raw_shop_us.products__variants (id, product_id, title, sku, inventory_item_id, "
+                "_dlt_parent_id, _dlt_root_id, _dlt_list_idx, _dlt_id) select id + :n * 200000, product_id, title, "
+                ":kit, inventory_item_id + :n * 200000, _dlt_parent_id, _dlt_root_id, 90 + :n, _dlt_id || :kit "
+                "from raw_shop_us.products__variants order by id limit 1"), {"n": n, "kit": kit})
+        open_line = conn.execute(sa.text(
+            "select l.id from raw_shop_us.orders__line_items l join raw_shop_us.orders o on o.id = l.order_id "
+            "where o.cancelled_at is null and o.fulfillment_status is null and o.financial_status = 'paid' "
+            "order by l.id limit 1")).scalar_one()
+        columns = [c for c in conn.execute(sa.text(
+            "select column_name from information_schema.columns where table_schema = 'raw_shop_us' "
+            "and table_name = 'orders__line_items'")).scalars() if c not in ("id", "sku", "quantity", "fulfillable_quantity")]
+        conn.execute(sa.text(f"insert into raw_shop_us.orders__line_items (id, sku, quantity, fulfillable_quantity, "
+                             f"{', '.join(columns)}) select id + 1000000, 'KIT-TEE-MUG', 2, 2, {', '.join(columns)} "
+                             "from raw_shop_us.orders__line_items where id = :line"), {"line": open_line})
+    transforms.build(hub, select=["+rpt_stock_availability"], full_refresh=True)
+
+    rows = query(hub, availability)
+    reserved = {row["product_id"]: row["reserved"] for row in rows}
+    assert reserved["CH-0000-M"] == before["CH-0000-M"] + 2 and reserved["CH-0002-M"] == before["CH-0002-M"] + 4
+    atp = {row["product_id"]: row["available_to_promise"] for row in rows}
+    for kit, parts in kits.items():
+        mine = [row for row in rows if row["product_id"] == kit]
+        assert len(mine) == 2 and all(row["allocation_note"] is None for row in mine)  # both locations
+        assert {row["available_to_promise"] for row in mine} == {min(atp[sku] // units for sku, units in parts.items())}
+        assert 0 < sum(row["allocated_quantity"] for row in mine) <= atp[kit]

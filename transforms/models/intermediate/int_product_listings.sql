@@ -1,5 +1,5 @@
 -- Every code under which a source lists a product (the conformed listings models), resolved to the
--- merchant SKU (product_id). The ERPs' item masters (master_items) are the SKU list; a code equal to
+-- merchant SKU (product_id). The ERPs' item masters (master_items) and the declared bundles are the SKU list; a code equal to
 -- a master SKU matches it, and the merchant's {{ source('ops', 'sku_mapping') }} wins over that for
 -- codes that differ. Without an ERP, every code is its own SKU.
 with erp_items as (
@@ -15,8 +15,15 @@ listings as (
     {{ union_conformed('listings') }}
 ),
 
+bundles as (
+    select * from {{ source('ops', 'bundles') }}
+),
+
+-- the merchant's SKUs: the ERPs' items, and the bundles (kits) channelhub.yml declares
 master_skus as (
     select distinct source_code as product_id from erp_items
+    union
+    select distinct bundle_id as product_id from bundles
     union
     select distinct source_code as product_id from listings
     where not exists (select 1 from erp_items)

@@ -22,6 +22,8 @@ product_per_code as (
 -- a line whose listing is gone (the product was removed from the channel) still names a merchant SKU
 master_skus as (
     select distinct source_code as product_id from ({{ union_conformed('master_items') }}) as items
+    union
+    select distinct bundle_id as product_id from {{ source('ops', 'bundles') }}
 ),
 
 final as (

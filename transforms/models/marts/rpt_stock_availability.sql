@@ -110,6 +110,57 @@ reserved_per_product as (
     select * from reserved
 ),
 
+bundles as (
+    select * from {{ source('ops', 'bundles') }}
+),
+
+-- A bundle (kit) has no stock of its own: per channel, it is available as often as its scarcest
+-- component allows, ATP = min over components of floor(component ATP / units per bundle), where the
+-- component's ATP nets its own and its bundles' open orders and its safety stock on the channel.
+bundle_components as (
+    select channels_stocked.channel_id, bundles.bundle_id, bundles.component_id, bundles.quantity,
+           coalesce(channel_on_hand.on_hand, 0) as on_hand,
+           greatest(coalesce(channel_on_hand.on_hand, 0) - coalesce(reserved_per_product.reserved, 0)
+                    - coalesce(component_rule.safety_stock, channel_rule.safety_stock, 0), 0) as available_to_promise
+    from (select distinct channel_id from location_warehouses) as channels_stocked
+    cross join bundles
+    left join channel_on_hand
+        on channel_on_hand.channel_id = channels_stocked.channel_id
+        and channel_on_hand.product_id = bundles.component_id
+    left join reserved_per_product on reserved_per_product.product_id = bundles.component_id
+    left join policy as component_rule
+        on component_rule.channel_id = channels_stocked.channel_id
+        and component_rule.product_id = bundles.component_id
+    left join policy as channel_rule
+        on channel_rule.channel_id = channels_stocked.channel_id
+        and channel_rule.product_id is null
+),
+
+bundle_stock as (
+    select
+        channel_id,
+        bundle_id as product_id,
+        min(cast(floor(on_hand * 1.0 / quantity) as bigint)) as on_hand,
+        min(cast(floor(available_to_promise * 1.0 / quantity) as bigint)) as available_to_promise
+    from bundle_components
+    group by channel_id, bundle_id
+),
+
+bundle_location_stock as (
+    select
+        channel_locations.channel_id,
+        channel_locations.location_id,
+        bundles.bundle_id as product_id,
+        min(cast(floor(coalesce(location_on_hand.on_hand, 0) * 1.0 / bundles.quantity) as bigint)) as on_hand
+    from (select distinct channel_id, location_id from location_warehouses) as channel_locations
+    cross join bundles
+    left join location_on_hand
+        on location_on_hand.channel_id = channel_locations.channel_id
+        and location_on_hand.location_id = channel_locations.location_id
+        and location_on_hand.product_id = bundles.component_id
+    group by channel_locations.channel_id, channel_locations.location_id, bundles.bundle_id
+),
+
 ranked_policy as (
     select
         targets.product_id,
@@ -130,8 +181,9 @@ ranked_policy as (
 with_quantities as (
     select
         targets.*,
-        cast(coalesce(channel_on_hand.on_hand, 0) as bigint) as on_hand,
-        cast(coalesce(location_on_hand.on_hand, 0) as bigint) as location_on_hand,
+        cast(coalesce(bundle_stock.on_hand, channel_on_hand.on_hand, 0) as bigint) as on_hand,
+        cast(coalesce(bundle_location_stock.on_hand, location_on_hand.on_hand, 0) as bigint) as location_on_hand,
+        bundle_stock.available_to_promise as bundle_available_to_promise,
         cast(coalesce(reserved_per_product.reserved, 0) as bigint) as reserved,
         coalesce(ranked_policy.safety_stock, 0) as safety_stock,
         coalesce(ranked_policy.percentage, 100) as percentage,
@@ -147,6 +199,13 @@ with_quantities as (
         and location_on_hand.location_id = targets.location_id
         and location_on_hand.product_id = targets.product_id
     left join reserved_per_product on reserved_per_product.product_id = targets.product_id
+    left join bundle_stock
+        on bundle_stock.channel_id = targets.channel_id
+        and bundle_stock.product_id = targets.product_id
+    left join bundle_location_stock
+        on bundle_location_stock.channel_id = targets.channel_id
+        and bundle_location_stock.location_id = targets.location_id
+        and bundle_location_stock.product_id = targets.product_id
     left join ranked_policy
         on ranked_policy.product_id = targets.product_id
         and ranked_policy.channel_id = targets.channel_id
@@ -160,7 +219,7 @@ with_quantities as (
 with_atp as (
     select
         *,
-        greatest(on_hand - reserved - safety_stock, 0) as available_to_promise
+        coalesce(bundle_available_to_promise, greatest(on_hand - reserved - safety_stock, 0)) as available_to_promise
     from with_quantities
 ),
 
