@@ -29,6 +29,9 @@ from tests.transforms.test_build import (  # noqa: F401  (pytest collects the im
     test_incremental_build_ends_where_a_full_build_does,
     test_no_secret_reaches_dbt_logs_artifacts_or_docs,
     test_a_failing_model_keeps_the_previous_mart_and_skips_its_dependants,
+    test_stock_cannot_leak_through_unknown_codes_or_removed_listings,
+    test_bundles_are_as_available_as_their_scarcest_component_and_reserve_their_components,
+    test_stock_counted_under_unknown_codes_is_quarantined_and_warned_never_blocking,
 )
 # isort: on
 

@@ -23,6 +23,8 @@ last_loads as (
 final as (
     select
         product_per_code.product_id,
+        -- a code that matches no SKU is kept apart, by code: quarantined from the stock figures, named
+        case when product_per_code.product_id is null then stock_levels.source_code end as unmatched_code,
         stock_levels.warehouse_id,
         stock_levels.source,
         stock_levels.channel_id,
@@ -33,7 +35,12 @@ final as (
     left join product_per_code
         on product_per_code.channel_id = stock_levels.channel_id
         and product_per_code.source_code = stock_levels.source_code
-    group by product_per_code.product_id, stock_levels.warehouse_id, stock_levels.source, stock_levels.channel_id
+    group by
+        product_per_code.product_id,
+        case when product_per_code.product_id is null then stock_levels.source_code end,
+        stock_levels.warehouse_id,
+        stock_levels.source,
+        stock_levels.channel_id
 )
 
 select * from final
