@@ -221,3 +221,7 @@ def test_a_dry_run_shows_the_oversell_exposure_and_the_levels_zeroed_for_a_reaso
         "promise: each may be sold twice (oversell exposure)"),
         f"shop_us: 1 level(s) set to 0, unknown to the ERP (e.g. {second} at location {env.location['shop_us']})"]
     assert env.mutations("shop_us") == []
+    env.reconfigure(channels={"shop_us": {"unmapped_locations": "leave"}, "shop_eu": {}})
+    assert env.sync(dry_run=True).warnings[-1] == (
+        "stock.channels.shop_us.unmapped_locations is leave: locations without a warehouse keep selling what they "
+        "hold, which no ERP stock backs")
