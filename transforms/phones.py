@@ -85,10 +85,9 @@ def write_phone_numbers(conn: sa.Connection, columns: Iterable[tuple[str, str, s
     that connector) not written yet, or written in another region than the account's now; returns how
     many were written."""
     ensure_tables(conn, phone_numbers)
-    regions = {channel: region for channel, region in conn.execute(
-        sa.text("select channel_id, phone_region from ops.channels"))}
-    platforms = {channel: platform for channel, platform in conn.execute(
-        sa.text("select channel_id, platform from ops.channels"))}
+    accounts = conn.execute(sa.text("select channel_id, platform, phone_region from ops.channels")).all()
+    regions = {channel: region for channel, _, region in accounts}
+    platforms = {channel: platform for channel, platform, _ in accounts}
     conn.execute(phone_numbers.delete().where(sa.or_(
         phone_numbers.c.channel_id.not_in(list(regions) or [""]),
         *(sa.and_(phone_numbers.c.channel_id == channel, phone_numbers.c.region.is_distinct_from(region))
