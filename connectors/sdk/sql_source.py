@@ -69,7 +69,8 @@ class SqlSettings(RetrySettings):
         if backend == "sqlite":
             if not url.database or not Path(url.database).is_file():
                 raise ConfigError(f"SQLite database {url.database!r} does not exist")
-            return sa.create_engine(url)
+            # absolute: connectorx reads `sqlite:///relative/path` from the file system root
+            return sa.create_engine(url.set(database=str(Path(url.database).resolve())))
         if backend == "mysql" and "charset" not in url.query:
             url = url.update_query_dict({"charset": "utf8mb4"})  # Chinese names survive the wire
         return sa.create_engine(url, pool_pre_ping=True)
