@@ -21,9 +21,11 @@ app = typer.Typer(help="channelhub: one warehouse for every channel, payment pro
                   no_args_is_help=True, pretty_exceptions_enable=False)
 connectors_app = typer.Typer(help="Installed connectors.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="Local API emulators.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Reminders and alerts: what needs a person now (ops.alerts).")
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(connectors_app, name="connector", hidden=True)  # `channelhub connector new acme` reads better
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(alerts_app, name="alerts")
 console = Console()
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Path to channelhub.yml.")]
 
@@ -233,6 +235,47 @@ def sync_stock_command(
     except ChannelhubError as exc:
         _fail(exc)
     render_sync(console, report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@alerts_app.callback(invoke_without_command=True)
+def alerts_list(ctx: typer.Context,
+                resolved: Annotated[int, typer.Option("--resolved", metavar="DAYS",
+                                                      help="Also list alerts resolved in the last DAYS days.")] = 0,
+                config: ConfigOption = None) -> None:
+    """List open alerts, most severe and oldest first (`channelhub alerts check` evaluates them)."""
+    if ctx.invoked_subcommand:
+        return
+    from datetime import timedelta
+
+    from channelhub.alerts import list_alerts
+    from channelhub.alerts.report import render_alerts
+
+    try:
+        alerts = list_alerts(_config(config), resolved_within=timedelta(days=resolved) if resolved else None)
+    except ChannelhubError as exc:
+        _fail(exc)
+    render_alerts(console, alerts)
+
+
+@alerts_app.command("check")
+def alerts_check(dry_run: Annotated[bool, typer.Option("--dry-run", help="Evaluate and record; send nothing.")] = False,
+                 config: ConfigOption = None) -> None:
+    """Evaluate the rules of `alerts:` now, record them in ops.alerts and send what is due; exit 1 when a
+    destination did not take a message (it is tried again next time)."""
+    from channelhub.alerts import check_alerts
+    from channelhub.alerts.report import render_alerts
+
+    try:
+        report = check_alerts(_config(config), deliver=not dry_run)
+    except ChannelhubError as exc:
+        _fail(exc)
+    render_alerts(console, report.open)
+    console.print(f"{len(report.open)} open, {len(report.resolved)} resolved now, {len(report.sent)} sent"
+                  + (" (dry run: nothing sent)" if dry_run else ""))
+    for error in report.errors:
+        console.print(f"[red]not delivered:[/] {error}")
     if not report.ok:
         raise typer.Exit(1)
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 
+from channelhub.alerts import AlertsConfig
 from channelhub.stock.policy import StockPolicy, bundle_rows, location_rows, policy_rows
 from connectors.sdk import Account, ConfigError, get_connector, require_installed
 
@@ -102,6 +103,7 @@ class HubConfig(_Strict):
     sandbox: SandboxConfig = SandboxConfig()
     accounts: dict[str, AccountConfig]
     stock: StockPolicy | None = None  # stock write-back; off when omitted (channelhub/stock/policy.py)
+    alerts: AlertsConfig = AlertsConfig()  # reminders and alerts (channelhub/alerts/config.py)
 
     @field_validator("accounts")
     @classmethod
@@ -118,6 +120,14 @@ class HubConfig(_Strict):
         if stock is not None and "accounts" in info.data:
             stock.check_accounts(info.data["accounts"])
         return stock
+
+    @field_validator("alerts")
+    @classmethod
+    def _alert_channels(cls, alerts: AlertsConfig, info: ValidationInfo) -> AlertsConfig:
+        unknown = set(alerts.unshipped_after_by_channel) - set(info.data.get("accounts", {}))
+        if unknown:
+            raise ValueError(f"unshipped_after_by_channel names no account: {sorted(unknown)}")
+        return alerts
 
     @property
     def warehouse_url(self) -> str:

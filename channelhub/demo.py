@@ -1,7 +1,7 @@
 """``channelhub demo``: the whole chain against the sandboxes, and a summary a person can read.
 
 sandboxes up → ingest every account → build the marts → quality gates → stock diff (dry run) → push
-→ summary. Every step is the library function the CLI command and the Airflow task of the same name
+→ alerts → summary. Every step is the library function the CLI command and the Airflow task of the same name
 call; the demo only strings them together and reports.
 
 The sandbox shops were stocked before channelhub managed them, so the first push cuts many levels and
@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 import transforms
+from channelhub.alerts import SETTLED, AlertReport, check_alerts
 from channelhub.config import HubConfig
 from channelhub.fleet import Fleet
 from channelhub.progress import RichCollector
@@ -38,8 +39,6 @@ RECONCILIATION_BY_STATUS = """
     select status, count(*) as cases, currency, sum(difference) as difference
     from marts.rpt_payment_reconciliation
     group by status, currency order by status, currency"""
-# The statuses that need nobody (rpt_payment_reconciliation.yml); every other one is an exception.
-SETTLED = frozenset({"matched", "not_due", "excluded", "cancelled_and_refunded", "paid_outside_provider"})
 
 
 class DemoFailed(ChannelhubError):
@@ -54,6 +53,7 @@ class DemoOutcome:
     quality: ValidationReport | None = None
     dry_run: StockSyncReport | None = None
     pushes: list[StockSyncReport] = field(default_factory=list)
+    alerts: AlertReport | None = None
 
     def pushed_channels(self) -> list[ChannelSync]:
         """Each channel's last push of the demo (a refused channel is pushed again with force)."""
@@ -93,6 +93,10 @@ def run_demo(hub: HubConfig, console: Console, *, full_refresh: bool = False) ->
                           "once (`channelhub sync-stock --force`). The demo does that now.")
             outcome.pushes.append(sync_stock(hub, force=True, accounts=refused))
             render_sync(console, outcome.pushes[-1], DIFF_ROWS_SHOWN)
+        console.rule("[bold]6. alerts")
+        outcome.alerts = check_alerts(hub)
+        console.print(f"{len(outcome.alerts.open)} open (ops.alerts), {len(outcome.alerts.sent)} sent to "
+                      f"{len(hub.alerts.destinations)} destination(s)")
     console.rule("[bold]summary")
     _summarize(hub, console, outcome)
     if not outcome.quality.ok:
@@ -145,6 +149,10 @@ def _summarize(hub: HubConfig, console: Console, outcome: DemoOutcome) -> None:
         counts = channel.outcomes
         table.add_row(channel.channel, channel.status.value, str(len(channel.changes)), str(counts["success"]),
                       str(counts["stale"]), str(counts["failed"]))
+    console.print(table)
+    table = Table("severity", "alert", "what", title="open alerts (`channelhub alerts`)")
+    for alert in outcome.alerts.open if outcome.alerts else ():
+        table.add_row(alert.severity, alert.alert_key, alert.title)
     console.print(table)
     console.print(f"warehouse: {warehouse.redacted_url}  (BI reads schema [bold]marts[/]; raw_<account>, ops.*)",
                   soft_wrap=True)

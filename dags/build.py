@@ -13,7 +13,9 @@ model in one dbt invocation, in seconds on this merchant's data. It updates one 
 
 **validate** then runs the Great Expectations suites (``channelhub validate``) in the same DAG run, so
 it always checks the marts this run built, never a half-swapped mix with the next build. Only then is
-``marts_validated`` updated and stock pushed. **docs** publishes the model docs (dbt docs: lineage,
+``marts_validated`` updated and stock pushed. **alerts** then evaluates the reminders of
+``alerts:`` in channelhub.yml (unshipped orders, reconciliation exceptions, low stock, stale accounts,
+failing checks) and sends what is due, even after a failed build or validation. **docs** publishes the model docs (dbt docs: lineage,
 SQL, each mart's contract) beside Data Docs; its failure blocks nothing.
 
 When it fails:
@@ -25,6 +27,9 @@ When it fails:
 - *validate failed*: a critical expectation failed. It fails at once, without retries (re-reading the
   same data cannot fix it): read ``ops.quality_results`` or Data Docs, fix the data or the source,
   then clear the task. No stock is pushed from suspect marts meanwhile.
+- *alerts failed*: a destination did not take a message (the task log names it, never its address).
+  Check its environment variable and the webhook or mail server; the alerts stay due in ``ops.alerts``
+  and the task's retries (or the next run) send them.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from typing import TYPE_CHECKING
 from airflow.sdk import DAG, AssetAny, Metadata, task
 from airflow.sdk.exceptions import AirflowFailException
 from channelhub_dags import assets
-from channelhub_dags.common import dag_args, load_hub, log
+from channelhub_dags.common import check_alerts_task, dag_args, load_hub, log
 
 import transforms
 
@@ -91,4 +96,6 @@ with DAG(
         """The model docs site (dbt docs, offline) for the marts this run built."""
         return str(transforms.publish_docs(load_hub()))
 
-    build() >> [validate(), docs()]
+    built, validated = build(), validate()
+    built >> [validated, docs()]
+    validated >> check_alerts_task()

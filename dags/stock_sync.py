@@ -12,7 +12,8 @@ push fails it without retries, naming the reason. A guardrail refusal (too many 
 drop) needs a person: check the marts, then run ``channelhub sync-stock --force``. A readiness refusal
 (a newer build not validated yet, a stale source) clears itself: the next validated build triggers
 this DAG again. Stale levels (changed on the channel since the last load) are reported, not
-overwritten, and do not fail the run.
+overwritten, and do not fail the run. **alerts** then evaluates the reminders (a refused or failed push
+is one) and sends what is due, whatever the push did.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 from airflow.sdk import DAG, task
 from airflow.sdk.exceptions import AirflowFailException
 from channelhub_dags import assets
-from channelhub_dags.common import dag_args, load_hub, log
+from channelhub_dags.common import check_alerts_task, dag_args, load_hub, log
 
 from connectors.sdk import ChannelhubError
 
@@ -55,4 +56,4 @@ if policy is not None:
                 raise AirflowFailException(f"stock sync {report.sync_id} refused: {', '.join(refused)}")
             return {channel.channel: channel.status.value for channel in report.channels}
 
-        sync_stock()
+        sync_stock() >> check_alerts_task()

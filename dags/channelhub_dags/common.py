@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import BaseNotifier, Context
+from airflow.sdk import BaseNotifier, Context, task
 
 from channelhub.config import HubConfig, load_config
 from channelhub.runner import redact
@@ -98,3 +98,25 @@ def dag_args(*tags: str, accounts: tuple[str, ...] = ()) -> dict[str, Any]:
     task runs."""
     return {"start_date": START_DATE, "catchup": False, "max_active_runs": 1,
             "default_args": default_args(accounts), "tags": ["channelhub", *tags]}
+
+
+def check_alerts_task():
+    """The ``alerts`` task closing a DAG: evaluates the rules of ``alerts:`` and sends what is due
+    (``channelhub alerts check``). It runs whatever its upstream tasks did (``all_done``): a failed
+    build or a refused push is exactly when people must hear of it. It fails when a destination did not
+    take a message; its retries send only what is still undelivered."""
+
+    @task(task_id="alerts", trigger_rule="all_done")
+    def alerts() -> dict[str, int]:
+        from channelhub.alerts import check_alerts
+
+        report = check_alerts(load_hub())
+        for alert in report.open:
+            log.warning("open alert %s (%s): %s", alert.alert_key, alert.severity, alert.title)
+        log.info("alerts: %d open, %d resolved now, %d sent", len(report.open), len(report.resolved),
+                 len(report.sent))
+        if not report.ok:
+            raise ChannelhubError(f"{len(report.errors)} alert message(s) not delivered: " + "; ".join(report.errors))
+        return {"open": len(report.open), "resolved": len(report.resolved), "sent": len(report.sent)}
+
+    return alerts()

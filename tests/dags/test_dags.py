@@ -102,18 +102,21 @@ def test_build_dag_builds_in_one_task_and_updates_an_asset_per_mart(shipped: dic
     build = shipped["channelhub_build"]
     assert build["schedule"] == {"assets": sorted(f"raw_{name}" for name in hub.enabled_accounts()), "kind": "any"}
     tasks = build["tasks"]
-    assert set(tasks) == {"build", "validate", "docs"}
+    assert set(tasks) == {"build", "validate", "docs", "alerts"}
     assert tasks["docs"]["upstream"] == ["build"]
     assert sorted(tasks["build"]["outlets"]) == sorted(f"marts.{name}" for name in mart_names())
     assert {"marts.fct_orders", "marts.rpt_stock_availability"} <= set(tasks["build"]["outlets"])
     assert tasks["validate"]["upstream"] == ["build"]  # checks the marts of its own run
     assert tasks["validate"]["outlets"] == ["marts_validated"]
+    assert tasks["alerts"]["upstream"] == ["validate"] and tasks["alerts"]["trigger_rule"] == "all_done"
 
 
 def test_stock_sync_waits_for_validated_marts(shipped: dict[str, dict[str, Any]]) -> None:
     stock = shipped["channelhub_stock_sync"]
     assert stock["schedule"] == {"assets": ["marts_validated"], "kind": "one"}
-    assert list(stock["tasks"]) == ["sync_stock"]
+    assert sorted(stock["tasks"]) == ["alerts", "sync_stock"]
+    assert stock["tasks"]["alerts"]["upstream"] == ["sync_stock"]
+    assert stock["tasks"]["alerts"]["trigger_rule"] == "all_done"  # a failed push is when people must hear
 
 
 def test_dags_follow_the_config(tmp_path: Path) -> None:

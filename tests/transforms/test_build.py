@@ -15,7 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ import sqlalchemy as sa
 import yaml
 
 import transforms
+from channelhub.alerts import SETTLED, AlertsConfig, check_alerts
 from channelhub.config import HubConfig
 from channelhub.fleet import Fleet
 from channelhub.runner import run_account
@@ -284,6 +285,55 @@ def test_daily_sales_measures_are_finances_and_leave_test_and_cancelled_orders_a
             "cancelled_kept_amount": sum(o.total - o.refunded for o in paid_then_cancelled),
             "test_order_count": sum(1 for o in orders if o.test)}
     assert sum(row["test_order_count"] for row in reported.values()) == len(fleet.world.planted["excluded"]) > 0
+
+
+def test_alerts_name_the_worlds_unshipped_orders_open_reconciliation_cases_and_short_stock(
+        built: tuple[HubConfig, Fleet]) -> None:
+    """The rules on the built marts: one unshipped alert per shop naming exactly the World's paid,
+    unfulfilled orders past 48 hours, oldest first; one reconciliation alert per channel and open status
+    naming exactly the planted cases; low stock naming every SKU below 5 units or 7 days of cover."""
+    hub, fleet = built
+    world = fleet.world
+    as_of = world.now + timedelta(days=10)
+    alerts = {alert.alert_key: alert for alert in check_alerts(hub, as_of=as_of, deliver=False).open}
+    for shop in world.spec.shops:
+        late = sorted((o for o in world.orders_of(shop.name) if o.financial_status == "paid" and not o.test
+                       and o.fulfillment_status != "fulfilled" and o.cancelled_at is None
+                       and o.created_at < as_of - timedelta(hours=48)), key=lambda o: (o.created_at, o.id))
+        assert late and [record.split()[1] for record in alerts[f"unshipped:{shop.name}"].records] == [
+            f"#{o.number}" for o in late]
+
+    payments_account = next(name for name, account in hub.accounts.items() if account.connector == "stripe")
+    expected: dict[str, set[str]] = defaultdict(set)
+    for kind in set(DISCREPANCY_KINDS) - SETTLED:
+        for key in world.planted[kind]:
+            channel = payments_account if kind == "payment_without_order" else key.split(":")[0]
+            expected[f"reconciliation:{channel}/{kind}"].add(key)
+    found = {key: {record.removeprefix("payment ").split()[0] for record in alert.records}
+             for key, alert in alerts.items() if alert.rule == "reconciliation"}
+    assert found == expected
+    assert alerts[f"reconciliation:{payments_account}/payment_without_order"].records[0].startswith("payment ch_")
+
+    # stock: as of the World's last day (its last 28 days of sales), thresholds where this small merchant has
+    # some SKUs short by units and some only by days of cover
+    atp = {(row["channel_id"], row["product_id"]): int(row["atp"]) for row in query(hub, """
+        select channel_id, product_id, max(available_to_promise) as atp from marts.rpt_stock_availability
+        where product_id is not null group by channel_id, product_id""")}
+    sold = {row["product_id"]: int(row["units"]) for row in query(hub, f"""
+        select product_id, sum(quantity - coalesce(refunded_quantity, 0)) as units from marts.fct_order_lines
+        where ordered_at >= '{world.now - timedelta(days=28):%Y-%m-%d %H:%M:%S}+00'
+          and ordered_at < '{world.now:%Y-%m-%d %H:%M:%S}+00'
+        group by product_id""")}
+    below = sorted(atp.values())[len(atp) // 4]
+    covers = sorted(units / (sold[key[1]] / 28) for key, units in atp.items() if units >= below and sold.get(key[1]))
+    rules = AlertsConfig(low_stock_below=below, cover_days_below=covers[len(covers) // 4])
+    short = {key for key, units in atp.items()
+             if units < rules.low_stock_below or units < rules.cover_days_below * sold.get(key[1], 0) / 28}
+    alerts = check_alerts(hub.model_copy(update={"alerts": rules}), as_of=world.now, deliver=False).open
+    named = {(alert.scope, record.split()[0]) for alert in alerts if alert.rule == "low_stock"
+             for record in alert.records}
+    assert named == short
+    assert {key for key in short if atp[key] < rules.low_stock_below} < short  # velocity named some too
 
 
 def test_merchant_mapping_overrides_code_matching_and_reaches_built_facts(built: tuple[HubConfig, Fleet]) -> None:
