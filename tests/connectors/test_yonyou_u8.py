@@ -114,6 +114,16 @@ def test_sqlite_end_to_end_and_stock_rowversion(tmp_path: Path, sqlite_u8: U8San
     assert loaded == {f"{s.sku.code}/{s.warehouse}": Decimal(s.quantity) for s in sqlite_u8.world.stock}
 
 
+def test_a_relative_sqlite_path_is_read_from_the_working_directory(tmp_path: Path, sqlite_u8: U8Sandbox,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shipped channelhub.yml names ``sqlite:///.channelhub/sandbox/u8.sqlite``: connectorx alone would
+    read that from the file system root."""
+    monkeypatch.chdir(tmp_path)
+    relative = Path(sqlite_u8.url.database).relative_to(tmp_path)
+    report = run_account(config(tmp_path, f"sqlite:///{relative}", chunk_size=100), ACCOUNT)
+    assert report.rows["inventory"] == sqlite_u8.count("Inventory") > 0
+
+
 def test_times_are_utc_and_the_cursor_window_stays_in_source_time(tmp_path: Path, sqlite_u8: U8Sandbox) -> None:
     # the world's SKUs were modified at 2026-01-01 00:00 UTC = 08:00 in Shanghai, as U8 stores it
     with sqlite_u8.engine.connect() as conn:
