@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from croniter import croniter
 
 from channelhub.alerts.config import AlertsConfig
+from channelhub.stock.cover import stock_cover
 from warehouse import Warehouse, last_runs
 
 if TYPE_CHECKING:
@@ -140,34 +141,15 @@ def _case(row: sa.RowMapping) -> str:
 
 
 def low_stock(ctx: Context) -> Iterable[Finding]:
-    if not all(map(ctx.has, ("marts.rpt_stock_availability", "marts.fct_order_lines"))):
-        return
-    window = ctx.rules.velocity_window
-    rows = ctx.rows("""
-        with stock as (
-            select channel_id, product_id, max(available_to_promise) as atp
-            from marts.rpt_stock_availability where product_id is not null
-            group by channel_id, product_id
-        ),
-        sold as (
-            select product_id, sum(quantity - coalesce(refunded_quantity, 0)) as units
-            from marts.fct_order_lines
-            where ordered_at >= :since and ordered_at < :as_of and product_id is not null
-            group by product_id
-        )
-        select stock.channel_id, stock.product_id, stock.atp, coalesce(sold.units, 0) as units
-        from stock left join sold on sold.product_id = stock.product_id
-        order by stock.channel_id, stock.atp, stock.product_id""", since=ctx.as_of - window, as_of=ctx.as_of)
     short: dict[str, list[str]] = defaultdict(list)
     empty: set[str] = set()
-    for row in rows:
-        atp, per_day = int(row["atp"] or 0), float(row["units"]) / (window.total_seconds() / 86_400)
-        cover = atp / per_day if per_day > 0 else None
-        if atp < ctx.rules.low_stock_below or (cover is not None and cover < ctx.rules.cover_days_below):
-            short[row["channel_id"]].append(f"{row['product_id']} (ATP {atp}"
-                                            + (f", {cover:.1f} days of cover)" if cover is not None else ")"))
-            if atp <= 0:
-                empty.add(row["channel_id"])
+    for cover in stock_cover(ctx.warehouse, ctx.conn, ctx.as_of, ctx.rules.velocity_window):
+        days = cover.days_of_cover
+        if cover.available_to_promise < ctx.rules.low_stock_below or (days is not None and days < ctx.rules.cover_days_below):
+            short[cover.channel_id].append(f"{cover.product_id} (ATP {cover.available_to_promise}"
+                                           + (f", {days:.1f} days of cover)" if days is not None else ")"))
+            if cover.available_to_promise <= 0:
+                empty.add(cover.channel_id)
     for channel, skus in sorted(short.items()):
         yield Finding("low_stock", channel, "critical" if channel in empty else "warning",
                       f"{len(skus)} SKU(s) on {channel} below {ctx.rules.low_stock_below} units available "
