@@ -8,7 +8,7 @@ RUN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: env demo test test-e2e reliability bench sandbox airflow lint clean
+.PHONY: env browser demo test test-e2e reliability bench sandbox airflow lint clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -22,6 +22,12 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 
 env: $(VENV)/.synced  ## create .venv from the lock file
 
+# The report's test renders it in a real browser: Debian's Chromium (Playwright drives it; its own
+# browser download cannot work offline). Installed with apt when missing, which needs root.
+CHROMIUM ?= /usr/bin/chromium
+browser:  ## install Debian's Chromium for the report's browser test, when missing
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 demo: env  ## run the whole pipeline against the local sandboxes
 	$(RUN)/channelhub demo
 
@@ -31,7 +37,7 @@ test: env  ## the suite but the whole-chain runs, within 5 minutes on 2 cores (n
 reliability: env  ## the failure scenarios alone (kill -9, faults, poison, late rows, concurrent writers), as a table
 	$(RUN)/pytest -m "reliability and not e2e"
 
-test-e2e: env  ## the whole chain end to end: the demo twice, Airflow from ingest to stock sync, every mart built on DuckDB and PostgreSQL
+test-e2e: env browser  ## the whole chain end to end: the demo twice, Airflow from ingest to stock sync, every mart built on DuckDB and PostgreSQL
 	$(RUN)/pytest -m e2e
 
 bench: env  ## print ingest, build and stock-sync figures (throughput, incremental cost, API calls, memory)

@@ -182,6 +182,22 @@ def status(config: ConfigOption = None) -> None:
                       f"{_aware(build.started_at):%Y-%m-%d %H:%M}Z")
 
 
+@app.command()
+def report(out: Annotated[Path | None, typer.Option("--out", "-o", help="Where to write it (default: "
+                                                     "<home>/report/index.html).")] = None,
+           days: Annotated[int, typer.Option("--days", min=1, help="Sales and SKUs over the last DAYS days.")] = 90,
+           config: ConfigOption = None) -> None:
+    """Write one self-contained HTML report (works offline): sales, top SKUs, stock cover and exposure,
+    reconciliation exceptions, freshness, stock pushes, open alerts."""
+    from channelhub.report import write_report
+
+    try:
+        path = write_report(_config(config), out, days=days)
+    except ChannelhubError as exc:
+        _fail(exc)
+    console.print(f"report: {path.resolve()}", soft_wrap=True)
+
+
 @app.command("validate")
 def validate_command(config: ConfigOption = None) -> None:
     """Run the quality gates on raw tables and marts; exit 1 on a critical failure."""

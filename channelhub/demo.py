@@ -1,7 +1,7 @@
 """``channelhub demo``: the whole chain against the sandboxes, and a summary a person can read.
 
 sandboxes up → ingest every account → build the marts → quality gates → stock diff (dry run) → push
-→ alerts → summary. Every step is the library function the CLI command and the Airflow task of the same name
+→ alerts → report → summary. Every step is the library function the CLI command and the Airflow task of the same name
 call; the demo only strings them together and reports.
 
 The sandbox shops were stocked before channelhub managed them, so the first push cuts many levels and
@@ -22,6 +22,7 @@ from channelhub.alerts import SETTLED, AlertReport, check_alerts
 from channelhub.config import HubConfig
 from channelhub.fleet import Fleet
 from channelhub.progress import RichCollector
+from channelhub.report import write_report
 from channelhub.runner import RunFailed, RunReport, run_account
 from channelhub.stock import ChannelStatus, ChannelSync, StockSyncReport, sync_stock
 from channelhub.stock.report import render_sync
@@ -54,6 +55,7 @@ class DemoOutcome:
     dry_run: StockSyncReport | None = None
     pushes: list[StockSyncReport] = field(default_factory=list)
     alerts: AlertReport | None = None
+    report: Path | None = None
 
     def pushed_channels(self) -> list[ChannelSync]:
         """Each channel's last push of the demo (a refused channel is pushed again with force)."""
@@ -97,6 +99,7 @@ def run_demo(hub: HubConfig, console: Console, *, full_refresh: bool = False) ->
         outcome.alerts = check_alerts(hub)
         console.print(f"{len(outcome.alerts.open)} open (ops.alerts), {len(outcome.alerts.sent)} sent to "
                       f"{len(hub.alerts.destinations)} destination(s)")
+        outcome.report = write_report(hub)
     console.rule("[bold]summary")
     _summarize(hub, console, outcome)
     if not outcome.quality.ok:
@@ -158,5 +161,6 @@ def _summarize(hub: HubConfig, console: Console, outcome: DemoOutcome) -> None:
                   soft_wrap=True)
     console.print(f"Data Docs: {outcome.quality.docs_index}", soft_wrap=True)
     console.print(f"model docs: {outcome.model_docs}", soft_wrap=True)
+    console.print(f"report: {outcome.report.resolve() if outcome.report else '-'}", soft_wrap=True)
     console.print("next: `channelhub status`, `channelhub build`, `channelhub validate`, "
-                  "`channelhub sync-stock --dry-run`, `make airflow`")
+                  "`channelhub sync-stock --dry-run`, `channelhub alerts`, `channelhub report`, `make airflow`")

@@ -15,7 +15,8 @@ model in one dbt invocation, in seconds on this merchant's data. It updates one 
 it always checks the marts this run built, never a half-swapped mix with the next build. Only then is
 ``marts_validated`` updated and stock pushed. **alerts** then evaluates the reminders of
 ``alerts:`` in channelhub.yml (unshipped orders, reconciliation exceptions, low stock, stale accounts,
-failing checks) and sends what is due, even after a failed build or validation. **docs** publishes the model docs (dbt docs: lineage,
+failing checks) and sends what is due, even after a failed build or validation, and **report** writes
+the HTML report (``channelhub report``) under the channelhub home. **docs** publishes the model docs (dbt docs: lineage,
 SQL, each mart's contract) beside Data Docs; its failure blocks nothing.
 
 When it fails:
@@ -40,7 +41,7 @@ from typing import TYPE_CHECKING
 from airflow.sdk import DAG, AssetAny, Metadata, task
 from airflow.sdk.exceptions import AirflowFailException
 from channelhub_dags import assets
-from channelhub_dags.common import check_alerts_task, dag_args, load_hub, log
+from channelhub_dags.common import check_alerts_task, dag_args, load_hub, log, report_task
 
 import transforms
 
@@ -98,4 +99,4 @@ with DAG(
 
     built, validated = build(), validate()
     built >> [validated, docs()]
-    validated >> check_alerts_task()
+    validated >> check_alerts_task() >> report_task()

@@ -2,8 +2,9 @@
 and the report read. Velocity is every channel's units sold (net of refunds) over a recent window,
 because every channel draws on the same warehouses; the channel's ATP is divided by it.
 
-Exposure is what a channel still shows beyond what it is allocated (its level at the last load minus
-the allocation): units it can sell that the next push takes back, so possibly units that are not there.
+Exposure is what a channel still shows beyond what it is allocated: units it can sell that the next push
+takes back, so possibly units that are not there (a refused or failed push, a level changed by hand).
+What it shows is its level at its last load, or our last successful push when that came later.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import sqlalchemy as sa
 from warehouse import Warehouse
 
 TABLES = (("marts", "rpt_stock_availability"), ("marts", "fct_order_lines"))
+NO_PUSHES = ("select cast(null as varchar) as channel_id, cast(null as varchar) as location_id, "
+             "cast(null as varchar) as inventory_item_id, cast(null as bigint) as quantity, 1 as rn where 1 = 0")
 
 
 @dataclass(frozen=True)
@@ -43,12 +46,32 @@ def stock_cover(warehouse: Warehouse, conn: sa.Connection, as_of: datetime, wind
     first build."""
     if not all(warehouse.table_exists(schema, table, conn) for schema, table in TABLES):
         return []
-    rows = conn.execute(sa.text("""
-        with stock as (
+    pushed = NO_PUSHES
+    if warehouse.table_exists("ops", "stock_push_log", conn) and warehouse.table_exists("ops", "run_log", conn):
+        pushed = """
+            select log.channel_id, log.location_id, log.inventory_item_id, log.new_quantity as quantity,
+                   row_number() over (partition by log.channel_id, log.location_id, log.inventory_item_id
+                                      order by log.pushed_at desc) as rn
+            from ops.stock_push_log log
+            where log.outcome = 'success' and log.pushed_at > coalesce(
+                (select max(run.finished_at) from ops.run_log run
+                 where run.account = log.channel_id and run.stream = '*' and run.outcome = 'success'),
+                log.pushed_at - interval '1' day)"""
+    rows = conn.execute(sa.text(f"""
+        with pushed as ({pushed}),
+        levels as (
+            select mart.channel_id, mart.product_id, mart.available_to_promise, mart.allocated_quantity,
+                   case when pushed.quantity is not null then pushed.quantity else mart.channel_quantity end
+                       as on_channel
+            from marts.rpt_stock_availability mart
+            left join pushed on pushed.rn = 1 and pushed.channel_id = mart.channel_id
+                and pushed.location_id = mart.location_id and pushed.inventory_item_id = mart.inventory_item_id
+            where mart.product_id is not null
+        ),
+        stock as (
             select channel_id, product_id, max(available_to_promise) as atp, sum(allocated_quantity) as allocated,
-                   sum(channel_quantity) as on_channel
-            from marts.rpt_stock_availability where product_id is not null
-            group by channel_id, product_id
+                   sum(on_channel) as on_channel
+            from levels group by channel_id, product_id
         ),
         sold as (
             select product_id, sum(quantity - coalesce(refunded_quantity, 0)) as units

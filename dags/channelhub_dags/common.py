@@ -120,3 +120,16 @@ def check_alerts_task():
         return {"open": len(report.open), "resolved": len(report.resolved), "sent": len(report.sent)}
 
     return alerts()
+
+
+def report_task():
+    """The ``report`` task: writes the HTML report (``channelhub report``) to the channelhub home, where
+    the stack serves it, after the alerts it lists were evaluated; whatever the build did."""
+
+    @task(task_id="report", trigger_rule="all_done")
+    def report() -> str:
+        from channelhub.report import write_report
+
+        return str(write_report(load_hub()))
+
+    return report()

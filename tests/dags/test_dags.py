@@ -102,13 +102,14 @@ def test_build_dag_builds_in_one_task_and_updates_an_asset_per_mart(shipped: dic
     build = shipped["channelhub_build"]
     assert build["schedule"] == {"assets": sorted(f"raw_{name}" for name in hub.enabled_accounts()), "kind": "any"}
     tasks = build["tasks"]
-    assert set(tasks) == {"build", "validate", "docs", "alerts"}
+    assert set(tasks) == {"build", "validate", "docs", "alerts", "report"}
     assert tasks["docs"]["upstream"] == ["build"]
     assert sorted(tasks["build"]["outlets"]) == sorted(f"marts.{name}" for name in mart_names())
     assert {"marts.fct_orders", "marts.rpt_stock_availability"} <= set(tasks["build"]["outlets"])
     assert tasks["validate"]["upstream"] == ["build"]  # checks the marts of its own run
     assert tasks["validate"]["outlets"] == ["marts_validated"]
     assert tasks["alerts"]["upstream"] == ["validate"] and tasks["alerts"]["trigger_rule"] == "all_done"
+    assert tasks["report"]["upstream"] == ["alerts"] and tasks["report"]["trigger_rule"] == "all_done"
 
 
 def test_stock_sync_waits_for_validated_marts(shipped: dict[str, dict[str, Any]]) -> None:

@@ -26,6 +26,7 @@ from tests.transforms.test_build import (  # noqa: F401  (pytest collects the im
     test_reconciliation_finds_exactly_the_planted_discrepancies,
     test_daily_sales_measures_are_finances_and_leave_test_and_cancelled_orders_aside,
     test_alerts_name_the_worlds_unshipped_orders_open_reconciliation_cases_and_short_stock,
+    test_the_report_renders_offline_in_chromium_with_every_chart_and_no_console_error,
     test_merchant_mapping_overrides_code_matching_and_reaches_built_facts,
     test_incremental_build_ends_where_a_full_build_does,
     test_no_secret_reaches_dbt_logs_artifacts_or_docs,
