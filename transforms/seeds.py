@@ -31,6 +31,7 @@ channels = sa.Table(
     sa.Column("is_stock_target", sa.Boolean, nullable=False),  # the connector can write stock back
     sa.Column("timezone", sa.String(64), nullable=False),      # zone of the source's local dates
     sa.Column("phone_region", sa.String(2)),                   # where phones without a country code are
+    sa.Column("schedule", sa.String(64)),                      # when it loads (cron or @preset)
 )
 sku_mapping = sa.Table(
     "sku_mapping", metadata,
@@ -83,7 +84,8 @@ def channel_rows(hub: Hub) -> list[dict[str, object]]:
         zone = getattr(account.settings, "timezone", None) or "UTC"
         rows.append({"channel_id": name, "platform": connector.name, "kind": connector.kind.value,
                      "is_stock_target": type(connector).stock_writer is not Connector.stock_writer,
-                     "timezone": zone, "phone_region": account.phone_region or default_region(zone)})
+                     "timezone": zone, "phone_region": account.phone_region or default_region(zone),
+                     "schedule": account.schedule})
     return rows
 
 

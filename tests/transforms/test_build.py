@@ -62,10 +62,10 @@ def built(merchant: tuple[HubConfig, Fleet]) -> tuple[HubConfig, Fleet]:
     return merchant
 
 
-def test_every_mart_is_a_table_in_marts_with_exactly_its_contracts_columns(built: tuple[HubConfig, Fleet]) -> None:
+def test_every_mart_is_in_marts_with_exactly_its_contracts_columns(built: tuple[HubConfig, Fleet]) -> None:
     hub, _ = built
     inspector = sa.inspect(Warehouse(hub.warehouse_url).engine)
-    assert set(MARTS) <= set(inspector.get_table_names(schema="marts"))
+    assert set(MARTS) <= {*inspector.get_table_names(schema="marts"), *inspector.get_view_names(schema="marts")}
     for mart in MARTS:
         assert scalar(hub, f"select count(*) from marts.{mart}") > 0, mart
         contract = yaml.safe_load((project.MARTS / f"{mart}.yml").read_text(encoding="utf-8"))["models"][0]
@@ -75,6 +75,18 @@ def test_every_mart_is_a_table_in_marts_with_exactly_its_contracts_columns(built
         assert contract["description"].startswith("Grain: "), mart
     outcomes = query(hub, "select outcome, count(*) as n from ops.build_log group by outcome")
     assert outcomes == [{"outcome": "success", "n": MODELS}]
+
+
+def test_freshness_shows_each_accounts_last_load_and_its_age_now(built: tuple[HubConfig, Fleet]) -> None:
+    hub, _ = built
+    rows = {row["account"]: row for row in query(hub, "select * from marts.freshness")}
+    assert sorted(rows) == hub.enabled_accounts()
+    runs = {row["account"]: row for row in query(hub, "select account, max(finished_at) as at from ops.run_log "
+                                                      "where stream = '*' and outcome = 'success' group by account")}
+    for name, row in rows.items():
+        assert (row["platform"], row["schedule"], row["last_outcome"]) == (
+            hub.accounts[name].connector, hub.accounts[name].schedule, "success")
+        assert row["last_success_at"] == runs[name]["at"] and 0 <= row["hours_since_success"] < 1
 
 
 def test_the_warehouse_carries_the_contracts_descriptions_as_comments(built: tuple[HubConfig, Fleet]) -> None:

@@ -16,8 +16,9 @@ import pytest
 from tests.transforms.test_build import (  # noqa: F401  (pytest collects the imported tests and fixtures)
     built,
     edited_project,
-    test_every_mart_is_a_table_in_marts_with_exactly_its_contracts_columns,
+    test_every_mart_is_in_marts_with_exactly_its_contracts_columns,
     test_the_warehouse_carries_the_contracts_descriptions_as_comments,
+    test_freshness_shows_each_accounts_last_load_and_its_age_now,
     test_the_built_merchant_passes_every_quality_gate,
     test_built_allocations_reach_both_shops,
     test_orders_and_money_match_what_the_shops_sold,
