@@ -198,6 +198,27 @@ def report(out: Annotated[Path | None, typer.Option("--out", "-o", help="Where t
     console.print(f"report: {path.resolve()}", soft_wrap=True)
 
 
+@app.command()
+def access(show: Annotated[bool, typer.Option("--show", help="Print what each department reads; change nothing.")] = False,
+           config: ConfigOption = None) -> None:
+    """Create or update the department roles on a PostgreSQL warehouse (access: in channelhub.yml): each
+    reads only the views of its schema bi_<department>, customers' PII masked unless it needs it."""
+    from transforms.access import apply_access, describe
+
+    try:
+        hub = _config(config)
+        if not show:
+            apply_access(hub)
+        rows = describe(hub)
+    except ChannelhubError as exc:
+        _fail(exc)
+    table = Table("department", "role", "schema", "marts", "customer PII",
+                  title="department access" + (" (nothing changed)" if show else " (applied)"))
+    for row in rows:
+        table.add_row(*row.values())
+    console.print(table)
+
+
 @app.command("validate")
 def validate_command(config: ConfigOption = None) -> None:
     """Run the quality gates on raw tables and marts; exit 1 on a critical failure."""

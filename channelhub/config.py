@@ -98,12 +98,46 @@ class SandboxConfig(_Strict):
     shops: dict[str, SandboxShop] = Field(default_factory=dict)
 
 
+class Department(_Strict):
+    """One department's part of the warehouse: the marts it reads, as views in its own schema."""
+
+    marts: tuple[str, ...]
+    pii: bool = False  # sees customers' emails, phones, names and addresses unmasked
+    password_env: str | None = None  # the role's login password, read from this variable (none: trust/cert auth)
+
+
+class AccessConfig(_Strict):
+    """Department roles on the PostgreSQL warehouse (``channelhub access``, transforms/access.py)."""
+
+    role_prefix: str = Field(default="channelhub_", pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    departments: dict[str, Department] = Field(default_factory=lambda: {
+        "finance": Department(marts=("fct_payments", "fct_refunds", "rpt_payment_reconciliation", "rpt_daily_sales",
+                                     "fct_orders", "dim_customers", "dim_channels", "freshness")),
+        "warehouse": Department(marts=("fct_inventory", "rpt_stock_availability", "dim_products",
+                                       "dim_product_listings", "fct_order_lines", "dim_channels", "freshness")),
+        "sales": Department(marts=("fct_orders", "fct_order_lines", "fct_refunds", "dim_customers", "dim_channels",
+                                   "dim_products", "rpt_daily_sales", "freshness"), pii=True),
+        "management": Department(marts=("rpt_daily_sales", "rpt_payment_reconciliation", "rpt_stock_availability",
+                                        "dim_channels", "freshness")),
+    })
+
+    @field_validator("departments")
+    @classmethod
+    def _names(cls, departments: dict[str, Department]) -> dict[str, Department]:
+        for name in departments:
+            if not ACCOUNT_NAME.match(name):
+                raise ValueError(f"department name {name!r} must be lower-case letters, digits and _ "
+                                 "(it becomes a role and the schema bi_<department>)")
+        return departments
+
+
 class HubConfig(_Strict):
     warehouse: WarehouseConfig = WarehouseConfig()
     sandbox: SandboxConfig = SandboxConfig()
     accounts: dict[str, AccountConfig]
     stock: StockPolicy | None = None  # stock write-back; off when omitted (channelhub/stock/policy.py)
     alerts: AlertsConfig = AlertsConfig()  # reminders and alerts (channelhub/alerts/config.py)
+    access: AccessConfig = AccessConfig()  # department roles on a PostgreSQL warehouse
 
     @field_validator("accounts")
     @classmethod
@@ -153,6 +187,13 @@ class HubConfig(_Strict):
 
     def bundle_rows(self) -> list[dict[str, Any]]:
         return bundle_rows(self)
+
+    def access_policy(self) -> dict[str, Any]:
+        """The department roles, their marts and PII access, passwords resolved from the environment."""
+        return {"role_prefix": self.access.role_prefix, "departments": {
+            name: {"marts": department.marts, "pii": department.pii, "password_env": department.password_env,
+                   "password": department.password_env and os.environ.get(department.password_env)}
+            for name, department in self.access.departments.items()}}
 
     def counted_warehouses(self) -> list[str]:
         return list(self.stock.warehouses) if self.stock and self.stock.warehouses else []

@@ -33,7 +33,7 @@ from connectors.sdk import ChannelhubError
 from warehouse import Hub, Warehouse, ensure_tables
 from warehouse.builds import finish_build, start_build
 
-from . import phones, seeds
+from . import access, phones, seeds
 from .build_log import LastBuild, ModelRun, last_builds, record_model_runs, vanished_keys
 from .inputs import input_digest, source_states
 from .project import DEFAULT_MEMORY, MEMORY_VARIABLE, Dbt
@@ -214,6 +214,7 @@ def build(hub: Hub, *, select: Sequence[str] | None = None, full_refresh: bool =
         with warehouse.engine.begin() as conn:
             _count_rows(conn, report.runs, by_name)
             record_model_runs(conn, report.runs)
+            access.refresh_views(conn, hub)  # a rebuilt mart took its department views with it
             finish_build(conn, report.build_id, "failed" if report.failed else "success", datetime.now(UTC))
         for run in report.runs:
             if run.outcome == "success":

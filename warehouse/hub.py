@@ -38,6 +38,11 @@ class Hub(Protocol):
         """The ``ops.bundles`` rows: each bundle SKU's components and units per bundle."""
         ...
 
+    def access_policy(self) -> dict[str, Any]:
+        """Department roles on PostgreSQL: ``role_prefix`` and ``departments`` (name -> marts, pii,
+        password_env and the password read from it, None when unset)."""
+        ...
+
     def counted_warehouses(self) -> list[str]:
         """Warehouses whose stock counts as on hand; empty: all of them."""
         ...

@@ -9,7 +9,20 @@ merchants on two workers at once.
 
 from __future__ import annotations
 
+import uuid
+
+import psycopg2.errors
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+import transforms
+from channelhub.config import AccessConfig, HubConfig
+from channelhub.fleet import Fleet
+from tests.pipeline import query, scalar
+from transforms import mart_names
+from transforms.access import apply_access, departments
+from warehouse import Warehouse
 
 # isort: off
 # In test_build.py's order: the tests share one merchant, and the later ones change it.
@@ -41,3 +54,60 @@ from tests.transforms.test_build import (  # noqa: F401  (pytest collects the im
 pytestmark = pytest.mark.e2e  # a whole chain, as test_build.py
 
 WAREHOUSE = "postgres"
+
+
+def _as(hub: HubConfig, role: str) -> sa.Engine:
+    return sa.create_engine(sa.engine.make_url(hub.warehouse_url).set(username=role, password=None), poolclass=NullPool)
+
+
+def _denied(engine: sa.Engine, *statements: str) -> None:
+    """Each statement, in its own session, refused for want of a privilege."""
+    for statement in statements:
+        with engine.connect() as conn, pytest.raises(sa.exc.ProgrammingError, match="permission denied") as refused:
+            conn.execute(sa.text("set default_transaction_read_only = off"))  # switching read-only off: no help
+            conn.commit()
+            conn.execute(sa.text(statement))
+        assert isinstance(refused.value.orig, psycopg2.errors.InsufficientPrivilege), statement
+
+
+def test_each_department_reads_only_its_views_with_pii_masked_and_can_write_nothing(
+        built: tuple[HubConfig, Fleet]) -> None:  # noqa: F811 (the fixture imported above)
+    hub = built[0].model_copy(update={"access": AccessConfig(role_prefix=f"t{uuid.uuid4().hex[:8]}_")})
+    wanted = departments(hub)
+    try:
+        apply_access(hub)
+        counts = {mart: scalar(hub, f"select count(*) from marts.{mart}") for mart in mart_names()}
+        for department in wanted:
+            engine = _as(hub, department.role)
+            with engine.connect() as conn:
+                assert conn.execute(sa.text("show transaction_read_only")).scalar() == "on"
+                for mart in department.marts:  # unqualified: the role's search_path is its schema
+                    assert conn.execute(sa.text(f"select count(*) from {mart}")).scalar() == counts[mart]
+            others = [f"bi_{other.name}.{mart}" for other in wanted if other is not department
+                      for mart in other.marts if mart not in department.marts][:3]
+            _denied(engine, *(f"select * from {view}" for view in others),
+                    "select * from marts.fct_orders", "select * from raw_shop_us.orders", "select * from ops.run_log",
+                    f"insert into {department.schema}.dim_channels select * from {department.schema}.dim_channels",
+                    f"create table {department.schema}.mine (x int)", "create table public.mine (x int)",
+                    "create temporary table mine (x int)", "create schema mine", "create view public.v as select 1")
+            engine.dispose()
+
+        emails = {row["customer_id"]: row["email"] for row in query(
+            hub, "select customer_id, email from marts.dim_customers where email is not null")}
+        seen = {}
+        for name in ("finance", "sales"):
+            with _as(hub, f"{hub.access.role_prefix}{name}").connect() as conn:
+                seen[name] = dict(conn.execute(sa.text("select customer_id, email from dim_customers "
+                                                       "where email is not null")).all())
+        assert emails and seen["sales"] == emails  # sales serves the customers: it sees them
+        assert seen["finance"] == {key: f"{email[0]}***@{email.split('@')[1]}" for key, email in emails.items()}
+
+        transforms.build(hub, select=["dim_channels"])  # a rebuilt mart drops its views: the build puts them back
+        with _as(hub, f"{hub.access.role_prefix}finance").connect() as conn:
+            assert conn.execute(sa.text("select count(*) from dim_channels")).scalar() == counts["dim_channels"]
+    finally:
+        with Warehouse(hub.warehouse_url).engine.begin() as conn:
+            for department in wanted:
+                if conn.execute(sa.text("select 1 from pg_roles where rolname = :r"), {"r": department.role}).first():
+                    conn.execute(sa.text(f'drop owned by "{department.role}"'))
+                    conn.execute(sa.text(f'drop role "{department.role}"'))
