@@ -26,7 +26,9 @@ app.add_typer(connectors_app, name="connectors")
 app.add_typer(connectors_app, name="connector", hidden=True)  # `channelhub connector new acme` reads better
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(alerts_app, name="alerts")
-console = Console()
+# In a terminal rich fits tables to its width; written to a log or a pipe, they keep their columns whole
+# instead of being squeezed to 80 characters and cut with "…".
+console = Console(width=None if sys.stdout.isatty() else 200)
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Path to channelhub.yml.")]
 
 

@@ -1,4 +1,5 @@
-"""Live progress for long runs in a terminal: dlt reports counters per step, rich draws them."""
+"""Live progress for long runs in a terminal: dlt reports counters per step, rich draws them. Off when
+the output is not a terminal (CI, a log file, a pipe)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ class RichCollector(Collector):
     def _start(self, step: str) -> None:
         self.step = step.split(" ")[0]
         self._tasks = {}
+        if not self.console.is_terminal:  # a log or a pipe: a live display would leave only blank lines
+            return
         self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
                                   TextColumn("{task.completed:>10,.0f}"), TimeElapsedColumn(),
                                   console=self.console, transient=True)

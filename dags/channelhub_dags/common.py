@@ -102,11 +102,12 @@ def dag_args(*tags: str, accounts: tuple[str, ...] = ()) -> dict[str, Any]:
 
 def check_alerts_task():
     """The ``alerts`` task closing a DAG: evaluates the rules of ``alerts:`` and sends what is due
-    (``channelhub alerts check``). It runs whatever its upstream tasks did (``all_done``): a failed
-    build or a refused push is exactly when people must hear of it. It fails when a destination did not
-    take a message; its retries send only what is still undelivered."""
+    (``channelhub alerts check``). A teardown task: it runs whatever its upstream tasks did (a failed
+    build or a refused push is exactly when people must hear of it), and the DAG run's state stays that
+    of the work (a failed push leaves the run failed, even though the alerts went out). It fails when a
+    destination did not take a message; its retries send only what is still undelivered."""
 
-    @task(task_id="alerts", trigger_rule="all_done")
+    @task(task_id="alerts")
     def alerts() -> dict[str, int]:
         from channelhub.alerts import check_alerts
 
@@ -119,17 +120,18 @@ def check_alerts_task():
             raise ChannelhubError(f"{len(report.errors)} alert message(s) not delivered: " + "; ".join(report.errors))
         return {"open": len(report.open), "resolved": len(report.resolved), "sent": len(report.sent)}
 
-    return alerts()
+    return alerts().as_teardown()
 
 
 def report_task():
     """The ``report`` task: writes the HTML report (``channelhub report``) to the channelhub home, where
-    the stack serves it, after the alerts it lists were evaluated; whatever the build did."""
+    the stack serves it, after the alerts it lists were evaluated; whatever the build did (a teardown
+    too, so the run's state stays the build's)."""
 
-    @task(task_id="report", trigger_rule="all_done")
+    @task(task_id="report")
     def report() -> str:
         from channelhub.report import write_report
 
         return str(write_report(load_hub()))
 
-    return report()
+    return report().as_teardown()

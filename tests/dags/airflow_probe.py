@@ -65,6 +65,7 @@ def parse() -> dict[str, Any]:
                 "priority_weight": task.priority_weight,
                 "upstream": sorted(task.upstream_task_ids),
                 "trigger_rule": getattr(task.trigger_rule, "value", task.trigger_rule),
+                "teardown": task.is_teardown,
                 "outlets": [outlet.name for outlet in task.outlets],
                 "on_failure_callback": [type(cb).__name__ for cb in task.on_failure_callback or []],
             } for task in dag.tasks},

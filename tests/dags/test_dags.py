@@ -108,8 +108,10 @@ def test_build_dag_builds_in_one_task_and_updates_an_asset_per_mart(shipped: dic
     assert {"marts.fct_orders", "marts.rpt_stock_availability"} <= set(tasks["build"]["outlets"])
     assert tasks["validate"]["upstream"] == ["build"]  # checks the marts of its own run
     assert tasks["validate"]["outlets"] == ["marts_validated"]
-    assert tasks["alerts"]["upstream"] == ["validate"] and tasks["alerts"]["trigger_rule"] == "all_done"
-    assert tasks["report"]["upstream"] == ["alerts"] and tasks["report"]["trigger_rule"] == "all_done"
+    # teardowns: they run whatever the build and the gates did, and leave the run's state to them
+    assert tasks["alerts"]["upstream"] == ["validate"] and tasks["alerts"]["teardown"]
+    assert tasks["report"]["upstream"] == ["alerts"] and tasks["report"]["teardown"]
+    assert tasks["alerts"]["trigger_rule"] == tasks["report"]["trigger_rule"] == "all_done_setup_success"
 
 
 def test_stock_sync_waits_for_validated_marts(shipped: dict[str, dict[str, Any]]) -> None:
@@ -117,7 +119,7 @@ def test_stock_sync_waits_for_validated_marts(shipped: dict[str, dict[str, Any]]
     assert stock["schedule"] == {"assets": ["marts_validated"], "kind": "one"}
     assert sorted(stock["tasks"]) == ["alerts", "sync_stock"]
     assert stock["tasks"]["alerts"]["upstream"] == ["sync_stock"]
-    assert stock["tasks"]["alerts"]["trigger_rule"] == "all_done"  # a failed push is when people must hear
+    assert stock["tasks"]["alerts"]["teardown"]  # a failed push is when people must hear, and the run fails
 
 
 def test_dags_follow_the_config(tmp_path: Path) -> None:
@@ -196,7 +198,13 @@ def test_chain_runs_from_ingest_to_stock_sync(tmp_path: Path, migrated: Path, sa
         report, output = probe(env, "run", *chain)
         assert report["states"] == [[dag_id, "failed" if i == 0 else "success"] for i, dag_id in enumerate(chain)]
         # The early sync was refused by the readiness gate: failed at once, no retry spent on it.
-        assert report["tries"][0] == {"sync_stock": 1}
+        assert report["tries"][0] == {"sync_stock": 1, "alerts": 1}  # the teardown told people, the run failed
+        assert {"alerts", "report"} <= report["tries"][-2].keys()  # the build's
+        # the early sync's alerts (accounts never loaded, the refused push) were resolved by the chain
+        alerts = {row["alert_key"]: row["status"] for row in query(hub, "select alert_key, status from ops.alerts")}
+        assert {key: alerts[key] for key in alerts if key.split(":")[0] in ("stale_account", "stock_push")} == {
+            **{f"stale_account:{name}": "resolved" for name in hub.enabled_accounts()},
+            "stock_push:shop_eu": "resolved", "stock_push:shop_us": "resolved"}
         assert "refused: shop_eu (account 'erp_u8' has never been loaded" in output
         events = {event["asset"]: event["extra"] for event in report["events"]}
 
