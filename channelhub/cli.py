@@ -10,12 +10,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.table import Table
 
 from channelhub.config import HubConfig, load_config
 from channelhub.scaffold import STYLES, NewConnector
 from connectors.sdk import ChannelhubError, Connector, ConnectorKind, available_connectors
+
+# Typer 0.29 prints a flag's type beside it ("--force <bool>"), as if it took a value: a flag takes none.
+_option_type = typer.core.TyperOption.display_type_rich
+typer.core.TyperOption.display_type_rich = (  # type: ignore[method-assign]
+    lambda option, ctx: None if option.is_bool_flag else _option_type(option, ctx))
 
 app = typer.Typer(help="channelhub: one warehouse for every channel, payment provider and ERP.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -41,8 +47,18 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(1)
 
 
+def _version(shown: bool) -> None:
+    if shown:
+        from importlib.metadata import version
+
+        console.print(f"channelhub {version('channelhub')}")
+        raise typer.Exit
+
+
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens (INFO).")] = False,
+         _: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                         help="Print the version and exit.")] = False) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

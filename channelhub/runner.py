@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import time
 import uuid
@@ -90,11 +91,27 @@ class RunReport:
         return sum(self.rows.values())
 
 
+SHORT_SECRET = 8  # characters; a shorter secret is masked only where it stands whole as a value
+
+
+def mask(text: str, secret: str) -> str:
+    """``text`` with ``secret`` replaced by ``***``. A long secret goes wherever it appears. A short one
+    ("a", "1234") is also a piece of ordinary words and numbers: replacing each of those would mangle the
+    message and, by what went missing, give the secret away. It is masked where it stands whole as a
+    value: after ``=``, ``:``, a quote or ``Bearer``, up to a delimiter."""
+    if not secret:
+        return text
+    if len(secret) >= SHORT_SECRET:
+        return text.replace(secret, "***")
+    return re.sub(r"(?:(?<=[=:'\"])|(?<=Bearer )|(?<=: ))" + re.escape(secret) + r"(?=$|[\s&'\",;)\]}])",
+                  "***", text)
+
+
 def redact(text: str, account: Account) -> str:
-    """Replace every secret value of the account in ``text``: errors end up in logs and the run log."""
+    """Mask every secret value of the account in ``text``: errors end up in logs and the run log."""
     for value in account.settings.__dict__.values():
-        if isinstance(value, SecretStr) and value.get_secret_value():
-            text = text.replace(value.get_secret_value(), "***")
+        if isinstance(value, SecretStr):
+            text = mask(text, value.get_secret_value())
     return text
 
 

@@ -30,6 +30,17 @@ def scalar(config_path: Path, sql: str) -> int:
         return conn.execute(sa.text(sql)).scalar_one()
 
 
+def test_version_and_help_show_flags_as_flags() -> None:
+    from importlib.metadata import version
+
+    shown = CliRunner().invoke(app, ["--version"])
+    assert shown.exit_code == 0 and shown.output.strip() == f"channelhub {version('channelhub')}"
+    for command in ([], ["sync-stock"], ["alerts", "check"]):
+        help_text = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "160"}).output
+        assert "--help" in help_text and "<bool>" not in help_text, command
+    assert "--dry-run" in CliRunner().invoke(app, ["sync-stock", "--help"]).output
+
+
 def test_connectors_list_shows_every_connector_and_kind() -> None:
     result = runner.invoke(app, ["connectors", "list"])
     assert result.exit_code == 0, result.output
