@@ -19,6 +19,7 @@ from functools import partial
 from typing import Any
 
 import dlt
+import requests
 from dlt.common.destination import Destination
 from dlt.common.normalizers.json.relational import DataItemNormalizer
 from dlt.common.runtime.collector import Collector, NullCollector
@@ -27,7 +28,7 @@ from dlt.extract.source import DltSource
 from dlt.pipeline.exceptions import PipelineStepFailed
 from pydantic import SecretStr
 
-from channelhub.config import HubConfig, home
+from channelhub.config import HubConfig, SecretRef, home
 from channelhub.reconcile import due, reconcile_keys
 from channelhub.run_notes import new_columns, new_notices, stream_notes, table_columns
 from connectors.sdk import Account, ChannelhubError, SourceDataError
@@ -214,7 +215,7 @@ def run_account(config: HubConfig, name: str, *, full_refresh: bool = False, rec
             if reconcile is None:
                 reconcile = not full_refresh and due(warehouse, name, settings.reconcile_every, utcnow())
             lookback = settings.reconcile_lookback.total_seconds() if reconcile else None
-            return _run(account, warehouse, full_refresh, lookback, progress)
+            return _run(account, warehouse, full_refresh, lookback, progress, credentials_hint(settings.secrets))
     except WarehouseBusy as exc:  # no row can be written to the file now: it waits beside it
         now = utcnow()
         spool_runs(warehouse, [StreamRun(uuid.uuid4().hex, name, account.connector.name, RUN, now, now, 0, "failed",
@@ -222,12 +223,26 @@ def run_account(config: HubConfig, name: str, *, full_refresh: bool = False, rec
         raise RunFailed(name, str(exc), exc) from exc
 
 
+def credentials_hint(secrets: dict[str, SecretRef]) -> str:
+    """Where an account's credentials come from, for the error that says they were rejected."""
+    places = [" or ".join(filter(None, (ref.env, ref.airflow_conn_id and f"the Airflow connection {ref.airflow_conn_id}")))
+              for ref in secrets.values()]
+    return "check " + ("; ".join(places) if places else "the account's settings")
+
+
+def _rejected(cause: BaseException) -> int | None:
+    """The status of an answer that refused our credentials (401, 403), if that is what failed."""
+    response = getattr(cause, "response", None)
+    status = getattr(response, "status_code", None)
+    return status if isinstance(cause, requests.HTTPError) and status in (401, 403) else None
+
+
 def _here() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": os.getpid()}
 
 
 def _run(account: Account, warehouse: Warehouse, full_refresh: bool, lookback: float | None,
-         progress: Collector | None) -> RunReport:
+         progress: Collector | None, hint: str) -> RunReport:
     """The run; ``lookback`` (seconds) when it reconciles."""
     name = account.name
     report = RunReport(account=name, run_id=uuid.uuid4().hex)
@@ -258,6 +273,8 @@ def _run(account: Account, warehouse: Warehouse, full_refresh: bool, lookback: f
         stream = _failed_stream(exc)
         if stream and not isinstance(cause, SourceDataError):
             message = f"stream {stream!r}: {message}"
+        if (status := _rejected(cause)) is not None:
+            message = f"{message}; credentials rejected (HTTP {status}): {hint}"
         message = redact(message, account)
         finished = utcnow()
         record_quarantine(warehouse, report.run_id, finished, redacted(quarantine, account))

@@ -88,7 +88,9 @@ with DAG(
                 f"{len(report.critical)} critical expectation(s) failed (run {report.run_id} in "
                 f"ops.quality_results, Data Docs {report.docs_index}): "
                 + "; ".join(describe(outcome) for outcome in report.critical))
-        log.info("validated: %d checks, %d warning(s)", len(report.outcomes), len(report.warnings))
+        log.info("validated: %d checks: %d passed, %d warning(s), %d critical failure(s) (run %s)",
+                 len(report.outcomes), sum(o.success for o in report.outcomes), len(report.warnings),
+                 len(report.critical), report.run_id)
         yield Metadata(assets.VALIDATED, {"run_id": report.run_id, "checks": len(report.outcomes),
                                           "warnings": len(report.warnings), "docs": str(report.docs_index)})
 

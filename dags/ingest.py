@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, Metadata, Param, get_parsing_context, task
 from channelhub_dags import assets
-from channelhub_dags.common import config_path, dag_args, load_hub
+from channelhub_dags.common import config_path, dag_args, load_hub, log
 
 from channelhub.runner import run_account
 
@@ -36,6 +36,11 @@ def ingest_dag(account: str, connector: str, schedule: str) -> DAG:
         @task(outlets=[raw], priority_weight=INGEST_PRIORITY, weight_rule="absolute")
         def load(params: dict | None = None):
             report = run_account(load_hub(), account, full_refresh=bool(params and params["full_refresh"]))
+            for stream, rows in report.rows.items():  # the log ends with what each stream loaded
+                aside = report.quarantined.get(stream)
+                log.info("loaded %s.%s: %d rows%s", account, stream, rows,
+                         f", {aside} quarantined (ops.quarantine)" if aside else "")
+            log.info("loaded %s: %d rows in %.1fs (run %s)", account, report.total_rows, report.seconds, report.run_id)
             yield Metadata(raw, {"run_id": report.run_id, "rows": report.total_rows,
                                  "streams": report.rows, "seconds": round(report.seconds, 1)})
 

@@ -117,6 +117,8 @@ def test_a_wrong_credential_fails_clearly_and_is_never_stored(config_path: Path,
         assert runner.invoke(app, ["run", "stripe_main", "--config", str(config_path)]).exit_code == 0
     assert result.exit_code == 1
     assert "account 'shop_us'" in result.output and "401" in result.output
+    assert ("credentials rejected (HTTP 401): check CHANNELHUB_SHOP_US_TOKEN or the Airflow connection shop_us"
+            in " ".join(result.output.split()))  # the next step, in one line
     assert "shpat_wrong_but_secret" not in result.output
     error = scalar(config_path, "select max(error) from ops.run_log where account = 'shop_us'")
     assert "401" in error and "shpat_wrong_but_secret" not in error

@@ -33,6 +33,7 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from .errors import ChannelhubError, SourceDataError
 
@@ -51,6 +52,26 @@ TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.excepti
                     requests.exceptions.ContentDecodingError)
 
 
+class Unreachable(ChannelhubError, requests.ConnectionError):
+    """No connection could be made at all (refused, unknown host, connect timeout): a wrong base_url or a
+    service that is down. Retried briefly, then said in seconds rather than after minutes of backoff; the
+    scheduler's task retries wait out a longer outage."""
+
+
+def _unreachable(exc: BaseException | None) -> str | None:
+    """Why no connection could be made, or None for other failures (a reset mid-response, a read timeout)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return "connect timeout"
+    if not isinstance(exc, requests.ConnectionError) or not exc.args:
+        return None
+    reason = getattr(exc.args[0], "reason", exc.args[0])
+    if isinstance(reason, NameResolutionError):
+        return "host name not found"
+    if isinstance(reason, NewConnectionError):
+        return "connection refused" if "refused" in str(reason).lower() else "no connection"
+    return None
+
+
 class CertificateError(ChannelhubError):
     """The server's TLS certificate failed verification: a wrong host, an expired or self-signed
     certificate, or someone in between. Retrying cannot fix it, so the run fails at once saying so."""
@@ -63,7 +84,9 @@ class RetryPolicy:
     max_attempts: int = 8
     initial_wait: float = 0.5
     max_wait: float = 60.0
-    timeout: float = 30.0
+    timeout: float = 30.0  # seconds to wait for an answer
+    connect_timeout: float = 10.0  # seconds to wait for a connection
+    unreachable_attempts: int = 3  # tries when no connection can be made at all (about 3 s of backoff)
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:
@@ -101,11 +124,21 @@ def _log_retry(state: RetryCallState) -> None:
     outcome = state.outcome
     if outcome is None:
         return
-    what = repr(outcome.exception()) if outcome.failed else f"HTTP {outcome.result().status_code}"
+    # the exception's class or why no connection was made, not its text: that repeats the URL and its query
+    what = (_unreachable(outcome.exception()) or type(outcome.exception()).__name__) if outcome.failed \
+        else f"HTTP {outcome.result().status_code}"
     # Only the path: query strings may carry signatures or tokens.
     request = state.args[0] if state.args else None
     path = getattr(request, "path_url", "?").split("?")[0]
     log.warning("retrying %s after %s (attempt %d)", path, what, state.attempt_number)
+
+
+def _stop_when_unreachable(policy: RetryPolicy) -> Callable[[RetryCallState], bool]:
+    def stop(state: RetryCallState) -> bool:
+        outcome = state.outcome
+        return (outcome is not None and outcome.failed and _unreachable(outcome.exception()) is not None
+                and state.attempt_number >= policy.unreachable_attempts)
+    return stop
 
 
 def retrying_session(policy: RetryPolicy = RetryPolicy(),
@@ -127,7 +160,7 @@ def retrying_session(policy: RetryPolicy = RetryPolicy(),
         retry=(retry_if_exception_type(TRANSIENT_ERRORS) & retry_if_not_exception_type(requests.exceptions.SSLError))
         | retry_if_result(retryable),
         wait=_WaitRetryAfterOrBackoff(policy),
-        stop=stop_after_attempt(policy.max_attempts),
+        stop=stop_after_attempt(policy.max_attempts) | _stop_when_unreachable(policy),
         before_sleep=_log_retry,
         retry_error_callback=lambda state: state.outcome.result(),
         reraise=True,
@@ -135,7 +168,8 @@ def retrying_session(policy: RetryPolicy = RetryPolicy(),
     plain_send = session.send
 
     def send(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", policy.timeout)
+        kwargs.setdefault("timeout", (policy.connect_timeout, policy.timeout))
+        started = time.monotonic()
         # requests runs response hooks inside send(), i.e. inside every attempt; dlt's RESTClient installs
         # a raise-for-status hook, which would turn the first 429 into a failure. Hooks see only the
         # response the retry policy settled on.
@@ -159,6 +193,12 @@ def retrying_session(policy: RetryPolicy = RetryPolicy(),
             raise CertificateError(f"the TLS certificate of {host} could not be verified ({exc.args[0] if exc.args else exc}); "
                                    "not retried: fix the certificate or the base_url") from exc
         except TRANSIENT_ERRORS as exc:
+            why = _unreachable(exc)
+            if why is not None:
+                parts = urlsplit(request.url or "")
+                raise Unreachable(f"cannot reach {parts.scheme}://{parts.netloc} ({why}; {len(attempts)} tries in "
+                                  f"{time.monotonic() - started:.0f}s): check the account's base_url and that the "
+                                  "service is up") from exc
             raise type(exc)(f"{request.method} {page_of(request)} failed {len(attempts)} times; last: {exc}") from exc
         return dispatch_hook("response", hooks, response, **kwargs)
 

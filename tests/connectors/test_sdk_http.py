@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import socket
 import ssl
 import threading
 import time
@@ -23,7 +24,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from connectors.sdk import LeakyBucketPacer, RetryPolicy, SourceDataError, paginate_checked, retrying_session
-from connectors.sdk.http import CertificateError, retry_after_seconds
+from connectors.sdk.http import CertificateError, Unreachable, retry_after_seconds
 from sandbox.kit import HttpSandbox, json_response
 from sandbox.world import World, WorldSpec
 
@@ -89,6 +90,24 @@ def test_rate_limits_and_server_errors_are_retried_honouring_retry_after(sandbox
     assert time.perf_counter() - started >= 0.4  # two Retry-After: 0.2 waits
     retries = [record.getMessage() for record in caplog.records]
     assert retries[0] == "retrying /items after HTTP 429 (attempt 1)" and len(retries) == 4  # the path, not the query
+
+
+def test_an_unreachable_host_is_said_in_seconds_with_what_to_check(caplog: pytest.LogCaptureFixture) -> None:
+    """Nothing listens: three quick tries, each logged without the query, then one clear error; the eight
+    attempts and minute-long backoff of the default policy are for servers that answer."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    session = retrying_session(RetryPolicy())
+    started = time.perf_counter()
+    with caplog.at_level("WARNING", logger="channelhub.http"), pytest.raises(Unreachable) as failed:
+        session.get(f"http://127.0.0.1:{port}/items?token=secret-token")
+    assert time.perf_counter() - started < 10
+    assert str(failed.value).startswith(f"cannot reach http://127.0.0.1:{port} (connection refused; 3 tries in ")
+    assert str(failed.value).endswith("check the account's base_url and that the service is up")
+    assert isinstance(failed.value, requests.ConnectionError)  # still a connection failure to its callers
+    assert [record.getMessage() for record in caplog.records] == [
+        f"retrying /items after connection refused (attempt {n})" for n in (1, 2)]
 
 
 def test_gives_up_after_max_attempts_with_the_last_response(sandbox: EchoSandbox) -> None:

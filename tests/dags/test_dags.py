@@ -206,6 +206,9 @@ def test_chain_runs_from_ingest_to_stock_sync(tmp_path: Path, migrated: Path, sa
             **{f"stale_account:{name}": "resolved" for name in hub.enabled_accounts()},
             "stock_push:shop_eu": "resolved", "stock_push:shop_us": "resolved"}
         assert "refused: shop_eu (account 'erp_u8' has never been loaded" in output
+        # task logs end with what ops need: rows per stream, checks passed / warned / failed
+        assert re.search(r"loaded shop_us\.orders: [1-9]\d* rows", output) and "loaded erp_u8: " in output
+        assert re.search(r"validated: \d+ checks: \d+ passed, \d+ warning\(s\), 0 critical failure\(s\)", output)
         events = {event["asset"]: event["extra"] for event in report["events"]}
 
         for name in hub.enabled_accounts():  # each load's Asset event carries what ops.run_log recorded
