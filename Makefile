@@ -20,7 +20,12 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 	$(UV) sync --frozen --python $(PYTHON) --all-extras --compile-bytecode
 	@touch $@
 
-env: $(VENV)/.synced  ## create .venv from the lock file
+# Node tools of the test suite (dclint checks docker-compose.yml), from package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	@touch $@
+
+env: $(VENV)/.synced node_modules/.installed  ## create .venv from the lock file, and the Node test tools
 
 # The report's test renders it in a real browser: Debian's Chromium (Playwright drives it; its own
 # browser download cannot work offline). Installed with apt when missing, which needs root.

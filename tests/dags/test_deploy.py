@@ -3,8 +3,10 @@ PostgreSQL) and the docker-compose stack (its shape, since Docker does not run i
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import tomllib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -118,3 +120,57 @@ def test_compose_keeps_secrets_out_and_sandboxes_optional(compose: dict) -> None
     init = services["warehouse-db"]["volumes"]
     assert "./warehouse/sql/init-warehouse.sh:/docker-entrypoint-initdb.d/10-channelhub-roles.sh:ro" in init
     assert ".env" in (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+
+
+DCLINT = ROOT / "node_modules" / ".bin" / "dclint"
+
+
+def dclint(path: Path) -> subprocess.CompletedProcess:
+    assert DCLINT.exists(), "dclint is missing: `make env` installs it from package-lock.json"
+    return subprocess.run([str(DCLINT), "-c", str(ROOT / ".dclintrc.json"), "--max-warnings", "0", "--no-color",
+                           str(path)], capture_output=True, text=True, check=False, timeout=120)
+
+
+def test_compose_passes_the_compose_schema_and_its_linters_rules(tmp_path: Path) -> None:
+    """dclint: the Compose Specification's JSON schema and its rules (explicit image tags, ports bound to
+    an interface, quoted ports...), style-only ordering rules off (.dclintrc.json)."""
+    done = dclint(ROOT / "docker-compose.yml")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for breaking, expected in ((lambda services: services["redis"].update(healthchek=services["redis"].pop("healthcheck")),
+                                "/services/redis"),  # not a Compose key
+                               (lambda services: services["docs"].update(image="nginx"), "nginx")):  # no tag
+        broken = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+        breaking(broken["services"])
+        (tmp_path / "docker-compose.yml").write_text(yaml.safe_dump(broken), encoding="utf-8")
+        refused = dclint(tmp_path / "docker-compose.yml")
+        assert refused.returncode != 0 and expected in refused.stdout, refused.stdout
+
+
+def test_compose_pins_every_image_keeps_state_in_volumes_and_binds_ports_locally(compose: dict) -> None:
+    services = compose["services"]
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    for name, service in services.items():
+        repository, tag = service["image"].split(":", 1)
+        pinned = tag == f"${{CHANNELHUB_VERSION:-{version}}}" if repository == "channelhub" else \
+            re.fullmatch(r"v?\d+\.\d+(\.\d+)?(-[a-z0-9.]+)?", tag)  # PostgreSQL's 16.6 is exact
+        assert pinned, (name, service["image"])  # an exact version, never latest or a moving major tag
+        for port in service.get("ports", []):
+            assert port.startswith("127.0.0.1:"), (name, port)  # published on this host only, unless overridden
+        if name not in ("airflow-init", "sandbox"):  # one-shot and optional services
+            assert service["healthcheck"]["test"] and service["restart"] == "unless-stopped", name
+    for database in ("airflow-db", "warehouse-db", "metabase-db"):
+        assert f"{database}:/var/lib/postgresql/data" in services[database]["volumes"], database
+    assert {"airflow-db", "warehouse-db", "metabase-db", "airflow-logs", "channelhub-home"} <= set(compose["volumes"])
+
+
+def test_compose_serves_metabase_and_the_docs_sites_read_only(compose: dict) -> None:
+    services = compose["services"]
+    metabase = services["metabase"]
+    assert metabase["environment"]["MB_DB_TYPE"] == "postgres" and metabase["environment"]["MB_DB_HOST"] == "metabase-db"
+    assert metabase["depends_on"]["warehouse-db"]["condition"] == "service_healthy"
+    assert "${METABASE_DB_PASSWORD:?" in metabase["environment"]["MB_DB_PASS"]
+    docs = services["docs"]
+    assert "channelhub-home:/srv/channelhub:ro" in docs["volumes"]
+    site = compose["configs"][docs["configs"][0]["source"]]["content"]
+    served = re.findall(r"alias /srv/channelhub/(\w+)/;", site)
+    assert served == ["report", "data_docs", "model_docs"] and "location / { return 404; }" in site
