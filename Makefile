@@ -8,7 +8,7 @@ RUN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: env browser demo test test-e2e reliability bench sandbox airflow lint clean
+.PHONY: env browser demo test test-e2e celery-check reliability bench sandbox airflow lint clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -37,10 +37,13 @@ demo: env  ## run the whole pipeline against the local sandboxes
 	$(RUN)/channelhub demo
 
 test: env  ## the suite but the whole-chain runs, within 5 minutes on 2 cores (needs PostgreSQL and MariaDB)
-	$(RUN)/pytest -m "not e2e"
+	$(RUN)/pytest -m "not e2e and not celery"
 
 reliability: env  ## the failure scenarios alone (kill -9, faults, poison, late rows, concurrent writers), as a table
 	$(RUN)/pytest -m "reliability and not e2e"
+
+celery-check: env  ## the whole chain scheduled by Airflow's CeleryExecutor on two worker processes (Redis, PostgreSQL)
+	$(RUN)/pytest -m celery -n 0
 
 test-e2e: env browser  ## the whole chain end to end: the demo twice, Airflow from ingest to stock sync, every mart built on DuckDB and PostgreSQL
 	$(RUN)/pytest -m e2e

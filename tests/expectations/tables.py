@@ -20,6 +20,8 @@ from warehouse import Warehouse, ensure_tables
 T, N, I, B, TS, D = sa.Text, sa.Numeric(18, 2), sa.BigInteger, sa.Boolean, sa.DateTime(timezone=True), sa.Date
 MART_COLUMNS: dict[str, dict[str, Any]] = {
     "dim_channels": {"channel_id": T, "platform": T, "kind": T, "is_sales_channel": B, "is_stock_target": B},
+    "freshness": {"account": T, "platform": T, "schedule": T, "last_run_at": TS, "last_outcome": T,
+                  "last_success_at": TS, "hours_since_success": N},
     "dim_products": {"product_id": T, "product_name": T, "variant": T, "barcode": T, "listing_count": I,
                      "channels": T},
     "dim_product_listings": {"listing_id": T, "product_id": T, "channel_id": T, "platform": T, "source_code": T,
@@ -122,6 +124,9 @@ def mart_rows(orders: int) -> dict[str, list[dict[str, Any]]]:
              "allocated_quantity": 12, "allocation_note": None}
             for i, sku in enumerate(SKUS)],
         "rpt_payment_reconciliation": reconciliation_rows,
+        "freshness": [{"account": "shop_us", "platform": "shopify", "schedule": "0 * * * *",
+                       "last_run_at": datetime(2026, 3, 2, 12, tzinfo=UTC), "last_outcome": "success",
+                       "last_success_at": datetime(2026, 3, 2, 12, tzinfo=UTC), "hours_since_success": Decimal("0.5")}],
         "rpt_daily_sales": [{"sales_date": date(2026, 3, 2), "day_zone": "America/New_York", "channel_id": "shop_us",
                              "platform": "shopify",
                              "currency": "USD", "order_count": orders, "units": 2 * orders,
