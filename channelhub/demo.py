@@ -147,12 +147,10 @@ def _summarize(hub: HubConfig, console: Console, outcome: DemoOutcome) -> None:
         table.add_row(row["status"], str(row["cases"]), row["currency"], difference,
                       "" if row["status"] in SETTLED else "[bold red]check[/]")
     console.print(table)
-    table = Table("channel", "status", "SKUs changed", "pushed", "stale", "failed", title="stock write-back")
-    for channel in outcome.pushed_channels():
-        counts = channel.outcomes
-        table.add_row(channel.channel, channel.status.value, str(len(channel.changes)), str(counts["success"]),
-                      str(counts["stale"]), str(counts["failed"]))
-    console.print(table)
+    # each push printed its table above; the summary names where each channel ended, in one line
+    console.print("stock write-back: " + "; ".join(
+        f"{channel.channel} {channel.status.value} ({channel.outcomes['success']} pushed, {channel.outcomes['stale']} "
+        f"stale, {channel.outcomes['failed']} failed)" for channel in outcome.pushed_channels()))
     table = Table("severity", "alert", "what", title="open alerts (`channelhub alerts`)")
     for alert in outcome.alerts.open if outcome.alerts else ():
         table.add_row(alert.severity, alert.alert_key, alert.title)

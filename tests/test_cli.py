@@ -82,8 +82,11 @@ def test_demo_loads_every_account_and_status_reports_it(config_path: Path) -> No
     pushed = scalar(config_path, "select count(*) from ops.stock_push_log where outcome = 'success'")
     assert 0 < pushed <= scalar(config_path, "select count(*) from marts.rpt_stock_availability")
     for heading in ("orders and revenue per channel and currency", "payment reconciliation by status",
-                    "stock write-back", "Data Docs: ", "index.html"):
+                    "stock write-back: shop_eu synced", "open alerts", "unshipped:shop_us", "Data Docs: ", "index.html"):
         assert heading in result.output
+    report = Path(result.output.split("report: ")[1].split()[0])
+    assert report.name == "index.html" and "Plotly" in report.read_text(encoding="utf-8")
+    assert "\n\n\n" not in result.output  # not a terminal: no live progress leaving blank lines
     for status in ("matched", "excluded", "currency_mismatch", "disputed", "paid_outside_provider",
                    "cancelled_and_refunded", "payment_without_order"):  # one case of each is planted
         assert f"│ {status} " in result.output, status
