@@ -237,6 +237,27 @@ def access(show: Annotated[bool, typer.Option("--show", help="Print what each de
     console.print(table)
 
 
+@app.command()
+def metabase(url: Annotated[str, typer.Option(help="Metabase's address.", envvar="METABASE_URL")] = "http://127.0.0.1:3000",
+             wait: Annotated[int, typer.Option(help="Seconds to wait for Metabase to start.")] = 600) -> None:
+    """Pre-wire Metabase: first-run setup (admin from METABASE_ADMIN_EMAIL / METABASE_ADMIN_PASSWORD) and
+    the warehouse registered through the read-only role of CHANNELHUB_BI_URL; safe to run on every start."""
+    import os
+
+    from channelhub.metabase import MetabaseAdmin, connect_metabase
+
+    missing = [name for name in ("METABASE_ADMIN_EMAIL", "METABASE_ADMIN_PASSWORD", "CHANNELHUB_BI_URL")
+               if not os.environ.get(name)]
+    if missing:
+        _fail(ChannelhubError(f"set {', '.join(missing)}"))
+    try:
+        done = connect_metabase(url, MetabaseAdmin(os.environ["METABASE_ADMIN_EMAIL"], os.environ["METABASE_ADMIN_PASSWORD"]),
+                                os.environ["CHANNELHUB_BI_URL"], wait=wait)
+    except ChannelhubError as exc:
+        _fail(exc)
+    console.print(f"metabase: {done}")
+
+
 @app.command("validate")
 def validate_command(config: ConfigOption = None) -> None:
     """Run the quality gates on raw tables and marts; exit 1 on a critical failure."""

@@ -156,7 +156,7 @@ def test_compose_pins_every_image_keeps_state_in_volumes_and_binds_ports_locally
         assert pinned, (name, service["image"])  # an exact version, never latest or a moving major tag
         for port in service.get("ports", []):
             assert port.startswith("127.0.0.1:"), (name, port)  # published on this host only, unless overridden
-        if name not in ("airflow-init", "sandbox"):  # one-shot and optional services
+        if name not in ("airflow-init", "metabase-init", "sandbox"):  # one-shot and optional services
             assert service["healthcheck"]["test"] and service["restart"] == "unless-stopped", name
     for database in ("airflow-db", "warehouse-db", "metabase-db"):
         assert f"{database}:/var/lib/postgresql/data" in services[database]["volumes"], database
@@ -169,6 +169,9 @@ def test_compose_serves_metabase_and_the_docs_sites_read_only(compose: dict) -> 
     assert metabase["environment"]["MB_DB_TYPE"] == "postgres" and metabase["environment"]["MB_DB_HOST"] == "metabase-db"
     assert metabase["depends_on"]["warehouse-db"]["condition"] == "service_healthy"
     assert "${METABASE_DB_PASSWORD:?" in metabase["environment"]["MB_DB_PASS"]
+    init = services["metabase-init"]  # pre-wired: `channelhub metabase` (tests/test_metabase.py) after it is up
+    assert init["command"] == ["channelhub", "metabase"] and init["depends_on"]["metabase"]["condition"] == "service_healthy"
+    assert init["environment"]["CHANNELHUB_BI_URL"].startswith("postgresql://${WAREHOUSE_BI_USER:-bi_readonly}:")
     docs = services["docs"]
     assert "channelhub-home:/srv/channelhub:ro" in docs["volumes"]
     site = compose["configs"][docs["configs"][0]["source"]]["content"]
