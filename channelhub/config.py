@@ -98,6 +98,14 @@ class SandboxConfig(_Strict):
     shops: dict[str, SandboxShop] = Field(default_factory=dict)
 
 
+def _names_of(named: dict[str, Any], what: str, becomes: str) -> dict[str, Any]:
+    """Names that become database identifiers: lower-case letters, digits and _."""
+    for name in named:
+        if not ACCOUNT_NAME.match(name):
+            raise ValueError(f"{what} name {name!r} must be lower-case letters, digits and _ (it becomes {becomes})")
+    return named
+
+
 class Department(_Strict):
     """One department's part of the warehouse: the marts it reads, as views in its own schema."""
 
@@ -124,11 +132,7 @@ class AccessConfig(_Strict):
     @field_validator("departments")
     @classmethod
     def _names(cls, departments: dict[str, Department]) -> dict[str, Department]:
-        for name in departments:
-            if not ACCOUNT_NAME.match(name):
-                raise ValueError(f"department name {name!r} must be lower-case letters, digits and _ "
-                                 "(it becomes a role and the schema bi_<department>)")
-        return departments
+        return _names_of(departments, "department", "a role and the schema bi_<department>")
 
 
 class HubConfig(_Strict):
@@ -142,11 +146,7 @@ class HubConfig(_Strict):
     @field_validator("accounts")
     @classmethod
     def _names(cls, accounts: dict[str, AccountConfig]) -> dict[str, AccountConfig]:
-        for name in accounts:
-            if not ACCOUNT_NAME.match(name):
-                raise ValueError(f"account name {name!r} must be lower-case letters, digits and _ "
-                                 "(it becomes the schema raw_<account>)")
-        return accounts
+        return _names_of(accounts, "account", "the schema raw_<account>")
 
     @field_validator("stock")
     @classmethod

@@ -128,3 +128,16 @@ def test_env_overrides_warehouse_url(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_shipped_config_is_valid() -> None:
     config = load_config(Path(__file__).parents[1] / "channelhub.yml")
     assert {"shop_us", "shop_eu", "stripe_main", "erp_u8", "store_files"} <= set(config.accounts)
+
+
+def test_alert_and_access_sections_name_what_is_wrong() -> None:
+    accounts = {"shop": {"connector": "fake"}}
+    with pytest.raises(ValueError, match="unshipped_after_by_channel names no account: \\['shop_xx'\\]"):
+        HubConfig.model_validate({"accounts": accounts, "alerts": {"unshipped_after_by_channel": {"shop_xx": "PT1H"}}})
+    with pytest.raises(ValueError, match="department name 'Finance' must be lower-case"):
+        HubConfig.model_validate({"accounts": accounts, "access": {"departments": {"Finance": {"marts": ["dim_channels"]}}}})
+    from transforms.access import departments
+
+    wrong = HubConfig.model_validate({"accounts": accounts, "access": {"departments": {"ops": {"marts": ["fct_oders"]}}}})
+    with pytest.raises(ConfigError, match="access.departments.ops: no mart named fct_oders"):
+        departments(wrong)
