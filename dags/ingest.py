@@ -5,7 +5,21 @@ the account's dlt source loads incrementally into ``raw_<account>`` and ``ops.ru
 every stream. A successful run updates the Asset ``raw_<account>`` with the rows per stream, which
 schedules the build DAG. Trigger with ``{"full_refresh": true}`` to drop the account's state and
 reload it from the start. Credentials come from the Airflow connection named in the account's
-``airflow_conn_id`` (or its environment variable when no such connection exists).
+``airflow_conn_id`` (or its environment variable when no such connection exists). The task log ends
+with the rows each stream loaded and any records quarantined.
+
+When it fails, the error (also in ``ops.run_log`` and ``channelhub status``) names the account, the
+stream and the cause, secrets masked:
+
+- *credentials rejected (HTTP 401/403)*: it names the variable or Airflow connection to fix; fix it,
+  then clear the task.
+- *cannot reach ... (connection refused, host name not found, connect timeout)*: said after a few
+  seconds; check the account's ``base_url`` and that the service is up. The task's two retries (5 and
+  10 minutes later) wait out a short outage.
+- *a value its declared type cannot hold, a missing key*: the record went to ``ops.quarantine`` and
+  the rest loaded; the run succeeded. Fix the source; the record loads when it changes.
+- anything else (a 5xx that outlasted the retries, a load that failed): re-running is safe; the next run
+  completes or discards what this one left and ends as a clean run would.
 """
 
 from __future__ import annotations
