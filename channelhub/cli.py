@@ -170,7 +170,7 @@ def docs(config: ConfigOption = None) -> None:
 @app.command()
 def status(config: ConfigOption = None) -> None:
     """Last run and freshness per account, from ops.run_log."""
-    from warehouse import Warehouse, last_runs
+    from warehouse import Warehouse, as_utc, last_runs
     from warehouse.builds import last_build
 
     try:
@@ -189,15 +189,15 @@ def status(config: ConfigOption = None) -> None:
             table.add_row(name, acct.connector, "never", "-", "-", "-", "-")
             continue
         success = row["last_success_at"]
-        age = "-" if success is None else _age(now - _aware(success))
+        age = "-" if success is None else _age(now - as_utc(success))
         outcome = STATE_STYLE[row["state"]]
-        table.add_row(name, acct.connector, f"{_aware(row['last_run_at']):%Y-%m-%d %H:%M}Z", outcome,
-                      f"{int(row['rows_loaded']):,}", "-" if success is None else f"{_aware(success):%Y-%m-%d %H:%M}Z",
+        table.add_row(name, acct.connector, f"{as_utc(row['last_run_at']):%Y-%m-%d %H:%M}Z", outcome,
+                      f"{int(row['rows_loaded']):,}", "-" if success is None else f"{as_utc(success):%Y-%m-%d %H:%M}Z",
                       age)
     console.print(table)
     if build is not None:
         console.print(f"last build {build.build_id}: {STATE_STYLE[build.outcome]}, started "
-                      f"{_aware(build.started_at):%Y-%m-%d %H:%M}Z")
+                      f"{as_utc(build.started_at):%Y-%m-%d %H:%M}Z")
 
 
 @app.command()
@@ -285,10 +285,6 @@ def validate_command(config: ConfigOption = None) -> None:
 
 STATE_STYLE = {"success": "[green]success[/]", "failed": "[red]failed[/]", "running": "[cyan]running[/]",
                "interrupted": "[red]interrupted[/]"}
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _age(delta) -> str:

@@ -165,3 +165,8 @@ def still_running(host: str | None, pid: int | None) -> bool:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """An aware UTC datetime: DuckDB hands back naive UTC for timestamptz through some drivers."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

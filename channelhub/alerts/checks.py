@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,7 @@ from croniter import croniter
 
 from channelhub.alerts.config import AlertsConfig
 from channelhub.stock.cover import stock_cover
-from warehouse import Warehouse, last_runs
+from warehouse import Warehouse, as_utc, last_runs
 
 if TYPE_CHECKING:
     from channelhub.config import HubConfig
@@ -72,11 +72,6 @@ class Context:
         return list(self.conn.execute(sa.text(sql), params).mappings())
 
 
-def utc(value: datetime) -> datetime:
-    """DuckDB hands back naive UTC for timestamptz through some drivers."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def hours(seconds: float) -> str:
     return f"{seconds / 3600:g}h" if seconds < 2 * 86_400 else f"{seconds / 86_400:g} days"
 
@@ -92,9 +87,9 @@ def unshipped(ctx: Context) -> Iterable[Finding]:
         order by channel_id, ordered_at, order_id""", cutoff=latest_cutoff)
     late: dict[str, list[str]] = defaultdict(list)
     for row in rows:
-        if utc(row["ordered_at"]) < ctx.as_of - ctx.rules.unshipped_limit(row["channel_id"]):
+        if as_utc(row["ordered_at"]) < ctx.as_of - ctx.rules.unshipped_limit(row["channel_id"]):
             late[row["channel_id"]].append(f"order {row['order_number'] or row['order_id']} "
-                                           f"({utc(row['ordered_at']):%Y-%m-%d %H:%M}Z)")
+                                           f"({as_utc(row['ordered_at']):%Y-%m-%d %H:%M}Z)")
     for channel, orders in sorted(late.items()):
         limit = hours(ctx.rules.unshipped_limit(channel).total_seconds())
         yield Finding("unshipped", channel, "warning",
@@ -117,7 +112,7 @@ def reconciliation(ctx: Context) -> Iterable[Finding]:
     cutoff = ctx.as_of - ctx.rules.reconciliation_after
     cases: dict[tuple[str, str], list[sa.RowMapping]] = defaultdict(list)
     for row in rows:
-        old = row["since"] is not None and utc(row["since"]) < cutoff
+        old = row["since"] is not None and as_utc(row["since"]) < cutoff
         if old and (row["status"] not in AMOUNT_STATUSES or row["difference"] is None
                     or abs(Decimal(row["difference"])) >= ctx.rules.reconciliation_min_difference):
             cases[(row["channel_id"], row["status"])].append(row)
@@ -199,7 +194,7 @@ def stale_account(ctx: Context) -> Iterable[Finding]:
         for _ in range(ctx.rules.stale_after_runs):
             due = fires.get_prev(datetime)
         run = runs.get(name)
-        success = run and run["last_success_at"] and utc(run["last_success_at"])
+        success = run and run["last_success_at"] and as_utc(run["last_success_at"])
         if success and success >= due:
             continue
         failing = run is not None and run["state"] == "failed"

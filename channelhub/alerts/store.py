@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from channelhub.alerts.checks import Finding, utc
-from warehouse import ensure_tables
+from channelhub.alerts.checks import Finding
+from warehouse import as_utc, ensure_tables
 
 SCHEMA = "ops"
 OPEN, RESOLVED = "open", "resolved"
@@ -67,7 +67,7 @@ class Alert:
         fields = {**row, "records": tuple(filter(None, row["records"].split("\n")))}
         fields.pop("record_count")
         for name in ("opened_at", "last_seen_at", "resolved_at", "notified_at", "resolution_notified_at"):
-            fields[name] = fields[name] and utc(fields[name])
+            fields[name] = fields[name] and as_utc(fields[name])
         return cls(**fields)
 
     def needs_sending(self, now: datetime, remind_every: timedelta | None) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,7 @@ from channelhub.alerts.checks import SETTLED
 from channelhub.alerts.store import alerts as alerts_table
 from channelhub.alerts.store import listed
 from channelhub.stock.cover import Cover, stock_cover
-from warehouse import Warehouse, last_runs
+from warehouse import Warehouse, as_utc, last_runs
 
 if TYPE_CHECKING:
     from channelhub.config import HubConfig
@@ -160,7 +160,7 @@ def freshness(reader: Reader) -> list[dict[str, Any]]:
     rows = []
     for name in reader.hub.enabled_accounts():
         run = runs.get(name)
-        success = run and run["last_success_at"] and _utc(run["last_success_at"])
+        success = run and run["last_success_at"] and as_utc(run["last_success_at"])
         rows.append({"account": name, "connector": reader.hub.accounts[name].connector,
                      "schedule": reader.hub.accounts[name].schedule, "last run": run["state"] if run else "never",
                      "last success": f"{success:%Y-%m-%d %H:%M}Z" if success else "—",
@@ -180,7 +180,7 @@ def stock_pushes(reader: Reader) -> list[dict[str, Any]]:
                max(case when outcome in ('refused', 'skipped') then outcome end) as refused,
                max(case when outcome in ('refused', 'skipped') then detail end) as reason
         from ops.stock_push_log group by sync_id, channel_id order by pushed_at desc, channel_id""")
-    return [{"when": f"{_utc(row['pushed_at']):%Y-%m-%d %H:%M}Z", "channel": row["channel_id"],
+    return [{"when": f"{as_utc(row['pushed_at']):%Y-%m-%d %H:%M}Z", "channel": row["channel_id"],
              "outcome": row["refused"] or ("failed" if row["failed"] else "pushed"), "pushed": int(row["pushed"]),
              "stale": int(row["stale"]), "failed": int(row["failed"]), "why": row["reason"] or ""}
             for row in rows[:RECENT_SYNCS]]
@@ -192,7 +192,3 @@ def open_alerts(reader: Reader) -> list[dict[str, Any]]:
     return [{"severity": alert.severity, "alert": alert.alert_key, "what": alert.title,
              "since": f"{alert.opened_at:%Y-%m-%d %H:%M}Z", "what to do": alert.action}
             for alert in listed(reader.conn)]
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

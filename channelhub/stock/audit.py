@@ -10,7 +10,7 @@ next sync sends only levels whose target moved and compares-and-sets against it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -58,7 +58,3 @@ def record(warehouse: Warehouse, records: list[PushRecord]) -> None:
         ensure_tables(conn, stock_push_log)
         conn.execute(stock_push_log.insert(), [r.__dict__ for r in records])
 
-
-def utc(value: datetime) -> datetime:
-    """DuckDB hands back naive UTC for timestamptz through some drivers; make every value aware."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -24,10 +24,8 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from warehouse import Warehouse, last_runs
+from warehouse import Warehouse, as_utc, last_runs
 from warehouse.builds import last_build
-
-from .audit import utc
 
 if TYPE_CHECKING:
     from channelhub.config import HubConfig
@@ -178,7 +176,7 @@ def _last_build(warehouse: Warehouse, conn: sa.Connection) -> _Build | None:
     if warehouse.table_exists("ops", "build_log", conn):
         failed = sorted(conn.execute(sa.text("select model from ops.build_log where build_id = :build and "
                                              "outcome = 'failed'"), {"build": build.build_id}).scalars())
-    return _Build(build.build_id, utc(build.started_at), utc(build.finished_at or build.started_at), build.outcome,
+    return _Build(build.build_id, as_utc(build.started_at), as_utc(build.finished_at or build.started_at), build.outcome,
                   failed)
 
 
@@ -190,5 +188,5 @@ def _last_quality_run(warehouse: Warehouse, conn: sa.Connection) -> _QualityRun 
         order by started_at desc limit 1""")).first()
     if row is None:
         return None
-    return _QualityRun(str(row.run_id), utc(row.started_at), utc(row.finished_at), bool(row.success),
+    return _QualityRun(str(row.run_id), as_utc(row.started_at), as_utc(row.finished_at), bool(row.success),
                        int(row.critical_failures or 0), row.build_id)
