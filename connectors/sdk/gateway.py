@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import math
 import re
 import time
@@ -70,26 +71,49 @@ def sign(params: Mapping[str, Any], secret: str, method: str = "md5") -> str:
 @configspec
 class SortedParamsAuth(AuthConfigBase):
     """Adds ``system`` (app key, session, version, format, sign method: each platform's names) and a
-    ``timestamp`` in the platform's zone, then ``sign`` over every query and form parameter. System
-    parameters go in the query, as the official SDKs send them; business ones stay where dlt put them."""
+    ``timestamp`` in the platform's zone (``epoch_seconds``: Pinduoduo's UNIX seconds), then ``sign``
+    over every query and form parameter. System parameters go in the query, as the official SDKs send
+    them; business ones stay where dlt put them, unless ``json_param`` names the one parameter the
+    platform wants them packed into as a JSON object (JD's ``360buy_param_json``, keys sorted)."""
 
     secret: str = None
     system: dict[str, str] = None
     sign_method: str = "md5"
     timezone: str = "Asia/Shanghai"
     timestamp_param: str = "timestamp"
+    epoch_seconds: bool = False
+    json_param: str | None = None
+    method_param: str = "method"
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         url = urlsplit(request.url or "")
         query = {key: value for key, value in parse_qsl(url.query, keep_blank_values=True)
                  if key not in ("sign", self.timestamp_param)}
-        query |= {**self.system, self.timestamp_param: wall_clock(datetime.now(UTC), self.timezone)}
         body = request.body if isinstance(request.body, str) else (request.body or b"").decode()
         form = dict(parse_qsl(body, keep_blank_values=True)) if FORM in request.headers.get("Content-Type", "") else {}
+        if self.json_param:
+            query, form = self.packed(query, form), {}
+            request.prepare_body(data=None, files=None)
+            request.headers.pop("Content-Type", None)
+        now = datetime.now(UTC)
+        stamp = str(int(now.timestamp())) if self.epoch_seconds else wall_clock(now, self.timezone)
+        query |= {**self.system, self.timestamp_param: stamp}
         query["sign"] = sign({**query, **form}, self.secret, self.sign_method)
         request.url = urlunsplit(url._replace(query=urlencode(query)))
         setattr(request, RESIGN, self.__call__)
         return request
+
+    def packed(self, query: dict[str, str], form: dict[str, str]) -> dict[str, str]:
+        """Every business parameter (query or form, all but the method) as one JSON object in
+        ``json_param``, values as text (JD's gateway reads "2" for a number); one already packed (a
+        resent request) is kept."""
+        if self.json_param in query:
+            return {key: query[key] for key in (self.method_param, self.json_param) if key in query}
+        business = {key: value for key, value in {**query, **form}.items()
+                    if key != self.method_param and key not in self.system}
+        values = dict(sorted(business.items()))
+        return {self.method_param: query.get(self.method_param) or form.get(self.method_param, ""),
+                self.json_param: json.dumps(values, ensure_ascii=False, separators=(",", ":"))}
 
 
 class GatewayError(ChannelhubError):
