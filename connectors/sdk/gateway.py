@@ -93,8 +93,9 @@ class SortedParamsAuth(AuthConfigBase):
         form = dict(parse_qsl(body, keep_blank_values=True)) if FORM in request.headers.get("Content-Type", "") else {}
         if self.json_param:
             query, form = self.packed(query, form), {}
+            for header in ("Content-Type", "Content-Length"):  # the form moved into the query
+                request.headers.pop(header, None)
             request.prepare_body(data=None, files=None)
-            request.headers.pop("Content-Type", None)
         now = datetime.now(UTC)
         stamp = str(int(now.timestamp())) if self.epoch_seconds else wall_clock(now, self.timezone)
         query |= {**self.system, self.timestamp_param: stamp}
@@ -134,7 +135,8 @@ class GatewayError(ChannelhubError):
 class ErrorEnvelopes:
     """How a platform writes errors in a 200 answer and which are worth retrying: ``retry_codes`` (flow
     control), and sub-codes starting with one of ``retry_sub_codes`` (the platform's own faults). TOP's
-    names are the defaults; Pinduoduo writes ``error_code``/``error_msg`` and names the API in ``type``."""
+    names are the defaults; Pinduoduo writes ``error_code``/``error_msg`` and names the API in ``type``,
+    JD writes ``zh_desc``."""
 
     retry_codes: frozenset[Any]
     retry_sub_codes: tuple[str, ...] = ()
@@ -142,14 +144,20 @@ class ErrorEnvelopes:
     code_field: str = "code"
     message_field: str = "msg"
     ban: re.Pattern[str] = re.compile(r"ban will last for (\d+) more seconds")
+    # JD answers a bad argument inside the method's own answer, not as error_response: this finds it
+    # there and writes it as an error (code and message under the fields above), else None
+    business: Callable[[Mapping[str, Any]], dict[str, Any] | None] | None = None
 
-    @staticmethod
-    def error(response: requests.Response) -> dict[str, Any] | None:
+    def error(self, response: requests.Response) -> dict[str, Any] | None:
         try:
             body = response.json()
         except ValueError:  # an unreadable page is the paginator's to report, naming the stream
             return None
-        return body.get("error_response") if isinstance(body, dict) else None
+        if not isinstance(body, dict):
+            return None
+        if "error_response" in body or self.business is None:
+            return body.get("error_response")
+        return self.business(body)
 
     def retryable(self, response: requests.Response) -> bool:
         error = self.error(response)

@@ -48,13 +48,18 @@ def signature_valid(params: dict[str, str], secret: str) -> bool:
 
 
 def parse_timestamp(value: str, zone: str) -> datetime | None:
-    """``yyyy-MM-dd HH:mm:ss`` in the platform's zone, or epoch milliseconds (the official Python SDK)
-    or seconds (Pinduoduo); None when it is neither."""
+    """``yyyy-MM-dd HH:mm:ss`` in the platform's zone, the same with milliseconds and an offset (JD's
+    Python SDK: ``2026-05-01 10:00:00.000+0800``), or epoch milliseconds (TOP's Python SDK) or seconds
+    (Pinduoduo); None when it is none of them."""
     if value.isdigit():
         seconds = int(value) / 1000 if len(value) >= 13 else int(value)
         return datetime.fromtimestamp(seconds, ZoneInfo(zone))
     try:
         return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo(zone))
+    except ValueError:
+        pass
+    try:
+        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f%z")
     except ValueError:
         return None
 
