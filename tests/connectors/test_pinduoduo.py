@@ -4,6 +4,7 @@ signature beside the family's other signers: test_sdk_signing.py.)"""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -67,8 +68,17 @@ class PinduoduoMarts:
         """Through the connector's conformed models: every order with its payment and refunds, unpaid
         orders cancelled (a refund in full leaves an order refunded, not cancelled), every item resolved
         to a merchant SKU, every SKU a listing."""
-        check_order_marts(env, "pinduoduo", env.world.orders_of(SHOP.name), env.world.skus,
-                          refunded_orders_cancelled=False)
+        orders = env.world.orders_of(SHOP.name)
+        check_order_marts(env, "pinduoduo", orders, env.world.skus, refunded_orders_cancelled=False)
+        statuses = env.rows("select source_financial_status, source_fulfillment_status, count(*) "
+                            "from intermediate.int_pinduoduo__orders group by 1, 2")
+        assert Counter({(financial, fulfilled): n for financial, fulfilled, n in statuses}) == Counter(
+            (o.financial_status, o.fulfillment_status) for o in orders)
+        refunded = Counter(line_id for o in orders for r in o.refunds for line_id, _ in r.lines)
+        waiting = [line for o in orders if o.financial_status not in ("pending", "voided")
+                   and o.fulfillment_status is None for line in o.lines]
+        assert env.one("select sum(open_quantity) from intermediate.int_pinduoduo__order_lines") == (
+            sum(max(line.quantity - refunded[line.id], 0) for line in waiting),)
 
 
 class TestPinduoduoContract(PinduoduoMarts, ConnectorContract):
