@@ -100,7 +100,7 @@ class PinduoduoConnector(Connector[PinduoduoSettings]):
         order_money = typed_fields(name, "orders", [(field, "decimal") for field in ORDER_MONEY],
                                    record=lambda order: f"order_sn {order.get('order_sn')}")
         item_money = typed_fields(name, "orders", [("goods_price", "decimal")], prefix="item_list.",
-                                  record=lambda item: f"sku_id {item.get('sku_id')}")
+                                  record=lambda item: f"order_sn {item.get('order_sn')} sku_id {item.get('sku_id')}")
 
         def order(record: dict[str, Any]) -> dict[str, Any]:
             """Times to UTC, money exact; each item carries its order_sn, as after-sales name an item by

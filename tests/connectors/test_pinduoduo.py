@@ -4,6 +4,7 @@ signature beside the family's other signers: test_sdk_signing.py.)"""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -176,7 +177,10 @@ def test_ninety_minutes_are_read_in_three_windows_of_unix_seconds_losing_no_boun
         order.updated_at = start + timedelta(minutes=offset)  # on the first window's start, then on each edge
     orders[3].updated_at = start - timedelta(seconds=1)
     report = run_account(shop.config, shop.account)
-    windows = sorted((int(w["start_updated_at"]), int(w["end_updated_at"])) for w in shop.sandbox.calls_to(INCREMENT))
+    calls = shop.sandbox.calls_to(INCREMENT)
+    assert all(len(call[name]) == 10 and call[name].isdigit()  # UNIX seconds, bounds and stamp alike
+               for call in calls for name in ("start_updated_at", "end_updated_at", "timestamp"))
+    windows = sorted((int(w["start_updated_at"]), int(w["end_updated_at"])) for w in calls)
     edges = [int((start + timedelta(minutes=n)).timestamp()) for n in (0, 30, 60)]
     assert len(windows) == 3 and [low for low, _ in windows] == edges
     assert [high for _, high in windows[:2]] == edges[1:]  # each window ends where the next begins
@@ -218,8 +222,8 @@ def test_throttling_in_a_200_answer_is_retried_and_an_expired_token_fails_clearl
     with pytest.raises(RunFailed) as failure:
         run_account(shop.config, shop.account)
     message = str(failure.value)
-    assert ".get failed: error 10019 'access_token已过期'" in message and "pdd." in message, message
-    assert TOKEN not in message and SECRET not in message
+    assert re.search(r"pdd\.[a-z.]+\.get failed: error 10019 'access_token已过期'", message), message
+    assert TOKEN not in message and SECRET not in message and CLIENT_ID not in message
     check = connector.check(shop.config.account(shop.account))
     assert not check.ok and "pdd.goods.list.get failed: error 10019" in check.detail
     assert TOKEN not in check.detail and SECRET not in check.detail
