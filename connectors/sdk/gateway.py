@@ -51,8 +51,9 @@ from .spec import Cursor
 # dlt's one hook, process-wide. rest_api copies it, at its import, into the keys it masks in auth
 # configs, assuming string values: an auth with a ``session`` attribute (dlt's OAuth2 classes, our
 # session login) would then fail its validation. So rest_api is imported first and keeps dlt's set.
+# dlt already masks ``access_token`` (Pinduoduo's seller token); Pinduoduo's app key is ``client_id``.
 rest_api.SENSITIVE_KEYS  # noqa: B018 (the import above is the point: rest_api has read the set)
-redaction.SENSITIVE_PARAMS.update({"session", "app_key", "sign"})
+redaction.SENSITIVE_PARAMS.update({"session", "app_key", "client_id", "sign"})
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -197,12 +198,14 @@ class ErrorEnvelopes:
         return session
 
 
-def call(client: Mapping[str, Any], path: str, method: str, answer_key: str, **params: Any) -> dict[str, Any]:
+def call(client: Mapping[str, Any], path: str, method: str, answer_key: str, *, method_param: str = "method",
+         **params: Any) -> dict[str, Any]:
     """One API call outside a dlt resource (writes, health checks), as a form POST through the client's
-    auth and retrying session: the answer under ``answer_key``; an error answer raises
-    :class:`GatewayError` (the session's envelope check), another HTTP status ``HTTPError``."""
+    auth and retrying session, the API named in ``method_param`` (Pinduoduo: ``type``): the answer under
+    ``answer_key``; an error answer raises :class:`GatewayError` (the session's envelope check), another
+    HTTP status ``HTTPError``."""
     url = f"{client['base_url'].rstrip('/')}/{path}"
-    response = client["session"].post(url, data={"method": method, **params}, auth=client["auth"])
+    response = client["session"].post(url, data={method_param: method, **params}, auth=client["auth"])
     if response.status_code != 200:
         raise requests.HTTPError(f"{method}: HTTP {response.status_code}", response=response)
     return response.json()[answer_key]

@@ -9,6 +9,7 @@ import pytest
 import requests
 from k3cloud_webapi_sdk.core import webapi_client
 from k3cloud_webapi_sdk.main import K3CloudApiSdk
+from pddsdk.client import Client as PddClient
 from top.api.base import sign as sdk_sign
 
 from connectors.sdk import signed_headers
@@ -37,6 +38,21 @@ def test_the_sorted_params_sign_matches_taobaos_published_example_and_the_rfc_hm
         "9294727A3638BB1C13F48EF8158BFC9D")
     assert sign(hi, "\x0b" * 20, "hmac-sha256") == expected_signature(hi, "\x0b" * 20, "hmac-sha256") == (
         "B0344C61D8DB38535CA8AFCEAF0BF12B881DC200C9833DA726E9376C2E32CFF7")
+
+
+def test_the_pinduoduo_sign_equals_a_public_clients_and_the_sandboxs_on_a_seller_call() -> None:
+    """No published Pinduoduo example with its secret and signature was found, so the golden vector is a
+    public client's own signer (``pddsdk`` ``Client._create_sign``, written independently) on a seller call
+    with UNIX-second timestamp; the sandbox's verifier agrees, and a changed parameter changes the sign."""
+    params = {"type": "pdd.order.number.list.increment.get", "client_id": "8d2f6c0a9b1e4f37a5c6d7e8f9012345",
+              "access_token": "a1b2c3d4e5f60718293a4b5c6d7e8f90", "timestamp": "1764400000", "data_type": "JSON",
+              "version": "V1", "start_updated_at": "1764396400", "end_updated_at": "1764398200",
+              "is_lucky_flag": "0", "order_status": "5", "refund_status": "5", "page": "1", "page_size": "100"}
+    secret = "5f0e1d2c3b4a59687766554433221100ffeeddcc"
+    theirs = PddClient(params["client_id"], secret)._create_sign(params)
+    assert sign(params, secret) == expected_signature(params, secret, "md5") == theirs
+    assert len(theirs) == 32 and theirs == theirs.upper()
+    assert sign({**params, "page": "2"}, secret) != theirs
 
 
 def test_kingdee_signed_headers_equal_the_official_sdks(monkeypatch: pytest.MonkeyPatch) -> None:
