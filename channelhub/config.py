@@ -86,6 +86,7 @@ class WarehouseConfig(_Strict):
 class SandboxShop(_Strict):
     currency: str = "USD"
     timezone: str = "UTC"
+    marketplace: bool = False  # the platform takes the payment (Taobao, JD, Pinduoduo): no Stripe charges
 
 
 class SandboxConfig(_Strict):

@@ -37,7 +37,7 @@ def launcher(account: str, connector: str) -> Launcher:
 
 def world_for(hub: HubConfig) -> World:
     sandbox = hub.sandbox
-    shops = tuple(ShopSpec(name, shop.currency, shop.timezone) for name, shop in sorted(sandbox.shops.items()))
+    shops = tuple(ShopSpec(name, shop.currency, shop.timezone, shop.marketplace) for name, shop in sorted(sandbox.shops.items()))
     return World(WorldSpec(seed=sandbox.seed, orders=sandbox.orders, skus=sandbox.skus,
                            customers=sandbox.customers, **({"shops": shops} if shops else {})))
 

@@ -38,8 +38,8 @@ places; what was not found is marked *assumed*):
   ``stockNum``, optional ``storeId``): one SKU per call, no batch form, no compare-and-set.
 
 Money is a string with 2 decimals in CNY; refund sums are fen. Times are Shanghai wall clock. Ids in
-JD's ranges: orderId ~ 2.8×10^11, wareId ~ 10^11, skuId ~ 10^11. JD prices include VAT: the World's
-tax shows only in ``orderPayment`` (= orderSellerPrice + freightPrice + the World's tax).
+JD's ranges: orderId ~ 2.8×10^11, wareId ~ 10^11, skuId ~ 10^11. JD prices include VAT (a marketplace
+shop of the World has no tax on top): ``orderPayment`` = ``orderSellerPrice`` + ``freightPrice``.
 """
 
 from __future__ import annotations

@@ -35,8 +35,8 @@ Beijing wall clock ("yyyy-MM-dd HH:mm:ss"). Receivers come as PDD sends them: ``
 their ``*_mask`` forms ("李**", "138****5678"). Statuses: ``order_status`` 1 待发货, 2 已发货待签收,
 3 已签收; ``confirm_status`` 0 未成交 (unpaid), 1 已成交, 2 已取消; ``refund_status`` 1 无售后,
 4 退款成功; after-sales ``after_sales_status`` 10 退款成功, ``after_sales_type`` 2 仅退款. PDD prices
-include VAT: the World's tax is shown as the seller's price change ``order_change_amount`` (a sandbox
-convention), so ``pay_amount = goods_amount + postage - discount_amount + order_change_amount``. Ids are
+include VAT: the World's tax (none in a marketplace shop) would show as the seller's price change
+``order_change_amount``, so ``pay_amount = goods_amount + postage - discount_amount + order_change_amount``. Ids are
 in PDD's shapes: ``order_sn`` "yyMMdd-" + 15 digits, goods_id ~ 10^11, sku_id ~ 10^12.
 """
 

@@ -25,8 +25,8 @@ Faithful to the documented behaviour (../shared/reference/commerce_apis.md, sect
   type 1 full, 2 incremental). TOP has no compare-and-set.
 
 Money is a string with 2 decimals in CNY; times are Shanghai wall-clock without a zone. Ids are in
-TOP's ranges: tid ~ 3.8×10^18, num_iid ~ 6×10^11. Taobao prices include VAT: the World's tax is shown
-as ``adjust_fee``, so ``payment = total_fee + post_fee - discount_fee + adjust_fee``.
+TOP's ranges: tid ~ 3.8×10^18, num_iid ~ 6×10^11. Taobao prices include VAT: the World's tax (none in a
+marketplace shop) would show as ``adjust_fee``, so ``payment = total_fee + post_fee - discount_fee + adjust_fee``.
 """
 
 from __future__ import annotations

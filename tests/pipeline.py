@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,13 @@ from warehouse import Warehouse
 
 SHIPPED = Path(__file__).parents[1] / "channelhub.yml"
 SECRET_VARIABLES = ("CHANNELHUB_SHOP_US_TOKEN", "CHANNELHUB_SHOP_EU_TOKEN", "CHANNELHUB_STRIPE_MAIN_KEY",
+                    "CHANNELHUB_JD_CN_APP_KEY", "CHANNELHUB_JD_CN_APP_SECRET", "CHANNELHUB_JD_CN_TOKEN",
+                    "CHANNELHUB_PDD_CN_CLIENT_ID", "CHANNELHUB_PDD_CN_CLIENT_SECRET", "CHANNELHUB_PDD_CN_TOKEN",
                     "CHANNELHUB_WAREHOUSE_URL")
+# The merchant the model, stock and alert tests share leaves the marketplaces out: their sandboxes are
+# listed in windows from the shipped start dates (Pinduoduo's 30 minutes make a quiet month some 3,000
+# calls), and each has its own contract suite. The e2e demo test runs the whole shipped config.
+MARKETPLACES = ("jd", "pinduoduo")
 
 
 def free_port() -> int:
@@ -35,11 +41,13 @@ def free_port() -> int:
 
 
 def small_config(tmp_path: Path, *, warehouse_url: str | None = None, orders: int = 300, skus: int = 40,
-                 customers: int = 80, edit: dict[str, Any] | None = None) -> Path:
+                 customers: int = 80, edit: dict[str, Any] | None = None,
+                 leave_out: Collection[str] = MARKETPLACES) -> Path:
     """Write the shipped config, made small, on free ports and in ``tmp_path``; returns its path.
 
-    ``edit`` is merged into the top level (e.g. ``{"stock": {...}}``). The caller's test should
-    isolate ``CHANNELHUB_HOME`` and the secret variables (see :func:`isolate_env`)."""
+    ``edit`` is merged into the top level (e.g. ``{"stock": {...}}``); the accounts of the connectors in
+    ``leave_out`` go, with their shops and stock channels. The caller's test should isolate
+    ``CHANNELHUB_HOME`` and the secret variables (see :func:`isolate_env`)."""
     raw = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
     raw["warehouse"]["url"] = warehouse_url or f"duckdb:///{tmp_path}/wh.duckdb"
     raw["sandbox"].update(orders=orders, skus=skus, customers=customers)
@@ -50,6 +58,10 @@ def small_config(tmp_path: Path, *, warehouse_url: str | None = None, orders: in
     raw["accounts"]["erp_u8"]["settings"]["url"] = f"sqlite:///{tmp_path}/u8.sqlite"
     raw["accounts"]["store_files"]["settings"]["folder"] = str(tmp_path / "dropzone")
     raw.update(edit or {})
+    for name in [name for name, account in raw["accounts"].items() if account["connector"] in leave_out]:
+        del raw["accounts"][name]
+        raw["sandbox"]["shops"].pop(name, None)
+        raw["stock"]["channels"].pop(name, None)
     path = tmp_path / "channelhub.yml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     return path

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from channelhub.cli import app
 from channelhub.config import load_config
-from channelhub.fleet import Fleet
+from channelhub.fleet import Fleet, world_for
 from tests.pipeline import isolate_env, small_config
 from warehouse import Warehouse
 
@@ -23,6 +23,13 @@ def config_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The shipped config, made small, on free ports and in a temp folder."""
     isolate_env(monkeypatch, tmp_path)
     return small_config(tmp_path)
+
+
+@pytest.fixture
+def whole_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shipped config with every account, the marketplaces too, made small."""
+    isolate_env(monkeypatch, tmp_path)
+    return small_config(tmp_path, leave_out=())
 
 
 def scalar(config_path: Path, sql: str) -> int:
@@ -50,17 +57,25 @@ def test_connectors_list_shows_every_connector_and_kind() -> None:
 
 
 @pytest.mark.e2e
-def test_demo_loads_every_account_and_status_reports_it(config_path: Path) -> None:
+def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> None:
+    config_path = whole_config
     result = runner.invoke(app, ["demo", "--config", str(config_path)])
     assert result.exit_code == 0, result.output
-    assert "loaded 5 of 5 accounts" in result.output
+    assert "loaded 7 of 7 accounts" in result.output
     hub = load_config(config_path)
+    world = world_for(hub)
+    shopify_orders = len(world.orders_of("shop_us")) + len(world.orders_of("shop_eu"))
+    pdd_since = hub.account("pdd_cn").settings.start_date  # Pinduoduo's shop is read from then on
+    loaded = {"jd_cn": len(world.orders_of("jd_cn")),
+              "pdd_cn": sum(o.updated_at >= pdd_since for o in world.orders_of("pdd_cn"))}
     assert scalar(config_path, "select count(*) from raw_shop_us.orders") + \
-        scalar(config_path, "select count(*) from raw_shop_eu.orders") == hub.sandbox.orders
+        scalar(config_path, "select count(*) from raw_shop_eu.orders") == shopify_orders
+    assert {name: scalar(config_path, f"select count(*) from raw_{name}.orders") for name in loaded} == loaded
+    assert loaded["pdd_cn"] > 0
     assert scalar(config_path, "select count(*) from raw_stripe_main.charges") > 0
     assert scalar(config_path, "select count(*) from raw_erp_u8.so_somain") == hub.sandbox.orders
     assert scalar(config_path, "select count(*) from raw_store_files.quarantine") > 0
-    assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 5
+    assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 7
 
     # the sandboxes render one merchant: Stripe pays the shops' orders, the ERP and the store files
     # know the shops' SKUs
@@ -76,13 +91,18 @@ def test_demo_loads_every_account_and_status_reports_it(config_path: Path) -> No
         where s.sku is not null and s.sku not in (select c_inv_code from raw_erp_u8.inventory)""") == 0
 
     # ... then built the marts, passed the quality gates and pushed the allocated stock to both shops
-    assert scalar(config_path, "select count(*) from marts.fct_orders where platform = 'shopify'") == hub.sandbox.orders
+    assert scalar(config_path, "select count(*) from marts.fct_orders where platform = 'shopify'") == shopify_orders
+    assert scalar(config_path, "select count(*) from marts.fct_orders where platform in ('jd', 'pinduoduo')") == sum(
+        loaded.values())
     assert scalar(config_path, "select count(*) from ops.build_log where outcome <> 'success'") == 0
     assert scalar(config_path, "select count(*) from ops.quality_runs where success") == 1
     pushed = scalar(config_path, "select count(*) from ops.stock_push_log where outcome = 'success'")
     assert 0 < pushed <= scalar(config_path, "select count(*) from marts.rpt_stock_availability")
+    assert scalar(config_path, "select count(distinct channel_id) from ops.stock_push_log where outcome = 'success'"
+                               " and channel_id in ('jd_cn', 'pdd_cn')") == 2  # the marketplaces are stocked too
     for heading in ("orders and revenue per channel and currency", "payment reconciliation by status",
-                    "stock write-back: shop_eu synced", "open alerts", "unshipped:shop_us", "Data Docs: ", "index.html"):
+                    "stock write-back: ", "shop_eu synced (", "jd_cn synced (", "pdd_cn synced (", "open alerts",
+                    "unshipped:shop_us", "Data Docs: ", "index.html"):
         assert heading in result.output
     report = Path(result.output.split("report: ")[1].split()[0])
     assert report.name == "index.html" and "Plotly" in report.read_text(encoding="utf-8")
@@ -100,7 +120,8 @@ def test_demo_loads_every_account_and_status_reports_it(config_path: Path) -> No
     again = runner.invoke(app, ["demo", "--config", str(config_path)])
     assert again.exit_code == 0, again.output
     assert scalar(config_path, "select count(*) from raw_shop_us.orders") + \
-        scalar(config_path, "select count(*) from raw_shop_eu.orders") == hub.sandbox.orders
+        scalar(config_path, "select count(*) from raw_shop_eu.orders") == shopify_orders
+    assert {name: scalar(config_path, f"select count(*) from raw_{name}.orders") for name in loaded} == loaded
 
 
 def test_check_reports_every_account_against_running_sandboxes(config_path: Path) -> None:

@@ -130,7 +130,8 @@ class World:
         subtotal = sum((line.amount for line in lines), Decimal(0))
         unit = quantum(shop.currency)
         discount = (subtotal * Decimal("0.10")).quantize(unit) if rng.random() < 0.15 else Decimal("0.00")
-        tax = ((subtotal - discount) * Decimal("0.08")).quantize(unit)
+        # a marketplace's prices include VAT: its orders show no tax of their own
+        tax = Decimal("0.00") if shop.marketplace else ((subtotal - discount) * Decimal("0.08")).quantize(unit)
         shipping = Decimal("0.00") if subtotal > 100 else (Decimal("5.00") * RATES[shop.currency]).quantize(unit)
         order = Order(id=oid, shop=shop.name, number=next(self._numbers[shop.name]),
                       customer=rng.choice(self.customers), currency=shop.currency, created_at=created,
@@ -143,7 +144,8 @@ class World:
         elif roll < 0.08:
             order.financial_status, order.cancelled_at = "voided", order.updated_at
         else:
-            order.charges.append(Charge(f"ch_{oid:x}"))
+            if not shop.marketplace:
+                order.charges.append(Charge(f"ch_{oid:x}"))
             order.fulfillment_status = "fulfilled" if roll < 0.85 else None
             if roll > 0.95:  # partial or full refund
                 line = rng.choice(lines)

@@ -16,11 +16,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ShopSpec:
-    """A shop of the merchant (one channel account). ``timezone`` is the shop's IANA zone."""
+    """A shop of the merchant (one channel account). ``timezone`` is the shop's IANA zone. A
+    ``marketplace`` (Taobao, JD, Pinduoduo) takes the buyer's payment itself: its orders have no Stripe
+    charge, and its prices include VAT: no tax on top."""
 
     name: str
     currency: str
     timezone: str
+    marketplace: bool = False
 
 
 @dataclass(slots=True)

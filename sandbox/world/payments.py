@@ -38,11 +38,13 @@ class Charge:
 def plant_discrepancies(orders: Sequence[Order], seed: int) -> dict[str, frozenset[str]]:
     """Turn a few ordinary paid orders (no refund) into each kind, from a random stream of their own;
     returns kind -> identifiers."""
+    kinds = (*DISCREPANCY_KINDS, *QUIET_KINDS)
+    ordinary = [o for o in orders if o.financial_status == "paid" and not o.refunds and o.charges]  # not marketplaces
     n = min(3, 1 + len(orders) // 2_000) if len(orders) >= PLANT_MIN_ORDERS else 0
+    if len(ordinary) < len(kinds) * (n + 1):  # a World of marketplaces alone has no Stripe payment to spoil
+        n = 0
     mismatches = max(2, n) if n else 0  # both refund_mismatch variants, always
     rng = random.Random(f"{seed}:discrepancies")
-    ordinary = [o for o in orders if o.financial_status == "paid" and not o.refunds]
-    kinds = (*DISCREPANCY_KINDS, *QUIET_KINDS)
     chosen = iter(rng.sample(ordinary, k=(len(kinds) - 1) * n + mismatches))
     groups = {kind: list(islice(chosen, mismatches if kind == "refund_mismatch" else n)) for kind in kinds}
     for order in groups["unpaid"]:

@@ -24,7 +24,7 @@ from sandbox.jd import FIRST_ORDER, ORDER_ID, SKU_ID, WARE_ID, JdSandbox, local
 from sandbox.world import EPOCH, VARIANTS, ShopSpec, World, WorldSpec
 
 KEY, SECRET, TOKEN = "7A3B9C1D2E4F", "9f8e7d6c5b4a39281706f5e4d3c2b1a0", "jd-token-0a1b2c3d4e5f"
-SHOP = ShopSpec("jd_pop", "CNY", "Asia/Shanghai")
+SHOP = ShopSpec("jd_pop", "CNY", "Asia/Shanghai", marketplace=True)
 SEARCH = "jingdong.pop.order.search"
 
 

@@ -27,7 +27,7 @@ from sandbox.world import EPOCH, ShopSpec, World, WorldSpec
 
 CLIENT_ID, SECRET = "8d2f6c0a9b1e4f37a5c6d7e8f9012345", "5f0e1d2c3b4a59687766554433221100ffeeddcc"
 TOKEN = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
-SHOP = ShopSpec("pdd_cn", "CNY", "Asia/Shanghai")
+SHOP = ShopSpec("pdd_cn", "CNY", "Asia/Shanghai", marketplace=True)
 INCREMENT, UPDATE = "pdd.order.number.list.increment.get", "pdd.goods.quantity.update"
 
 

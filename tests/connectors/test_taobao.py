@@ -26,7 +26,7 @@ from sandbox.taobao import NUM_IID, SKU_ID, TID, TaobaoSandbox, local
 from sandbox.world import EPOCH, ShopSpec, World, WorldSpec
 
 KEY, SECRET, SESSION = "12345678", "0f1e2d3c4b5a69788796a5b4c3d2e1f0", "6100e2a7c0ffee0123456789abcdef"
-SHOP = ShopSpec("tmall_cn", "CNY", "Asia/Shanghai")
+SHOP = ShopSpec("tmall_cn", "CNY", "Asia/Shanghai", marketplace=True)
 INCREMENT = "taobao.trades.sold.increment.get"
 
 

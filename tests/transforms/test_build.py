@@ -134,7 +134,7 @@ def test_built_allocations_reach_both_shops(built: tuple[HubConfig, Fleet]) -> N
         level = {(row["product_id"], row["location_id"]): held[(int(row["inventory_item_id"]), int(row["location_id"]))]
                  for row in mine}
         assert level == {(row["product_id"], row["location_id"]): row["allocated_quantity"] for row in mine}
-        assert {Decimal(row["percentage"]) for row in mine} == {Decimal(60) if shop == "shop_us" else Decimal(40)}
+        assert {Decimal(row["percentage"]) for row in mine} == {Decimal(40) if shop == "shop_us" else Decimal(25)}
         offered = Counter()  # what the shop can sell of a SKU, over all its locations: never above ATP
         for (sku, _), units in level.items():
             offered[sku] += units

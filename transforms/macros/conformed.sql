@@ -4,7 +4,10 @@
     exactly the role's columns below: a channel sells (orders, order_lines; an order's
     payment_gateways comma-separated, presentment_*: the currency the customer paid in, else the
     order's own) and lists products
-    (listings); every source that knows people contributes their records (customers); an ERP keeps the SKU list (master_items) and stock (stock_levels: source 'erp' for a
+    (listings: inventory_item_id is what stock write-back sets; stock_location_id, for a channel without
+    locations of its own (Taobao, JD, Pinduoduo, WooCommerce), the item, ware or goods that holds the
+    listing's stock, NULL for one with locations) and shows the stock it sells (channel_stock, as last
+    loaded, per location and inventory item); every source that knows people contributes their records (customers); an ERP keeps the SKU list (master_items) and stock (stock_levels: source 'erp' for a
     system of record, 'stock_count' for a physical count; as_of_at NULL means as of the account's last
     successful load). transforms/project.py finds
     them in every installed connector's models and hands their names to dbt as the var `conformed`
@@ -20,7 +23,8 @@
                    "presentment_refunded_amount", "_loaded_at"],
         "order_lines": ["order_line_id", "order_id", "channel_id", "source_sku", "quantity", "unit_price",
                         "line_amount", "currency", "ordered_at", "refunded_quantity", "open_quantity", "_loaded_at"],
-        "listings": ["channel_id", "platform", "source_code", "variant_id", "inventory_item_id"],
+        "listings": ["channel_id", "platform", "source_code", "variant_id", "inventory_item_id", "stock_location_id"],
+        "channel_stock": ["channel_id", "location_id", "inventory_item_id", "available_quantity"],
         "customers": ["channel_id", "source_customer_id", "email", "phone", "first_name", "last_name", "created_at"],
         "master_items": ["channel_id", "source_code", "product_name", "barcode"],
         "stock_levels": ["channel_id", "source", "source_code", "warehouse_id", "quantity_on_hand", "as_of_at"],

@@ -51,6 +51,7 @@ final as (
         source_code,
         variant_id,
         inventory_item_id,
+        stock_location_id,
         is_mapped_by_merchant
     from resolved
 )

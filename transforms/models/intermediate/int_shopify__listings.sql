@@ -4,7 +4,8 @@ with variants as (
 ),
 
 final as (
-    select channel_id, 'shopify' as platform, source_code, variant_id, inventory_item_id
+    select channel_id, 'shopify' as platform, source_code, variant_id, inventory_item_id,
+           cast(null as varchar) as stock_location_id  -- Shopify keeps stock per location
     from variants
 )
 

@@ -5,7 +5,8 @@ with items as (
 
 final as (
     select channel_id, 'yonyou_u8' as platform, source_code,
-           cast(null as varchar) as variant_id, cast(null as varchar) as inventory_item_id
+           cast(null as varchar) as variant_id, cast(null as varchar) as inventory_item_id,
+           cast(null as varchar) as stock_location_id
     from items
 )
 

@@ -1,7 +1,8 @@
 -- Grain: one listing of a merchant SKU at one active location of a channel that takes stock
 -- write-back. Each location sells the ERP warehouses channelhub.yml maps it to
 -- ({{ source('ops', 'stock_locations') }}; without a mapping the primary, lowest-id location sells
--- every counted warehouse). The channel's allocation = floor(ATP × percentage / 100), 0 below floor,
+-- every counted warehouse; a marketplace without locations (Taobao, JD, Pinduoduo) is stocked per
+-- listing, at the item holding it, from every counted warehouse). The channel's allocation = floor(ATP × percentage / 100), 0 below floor,
 -- at most cap, with ATP = on hand in its warehouses - reserved (open orders on every channel) - safety
 -- stock ({{ source('ops', 'stock_policy') }}); it is split over the locations in proportion to their
 -- warehouses' stock, so the locations together never offer more. A location no warehouse is mapped to
@@ -20,7 +21,7 @@ locations as (
 ),
 
 channel_levels as (
-    select * from {{ ref('stg_shopify__inventory_levels') }}
+    {{ union_conformed('channel_stock') }}
 ),
 
 on_hand as (
@@ -39,7 +40,7 @@ location_map as (
     select * from {{ source('ops', 'stock_locations') }}
 ),
 
-active_locations as (
+channel_locations as (
     select
         channel_id,
         location_id,
@@ -47,6 +48,21 @@ active_locations as (
         row_number() over (partition by channel_id order by location_id) = 1 as is_primary
     from locations
     where is_active
+),
+
+-- a channel without locations (a marketplace) keeps one stock per listing, held by the listing's item
+-- (ware, goods): each such item sells every counted warehouse, as a primary location does
+listing_locations as (
+    select distinct channel_id, stock_location_id as location_id, stock_location_id as location_name,
+           true as is_primary
+    from listings
+    where stock_location_id is not null
+),
+
+active_locations as (
+    select * from channel_locations
+    union all
+    select * from listing_locations
 ),
 
 -- (channel, location, warehouse) a location sells from; '*': every counted warehouse
@@ -81,7 +97,9 @@ targets as (
     join channels
         on channels.channel_id = listings.channel_id
         and channels.is_stock_target
-    join active_locations on active_locations.channel_id = listings.channel_id
+    join active_locations
+        on active_locations.channel_id = listings.channel_id
+        and (listings.stock_location_id is null or active_locations.location_id = listings.stock_location_id)
     where listings.inventory_item_id is not null
 ),
 

@@ -5,7 +5,7 @@ with skus as (
 
 final as (
     select channel_id, 'jd' as platform, source_code, sku_id as variant_id,
-           cast(null as varchar) as inventory_item_id
+           sku_id as inventory_item_id, source_item_id as stock_location_id
     from skus
     where source_code is not null
 )

@@ -5,7 +5,8 @@ with materials as (
 
 final as (
     select channel_id, 'kingdee' as platform, source_code,
-           cast(null as varchar) as variant_id, cast(null as varchar) as inventory_item_id
+           cast(null as varchar) as variant_id, cast(null as varchar) as inventory_item_id,
+           cast(null as varchar) as stock_location_id
     from materials
 )
 

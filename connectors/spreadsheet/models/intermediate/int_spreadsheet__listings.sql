@@ -15,7 +15,8 @@ codes as (
 
 final as (
     select channel_id, 'spreadsheet' as platform, source_code,
-           cast(null as varchar) as variant_id, cast(null as varchar) as inventory_item_id
+           cast(null as varchar) as variant_id, cast(null as varchar) as inventory_item_id,
+           cast(null as varchar) as stock_location_id
     from codes
 )
 

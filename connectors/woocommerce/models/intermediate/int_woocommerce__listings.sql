@@ -8,12 +8,13 @@ products as (
 ),
 
 final as (
-    select channel_id, 'woocommerce' as platform, source_code, variant_id, cast(null as varchar) as inventory_item_id
+    select channel_id, 'woocommerce' as platform, source_code, variant_id, variant_id as inventory_item_id,
+           source_product_id as stock_location_id  -- a variation's stock is set through its product
     from variations
     where source_code is not null
     union all
     select channel_id, 'woocommerce' as platform, source_code, source_product_id as variant_id,
-           cast(null as varchar) as inventory_item_id
+           cast(null as varchar) as inventory_item_id, cast(null as varchar) as stock_location_id  -- not pushed yet
     from products
     where product_type = 'simple' and source_code is not null
 )
