@@ -1,4 +1,4 @@
-"""The base of signed single-endpoint ("gateway") sandboxes: Taobao TOP now, JD JOS and Pinduoduo next.
+"""The base of signed single-endpoint ("gateway") sandboxes: Taobao TOP, JD JOS and Pinduoduo.
 
 Every call goes to one path and names its API in a parameter; every answer is HTTP 200, either the
 API's body wrapped in ``{"<answer key>": {...}}`` or ``{"error_response": {...}}``. What the family

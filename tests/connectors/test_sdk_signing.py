@@ -1,12 +1,13 @@
 """The SDK's request-signing families against golden vectors: the platforms' published examples where they
 publish one, else their official SDK's own signer on the same inputs; and the sandbox kit's verifiers,
-written independently, agreeing. The connectors of a family (TOP now, JD and Pinduoduo next; Kingdee now)
-reuse these signers, so their vectors live with the SDK's tests."""
+written independently, agreeing. The connectors of a family (TOP, JD and Pinduoduo; Kingdee) reuse
+these signers, so their vectors live with the SDK's tests."""
 
 from __future__ import annotations
 
 import pytest
 import requests
+from jd.api.base import sign as jd_sdk_sign
 from k3cloud_webapi_sdk.core import webapi_client
 from k3cloud_webapi_sdk.main import K3CloudApiSdk
 from pddsdk.client import Client as PddClient
@@ -53,6 +54,16 @@ def test_the_pinduoduo_sign_equals_a_public_clients_and_the_sandboxs_on_a_seller
     assert sign(params, secret) == expected_signature(params, secret, "md5") == theirs
     assert len(theirs) == 32 and theirs == theirs.upper()
     assert sign({**params, "page": "2"}, secret) != theirs
+
+
+def test_the_jd_sign_over_packed_parameters_equals_jds_official_sdks_and_the_sandboxs() -> None:
+    """JOS signs the system parameters and the one JSON parameter holding the business ones; no published
+    vector with its secret was found, so JD's own SDK (``jd-sdk``) is the reference."""
+    params = {"method": "jingdong.pop.order.search", "app_key": "7A3B9C1D2E4F", "access_token": "jd-token-1",
+              "v": "2.0", "format": "json", "timestamp": "2026-05-01 10:00:00",
+              "360buy_param_json": '{"end_date":"2026-05-02 00:00:00","page":"1","start_date":"2026-05-01 00:00:00"}'}
+    secret = "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+    assert sign(params, secret, "md5") == jd_sdk_sign(secret, params) == expected_signature(params, secret, "md5")
 
 
 def test_kingdee_signed_headers_equal_the_official_sdks(monkeypatch: pytest.MonkeyPatch) -> None:
