@@ -15,7 +15,6 @@ import jd
 import pytest
 from jd.api.base import RestApi
 
-import transforms
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
 from channelhub.testing.checks import check_order_marts, check_stock_push
@@ -53,25 +52,22 @@ class JdEnv(WorldSandboxEnv):
 class JdMarts:
     """Checks on the class's load, run on each warehouse's contract class."""
 
-    def test_the_marts_hold_the_shops_orders_items_and_listings_to_the_fen(self, env: JdEnv) -> None:
+    def test_the_marts_hold_the_shops_orders_items_listings_and_stock_levels(self, env: JdEnv) -> None:
         """Through the connector's conformed models: every order with its payment and refunds (fen made
         yuan), unpaid cancelled orders cancelled, every item resolved to a merchant SKU, every SKU a
-        listing."""
-        check_order_marts(env, "jd", env.world.orders_of(SHOP.name), env.world.skus, refunded_orders_cancelled=False)
+        listing. A marketplace has no locations: rpt_stock_availability stocks each listing at the ware
+        holding it (what the stock push addresses), its channel quantity the stockNum JD showed."""
+        check_order_marts(env, "jd", env.world.orders_of(SHOP.name), env.world.skus, "+rpt_stock_availability",
+                          refunded_orders_cancelled=False)
+        rows = env.rows("select location_id, inventory_item_id, channel_quantity from marts.rpt_stock_availability "
+                        f"where channel_id = '{env.account}'")
+        assert sorted(rows) == sorted((str(WARE_ID + sku.index // len(VARIANTS)), str(SKU_ID + sku.index),
+                                       env.sandbox.quantities[sku.index]) for sku in env.world.skus)
 
 
 class TestJdContract(JdMarts, ConnectorContract):
     env_class, env_options = JdEnv, {"recent": True}
     records = 250
-
-    def test_every_sku_is_a_stock_level_at_its_ware_with_what_jd_sells(self, env: JdEnv) -> None:
-        """A marketplace has no locations: rpt_stock_availability stocks each listing at the ware holding
-        it (what the stock push addresses), its channel quantity the stockNum JD showed."""
-        transforms.build(env.config, select=["+rpt_stock_availability"])
-        rows = env.rows("select location_id, inventory_item_id, channel_quantity from marts.rpt_stock_availability "
-                        f"where channel_id = '{env.account}'")
-        assert sorted(rows) == sorted((str(WARE_ID + sku.index // len(VARIANTS)), str(SKU_ID + sku.index),
-                                       env.sandbox.quantities[sku.index]) for sku in env.world.skus)
 
 
 class TestJdOnPostgres(JdMarts, PostgresParity):
