@@ -1,19 +1,18 @@
 """Checks every connector's own tests make beyond the contract, so the next connector asserts the same
 outcomes in one call:
 
-* through the marts, on whichever warehouse the env loads (a mixin of both contract classes): a sales
-  channel's orders, lines and listings (:func:`check_order_marts`), an ERP's stock
-  (:func:`check_stock_marts`), whole and exact;
-* stock write-back without compare-and-set (the SDK's read-then-write writer: WooCommerce, Taobao and
-  the marketplaces to come), on what the channel's sandbox holds (:func:`check_stock_push`).
+* through the marts, on whichever warehouse the env loads (a mixin of both contract classes overriding
+  ``check_marts``, the env naming the marts it reads, e.g. :data:`ORDER_MARTS`): a sales channel's
+  orders, lines and listings (:func:`check_order_marts`), an ERP's stock (:func:`check_stock_marts`),
+  whole and exact;
+* stock write-back without compare-and-set (the SDK's read-then-write writer: WooCommerce, Taobao, JD,
+  Pinduoduo), on what the channel's sandbox holds (:func:`check_stock_push`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
-
-import transforms
 
 from .contract import ContractEnv
 
@@ -22,14 +21,16 @@ if TYPE_CHECKING:
     from sandbox.world import Order, Sku, StockRecord
 
 
-def check_order_marts(env: ContractEnv, platform: str, orders: Sequence[Order], skus: Sequence[Sku],
-                      also: str = "", *, refunded_orders_cancelled: bool = True) -> None:
-    """Builds the order marts (and the models ``also`` selects) on the env's load, then: every order with
-    its total, refunds and item quantity, cancelled orders cancelled; every line resolved to a merchant
-    SKU with its amount and quantity; every SKU a listing of ``platform``. A platform that closes an
-    order refunded in full after payment rather than cancelling it (Taobao's TRADE_CLOSED) passes
+ORDER_MARTS = "+fct_orders +fct_order_lines +dim_product_listings"  # what check_order_marts reads
+
+
+def check_order_marts(env: ContractEnv, platform: str, orders: Sequence[Order], skus: Sequence[Sku], *,
+                      refunded_orders_cancelled: bool = True) -> None:
+    """On the order marts built on the env's load (:data:`ORDER_MARTS`): every order with its total,
+    refunds and item quantity, cancelled orders cancelled; every line resolved to a merchant SKU with its
+    amount and quantity; every SKU a listing of ``platform``. A platform that closes an order refunded
+    in full after payment rather than cancelling it (Taobao's TRADE_CLOSED) passes
     ``refunded_orders_cancelled=False``."""
-    transforms.build(env.config, select=[f"+fct_orders +fct_order_lines +dim_product_listings {also}".strip()])
     lines = [line for order in orders for line in order.lines]
     assert env.one("select count(*), sum(total_amount), sum(refunded_amount), sum(item_quantity), "
                    "count(*) filter (where status = 'cancelled') from marts.fct_orders "

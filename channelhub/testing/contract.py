@@ -59,6 +59,9 @@ class ContractEnv(ABC):
     primary_stream: str     # table in raw_<account> the contract counts
     primary_key: str        # its key column in the warehouse
     environment: ClassVar[dict[str, str]] = {}
+    # the marts the connector's own checks read (dbt selectors, e.g. checks.ORDER_MARTS): built with its
+    # models in the contract's one build, as each dbt invocation costs seconds
+    marts: ClassVar[str] = ""
     variables: dict[str, str]  # every variable the contract set for the class (home, warehouse, secrets)
 
     @abstractmethod
@@ -261,16 +264,23 @@ class _Contract(ABC):
     def test_its_models_build_and_feed_the_marts(self, env: ContractEnv) -> None:
         """The connector's dbt models build on this load, and each conformed model
         (``int_<connector>__<role>``, which the marts union by role: transforms/macros/conformed.sql)
-        gives this account's rows."""
+        gives this account's rows; then the connector's own checks of the env's ``marts``
+        (:meth:`check_marts`) on the same build."""
         name = env.config.account(env.account).connector.name
-        report = transforms.build(env.config, select=[f"stg_{name}__* int_{name}__*"])  # one selector: a
-        models = {run.model for run in report.runs}                                   # connector may ship no int_
+        # one selector: a connector may ship no int_ model
+        report = transforms.build(env.config, select=[f"stg_{name}__* int_{name}__* {env.marts}".strip()])
+        models = {run.model for run in report.runs}
         assert any(model.startswith(f"stg_{name}__") for model in models), f"{name} ships no staging model"
         with _connect(env) as conn:
             for model in sorted(m for m in models if m.startswith(f"int_{name}__")):
                 rows = conn.execute(sa.text(f"select count(*) from intermediate.{model} where channel_id = :account"),
                                     {"account": env.account}).scalar_one()
                 assert rows, f"{model} gives the marts no row of {env.account}"
+        self.check_marts(env)
+
+    def check_marts(self, env: ContractEnv) -> None:
+        """A connector's checks on the marts its env's ``marts`` selects, built on the class's first load
+        (``channelhub.testing.checks`` has the ones channels and ERPs share). None by default."""
 
     def test_second_incremental_run_fetches_only_changes(self, env: ContractEnv) -> None:
         before = env.fetched()

@@ -17,7 +17,7 @@ from jd.api.base import RestApi
 
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
-from channelhub.testing.checks import check_order_marts, check_stock_push
+from channelhub.testing.checks import ORDER_MARTS, check_order_marts, check_stock_push
 from connectors.jd import connector
 from connectors.sdk import StockLevel
 from sandbox.jd import FIRST_ORDER, ORDER_ID, SKU_ID, WARE_ID, JdSandbox, local
@@ -33,6 +33,7 @@ class JdEnv(WorldSandboxEnv):
     primary_stream = "orders"
     primary_key = "order_id"
     fault_path = "method=jingdong.pop.order"
+    marts = f"{ORDER_MARTS} +rpt_stock_availability"
     environment: ClassVar[dict[str, str]] = {"TEST_JD_KEY": KEY, "TEST_JD_SECRET": SECRET, "TEST_JD_TOKEN": TOKEN}
 
     def __init__(self, tmp_path: Path, records: int = 60, page_size: int = 20, recent: bool = False,
@@ -50,15 +51,14 @@ class JdEnv(WorldSandboxEnv):
 
 
 class JdMarts:
-    """Checks on the class's load, run on each warehouse's contract class."""
+    """Checks on the marts of the class's load, run on each warehouse's contract class."""
 
-    def test_the_marts_hold_the_shops_orders_items_listings_and_stock_levels(self, env: JdEnv) -> None:
+    def check_marts(self, env: JdEnv) -> None:
         """Through the connector's conformed models: every order with its payment and refunds (fen made
         yuan), unpaid cancelled orders cancelled, every item resolved to a merchant SKU, every SKU a
         listing. A marketplace has no locations: rpt_stock_availability stocks each listing at the ware
         holding it (what the stock push addresses), its channel quantity the stockNum JD showed."""
-        check_order_marts(env, "jd", env.world.orders_of(SHOP.name), env.world.skus, "+rpt_stock_availability",
-                          refunded_orders_cancelled=False)
+        check_order_marts(env, "jd", env.world.orders_of(SHOP.name), env.world.skus, refunded_orders_cancelled=False)
         rows = env.rows("select location_id, inventory_item_id, channel_quantity from marts.rpt_stock_availability "
                         f"where channel_id = '{env.account}'")
         assert sorted(rows) == sorted((str(WARE_ID + sku.index // len(VARIANTS)), str(SKU_ID + sku.index),

@@ -18,7 +18,7 @@ from pddsdk.client import Client
 
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
-from channelhub.testing.checks import check_order_marts, check_stock_push
+from channelhub.testing.checks import ORDER_MARTS, check_order_marts, check_stock_push
 from connectors.pinduoduo import connector
 from connectors.pinduoduo.client import make_client
 from connectors.sdk import StockLevel
@@ -40,6 +40,7 @@ class PinduoduoEnv(WorldSandboxEnv):
     primary_stream = "orders"
     primary_key = "order_sn"
     fault_path = "method=pdd.order"  # the order increment API (one gateway path serves every API)
+    marts = ORDER_MARTS
     environment: ClassVar[dict[str, str]] = {"TEST_PDD_CLIENT_ID": CLIENT_ID, "TEST_PDD_SECRET": SECRET,
                                              "TEST_PDD_TOKEN": TOKEN}
 
@@ -65,7 +66,7 @@ class PinduoduoEnv(WorldSandboxEnv):
 class PinduoduoMarts:
     """Checks on the class's load, run on each warehouse's contract class."""
 
-    def test_the_marts_hold_the_shops_orders_items_and_listings_to_the_fen(self, env: PinduoduoEnv) -> None:
+    def check_marts(self, env: PinduoduoEnv) -> None:
         """Through the connector's conformed models: every order with its payment and refunds, unpaid
         orders cancelled (a refund in full leaves an order refunded, not cancelled), every item resolved
         to a merchant SKU, every SKU a listing."""

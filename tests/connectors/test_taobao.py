@@ -18,7 +18,7 @@ from top.api.rest.TradesSoldIncrementGetRequest import TradesSoldIncrementGetReq
 
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
-from channelhub.testing.checks import check_order_marts, check_stock_push
+from channelhub.testing.checks import ORDER_MARTS, check_order_marts, check_stock_push
 from connectors.sdk import StockLevel
 from connectors.taobao import connector
 from connectors.taobao.client import make_client
@@ -35,6 +35,7 @@ class TaobaoEnv(WorldSandboxEnv):
     primary_stream = "trades"
     primary_key = "tid"
     fault_path = "method=taobao.trade"  # the two trade APIs (one gateway path serves every API)
+    marts = ORDER_MARTS
     environment: ClassVar[dict[str, str]] = {"TEST_TOP_KEY": KEY, "TEST_TOP_SECRET": SECRET,
                                              "TEST_TOP_SESSION": SESSION}
 
@@ -56,7 +57,7 @@ class TaobaoEnv(WorldSandboxEnv):
 class TaobaoMarts:
     """Checks on the class's load, run on each warehouse's contract class."""
 
-    def test_the_marts_hold_the_shops_trades_sub_orders_and_listings_to_the_fen(self, env: TaobaoEnv) -> None:
+    def check_marts(self, env: TaobaoEnv) -> None:
         """Through the connector's conformed models: every trade with its payment and refunds,
         closed-unpaid trades cancelled, every sub-order resolved to a merchant SKU, every SKU a listing."""
         check_order_marts(env, "taobao", env.world.orders_of(SHOP.name), env.world.skus,

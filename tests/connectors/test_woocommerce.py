@@ -13,7 +13,7 @@ from woocommerce import API
 
 from channelhub.runner import run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
-from channelhub.testing.checks import check_order_marts, check_stock_push
+from channelhub.testing.checks import ORDER_MARTS, check_order_marts, check_stock_push
 from connectors.sdk import StockLevel
 from connectors.woocommerce import connector
 from sandbox.woocommerce import PRODUCT_ID, VARIATION_ID, WooCommerceSandbox
@@ -28,6 +28,7 @@ class WooCommerceEnv(WorldSandboxEnv):
     primary_stream = "orders"
     primary_key = "id"
     fault_path = "/orders"
+    marts = f"{ORDER_MARTS} +dim_customers"
     environment: ClassVar[dict[str, str]] = {"TEST_WOO_KEY": KEY, "TEST_WOO_SECRET": SECRET}
 
     def __init__(self, tmp_path: Path, records: int = 120, page_size: int = 50) -> None:
@@ -43,12 +44,12 @@ class WooCommerceEnv(WorldSandboxEnv):
 class WooCommerceMarts:
     """Checks on the class's load, run on each warehouse's contract class."""
 
-    def test_the_marts_hold_the_stores_orders_lines_and_listings_to_the_cent(self, env: WooCommerceEnv) -> None:
+    def check_marts(self, env: WooCommerceEnv) -> None:
         """Through the connector's conformed models: every order with its total and refunds, every line
         resolved to a merchant SKU, cancelled orders cancelled, every variation a listing, every buyer a
         customer."""
         orders = env.world.orders_of(STORE.name)
-        check_order_marts(env, "woocommerce", orders, env.world.skus, also="+dim_customers")
+        check_order_marts(env, "woocommerce", orders, env.world.skus)
         buyers = {order.customer.email for order in orders}
         assert env.one("select count(*), count(*) filter (where source_ids like 'store_de:%') from marts.dim_customers "
                        "join (select distinct customer_id from marts.fct_orders) ordered using (customer_id)") == (
