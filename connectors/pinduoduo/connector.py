@@ -8,10 +8,9 @@ Window bounds and the signed timestamp are UNIX seconds; every time in an answer
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, ClassVar
 
 import dlt
@@ -21,8 +20,8 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
 from requests import RequestException
 
-from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Cursor, SourceDataError, Stream
-from connectors.sdk.convert import typed_fields, whole_number
+from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Cursor, Stream
+from connectors.sdk.convert import typed_fields
 from connectors.sdk.gateway import GatewayError, LastPageFirstPaginator, utc_converter, windowed_resource
 from connectors.sdk.http import paginate_checked
 from connectors.sdk.quarantine import quarantining
@@ -48,24 +47,6 @@ def epoch_seconds(when: datetime) -> str:
     return str(int(when.timestamp()))
 
 
-def yuan_from_fen(account: str, stream: str, fields: tuple[str, ...],
-                  key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """PDD's after-sales amounts are whole fen (分): exact yuan, 2 decimals; anything else fails naming the
-    account, stream, record and field."""
-    def convert(record: dict[str, Any]) -> dict[str, Any]:
-        for field in fields:
-            value = record.get(field)
-            if value is None:
-                continue
-            try:
-                record[field] = Decimal(whole_number(value)).scaleb(-2)
-            except (TypeError, ValueError):
-                raise SourceDataError(account, stream, f"whole fen expected, got {value!r}",
-                                      record=f"{key} {record.get(key)}", field=field) from None
-        return record
-    return convert
-
-
 class PinduoduoConnector(Connector[PinduoduoSettings]):
     name = "pinduoduo"
     kind = ConnectorKind.CHANNEL
@@ -76,9 +57,9 @@ class PinduoduoConnector(Connector[PinduoduoSettings]):
                description="Orders (pdd.order.number.list.increment.get) with their items, nested as "
                            "orders__item_list; receiver fields as PDD sends them: encrypted and masked."),
         Stream("refunds", ("id",), cursor=replace(UPDATED_AT, field="updated_time"),  # the after-sales' name
-               column_types=typed((REFUND_TIMES, "timestamp"), (("refund_amount",), "decimal")),
+               column_types=typed((REFUND_TIMES, "timestamp"), (("refund_amount",), "bigint")),
                description="After-sales (pdd.refund.list.increment.get), one per order item; refund_amount "
-                           "converted from fen to yuan."),
+                           "in whole fen as PDD sends it (staging makes it yuan)."),
         Stream("skus", ("sku_id",), column_types=(("sku_quantity", "bigint"),),
                description="SKUs of each goods (pdd.goods.list.get): outer_id is the merchant SKU; "
                            "sku_quantity the stock Pinduoduo sells; goods_id names the goods."),
@@ -110,8 +91,6 @@ class PinduoduoConnector(Connector[PinduoduoSettings]):
                                    for item in record.get("item_list") or []]
             return record
 
-        refund_times = utc_converter(name, "refunds", ZONE, REFUND_TIMES, "id")
-        refund_money = yuan_from_fen(name, "refunds", ("refund_amount",), "id")
         orders = windowed_resource(
             gateway(INCREMENT), PATH, {"type": INCREMENT, "page_size": settings.page_size, "is_lucky_flag": 0,
                                        "order_status": 5, "refund_status": 5}, **window,
@@ -121,7 +100,7 @@ class PinduoduoConnector(Connector[PinduoduoSettings]):
             gateway(REFUNDS), PATH, {"type": REFUNDS, "page_size": settings.page_size, "after_sales_status": 1,
                                      "after_sales_type": 1}, **{**window, "cursor": self.stream("refunds").cursor},
             data_selector=f"{ROOTS[REFUNDS]}.refund_list", key="id", stream="refunds",
-            convert=lambda refund: refund_money(refund_times(refund)), **self.resource_hints("refunds"))
+            convert=utc_converter(name, "refunds", ZONE, REFUND_TIMES, "id"), **self.resource_hints("refunds"))
         return rest_source("pinduoduo", client, [orders, refunds, self.skus(settings, client, name)],
                            max_table_nesting=1)
 

@@ -1,5 +1,5 @@
--- One row per after-sales case (售后单) of an order item. PDD sends refund_amount in fen; the connector
--- landed it as exact yuan (CNY).
+-- One row per after-sales case (售后单) of an order item. PDD sends refund_amount in whole fen (分):
+-- exact yuan here, by CNY's ISO 4217 exponent.
 with source as (
     select * from {{ account_union('pinduoduo', 'refunds') }}
 ),
@@ -13,7 +13,7 @@ final as (
         upper(trim(outer_id)) as source_sku,
         goods_number as quantity,
         cast('CNY' as varchar) as currency,
-        refund_amount,
+        {{ from_minor_units('refund_amount', "'CNY'") }} as refund_amount,
         after_sales_status,
         after_sales_type,
         after_sales_status = 10 as is_refunded,  -- 10: 退款成功
