@@ -100,7 +100,8 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     assert 0 < pushed <= scalar(config_path, "select count(*) from marts.rpt_stock_availability")
     assert scalar(config_path, "select count(distinct channel_id) from ops.stock_push_log where outcome = 'success'"
                                " and channel_id in ('jd_cn', 'pdd_cn')") == 2  # the marketplaces are stocked too
-    for heading in ("orders and revenue per channel and currency", "payment reconciliation by status",
+    for heading in ("orders and revenue per channel and currency", "payment reconciliation by provider and status",
+                    "settlement: payouts against what they settled", "settlement:stripe_main",
                     "stock write-back: ", "shop_eu synced (", "jd_cn synced (", "pdd_cn synced (", "open alerts",
                     "unshipped:shop_us", "Data Docs: ", "index.html"):
         assert heading in result.output
