@@ -1,0 +1,177 @@
+"""The Amazon connector: a declaration on dlt's rest_api (streams, client, one endpoint each).
+
+Orders come from the Orders API v0 by ``LastUpdatedAfter``, paged by ``NextToken``; each order's items
+from ``getOrderItems`` (one call per order: the operation the usage plans make slowest). Listings are the
+seller's SKUs in the account's marketplace (``searchListingsItems``: summary, offer price, and the
+fulfillment channel with the seller's own quantity); FBA inventory the quantities Amazon holds
+(``getInventorySummaries``), loaded as channel stock and never written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from dlt.extract.source import DltSource
+from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
+from requests import RequestException
+
+from connectors.sdk import Account, CheckResult, ChannelhubError, Connector, ConnectorKind, Cursor, Stream, quarantining
+from connectors.sdk.convert import typed_fields
+from connectors.sdk.rest import resource_config, rest_source
+from connectors.sdk.spec import typed
+
+from .client import call, make_client, raise_refusal
+from .settings import AmazonSettings
+from .stock import AmazonStockWriter
+
+# Amazon serves an order's changes once they are two minutes old (LastUpdatedBefore defaults to now - 2
+# minutes, and a later After value is refused): the lag re-reads five minutes, for changes Amazon's
+# order index makes visible late.
+UPDATED = Cursor("LastUpdateDate", source_timezone="UTC", lag=300, dedup_on_boundary=True)
+FRESHNESS = timedelta(minutes=3)  # two minutes, and a minute for the request on its way
+ORDER_TIMES = ("PurchaseDate", "LastUpdateDate", "EarliestShipDate", "LatestShipDate")
+ITEM_MONEY = ("ItemPrice", "ItemTax", "ShippingPrice", "ShippingTax", "ShippingDiscount", "ShippingDiscountTax",
+              "PromotionDiscount", "PromotionDiscountTax", "CODFee", "CODFeeDiscount")
+DEFAULT_CHANNEL = "DEFAULT"  # fulfillment_availability's code for the seller's own (MFN) quantity
+
+
+def amounts(*fields: str) -> tuple[str, ...]:
+    """The ``Amount`` of each ``{"CurrencyCode", "Amount"}`` field, as dlt flattens it."""
+    return tuple(f"{field}__Amount" for field in fields)
+
+
+def money_converter(account: str, stream: str, key: str, fields: tuple[str, ...]) -> Callable[[dict], dict]:
+    """Each money object's ``Amount`` (a string) as an exact Decimal; a bad one names record and field."""
+    def convert(record: dict[str, Any]) -> dict[str, Any]:
+        for field in fields:
+            value = record.get(field)
+            if isinstance(value, dict):
+                typed_fields(account, stream, [("Amount", "decimal")], record=lambda _: f"{key} {record.get(key)}",
+                             prefix=f"{field}.")(value)
+        return record
+    return convert
+
+
+class AmazonConnector(Connector[AmazonSettings]):
+    name = "amazon"
+    kind = ConnectorKind.CHANNEL
+    settings_model = AmazonSettings
+    streams: ClassVar[tuple[Stream, ...]] = (
+        Stream("orders", ("AmazonOrderId",), cursor=UPDATED,
+               column_types=typed((ORDER_TIMES, "timestamp"), (amounts("OrderTotal"), "decimal"),
+                                  (("OrderTotal__CurrencyCode", "FulfillmentChannel", "OrderStatus"), "text"),
+                                  (("NumberOfItemsShipped", "NumberOfItemsUnshipped"), "bigint")),
+               description="Orders (getOrders) by last update; Pending orders carry no OrderTotal. Buyer and "
+                           "address PII need a restricted data token: not read."),
+        Stream("order_items", ("OrderItemId",),
+               column_types=typed((amounts(*ITEM_MONEY), "decimal"), (("QuantityOrdered", "QuantityShipped"), "bigint"),
+                                  (("SellerSKU", "ItemPrice__CurrencyCode"), "text")),
+               description="Items of each order read (getOrderItems); ItemPrice is the price of the quantity ordered."),
+        Stream("listings", ("sku",),
+               column_types=typed((("createdDate", "lastUpdatedDate"), "timestamp"), (("price",), "decimal"),
+                                  (("mfnQuantity",), "bigint"),
+                                  (("marketplaceId", "fulfillmentChannel", "currency", "asin"), "text")),
+               description="Seller SKUs in the marketplace (searchListingsItems): fulfillment channel MFN (the "
+                           "seller's quantity, which stock write-back sets) or AFN (Amazon's, never written)."),
+        Stream("fba_inventory", ("sellerSku",),
+               column_types=typed((("lastUpdatedTime",), "timestamp"),
+                                  (("totalQuantity", "inventoryDetails__fulfillableQuantity"), "bigint")),
+               description="FBA inventory summaries (getInventorySummaries): what Amazon holds, read-only."),
+    )
+
+    def source(self, account: Account[AmazonSettings]) -> DltSource:
+        settings, name = account.settings, account.name
+        marketplace = settings.marketplace_id
+        order_times = typed_fields(name, "orders", [(field, "timestamp") for field in ORDER_TIMES],
+                                   record=lambda order: f"AmazonOrderId {order.get('AmazonOrderId')}")
+        order_money = money_converter(name, "orders", "AmazonOrderId", ("OrderTotal",))
+        item_money = money_converter(name, "order_items", "OrderItemId", ITEM_MONEY)
+        summary_times = typed_fields(name, "fba_inventory", [("lastUpdatedTime", "timestamp")],
+                                     record=lambda summary: f"sellerSku {summary.get('sellerSku')}")
+
+        def next_token(path: str, param: str) -> JSONResponseCursorPaginator:
+            return JSONResponseCursorPaginator(cursor_path=path, cursor_param=param)
+
+        def fresh_enough(start: datetime) -> str:
+            """Amazon refuses a LastUpdatedAfter later than two minutes ago."""
+            return min(start, datetime.now(UTC) - FRESHNESS).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        def listing(record: dict[str, Any]) -> dict[str, Any]:
+            return flat_listing(name, marketplace, record)
+
+        def summary(record: dict[str, Any]) -> dict[str, Any]:
+            if record.get("lastUpdatedTime") == "":  # Amazon's value for a SKU never stocked
+                record["lastUpdatedTime"] = None
+            return summary_times(record)
+
+        orders, items, listings, inventory = self.streams
+        refused = [raise_refusal]
+        return rest_source("amazon", make_client(settings), [
+            resource_config(orders, {
+                "path": "orders/v0/orders", "data_selector": "payload.Orders", "response_actions": refused,
+                "paginator": next_token("payload.NextToken", "NextToken"),
+                "params": {"MarketplaceIds": marketplace, "MaxResultsPerPage": settings.page_size}},
+                start_param="LastUpdatedAfter", initial_value=settings.start_date, convert=fresh_enough,
+                account=name, processing_steps=[{"map": quarantining(lambda o: order_money(order_times(o)))}]),
+            resource_config(items, {
+                "path": "orders/v0/orders/{resources.orders.AmazonOrderId}/orderItems",
+                "data_selector": "payload.OrderItems", "response_actions": refused,
+                "paginator": next_token("payload.NextToken", "NextToken")},
+                include_from_parent=["AmazonOrderId"], account=name,
+                processing_steps=[{"map": quarantining(item_money)}]),
+            resource_config(listings, {
+                "path": f"listings/2021-08-01/items/{settings.seller_id}", "data_selector": "items",
+                "response_actions": refused, "paginator": next_token("pagination.nextToken", "pageToken"),
+                "params": {"marketplaceIds": marketplace, "pageSize": settings.listings_page_size,
+                           "includedData": "summaries,offers,fulfillmentAvailability"}},
+                account=name, processing_steps=[{"map": quarantining(listing)}]),
+            resource_config(inventory, {
+                "path": "fba/inventory/v1/summaries", "data_selector": "payload.inventorySummaries",
+                "response_actions": refused, "paginator": next_token("pagination.nextToken", "nextToken"),
+                "params": {"details": "true", "granularityType": "Marketplace", "granularityId": marketplace,
+                           "marketplaceIds": marketplace}},
+                account=name, processing_steps=[{"map": quarantining(summary)}]),
+        ], max_table_nesting=1)
+
+    def check(self, account: Account[AmazonSettings]) -> CheckResult:
+        """One listing of the seller: proves the LWA credentials, the refresh token, the seller id and
+        the marketplace at once."""
+        settings = account.settings
+        try:
+            answer = call(make_client(settings), "GET", f"listings/2021-08-01/items/{settings.seller_id}",
+                          params={"marketplaceIds": settings.marketplace_id, "pageSize": 1})
+        except ChannelhubError as exc:
+            return CheckResult(False, f"{exc} (check the LWA app credentials, the refresh token and seller_id)")
+        except RequestException as exc:
+            return CheckResult(False, f"cannot reach {settings.base_url}: {type(exc).__name__}")
+        total = answer.get("numberOfResults", 0)
+        return CheckResult(True, f"{total} listings in {settings.marketplace_id}", {"listings": total})
+
+    def stock_writer(self, account: Account[AmazonSettings]) -> AmazonStockWriter:
+        return AmazonStockWriter(account.settings)
+
+
+def flat_listing(account: str, marketplace: str, record: dict[str, Any]) -> dict[str, Any]:
+    """A listing as one row: its summary in the account's marketplace, its offer price and its fulfillment
+    channel. The seller's quantity (``mfnQuantity``) is kept for seller-fulfilled SKUs only; an
+    Amazon-fulfilled SKU's stock is Amazon's (the fba_inventory stream)."""
+    summaries = [s for s in record.pop("summaries", None) or [] if s.get("marketplaceId") == marketplace]
+    offers = [o for o in record.pop("offers", None) or [] if o.get("marketplaceId") == marketplace]
+    channels = record.pop("fulfillmentAvailability", None) or []
+    own = next((c for c in channels if c.get("fulfillmentChannelCode") == DEFAULT_CHANNEL), None)
+    summary = summaries[0] if summaries else {}
+    price = (offers[0].get("price") or {}) if offers else {}
+    record.update({
+        "marketplaceId": marketplace, "asin": summary.get("asin"), "itemName": summary.get("itemName"),
+        "productType": summary.get("productType"), "status": ",".join(summary.get("status") or []),
+        "createdDate": summary.get("createdDate"), "lastUpdatedDate": summary.get("lastUpdatedDate"),
+        "fulfillmentChannel": "MFN" if own is not None or not channels else "AFN",
+        "fulfillmentChannelCode": ",".join(str(c.get("fulfillmentChannelCode")) for c in channels) or None,
+        "mfnQuantity": own.get("quantity") if own is not None else None,
+        "price": price.get("amount"), "currency": price.get("currencyCode"),
+    })
+    return typed_fields(account, "listings", [("createdDate", "timestamp"), ("lastUpdatedDate", "timestamp"),
+                                              ("price", "decimal"), ("mfnQuantity", "bigint")],
+                        record=lambda listing: f"sku {listing.get('sku')}")(record)
