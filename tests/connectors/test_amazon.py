@@ -13,7 +13,7 @@ import pytest
 
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
-from channelhub.testing.checks import check_stock_push
+from channelhub.testing.checks import ORDER_MARTS, check_stock_push
 from connectors.amazon import connector
 from connectors.sdk import StockLevel
 from sandbox.amazon import AmazonSandbox, amazon_order_id, is_fba
@@ -29,6 +29,7 @@ class AmazonEnv(WorldSandboxEnv):
     account, connector = SHOP.name, "amazon"
     primary_stream = "orders"
     primary_key = "amazon_order_id"
+    marts = f"{ORDER_MARTS} +rpt_stock_availability"
     fault_path = "/orders/v0/orders"
     environment: ClassVar[dict[str, str]] = {"TEST_AMZ_CLIENT": CLIENT, "TEST_AMZ_SECRET": SECRET,
                                              "TEST_AMZ_REFRESH": REFRESH}
@@ -44,6 +45,42 @@ class AmazonEnv(WorldSandboxEnv):
                                   "start_date": EPOCH.isoformat(), **settings},
                        {"client_id": "TEST_AMZ_CLIENT", "client_secret": "TEST_AMZ_SECRET",
                         "refresh_token": "TEST_AMZ_REFRESH"})
+
+
+class AmazonMarts:
+    """Checks on the marts of the class's load, run on each warehouse's contract class."""
+
+    def check_marts(self, env: AmazonEnv) -> None:
+        """Through the connector's conformed models: every order with its total (Pending ones from their
+        items), cancelled orders cancelled, every item a line resolved to a merchant SKU, every SKU a
+        listing; rpt_stock_availability stocks the seller-fulfilled SKUs at the marketplace with the
+        quantity Amazon showed, and never an FBA one."""
+        orders = env.world.orders_of(SHOP.name)
+        lines = [line for order in orders for line in order.lines]
+        assert env.one("select count(*), sum(total_amount), sum(item_quantity), "
+                       "count(*) filter (where status = 'cancelled') from marts.fct_orders where platform = 'amazon'") == (
+            len(orders), sum(o.total for o in orders), len(lines) and sum(line.quantity for line in lines),
+            sum(o.financial_status == "voided" for o in orders))
+        assert env.one("select count(*), count(product_id), sum(line_amount), sum(quantity) from marts.fct_order_lines "
+                       f"where channel_id = '{env.account}'") == (
+            len(lines), len(lines), sum(line.amount for line in lines), sum(line.quantity for line in lines))
+        assert env.one("select count(*), count(product_id), count(inventory_item_id) from marts.dim_product_listings "
+                       "where platform = 'amazon'") == (
+            len(env.world.skus), len(env.world.skus), sum(not is_fba(sku) for sku in env.world.skus))
+        rows = env.rows("select location_id, inventory_item_id, channel_quantity from marts.rpt_stock_availability "
+                        f"where channel_id = '{env.account}'")
+        assert sorted(rows) == sorted((MARKETPLACE, sku.code, env.sandbox.stock.quantities[sku.index])
+                                      for sku in env.world.skus if not is_fba(sku))
+
+
+class TestAmazonContract(AmazonMarts, ConnectorContract):
+    env_class = AmazonEnv
+    records, page_size = 120, 40
+
+
+class TestAmazonOnPostgres(AmazonMarts, PostgresParity):
+    env_class = AmazonEnv
+    records, page_size = 80, 40
 
 
 @pytest.fixture

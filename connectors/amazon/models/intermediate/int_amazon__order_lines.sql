@@ -1,0 +1,36 @@
+-- Amazon order items in the conformed order_lines shape. ItemPrice is the amount of the quantity
+-- ordered: the unit price is its share. A seller-fulfilled (MFN) item reserves the merchant's stock
+-- until shipped while its order is Pending, Unshipped or PartiallyShipped; an Amazon-fulfilled (AFN)
+-- one ships from Amazon's stock and reserves nothing of the merchant's.
+with items as (
+    select * from {{ ref('stg_amazon__order_items') }}
+),
+
+orders as (
+    select * from {{ ref('stg_amazon__orders') }}
+),
+
+final as (
+    select
+        items.order_id || ':' || items.order_item_id as order_line_id,
+        items.order_id,
+        items.channel_id,
+        items.source_sku,
+        items.quantity,
+        cast(items.item_amount / nullif(items.quantity, 0) as decimal(18, 4)) as unit_price,
+        items.item_amount as line_amount,
+        coalesce(orders.currency, items.currency) as currency,
+        orders.ordered_at,
+        0 as refunded_quantity,
+        case
+            when orders.fulfillment_channel = 'MFN'
+                and orders.order_status in ('Pending', 'Unshipped', 'PartiallyShipped')
+                then items.quantity - items.quantity_shipped
+            else 0
+        end as open_quantity,
+        items._loaded_at
+    from items
+    join orders on orders.order_id = items.order_id
+)
+
+select * from final
