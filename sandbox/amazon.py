@@ -49,6 +49,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -153,6 +154,7 @@ class AmazonSandbox(HttpSandbox):
         self.sku_of = {sku.code: sku for sku in world.skus}
         self.calls: list[tuple[str, MultiDict[str, str]]] = []  # (operation, query) of every API call served
         self.patches: list[dict[str, Any]] = []  # the bodies patchListingsItem accepted
+        self.quota_refusals: Counter[str] = Counter()  # QuotaExceeded answered, by operation (not the faults)
         self._calls_lock = threading.Lock()
 
     # -- the platform's shapes -------------------------------------------------------------------------
@@ -198,6 +200,7 @@ class AmazonSandbox(HttpSandbox):
     def before_request(self, request: Request) -> Response | None:
         operation = self.operation(request)
         if operation in self.buckets and not self.buckets[operation].take():
+            self.quota_refusals[operation] += 1
             return self.rate_limited(request)
         return None
 
@@ -262,7 +265,7 @@ class AmazonSandbox(HttpSandbox):
         return json_response(body, status)
 
     # -- orders ---------------------------------------------------------------------------------------------
-    def getOrders(self, request: Request) -> Response:  # noqa: N802 (Amazon's operation names)
+    def getOrders(self, request: Request) -> Response:
         return self.served("getOrders", request, lambda: self.get_orders(request.args))
 
     def get_orders(self, args: MultiDict[str, str]) -> dict[str, Any]:
@@ -355,7 +358,7 @@ class AmazonSandbox(HttpSandbox):
             rendered["OrderTotal"] = money(order.total, order.currency)
         return rendered
 
-    def getOrderItems(self, request: Request, order_id: str) -> Response:  # noqa: N802
+    def getOrderItems(self, request: Request, order_id: str) -> Response:
         return self.served("getOrderItems", request, lambda: self.get_order_items(order_id))
 
     def get_order_items(self, order_id: str) -> dict[str, Any]:
@@ -408,7 +411,7 @@ class AmazonSandbox(HttpSandbox):
             rendered["issues"] = []
         return rendered
 
-    def searchListingsItems(self, request: Request, seller_id: str) -> Response:  # noqa: N802
+    def searchListingsItems(self, request: Request, seller_id: str) -> Response:
         return self.served("searchListingsItems", request, lambda: self.search_listings(seller_id, request.args))
 
     def search_listings(self, seller_id: str, args: MultiDict[str, str]) -> dict[str, Any]:
@@ -436,11 +439,11 @@ class AmazonSandbox(HttpSandbox):
             raise Refused(404, "NOT_FOUND", f"SKU '{sku_code}' not found in marketplace {self.marketplace_id}")
         return sku
 
-    def getListingsItem(self, request: Request, seller_id: str, sku: str) -> Response:  # noqa: N802
+    def getListingsItem(self, request: Request, seller_id: str, sku: str) -> Response:
         return self.served("getListingsItem", request, lambda: self.render_listing(
             self.listed_sku(seller_id, sku, request.args), self.included(request.args)))
 
-    def patchListingsItem(self, request: Request, seller_id: str, sku: str) -> Response:  # noqa: N802
+    def patchListingsItem(self, request: Request, seller_id: str, sku: str) -> Response:
         return self.served("patchListingsItem", request, lambda: self.patch_listing(seller_id, sku, request))
 
     def patch_listing(self, seller_id: str, sku_code: str, request: Request) -> dict[str, Any]:
@@ -484,7 +487,7 @@ class AmazonSandbox(HttpSandbox):
         return {"code": "90220", "message": message, "severity": "ERROR", "attributeNames": ["fulfillment_availability"]}
 
     # -- FBA inventory ------------------------------------------------------------------------------------------
-    def getInventorySummaries(self, request: Request) -> Response:  # noqa: N802
+    def getInventorySummaries(self, request: Request) -> Response:
         return self.served("getInventorySummaries", request, lambda: self.inventory_summaries(request.args))
 
     def inventory_summaries(self, args: MultiDict[str, str]) -> dict[str, Any]:

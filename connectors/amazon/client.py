@@ -4,7 +4,6 @@ names the operation, Amazon's code and message (never a token or secret)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 

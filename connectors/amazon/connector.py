@@ -17,7 +17,16 @@ from dlt.extract.source import DltSource
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 from requests import RequestException
 
-from connectors.sdk import Account, CheckResult, ChannelhubError, Connector, ConnectorKind, Cursor, Stream, quarantining
+from connectors.sdk import (
+    Account,
+    ChannelhubError,
+    CheckResult,
+    Connector,
+    ConnectorKind,
+    Cursor,
+    Stream,
+    quarantining,
+)
 from connectors.sdk.convert import typed_fields
 from connectors.sdk.rest import resource_config, rest_source
 from connectors.sdk.spec import typed
