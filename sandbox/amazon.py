@@ -35,7 +35,13 @@ found is marked *assumed*):
   quantity of an Amazon-fulfilled SKU is ``INVALID`` (*assumed* wording);
 * FBA inventory (``GET /fba/inventory/v1/summaries``): ``granularityType=Marketplace``, ``granularityId``
   and ``marketplaceIds`` (exactly one) required, ``details``, ``sellerSkus``, ``nextToken`` (pages of 50);
-  quantities Amazon holds (read-only for the seller).
+  quantities Amazon holds (read-only for the seller);
+* Finances v0 ``listFinancialEvents`` (``GET /finances/v0/financialEvents``): ``PostedAfter`` and
+  ``PostedBefore`` under the same two-minute rule, ``MaxResultsPerPage`` 1..100, ``NextToken``; the
+  World's refunds as ``RefundEventList`` events (``PostedDate``, one ``ShipmentItemAdjustment`` per
+  refunded line with its SKU and quantity, the money as ``ItemChargeAdjustmentList`` charges whose
+  ``ChargeAmount`` is ``{"CurrencyCode", "CurrencyAmount"}`` with the amount a JSON *number*, negative
+  for money back to the buyer). Shipment events and fees are not rendered.
 
 Every SKU whose index is 3 mod 4 (the XL variant) is fulfilled by Amazon (FBA, ``AMAZON_NA`` and
 its regional siblings); the others are seller-fulfilled (MFN), selling what the World's stock holds.
@@ -64,7 +70,7 @@ from .kit.paging import OpaqueCursor
 from .kit.stock import StockBook
 from .kit.tokens import TokenIssuer
 from .launch import Launcher, Running, local_port
-from .world import Order, Sku, World
+from .world import Order, Refund, Sku, World
 from .world.catalog import quantum
 
 FIRST_ORDER = 5_000_000_000  # World order ids start after this
@@ -74,7 +80,8 @@ FRESHNESS = timedelta(minutes=2)  # Before values (and After values) no later th
 MAX_ORDERS_PAGE, MAX_LISTINGS_PAGE, INVENTORY_PAGE = 100, 20, 50
 # operation -> (requests per second, burst): Amazon's default usage plans
 RATE_LIMITS = {"getOrders": (0.0167, 20), "getOrderItems": (0.5, 30), "searchListingsItems": (5, 5),
-               "getListingsItem": (5, 10), "patchListingsItem": (5, 5), "getInventorySummaries": (2, 2)}
+               "getListingsItem": (5, 10), "patchListingsItem": (5, 5), "getInventorySummaries": (2, 2),
+               "listFinancialEvents": (0.5, 30)}
 MARKETPLACE_SPELLINGS = ("MarketplaceIds", "MarketplaceId", "marketplaceIds", "marketplace_ids")
 STATUSES = frozenset({"PendingAvailability", "Pending", "Unshipped", "PartiallyShipped", "Shipped",
                       "InvoiceUnconfirmed", "Canceled", "Unfulfillable"})
@@ -138,6 +145,7 @@ class AmazonSandbox(HttpSandbox):
         Rule("/listings/2021-08-01/items/<seller_id>/<sku>", endpoint="getListingsItem", methods=["GET"]),
         Rule("/listings/2021-08-01/items/<seller_id>/<sku>", endpoint="patchListingsItem", methods=["PATCH"]),
         Rule("/fba/inventory/v1/summaries", endpoint="getInventorySummaries", methods=["GET"]),
+        Rule("/finances/v0/financialEvents", endpoint="listFinancialEvents", methods=["GET"]),
     ])
 
     def __init__(self, world: World, shop: str, *, client_id: str, client_secret: str, refresh_token: str,
@@ -526,6 +534,54 @@ class AmazonSandbox(HttpSandbox):
                                           "warehouseDamagedQuantity": 0, "distributorDamagedQuantity": 0,
                                           "carrierDamagedQuantity": 0, "defectiveQuantity": 0, "expiredQuantity": 0}}
         return summary
+
+
+    # -- finances -------------------------------------------------------------------------------------------
+    def listFinancialEvents(self, request: Request) -> Response:
+        return self.served("listFinancialEvents", request, lambda: self.financial_events(request.args))
+
+    def financial_events(self, args: MultiDict[str, str]) -> dict[str, Any]:
+        token = args.get("NextToken")
+        query = self.cursor(token) if token else self.posted_query(args)
+        after, before = datetime.fromisoformat(query["after"]), datetime.fromisoformat(query["before"])
+        last = tuple(query["last"]) if query.get("last") else None
+
+        def key(pair: tuple[Order, Refund]) -> tuple[str, int]:
+            return stamp(pair[1].created_at), pair[1].id
+
+        chosen = sorted(((order, refund) for order in self.world.orders_of(self.shop.name) for refund in order.refunds
+                         if after <= refund.created_at.replace(microsecond=0) <= before
+                         and (last is None or key((order, refund)) > last)), key=key)
+        page = chosen[:query["size"]]
+        self.count_records("refunds", len(page))
+        payload: dict[str, Any] = {"FinancialEvents": {"RefundEventList": [self.render_refund(*pair) for pair in page],
+                                                       "ShipmentEventList": []}}
+        if len(chosen) > len(page):
+            payload["NextToken"] = OpaqueCursor.encode({**query, "last": list(key(page[-1]))})
+        return {"payload": payload}
+
+    def posted_query(self, args: MultiDict[str, str]) -> dict[str, Any]:
+        latest = datetime.now(UTC) - FRESHNESS
+        after = parse_time("PostedAfter", args["PostedAfter"]) if args.get("PostedAfter") else latest - timedelta(days=2)
+        before = parse_time("PostedBefore", args["PostedBefore"]) if args.get("PostedBefore") else latest
+        if after > latest or before > latest:
+            raise invalid("PostedAfter and PostedBefore must be no later than two minutes before the time of the request")
+        if before < after:
+            raise invalid("PostedBefore must be after PostedAfter")
+        size = self.number(args, "MaxResultsPerPage", MAX_ORDERS_PAGE, 1, MAX_ORDERS_PAGE)
+        return {"after": after.isoformat(), "before": before.isoformat(), "size": size}
+
+    def render_refund(self, order: Order, refund: Refund) -> dict[str, Any]:
+        lines = {line.id: line for line in order.lines}
+        refunded = [(lines[line_id], quantity) for line_id, quantity in refund.lines]
+        shares = [refund.amount if n == 0 else Decimal(0) for n in range(len(refunded))]  # the money on the first
+        return {"AmazonOrderId": amazon_order_id(order), "SellerOrderId": str(order.number),
+                "MarketplaceName": self.sales_channel, "PostedDate": stamp(refund.created_at),
+                "ShipmentItemAdjustmentList": [{
+                    "SellerSKU": line.sku.code, "OrderAdjustmentItemId": f"{line.id:014d}", "QuantityShipped": quantity,
+                    "ItemChargeAdjustmentList": [{"ChargeType": "Principal", "ChargeAmount": {
+                        "CurrencyCode": order.currency, "CurrencyAmount": float(-share)}}]}
+                    for (line, quantity), share in zip(refunded, shares, strict=True)]}
 
 
 def _start(world: World, account: str, settings: Mapping[str, Any], credentials: Mapping[str, str]) -> Running:

@@ -27,11 +27,13 @@ SHIPPED = Path(__file__).parents[1] / "channelhub.yml"
 SECRET_VARIABLES = ("CHANNELHUB_SHOP_US_TOKEN", "CHANNELHUB_SHOP_EU_TOKEN", "CHANNELHUB_STRIPE_MAIN_KEY",
                     "CHANNELHUB_JD_CN_APP_KEY", "CHANNELHUB_JD_CN_APP_SECRET", "CHANNELHUB_JD_CN_TOKEN",
                     "CHANNELHUB_PDD_CN_CLIENT_ID", "CHANNELHUB_PDD_CN_CLIENT_SECRET", "CHANNELHUB_PDD_CN_TOKEN",
+                    "CHANNELHUB_AMAZON_US_CLIENT_ID", "CHANNELHUB_AMAZON_US_CLIENT_SECRET",
+                    "CHANNELHUB_AMAZON_US_REFRESH_TOKEN",
                     "CHANNELHUB_WAREHOUSE_URL")
 # The merchant the model, stock and alert tests share leaves the marketplaces out: their sandboxes are
 # listed in windows from the shipped start dates (Pinduoduo's 30 minutes make a quiet month some 3,000
 # calls), and each has its own contract suite. The e2e demo test runs the whole shipped config.
-MARKETPLACES = ("jd", "pinduoduo")
+MARKETPLACES = ("jd", "pinduoduo", "amazon")
 
 
 def free_port() -> int:

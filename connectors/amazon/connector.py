@@ -1,7 +1,8 @@
 """The Amazon connector: a declaration on dlt's rest_api (streams, client, one endpoint each).
 
 Orders come from the Orders API v0 by ``LastUpdatedAfter``, paged by ``NextToken``; each order's items
-from ``getOrderItems`` (one call per order: the operation the usage plans make slowest). Listings are the
+from ``getOrderItems`` (one call per order: the operation the usage plans make slowest); refunds from
+the Finances API's refund events by posting date. Listings are the
 seller's SKUs in the account's marketplace (``searchListingsItems``: summary, offer price, and the
 fulfillment channel with the seller's own quantity); FBA inventory the quantities Amazon holds
 (``getInventorySummaries``), loaded as channel stock and never written.
@@ -9,7 +10,6 @@ fulfillment channel with the seller's own quantity); FBA inventory the quantitie
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -32,35 +32,20 @@ from connectors.sdk.rest import resource_config, rest_source
 from connectors.sdk.spec import typed
 
 from .client import call, make_client, raise_refusal
-from .settings import AmazonSettings
+from .records import amounts, flat_listing, flat_refund, money_converter
+from .settings import MAX_PAGE_SIZE, AmazonSettings
 from .stock import AmazonStockWriter
 
 # Amazon serves an order's changes once they are two minutes old (LastUpdatedBefore defaults to now - 2
 # minutes, and a later After value is refused): the lag re-reads five minutes, for changes Amazon's
 # order index makes visible late.
 UPDATED = Cursor("LastUpdateDate", source_timezone="UTC", lag=300, dedup_on_boundary=True)
+# Financial events are posted in batches, some hours after the refund: the same lag for late postings.
+POSTED = Cursor("PostedDate", source_timezone="UTC", lag=300, dedup_on_boundary=True)
 FRESHNESS = timedelta(minutes=3)  # two minutes, and a minute for the request on its way
 ORDER_TIMES = ("PurchaseDate", "LastUpdateDate", "EarliestShipDate", "LatestShipDate")
 ITEM_MONEY = ("ItemPrice", "ItemTax", "ShippingPrice", "ShippingTax", "ShippingDiscount", "ShippingDiscountTax",
               "PromotionDiscount", "PromotionDiscountTax", "CODFee", "CODFeeDiscount")
-DEFAULT_CHANNEL = "DEFAULT"  # fulfillment_availability's code for the seller's own (MFN) quantity
-
-
-def amounts(*fields: str) -> tuple[str, ...]:
-    """The ``Amount`` of each ``{"CurrencyCode", "Amount"}`` field, as dlt flattens it."""
-    return tuple(f"{field}__Amount" for field in fields)
-
-
-def money_converter(account: str, stream: str, key: str, fields: tuple[str, ...]) -> Callable[[dict], dict]:
-    """Each money object's ``Amount`` (a string) as an exact Decimal; a bad one names record and field."""
-    def convert(record: dict[str, Any]) -> dict[str, Any]:
-        for field in fields:
-            value = record.get(field)
-            if isinstance(value, dict):
-                typed_fields(account, stream, [("Amount", "decimal")], record=lambda _: f"{key} {record.get(key)}",
-                             prefix=f"{field}.")(value)
-        return record
-    return convert
 
 
 class AmazonConnector(Connector[AmazonSettings]):
@@ -78,6 +63,11 @@ class AmazonConnector(Connector[AmazonSettings]):
                column_types=typed((amounts(*ITEM_MONEY), "decimal"), (("QuantityOrdered", "QuantityShipped"), "bigint"),
                                   (("SellerSKU", "ItemPrice__CurrencyCode"), "text")),
                description="Items of each order read (getOrderItems); ItemPrice is the price of the quantity ordered."),
+        Stream("refunds", ("AmazonOrderId", "PostedDate"), cursor=POSTED,
+               column_types=typed((("PostedDate",), "timestamp"), (("refundAmount",), "decimal"),
+                                  (("currency",), "text")),
+               description="Refund events (listFinancialEvents RefundEventList) by posting date: refundAmount is "
+                           "what the buyer got back; the adjusted items nested as refunds__shipment_item_adjustment_list."),
         Stream("listings", ("sku",),
                column_types=typed((("createdDate", "lastUpdatedDate"), "timestamp"), (("price",), "decimal"),
                                   (("mfnQuantity",), "bigint"),
@@ -115,7 +105,7 @@ class AmazonConnector(Connector[AmazonSettings]):
                 record["lastUpdatedTime"] = None
             return summary_times(record)
 
-        orders, items, listings, inventory = self.streams
+        orders, items, refunds, listings, inventory = self.streams
         refused = [raise_refusal]
         return rest_source("amazon", make_client(settings), [
             resource_config(orders, {
@@ -130,6 +120,12 @@ class AmazonConnector(Connector[AmazonSettings]):
                 "paginator": next_token("payload.NextToken", "NextToken")},
                 include_from_parent=["AmazonOrderId"], account=name,
                 processing_steps=[{"map": quarantining(item_money)}]),
+            resource_config(refunds, {
+                "path": "finances/v0/financialEvents", "data_selector": "payload.FinancialEvents.RefundEventList",
+                "response_actions": refused, "paginator": next_token("payload.NextToken", "NextToken"),
+                "params": {"MaxResultsPerPage": MAX_PAGE_SIZE}},
+                start_param="PostedAfter", initial_value=settings.start_date, convert=fresh_enough, account=name,
+                processing_steps=[{"map": quarantining(lambda event: flat_refund(name, event))}]),
             resource_config(listings, {
                 "path": f"listings/2021-08-01/items/{settings.seller_id}", "data_selector": "items",
                 "response_actions": refused, "paginator": next_token("pagination.nextToken", "pageToken"),
@@ -161,26 +157,3 @@ class AmazonConnector(Connector[AmazonSettings]):
     def stock_writer(self, account: Account[AmazonSettings]) -> AmazonStockWriter:
         return AmazonStockWriter(account.settings)
 
-
-def flat_listing(account: str, marketplace: str, record: dict[str, Any]) -> dict[str, Any]:
-    """A listing as one row: its summary in the account's marketplace, its offer price and its fulfillment
-    channel. The seller's quantity (``mfnQuantity``) is kept for seller-fulfilled SKUs only; an
-    Amazon-fulfilled SKU's stock is Amazon's (the fba_inventory stream)."""
-    summaries = [s for s in record.pop("summaries", None) or [] if s.get("marketplaceId") == marketplace]
-    offers = [o for o in record.pop("offers", None) or [] if o.get("marketplaceId") == marketplace]
-    channels = record.pop("fulfillmentAvailability", None) or []
-    own = next((c for c in channels if c.get("fulfillmentChannelCode") == DEFAULT_CHANNEL), None)
-    summary = summaries[0] if summaries else {}
-    price = (offers[0].get("price") or {}) if offers else {}
-    record.update({
-        "marketplaceId": marketplace, "asin": summary.get("asin"), "itemName": summary.get("itemName"),
-        "productType": summary.get("productType"), "status": ",".join(summary.get("status") or []),
-        "createdDate": summary.get("createdDate"), "lastUpdatedDate": summary.get("lastUpdatedDate"),
-        "fulfillmentChannel": "MFN" if own is not None or not channels else "AFN",
-        "fulfillmentChannelCode": ",".join(str(c.get("fulfillmentChannelCode")) for c in channels) or None,
-        "mfnQuantity": own.get("quantity") if own is not None else None,
-        "price": price.get("amount"), "currency": price.get("currencyCode"),
-    })
-    return typed_fields(account, "listings", [("createdDate", "timestamp"), ("lastUpdatedDate", "timestamp"),
-                                              ("price", "decimal"), ("mfnQuantity", "bigint")],
-                        record=lambda listing: f"sku {listing.get('sku')}")(record)

@@ -5,7 +5,9 @@ Amazon meters each operation separately (getOrders 0.0167 requests a second with
 getOrderItems 0.5 with 30, …) per selling partner and application. The buckets live in the process and
 are shared by every task loading the same seller (one key per host, seller and operation); they start
 at the default plan's numbers and follow the rate each answer states in ``x-amzn-RateLimit-Limit`` (a
-seller's plan may be raised). A 429 empties the operation's bucket, so the resend waits a whole token.
+seller's plan may be raised). The client's bucket holds one token less than Amazon's: the slack absorbs
+the time requests spend on the way, which would otherwise let one arrive a little before Amazon's bucket
+refilled. A 429 empties the operation's bucket, so the resend waits a whole token.
 Workers in other processes keep their own buckets: the 429 handling covers what they overlap.
 """
 
@@ -29,6 +31,7 @@ OPERATIONS: tuple[tuple[str, re.Pattern[str], str, float, int], ...] = tuple(
         ("GET", r"/listings/2021-08-01/items/[^/]+/[^/]+$", "getListingsItem", 5, 10),
         ("PATCH", r"/listings/2021-08-01/items/[^/]+/[^/]+$", "patchListingsItem", 5, 5),
         ("GET", r"/fba/inventory/v1/summaries$", "getInventorySummaries", 2, 2),
+        ("GET", r"/finances/v0/financialEvents$", "listFinancialEvents", 0.5, 30),
     ))
 
 
@@ -36,15 +39,17 @@ OPERATIONS: tuple[tuple[str, re.Pattern[str], str, float, int], ...] = tuple(
 class TokenBucket:
     rate: float
     burst: int
+    capacity: int = field(init=False)
     tokens: float = field(init=False)
     stamp: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
-        self.tokens = float(self.burst)
+        self.capacity = max(1, self.burst - 1)
+        self.tokens = float(self.capacity)
 
     def _refill(self, now: float) -> None:
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
 
     def take(self) -> float:

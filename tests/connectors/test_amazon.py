@@ -18,7 +18,7 @@ from spapi.rest import ApiException
 
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
-from channelhub.testing.checks import ORDER_MARTS, check_stock_push
+from channelhub.testing.checks import ORDER_MARTS, check_order_marts, check_stock_push
 from connectors.amazon import connector
 from connectors.sdk import StockLevel
 from sandbox.amazon import FRESHNESS, AmazonSandbox, amazon_order_id, is_fba
@@ -57,18 +57,10 @@ class AmazonMarts:
 
     def check_marts(self, env: AmazonEnv) -> None:
         """Through the connector's conformed models: every order with its total (Pending ones from their
-        items), cancelled orders cancelled, every item a line resolved to a merchant SKU, every SKU a
-        listing; rpt_stock_availability stocks the seller-fulfilled SKUs at the marketplace with the
+        items) and refund events, cancelled orders cancelled, every item a line resolved to a merchant
+        SKU, every SKU a listing, FBA ones without an inventory item; rpt_stock_availability stocks the seller-fulfilled SKUs at the marketplace with the
         quantity Amazon showed, and never an FBA one."""
-        orders = env.world.orders_of(SHOP.name)
-        lines = [line for order in orders for line in order.lines]
-        assert env.one("select count(*), sum(total_amount), sum(item_quantity), "
-                       "count(*) filter (where status = 'cancelled') from marts.fct_orders where platform = 'amazon'") == (
-            len(orders), sum(o.total for o in orders), len(lines) and sum(line.quantity for line in lines),
-            sum(o.financial_status == "voided" for o in orders))
-        assert env.one("select count(*), count(product_id), sum(line_amount), sum(quantity) from marts.fct_order_lines "
-                       f"where channel_id = '{env.account}'") == (
-            len(lines), len(lines), sum(line.amount for line in lines), sum(line.quantity for line in lines))
+        check_order_marts(env, "amazon", env.world.orders_of(SHOP.name), env.world.skus, refunded_orders_cancelled=False)
         assert env.one("select count(*), count(product_id), count(inventory_item_id) from marts.dim_product_listings "
                        "where platform = 'amazon'") == (
             len(env.world.skus), len(env.world.skus), sum(not is_fba(sku) for sku in env.world.skus))
@@ -150,7 +142,7 @@ def test_orders_land_exact_with_their_items_one_token_a_run_and_fba_listed_witho
     report = run_account(seller.config, seller.account)
     orders = seller.world.orders
     assert report.rows == {"orders": 40, "order_items": sum(len(o.lines) for o in orders), "listings": 16,
-                           "fba_inventory": 4}
+                           "fba_inventory": 4, "refunds": sum(len(o.refunds) for o in orders)}
     assert seller.sandbox.issuer.issued == 2  # the check's and the run's: cached for every call of each
     shipped = next(o for o in orders if o.financial_status == "paid" and o.fulfillment_status == "fulfilled")
     total, updated, status = seller.one("select order_total__amount, last_update_date, order_status from "
@@ -169,6 +161,9 @@ def test_orders_land_exact_with_their_items_one_token_a_run_and_fba_listed_witho
                         for sku in seller.world.skus}
     query = seller.sandbox.calls_to("getOrders")[0]
     assert query["LastUpdatedAfter"] == "2026-01-01T00:00:00Z" and query["MarketplaceIds"] == MARKETPLACE
+    refunds = seller.rows("select amazon_order_id, refund_amount, currency from raw_amazon_us.refunds")
+    assert sorted(refunds) == sorted((amazon_order_id(o), r.amount, "USD") for o in orders for r in o.refunds)
+    assert all(isinstance(amount, Decimal) for _, amount, _ in refunds)
 
 
 def test_freshness_quotas_and_refusals(make_env: Any) -> None:

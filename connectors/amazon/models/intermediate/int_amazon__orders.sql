@@ -3,13 +3,24 @@
 -- not paid yet, Canceled is a cancelled order, every other status is paid (Amazon collects the
 -- payment), Shipped is fulfilled and PartiallyShipped partly. The amounts are the items' (Amazon
 -- gives them per item); the total is OrderTotal, or the items' sum while a Pending order has none.
--- Refunds (financial events) are not loaded yet: refunded_amount is 0.
+-- Refunds are the Finances API's refund events: a paid order refunded in full is refunded, in part
+-- partially refunded (Amazon keeps its status, Shipped or Unshipped).
 with orders as (
     select * from {{ ref('stg_amazon__orders') }}
 ),
 
 items as (
     select * from {{ ref('stg_amazon__order_items') }}
+),
+
+refunds as (
+    select * from {{ ref('stg_amazon__refunds') }}
+),
+
+refunded_per_order as (
+    select order_id, {{ money_sum('refund_amount') }} as refunded_amount, max(_loaded_at) as _loaded_at
+    from refunds
+    group by order_id
 ),
 
 items_per_order as (
@@ -39,9 +50,12 @@ amounts as (
                  + items_per_order.tax_amount - items_per_order.discount_amount) as order_total_amount,
         coalesce(items_per_order.line_count, 0) as line_count,
         coalesce(items_per_order.item_quantity, 0) as item_quantity,
-        items_per_order._loaded_at as items_loaded_at
+        coalesce(refunded_per_order.refunded_amount, 0) as refunded_amount,
+        greatest(coalesce(items_per_order._loaded_at, orders._loaded_at),
+                 coalesce(refunded_per_order._loaded_at, orders._loaded_at)) as related_loaded_at
     from orders
     left join items_per_order on items_per_order.order_id = orders.order_id
+    left join refunded_per_order on refunded_per_order.order_id = orders.order_id
 ),
 
 final as (
@@ -61,10 +75,12 @@ final as (
         tax_amount,
         discount_amount,
         order_total_amount as total_amount,
-        cast(0 as decimal(18, 4)) as refunded_amount,
+        refunded_amount,
         case
             when order_status in ('Pending', 'PendingAvailability') then 'pending'
             when order_status = 'Canceled' then 'voided'
+            when refunded_amount >= order_total_amount then 'refunded'
+            when refunded_amount > 0 then 'partially_refunded'
             else 'paid'
         end as source_financial_status,
         case
@@ -78,8 +94,8 @@ final as (
         'amazon' as payment_gateways,  -- Amazon collects the buyer's payment and pays the seller out
         order_currency as presentment_currency,
         order_total_amount as presentment_total_amount,
-        cast(0 as decimal(18, 4)) as presentment_refunded_amount,
-        greatest(_loaded_at, coalesce(items_loaded_at, _loaded_at)) as _loaded_at
+        refunded_amount as presentment_refunded_amount,
+        greatest(_loaded_at, related_loaded_at) as _loaded_at
     from amounts
 )
 
