@@ -72,12 +72,12 @@ class AmazonMarts:
 
 class TestAmazonContract(AmazonMarts, ConnectorContract):
     env_class = AmazonEnv
-    records, page_size = 120, 40
+    records, page_size = 60, 20
 
 
 class TestAmazonOnPostgres(AmazonMarts, PostgresParity):
     env_class = AmazonEnv
-    records, page_size = 80, 40
+    records, page_size = 40, 20
 
 
 @pytest.fixture
@@ -166,11 +166,12 @@ def test_orders_land_exact_with_their_items_one_token_a_run_and_fba_listed_witho
     assert all(isinstance(amount, Decimal) for _, amount, _ in refunds)
 
 
-def test_freshness_quotas_and_refusals(make_env: Any) -> None:
+def test_freshness_quotas_quarantine_and_refusals(make_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Orders are asked from two minutes ago and more (Amazon refuses later ones and serves no change
     younger than that); the client paces each operation by its bucket so the seller's plan never answers
-    QuotaExceeded, and an injected QuotaExceeded is waited out; a revoked refresh token and a wrong
-    seller fail naming Amazon's answer, never a secret."""
+    QuotaExceeded, and an injected QuotaExceeded is waited out; an amount that is not a number sets its
+    order aside naming the field (in the same run); a revoked refresh token and a wrong seller fail
+    naming Amazon's answer, never a secret."""
     now = datetime.now(UTC)
     recent = make_env(AmazonEnv, start_date=(now - timedelta(seconds=150)).isoformat())
     recent.world.shift(now - timedelta(minutes=1) - max(o.updated_at for o in recent.world.orders))
@@ -181,9 +182,15 @@ def test_freshness_quotas_and_refusals(make_env: Any) -> None:
     seller = make_env(AmazonEnv)  # the same warehouse: a full refresh reads it from the start date
     seller.sandbox.buckets["getOrderItems"].rate = 50  # a plan 100 times the default: its burst of 30 is spent early
     seller.sandbox.faults.path_contains, seller.sandbox.faults.rate_limit = "/orders/v0/orders", 2
+    bad, render = next(o for o in seller.world.orders if o.financial_status == "paid"), seller.sandbox.render_order
+    monkeypatch.setattr(seller.sandbox, "render_order", lambda order: {
+        **render(order), "OrderTotal": {"CurrencyCode": "USD", "Amount": "12,34"}} if order is bad else render(order))
     report = run_account(seller.config, seller.account, full_refresh=True)
-    assert report.rows["order_items"] == sum(len(o.lines) for o in seller.world.orders)
+    assert report.rows["order_items"] == sum(len(o.lines) for o in seller.world.orders if o is not bad)
     assert seller.sandbox.stats.faults_served["rate_limit"] == 2 and not seller.sandbox.quota_refusals
+    assert report.quarantined == {"orders": 1}
+    assert seller.rows(f"select record_key, field from ops.quarantine where run_id = '{report.run_id}'") == [
+        (f"AmazonOrderId {amazon_order_id(bad)}", "OrderTotal.Amount")]
 
     seller.sandbox.issuer.refresh_tokens = frozenset()  # the seller revoked the app
     with pytest.raises(RunFailed) as failure:
@@ -195,17 +202,6 @@ def test_freshness_quotas_and_refusals(make_env: Any) -> None:
     seller.sandbox.seller_id = "A9OTHERSELLER"
     check = connector.check(seller.config.account(seller.account))
     assert not check.ok and "SP-API searchListingsItems refused the call: HTTP 403 Unauthorized" in check.detail
-
-
-def test_a_bad_amount_quarantines_the_order_naming_the_field(seller: AmazonEnv, monkeypatch: pytest.MonkeyPatch) -> None:
-    bad = next(o for o in seller.world.orders if o.financial_status == "paid")
-    render = seller.sandbox.render_order
-    monkeypatch.setattr(seller.sandbox, "render_order", lambda order: {
-        **render(order), "OrderTotal": {"CurrencyCode": "USD", "Amount": "12,34"}} if order is bad else render(order))
-    report = run_account(seller.config, seller.account)
-    assert report.quarantined == {"orders": 1}
-    assert seller.rows(f"select record_key, field from ops.quarantine where run_id = '{report.run_id}'") == [
-        (f"AmazonOrderId {amazon_order_id(bad)}", "OrderTotal.Amount")]
 
 
 def test_stock_push_patches_mfn_quantities_refuses_what_moved_and_never_an_fba_sku(seller: AmazonEnv) -> None:
