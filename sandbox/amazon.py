@@ -41,7 +41,15 @@ found is marked *assumed*):
   World's refunds as ``RefundEventList`` events (``PostedDate``, one ``ShipmentItemAdjustment`` per
   refunded line with its SKU and quantity, the money as ``ItemChargeAdjustmentList`` charges whose
   ``ChargeAmount`` is ``{"CurrencyCode", "CurrencyAmount"}`` with the amount a JSON *number*, negative
-  for money back to the buyer). Shipment events and fees are not rendered.
+  for money back to the buyer). Shipment events and fees are not rendered;
+* Reports 2021-06-30: ``createReport`` (``GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL`` only,
+  ``marketplaceIds``, ``dataStartTime``/``dataEndTime``) answers 202 ``{"reportId"}``; ``getReport``
+  walks ``IN_QUEUE`` -> ``IN_PROGRESS`` -> ``DONE`` one call at a time (``report_endings`` makes the next
+  reports end ``CANCELLED`` or ``FATAL``, as Amazon's do); ``getReportDocument`` gives a pre-signed
+  ``url`` (served here at ``/__documents__/…``, without the access token, as S3 serves it) and
+  ``compressionAlgorithm: GZIP``. The document is tab-separated, UTF-8, one row per order item, its
+  dates ISO 8601 with ``+00:00``, ``fulfillment-channel`` ``Amazon``/``Merchant`` and a cancelled order
+  ``Cancelled`` (the flat files' spellings: *assumed* from sample files, not the API models).
 
 Every SKU whose index is 3 mod 4 (the XL variant) is fulfilled by Amazon (FBA, ``AMAZON_NA`` and
 its regional siblings); the others are seller-fulfilled (MFN), selling what the World's stock holds.
@@ -52,6 +60,9 @@ no tax (prices include VAT): ``ItemTax`` is zero.
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import json
 import threading
 import uuid
@@ -81,7 +92,16 @@ MAX_ORDERS_PAGE, MAX_LISTINGS_PAGE, INVENTORY_PAGE = 100, 20, 50
 # operation -> (requests per second, burst): Amazon's default usage plans
 RATE_LIMITS = {"getOrders": (0.0167, 20), "getOrderItems": (0.5, 30), "searchListingsItems": (5, 5),
                "getListingsItem": (5, 10), "patchListingsItem": (5, 5), "getInventorySummaries": (2, 2),
-               "listFinancialEvents": (0.5, 30)}
+               "listFinancialEvents": (0.5, 30), "createReport": (0.0167, 15), "getReport": (2, 15),
+               "getReportDocument": (0.0167, 15)}
+ALL_ORDERS = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
+REPORT_COLUMNS = ("amazon-order-id", "merchant-order-id", "purchase-date", "last-updated-date", "order-status",
+                  "fulfillment-channel", "sales-channel", "order-channel", "ship-service-level", "product-name", "sku",
+                  "asin", "item-status", "quantity", "currency", "item-price", "item-tax", "shipping-price",
+                  "shipping-tax", "gift-wrap-price", "gift-wrap-tax", "item-promotion-discount",
+                  "ship-promotion-discount", "ship-city", "ship-state", "ship-postal-code", "ship-country",
+                  "promotion-ids", "is-business-order", "purchase-order-number", "price-designation")
+PROCESSING = ("IN_QUEUE", "IN_PROGRESS")  # a report's states before DONE, one getReport call each
 MARKETPLACE_SPELLINGS = ("MarketplaceIds", "MarketplaceId", "marketplaceIds", "marketplace_ids")
 STATUSES = frozenset({"PendingAvailability", "Pending", "Unshipped", "PartiallyShipped", "Shipped",
                       "InvoiceUnconfirmed", "Canceled", "Unfulfillable"})
@@ -146,6 +166,10 @@ class AmazonSandbox(HttpSandbox):
         Rule("/listings/2021-08-01/items/<seller_id>/<sku>", endpoint="patchListingsItem", methods=["PATCH"]),
         Rule("/fba/inventory/v1/summaries", endpoint="getInventorySummaries", methods=["GET"]),
         Rule("/finances/v0/financialEvents", endpoint="listFinancialEvents", methods=["GET"]),
+        Rule("/reports/2021-06-30/reports", endpoint="createReport", methods=["POST"]),
+        Rule("/reports/2021-06-30/reports/<report_id>", endpoint="getReport", methods=["GET"]),
+        Rule("/reports/2021-06-30/documents/<document_id>", endpoint="getReportDocument", methods=["GET"]),
+        Rule("/__documents__/<document_id>", endpoint="download", methods=["GET"]),
     ])
 
     def __init__(self, world: World, shop: str, *, client_id: str, client_secret: str, refresh_token: str,
@@ -163,6 +187,9 @@ class AmazonSandbox(HttpSandbox):
         self.calls: list[tuple[str, MultiDict[str, str]]] = []  # (operation, query) of every API call served
         self.patches: list[dict[str, Any]] = []  # the bodies patchListingsItem accepted
         self.quota_refusals: Counter[str] = Counter()  # QuotaExceeded answered, by operation (not the faults)
+        self.reports: dict[str, dict[str, Any]] = {}
+        self.documents: dict[str, bytes] = {}
+        self.report_endings: list[str] = []  # how the next reports end instead of DONE: CANCELLED, FATAL
         self._calls_lock = threading.Lock()
 
     # -- the platform's shapes -------------------------------------------------------------------------
@@ -196,7 +223,7 @@ class AmazonSandbox(HttpSandbox):
 
     def authenticate(self, request: Request) -> Response | None:
         operation = self.operation(request)
-        if operation in (None, "token"):
+        if operation in (None, "token", "download"):  # a pre-signed document URL carries its own authority
             return None
         refused = self.issuer.check(request.headers.get("x-amz-access-token"))
         if refused is not None:
@@ -582,6 +609,98 @@ class AmazonSandbox(HttpSandbox):
                     "ItemChargeAdjustmentList": [{"ChargeType": "Principal", "ChargeAmount": {
                         "CurrencyCode": order.currency, "CurrencyAmount": float(-share)}}]}
                     for (line, quantity), share in zip(refunded, shares, strict=True)]}
+
+
+    # -- reports ----------------------------------------------------------------------------------------------
+    def createReport(self, request: Request) -> Response:
+        answered = self.served("createReport", request, lambda: self.create_report(request))
+        if answered.status_code == 200:
+            answered.status_code = 202
+        return answered
+
+    def create_report(self, request: Request) -> dict[str, Any]:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or body.get("reportType") != ALL_ORDERS:
+            raise invalid(f"reportType must be {ALL_ORDERS} (the only report this sandbox makes)")
+        marketplaces = [m for m in body.get("marketplaceIds") or [] if isinstance(m, str)]
+        if not marketplaces:
+            raise invalid("Missing required parameter: marketplaceIds")
+        latest = datetime.now(UTC)
+        start = parse_time("dataStartTime", body["dataStartTime"]) if body.get("dataStartTime") else latest - timedelta(days=30)
+        end = parse_time("dataEndTime", body["dataEndTime"]) if body.get("dataEndTime") else latest
+        if end < start:
+            raise invalid("dataEndTime must be after dataStartTime")
+        report_id = str(50_000_000_000 + len(self.reports) + 1)
+        ending = self.report_endings.pop(0) if self.report_endings else "DONE"
+        self.reports[report_id] = {"reportId": report_id, "reportType": ALL_ORDERS, "marketplaceIds": marketplaces,
+                                   "dataStartTime": stamp(start), "dataEndTime": stamp(end),
+                                   "createdTime": stamp(latest), "processingStatus": PROCESSING[0], "_ending": ending}
+        return {"reportId": report_id}
+
+    def getReport(self, request: Request, report_id: str) -> Response:
+        return self.served("getReport", request, lambda: self.get_report(report_id))
+
+    def get_report(self, report_id: str) -> dict[str, Any]:
+        report = self.reports.get(report_id)
+        if report is None:
+            raise Refused(404, "NotFound", f"Report {report_id} not found")
+        if report["processingStatus"] in PROCESSING:  # one step further each time it is asked
+            step = PROCESSING.index(report["processingStatus"]) + 1
+            report["processingStatus"] = PROCESSING[step] if step < len(PROCESSING) else report["_ending"]
+            if report["processingStatus"] == "DONE":
+                report["reportDocumentId"] = self.store(self.report_document(report))
+            if report["processingStatus"] == "FATAL":
+                report["reportDocumentId"] = self.store(json.dumps({"errorDetails": "The report could not be "
+                                                                    "generated (internal error)."}).encode())
+        return {key: value for key, value in report.items() if not key.startswith("_")}
+
+    def store(self, content: bytes) -> str:
+        document_id = f"amzn1.spdoc.1.4.na.{uuid.uuid4()}"
+        self.documents[document_id] = gzip.compress(content)
+        return document_id
+
+    def report_document(self, report: dict[str, Any]) -> bytes:
+        start, end = parse_time("", report["dataStartTime"]), parse_time("", report["dataEndTime"])
+        chosen = sorted((o for o in self.world.orders_of(self.shop.name)
+                         if start <= o.updated_at.replace(microsecond=0) <= end
+                         and self.marketplace_id in report["marketplaceIds"]), key=lambda o: (o.updated_at, o.id))
+        self.count_records("orders", len(chosen))
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+        writer.writerow(REPORT_COLUMNS)
+        for order in chosen:
+            writer.writerows(self.report_rows(order))
+        return out.getvalue().encode()
+
+    def report_rows(self, order: Order) -> list[list[str]]:
+        status, zero = self.status(order), Decimal(0)
+        flat_status = {"Canceled": "Cancelled"}.get(status, status)
+        when = {"purchase": order.created_at.replace(microsecond=0).isoformat(),
+                "updated": order.updated_at.replace(microsecond=0).isoformat()}
+
+        def amount(value: Decimal) -> str:
+            return str(value.quantize(quantum(order.currency)))
+
+        return [[amazon_order_id(order), str(order.number), when["purchase"], when["updated"], flat_status,
+                 "Amazon" if self.channel(order) == "AFN" else "Merchant", self.sales_channel, "", "Std Dom",
+                 f"{line.sku.product} {line.sku.variant}", line.sku.code, asin(line.sku),
+                 "Shipped" if status == "Shipped" else flat_status, str(line.quantity), order.currency,
+                 amount(line.amount), amount(zero), amount(order.shipping if n == 0 else zero), amount(zero), "", "",
+                 amount(-order.discount if n == 0 else zero), amount(zero), "Seattle", "WA", "98109", "US", "",
+                 "false", "", ""] for n, line in enumerate(order.lines)]
+
+    def getReportDocument(self, request: Request, document_id: str) -> Response:
+        def document() -> dict[str, Any]:
+            if document_id not in self.documents:
+                raise Refused(404, "NotFound", f"Report document {document_id} not found")
+            return {"reportDocumentId": document_id, "compressionAlgorithm": "GZIP",
+                    "url": f"{request.host_url.rstrip('/')}/__documents__/{document_id}"}
+        return self.served("getReportDocument", request, document)
+
+    def download(self, request: Request, document_id: str) -> Response:
+        if document_id not in self.documents:
+            return Response(b"<Error><Code>NoSuchKey</Code></Error>", 404, content_type="application/xml")
+        return Response(self.documents[document_id], 200, content_type="text/tab-separated-values; charset=UTF-8")
 
 
 def _start(world: World, account: str, settings: Mapping[str, Any], credentials: Mapping[str, str]) -> Running:

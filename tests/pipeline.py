@@ -56,7 +56,9 @@ def small_config(tmp_path: Path, *, warehouse_url: str | None = None, orders: in
     for account in raw["accounts"].values():
         settings = account["settings"]
         if "base_url" in settings:
-            settings["base_url"] = f"http://127.0.0.1:{free_port()}"
+            old, settings["base_url"] = settings["base_url"], f"http://127.0.0.1:{free_port()}"
+            if "token_url" in settings:  # a sandbox serves its token endpoint too (Amazon's LWA)
+                settings["token_url"] = settings["token_url"].replace(old, settings["base_url"])
     raw["accounts"]["erp_u8"]["settings"]["url"] = f"sqlite:///{tmp_path}/u8.sqlite"
     raw["accounts"]["store_files"]["settings"]["folder"] = str(tmp_path / "dropzone")
     raw.update(edit or {})

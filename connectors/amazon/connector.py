@@ -1,8 +1,8 @@
 """The Amazon connector: a declaration on dlt's rest_api (streams, client, one endpoint each).
 
-Orders come from the Orders API v0 by ``LastUpdatedAfter``, paged by ``NextToken``; each order's items
-from ``getOrderItems`` (one call per order: the operation the usage plans make slowest); refunds from
-the Finances API's refund events by posting date. Listings are the
+Orders and their items come from one flat-file report on the first sync, then from the Orders API v0
+by ``LastUpdatedAfter`` with ``getOrderItems`` per order (``orders.py``); refunds from the Finances
+API's refund events by posting date. Listings are the
 seller's SKUs in the account's marketplace (``searchListingsItems``: summary, offer price, and the
 fulfillment channel with the seller's own quantity); FBA inventory the quantities Amazon holds
 (``getInventorySummaries``), loaded as channel stock and never written.
@@ -10,11 +10,10 @@ fulfillment channel with the seller's own quantity); FBA inventory the quantitie
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar
 
 from dlt.extract.source import DltSource
-from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 from requests import RequestException
 
 from connectors.sdk import (
@@ -32,6 +31,7 @@ from connectors.sdk.rest import resource_config, rest_source
 from connectors.sdk.spec import typed
 
 from .client import call, make_client, raise_refusal
+from .orders import latest_allowed, next_token, order_resources
 from .records import amounts, flat_listing, flat_refund, money_converter
 from .settings import MAX_PAGE_SIZE, AmazonSettings
 from .stock import AmazonStockWriter
@@ -42,8 +42,7 @@ from .stock import AmazonStockWriter
 UPDATED = Cursor("LastUpdateDate", source_timezone="UTC", lag=300, dedup_on_boundary=True)
 # Financial events are posted in batches, some hours after the refund: the same lag for late postings.
 POSTED = Cursor("PostedDate", source_timezone="UTC", lag=300, dedup_on_boundary=True)
-FRESHNESS = timedelta(minutes=3)  # two minutes, and a minute for the request on its way
-ORDER_TIMES = ("PurchaseDate", "LastUpdateDate", "EarliestShipDate", "LatestShipDate")
+ORDER_TIMES = ("PurchaseDate", "LastUpdateDate")
 ITEM_MONEY = ("ItemPrice", "ItemTax", "ShippingPrice", "ShippingTax", "ShippingDiscount", "ShippingDiscountTax",
               "PromotionDiscount", "PromotionDiscountTax", "CODFee", "CODFeeDiscount")
 
@@ -55,14 +54,14 @@ class AmazonConnector(Connector[AmazonSettings]):
     streams: ClassVar[tuple[Stream, ...]] = (
         Stream("orders", ("AmazonOrderId",), cursor=UPDATED,
                column_types=typed((ORDER_TIMES, "timestamp"), (amounts("OrderTotal"), "decimal"),
-                                  (("OrderTotal__CurrencyCode", "FulfillmentChannel", "OrderStatus"), "text"),
-                                  (("NumberOfItemsShipped", "NumberOfItemsUnshipped"), "bigint")),
-               description="Orders (getOrders) by last update; Pending orders carry no OrderTotal. Buyer and "
-                           "address PII need a restricted data token: not read."),
-        Stream("order_items", ("OrderItemId",),
+                                  (("OrderTotal__CurrencyCode", "FulfillmentChannel", "OrderStatus"), "text")),
+               description="Orders by last update (the backfill report, then getOrders), in the fields both "
+                           "give; Pending orders carry no OrderTotal. Buyer PII needs a restricted data token: not read."),
+        Stream("order_items", ("AmazonOrderId", "SellerSKU"),
                column_types=typed((amounts(*ITEM_MONEY), "decimal"), (("QuantityOrdered", "QuantityShipped"), "bigint"),
                                   (("SellerSKU", "ItemPrice__CurrencyCode"), "text")),
-               description="Items of each order read (getOrderItems); ItemPrice is the price of the quantity ordered."),
+               description="Items of each order read (getOrderItems, or the backfill report, which has no "
+                           "OrderItemId); ItemPrice is the price of the quantity ordered."),
         Stream("refunds", ("AmazonOrderId", "PostedDate"), cursor=POSTED,
                column_types=typed((("PostedDate",), "timestamp"), (("refundAmount",), "decimal"),
                                   (("currency",), "text")),
@@ -86,16 +85,13 @@ class AmazonConnector(Connector[AmazonSettings]):
         order_times = typed_fields(name, "orders", [(field, "timestamp") for field in ORDER_TIMES],
                                    record=lambda order: f"AmazonOrderId {order.get('AmazonOrderId')}")
         order_money = money_converter(name, "orders", "AmazonOrderId", ("OrderTotal",))
-        item_money = money_converter(name, "order_items", "OrderItemId", ITEM_MONEY)
+        item_money = money_converter(name, "order_items", "AmazonOrderId", ITEM_MONEY)
         summary_times = typed_fields(name, "fba_inventory", [("lastUpdatedTime", "timestamp")],
                                      record=lambda summary: f"sellerSku {summary.get('sellerSku')}")
 
-        def next_token(path: str, param: str) -> JSONResponseCursorPaginator:
-            return JSONResponseCursorPaginator(cursor_path=path, cursor_param=param)
-
         def fresh_enough(start: datetime) -> str:
-            """Amazon refuses a LastUpdatedAfter later than two minutes ago."""
-            return min(start, datetime.now(UTC) - FRESHNESS).strftime("%Y-%m-%dT%H:%M:%SZ")
+            """Amazon refuses a PostedAfter later than two minutes ago."""
+            return min(start, latest_allowed()).strftime("%Y-%m-%dT%H:%M:%SZ")
 
         def listing(record: dict[str, Any]) -> dict[str, Any]:
             return flat_listing(name, marketplace, record)
@@ -106,23 +102,12 @@ class AmazonConnector(Connector[AmazonSettings]):
             return summary_times(record)
 
         orders, items, refunds, listings, inventory = self.streams
-        refused = [raise_refusal]
-        return rest_source("amazon", make_client(settings), [
-            resource_config(orders, {
-                "path": "orders/v0/orders", "data_selector": "payload.Orders", "response_actions": refused,
-                "paginator": next_token("payload.NextToken", "NextToken"),
-                "params": {"MarketplaceIds": marketplace, "MaxResultsPerPage": settings.page_size}},
-                start_param="LastUpdatedAfter", initial_value=settings.start_date, convert=fresh_enough,
-                account=name, processing_steps=[{"map": quarantining(lambda o: order_money(order_times(o)))}]),
-            resource_config(items, {
-                "path": "orders/v0/orders/{resources.orders.AmazonOrderId}/orderItems",
-                "data_selector": "payload.OrderItems", "response_actions": refused,
-                "paginator": next_token("payload.NextToken", "NextToken")},
-                include_from_parent=["AmazonOrderId"], account=name,
-                processing_steps=[{"map": quarantining(item_money)}]),
+        refused, client = [raise_refusal], make_client(settings)
+        return rest_source("amazon", client, [
+            *order_resources(orders, items, name, settings, client, lambda o: order_money(order_times(o)), item_money),
             resource_config(refunds, {
                 "path": "finances/v0/financialEvents", "data_selector": "payload.FinancialEvents.RefundEventList",
-                "response_actions": refused, "paginator": next_token("payload.NextToken", "NextToken"),
+                "response_actions": refused, "paginator": next_token(),
                 "params": {"MaxResultsPerPage": MAX_PAGE_SIZE}},
                 start_param="PostedAfter", initial_value=settings.start_date, convert=fresh_enough, account=name,
                 processing_steps=[{"map": quarantining(lambda event: flat_refund(name, event))}]),

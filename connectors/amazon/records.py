@@ -74,3 +74,69 @@ def flat_refund(account: str, record: dict[str, Any]) -> dict[str, Any]:
                               record=key, field="ItemChargeAdjustmentList.ChargeAmount.CurrencyCode")
     record["refundAmount"], record["currency"] = -total, next(iter(currencies), None)
     return typed_fields(account, "refunds", [("PostedDate", "timestamp")], record=lambda _: key)(record)
+
+
+# What an order keeps: the fields getOrders and the backfill report share, so an order lands the same
+# whichever way it was read (a full refresh reads the report again).
+ORDER_FIELDS = ("AmazonOrderId", "SellerOrderId", "PurchaseDate", "LastUpdateDate", "OrderStatus",
+                "FulfillmentChannel", "SalesChannel", "ShipServiceLevel", "MarketplaceId", "IsBusinessOrder",
+                "OrderTotal", "ShippingAddress")
+PENDING = frozenset({"Pending", "PendingAvailability"})  # no total before the payment is authorised
+REPORT_STATUSES = {"Cancelled": "Canceled"}  # the flat file's spelling -> the Orders API's
+REPORT_CHANNELS = {"Amazon": "AFN", "Merchant": "MFN"}
+# money columns of the report -> the Orders API's item fields (promotions: negative in the file)
+REPORT_MONEY = {"item-price": "ItemPrice", "item-tax": "ItemTax", "shipping-price": "ShippingPrice",
+                "shipping-tax": "ShippingTax", "item-promotion-discount": "PromotionDiscount",
+                "ship-promotion-discount": "ShippingDiscount"}
+
+
+def api_order(order: dict[str, Any]) -> dict[str, Any]:
+    """A getOrders order, cut to :data:`ORDER_FIELDS`."""
+    return {field: order[field] for field in ORDER_FIELDS if field in order}
+
+
+def report_order(account: str, marketplace: str, rows: list[dict[str, str]]) -> dict[str, Any]:
+    """An order of the flat-file report (its rows, one per item) in the Orders API's shape (its
+    :data:`ORDER_FIELDS`), with its items under ``OrderItems``: the total is the items' money (the file
+    has no order total), left out while the order is Pending or a price is blank, as getOrders does."""
+    first = rows[0]
+    order_id, currency = first["amazon-order-id"], first.get("currency") or None
+    record = f"AmazonOrderId {order_id}"
+
+    def number(row: dict[str, str], column: str) -> Decimal | None:
+        text = (row.get(column) or "").strip()
+        try:
+            return Decimal(text) if text else None
+        except ArithmeticError:
+            raise SourceDataError(account, "orders", f"{text!r} is not a money amount", record=record,
+                                  field=column) from None
+
+    items, total = [], Decimal(0)
+    for row in rows:
+        amounts = {field: number(row, column) for column, field in REPORT_MONEY.items()}
+        if amounts["ItemPrice"] is None:
+            total = None
+        elif total is not None:
+            total += sum((value for value in amounts.values() if value is not None), Decimal(0))
+        quantity = (row.get("quantity") or "").strip()
+        if not quantity.isdigit():
+            raise SourceDataError(account, "order_items", f"{quantity!r} is not a quantity", record=record,
+                                  field="quantity")
+        discounts = {"PromotionDiscount", "ShippingDiscount"}
+        items.append({"AmazonOrderId": order_id, "SellerSKU": row.get("sku"), "ASIN": row.get("asin"),
+                      "Title": row.get("product-name"), "QuantityOrdered": int(quantity),
+                      "QuantityShipped": int(quantity) if row.get("item-status") == "Shipped" else 0,
+                      **{field: {"CurrencyCode": currency, "Amount": str(-value if field in discounts else value)}
+                         for field, value in amounts.items() if value is not None}})
+    order = {"AmazonOrderId": order_id, "SellerOrderId": first.get("merchant-order-id") or None,
+             "PurchaseDate": first.get("purchase-date"), "LastUpdateDate": first.get("last-updated-date"),
+             "OrderStatus": REPORT_STATUSES.get(first.get("order-status", ""), first.get("order-status")),
+             "FulfillmentChannel": REPORT_CHANNELS.get(first.get("fulfillment-channel", "")),
+             "SalesChannel": first.get("sales-channel"), "ShipServiceLevel": first.get("ship-service-level"),
+             "MarketplaceId": marketplace, "IsBusinessOrder": first.get("is-business-order") == "true",
+             "ShippingAddress": {"City": first.get("ship-city"), "StateOrRegion": first.get("ship-state"),
+                                 "PostalCode": first.get("ship-postal-code"), "CountryCode": first.get("ship-country")},
+             "OrderItems": items}
+    if total is not None and order["OrderStatus"] not in PENDING:
+        order["OrderTotal"] = {"CurrencyCode": currency, "Amount": str(total)}
+    return order

@@ -21,7 +21,8 @@ class AmazonSettings(RestSettings):
     them, e.g. for a sandbox). ``client_id``/``client_secret`` are the app's LWA credentials,
     ``refresh_token`` the seller's authorisation of it; ``seller_id`` is the selling partner id (Listings
     Items addresses SKUs under it), ``marketplace_id`` the one marketplace this account loads and stocks.
-    ``start_date``: the first run reads orders updated since then."""
+    ``start_date``: the first run reads orders updated since then, from one flat-file report unless
+    ``backfill_with_reports`` is off."""
 
     region: Literal["NA", "EU", "FE"] = "NA"
     base_url: str = ""
@@ -34,6 +35,9 @@ class AmazonSettings(RestSettings):
     start_date: UtcDatetime
     page_size: int = Field(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     listings_page_size: int = Field(MAX_LISTINGS_PAGE, ge=1, le=MAX_LISTINGS_PAGE)
+    backfill_with_reports: bool = True  # the first sync reads orders from one report, not getOrders
+    report_poll_seconds: float = Field(15.0, gt=0)  # the first getReport waits, growing to 5 minutes
+    report_timeout_minutes: int = Field(60, ge=1)  # then the range is read through the Orders API
 
     @model_validator(mode="before")
     @classmethod

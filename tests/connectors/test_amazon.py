@@ -46,7 +46,7 @@ class AmazonEnv(WorldSandboxEnv):
         self.sandbox.serve()
         base = self.sandbox.base_url
         self.configure(tmp_path, {"base_url": base, "token_url": f"{base}/auth/o2/token", "seller_id": SELLER,
-                                  "marketplace_id": MARKETPLACE, "page_size": page_size,
+                                  "marketplace_id": MARKETPLACE, "page_size": page_size, "report_poll_seconds": 0.01,
                                   "start_date": EPOCH.isoformat(), **settings},
                        {"client_id": "TEST_AMZ_CLIENT", "client_secret": "TEST_AMZ_SECRET",
                         "refresh_token": "TEST_AMZ_REFRESH"})
@@ -137,49 +137,62 @@ def test_amazons_official_sdk_and_python_amazon_sp_api_work_against_the_sandbox(
     assert box.stock.quantities[4] == 4
 
 
-def test_orders_land_exact_with_their_items_one_token_a_run_and_fba_listed_without_quantity(seller: AmazonEnv) -> None:
+def test_a_report_backfills_the_first_sync_then_the_orders_api_reads_changes(seller: AmazonEnv) -> None:
+    """The first sync is one flat-file report (no getOrders, no getOrderItems): orders exact, in UTC, with
+    their items, refunds, listings (FBA ones without a seller quantity); one LWA token a run. The next
+    sync pages getOrders from the cursor less its lag and reads the items of the orders that changed;
+    a Pending order comes without OrderTotal, as Amazon sends it."""
     assert connector.check(seller.config.account(seller.account)).detail == f"16 listings in {MARKETPLACE}"
     report = run_account(seller.config, seller.account)
-    orders = seller.world.orders
+    box, orders = seller.sandbox, seller.world.orders
     assert report.rows == {"orders": 40, "order_items": sum(len(o.lines) for o in orders), "listings": 16,
                            "fba_inventory": 4, "refunds": sum(len(o.refunds) for o in orders)}
-    assert seller.sandbox.issuer.issued == 2  # the check's and the run's: cached for every call of each
+    assert [len(box.calls_to(op)) for op in ("createReport", "getOrders", "getOrderItems")] == [1, 0, 0]
+    assert box.issuer.issued == 2  # the check's and the run's: cached for every call of each
     shipped = next(o for o in orders if o.financial_status == "paid" and o.fulfillment_status == "fulfilled")
     total, updated, status = seller.one("select order_total__amount, last_update_date, order_status from "
                                         f"raw_amazon_us.orders where amazon_order_id = '{amazon_order_id(shipped)}'")
     assert isinstance(total, Decimal) and total == shipped.total and status == "Shipped"
     assert updated == shipped.updated_at.replace(microsecond=0) and updated.utcoffset() == timedelta(0)
-    pending = [amazon_order_id(o) for o in orders if o.financial_status == "pending"]
-    assert seller.rows("select amazon_order_id from raw_amazon_us.orders where order_total__amount is null") == [
-        (order_id,) for order_id in pending]  # Amazon sends no OrderTotal while an order is Pending
-    items = seller.rows("select _orders_amazon_order_id, seller_sku, quantity_ordered, item_price__amount "
+    items = seller.rows("select amazon_order_id, seller_sku, quantity_ordered, item_price__amount "
                         "from raw_amazon_us.order_items")
     assert sorted(items) == sorted((amazon_order_id(o), line.sku.code, line.quantity, line.amount)
                                    for o in orders for line in o.lines)
-    listings = dict(seller.rows("select sku, mfn_quantity from raw_amazon_us.listings"))
-    assert listings == {sku.code: None if is_fba(sku) else seller.sandbox.stock.quantities[sku.index]
-                        for sku in seller.world.skus}
-    query = seller.sandbox.calls_to("getOrders")[0]
-    assert query["LastUpdatedAfter"] == "2026-01-01T00:00:00Z" and query["MarketplaceIds"] == MARKETPLACE
     refunds = seller.rows("select amazon_order_id, refund_amount, currency from raw_amazon_us.refunds")
     assert sorted(refunds) == sorted((amazon_order_id(o), r.amount, "USD") for o in orders for r in o.refunds)
     assert all(isinstance(amount, Decimal) for _, amount, _ in refunds)
+    listings = dict(seller.rows("select sku, mfn_quantity from raw_amazon_us.listings"))
+    assert listings == {sku.code: None if is_fba(sku) else box.stock.quantities[sku.index] for sku in seller.world.skus}
+
+    since = max(o.updated_at for o in orders) - timedelta(seconds=300)  # the cursor less its lag
+    pending = next(o for o in orders if o.financial_status == "pending")
+    for order in (pending, shipped):
+        order.updated_at = seller.world.tick()
+    changed = [o for o in orders if o.updated_at >= since]
+    assert run_account(seller.config, seller.account).rows["orders"] == len(changed)
+    [query] = box.calls_to("getOrders")
+    assert query["LastUpdatedAfter"] == f"{since:%Y-%m-%dT%H:%M:%SZ}"
+    assert len(box.calls_to("getOrderItems")) == len(changed) and len(box.calls_to("createReport")) == 1
+    assert seller.rows("select amazon_order_id from raw_amazon_us.orders where order_total__amount is null") == [
+        (amazon_order_id(pending),)]
 
 
 def test_freshness_quotas_quarantine_and_refusals(make_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Orders are asked from two minutes ago and more (Amazon refuses later ones and serves no change
-    younger than that); the client paces each operation by its bucket so the seller's plan never answers
-    QuotaExceeded, and an injected QuotaExceeded is waited out; an amount that is not a number sets its
+    younger than that); a backfill report that ends FATAL leaves the sync to the Orders API, whose usage
+    plans the client paces per operation so the seller's plan never answers QuotaExceeded, and an
+    injected QuotaExceeded is waited out; an amount that is not a number sets its
     order aside naming the field (in the same run); a revoked refresh token and a wrong seller fail
     naming Amazon's answer, never a secret."""
     now = datetime.now(UTC)
-    recent = make_env(AmazonEnv, start_date=(now - timedelta(seconds=150)).isoformat())
+    recent = make_env(AmazonEnv, start_date=(now - timedelta(seconds=150)).isoformat(), backfill_with_reports=False)
     recent.world.shift(now - timedelta(minutes=1) - max(o.updated_at for o in recent.world.orders))
     recent.world.orders[0].updated_at = now - timedelta(seconds=140)
     assert run_account(recent.config, recent.account).rows["orders"] == 1  # the others changed under 2 minutes ago
     assert datetime.fromisoformat(recent.sandbox.calls_to("getOrders")[0]["LastUpdatedAfter"]) <= now - FRESHNESS
 
     seller = make_env(AmazonEnv)  # the same warehouse: a full refresh reads it from the start date
+    seller.sandbox.report_endings.append("FATAL")  # the backfill falls back to the Orders API
     seller.sandbox.buckets["getOrderItems"].rate = 50  # a plan 100 times the default: its burst of 30 is spent early
     seller.sandbox.faults.path_contains, seller.sandbox.faults.rate_limit = "/orders/v0/orders", 2
     bad, render = next(o for o in seller.world.orders if o.financial_status == "paid"), seller.sandbox.render_order
@@ -188,7 +201,7 @@ def test_freshness_quotas_quarantine_and_refusals(make_env: Any, monkeypatch: py
     report = run_account(seller.config, seller.account, full_refresh=True)
     assert report.rows["order_items"] == sum(len(o.lines) for o in seller.world.orders if o is not bad)
     assert seller.sandbox.stats.faults_served["rate_limit"] == 2 and not seller.sandbox.quota_refusals
-    assert report.quarantined == {"orders": 1}
+    assert report.quarantined == {"orders": 1} and seller.sandbox.reports["50000000001"]["processingStatus"] == "FATAL"
     assert seller.rows(f"select record_key, field from ops.quarantine where run_id = '{report.run_id}'") == [
         (f"AmazonOrderId {amazon_order_id(bad)}", "OrderTotal.Amount")]
 

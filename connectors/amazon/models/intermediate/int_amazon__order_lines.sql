@@ -30,7 +30,7 @@ refunded_per_sku as (
 
 final as (
     select
-        items.order_id || ':' || items.order_item_id as order_line_id,
+        items.order_id || ':' || items.source_sku as order_line_id,
         items.order_id,
         items.channel_id,
         items.source_sku,

@@ -1,5 +1,6 @@
--- One row per item of an Amazon order. ItemPrice is the price of the whole quantity ordered, not of one
--- unit; shipping, its tax and promotion discounts are given per item too.
+-- One row per item of an Amazon order: an order's SKU (the backfill report gives items no OrderItemId;
+-- getOrderItems does). ItemPrice is the price of the whole quantity ordered, not of one unit; shipping,
+-- its tax and promotion discounts are given per item too.
 with source as (
     select * from {{ account_union('amazon', 'order_items') }}
 ),
@@ -7,7 +8,7 @@ with source as (
 final as (
     select
         channel_id,
-        channel_id || ':' || _orders_amazon_order_id as order_id,
+        channel_id || ':' || amazon_order_id as order_id,
         order_item_id,
         upper(trim(seller_sku)) as source_sku,
         asin,

@@ -20,10 +20,9 @@ final as (
         -- status
         order_status,
         fulfillment_channel,
-        number_of_items_shipped,
-        number_of_items_unshipped,
         is_business_order,
-        is_prime,
+        ship_service_level,
+        shipping_address__country_code as ship_country,
 
         -- times (UTC)
         purchase_date as ordered_at,
