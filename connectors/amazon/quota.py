@@ -32,6 +32,9 @@ OPERATIONS: tuple[tuple[str, re.Pattern[str], str, float, int], ...] = tuple(
         ("PATCH", r"/listings/2021-08-01/items/[^/]+/[^/]+$", "patchListingsItem", 5, 5),
         ("GET", r"/fba/inventory/v1/summaries$", "getInventorySummaries", 2, 2),
         ("GET", r"/finances/v0/financialEvents$", "listFinancialEvents", 0.5, 30),
+        ("POST", r"/reports/2021-06-30/reports$", "createReport", 0.0167, 15),
+        ("GET", r"/reports/2021-06-30/reports/[^/]+$", "getReport", 2, 15),
+        ("GET", r"/reports/2021-06-30/documents/[^/]+$", "getReportDocument", 0.0167, 15),
     ))
 
 
