@@ -49,7 +49,14 @@ found is marked *assumed*):
   ``url`` (served here at ``/__documents__/…``, without the access token, as S3 serves it) and
   ``compressionAlgorithm: GZIP``. The document is tab-separated, UTF-8, one row per order item, its
   dates ISO 8601 with ``+00:00``, ``fulfillment-channel`` ``Amazon``/``Merchant`` and a cancelled order
-  ``Cancelled`` (the flat files' spellings: *assumed* from sample files, not the API models).
+  ``Cancelled`` (the flat files' spellings: *assumed* from sample files, not the API models);
+* Feeds 2021-06-30 with ``JSON_LISTINGS_FEED``: ``createFeedDocument`` (a pre-signed upload ``url``, PUT
+  without the token), ``createFeed`` (``feedType``, ``marketplaceIds``, ``inputFeedDocumentId``: 202
+  ``{"feedId"}``), ``getFeed`` walking ``IN_QUEUE`` -> ``IN_PROGRESS`` -> ``DONE`` with a
+  ``resultFeedDocumentId``, ``getFeedDocument``. The feed's messages (``header.sellerId``,
+  ``messageId``, ``sku``, ``operationType`` ``PATCH`` with ``patches`` or ``PARTIAL_UPDATE`` with
+  ``attributes``) are applied as patchListingsItem applies one; the processing report lists each
+  refused message's issues by ``messageId`` with a ``summary`` of the counts.
 
 Every SKU whose index is 3 mod 4 (the XL variant) is fulfilled by Amazon (FBA, ``AMAZON_NA`` and
 its regional siblings); the others are seller-fulfilled (MFN), selling what the World's stock holds.
@@ -93,7 +100,8 @@ MAX_ORDERS_PAGE, MAX_LISTINGS_PAGE, INVENTORY_PAGE = 100, 20, 50
 RATE_LIMITS = {"getOrders": (0.0167, 20), "getOrderItems": (0.5, 30), "searchListingsItems": (5, 5),
                "getListingsItem": (5, 10), "patchListingsItem": (5, 5), "getInventorySummaries": (2, 2),
                "listFinancialEvents": (0.5, 30), "createReport": (0.0167, 15), "getReport": (2, 15),
-               "getReportDocument": (0.0167, 15)}
+               "getReportDocument": (0.0167, 15), "createFeedDocument": (0.5, 15), "createFeed": (0.0083, 15),
+               "getFeed": (2, 15), "getFeedDocument": (0.0222, 10)}
 ALL_ORDERS = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
 REPORT_COLUMNS = ("amazon-order-id", "merchant-order-id", "purchase-date", "last-updated-date", "order-status",
                   "fulfillment-channel", "sales-channel", "order-channel", "ship-service-level", "product-name", "sku",
@@ -170,6 +178,11 @@ class AmazonSandbox(HttpSandbox):
         Rule("/reports/2021-06-30/reports/<report_id>", endpoint="getReport", methods=["GET"]),
         Rule("/reports/2021-06-30/documents/<document_id>", endpoint="getReportDocument", methods=["GET"]),
         Rule("/__documents__/<document_id>", endpoint="download", methods=["GET"]),
+        Rule("/feeds/2021-06-30/documents", endpoint="createFeedDocument", methods=["POST"]),
+        Rule("/__uploads__/<document_id>", endpoint="upload", methods=["PUT"]),
+        Rule("/feeds/2021-06-30/feeds", endpoint="createFeed", methods=["POST"]),
+        Rule("/feeds/2021-06-30/feeds/<feed_id>", endpoint="getFeed", methods=["GET"]),
+        Rule("/feeds/2021-06-30/documents/<document_id>", endpoint="getFeedDocument", methods=["GET"]),
     ])
 
     def __init__(self, world: World, shop: str, *, client_id: str, client_secret: str, refresh_token: str,
@@ -190,6 +203,8 @@ class AmazonSandbox(HttpSandbox):
         self.reports: dict[str, dict[str, Any]] = {}
         self.documents: dict[str, bytes] = {}
         self.report_endings: list[str] = []  # how the next reports end instead of DONE: CANCELLED, FATAL
+        self.uploads: dict[str, bytes | None] = {}  # feed documents: what was put at each upload URL
+        self.feeds: dict[str, dict[str, Any]] = {}
         self._calls_lock = threading.Lock()
 
     # -- the platform's shapes -------------------------------------------------------------------------
@@ -223,7 +238,7 @@ class AmazonSandbox(HttpSandbox):
 
     def authenticate(self, request: Request) -> Response | None:
         operation = self.operation(request)
-        if operation in (None, "token", "download"):  # a pre-signed document URL carries its own authority
+        if operation in (None, "token", "download", "upload"):  # a pre-signed URL carries its own authority
             return None
         refused = self.issuer.check(request.headers.get("x-amz-access-token"))
         if refused is not None:
@@ -454,8 +469,10 @@ class AmazonSandbox(HttpSandbox):
         self.marketplaces(args, "marketplaceIds", "MarketplaceIds", at_most=1)
         included, size = self.included(args), self.number(args, "pageSize", 10, 1, MAX_LISTINGS_PAGE)
         offset = self.cursor(args["pageToken"])["offset"] if args.get("pageToken") else 0
-        chosen = [sku for sku in sorted(self.world.skus, key=lambda s: s.index)
-                  if not (wanted := self.listed(args, "identifiers")) or sku.code in wanted]
+        wanted = self.listed(args, "identifiers")
+        if wanted and (args.get("identifiersType") != "SKU" or len(wanted) > MAX_LISTINGS_PAGE):
+            raise invalid("identifiers need identifiersType (SKU here) and are at most 20")
+        chosen = [sku for sku in sorted(self.world.skus, key=lambda s: s.index) if not wanted or sku.code in wanted]
         page = chosen[offset:offset + size]
         self.count_records("listings", len(page))
         body: dict[str, Any] = {"numberOfResults": len(chosen),
@@ -490,23 +507,7 @@ class AmazonSandbox(HttpSandbox):
         if not isinstance(body, dict) or not body.get("productType") or not isinstance(body.get("patches"), list) \
                 or not body["patches"]:
             raise invalid("productType and a non-empty patches array are required")
-        issues, quantity = [], None
-        for patch in body["patches"]:
-            if not isinstance(patch, dict) or patch.get("op") not in ("add", "replace", "merge", "delete") \
-                    or not str(patch.get("path", "")).startswith("/attributes/"):
-                raise invalid("Each patch needs op (add, replace, merge, delete) and an /attributes/ path")
-            if patch["path"] != "/attributes/fulfillment_availability":
-                continue
-            for availability in patch.get("value") or []:
-                amount = availability.get("quantity") if isinstance(availability, dict) else None
-                if availability.get("fulfillment_channel_code") != "DEFAULT":
-                    issues.append(self.issue("fulfillment_channel_code must be DEFAULT for a seller's quantity"))
-                elif isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-                    issues.append(self.issue(f"quantity must be a whole number of 0 or more, not {amount!r}"))
-                else:
-                    quantity = amount
-        if is_fba(sku) and quantity is not None:
-            issues.append(self.issue("The quantity of an Amazon-fulfilled (FBA) listing is Amazon's: it cannot be set"))
+        quantity, issues = self.availability(sku, body["patches"])
         submission = {"sku": sku.code, "submissionId": uuid.uuid4().hex, "issues": issues}
         if issues:
             return {**submission, "status": "INVALID"}
@@ -516,6 +517,27 @@ class AmazonSandbox(HttpSandbox):
             self.stock.settle({sku.index: quantity})
         self.patches.append(body)
         return {**submission, "status": "ACCEPTED"}
+
+    def availability(self, sku: Sku, patches: list[Any]) -> tuple[int | None, list[dict[str, Any]]]:
+        """The seller quantity ``patches`` set (None: they set none), and the issues refusing them."""
+        issues, quantity = [], None
+        for patch in patches:
+            if not isinstance(patch, dict) or patch.get("op") not in ("add", "replace", "merge", "delete") \
+                    or not str(patch.get("path", "")).startswith("/attributes/"):
+                raise invalid("Each patch needs op (add, replace, merge, delete) and an /attributes/ path")
+            if patch["path"] != "/attributes/fulfillment_availability":
+                continue
+            for availability in patch.get("value") or []:
+                amount = availability.get("quantity") if isinstance(availability, dict) else None
+                if not isinstance(availability, dict) or availability.get("fulfillment_channel_code") != "DEFAULT":
+                    issues.append(self.issue("fulfillment_channel_code must be DEFAULT for a seller's quantity"))
+                elif isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+                    issues.append(self.issue(f"quantity must be a whole number of 0 or more, not {amount!r}"))
+                else:
+                    quantity = amount
+        if is_fba(sku) and quantity is not None:
+            issues.append(self.issue("The quantity of an Amazon-fulfilled (FBA) listing is Amazon's: it cannot be set"))
+        return quantity, issues
 
     @staticmethod
     def issue(message: str) -> dict[str, Any]:
@@ -701,6 +723,99 @@ class AmazonSandbox(HttpSandbox):
         if document_id not in self.documents:
             return Response(b"<Error><Code>NoSuchKey</Code></Error>", 404, content_type="application/xml")
         return Response(self.documents[document_id], 200, content_type="text/tab-separated-values; charset=UTF-8")
+
+
+    # -- feeds ---------------------------------------------------------------------------------------------------
+    def createFeedDocument(self, request: Request) -> Response:
+        def create() -> dict[str, Any]:
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict) or not body.get("contentType"):
+                raise invalid("Missing required parameter: contentType")
+            document_id = f"amzn1.tortuga.4.na.{uuid.uuid4()}"
+            self.uploads[document_id] = None
+            return {"feedDocumentId": document_id, "url": f"{request.host_url.rstrip('/')}/__uploads__/{document_id}"}
+        answered = self.served("createFeedDocument", request, create)
+        if answered.status_code == 200:
+            answered.status_code = 201
+        return answered
+
+    def upload(self, request: Request, document_id: str) -> Response:
+        if document_id not in self.uploads:
+            return Response(b"<Error><Code>NoSuchUpload</Code></Error>", 404, content_type="application/xml")
+        self.uploads[document_id] = request.get_data()
+        return Response(b"", 200)
+
+    def createFeed(self, request: Request) -> Response:
+        answered = self.served("createFeed", request, lambda: self.create_feed(request))
+        if answered.status_code == 200:
+            answered.status_code = 202
+        return answered
+
+    def create_feed(self, request: Request) -> dict[str, Any]:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or body.get("feedType") != "JSON_LISTINGS_FEED":
+            raise invalid("feedType must be JSON_LISTINGS_FEED (the only feed this sandbox takes)")
+        if not body.get("marketplaceIds") or self.uploads.get(body.get("inputFeedDocumentId", "")) is None:
+            raise invalid("marketplaceIds and the inputFeedDocumentId of an uploaded document are required")
+        feed_id = str(60_000_000_000 + len(self.feeds) + 1)
+        self.feeds[feed_id] = {"feedId": feed_id, "feedType": "JSON_LISTINGS_FEED", "marketplaceIds": body["marketplaceIds"],
+                               "createdTime": stamp(datetime.now(UTC)), "processingStatus": PROCESSING[0],
+                               "_input": body["inputFeedDocumentId"]}
+        return {"feedId": feed_id}
+
+    def getFeed(self, request: Request, feed_id: str) -> Response:
+        return self.served("getFeed", request, lambda: self.get_feed(feed_id))
+
+    def get_feed(self, feed_id: str) -> dict[str, Any]:
+        feed = self.feeds.get(feed_id)
+        if feed is None:
+            raise Refused(404, "NotFound", f"Feed {feed_id} not found")
+        if feed["processingStatus"] in PROCESSING:
+            step = PROCESSING.index(feed["processingStatus"]) + 1
+            feed["processingStatus"] = PROCESSING[step] if step < len(PROCESSING) else "DONE"
+            if feed["processingStatus"] == "DONE":
+                feed["resultFeedDocumentId"] = self.store(json.dumps(self.process(feed)).encode())
+        return {key: value for key, value in feed.items() if not key.startswith("_")}
+
+    def process(self, feed: dict[str, Any]) -> dict[str, Any]:
+        """Apply a JSON_LISTINGS_FEED's messages; its processing report."""
+        try:
+            content = json.loads(self.uploads[feed["_input"]] or b"")
+        except ValueError:
+            content = None
+        if not isinstance(content, dict) or (content.get("header") or {}).get("sellerId") != self.seller_id:
+            issues = [{"messageId": 0, "code": "100001", "severity": "ERROR",
+                       "message": "The feed is not a JSON_LISTINGS_FEED of this seller"}]
+            return self.processing_report(feed, issues, 0)
+        issues, messages = [], content.get("messages") or []
+        for message in messages:
+            sku = self.sku_of.get(str(message.get("sku")))
+            operation = message.get("operationType")
+            patches = (message.get("patches") if operation == "PATCH" else
+                       [{"op": "replace", "path": f"/attributes/{name}", "value": value}
+                        for name, value in (message.get("attributes") or {}).items()])
+            try:
+                quantity, refused = self.availability(sku, patches or []) if sku else (None, [self.issue("SKU not found")])
+            except Refused as exc:
+                quantity, refused = None, [self.issue(exc.message)]
+            issues += [{**issue, "messageId": message.get("messageId")} for issue in refused]
+            if sku is not None and not refused and quantity is not None:
+                self.stock.settle({sku.index: quantity})
+        return self.processing_report(feed, issues, len(messages))
+
+    def processing_report(self, feed: dict[str, Any], issues: list[dict[str, Any]], processed: int) -> dict[str, Any]:
+        invalid_messages = len({issue["messageId"] for issue in issues})
+        return {"header": {"sellerId": self.seller_id, "version": "2.0", "feedId": feed["feedId"]}, "issues": issues,
+                "summary": {"errors": len(issues), "warnings": 0, "messagesProcessed": processed,
+                            "messagesAccepted": processed - invalid_messages, "messagesInvalid": invalid_messages}}
+
+    def getFeedDocument(self, request: Request, document_id: str) -> Response:
+        def document() -> dict[str, Any]:
+            if document_id not in self.documents:
+                raise Refused(404, "NotFound", f"Feed document {document_id} not found")
+            return {"feedDocumentId": document_id, "compressionAlgorithm": "GZIP",
+                    "url": f"{request.host_url.rstrip('/')}/__documents__/{document_id}"}
+        return self.served("getFeedDocument", request, document)
 
 
 def _start(world: World, account: str, settings: Mapping[str, Any], credentials: Mapping[str, str]) -> Running:

@@ -36,8 +36,9 @@ class AmazonSettings(RestSettings):
     page_size: int = Field(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     listings_page_size: int = Field(MAX_LISTINGS_PAGE, ge=1, le=MAX_LISTINGS_PAGE)
     backfill_with_reports: bool = True  # the first sync reads orders from one report, not getOrders
-    report_poll_seconds: float = Field(15.0, gt=0)  # the first getReport waits, growing to 5 minutes
-    report_timeout_minutes: int = Field(60, ge=1)  # then the range is read through the Orders API
+    poll_seconds: float = Field(15.0, gt=0)  # a report's or feed's first poll waits, growing to 5 minutes
+    poll_timeout_minutes: int = Field(60, ge=1)  # then a report's range is read through the Orders API
+    feed_from: int = Field(20, ge=1)  # stock pushes of this many SKUs of a marketplace go as one JSON_LISTINGS_FEED
 
     @model_validator(mode="before")
     @classmethod

@@ -46,7 +46,7 @@ class AmazonEnv(WorldSandboxEnv):
         self.sandbox.serve()
         base = self.sandbox.base_url
         self.configure(tmp_path, {"base_url": base, "token_url": f"{base}/auth/o2/token", "seller_id": SELLER,
-                                  "marketplace_id": MARKETPLACE, "page_size": page_size, "report_poll_seconds": 0.01,
+                                  "marketplace_id": MARKETPLACE, "page_size": page_size, "poll_seconds": 0.01,
                                   "start_date": EPOCH.isoformat(), **settings},
                        {"client_id": "TEST_AMZ_CLIENT", "client_secret": "TEST_AMZ_SECRET",
                         "refresh_token": "TEST_AMZ_REFRESH"})
@@ -231,3 +231,20 @@ def test_stock_push_patches_mfn_quantities_refuses_what_moved_and_never_an_fba_s
     fba = next(sku for sku in seller.world.skus if is_fba(sku))
     [result] = writer.push([StockLevel(fba.code, MARKETPLACE, fba.code, 5, expected=None)])
     assert not result.ok and "FBA" in result.detail and len(seller.sandbox.patches) == len(mfn) - 1
+
+
+def test_a_large_push_goes_as_one_json_listings_feed_per_marketplace(make_env: Any) -> None:
+    """From ``feed_from`` SKUs on, the write is one JSON_LISTINGS_FEED (upload, createFeed, getFeed polled,
+    the processing report): the same outcomes as per-SKU patches, no patchListingsItem call."""
+    seller = make_env(AmazonEnv, feed_from=4)
+    box, held = seller.sandbox, seller.sandbox.stock.quantities
+    mfn = [sku for sku in seller.world.skus if not is_fba(sku)]
+    levels = [StockLevel(sku.code, MARKETPLACE, sku.code, held[sku.index] + 1, expected=held[sku.index]) for sku in mfn]
+    levels.append(StockLevel("CH-NONE", MARKETPLACE, "CH-9999-S", 1))
+    box.stock.sell(mfn[0].index, 2)
+    writer = connector.stock_writer(seller.config.account(seller.account))
+    check_stock_push(writer, levels, lambda level: held[box.sku_of[level.item_id].index], sold=levels[0],
+                     sold_to=levels[0].expected - 2, stray=levels[-1], writes=lambda: len(box.calls_to("createFeed")))
+    [feed] = box.feeds.values()
+    assert feed["processingStatus"] == "DONE" and writer.feeds == [feed["feedId"]]
+    assert not box.calls_to("patchListingsItem") and len(box.calls_to("searchListingsItems")) == 2  # 20 SKUs a read
