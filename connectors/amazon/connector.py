@@ -2,10 +2,10 @@
 
 Orders and their items come from one flat-file report on the first sync, then from the Orders API v0
 by ``LastUpdatedAfter`` with ``getOrderItems`` per order (``orders.py``); refunds from the Finances
-API's refund events by posting date. Listings are the
-seller's SKUs in the account's marketplace (``searchListingsItems``: summary, offer price, and the
-fulfillment channel with the seller's own quantity); FBA inventory the quantities Amazon holds
-(``getInventorySummaries``), loaded as channel stock and never written.
+API's refund events by posting date. Listings are the seller's SKUs in the account's marketplace
+(``searchListingsItems``: summary, offer price, and the fulfillment channel with the seller's own
+quantity); FBA inventory the quantities Amazon holds (``getInventorySummaries``), loaded as channel
+stock and never written.
 """
 
 from __future__ import annotations
