@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from itertools import groupby
 from typing import Any
 from urllib.parse import quote
 
@@ -61,9 +60,12 @@ def order_resources(orders: Stream, items: Stream, account: str, settings: Amazo
         if rows is None:
             yield from from_api(start)
             return
+        by_order: dict[str, list[dict[str, str]]] = {}  # an order's rows, wherever the file puts them
+        for row in rows:
+            by_order.setdefault(row["amazon-order-id"], []).append(row)
         batch = []
-        for order_id, group in groupby(rows, key=lambda row: row["amazon-order-id"]):
-            order = safe_order(report_order(account, settings.marketplace_id, list(group)))
+        for order_id, group in by_order.items():
+            order = safe_order(report_order(account, settings.marketplace_id, group))
             if order is not None:
                 brought[order_id] = order.pop("OrderItems")
                 batch.append(order)
