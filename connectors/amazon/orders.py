@@ -47,6 +47,7 @@ def order_resources(orders: Stream, items: Stream, account: str, settings: Amazo
     hooks = {"response": [raise_refusal]}
     brought: dict[str, list[dict[str, Any]]] = {}  # items a report brought, by order, until the transformer takes them
     safe_order, safe_item = quarantining(convert_order), quarantining(convert_item)
+    safe_report_order = quarantining(lambda rows: convert_order(report_order(account, settings.marketplace_id, rows)))
 
     def from_api(start: datetime) -> Iterator[list[dict[str, Any]]]:
         params = {"MarketplaceIds": settings.marketplace_id, "MaxResultsPerPage": settings.page_size,
@@ -65,7 +66,7 @@ def order_resources(orders: Stream, items: Stream, account: str, settings: Amazo
             by_order.setdefault(row["amazon-order-id"], []).append(row)
         batch = []
         for order_id, group in by_order.items():
-            order = safe_order(report_order(account, settings.marketplace_id, group))
+            order = safe_report_order(group)
             if order is not None:
                 brought[order_id] = order.pop("OrderItems")
                 batch.append(order)

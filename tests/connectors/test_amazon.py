@@ -137,16 +137,24 @@ def test_amazons_official_sdk_and_python_amazon_sp_api_work_against_the_sandbox(
     assert box.stock.quantities[4] == 4
 
 
-def test_a_report_backfills_the_first_sync_then_the_orders_api_reads_changes(seller: AmazonEnv) -> None:
+def test_a_report_backfills_the_first_sync_then_the_orders_api_reads_changes(
+        seller: AmazonEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first sync is one flat-file report (no getOrders, no getOrderItems): orders exact, in UTC, with
-    their items, refunds, listings (FBA ones without a seller quantity); one LWA token a run. The next
-    sync pages getOrders from the cursor less its lag and reads the items of the orders that changed;
-    a Pending order comes without OrderTotal, as Amazon sends it."""
+    their items, refunds, listings (FBA ones without a seller quantity); an order whose price in the file
+    is not a number is set aside naming the column; one LWA token a run. The next sync pages getOrders
+    from the cursor less its lag and reads the items of the orders that changed; a Pending order comes
+    without OrderTotal, as Amazon sends it."""
+    box, orders = seller.sandbox, seller.world.orders
+    bad, rows = orders[0], box.report_rows
+    monkeypatch.setattr(box, "report_rows", lambda order: [
+        [*row[:15], "12,34", *row[16:]] for row in rows(order)] if order is bad else rows(order))
     assert connector.check(seller.config.account(seller.account)).detail == f"16 listings in {MARKETPLACE}"
     report = run_account(seller.config, seller.account)
-    box, orders = seller.sandbox, seller.world.orders
-    assert report.rows == {"orders": 40, "order_items": sum(len(o.lines) for o in orders), "listings": 16,
-                           "fba_inventory": 4, "refunds": sum(len(o.refunds) for o in orders)}
+    assert report.rows == {"orders": 39, "order_items": sum(len(o.lines) for o in orders if o is not bad),
+                           "listings": 16, "fba_inventory": 4, "refunds": sum(len(o.refunds) for o in orders)}
+    assert report.quarantined == {"orders": 1}
+    assert seller.rows(f"select record_key, field from ops.quarantine where run_id = '{report.run_id}'") == [
+        (f"AmazonOrderId {amazon_order_id(bad)}", "item-price")]
     assert [len(box.calls_to(op)) for op in ("createReport", "getOrders", "getOrderItems")] == [1, 0, 0]
     assert box.issuer.issued == 2  # the check's and the run's: cached for every call of each
     shipped = next(o for o in orders if o.financial_status == "paid" and o.fulfillment_status == "fulfilled")
@@ -157,7 +165,7 @@ def test_a_report_backfills_the_first_sync_then_the_orders_api_reads_changes(sel
     items = seller.rows("select amazon_order_id, seller_sku, quantity_ordered, item_price__amount "
                         "from raw_amazon_us.order_items")
     assert sorted(items) == sorted((amazon_order_id(o), line.sku.code, line.quantity, line.amount)
-                                   for o in orders for line in o.lines)
+                                   for o in orders if o is not bad for line in o.lines)
     refunds = seller.rows("select amazon_order_id, refund_amount, currency from raw_amazon_us.refunds")
     assert sorted(refunds) == sorted((amazon_order_id(o), r.amount, "USD") for o in orders for r in o.refunds)
     assert all(isinstance(amount, Decimal) for _, amount, _ in refunds)
