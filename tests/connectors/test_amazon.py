@@ -11,10 +11,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from sp_api.api import ListingsItems, Orders
-from sp_api.auth import AccessTokenClient
-from spapi import FbaInventoryApi, ListingsApi, OrdersV0Api, SPAPIClient, SPAPIConfig
-from spapi.rest import ApiException
 
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
@@ -99,6 +95,13 @@ def test_amazons_official_sdk_and_python_amazon_sp_api_work_against_the_sandbox(
     """``amzn-sp-api`` (Amazon's SDK: LWA at the given token endpoint, csv lists, its own models) and
     python-amazon-sp-api (every marketplace spelling at once, a Host made for https) page orders, read
     items and FBA inventory and set a seller quantity; a LastUpdatedAfter of now is refused."""
+    # imported here: importing Amazon's SDK configures the root logger (logging.basicConfig at INFO),
+    # which must not reach the other tests of this worker
+    from sp_api.api import ListingsItems, Orders
+    from sp_api.auth import AccessTokenClient
+    from spapi import FbaInventoryApi, ListingsApi, OrdersV0Api, SPAPIClient, SPAPIConfig
+    from spapi.rest import ApiException
+
     base, box = seller.sandbox.base_url, seller.sandbox
     client = SPAPIClient(SPAPIConfig(client_id=CLIENT, client_secret=SECRET, refresh_token=REFRESH, region="NA"),
                          oauth_endpoint=f"{base}/auth/o2/token", endpoint=base)
