@@ -134,11 +134,11 @@ def timed_build(hub: object, **kwargs: object) -> tuple[float, dict[str, str], s
 
 def plain_sql_build(hub: object) -> float:
     """The baseline: every model's compiled SQL run straight on DuckDB, in dependency order."""
-    from transforms.project import DEFAULT_MEMORY, MEMORY_VARIABLE, Dbt
+    from transforms.project import DEFAULT_MEMORY, MEMORY_VARIABLE, Dbt, configured_connectors
     from warehouse import Warehouse
 
     warehouse = Warehouse(hub.warehouse_url)  # type: ignore[attr-defined]
-    dbt = Dbt.for_warehouse(warehouse, hub.home)  # type: ignore[attr-defined]
+    dbt = Dbt.for_warehouse(warehouse, hub.home, configured_connectors(hub))  # type: ignore[arg-type,attr-defined]
     # --full-refresh: the incremental models' whole SQL, not the filter of an incremental run
     compiled = {item.node.name: item.node for item in dbt.invoke(["compile", "--full-refresh"]).result.results}
     started = time.perf_counter()

@@ -120,8 +120,8 @@ class AccessConfig(_Strict):
 
     role_prefix: str = Field(default="channelhub_", pattern=r"^[a-z][a-z0-9_]{0,30}$")
     departments: dict[str, Department] = Field(default_factory=lambda: {
-        "finance": Department(marts=("fct_payments", "fct_refunds", "rpt_payment_reconciliation", "rpt_daily_sales",
-                                     "fct_orders", "dim_customers", "dim_channels", "freshness")),
+        "finance": Department(marts=("fct_payments", "fct_refunds", "fct_payouts", "rpt_payment_reconciliation",
+                                     "rpt_daily_sales", "fct_orders", "dim_customers", "dim_channels", "freshness")),
         "warehouse": Department(marts=("fct_inventory", "rpt_stock_availability", "dim_products",
                                        "dim_product_listings", "fct_order_lines", "dim_channels", "freshness")),
         "sales": Department(marts=("fct_orders", "fct_order_lines", "fct_refunds", "dim_customers", "dim_channels",

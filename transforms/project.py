@@ -12,9 +12,9 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import cached_property
+from functools import cache, cached_property
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 import yaml
 
 from connectors.sdk import ConfigError
-from warehouse import Warehouse
+from warehouse import Hub, Warehouse
 
 if TYPE_CHECKING:
     from dbt.cli.main import dbtRunnerResult
@@ -65,6 +65,25 @@ def conformed_models(folders: Sequence[Path]) -> dict[str, list[str]]:
         if match := pattern.fullmatch(path.stem):
             found.setdefault(match["role"], []).append(path.stem)
     return {role: sorted(models) for role, models in sorted(found.items())}
+
+
+def configured_connectors(hub: Hub) -> set[str]:
+    """The connectors of the hub's enabled accounts: those whose models a build runs."""
+    return {hub.account(name, resolve_secrets=False).connector.name for name in hub.enabled_accounts()}
+
+
+def _connector_of(model: str) -> str | None:
+    """The connector a model is named for (``stg_<connector>__…``, ``int_<connector>__…``), or None."""
+    match = _model_name_pattern().fullmatch(model)
+    return match["connector"] if match else None
+
+
+@cache
+def _model_name_pattern() -> re.Pattern[str]:
+    from connectors.sdk import available_connectors
+
+    names = "|".join(sorted(available_connectors(), key=len, reverse=True))
+    return re.compile(rf"(?:stg|int)_(?P<connector>{names})__.+")
 
 
 def mart_names() -> list[str]:
@@ -128,16 +147,57 @@ def _write_parsed(key: str, manifest: Manifest) -> None:
 class Dbt:
     """dbt's Python API (``dbtRunner``) on this project and one warehouse. The manifest is parsed once
     per process for a project and a database name, and handed to every later command, so a build costs
-    at most one parse."""
+    at most one parse.
 
-    def __init__(self, warehouse: Warehouse, work_dir: Path) -> None:
+    ``connectors`` are the connectors the merchant configures (None: every installed one). The project
+    is parsed whole, so one manifest serves every merchant, but the models of the other connectors
+    are left out of :meth:`models` and every command runs with the ``conformed`` var of
+    :attr:`conformed`: a merchant selling on Shopify alone builds no empty Pinduoduo views, and the
+    cost of a build grows with the merchant's connectors, not with the installed ones."""
+
+    def __init__(self, warehouse: Warehouse, work_dir: Path, connectors: Collection[str] | None = None) -> None:
         self.warehouse, self.work_dir = warehouse, work_dir
+        self.connectors = None if connectors is None else frozenset(connectors)
         self._manifest: Manifest | None = None
 
     @classmethod
-    def for_warehouse(cls, warehouse: Warehouse, home: Path) -> Dbt:
+    def for_warehouse(cls, warehouse: Warehouse, home: Path, connectors: Collection[str] | None = None) -> Dbt:
         """dbt on ``warehouse``, its files under ``<channelhub home>/dbt/<warehouse kind>``."""
-        return cls(warehouse, (home / "dbt" / warehouse.kind).resolve())
+        return cls(warehouse, (home / "dbt" / warehouse.kind).resolve(), connectors)
+
+    @cached_property
+    def conformed(self) -> dict[str, list[str]]:
+        """{role: models} the marts union: the conformed models of the configured connectors. A role
+        none of them plays keeps its first model, whose staging finds no account and so gives the
+        role's columns, typed, and no row."""
+        if self.connectors is None:
+            return self._installed_conformed
+        return {role: [m for m in models if _connector_of(m) in self.connectors] or models[:1]
+                for role, models in self._installed_conformed.items()}
+
+    @cached_property
+    def _installed_conformed(self) -> dict[str, list[str]]:
+        project = yaml.safe_load((self._project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
+        return project["vars"]["conformed"]
+
+    def _left_out(self, manifest: Manifest) -> set[str]:
+        """Unique ids of the models of unconfigured connectors that nothing built reads: those read
+        by name (a mart reading Stripe's charges itself) stay, as do the conformed models kept in
+        :attr:`conformed`; a mart reads the others only through a union that no longer names them."""
+        if self.connectors is None:
+            return set()
+        models = {uid: node for uid, node in manifest.nodes.items() if node.resource_type == "model"}
+        kept_conformed = {model for role in self.conformed.values() for model in role}
+        unioned = {model for role in self._installed_conformed.values() for model in role} - kept_conformed
+        left_out = {uid for uid, node in models.items()
+                    if _connector_of(node.name) not in (None, *self.connectors) and node.name not in kept_conformed}
+        todo = [uid for uid in models if uid not in left_out]
+        while todo:
+            for dependency in models[todo.pop()].depends_on.nodes:
+                if dependency in left_out and models[dependency].name not in unioned:
+                    left_out.discard(dependency)
+                    todo.append(dependency)
+        return left_out
 
     @cached_property
     def _project_dir(self) -> Path:
@@ -173,6 +233,8 @@ class Dbt:
         from dbt.cli.main import dbtRunner
 
         runner = dbtRunner(manifest=self._manifest) if self._manifest is not None else dbtRunner()
+        if self.connectors is not None and list(command) != ["parse"]:  # the manifest is the whole project's
+            options = (*options, "--vars", json.dumps({"conformed": self.conformed}))
         with _environment(profile_env(self.warehouse)):  # dbt reads its profile from os.environ
             try:
                 return runner.invoke([*command, *self._args(), "--quiet", *options])
@@ -184,8 +246,8 @@ class Dbt:
     def manifest(self) -> Manifest:
         """The parsed project. A full parse costs seconds and dbt's partial parsing starts over for
         every other warehouse file (its state check hashes the profile's path), while the manifest
-        depends only on the project's files and the names the profile gives the database and schema:
-        so a process (a test worker, the demo, a benchmark) keeps the last few manifests by those, and
+        depends only on the project's files, the profile's schema names and the database's name, which
+        each copy is given (:func:`_on_database`): so a process (a test worker, the demo, a benchmark) keeps the last few manifests by those, and
         the first process to parse one leaves it in :func:`parsed_cache` for the others.
         Each instance gets its own copy: a run adds the macros its incremental branches call to the
         nodes' dependencies, and fingerprints are taken on the project as parsed."""
@@ -195,8 +257,15 @@ class Dbt:
                 while len(_PARSED) >= _PARSED_KEEP:
                     del _PARSED[next(iter(_PARSED))]
                 _PARSED[key] = _read_parsed(key) or self._parse(key)
-            self._manifest = _PARSED[key].deepcopy()
+            self._manifest = _on_database(_PARSED[key].deepcopy(), self._database)
         return self._manifest
+
+    @property
+    def _database(self) -> str:
+        """The name dbt gives the warehouse's database: the DuckDB file's stem, PostgreSQL's database."""
+        if self.warehouse.kind == "duckdb":
+            return self.warehouse.duckdb_path.stem
+        return sa.engine.make_url(self.warehouse.url).database or "postgres"
 
     def _parse(self, key: str) -> Manifest:
         result = self.invoke(["parse"], "--no-write-json")  # results come back as objects
@@ -206,14 +275,14 @@ class Dbt:
         return result.result
 
     def _parse_key(self) -> str:
-        """What a parse depends on: dbt's version, the profile but the DuckDB file's folder (the database is named
-        after the file), profiles.yml, dbt_project.yml, and every file under its model, macro and test
-        paths (name, size and modification time)."""
+        """What a parse depends on: dbt's version, the profile but where the database is and its name (a
+        manifest handed out is renamed to its warehouse's database: :func:`_on_database`), profiles.yml,
+        dbt_project.yml, and every file under its model, macro and test paths (name, size and
+        modification time)."""
         digest = hashlib.sha256(version("dbt-core").encode())
         profile = profile_env(self.warehouse)
-        profile.pop(PASSWORD_VARIABLE, None)
-        if "CHANNELHUB_DBT_DUCKDB_PATH" in profile:
-            profile["CHANNELHUB_DBT_DUCKDB_PATH"] = Path(profile["CHANNELHUB_DBT_DUCKDB_PATH"]).name
+        for variable in (PASSWORD_VARIABLE, "CHANNELHUB_DBT_DUCKDB_PATH", "CHANNELHUB_DBT_PG_DBNAME"):
+            profile.pop(variable, None)
         digest.update(json.dumps(profile, sort_keys=True).encode())
         project = self._project_dir / "dbt_project.yml"
         for path in (ROOT / "profiles.yml", project):
@@ -243,6 +312,8 @@ class Dbt:
                                     f"(models: {', '.join(sorted(n.name for n in nodes.values()))})")
                 picked |= found
             nodes = {uid: node for uid, node in nodes.items() if uid in picked}
+        left_out = self._left_out(manifest)
+        nodes = {uid: node for uid, node in nodes.items() if uid not in left_out}
         return [nodes[uid] for uid in _dependency_order(nodes)]
 
     def sources(self, nodes: Sequence[Any]) -> list[Any]:
@@ -291,6 +362,17 @@ def _dependency_order(nodes: dict[str, Any]) -> list[str]:
 
     graph = {uid: {dep for dep in node.depends_on.nodes if dep in nodes} for uid, node in nodes.items()}
     return list(TopologicalSorter(graph).static_order())
+
+
+def _on_database(manifest: Manifest, database: str) -> Manifest:
+    """``manifest``, parsed on a database of another name, with every model, test and source in
+    ``database``: the name is all a manifest holds of where it was parsed, so every warehouse file or
+    test database shares one parse."""
+    for node in (*manifest.nodes.values(), *manifest.sources.values()):
+        parsed_on, node.database = node.database, database
+        if node.relation_name and parsed_on and node.relation_name.startswith(f'"{parsed_on}".'):
+            node.relation_name = f'"{database}".{node.relation_name[len(parsed_on) + 3:]}'
+    return manifest
 
 
 def lineage(manifest: Manifest, unique_id: str) -> tuple[set[str], set[str]]:

@@ -36,7 +36,7 @@ from warehouse.builds import finish_build, start_build
 from . import access, phones, seeds
 from .build_log import LastBuild, ModelRun, last_builds, record_model_runs, vanished_keys
 from .inputs import input_digest, source_states
-from .project import DEFAULT_MEMORY, MEMORY_VARIABLE, Dbt
+from .project import DEFAULT_MEMORY, MEMORY_VARIABLE, Dbt, configured_connectors
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def build(hub: Hub, *, select: Sequence[str] | None = None, full_refresh: bool =
     report = BuildReport(build_id or uuid.uuid4().hex)
     warehouse = Warehouse(hub.warehouse_url)
     with warehouse.exclusive("channelhub build"):
-        dbt = Dbt.for_warehouse(warehouse, hub.home)
+        dbt = Dbt.for_warehouse(warehouse, hub.home, configured_connectors(hub))
         nodes = dbt.models(select)
         by_name = {node.name: node for node in nodes}
         fingerprints = {node.name: dbt.fingerprint(node) for node in nodes}

@@ -130,6 +130,32 @@ def reconciliation(ctx: Context) -> Iterable[Finding]:
             RECONCILIATION_ACTIONS.get(status, "check the case in marts.rpt_payment_reconciliation"))
 
 
+def settlement(ctx: Context) -> Iterable[Finding]:
+    """Payouts that did not send what their payments less their refunds add up to (fct_payouts), per
+    payments account: money finance cannot account for until someone finds the fee, hold, adjustment
+    or missing transaction behind it."""
+    if not ctx.has("marts.fct_payouts"):
+        return
+    rows = ctx.rows("""
+        select channel_id, payout_id, currency, difference from marts.fct_payouts
+        where not is_balanced
+        order by channel_id, created_at, payout_id""")
+    unbalanced: dict[str, list[sa.RowMapping]] = defaultdict(list)
+    for row in rows:
+        unbalanced[row["channel_id"]].append(row)
+    for account, found in sorted(unbalanced.items()):
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        for row in found:
+            totals[row["currency"]] += Decimal(row["difference"])
+        amounts = ", ".join(f"{currency} {total:+,.2f}" for currency, total in sorted(totals.items()))
+        yield Finding(
+            "settlement", account, "warning",
+            f"{len(found)} payout(s) of {account} not matching their payments and refunds (difference {amounts})",
+            tuple(f"payout {row['payout_id']} ({row['currency']} {Decimal(row['difference']):+,.2f})" for row in found),
+            "compare the provider's payout report with marts.fct_payments of that payout_id: a fee, a hold, an "
+            "adjustment or a transaction not loaded")
+
+
 def _case(row: sa.RowMapping) -> str:
     what = row["order_id"] or f"payment {row['payment_ids']}"
     return what if row["difference"] is None else f"{what} ({row['currency']} {Decimal(row['difference']):+,.2f})"
@@ -229,6 +255,7 @@ def quality(ctx: Context) -> Iterable[Finding]:
 
 
 CHECKS: dict[str, Callable[[Context], Iterable[Finding]]] = {
-    "unshipped": unshipped, "reconciliation": reconciliation, "low_stock": low_stock, "stock_push": stock_push,
+    "unshipped": unshipped, "reconciliation": reconciliation, "settlement": settlement, "low_stock": low_stock,
+    "stock_push": stock_push,
     "stale_account": stale_account, "quality": quality,
 }

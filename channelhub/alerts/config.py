@@ -13,9 +13,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-RuleName = Literal["unshipped", "reconciliation", "low_stock", "stock_push", "stale_account", "quality"]
-RULES: tuple[RuleName, ...] = ("unshipped", "reconciliation", "low_stock", "stock_push", "stale_account",
-                               "quality")
+RuleName = Literal["unshipped", "reconciliation", "settlement", "low_stock", "stock_push", "stale_account", "quality"]
+RULES: tuple[RuleName, ...] = ("unshipped", "reconciliation", "settlement", "low_stock", "stock_push",
+                               "stale_account", "quality")
 Severity = Literal["warning", "critical"]
 SEVERITY_RANK = {"warning": 0, "critical": 1}
 ChatFormat = Literal["dingtalk", "wecom", "feishu", "slack", "json"]

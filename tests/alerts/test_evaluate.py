@@ -22,6 +22,7 @@ from channelhub.stock.audit import record as record_pushes
 from expectations.store import ExpectationOutcome, QualityRun
 from expectations.store import record as record_quality
 from tests.alerts.conftest import Mailbox, Receiver
+from tests.expectations.tables import execute, write_marts
 from tests.pipeline import isolate_env, small_config
 from warehouse import StreamRun, Warehouse, record_runs
 
@@ -133,6 +134,22 @@ def test_quality_failures_alert_per_table_from_the_last_validation_only(hub: Hub
     record_quality(warehouse, QualityRun("q2", T + timedelta(minutes=6), T + timedelta(minutes=7), True, 0, 0,
                                          None, None), [])
     assert check_alerts(hub, as_of=T + timedelta(minutes=8), deliver=False).open == []
+
+
+def test_a_payout_short_of_its_payments_alerts_its_account_until_it_balances(hub: HubConfig) -> None:
+    write_marts(hub)  # a small merchant paid through Stripe, its one payout balanced
+
+    def settlement(at: datetime) -> list[Any]:
+        report = check_alerts(hub, as_of=at, deliver=False)
+        return [alert for alert in report.open if alert.rule == "settlement"]
+
+    assert settlement(T) == []
+    execute(hub, "update marts.fct_payouts set amount = amount - 2.5, difference = -2.5, is_balanced = false")
+    [short] = settlement(T + timedelta(minutes=5))
+    assert (short.alert_key, short.records) == ("settlement:stripe_main", ("payout po_1 (USD -2.50)",))
+    assert "difference USD -2.50" in short.title and "fct_payments" in short.action
+    execute(hub, "update marts.fct_payouts set amount = expected_amount, difference = 0, is_balanced = true")
+    assert settlement(T + timedelta(minutes=10)) == []
 
 
 def test_channelhub_alerts_lists_open_ones_and_check_exits_1_when_undelivered(

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 import stripe
+from iso4217 import Currency
 from pydantic import ValidationError
 from werkzeug.wrappers import Request
 
@@ -58,6 +61,7 @@ class StripeEnv(WorldSandboxEnv):
     primary_stream = "charges"
     primary_key = "id"
     fault_path = "/v1/charges"
+    marts = "+fct_payouts"
 
     def __init__(self, tmp_path: Path, records: int, page_size: int, world: World | None = None,
                  **settings: Any) -> None:
@@ -93,11 +97,36 @@ class StripeEnv(WorldSandboxEnv):
         self.monkeypatch.undo()
 
 
-class TestStripeContract(ConnectorContract):
+class StripeMarts:
+    """Checks on the marts of the class's load, run on each warehouse's contract class."""
+
+    def check_marts(self, env: StripeEnv) -> None:
+        """The settlement as Stripe keeps it: each payment's fee and net are its charge's balance
+        transaction's, and every payout is balanced, sending exactly the nets of the payments less the
+        refunds that became available on its day."""
+        def exact(minor_units: int, currency: str) -> Decimal:
+            return Decimal(minor_units).scaleb(-Currency(currency.upper()).exponent)
+
+        settled: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 2)
+        for entry in env.sandbox.listing("balance_transactions").entries:
+            txn = entry.render()
+            if txn["type"] == "charge":
+                settled[txn["currency"].upper()][0] += exact(txn["fee"], txn["currency"])
+                settled[txn["currency"].upper()][1] += exact(txn["net"], txn["currency"])
+        rows = env.rows("select currency, sum(fee_amount), sum(net_amount) from marts.fct_payments "
+                        f"where channel_id = '{env.account}' group by currency")
+        assert {currency: [fees, nets] for currency, fees, nets in rows} == settled
+        payouts = [entry.render() for entry in env.sandbox.listing("payouts").entries]
+        assert payouts, "the World paid nothing out"
+        assert sorted(env.rows("select payout_id, amount, is_balanced, payment_count > 0 from marts.fct_payouts")) == \
+            sorted((p["id"], exact(p["amount"], p["currency"]), True, True) for p in payouts)
+
+
+class TestStripeContract(StripeMarts, ConnectorContract):
     env_class = StripeEnv
 
 
-class TestStripeOnPostgres(PostgresParity):
+class TestStripeOnPostgres(StripeMarts, PostgresParity):
     env_class = StripeEnv
 
 

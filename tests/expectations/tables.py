@@ -38,9 +38,13 @@ MART_COLUMNS: dict[str, dict[str, Any]] = {
     "fct_order_lines": {"order_line_id": T, "order_id": T, "channel_id": T, "product_id": T, "source_sku": T,
                         "quantity": I, "unit_price": N, "line_amount": N, "currency": T, "ordered_at": TS,
                         "refunded_quantity": I, "open_quantity": I},
-    "fct_payments": {"payment_id": T, "provider": T, "channel_id": T, "order_id": T, "created_at": TS,
-                     "currency": T, "amount": N, "amount_captured": N, "amount_refunded": N, "status": T,
-                     "is_captured": B, "is_disputed": B},
+    "fct_payments": {"payment_id": T, "provider": T, "channel_id": T, "order_id": T, "method": T, "created_at": TS,
+                     "currency": T, "amount": N, "amount_captured": N, "amount_refunded": N, "fee_amount": N,
+                     "net_amount": N, "settled_at": TS, "payout_id": T, "status": T, "is_captured": B,
+                     "is_disputed": B},
+    "fct_payouts": {"payout_id": T, "provider": T, "channel_id": T, "currency": T, "amount": N, "status": T,
+                    "created_at": TS, "payment_count": I, "fee_amount": N, "expected_amount": N, "difference": N,
+                    "is_balanced": B},
     "fct_refunds": {"refund_id": T, "provider": T, "channel_id": T, "payment_id": T, "order_id": T,
                     "created_at": TS, "currency": T, "amount": N, "status": T},
     "fct_inventory": {"product_id": T, "unmatched_code": T, "warehouse_id": T, "source": T, "channel_id": T,
@@ -49,7 +53,8 @@ MART_COLUMNS: dict[str, dict[str, Any]] = {
     "rpt_stock_availability": {"product_id": T, "source_code": T, "channel_id": T, "location_id": T,
                                "inventory_item_id": T, "on_hand": I, "location_on_hand": I, "reserved": I,
                                "safety_stock": I, "available_to_promise": I, "percentage": sa.Numeric(5, 2),
-                               "cap": I, "floor": I, "allocated_quantity": I, "allocation_note": T},
+                               "cap": I, "floor": I, "allocated_quantity": I, "allocation_note": T,
+                               "channel_quantity": I},
     "rpt_payment_reconciliation": {"order_id": T, "payment_ids": T, "channel_id": T, "currency": T, "payment_currency": T,
                                    "order_total": N, "order_refunded": N, "captured_amount": N,
                                    "provider_refunded": N, "difference": N, "status": T},
@@ -60,6 +65,7 @@ MART_COLUMNS: dict[str, dict[str, Any]] = {
 }
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 SKUS = ("CH-0001-M", "CH-0002-L", "CH-0003-S")
+FEE = Decimal("1.71")  # Stripe's 2.9% + 30c on 48.60
 
 
 def mart_rows(orders: int) -> dict[str, list[dict[str, Any]]]:
@@ -85,8 +91,9 @@ def mart_rows(orders: int) -> dict[str, list[dict[str, Any]]]:
             "open_quantity": 2})
         payment_rows.append({
             "payment_id": f"ch_{n}", "provider": "stripe", "channel_id": "stripe_main", "order_id": order_id,
-            "created_at": AT, "currency": "USD", "amount": total, "amount_captured": total,
-            "amount_refunded": Decimal(0), "status": "succeeded", "is_captured": True, "is_disputed": False})
+            "method": "card", "created_at": AT, "currency": "USD", "amount": total, "amount_captured": total,
+            "amount_refunded": Decimal(0), "fee_amount": FEE, "net_amount": total - FEE, "settled_at": AT,
+            "payout_id": "po_1", "status": "succeeded", "is_captured": True, "is_disputed": False})
         reconciliation_rows.append({
             "order_id": order_id, "payment_ids": f"ch_{n}", "channel_id": "shop_us", "currency": "USD",
             "payment_currency": "USD",
@@ -112,6 +119,11 @@ def mart_rows(orders: int) -> dict[str, list[dict[str, Any]]]:
         "fct_orders": order_rows,
         "fct_order_lines": line_rows,
         "fct_payments": payment_rows,
+        "fct_payouts": [{"payout_id": "po_1", "provider": "stripe", "channel_id": "stripe_main", "currency": "USD",
+                         "amount": sum(p["net_amount"] for p in payment_rows), "status": "paid", "created_at": AT,
+                         "payment_count": len(payment_rows), "fee_amount": FEE * len(payment_rows),
+                         "expected_amount": sum(p["net_amount"] for p in payment_rows), "difference": Decimal(0),
+                         "is_balanced": True}],
         "fct_refunds": [{"refund_id": "re_1", "provider": "stripe", "channel_id": "stripe_main",
                          "payment_id": "ch_1", "order_id": "shop_us:1001", "created_at": AT, "currency": "USD",
                          "amount": Decimal("0.00"), "status": "succeeded"}],
@@ -121,7 +133,7 @@ def mart_rows(orders: int) -> dict[str, list[dict[str, Any]]]:
             {"product_id": sku, "source_code": sku, "channel_id": "shop_us", "location_id": "9001",
              "inventory_item_id": str(700 + i), "on_hand": 30, "location_on_hand": 30, "reserved": 4,
              "safety_stock": 2, "available_to_promise": 24, "percentage": Decimal(50), "cap": None, "floor": 0,
-             "allocated_quantity": 12, "allocation_note": None}
+             "allocated_quantity": 12, "allocation_note": None, "channel_quantity": 12}
             for i, sku in enumerate(SKUS)],
         "rpt_payment_reconciliation": reconciliation_rows,
         "freshness": [{"account": "shop_us", "platform": "shopify", "schedule": "0 * * * *",

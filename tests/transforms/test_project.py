@@ -3,6 +3,7 @@ the mart quality suites are derived from. No warehouse needed beyond a scratch D
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -48,8 +49,9 @@ def test_layers_land_in_their_schemas_with_their_materialisation(dbt: Dbt) -> No
 
 
 def test_selectors_follow_dbt_and_a_change_of_logic_changes_the_fingerprint(dbt: Dbt) -> None:
-    assert [n.name for n in dbt.models(["stg_stripe__refunds+"])] == ["stg_stripe__refunds", "fct_refunds",
-                                                                      "rpt_payment_reconciliation"]
+    downstream = [n.name for n in dbt.models(["stg_stripe__refunds+"])]
+    assert downstream[:3] == ["stg_stripe__refunds", "int_stripe__refunds", "fct_refunds"]
+    assert set(downstream[3:]) == {"fct_payouts", "rpt_payment_reconciliation"}  # both read fct_refunds
     orders = {n.name: n for n in dbt.models()}
     assert dbt.fingerprint(orders["fct_orders"]) != dbt.fingerprint(orders["fct_order_lines"])
     assert dbt.fingerprint(orders["fct_orders"]) == Dbt(dbt.warehouse, dbt.work_dir).fingerprint(orders["fct_orders"])
@@ -128,3 +130,31 @@ def test_the_conformed_var_of_plain_dbt_runs_lists_this_projects_conformed_model
     packaged = project.conformed_models(list(project.connector_models().values()))
     assert {"int_woocommerce__orders", "int_taobao__orders"} <= set(packaged["orders"])
     assert {"int_kingdee__stock_levels", "int_spreadsheet__stock_levels"} <= set(packaged["stock_levels"])
+
+
+def test_a_merchant_builds_only_its_own_connectors_models(dbt: Dbt) -> None:
+    """With JD alone configured: no other connector's models but those a mart reads by name; the marts
+    union JD's conformed models only, and a role JD does not play keeps one model (no row, typed)."""
+    jd_only = Dbt(dbt.warehouse, dbt.work_dir, connectors={"jd"})
+    names = {node.name for node in jd_only.models()}
+    assert {"stg_jd__orders", "int_jd__orders", "fct_orders", "rpt_stock_availability"} <= names
+    assert not {name for name in names if name.startswith(("stg_pinduoduo__", "int_pinduoduo__", "int_taobao__"))}
+    assert {"stg_stripe__charges", "stg_shopify__variants"} <= names  # fct_payments and dim_products read them
+    assert jd_only.conformed["orders"] == ["int_jd__orders"]
+    assert len(jd_only.conformed["customers"]) == 1
+    assert names < {node.name for node in dbt.models()}
+
+    compiled = {item.node.name: item.node for item in jd_only.invoke(["compile"], "--select", "fct_orders").result}
+    unioned = set(re.findall(r"int_[a-z0-9_]+__orders", compiled["fct_orders"].compiled_code))
+    assert unioned == {"int_jd__orders"}
+
+
+def test_one_parse_serves_every_database_name(dbt: Dbt, tmp_path: Path) -> None:
+    """A manifest names its database; each warehouse gets its own copy renamed, so a test database or
+    another DuckDB file costs no parse."""
+    other = Dbt(Warehouse(f"duckdb:///{tmp_path}/other_name.duckdb"), tmp_path / "work")
+    assert other._parse_key() == dbt._parse_key()
+    orders = next(node for node in other.manifest.nodes.values() if node.name == "fct_orders")
+    assert (orders.database, orders.relation_name) == ("other_name", '"other_name"."marts"."fct_orders"')
+    mine = next(node for node in dbt.manifest.nodes.values() if node.name == "fct_orders")
+    assert mine.database == "scratch"

@@ -9,7 +9,9 @@
     listing's stock, NULL for one with locations) and shows the stock it sells (channel_stock, as last
     loaded, per location and inventory item); every source that knows people contributes their records (customers); an ERP keeps the SKU list (master_items) and stock (stock_levels: source 'erp' for a
     system of record, 'stock_count' for a physical count; as_of_at NULL means as of the account's last
-    successful load). transforms/project.py finds
+    successful load); a payments provider takes money (payments: the gross, the provider's fee and
+    the net in the payment's currency, settled_at when the net became available, the payout that
+    sent it to the bank), gives it back (refunds) and pays out (payouts). transforms/project.py finds
     them in every installed connector's models and hands their names to dbt as the var `conformed`
     ({role: [model, ...]}); the marts union them with union_conformed. Adding a channel touches its own
     package only. -#}
@@ -28,6 +30,13 @@
         "customers": ["channel_id", "source_customer_id", "email", "phone", "first_name", "last_name", "created_at"],
         "master_items": ["channel_id", "source_code", "product_name", "barcode"],
         "stock_levels": ["channel_id", "source", "source_code", "warehouse_id", "quantity_on_hand", "as_of_at"],
+        "payments": ["payment_id", "provider", "channel_id", "order_id", "method", "created_at", "currency", "amount",
+                     "amount_captured", "amount_refunded", "fee_amount", "net_amount", "settled_at", "payout_id",
+                     "status", "is_captured", "is_disputed", "_loaded_at"],
+        "refunds": ["refund_id", "provider", "channel_id", "payment_id", "created_at", "currency", "amount", "status",
+                    "settled_at", "payout_id", "_loaded_at"],
+        "payouts": ["payout_id", "provider", "channel_id", "currency", "amount", "status", "created_at", "arrival_at",
+                    "_loaded_at"],
     } -%}
     {%- if role not in roles -%}
         {{ exceptions.raise_compiler_error("conformed role " ~ role ~ " is not one of " ~ roles.keys() | list) }}

@@ -2,17 +2,16 @@
     materialized='incremental',
     unique_key='refund_id',
     post_hook=[
-        "{{ remove_vanished('refund_id', 'select refund_id from ' ~ ref('stg_stripe__refunds')) }}",
+        "{{ remove_vanished('refund_id', conformed_keys('refunds', 'refund_id')) }}",
         "{{ follow_payment_orders(ref('fct_payments')) }}",
     ],
 ) }}
 
--- Grain: one refund at the payments provider (Stripe), with the order its charge paid.
+-- Grain: one refund at any payments provider (the conformed refunds models), with the order its
+-- payment paid. An incremental build reads the refunds of new loads.
+{% set window = load_window() if is_incremental() else none %}
 with refunds as (
-    select * from {{ ref('stg_stripe__refunds') }}
-    {% if is_incremental() %}
-    where {{ new_loads() }}
-    {% endif %}
+    {{ union_conformed('refunds', where=loaded_within(window)) }}
 ),
 
 payments as (
@@ -22,7 +21,7 @@ payments as (
 final as (
     select
         refunds.refund_id,
-        'stripe' as provider,
+        refunds.provider,
         refunds.channel_id,
         refunds.payment_id,
         payments.order_id,
@@ -30,6 +29,8 @@ final as (
         refunds.currency,
         refunds.amount,
         refunds.status,
+        refunds.settled_at,
+        refunds.payout_id,
         refunds._loaded_at
     from refunds
     left join payments on payments.payment_id = refunds.payment_id
