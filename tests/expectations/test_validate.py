@@ -226,6 +226,21 @@ def test_missing_marts_and_columns_are_critical_failures_not_crashes(hub: HubCon
     assert len(stored_failures(hub, report)) == 2
 
 
+@DUCKDB_ONLY
+def test_a_stream_without_rows_yet_is_reported_once_its_account_has_loaded_never_failed(hub: HubConfig) -> None:
+    """dlt creates a table at its first row: a stream with nothing yet (no refunds this month) has none.
+    Once its account has loaded that is reported, never a failure holding back every channel's stock;
+    an account never loaded stays critical."""
+    execute(hub, "drop table raw_stripe_main.refunds", "create table raw_stripe_main._dlt_loads (load_id varchar)",
+            "drop table raw_erp_u8.customer")
+
+    report = validate(hub)
+
+    absent = {(o.table_name, o.severity, o.success) for o in report.outcomes if o.expectation == "expect_table_to_exist"}
+    assert absent == {("raw_stripe_main.refunds", "info", True), ("raw_erp_u8.customer", "critical", False)}
+    assert [o.table_name for o in report.critical] == ["raw_erp_u8.customer"]
+
+
 def test_cli_validate_prints_failures_and_exits_1_on_critical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     isolate_env(monkeypatch, tmp_path)
     config_path = small_config(tmp_path)
