@@ -76,8 +76,11 @@ def load_base(workdir: Path) -> Path:
     shipped["sandbox"].update(orders=BASE_ORDERS, skus=400, customers=3_000)
     ports = iter(range(18701, 18799))
     for account in shipped["accounts"].values():
-        if "base_url" in account["settings"]:
-            account["settings"]["base_url"] = f"http://127.0.0.1:{next(ports)}"
+        settings = account["settings"]
+        if "base_url" in settings:
+            old, settings["base_url"] = settings["base_url"], f"http://127.0.0.1:{next(ports)}"
+            if "token_url" in settings:  # a sandbox serves its token endpoint too (Amazon's LWA)
+                settings["token_url"] = settings["token_url"].replace(old, settings["base_url"])
     shipped["accounts"]["erp_u8"]["settings"]["url"] = f"sqlite:///{workdir}/u8.sqlite"
     shipped["accounts"]["store_files"]["settings"]["folder"] = str(workdir / "dropzone")
     path = workdir / "channelhub.yml"
