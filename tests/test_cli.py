@@ -61,7 +61,7 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     config_path = whole_config
     result = runner.invoke(app, ["demo", "--config", str(config_path)])
     assert result.exit_code == 0, result.output
-    assert "loaded 7 of 7 accounts" in result.output
+    assert "loaded 8 of 8 accounts" in result.output
     hub = load_config(config_path)
     world = world_for(hub)
     shopify_orders = len(world.orders_of("shop_us")) + len(world.orders_of("shop_eu"))
@@ -75,7 +75,7 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     assert scalar(config_path, "select count(*) from raw_stripe_main.charges") > 0
     assert scalar(config_path, "select count(*) from raw_erp_u8.so_somain") == hub.sandbox.orders
     assert scalar(config_path, "select count(*) from raw_store_files.quarantine") > 0
-    assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 7
+    assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 8
 
     # the sandboxes render one merchant: Stripe pays the shops' orders, the ERP and the store files
     # know the shops' SKUs
@@ -94,6 +94,8 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     assert scalar(config_path, "select count(*) from marts.fct_orders where platform = 'shopify'") == shopify_orders
     assert scalar(config_path, "select count(*) from marts.fct_orders where platform in ('jd', 'pinduoduo')") == sum(
         loaded.values())
+    assert scalar(config_path, "select count(*) from marts.fct_orders where platform = 'guanjiapo'") == len(
+        world.orders_of("erp_gjp")) > 0  # the distributor sales booked in Guanjiapo
     assert scalar(config_path, "select count(*) from ops.build_log where outcome <> 'success'") == 0
     assert scalar(config_path, "select count(*) from ops.quality_runs where success") == 1
     pushed = scalar(config_path, "select count(*) from ops.stock_push_log where outcome = 'success'")

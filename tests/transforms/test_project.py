@@ -105,7 +105,8 @@ def test_a_contract_test_without_a_gate_equivalent_is_an_error(tmp_path: Path) -
 def test_a_connector_package_ships_its_own_staging_models(dbt: Dbt, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     # the older connectors keep their models in transforms/
-    assert set(project.connector_models()) == {"woocommerce", "kingdee", "taobao", "spreadsheet", "jd", "pinduoduo"}
+    assert set(project.connector_models()) == {"woocommerce", "kingdee", "taobao", "spreadsheet", "jd", "pinduoduo",
+                                                "guanjiapo"}
     shipped = tmp_path / "channelhub_fake" / "models" / "staging" / "fake"
     shipped.mkdir(parents=True)
     (shipped / "stg_fake__things.sql").write_text("select 1 as thing_id", encoding="utf-8")
