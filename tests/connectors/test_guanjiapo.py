@@ -19,7 +19,7 @@ from channelhub.testing import ConnectorContract, DatabaseEnv, PostgresParity, s
 from channelhub.testing.checks import check_stock_marts
 from connectors.guanjiapo import connector
 from connectors.sdk import ConfigError
-from sandbox.guanjiapo import GuanjiapoSandbox, build_guanjiapo
+from sandbox.guanjiapo import SHANGHAI, GuanjiapoSandbox, build_guanjiapo
 from sandbox.world import ShopSpec, World, WorldSpec
 from warehouse import Warehouse
 
@@ -128,6 +128,23 @@ def test_a_merchant_mapping_reads_another_editions_names_on_sqlite(tmp_path: Pat
     other = config(tmp_path, f"sqlite:///{sqlite_gjp.url.database}", streams=["sales"], mapping=mapping,
                    sales_vch_types=[12])
     assert run_account(other, ACCOUNT).rows["sales"] == 0
+
+
+def test_shipped_mapping_on_sqlite_times_in_utc_and_deleted_documents_reconciled(tmp_path: Path,
+                                                                                  sqlite_gjp: GuanjiapoSandbox) -> None:
+    """Naive Shanghai UpdateTimes land as the World's UTC instants; a document deleted in Guanjiapo leaves
+    the warehouse with the reconciliation, which lists the keys through the mapped read."""
+    cfg = config(tmp_path, f"sqlite:///{sqlite_gjp.url.database}", streams=["sales"])
+    run_account(cfg, ACCOUNT)
+    loaded = dict(query(cfg, f"select number, modified_at from raw_{ACCOUNT}.sales"))
+    assert len(loaded) == len(sqlite_gjp.orders())
+    first = sqlite_gjp.orders()[0]
+    assert loaded["XS-" + f"{first.created_at.astimezone(SHANGHAI):%Y-%m-%d}-00001"] == first.updated_at
+    with sqlite_gjp.engine.begin() as conn:
+        conn.exec_driver_sql('DELETE FROM "Dlyndx" WHERE "VchCode" = 1')
+    run_account(cfg, ACCOUNT, reconcile=True)
+    assert query(cfg, f"select count(*), count(*) filter (where document_id = 1) from raw_{ACCOUNT}.sales") == [
+        (len(sqlite_gjp.orders()) - 1, 0)]
 
 
 def test_a_mapping_that_cannot_work_fails_naming_account_entity_and_column(tmp_path: Path,
