@@ -12,10 +12,8 @@ from __future__ import annotations
 from connectors.sdk import Cursor, Stream
 from connectors.sdk.sql_source import SqlTable
 
-from .settings import CURSOR_COLUMN, GuanjiapoSettings, Table
-from .settings import Cursor as MappedCursor
+from .settings import CURSOR_COLUMN, GuanjiapoSettings, SourceCursor, SourceTable
 
-SHANGHAI = "Asia/Shanghai"
 MODIFIED_LAG = 900.0     # seconds: a document saved in a long transaction
 ROWVERSION_LAG = 20_000  # versions: the database's writes during such a transaction
 
@@ -24,7 +22,7 @@ KEYS = {"goods": ("goods_id",), "warehouses": ("warehouse_id",), "stock": ("good
 DESCRIPTIONS = {
     "goods": "Goods (ptype): code is the merchant SKU; name, spec, unit, barcode.",
     "warehouses": "Warehouses (stock, 仓库): a handful of rows.",
-    "stock": "On-hand quantity per goods and warehouse (GoodsStocks; assumed), replaced every run.",
+    "stock": "On-hand quantity per goods and warehouse (GoodsStocks; assumed).",
     "partners": "Partners (Btype, 往来单位): customers and suppliers, with contact and phone.",
     "sales": "Sales document headers (Dlyndx) of the account's sales_vch_types.",
     "sale_lines": "Sales document lines (DlySale; assumed) of the account's sales_vch_types.",
@@ -32,7 +30,7 @@ DESCRIPTIONS = {
 NOT_NULL = {"stock": ("quantity",), "sale_lines": ("quantity",)}
 
 
-def cursor(mapped: MappedCursor | None, timezone: str) -> Cursor | None:
+def cursor(mapped: SourceCursor | None, timezone: str) -> Cursor | None:
     """The cursor semantics of a mapped cursor column: a modification time read in the account's zone,
     or a version counter."""
     if mapped is None:
@@ -42,7 +40,7 @@ def cursor(mapped: MappedCursor | None, timezone: str) -> Cursor | None:
     return Cursor(field=CURSOR_COLUMN["modified"], source_timezone=timezone, lag=MODIFIED_LAG, dedup_on_boundary=True)
 
 
-def sql_table(entity: str, table: Table, settings: GuanjiapoSettings) -> SqlTable:
+def sql_table(entity: str, table: SourceTable, settings: GuanjiapoSettings) -> SqlTable:
     """One entity as a stream: merged on its key where a cursor shows changes, replaced where none does;
     sales documents and lines only of the sales ``VchType`` values."""
     declared = cursor(table.cursor, settings.timezone)

@@ -30,7 +30,7 @@ CURSOR_COLUMN = {"modified": "modified_at", "rowversion": "row_version"}  # wher
 
 
 @dataclass(frozen=True)
-class Cursor:
+class SourceCursor:
     """How a table shows its changed rows: a naive local modification time, or a rowversion."""
 
     column: str
@@ -38,30 +38,30 @@ class Cursor:
 
 
 @dataclass(frozen=True)
-class Table:
+class SourceTable:
     """One entity's source table, its warehouse columns (-> source columns) and its cursor, if any."""
 
     table: str
     columns: dict[str, str]
-    cursor: Cursor | None = None
+    cursor: SourceCursor | None = None
 
 
 # The shipped mapping: what third-party code shows of Guanjiapo's SQL Server tables (Dlyndx, Btype,
 # ptype, stock), completed with assumptions for the rest (README.md, "The shipped mapping").
-SHIPPED: dict[str, Table] = {
-    "goods": Table("ptype", {"goods_id": "typeId", "code": "UserCode", "name": "FullName",
-                             "spec": "Standard", "unit": "Unit1", "barcode": "BarCode"}),
-    "warehouses": Table("stock", {"warehouse_id": "typeId", "code": "UserCode", "name": "FullName"}),
-    "stock": Table("GoodsStocks", {"goods_id": "PtypeId", "warehouse_id": "KtypeId", "quantity": "Qty"}),
-    "partners": Table("Btype", {"partner_id": "typeId", "code": "UserCode", "name": "FullName",
-                                "contact": "Contact", "phone": "Tel"}),
-    "sales": Table("Dlyndx", {"document_id": "VchCode", "number": "Number", "date": "Date", "vch_type": "VchType",
-                              "partner_id": "BtypeId", "warehouse_id": "KtypeId", "total": "Total",
-                              "draft": "Draft", "memo": "Memo"},
-                   Cursor("UpdateTime", "modified")),
-    "sale_lines": Table("DlySale", {"line_id": "DlyCode", "document_id": "VchCode", "vch_type": "VchType",
-                                    "goods_id": "PtypeId", "warehouse_id": "KtypeId", "quantity": "Qty",
-                                    "price": "Price", "total": "Total"}),
+SHIPPED: dict[str, SourceTable] = {
+    "goods": SourceTable("ptype", {"goods_id": "typeId", "code": "UserCode", "name": "FullName",
+                                   "spec": "Standard", "unit": "Unit1", "barcode": "BarCode"}),
+    "warehouses": SourceTable("stock", {"warehouse_id": "typeId", "code": "UserCode", "name": "FullName"}),
+    "stock": SourceTable("GoodsStocks", {"goods_id": "PtypeId", "warehouse_id": "KtypeId", "quantity": "Qty"}),
+    "partners": SourceTable("Btype", {"partner_id": "typeId", "code": "UserCode", "name": "FullName",
+                                      "contact": "Contact", "phone": "Tel"}),
+    "sales": SourceTable("Dlyndx", {"document_id": "VchCode", "number": "Number", "date": "Date",
+                                    "vch_type": "VchType", "partner_id": "BtypeId", "warehouse_id": "KtypeId",
+                                    "total": "Total", "draft": "Draft", "memo": "Memo"},
+                         SourceCursor("UpdateTime", "modified")),
+    "sale_lines": SourceTable("DlySale", {"line_id": "DlyCode", "document_id": "VchCode", "vch_type": "VchType",
+                                          "goods_id": "PtypeId", "warehouse_id": "KtypeId", "quantity": "Qty",
+                                          "price": "Price", "total": "Total"}),
 }
 
 
@@ -104,13 +104,13 @@ class GuanjiapoSettings(SqlSettings):
                                  f"({entity} has: {', '.join(SHIPPED[entity].columns)})")
         return self
 
-    def tables(self) -> dict[str, Table]:
+    def tables(self) -> dict[str, SourceTable]:
         """Every entity's table: the shipped mapping with the account's overrides laid over it."""
         resolved = {}
         for entity, shipped in SHIPPED.items():
             setting = self.mapping.get(entity, TableSetting())
             cursor = shipped.cursor
             if "cursor" in setting.model_fields_set:
-                cursor = Cursor(setting.cursor.column, setting.cursor.kind) if setting.cursor else None
-            resolved[entity] = Table(setting.table or shipped.table, {**shipped.columns, **setting.columns}, cursor)
+                cursor = SourceCursor(setting.cursor.column, setting.cursor.kind) if setting.cursor else None
+            resolved[entity] = SourceTable(setting.table or shipped.table, {**shipped.columns, **setting.columns}, cursor)
         return resolved
