@@ -8,8 +8,9 @@ that the mapping fits every edition. What it copies of the product: string type 
 Asia/Shanghai, money and quantities as DECIMAL, sales documents with ``VchType`` 11.
 
 The World's SKUs, stock and customers are rendered whole; the sales documents are the orders of one
-World shop (``shop``, the account's name in the demo), the merchant's offline/distributor sales booked
-in Guanjiapo, so no other channel's orders are counted twice. The database, its wire front on MariaDB and
+World shop (``shop``; the launcher takes the account's name), the merchant's offline/distributor sales
+booked in Guanjiapo, so no other channel's orders are counted twice. A World without that shop (the
+shipped demo's) gives no sales documents. The database, its wire front on MariaDB and
 stored bad values on SQLite are the kit's (:mod:`sandbox.kit.database`).
 """
 
