@@ -100,8 +100,11 @@ def sqlite_gjp(tmp_path: Path):
 
 
 def renamed(sandbox: GuanjiapoSandbox) -> None:
-    """Another edition's names: the goods table and its barcode column, and no modification time."""
+    """Another edition's names: the goods table and its barcode column, no modification time on the
+    headers, and a rowversion on the lines."""
     with sandbox.engine.begin() as conn:
+        conn.exec_driver_sql('ALTER TABLE "DlySale" ADD COLUMN "ts" BIGINT')
+        conn.exec_driver_sql('UPDATE "DlySale" SET "ts" = "DlyCode" + 7')
         conn.exec_driver_sql('ALTER TABLE "ptype" RENAME TO "Ptype2"')
         conn.exec_driver_sql('ALTER TABLE "Ptype2" RENAME COLUMN "BarCode" TO "Barcode2"')
         conn.exec_driver_sql('DROP INDEX "ix_Dlyndx_UpdateTime"')
@@ -112,14 +115,18 @@ def test_a_merchant_mapping_reads_another_editions_names_on_sqlite(tmp_path: Pat
     """The edition's own names in channelhub.yml, no code: the same warehouse columns land, the
     documents without a modification time are replaced whole, and only the configured VchTypes load."""
     renamed(sqlite_gjp)
-    mapping = {"goods": {"table": "Ptype2", "columns": {"barcode": "Barcode2"}}, "sales": {"cursor": None}}
+    mapping = {"goods": {"table": "Ptype2", "columns": {"barcode": "Barcode2"}}, "sales": {"cursor": None},
+               "sale_lines": {"cursor": {"column": "ts", "kind": "rowversion"}}}
     cfg = config(tmp_path, f"sqlite:///{sqlite_gjp.url.database}", chunk_size=50, mapping=mapping)
     account = cfg.account(ACCOUNT)
     assert connector.check(account).ok
     report = run_account(cfg, ACCOUNT)
     assert report.rows["sales"] == sqlite_gjp.count("Dlyndx") == len(sqlite_gjp.orders())
-    sales = next(s for s in connector.streams_for(account) if s.name == "sales")
-    assert (sales.write_disposition, sales.cursor) == ("replace", None)
+    streams = {stream.name: stream for stream in connector.streams_for(account)}
+    assert (streams["sales"].write_disposition, streams["sales"].cursor) == ("replace", None)
+    assert (streams["sale_lines"].write_disposition, streams["sale_lines"].cursor.versions) == ("merge", True)
+    assert query(cfg, f"select count(*), max(row_version - line_id) from raw_{ACCOUNT}.sale_lines") == [
+        (sqlite_gjp.count("DlySale"), 7)]
     barcodes = dict(query(cfg, f"select code, barcode from raw_{ACCOUNT}.goods"))
     assert barcodes == {sku.code: sku.barcode for sku in sqlite_gjp.world.skus}
     stock = dict(query(cfg, f"select goods_id || '/' || warehouse_id, quantity from raw_{ACCOUNT}.stock"))
