@@ -79,7 +79,8 @@ class SqlSettings(RetrySettings):
 @dataclass(frozen=True)
 class SqlTable:
     """One stream read from one source table. The stream's cursor names a *source* column (dlt applies
-    the incremental before normalisation); its first primary-key column names records in errors.
+    the incremental before normalisation), or its warehouse name when ``columns`` maps it; its first
+    primary-key column names records in errors.
 
     ``columns`` (warehouse column, source column) pairs make the stream read only those columns, renamed,
     and ``where`` (source column, allowed values) pairs filter its rows: for a source whose schema is
