@@ -61,7 +61,7 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     config_path = whole_config
     result = runner.invoke(app, ["demo", "--config", str(config_path)])
     assert result.exit_code == 0, result.output
-    assert "loaded 8 of 8 accounts" in result.output
+    assert "loaded 9 of 9 accounts" in result.output
     hub = load_config(config_path)
     world = world_for(hub)
     shopify_orders = len(world.orders_of("shop_us")) + len(world.orders_of("shop_eu"))

@@ -79,10 +79,32 @@ class SqlSettings(RetrySettings):
 @dataclass(frozen=True)
 class SqlTable:
     """One stream read from one source table. The stream's cursor names a *source* column (dlt applies
-    the incremental before normalisation); its first primary-key column names records in errors."""
+    the incremental before normalisation), or its warehouse name when ``columns`` maps it; its first
+    primary-key column names records in errors.
+
+    ``columns`` (warehouse column, source column) pairs make the stream read only those columns, renamed,
+    and ``where`` (source column, allowed values) pairs filter its rows: for a source whose schema is
+    configuration (Guanjiapo's editions), so the warehouse columns, and the key and cursor the stream
+    names, stay the same whatever the source calls them. Empty: the table's own columns, every row."""
 
     table: str
     stream: Stream
+    columns: tuple[tuple[str, str], ...] = ()
+    where: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+    def selectable(self, table: sa.Table) -> sa.Table | sa.Subquery:
+        """What the stream reads of the reflected ``table``: the table itself, or a subquery of the
+        mapped columns under their warehouse names (dlt reads a subquery like a table)."""
+        if not self.columns and not self.where:
+            return table
+        missing = [f"{source!r} (read as {column!r})" for column, source in self.columns if source not in table.c]
+        if missing:
+            raise ConfigError(f"stream {self.stream.name!r}: table {self.table} has no column {', '.join(missing)}")
+        selected = [table.c[source].label(column) for column, source in self.columns] or list(table.c)
+        query = sa.select(*selected)
+        for source, values in self.where:
+            query = query.where(table.c[source].in_(values))
+        return query.subquery(self.table)
 
 
 def reflect(engine: sa.Engine, tables: Sequence[str], settings: SqlSettings) -> sa.MetaData:
@@ -110,13 +132,17 @@ def sql_source(name: str, account: str, settings: SqlSettings, tables: Sequence[
 
     def resource(declared: SqlTable) -> Any:
         stream, cursor = declared.stream, declared.stream.cursor
-        table = metadata.tables[declared.table]
+        try:
+            table = declared.selectable(metadata.tables[declared.table])
+        except ConfigError as exc:
+            raise ConfigError(f"account {account!r}, {exc}") from exc
         local_cursor = cursor is not None and isinstance(table.c[cursor.field].type, sa.DateTime)
         read = TableRead(account, stream.name, declared.table, stream.primary_key[0], settings.timezone,
                          settings.read_retrying)
         return sql_table(
             engine, table=declared.table, metadata=metadata, backend="connectorx", chunk_size=settings.chunk_size,
             reflection_level="full_with_precision", type_adapter_callback=zoned,
+            table_adapter_callback=lambda _: table,
             incremental=cursor.incremental(initial_value=None) if cursor else None,
             query_adapter_callback=partial(exact_query, zone if local_cursor else None),
             table_loader_class=exact_loader(read),
@@ -180,12 +206,15 @@ class SqlConnector(Connector[S], Generic[S]):
 
     def source_keys(self, account: Account[S], stream: Stream) -> list[tuple[Any, ...]]:
         """The primary keys of the stream's table: one narrow query, retried as a statement."""
-        table = next(t.table for t in self.tables if t.stream.name == stream.name)
-        query = sa.select(*(sa.column(column) for column in stream.primary_key)).select_from(sa.table(table))
+        declared = next(t for t in self.tables_for(account) if t.stream.name == stream.name)
         engine = account.settings.engine()
 
         def read() -> list[tuple[Any, ...]]:
             with engine.connect() as conn:
+                source: Any = sa.table(declared.table)
+                if declared.columns or declared.where:
+                    source = declared.selectable(sa.Table(declared.table, sa.MetaData(), autoload_with=conn))
+                query = sa.select(*(sa.column(column) for column in stream.primary_key)).select_from(source)
                 return [tuple(row) for row in conn.execute(query)]
         try:
             return account.settings.read_retrying()(read)
