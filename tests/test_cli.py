@@ -75,7 +75,7 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     assert scalar(config_path, "select count(*) from raw_stripe_main.charges") > 0
     assert scalar(config_path, "select count(*) from raw_erp_u8.so_somain") == hub.sandbox.orders
     assert scalar(config_path, "select count(*) from raw_store_files.quarantine") > 0
-    assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 8
+    assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 9
 
     # the sandboxes render one merchant: Stripe pays the shops' orders, the ERP and the store files
     # know the shops' SKUs
