@@ -28,8 +28,10 @@ import math
 import secrets
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from werkzeug.routing import Map, Rule
@@ -49,6 +51,16 @@ FEE_RATE, FIXED_FEE_USD = Decimal("0.0349"), Decimal("0.49")  # PayPal checkout:
 ACCOUNT_ID = "6STWC2LSUYYYE"
 STAMP = "%Y-%m-%dT%H:%M:%S%z"
 DOCS = "https://developer.paypal.com/docs/api/transaction-search/v1/"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One transaction of the account: what a search filters and sorts on, and how it renders."""
+
+    when: datetime
+    id: str
+    event_code: str
+    render: Callable[[], dict[str, Any]]
 
 
 def paypal_error(status: int, name: str, message: str, details: list[dict[str, str]] | None = None) -> Response:
@@ -169,17 +181,15 @@ class PaypalSandbox(HttpSandbox):
             field = "page" if page < 1 else "page_size"
             return invalid(field, args[field], "INVALID_PARAMETER_VALUE")
         refreshed = self.clock() - AVAILABLE_AFTER
-        matches = [(when, txn) for when, txn in self.transactions()
-                   if start <= when <= min(end, refreshed)
-                   and args.get("transaction_type", txn["transaction_info"]["transaction_event_code"])
-                   == txn["transaction_info"]["transaction_event_code"]]
+        matches = [entry for entry in self.ledger() if start <= entry.when <= min(end, refreshed)
+                   and args.get("transaction_type", entry.event_code) == entry.event_code]
         if len(matches) > self.max_results:
             return paypal_error(400, "RESULTSET_TOO_LARGE", "Result set size is greater than the maximum limit. "
                                 "Change the filter criteria and try again.")
         chosen = matches[(page - 1) * size: page * size]
         fields = args.get("fields", "transaction_info")
-        details = [txn if fields == "all" else {key: txn[key] for key in txn if key in fields.split(",")}
-                   for _, txn in chosen]
+        details = [{key: value for key, value in entry.render().items() if fields == "all" or key in fields.split(",")}
+                   for entry in chosen]
         self.count_records("transactions", len(details))
         pages = max(1, math.ceil(len(matches) / size))
         base = f"{request.host_url.rstrip('/')}{request.path}"
@@ -192,24 +202,33 @@ class PaypalSandbox(HttpSandbox):
         })
 
     # -- the account's ledger ---------------------------------------------------------------------------
-    def transactions(self) -> list[tuple[datetime, dict[str, Any]]]:
-        """Every transaction of the account, oldest first: payments, refunds and weekly withdrawals."""
-        ledger: list[tuple[datetime, dict[str, Any]]] = []
+    def ledger(self) -> list[Entry]:
+        """Every transaction of the account, oldest first: payments, refunds and weekly withdrawals, each
+        rendered only when a page shows it (a search reads the whole ledger to count it)."""
+        entries: list[Entry] = []
         nets: dict[tuple[datetime, str], Decimal] = defaultdict(Decimal)  # (withdrawal day, currency) -> net
         for order in self.world.orders:
+            currency = order.paid_currency
             for payment in order.paypal:
                 amount = order.paid(order.total) if payment.amount is None else payment.amount
                 payment_fee = fee(order, amount)
-                ledger.append((order.created_at, self.payment(order, payment.id, amount, payment_fee)))
-                nets[self._withdrawn_on(order.created_at), order.paid_currency] += amount - payment_fee
+                entries.append(Entry(order.created_at, payment.id, "T0006",
+                                     partial(self.payment, order, payment.id, amount, payment_fee)))
+                nets[self._withdrawn_on(order.created_at), currency] += amount - payment_fee
                 for refund in order.refunds:
-                    ledger.append((refund.created_at, self.refund(order, payment.id, refund.id, refund.created_at,
-                                                                  order.paid(refund.amount))))
-                    nets[self._withdrawn_on(refund.created_at), order.paid_currency] -= order.paid(refund.amount)
+                    refunded = order.paid(refund.amount)
+                    entries.append(Entry(refund.created_at, f"RF{refund.id:015X}", "T1107", partial(
+                        self.refund, order, payment.id, refund.id, refund.created_at, refunded)))
+                    nets[self._withdrawn_on(refund.created_at), currency] -= refunded
         for (day, currency), net in sorted(nets.items()):
             if day <= self.world.now and net > 0:
-                ledger.append((day, self.withdrawal(day, currency, net)))
-        return sorted(ledger, key=lambda entry: (entry[0], entry[1]["transaction_info"]["transaction_id"]))
+                entry_id = f"WD{int(day.timestamp()) // 86_400:06d}{currency}000000"
+                entries.append(Entry(day, entry_id, "T0400", partial(self.withdrawal, entry_id, day, currency, net)))
+        return sorted(entries, key=lambda entry: (entry.when, entry.id))
+
+    def transactions(self) -> list[tuple[datetime, dict[str, Any]]]:
+        """The whole ledger rendered (``fields=all``): what tests compare the warehouse with."""
+        return [(entry.when, entry.render()) for entry in self.ledger()]
 
     @staticmethod
     def _withdrawn_on(when: datetime) -> datetime:
@@ -249,9 +268,9 @@ class PaypalSandbox(HttpSandbox):
             "auction_info": {}, "incentive_info": {}}
 
     @staticmethod
-    def withdrawal(day: datetime, currency: str, amount: Decimal) -> dict[str, Any]:
+    def withdrawal(entry_id: str, day: datetime, currency: str, amount: Decimal) -> dict[str, Any]:
         return {"transaction_info": {
-            "transaction_id": f"WD{int(day.timestamp()) // 86_400:06d}{currency}000000",
+            "transaction_id": entry_id,
             "transaction_event_code": "T0400", "transaction_initiation_date": stamp(day),
             "transaction_updated_date": stamp(day), "transaction_amount": money(currency, -amount),
             "transaction_status": "S"}, "payer_info": {}, "shipping_info": {}, "cart_info": {}, "store_info": {},

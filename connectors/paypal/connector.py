@@ -61,12 +61,14 @@ def to_record(account: str, detail: Any) -> dict[str, Any]:
         if field not in info:
             continue
         amount = info[field]
-        try:
-            row[field] = {"currency_code": amount["currency_code"], "value": Decimal(amount["value"])}
+        try:  # a decimal string, as PayPal writes money: a JSON number would have passed through a float
+            value = Decimal(amount["value"]) if isinstance(amount["value"], str) else None
         except (TypeError, KeyError, InvalidOperation):
-            raise bad(field, '{"currency_code", "value"} with a decimal value') from None
-        if not row[field]["value"].is_finite() or len(str(amount["currency_code"])) != 3:
-            raise bad(field, "a finite amount in an ISO 4217 currency")
+            value = None
+        if value is None or not value.is_finite() or not isinstance(amount.get("currency_code"), str) \
+                or len(amount["currency_code"]) != 3:
+            raise bad(field, '{"currency_code", "value"}: an ISO 4217 code and a decimal string')
+        row[field] = {"currency_code": amount["currency_code"], "value": value}
     return row
 
 
