@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from paypalserversdk.configuration import Configuration, Environment, Server
@@ -62,7 +62,7 @@ class PaypalEnv(WorldSandboxEnv):
     fault_path = "/v1/reporting/transactions"
     connector = "paypal"
     marts = "+fct_payments +fct_refunds"
-    environment = {SECRETS["client_id"]: CLIENT_ID, SECRETS["client_secret"]: SECRET}
+    environment: ClassVar[dict[str, str]] = {SECRETS["client_id"]: CLIENT_ID, SECRETS["client_secret"]: SECRET}
 
     def __init__(self, tmp_path: Path, records: int, page_size: int, **settings: Any) -> None:
         self.world = world_with_transactions(records)
@@ -248,5 +248,5 @@ def test_to_record_makes_times_utc_and_money_exact() -> None:
         "transaction_amount": {"currency_code": "JPY", "value": "4650"},
         "fee_amount": {"currency_code": "JPY", "value": "-179"}}, "payer_info": {}, "cart_info": {"item_details": []}})
     assert row["transaction_initiation_date"] == datetime(2024, 5, 1, 17, tzinfo=UTC)
-    assert row["transaction_amount"] == {"currency_code": "JPY", "value": Decimal("4650")}
-    assert row["fee_amount"]["value"] == Decimal("-179") and "payer_info" not in row
+    assert row["transaction_amount"] == {"currency_code": "JPY", "value": Decimal(4650)}
+    assert row["fee_amount"]["value"] == Decimal(-179) and "payer_info" not in row
