@@ -36,10 +36,13 @@ SALES_BY_CHANNEL = """
            sum(discounts) as discounts, sum(returns) as returns, sum(net_sales) as net,
            sum(total_collected) as collected
     from marts.rpt_daily_sales group by channel_id, platform, currency order by channel_id, currency"""
+# the provider of a case is its (first) payment's; a case without a payment has none
 RECONCILIATION_BY_STATUS = """
-    select status, count(*) as cases, currency, sum(difference) as difference
-    from marts.rpt_payment_reconciliation
-    group by status, currency order by status, currency"""
+    select cases.status, payments.provider, count(*) as cases, cases.currency, sum(cases.difference) as difference
+    from marts.rpt_payment_reconciliation as cases
+    left join marts.fct_payments as payments on payments.payment_id = split_part(cases.payment_ids, ',', 1)
+    group by cases.status, payments.provider, cases.currency
+    order by cases.status, payments.provider nulls first, cases.currency"""
 
 
 class DemoFailed(ChannelhubError):
@@ -140,11 +143,11 @@ def _summarize(hub: HubConfig, console: Console, outcome: DemoOutcome) -> None:
         table.add_row(f"{row['channel_id']} ({row['platform']})", row["currency"], f"{row['orders']:,}",
                       *(f"{row[column]:,.2f}" for column in ("gross", "discounts", "returns", "net", "collected")))
     console.print(table)
-    table = Table("status", "cases", "currency", "difference", "finance",
-                  title="payment reconciliation by status (marts.rpt_payment_reconciliation)")
+    table = Table("status", "provider", "cases", "currency", "difference", "finance",
+                  title="payment reconciliation by status and provider (marts.rpt_payment_reconciliation)")
     for row in statuses:
         difference = "—" if row["difference"] is None else f"{row['difference']:,.2f}"
-        table.add_row(row["status"], str(row["cases"]), row["currency"], difference,
+        table.add_row(row["status"], row["provider"] or "—", str(row["cases"]), row["currency"], difference,
                       "" if row["status"] in SETTLED else "[bold red]check[/]")
     console.print(table)
     # each push printed its table above; the summary names where each channel ended, in one line
