@@ -93,8 +93,7 @@ def parse_time(text: str) -> datetime | None:
     return None
 
 
-def fee(order: Order, amount: Decimal) -> Decimal:
-    currency = order.paid_currency
+def fee(currency: str, amount: Decimal) -> Decimal:
     fixed = FIXED_FEE_USD * RATES.get(currency, Decimal(1))
     return (amount * FEE_RATE + fixed).quantize(quantum(currency))
 
@@ -208,12 +207,12 @@ class PaypalSandbox(HttpSandbox):
         entries: list[Entry] = []
         nets: dict[tuple[datetime, str], Decimal] = defaultdict(Decimal)  # (withdrawal day, currency) -> net
         for order in self.world.orders:
-            currency = order.paid_currency
             for payment in order.paypal:
+                currency = payment.currency or order.paid_currency
                 amount = order.paid(order.total) if payment.amount is None else payment.amount
-                payment_fee = fee(order, amount)
+                payment_fee = fee(currency, amount)
                 entries.append(Entry(order.created_at, payment.id, "T0006",
-                                     partial(self.payment, order, payment.id, amount, payment_fee)))
+                                     partial(self.payment, order, payment.id, currency, amount, payment_fee)))
                 nets[self._withdrawn_on(order.created_at), currency] += amount - payment_fee
                 for refund in order.refunds:
                     refunded = order.paid(refund.amount)
@@ -236,8 +235,8 @@ class PaypalSandbox(HttpSandbox):
         monday = (when + timedelta(days=7 - when.weekday())).replace(hour=6, minute=0, second=0, microsecond=0)
         return monday.astimezone(UTC)
 
-    def payment(self, order: Order, txn_id: str, amount: Decimal, payment_fee: Decimal) -> dict[str, Any]:
-        currency, customer = order.paid_currency, order.customer
+    def payment(self, order: Order, txn_id: str, currency: str, amount: Decimal, payment_fee: Decimal) -> dict[str, Any]:
+        customer = order.customer
         return {
             "transaction_info": {
                 "paypal_account_id": f"P{customer.id:012d}", "transaction_id": txn_id,
@@ -252,8 +251,8 @@ class PaypalSandbox(HttpSandbox):
             "shipping_info": {"name": f"{customer.first_name}, {customer.last_name}"},
             "cart_info": {"item_details": [{
                 "item_code": line.sku.code, "item_name": line.sku.product, "item_quantity": str(line.quantity),
-                "item_unit_price": money(currency, order.paid(line.unit_price)),
-                "total_item_amount": money(currency, order.paid(line.amount))} for line in order.lines]},
+                "item_unit_price": money(order.paid_currency, order.paid(line.unit_price)),
+                "total_item_amount": money(order.paid_currency, order.paid(line.amount))} for line in order.lines]},
             "store_info": {}, "auction_info": {}, "incentive_info": {},
         }
 

@@ -78,7 +78,11 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     assert scalar(config_path, """
         select count(*) from marts.rpt_payment_reconciliation as cases
         join marts.fct_payments as payments on payments.payment_id = split_part(cases.payment_ids, ',', 1)
-        where payments.provider = 'paypal' and cases.status <> 'matched'""") == 0  # PayPal's orders reconcile
+        where payments.provider = 'paypal' and cases.status <> 'matched'""") == 1  # one planted in another currency
+    assert scalar(config_path, """
+        select count(*) from marts.rpt_payment_reconciliation as cases
+        join marts.fct_payments as payments on payments.payment_id = split_part(cases.payment_ids, ',', 1)
+        where payments.provider = 'paypal' and cases.status = 'currency_mismatch'""") == 1
     assert scalar(config_path, "select count(*) from raw_erp_u8.so_somain") == hub.sandbox.orders
     assert scalar(config_path, "select count(*) from raw_store_files.quarantine") > 0
     assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 8

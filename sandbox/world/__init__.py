@@ -20,6 +20,7 @@ follows them exactly except where a discrepancy is planted):
 * With ``WorldSpec.paypal_share`` above 0, that share of the orders paid at checkout is paid with PayPal
   instead (gateway ``paypal``, from a random stream of its own): PayPal's payment carries the shop in
   ``custom_field`` and the order id in ``invoice_id``; the shop's refunds of such an order are PayPal's.
+  One PayPal payment is planted in the wrong currency (``currency_mismatch``), besides Stripe's plants.
 * Orders whose ``financial_status`` is ``pending`` or ``voided`` have no charge: they are not due.
 * Every other order is due: its charges, in the order's currency, capture exactly its total, and
   the refunds on them add up to exactly the refunds the shop shows on the order.
@@ -119,8 +120,10 @@ class World:
         for _ in range(spec.orders):
             self.orders.append(self._make_order(self._random_time()))
         self.orders.sort(key=lambda o: (o.created_at, o.id))
-        pay_with_paypal(self.orders, spec.seed, spec.paypal_share)
+        at_paypal = pay_with_paypal(self.orders, spec.seed, spec.paypal_share)
         self.planted: dict[str, frozenset[str]] = plant_discrepancies(self.orders, spec.seed)
+        for kind, ids in at_paypal.items():
+            self.planted[kind] |= ids
         # The clock starts after the last generated change, so every later mutation moves cursors forward.
         self.now = max([self.now, *(order.updated_at for order in self.orders)])
         self.stock = [StockRecord(sku, wh, self.rng.randint(0, 250), next(self._version), sku.modified_at)

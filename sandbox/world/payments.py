@@ -36,14 +36,22 @@ class Charge:
     failed: bool = False           # declined: nothing captured (status ``failed``)
 
 
-def pay_with_paypal(orders: Sequence[Order], seed: int, share: float) -> None:
+def pay_with_paypal(orders: Sequence[Order], seed: int, share: float) -> dict[str, frozenset[str]]:
     """About ``share`` of the orders paid at checkout, picked by a random stream of their own, are paid
     with PayPal instead: their one charge becomes a PayPal payment and the order's gateway ``paypal``.
-    A share of 0 (the default) leaves every order, and so what every other sandbox serves, as it was."""
+    A share of 0 (the default) leaves every order, and so what every other sandbox serves, as it was.
+    In a World of ``PLANT_MIN_ORDERS`` orders or more, one PayPal payment without refunds is planted
+    in the wrong currency (the order's total as a number, in another currency): returns kind -> ids."""
     rng = random.Random(f"{seed}:paypal")
-    for order in orders:
-        if order.charges and rng.random() < share:
-            paid_with_paypal(order)
+    paid = [order for order in orders if order.charges and rng.random() < share]
+    for order in paid:
+        paid_with_paypal(order)
+    plain = [order for order in paid if order.financial_status == "paid" and not order.refunds]
+    if len(orders) < PLANT_MIN_ORDERS or not plain:
+        return {}
+    wrong = rng.choice(plain)
+    wrong.paypal[0].currency, wrong.paypal[0].amount = "EUR" if wrong.currency == "USD" else "USD", wrong.total
+    return {"currency_mismatch": frozenset({f"{wrong.shop}:{wrong.id}"})}
 
 
 def paid_with_paypal(order: Order) -> None:

@@ -195,7 +195,9 @@ def test_exactly_the_planted_discrepancies_are_found_and_everything_else_reconci
     assert discrepancies(status) == exceptions_planted(world)
     paid_with_paypal = {f"{order.shop}:{order.id}" for order in world.orders if order.paypal}
     assert bool(paid_with_paypal) == (world.spec.paypal_share > 0)  # the shipped merchant's customers use PayPal too
-    assert {status[key] for key in paid_with_paypal} <= {"matched"}
+    wrong_currency = paid_with_paypal & world.planted["currency_mismatch"]
+    assert len(wrong_currency) == (world.spec.paypal_share > 0)  # PayPal's own plant
+    assert {status[key] for key in paid_with_paypal - wrong_currency} <= {"matched"}
     assert all(world.planted[kind] for kind in (*DISCREPANCY_KINDS, *QUIET_KINDS))
     assert all(status[key] == "matched" for key in world.planted["paid_in_presentment"])
     assert not world.planted["failed_without_order"] & set(status)
@@ -238,7 +240,7 @@ def test_counts_per_world_size(tmp_path: Path) -> None:
     counts = {kind: len(ids) for kind, ids in pipeline_world(tmp_path).planted.items()}
     assert counts == {**dict.fromkeys((*DISCREPANCY_KINDS, *QUIET_KINDS), 1), "refund_mismatch": 2}
     counts = {kind: len(ids) for kind, ids in world_for(load_config(SHIPPED)).planted.items()}
-    assert counts == dict.fromkeys((*DISCREPANCY_KINDS, *QUIET_KINDS), 2)
+    assert counts == {**dict.fromkeys((*DISCREPANCY_KINDS, *QUIET_KINDS), 2), "currency_mismatch": 3}  # one at PayPal
     tiny = World(WorldSpec(orders=payments.PLANT_MIN_ORDERS - 1))
     assert tiny.planted == dict.fromkeys((*DISCREPANCY_KINDS, *QUIET_KINDS), frozenset())
     assert all(len(o.charges) == 1 for o in tiny.orders if o.financial_status not in ("pending", "voided"))
