@@ -21,7 +21,7 @@ from connectors.sdk.session import LoginRefused
 from .settings import PaypalSettings
 
 TOKEN_PATH = "/v1/oauth2/token"
-STALE = "channelhub_paypal_stale_token"  # set on a request PayPal refused for its token: trade it before resending
+STALE = "channelhub_paypal_refused"  # the Authorization a request was refused with: trade it before resending
 EARLY_SECONDS = 60  # trade a token this long before it expires, so none expires on the way
 _TRADING = threading.Lock()  # windows are read on several threads: one token trade serves them all
 
@@ -65,28 +65,34 @@ class PaypalAuth(OAuth2ClientCredentials):
             raise LoginRefused(f"PayPal refused the client credentials: {PaypalAPIError(exc.response)}; check "
                                "client_id and client_secret of the REST app") from None
 
+    @property
+    def bearer(self) -> str:
+        return f"Bearer {self.access_token}"
+
     def parse_expiration_in_seconds(self, response_json: Any) -> int:
         return max(0, super().parse_expiration_in_seconds(response_json) - EARLY_SECONDS)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        with _TRADING:
-            if self.access_token is None or self.is_token_expired() or getattr(request, STALE, False):
+        with _TRADING:  # requests refused with the same token (several windows at once) trade it once
+            refused = getattr(request, STALE, None)
+            if self.access_token is None or self.is_token_expired() or refused == self.bearer:
                 self.obtain_token()
-                setattr(request, STALE, False)
-        request.headers["Authorization"] = f"Bearer {self.access_token}"
+        request.headers["Authorization"] = self.bearer
         setattr(request, RESIGN, self.__call__)
         return request
 
 
 def token_refused(response: requests.Response) -> bool:
-    """``also_retry`` of the session: a 401 ``invalid_token`` is resent once its request has a new token."""
+    """``also_retry`` of the session: a 401 ``invalid_token`` is sent again, under the retry policy, with
+    a new token (the request remembers the one refused; ``RESIGN`` trades it)."""
     if response.status_code != 401 or response.request is None or response.request.path_url == TOKEN_PATH:
         return False
     try:
         refused = response.json().get("error") == "invalid_token"
     except (ValueError, AttributeError):
         return False
-    setattr(response.request, STALE, refused)
+    if refused:
+        setattr(response.request, STALE, response.request.headers.get("Authorization"))
     return refused
 
 

@@ -199,12 +199,18 @@ def test_an_expired_token_is_traded_again_and_a_wrong_secret_fails_saying_so(
     assert not result.ok and "invalid_client" in result.detail and "wrongSecret" not in result.detail
 
 
-def test_a_window_holding_too_many_transactions_fails_with_paypals_error(env: PaypalEnv) -> None:
+def test_paypals_errors_fail_the_run_saying_what_paypal_said(env: PaypalEnv) -> None:
+    """A window holding too many transactions, and a rate limit that does not lift (after the policy's
+    attempts), fail with PayPal's name, message and debug_id."""
     env.sandbox.max_results = 10
     with pytest.raises(RunFailed) as failure:
         run_account(env.config, ACCOUNT)
     message = str(failure.value)
     assert "RESULTSET_TOO_LARGE" in message and "window_days" in message and "debug_id" in message
+    env.sandbox.max_results = 10_000
+    env.inject("rate_limit", 1_000)
+    with pytest.raises(RunFailed, match="HTTP 429 RATE_LIMIT_REACHED"):
+        run_account(env.config, ACCOUNT)
 
 
 def test_a_transaction_with_a_bad_amount_is_quarantined_naming_it_and_the_rest_loads(
