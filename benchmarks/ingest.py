@@ -209,10 +209,49 @@ def bench_erp(workdir: Path) -> None:
          f"{(full.total_rows / full.seconds) / (cx_rows / cx_seconds):.2f}x")
 
 
+def orders_api_floor(orders: int, page: int = 100) -> float:
+    """Seconds the Orders API alone needs for ``orders`` under Amazon's default usage plans: getOrders
+    pages (0.0167 a second after a burst of 20) and one getOrderItems call per order (0.5 after 30),
+    one operation after the other as a sync reads them, the transfer itself free."""
+    pages = -(-orders // page)
+    return max(0, pages - 20) / 0.0167 + max(0, orders - 30) / 0.5
+
+
+def bench_amazon(workdir: Path) -> None:
+    """The first sync of an Amazon seller through the Reports backfill, against the sandbox at Amazon's
+    documented default plans, beside the Orders-API-only floor under the same plans."""
+    from sandbox.amazon import AmazonSandbox
+    from sandbox.world import ShopSpec, World, WorldSpec
+
+    print(f"Amazon: first sync of {ORDERS:,} orders through the Reports backfill, default usage plans", flush=True)
+    world = World(WorldSpec(orders=ORDERS, skus=200, customers=20_000,
+                            shops=(ShopSpec("bench_amazon", "USD", "America/Los_Angeles", marketplace=True),)))
+    credentials = {"client_id": "amzn1.application-oa2-client.bench", "client_secret": "amzn1.oa2-cs.v1.bench",
+                   "refresh_token": "Atzr|bench"}
+    sandbox = AmazonSandbox(world, "bench_amazon", seller_id="A2BENCHSELLER", **credentials)
+    base_url = sandbox.serve()
+    env = {"CHANNELHUB_HOME": str(workdir / "amazon-home"),
+           **{f"BENCH_AMAZON_{key.upper()}": value for key, value in credentials.items()}}
+    config = {"warehouse": {"url": f"duckdb:///{workdir / 'amazon.duckdb'}"}, "accounts": {"bench_amazon": {
+        "connector": "amazon",
+        "settings": {"base_url": base_url, "token_url": f"{base_url}/auth/o2/token", "seller_id": "A2BENCHSELLER",
+                     "marketplace_id": "ATVPDKIKX0DER", "start_date": "2026-01-01T00:00:00Z", "poll_seconds": 1},
+        "secrets": {key: {"env": f"BENCH_AMAZON_{key.upper()}"} for key in credentials}}}}
+    full = sync(config, "bench_amazon", env)
+    line("orders / order items loaded", f"{full.tables.get('orders', 0):,} / {full.tables.get('order_items', 0):,}")
+    line("first sync wall time (the report, refunds, listings, FBA)", f"{full.seconds:.1f} s")
+    floor = orders_api_floor(ORDERS)
+    line("Orders API only under the same plans (getOrders + getOrderItems)", f"{floor / 3600:,.1f} h (computed)")
+    line("Orders-API floor / report backfill", f"{floor / full.seconds:,.0f}x")
+    line("peak memory of the syncing process", f"{full.peak_rss_mb:,.0f} MB")
+    sandbox.stop()
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="channelhub-bench-") as tmp:
         workdir = Path(tmp)
         bench_shopify(workdir)
+        bench_amazon(workdir)
         bench_erp(workdir)
 
 

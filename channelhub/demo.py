@@ -36,13 +36,17 @@ SALES_BY_CHANNEL = """
            sum(discounts) as discounts, sum(returns) as returns, sum(net_sales) as net,
            sum(total_collected) as collected
     from marts.rpt_daily_sales group by channel_id, platform, currency order by channel_id, currency"""
-# the provider of a case is its (first) payment's; a case without a payment has none
 RECONCILIATION_BY_STATUS = """
-    select cases.status, payments.provider, count(*) as cases, cases.currency, sum(cases.difference) as difference
+    select coalesce(payments.provider, '-') as provider, cases.status, count(*) as cases, cases.currency,
+           sum(cases.difference) as difference
     from marts.rpt_payment_reconciliation as cases
     left join marts.fct_payments as payments on payments.payment_id = split_part(cases.payment_ids, ',', 1)
-    group by cases.status, payments.provider, cases.currency
-    order by cases.status, payments.provider nulls first, cases.currency"""
+    group by 1, cases.status, cases.currency order by 1, cases.status, cases.currency"""
+SETTLEMENT_BY_PROVIDER = """
+    select provider, currency, count(*) as payouts, count(*) filter (where not is_balanced) as unbalanced,
+           sum(amount) as paid_out, sum(fee_amount) as fees, sum(difference) as difference
+    from marts.fct_payouts
+    group by provider, currency order by provider, currency"""
 
 
 class DemoFailed(ChannelhubError):
@@ -135,6 +139,7 @@ def _summarize(hub: HubConfig, console: Console, outcome: DemoOutcome) -> None:
     with warehouse.engine.connect() as conn:
         sales = conn.exec_driver_sql(SALES_BY_CHANNEL).mappings().all()
         statuses = conn.exec_driver_sql(RECONCILIATION_BY_STATUS).mappings().all()
+        payouts = conn.exec_driver_sql(SETTLEMENT_BY_PROVIDER).mappings().all()
     table = Table("channel", "currency", "orders", "gross", "discounts", "returns", "net", "collected",
                   title="orders and revenue per channel and currency (marts.rpt_daily_sales)")
     for column in table.columns[2:]:
@@ -143,12 +148,19 @@ def _summarize(hub: HubConfig, console: Console, outcome: DemoOutcome) -> None:
         table.add_row(f"{row['channel_id']} ({row['platform']})", row["currency"], f"{row['orders']:,}",
                       *(f"{row[column]:,.2f}" for column in ("gross", "discounts", "returns", "net", "collected")))
     console.print(table)
-    table = Table("status", "provider", "cases", "currency", "difference", "finance",
-                  title="payment reconciliation by status and provider (marts.rpt_payment_reconciliation)")
+    table = Table("provider", "status", "cases", "currency", "difference", "finance",
+                  title="payment reconciliation by provider and status (marts.rpt_payment_reconciliation)")
     for row in statuses:
         difference = "—" if row["difference"] is None else f"{row['difference']:,.2f}"
-        table.add_row(row["status"], row["provider"] or "—", str(row["cases"]), row["currency"], difference,
+        table.add_row(row["provider"], row["status"], str(row["cases"]), row["currency"], difference,
                       "" if row["status"] in SETTLED else "[bold red]check[/]")
+    console.print(table)
+    table = Table("provider", "currency", "payouts", "paid out", "fees", "unbalanced", "difference",
+                  title="settlement: payouts against what they settled (marts.fct_payouts)")
+    for row in payouts:
+        table.add_row(row["provider"], row["currency"], f"{row['payouts']:,}", f"{row['paid_out']:,.2f}",
+                      f"{row['fees']:,.2f}", f"{row['unbalanced']:,}" + (" [bold red]check[/]" if row["unbalanced"] else ""),
+                      f"{row['difference']:,.2f}")
     console.print(table)
     # each push printed its table above; the summary names where each channel ended, in one line
     console.print("stock write-back: " + "; ".join(

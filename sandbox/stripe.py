@@ -4,7 +4,9 @@ Each of an order's ``charges`` becomes a charge (with its payment intent and bal
 whose metadata names the order, unless the World made it without order metadata; each refund Stripe
 knows of (``order.refunds``, or ``order.stripe_refunds`` when the World planted a one-sided refund)
 becomes a refund of its charge. Funds become available two days after capture and are paid out daily
-per currency. ``world.planted`` lists the reconciliation discrepancies this produces on purpose.
+per currency. ``world.planted`` lists the reconciliation discrepancies this produces on purpose; the
+sandbox plants one of its own in the settlement (:attr:`StripeSandbox.account_fees`): a fee of the
+account (Radar, Billing: balance type ``stripe_fee``), tied to no charge, taken off the first payout.
 
 Lists follow Stripe's documented contract: newest first (ties broken by id, descending), ``limit``
 1..100 (default 10), ``starting_after``/``ending_before`` cursors, ``created`` as an exact value or
@@ -42,7 +44,7 @@ from werkzeug.wrappers import Request, Response
 
 from .kit import Bucket, HttpSandbox, json_response
 from .launch import Launcher, Running, local_port
-from .world import Customer, Order, Refund, World
+from .world import PLANT_MIN_ORDERS, Customer, Order, Refund, World
 from .world.catalog import quantum
 
 API_VERSION = "2024-06-20"
@@ -50,6 +52,7 @@ DEFAULT_API_KEY = "sk_test_51SandboxChannelhub0000000000001234"
 ACCOUNT_ID = "acct_1SandboxChannelhub"
 DOC_URL = "https://stripe.com/docs/error-codes/"
 DAY = 86_400
+ACCOUNT_FEE = 150  # minor units: the account fee (a month of Radar, say) planted in the first payout
 TEST_MODE_RATE = 25.0  # requests per second allowed to a test-mode key
 EVENT_RETENTION = 30 * DAY  # events older than this are gone from /v1/events
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -212,6 +215,7 @@ class StripeSandbox(HttpSandbox):
         self._index: dict[str, Listing] = {}
         self._index_key: tuple = ()
         self._index_lock = threading.Lock()
+        self.account_fees: dict[str, int] = {}  # payout id -> the account fee (minor units) planted in it
 
     # -- platform specifics ------------------------------------------------------------------------
     def rate_limited(self, request: Request) -> Response:
@@ -310,11 +314,18 @@ class StripeSandbox(HttpSandbox):
                     self._balance_transaction, f"txn_{refund.id:x}r", "refund", -amount, 0, currency,
                     refund_id, created, available, now)))
                 payable[(available, currency)].append(-amount)
-        for (day, currency), nets in payable.items():
+        self.account_fees = {}
+        for (day, currency), nets in sorted(payable.items()):
             total = sum(nets)
             if day > now or total <= 0:
                 continue  # not paid out yet, or a negative balance carried forward
             payout_id = f"po_{datetime.fromtimestamp(day, UTC):%Y%m%d}{currency.lower()}"
+            if not self.account_fees and len(self.world.orders) >= PLANT_MIN_ORDERS and total > ACCOUNT_FEE:
+                fee_id, total = f"txn_fee_{payout_id}", total - ACCOUNT_FEE
+                self.account_fees[payout_id] = ACCOUNT_FEE
+                entries["balance_transactions"].append(Entry(day - 3600, fee_id, partial(
+                    self._balance_transaction, fee_id, "stripe_fee", -ACCOUNT_FEE, 0, currency, None, day - 3600,
+                    day, now)))
             entries["payouts"].append(Entry(day, payout_id, partial(self._payout, payout_id, total, currency, day,
                                                                     now)))
             entries["balance_transactions"].append(Entry(day, f"txn_{payout_id}", partial(

@@ -61,12 +61,12 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     config_path = whole_config
     result = runner.invoke(app, ["demo", "--config", str(config_path)])
     assert result.exit_code == 0, result.output
-    assert "loaded 8 of 8 accounts" in result.output
+    assert "loaded 9 of 9 accounts" in result.output
     hub = load_config(config_path)
     world = world_for(hub)
     shopify_orders = len(world.orders_of("shop_us")) + len(world.orders_of("shop_eu"))
     pdd_since = hub.account("pdd_cn").settings.start_date  # Pinduoduo's shop is read from then on
-    loaded = {"jd_cn": len(world.orders_of("jd_cn")),
+    loaded = {"jd_cn": len(world.orders_of("jd_cn")), "amazon_us": len(world.orders_of("amazon_us")),
               "pdd_cn": sum(o.updated_at >= pdd_since for o in world.orders_of("pdd_cn"))}
     assert scalar(config_path, "select count(*) from raw_shop_us.orders") + \
         scalar(config_path, "select count(*) from raw_shop_eu.orders") == shopify_orders
@@ -85,7 +85,7 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
         where payments.provider = 'paypal' and cases.status = 'currency_mismatch'""") == 1
     assert scalar(config_path, "select count(*) from raw_erp_u8.so_somain") == hub.sandbox.orders
     assert scalar(config_path, "select count(*) from raw_store_files.quarantine") > 0
-    assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 8
+    assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 9
 
     # the sandboxes render one merchant: Stripe pays the shops' orders, the ERP and the store files
     # know the shops' SKUs
@@ -102,16 +102,18 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
 
     # ... then built the marts, passed the quality gates and pushed the allocated stock to both shops
     assert scalar(config_path, "select count(*) from marts.fct_orders where platform = 'shopify'") == shopify_orders
-    assert scalar(config_path, "select count(*) from marts.fct_orders where platform in ('jd', 'pinduoduo')") == sum(
+    assert scalar(config_path, "select count(*) from marts.fct_orders where platform in ('jd', 'pinduoduo', 'amazon')") == sum(
         loaded.values())
     assert scalar(config_path, "select count(*) from ops.build_log where outcome <> 'success'") == 0
     assert scalar(config_path, "select count(*) from ops.quality_runs where success") == 1
     pushed = scalar(config_path, "select count(*) from ops.stock_push_log where outcome = 'success'")
     assert 0 < pushed <= scalar(config_path, "select count(*) from marts.rpt_stock_availability")
     assert scalar(config_path, "select count(distinct channel_id) from ops.stock_push_log where outcome = 'success'"
-                               " and channel_id in ('jd_cn', 'pdd_cn')") == 2  # the marketplaces are stocked too
-    for heading in ("orders and revenue per channel and currency", "payment reconciliation by status and provider",
-                    "stock write-back: ", "shop_eu synced (", "jd_cn synced (", "pdd_cn synced (", "open alerts",
+                               " and channel_id in ('jd_cn', 'pdd_cn', 'amazon_us')") == 3  # the marketplaces are stocked too
+    for heading in ("orders and revenue per channel and currency", "payment reconciliation by provider and status",
+                    "settlement: payouts against what they settled", "settlement:stripe_main",
+                    "stock write-back: ", "shop_eu synced (", "jd_cn synced (", "pdd_cn synced (", "amazon_us synced (",
+                    "open alerts",
                     "unshipped:shop_us", "Data Docs: ", "index.html"):
         assert heading in result.output
     report = Path(result.output.split("report: ")[1].split()[0])

@@ -143,13 +143,16 @@ def _stop_when_unreachable(policy: RetryPolicy) -> Callable[[RetryCallState], bo
 
 def retrying_session(policy: RetryPolicy = RetryPolicy(),
                      pacer: Callable[[requests.Response], None] | None = None,
-                     also_retry: Callable[[requests.Response], bool] | None = None) -> requests.Session:
+                     also_retry: Callable[[requests.Response], bool] | None = None,
+                     before_send: Callable[[requests.PreparedRequest], None] | None = None) -> requests.Session:
     """A session whose ``send`` retries 429/5xx/timeouts under one tenacity policy.
 
     ``pacer`` sees every response (including the ones that will be retried) and may sleep to stay
     under a rate limit before the server has to answer 429. ``also_retry`` marks other answers as
     "not executed, send again" for APIs that say so in a 200 body (Shopify GraphQL's ``THROTTLED``),
-    so they share the same policy instead of a second retry loop around this one.
+    so they share the same policy instead of a second retry loop around this one. ``before_send`` sees
+    every attempt before it leaves and may sleep: a client-side quota (SP-API's token bucket per
+    operation) paces first sends and resends alike.
     """
     session = requests.Session()
 
@@ -181,6 +184,8 @@ def retrying_session(policy: RetryPolicy = RetryPolicy(),
             if resign is not None and attempts:  # a fresh nonce and timestamp for every resend
                 resign(request)
             attempts.append(None)
+            if before_send is not None:
+                before_send(request)
             response = plain_send(request, **kwargs)
             if pacer is not None:
                 pacer(response)

@@ -39,8 +39,8 @@ def test_shipped_config_has_a_valid_demo_policy() -> None:
     policy = load_config(SHIPPED).stock
     assert policy is not None and policy.safety_stock == 2
     assert {name: (c.percentage, c.floor, c.enabled) for name, c in policy.channels.items()} == {
-        "shop_us": (Decimal(40), 2, True), "shop_eu": (Decimal(25), 2, True), "jd_cn": (Decimal(20), 1, True),
-        "pdd_cn": (Decimal(15), 1, True)}  # 100 % in all: no unit offered twice
+        "shop_us": (Decimal(40), 2, True), "shop_eu": (Decimal(25), 2, True), "jd_cn": (Decimal(15), 1, True),
+        "pdd_cn": (Decimal(10), 1, True), "amazon_us": (Decimal(10), 1, True)}  # 100 % in all: no unit offered twice
 
 
 def test_defaults_and_rows_per_channel() -> None:
