@@ -94,6 +94,7 @@ def parse_time(text: str) -> datetime | None:
 
 
 def fee(currency: str, amount: Decimal) -> Decimal:
+    """PayPal's standard checkout fee: a percentage plus a fixed fee set per currency (USD's, converted)."""
     fixed = FIXED_FEE_USD * RATES.get(currency, Decimal(1))
     return (amount * FEE_RATE + fixed).quantize(quantum(currency))
 
