@@ -96,6 +96,7 @@ class SandboxConfig(_Strict):
     orders: int = 2_000
     skus: int = 120
     customers: int = 600
+    paypal_share: float = Field(0.0, ge=0, le=1)  # of the orders paid at checkout, those paid with PayPal
     shops: dict[str, SandboxShop] = Field(default_factory=dict)
 
 

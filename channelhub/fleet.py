@@ -39,7 +39,8 @@ def world_for(hub: HubConfig) -> World:
     sandbox = hub.sandbox
     shops = tuple(ShopSpec(name, shop.currency, shop.timezone, shop.marketplace) for name, shop in sorted(sandbox.shops.items()))
     return World(WorldSpec(seed=sandbox.seed, orders=sandbox.orders, skus=sandbox.skus,
-                           customers=sandbox.customers, **({"shops": shops} if shops else {})))
+                           customers=sandbox.customers, paypal_share=sandbox.paypal_share,
+                           **({"shops": shops} if shops else {})))
 
 
 class Fleet:

@@ -250,8 +250,8 @@ class WooCommerceSandbox(HttpSandbox):
             **self._dates("date_completed", order.updated_at if self._status(order) == "completed" else None),
             "discount_total": money(order.discount), "shipping_total": money(order.shipping),
             "total_tax": money(order.tax), "total": money(order.total), "prices_include_tax": False,
-            "customer_id": customer.id, "payment_method": "stripe", "transaction_id": order.charge_ids[0]
-            if order.charge_ids else "",
+            "customer_id": customer.id, "payment_method": "ppcp-gateway" if order.paypal else "stripe",
+            "transaction_id": (order.paypal or order.charges)[0].id if order.paypal or order.charges else "",
             "billing": {"first_name": customer.first_name, "last_name": customer.last_name,
                         "email": customer.email, "phone": customer.phone, "country": self.store.currency[:2]},
             "line_items": [{

@@ -61,7 +61,7 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     config_path = whole_config
     result = runner.invoke(app, ["demo", "--config", str(config_path)])
     assert result.exit_code == 0, result.output
-    assert "loaded 9 of 9 accounts" in result.output
+    assert "loaded 10 of 10 accounts" in result.output
     hub = load_config(config_path)
     world = world_for(hub)
     shopify_orders = len(world.orders_of("shop_us")) + len(world.orders_of("shop_eu"))
@@ -73,9 +73,19 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     assert {name: scalar(config_path, f"select count(*) from raw_{name}.orders") for name in loaded} == loaded
     assert loaded["pdd_cn"] > 0
     assert scalar(config_path, "select count(*) from raw_stripe_main.charges") > 0
+    paid_with_paypal = sum(len(order.paypal) for order in world.orders)
+    assert scalar(config_path, "select count(*) from marts.fct_payments where provider = 'paypal'") == paid_with_paypal > 0
+    assert scalar(config_path, """
+        select count(*) from marts.rpt_payment_reconciliation as cases
+        join marts.fct_payments as payments on payments.payment_id = split_part(cases.payment_ids, ',', 1)
+        where payments.provider = 'paypal' and cases.status <> 'matched'""") == 1  # one planted in another currency
+    assert scalar(config_path, """
+        select count(*) from marts.rpt_payment_reconciliation as cases
+        join marts.fct_payments as payments on payments.payment_id = split_part(cases.payment_ids, ',', 1)
+        where payments.provider = 'paypal' and cases.status = 'currency_mismatch'""") == 1
     assert scalar(config_path, "select count(*) from raw_erp_u8.so_somain") == hub.sandbox.orders
     assert scalar(config_path, "select count(*) from raw_store_files.quarantine") > 0
-    assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 9
+    assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 10
 
     # the sandboxes render one merchant: Stripe pays the shops' orders, the ERP and the store files
     # know the shops' SKUs

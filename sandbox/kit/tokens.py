@@ -1,5 +1,6 @@
 """OAuth 2 access tokens as an authorization server hands them out: the refresh-token grant (Login
-with Amazon for SP-API; others with their own endpoints), each token valid ``lifetime`` seconds.
+with Amazon for SP-API; others with their own endpoints) and the client-credentials grant (PayPal),
+each token valid ``lifetime`` seconds.
 
 Written from RFC 6749 section 6 and Amazon's LWA documentation, independently of any client: the
 token endpoint takes a form body, refuses an unknown client or refresh token with the RFC's error
@@ -37,12 +38,25 @@ class TokenIssuer:
             return 401, {"error": "invalid_client", "error_description": "Client authentication failed"}
         if form.get("refresh_token") not in self.refresh_tokens:
             return 400, {"error": "invalid_grant", "error_description": "The request has an invalid grant parameter"}
+        return 200, {**self._issue(), "refresh_token": form["refresh_token"]}
+
+    def grant_client_credentials(self, form: Mapping[str, str], client_id: str | None,
+                                 client_secret: str | None) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, JSON body) of a client-credentials request (RFC 6749 section 4.4), the client
+        authenticated with HTTP Basic (PayPal)."""
+        if form.get("grant_type") != "client_credentials":
+            return 400, {"error": "unsupported_grant_type", "error_description": "Grant Type is NULL"}
+        if (client_id, client_secret) != (self.client_id, self.client_secret):
+            return 401, {"error": "invalid_client", "error_description": "Client Authentication failed"}
+        return 200, self._issue()
+
+    def _issue(self) -> dict[str, Any]:
         token = self.prefix + secrets.token_urlsafe(24)
         with self._lock:
             self._expiry[token] = time.monotonic() + self.lifetime
             self.issued += 1
-        return 200, {"access_token": token, "refresh_token": form["refresh_token"], "token_type": "bearer",
-                     "expires_in": int(self.lifetime) if self.lifetime >= 1 else self.lifetime}
+        return {"access_token": token, "token_type": "bearer",
+                "expires_in": int(self.lifetime) if self.lifetime >= 1 else self.lifetime}
 
     def check(self, token: str | None) -> str | None:
         """None for a live token, else why it is refused ("missing", "unknown", "expired")."""
@@ -52,3 +66,8 @@ class TokenIssuer:
         if expiry is None:
             return "unknown"
         return "expired" if time.monotonic() >= expiry else None
+
+    def expire_all(self) -> None:
+        """Every token handed out so far expires now (a long run outliving its token)."""
+        with self._lock:
+            self._expiry.clear()

@@ -17,6 +17,10 @@ follows them exactly except where a discrepancy is planted):
   with ``shop`` (the shop account), i.e. the warehouse order ``f"{shop}:{order_id}"``. A charge
   with no order metadata, or naming an order no shop has, is a payment without order.
 * A Stripe refund belongs to the order of the charge it refunds.
+* With ``WorldSpec.paypal_share`` above 0, that share of the orders paid at checkout is paid with PayPal
+  instead (gateway ``paypal``, from a random stream of its own): PayPal's payment carries the shop in
+  ``custom_field`` and the order id in ``invoice_id``; the shop's refunds of such an order are PayPal's.
+  One PayPal payment is planted in the wrong currency (``currency_mismatch``), besides Stripe's plants.
 * Orders whose ``financial_status`` is ``pending`` or ``voided`` have no charge: they are not due.
 * Every other order is due: its charges, in the order's currency, capture exactly its total, and
   the refunds on them add up to exactly the refunds the shop shows on the order.
@@ -72,10 +76,18 @@ from .catalog import (
 )
 from .channels import Order, OrderLine, Refund, ShopSpec
 from .erp import WAREHOUSES, StockRecord
-from .payments import DISCREPANCY_KINDS, PLANT_MIN_ORDERS, QUIET_KINDS, Charge, plant_discrepancies
+from .payments import (
+    DISCREPANCY_KINDS,
+    PLANT_MIN_ORDERS,
+    QUIET_KINDS,
+    Charge,
+    paid_with_paypal,
+    pay_with_paypal,
+    plant_discrepancies,
+)
 
 __all__ = ["CENT", "DISCREPANCY_KINDS", "EPOCH", "ERP_CONTACT_KINDS", "PLANT_MIN_ORDERS", "QUIET_KINDS", "RATES", "VARIANTS", "WAREHOUSES", "Charge",
-           "Customer", "Order", "OrderLine", "Refund", "ShopSpec", "Sku", "StockRecord", "World", "WorldSpec"]
+           "Customer", "Order", "OrderLine", "Refund", "ShopSpec", "Sku", "StockRecord", "World", "WorldSpec", "paid_with_paypal"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,7 @@ class WorldSpec:
     shops: tuple[ShopSpec, ...] = (ShopSpec("shop_us", "USD", "America/New_York"),
                                    ShopSpec("shop_eu", "EUR", "Europe/Berlin"))
     days: int = 300
+    paypal_share: float = 0.0  # of the orders paid at checkout, the share the customers paid with PayPal
 
 
 class World:
@@ -107,7 +120,10 @@ class World:
         for _ in range(spec.orders):
             self.orders.append(self._make_order(self._random_time()))
         self.orders.sort(key=lambda o: (o.created_at, o.id))
+        at_paypal = pay_with_paypal(self.orders, spec.seed, spec.paypal_share)
         self.planted: dict[str, frozenset[str]] = plant_discrepancies(self.orders, spec.seed)
+        for kind, ids in at_paypal.items():
+            self.planted[kind] |= ids
         # The clock starts after the last generated change, so every later mutation moves cursors forward.
         self.now = max([self.now, *(order.updated_at for order in self.orders)])
         self.stock = [StockRecord(sku, wh, self.rng.randint(0, 250), next(self._version), sku.modified_at)

@@ -66,6 +66,7 @@ class Order:
     refunds: list[Refund] = field(default_factory=list)  # the refunds the shop shows
     charges: list[Charge] = field(default_factory=list)  # Stripe charges made at this order's checkout
     stripe_refunds: list[Refund] | None = None  # Stripe's refunds when they differ from ``refunds``
+    paypal: list[Charge] = field(default_factory=list)  # PayPal payments, when the customer chose PayPal
     gateways: tuple[str, ...] = ("shopify_payments",)  # how it was paid (Shopify's payment_gateway_names)
     test: bool = False  # a test order (Shopify's Bogus Gateway): never sales, never a Stripe charge
     # The currency the customer saw and paid in, when it is not the shop's (Shopify Markets): amounts

@@ -20,6 +20,7 @@ DISCREPANCY_KINDS = ("unpaid", "underpaid", "overpaid", "refund_mismatch", "paym
 QUIET_KINDS = ("paid_in_presentment", "failed_without_order")
 PLANT_MIN_ORDERS = 200
 OUTSIDE_GATEWAYS = ("manual", "gift_card", "cash_on_delivery")
+PAYPAL_GATEWAY = "paypal"  # Shopify's payment_gateway_names for PayPal Express Checkout
 PRESENTMENT = {"USD": ("CAD", Decimal("1.37")), "EUR": ("GBP", Decimal("0.86"))}  # shop -> (seen in, rate)
 
 
@@ -33,6 +34,31 @@ class Charge:
     currency: str | None = None    # None: the currency the customer paid the order in
     disputed: bool = False         # the cardholder disputed it (Stripe's ``disputed``)
     failed: bool = False           # declined: nothing captured (status ``failed``)
+
+
+def pay_with_paypal(orders: Sequence[Order], seed: int, share: float) -> dict[str, frozenset[str]]:
+    """About ``share`` of the orders paid at checkout, picked by a random stream of their own, are paid
+    with PayPal instead: their one charge becomes a PayPal payment and the order's gateway ``paypal``.
+    A share of 0 (the default) leaves every order, and so what every other sandbox serves, as it was.
+    In a World of ``PLANT_MIN_ORDERS`` orders or more, one PayPal payment without refunds is planted
+    in the wrong currency (the order's total as a number, in another currency): returns kind -> ids."""
+    rng = random.Random(f"{seed}:paypal")
+    paid = [order for order in orders if order.charges and rng.random() < share]
+    for order in paid:
+        paid_with_paypal(order)
+    plain = [order for order in paid if order.financial_status == "paid" and not order.refunds]
+    if len(orders) < PLANT_MIN_ORDERS or not plain:
+        return {}
+    wrong = rng.choice(plain)
+    wrong.paypal[0].currency, wrong.paypal[0].amount = "EUR" if wrong.currency == "USD" else "USD", wrong.total
+    return {"currency_mismatch": frozenset({f"{wrong.shop}:{wrong.id}"})}
+
+
+def paid_with_paypal(order: Order) -> None:
+    """``order``, paid through PayPal: its refunds are PayPal's, Stripe has no charge for it."""
+    order.paypal = [Charge(f"PP{order.id:015X}")]  # 17 characters, as PayPal's transaction ids
+    order.charges = []
+    order.gateways = (PAYPAL_GATEWAY,)
 
 
 def plant_discrepancies(orders: Sequence[Order], seed: int) -> dict[str, frozenset[str]]:

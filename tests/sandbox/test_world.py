@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import requests
 
 from channelhub.config import load_config
 from channelhub.fleet import world_for
+from sandbox.paypal import PaypalSandbox
 from sandbox.shopify import ShopifySandbox
 from sandbox.stripe import DEFAULT_API_KEY, StripeSandbox
 from sandbox.world import (
@@ -32,11 +34,12 @@ SHOP_TOKEN = "shpat_world_test"
 @dataclass
 class Rendered:
     """What the sandboxes serve over HTTP: every shop's orders (keyed ``shop:id``), Stripe's charges
-    and refunds."""
+    and refunds, PayPal's transactions."""
 
     orders: dict[str, dict]
     charges: list[dict]
     refunds: list[dict]
+    paypal: list[dict]
 
 
 def shop_orders(sandbox: ShopifySandbox) -> list[dict]:
@@ -69,10 +72,29 @@ def render(world: World) -> Rendered:
         with ShopifySandbox(world, shop.name, access_token=SHOP_TOKEN, rate_limiting=False) as sandbox:
             orders |= {f"{shop.name}:{order['id']}": order for order in shop_orders(sandbox)}
     with StripeSandbox(world, rate_limit=None) as stripe:
-        return Rendered(orders, stripe_objects(stripe, "charges"), stripe_objects(stripe, "refunds"))
+        charges, refunds = stripe_objects(stripe, "charges"), stripe_objects(stripe, "refunds")
+    with PaypalSandbox(world, "id", "secret", rate_limit=None) as paypal:
+        return Rendered(orders, charges, refunds, paypal_transactions(paypal, world))
 
 
-PROVIDER_GATEWAYS = {"shopify_payments", "stripe"}  # gateways whose money a loaded provider shows
+def paypal_transactions(sandbox: PaypalSandbox, world: World) -> list[dict]:
+    """Every transaction_info PayPal lists over the World's history, 31 days a search."""
+    token = requests.post(f"{sandbox.base_url}/v1/oauth2/token", auth=("id", "secret"), timeout=30,
+                          data={"grant_type": "client_credentials"}).json()["access_token"]
+    found: list[dict] = []
+    start = min(order.created_at for order in world.orders).replace(microsecond=0)
+    while start <= world.now:
+        end = start + timedelta(days=31)
+        page = requests.get(f"{sandbox.base_url}/v1/reporting/transactions", timeout=30, params={
+            "start_date": start.isoformat(), "end_date": (end - timedelta(seconds=1)).isoformat(),
+            "page_size": 500}, headers={"Authorization": f"Bearer {token}"}).json()
+        assert page["total_pages"] == 1
+        found += [detail["transaction_info"] for detail in page["transaction_details"]]
+        start = end
+    return found
+
+
+PROVIDER_GATEWAYS = {"shopify_payments", "stripe", "paypal"}  # gateways whose money a loaded provider shows
 
 
 def reconcile(data: Rendered) -> dict[str, str]:
@@ -105,6 +127,14 @@ def reconcile(data: Rendered) -> dict[str, str]:
     for refund in data.refunds:
         if (key := order_of(charges[refund["charge"]])) and refund["status"] == "succeeded":
             provider_refunded[key] += Decimal(refund["amount"]) / 100
+    for txn in data.paypal:  # a PayPal payment names its shop and order in custom_field and invoice_id
+        key = f"{txn.get('custom_field')}:{txn.get('invoice_id')}"
+        amount = Decimal(txn["transaction_amount"]["value"])
+        if txn["transaction_event_code"] == "T0006":
+            captured[key] += amount
+            currencies[key].add(txn["transaction_amount"]["currency_code"])
+        elif txn["transaction_event_code"] == "T1107":
+            provider_refunded[key] -= amount
     for key, order in data.orders.items():
         total = Decimal(order["total_price_set"]["presentment_money"]["amount"])
         shop_refunded = sum((Decimal(t["amount"]) for r in order["refunds"] for t in r["transactions"]
@@ -163,6 +193,11 @@ def test_exactly_the_planted_discrepancies_are_found_and_everything_else_reconci
     world, data = world_and_data
     status = reconcile(data)
     assert discrepancies(status) == exceptions_planted(world)
+    paid_with_paypal = {f"{order.shop}:{order.id}" for order in world.orders if order.paypal}
+    assert bool(paid_with_paypal) == (world.spec.paypal_share > 0)  # the shipped merchant's customers use PayPal too
+    wrong_currency = paid_with_paypal & world.planted["currency_mismatch"]
+    assert len(wrong_currency) == (world.spec.paypal_share > 0)  # PayPal's own plant
+    assert {status[key] for key in paid_with_paypal - wrong_currency} <= {"matched"}
     assert all(world.planted[kind] for kind in (*DISCREPANCY_KINDS, *QUIET_KINDS))
     assert all(status[key] == "matched" for key in world.planted["paid_in_presentment"])
     assert not world.planted["failed_without_order"] & set(status)
@@ -205,7 +240,7 @@ def test_counts_per_world_size(tmp_path: Path) -> None:
     counts = {kind: len(ids) for kind, ids in pipeline_world(tmp_path).planted.items()}
     assert counts == {**dict.fromkeys((*DISCREPANCY_KINDS, *QUIET_KINDS), 1), "refund_mismatch": 2}
     counts = {kind: len(ids) for kind, ids in world_for(load_config(SHIPPED)).planted.items()}
-    assert counts == dict.fromkeys((*DISCREPANCY_KINDS, *QUIET_KINDS), 2)
+    assert counts == {**dict.fromkeys((*DISCREPANCY_KINDS, *QUIET_KINDS), 2), "currency_mismatch": 3}  # one at PayPal
     tiny = World(WorldSpec(orders=payments.PLANT_MIN_ORDERS - 1))
     assert tiny.planted == dict.fromkeys((*DISCREPANCY_KINDS, *QUIET_KINDS), frozenset())
     assert all(len(o.charges) == 1 for o in tiny.orders if o.financial_status not in ("pending", "voided"))
