@@ -37,9 +37,11 @@ demo: env  ## run the whole pipeline against the local sandboxes
 	$(RUN)/channelhub demo
 
 # The tests' files (DuckDB warehouses, dlt packages, dbt targets) go to a RAM disk when the machine has
-# one: DuckDB syncs its file to disk on every close, which on this machine's disk idles a core for a
-# tenth of the suite. pytest keeps its last three runs' folders there, as under /tmp.
-TEST_TMPDIR ?= $(shell test -w /dev/shm && echo /dev/shm || echo $${TMPDIR:-/tmp})
+# one with room (4 GB free; a run writes some 350 MB, and pytest keeps its last three runs' folders, as
+# under /tmp): DuckDB syncs its file to disk on every close, which on this machine's disk idles a core
+# for a tenth of the suite. A container's small /dev/shm (64 MB by default) is left alone.
+TEST_TMPDIR ?= $(shell test -w /dev/shm && test "$$(df -Pk /dev/shm | awk 'NR == 2 {print $$4}')" -gt 4000000 \
+	&& echo /dev/shm || echo $${TMPDIR:-/tmp})
 
 test: env  ## the suite but the whole-chain runs, within 5 minutes on 2 cores (needs PostgreSQL and MariaDB)
 	TMPDIR=$(TEST_TMPDIR) $(RUN)/pytest -m "not e2e and not celery"
