@@ -68,7 +68,7 @@ def multiply(conn: sa.Connection, schema: str, table: str, copies: range, load_i
 def load_base(workdir: Path) -> Path:
     """Load a 10k-order merchant from the sandboxes, as ``make demo`` would; returns its config."""
     from channelhub.config import load_config
-    from channelhub.fleet import Fleet
+    from channelhub.fleet import Fleet, move_sandbox
     from channelhub.runner import run_account
 
     shipped = yaml.safe_load(Path("channelhub.yml").read_text(encoding="utf-8"))
@@ -76,12 +76,10 @@ def load_base(workdir: Path) -> Path:
     shipped["sandbox"].update(orders=BASE_ORDERS, skus=400, customers=3_000)
     ports = iter(range(18701, 18799))
     for account in shipped["accounts"].values():
-        settings = account["settings"]
-        if "base_url" in settings:
-            old, settings["base_url"] = settings["base_url"], f"http://127.0.0.1:{next(ports)}"
-            if "token_url" in settings:  # a sandbox serves its token endpoint too (Amazon's LWA)
-                settings["token_url"] = settings["token_url"].replace(old, settings["base_url"])
+        if "base_url" in account["settings"]:
+            move_sandbox(account["settings"], next(ports))
     shipped["accounts"]["erp_u8"]["settings"]["url"] = f"sqlite:///{workdir}/u8.sqlite"
+    shipped["accounts"]["erp_gjp"]["settings"]["url"] = f"sqlite:///{workdir}/guanjiapo.sqlite"
     shipped["accounts"]["store_files"]["settings"]["folder"] = str(workdir / "dropzone")
     path = workdir / "channelhub.yml"
     path.write_text(yaml.safe_dump(shipped, allow_unicode=True), encoding="utf-8")

@@ -14,7 +14,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from importlib.metadata import entry_points
-from typing import Self
+from typing import Any, Self
 
 from connectors.sdk import ConfigError
 from sandbox.launch import Launcher, Running, SandboxSetupError
@@ -33,6 +33,15 @@ def launcher(account: str, connector: str) -> Launcher:
     if not isinstance(loaded, Launcher):
         raise ConfigError(f"sandbox entry point {connector!r} ({found[0].value}) is not a sandbox Launcher")
     return loaded
+
+
+def move_sandbox(settings: dict[str, Any], port: int) -> None:
+    """Point an account's settings (as written in channelhub.yml) at its sandbox on another ``port``:
+    ``base_url``, and the endpoints the same sandbox serves with it (Amazon's LWA ``token_url``), so
+    tests and benchmarks run beside the shipped ports."""
+    old, settings["base_url"] = settings["base_url"], f"http://127.0.0.1:{port}"
+    if "token_url" in settings:
+        settings["token_url"] = settings["token_url"].replace(old, settings["base_url"])
 
 
 def world_for(hub: HubConfig) -> World:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 import yaml
 
 from channelhub.config import HubConfig, load_config
-from channelhub.fleet import Fleet
+from channelhub.fleet import Fleet, move_sandbox
 from channelhub.runner import run_account
 from warehouse import Warehouse
 
@@ -58,11 +58,8 @@ def small_config(tmp_path: Path, *, warehouse_url: str | None = None, orders: in
     raw["warehouse"]["url"] = warehouse_url or f"duckdb:///{tmp_path}/wh.duckdb"
     raw["sandbox"].update(orders=orders, skus=skus, customers=customers)
     for account in raw["accounts"].values():
-        settings = account["settings"]
-        if "base_url" in settings:
-            old, settings["base_url"] = settings["base_url"], f"http://127.0.0.1:{free_port()}"
-            if "token_url" in settings:  # a sandbox serves its token endpoint too (Amazon's LWA)
-                settings["token_url"] = settings["token_url"].replace(old, settings["base_url"])
+        if "base_url" in account["settings"]:
+            move_sandbox(account["settings"], free_port())
     raw["accounts"]["erp_u8"]["settings"]["url"] = f"sqlite:///{tmp_path}/u8.sqlite"
     raw["accounts"]["erp_gjp"]["settings"]["url"] = f"sqlite:///{tmp_path}/guanjiapo.sqlite"
     raw["accounts"]["store_files"]["settings"]["folder"] = str(tmp_path / "dropzone")
