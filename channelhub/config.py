@@ -87,6 +87,7 @@ class SandboxShop(_Strict):
     currency: str = "USD"
     timezone: str = "UTC"
     marketplace: bool = False  # the platform takes the payment (Taobao, JD, Pinduoduo): no Stripe charges
+    checkout: tuple[Literal["stripe", "alipay", "wechatpay"], ...] = ("stripe",)  # who takes its web payments
 
 
 class SandboxConfig(_Strict):

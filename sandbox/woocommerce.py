@@ -242,6 +242,7 @@ class WooCommerceSandbox(HttpSandbox):
     def render_order(self, order: Order) -> dict[str, Any]:
         customer, currency = order.customer, order.currency
         paid = order.financial_status != "pending"
+        payments = (*order.paypal, *order.alipay, *order.wechatpay, *order.charges)
         return {
             "id": order.number, "parent_id": 0, "number": str(order.number), "order_key": f"wc_order_{order.id:x}",
             "created_via": "checkout", "status": self._status(order), "currency": currency,
@@ -250,8 +251,8 @@ class WooCommerceSandbox(HttpSandbox):
             **self._dates("date_completed", order.updated_at if self._status(order) == "completed" else None),
             "discount_total": money(order.discount), "shipping_total": money(order.shipping),
             "total_tax": money(order.tax), "total": money(order.total), "prices_include_tax": False,
-            "customer_id": customer.id, "payment_method": "ppcp-gateway" if order.paypal else "stripe",
-            "transaction_id": (order.paypal or order.charges)[0].id if order.paypal or order.charges else "",
+            "customer_id": customer.id, "payment_method": payment_method(order),
+            "transaction_id": payments[0].id if payments else "",
             "billing": {"first_name": customer.first_name, "last_name": customer.last_name,
                         "email": customer.email, "phone": customer.phone, "country": self.store.currency[:2]},
             "line_items": [{
@@ -296,6 +297,16 @@ class WooCommerceSandbox(HttpSandbox):
             "stock_status": "instock" if self.quantities[VARIATION_ID + sku.index] > 0 else "outofstock",
             "attributes": [{"id": 1, "name": "Size", "option": sku.variant}], "barcode": sku.barcode,
         }
+
+
+def payment_method(order: Order) -> str:
+    """The gateway id WooCommerce stores: PayPal Payments (``ppcp-gateway``), the Alipay and WeChat Pay
+    plugins (``alipay``, ``wechat_pay``, as the World's wallet gateways), else Stripe's plugin."""
+    if order.paypal:
+        return "ppcp-gateway"
+    if order.alipay or order.wechatpay:
+        return order.gateways[0]
+    return "stripe"
 
 
 def money(amount: Decimal) -> str:

@@ -61,7 +61,7 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     config_path = whole_config
     result = runner.invoke(app, ["demo", "--config", str(config_path)])
     assert result.exit_code == 0, result.output
-    assert "loaded 10 of 10 accounts" in result.output
+    assert "loaded 11 of 11 accounts" in result.output
     hub = load_config(config_path)
     world = world_for(hub)
     shopify_orders = len(world.orders_of("shop_us")) + len(world.orders_of("shop_eu"))
@@ -70,6 +70,7 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
               "pdd_cn": sum(o.updated_at >= pdd_since for o in world.orders_of("pdd_cn"))}
     assert scalar(config_path, "select count(*) from raw_shop_us.orders") + \
         scalar(config_path, "select count(*) from raw_shop_eu.orders") == shopify_orders
+    loaded["shop_cn"] = len(world.orders_of("shop_cn"))  # the CNY web shop on WooCommerce
     assert {name: scalar(config_path, f"select count(*) from raw_{name}.orders") for name in loaded} == loaded
     assert loaded["pdd_cn"] > 0
     assert scalar(config_path, "select count(*) from raw_stripe_main.charges") > 0
@@ -85,7 +86,7 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
         where payments.provider = 'paypal' and cases.status = 'currency_mismatch'""") == 1
     assert scalar(config_path, "select count(*) from raw_erp_u8.so_somain") == hub.sandbox.orders
     assert scalar(config_path, "select count(*) from raw_store_files.quarantine") > 0
-    assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 10
+    assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 11
 
     # the sandboxes render one merchant: Stripe pays the shops' orders, the ERP and the store files
     # know the shops' SKUs
@@ -102,7 +103,7 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
 
     # ... then built the marts, passed the quality gates and pushed the allocated stock to both shops
     assert scalar(config_path, "select count(*) from marts.fct_orders where platform = 'shopify'") == shopify_orders
-    assert scalar(config_path, "select count(*) from marts.fct_orders where platform in ('jd', 'pinduoduo', 'amazon')") == sum(
+    assert scalar(config_path, "select count(*) from marts.fct_orders where platform in ('jd', 'pinduoduo', 'amazon', 'woocommerce')") == sum(
         loaded.values())
     assert scalar(config_path, "select count(*) from ops.build_log where outcome <> 'success'") == 0
     assert scalar(config_path, "select count(*) from ops.quality_runs where success") == 1
@@ -133,6 +134,7 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     assert again.exit_code == 0, again.output
     assert scalar(config_path, "select count(*) from raw_shop_us.orders") + \
         scalar(config_path, "select count(*) from raw_shop_eu.orders") == shopify_orders
+    loaded["shop_cn"] = len(world.orders_of("shop_cn"))  # the CNY web shop on WooCommerce
     assert {name: scalar(config_path, f"select count(*) from raw_{name}.orders") for name in loaded} == loaded
 
 

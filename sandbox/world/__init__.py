@@ -21,6 +21,12 @@ follows them exactly except where a discrepancy is planted):
   instead (gateway ``paypal``, from a random stream of its own): PayPal's payment carries the shop in
   ``custom_field`` and the order id in ``invoice_id``; the shop's refunds of such an order are PayPal's.
   One PayPal payment is planted in the wrong currency (``currency_mismatch``), besides Stripe's plants.
+* A shop whose ``ShopSpec.checkout`` names ``alipay`` and/or ``wechatpay`` (a merchant's own CNY store)
+  is paid through those wallets instead of Stripe, one per order from a random stream of its own: the
+  wallet's trade carries the shop's order number (``Order.number``, the WooCommerce order id, as the
+  common Alipay and WeChat Pay plugins send it) as the merchant's order number (``out_trade_no``,
+  商户订单号), and the shop's refunds of the order are the wallet's. Each wallet sandbox plants its own
+  discrepancies in what it serves.
 * Orders whose ``financial_status`` is ``pending`` or ``voided`` have no charge: they are not due.
 * Every other order is due: its charges, in the order's currency, capture exactly its total, and
   the refunds on them add up to exactly the refunds the shop shows on the order.
@@ -82,12 +88,15 @@ from .payments import (
     QUIET_KINDS,
     Charge,
     paid_with_paypal,
+    paid_with_wallet,
     pay_with_paypal,
+    pay_with_wallets,
     plant_discrepancies,
 )
 
 __all__ = ["CENT", "DISCREPANCY_KINDS", "EPOCH", "ERP_CONTACT_KINDS", "PLANT_MIN_ORDERS", "QUIET_KINDS", "RATES", "VARIANTS", "WAREHOUSES", "Charge",
-           "Customer", "Order", "OrderLine", "Refund", "ShopSpec", "Sku", "StockRecord", "World", "WorldSpec", "paid_with_paypal"]
+           "Customer", "Order", "OrderLine", "Refund", "ShopSpec", "Sku", "StockRecord", "World", "WorldSpec", "paid_with_paypal",
+           "paid_with_wallet"]
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,7 @@ class World:
         for _ in range(spec.orders):
             self.orders.append(self._make_order(self._random_time()))
         self.orders.sort(key=lambda o: (o.created_at, o.id))
+        pay_with_wallets(self.orders, spec.shops, spec.seed)
         at_paypal = pay_with_paypal(self.orders, spec.seed, spec.paypal_share)
         self.planted: dict[str, frozenset[str]] = plant_discrepancies(self.orders, spec.seed)
         for kind, ids in at_paypal.items():
@@ -192,6 +202,7 @@ class World:
         new = [self._make_order(now) for _ in range(n)]
         for order in new:
             order.updated_at = now
+        pay_with_wallets(new, self.spec.shops, f"{self.spec.seed}:{new[0].id if new else 0}")
         self.orders.extend(new)
         return new
 

@@ -18,12 +18,14 @@ if TYPE_CHECKING:
 class ShopSpec:
     """A shop of the merchant (one channel account). ``timezone`` is the shop's IANA zone. A
     ``marketplace`` (Taobao, JD, Pinduoduo) takes the buyer's payment itself: its orders have no Stripe
-    charge, and its prices include VAT: no tax on top."""
+    charge, and its prices include VAT: no tax on top. A shop whose ``checkout`` names Chinese wallets
+    (``alipay``, ``wechatpay``: a merchant's own CNY store) is paid through one of them instead of Stripe."""
 
     name: str
     currency: str
     timezone: str
     marketplace: bool = False
+    checkout: tuple[str, ...] = ("stripe",)
 
 
 @dataclass(slots=True)
@@ -67,6 +69,8 @@ class Order:
     charges: list[Charge] = field(default_factory=list)  # Stripe charges made at this order's checkout
     stripe_refunds: list[Refund] | None = None  # Stripe's refunds when they differ from ``refunds``
     paypal: list[Charge] = field(default_factory=list)  # PayPal payments, when the customer chose PayPal
+    alipay: list[Charge] = field(default_factory=list)  # Alipay trades (trade_no), when the shop's checkout takes Alipay
+    wechatpay: list[Charge] = field(default_factory=list)  # WeChat Pay transactions (transaction_id), likewise
     gateways: tuple[str, ...] = ("shopify_payments",)  # how it was paid (Shopify's payment_gateway_names)
     test: bool = False  # a test order (Shopify's Bogus Gateway): never sales, never a Stripe charge
     # The currency the customer saw and paid in, when it is not the shop's (Shopify Markets): amounts

@@ -10,7 +10,7 @@ from decimal import Decimal
 from itertools import islice
 
 from .catalog import RATES, quantum
-from .channels import Order, Refund
+from .channels import Order, Refund, ShopSpec
 
 DISCREPANCY_KINDS = ("unpaid", "underpaid", "overpaid", "refund_mismatch", "payment_without_order",
                      "currency_mismatch", "disputed", "paid_outside_provider", "cancelled_and_refunded",
@@ -21,6 +21,9 @@ QUIET_KINDS = ("paid_in_presentment", "failed_without_order")
 PLANT_MIN_ORDERS = 200
 OUTSIDE_GATEWAYS = ("manual", "gift_card", "cash_on_delivery")
 PAYPAL_GATEWAY = "paypal"  # Shopify's payment_gateway_names for PayPal Express Checkout
+# The Chinese wallets a shop's checkout may take, and the gateway id its orders then carry (WooCommerce's
+# payment_method of the common Alipay and WeChat Pay plugins).
+WALLET_GATEWAYS = {"alipay": "alipay", "wechatpay": "wechat_pay"}
 PRESENTMENT = {"USD": ("CAD", Decimal("1.37")), "EUR": ("GBP", Decimal("0.86"))}  # shop -> (seen in, rate)
 
 
@@ -59,6 +62,27 @@ def paid_with_paypal(order: Order) -> None:
     order.paypal = [Charge(f"PP{order.id:015X}")]  # 17 characters, as PayPal's transaction ids
     order.charges = []
     order.gateways = (PAYPAL_GATEWAY,)
+
+
+def pay_with_wallets(orders: Sequence[Order], shops: Sequence[ShopSpec], seed: int | str) -> None:
+    """The orders paid at checkout of a shop whose checkout takes Chinese wallets are paid with one of
+    them (picked by a random stream of their own), not by card: each gets one wallet payment and no
+    Stripe charge, and the shop's refunds of it are the wallet's. Other shops' orders are left as they were."""
+    rng = random.Random(f"{seed}:wallets")
+    wallets = {shop.name: [name for name in shop.checkout if name in WALLET_GATEWAYS] for shop in shops}
+    for order in orders:
+        if order.charges and wallets.get(order.shop):
+            paid_with_wallet(order, rng.choice(wallets[order.shop]))
+
+
+def paid_with_wallet(order: Order, wallet: str) -> None:
+    """``order``, paid through ``wallet`` (``alipay`` or ``wechatpay``): 28-digit trade numbers in each
+    wallet's own shape (Alipay's trade_no starts with the day, WeChat Pay's transaction_id with 42)."""
+    day = f"{order.created_at:%Y%m%d}"
+    trade_no = f"{day}2200{order.id % 10**16:016d}" if wallet == "alipay" else f"4200001{day}{order.id % 10**13:013d}"
+    getattr(order, wallet).append(Charge(trade_no))
+    order.charges = []
+    order.gateways = (WALLET_GATEWAYS[wallet],)
 
 
 def plant_discrepancies(orders: Sequence[Order], seed: int) -> dict[str, frozenset[str]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +22,7 @@ from sandbox.stripe import DEFAULT_API_KEY, StripeSandbox
 from sandbox.world import (
     DISCREPANCY_KINDS,
     QUIET_KINDS,
+    ShopSpec,
     World,
     WorldSpec,
     payments,  # where the planting rules live
@@ -66,9 +67,15 @@ def stripe_objects(sandbox: StripeSandbox, kind: str) -> list[dict]:
         params["starting_after"] = page["data"][-1]["id"]
 
 
+def card_shops(world: World) -> list[ShopSpec]:
+    """The shops paid at Stripe or PayPal: a marketplace is paid on itself, a wallet shop through Alipay
+    and WeChat Pay (test_wallet_shops_are_paid_by_wallets_only)."""
+    return [shop for shop in world.spec.shops if not shop.marketplace and "stripe" in shop.checkout]
+
+
 def render(world: World) -> Rendered:
     orders: dict[str, dict] = {}
-    for shop in (shop for shop in world.spec.shops if not shop.marketplace):  # a marketplace is paid on itself
+    for shop in card_shops(world):
         with ShopifySandbox(world, shop.name, access_token=SHOP_TOKEN, rate_limiting=False) as sandbox:
             orders |= {f"{shop.name}:{order['id']}": order for order in shop_orders(sandbox)}
     with StripeSandbox(world, rate_limit=None) as stripe:
@@ -201,7 +208,7 @@ def test_exactly_the_planted_discrepancies_are_found_and_everything_else_reconci
     assert all(world.planted[kind] for kind in (*DISCREPANCY_KINDS, *QUIET_KINDS))
     assert all(status[key] == "matched" for key in world.planted["paid_in_presentment"])
     assert not world.planted["failed_without_order"] & set(status)
-    paid_at_stripe = [o for o in world.orders if not world.shop(o.shop).marketplace]
+    paid_at_stripe = [o for o in world.orders if world.shop(o.shop) in card_shops(world)]
     not_due = [o for o in paid_at_stripe if o.financial_status in ("pending", "voided")]
     assert sum(s == "not_due" for s in status.values()) == len(not_due) > 0
     assert sum(s == "matched" for s in status.values()) == len(paid_at_stripe) - len(not_due) - sum(
@@ -264,3 +271,20 @@ def test_plants_are_deterministic_and_leave_the_rest_of_the_world_unchanged(
     assert [(s.sku.code, s.warehouse, s.quantity) for s in clean.stock] == \
         [(s.sku.code, s.warehouse, s.quantity) for s in first.stock]
     assert [o.id for o in clean.add_orders(5)] == [o.id for o in first.add_orders(5)]
+
+
+def test_wallet_shops_are_paid_by_wallets_only() -> None:
+    """The shipped CNY web shop's checkout takes Alipay and WeChat Pay: every order due there has exactly
+    one wallet payment in its wallet's trade-number shape, its gateway says which, no card or PayPal
+    payment names it; the orders themselves are what they would be without wallets."""
+    world = world_for(load_config(SHIPPED))
+    wallet_shop = next(shop for shop in world.spec.shops if shop.checkout == ("alipay", "wechatpay"))
+    due = [o for o in world.orders_of(wallet_shop.name) if o.financial_status not in ("pending", "voided")]
+    assert due and all(len(o.alipay) + len(o.wechatpay) == 1 and not o.charges and not o.paypal for o in due)
+    paid = {wallet: [o for o in due if getattr(o, wallet)] for wallet in ("alipay", "wechatpay")}
+    assert all(len(orders) > len(due) / 4 for orders in paid.values())  # both wallets are used
+    assert all(o.gateways == ("alipay",) and len(o.alipay[0].id) == 28 for o in paid["alipay"])
+    assert all(o.gateways == ("wechat_pay",) and o.wechatpay[0].id.startswith("42") for o in paid["wechatpay"])
+    assert not any(o.alipay or o.wechatpay for o in world.orders if o.shop != wallet_shop.name)
+    by_card = World(replace(world.spec, shops=tuple(replace(shop, checkout=("stripe",)) for shop in world.spec.shops)))
+    assert [(o.id, o.total) for o in by_card.orders] == [(o.id, o.total) for o in world.orders]
