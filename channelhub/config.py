@@ -201,6 +201,10 @@ class HubConfig(_Strict):
     def counted_warehouses(self) -> list[str]:
         return list(self.stock.warehouses) if self.stock and self.stock.warehouses else []
 
+    def counted_stock_sources(self) -> list[str]:
+        """The ERP accounts whose stock is on hand (``stock.sources``); empty: every ERP's."""
+        return list(self.stock.sources) if self.stock and self.stock.sources else []
+
 
 def home() -> Path:
     """Local working directory for dlt pipeline state, dbt's files, the docs sites and sandbox files."""

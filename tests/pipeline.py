@@ -70,6 +70,10 @@ def small_config(tmp_path: Path, *, warehouse_url: str | None = None, orders: in
         del raw["accounts"][name]
         raw["sandbox"]["shops"].pop(name, None)
         raw["stock"]["channels"].pop(name, None)
+        if name in raw["stock"].get("sources", ()):
+            raw["stock"]["sources"].remove(name)
+    if not raw["stock"].get("sources", True):
+        del raw["stock"]["sources"]  # every source left out: every ERP counts
     if "paypal" in leave_out:
         raw["sandbox"]["paypal_share"] = 0.0
     path = tmp_path / "channelhub.yml"

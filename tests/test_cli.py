@@ -101,6 +101,16 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
         select count(*) from raw_store_files.offline_sales s
         where s.sku is not null and s.sku not in (select c_inv_code from raw_erp_u8.inventory)""") == 0
 
+    # stock.sources counts U8's stock as on hand; Guanjiapo's (the same World stock) is shown, not counted
+    assert scalar(config_path, "select count(*) from marts.fct_inventory where channel_id = 'erp_gjp' "
+                               "and not counts_as_on_hand") == scalar(
+        config_path, "select count(*) from marts.fct_inventory where channel_id = 'erp_gjp'") > 0
+    assert scalar(config_path, "select sum(on_hand) from intermediate.int_stock_on_hand") == scalar(
+        config_path, "select sum(quantity_on_hand) from marts.fct_inventory where counts_as_on_hand "
+                     "and product_id is not null") == scalar(
+        config_path, "select sum(quantity_on_hand) from marts.fct_inventory where channel_id = 'erp_u8' "
+                     "and product_id is not null")
+
     # ... then built the marts, passed the quality gates and pushed the allocated stock to both shops
     assert scalar(config_path, "select count(*) from marts.fct_orders where platform = 'shopify'") == shopify_orders
     assert scalar(config_path, "select count(*) from marts.fct_orders where platform in ('jd', 'pinduoduo', 'amazon', 'woocommerce')") == sum(

@@ -1,7 +1,7 @@
 """Tables the models read that do not come from a source: the accounts and the stock policy from
 ``channelhub.yml``, and the merchant's SKU mapping.
 
-``ops.channels``, ``ops.stock_policy`` and ``ops.stock_warehouses`` mirror the config; a build rewrites
+``ops.channels``, ``ops.stock_policy``, ``ops.stock_warehouses`` and ``ops.stock_sources`` mirror the config; a build rewrites
 them when it changed, so the models see the same accounts, time zones and allocation numbers the
 rest of channelhub uses.
 ``ops.currencies`` holds ISO 4217's minor units, which money in minor units is converted by.
@@ -74,6 +74,10 @@ stock_warehouses = sa.Table(
     "stock_warehouses", metadata,
     sa.Column("warehouse_id", sa.String(64), primary_key=True),  # counted as on hand; empty table: all
 )
+stock_sources = sa.Table(
+    "stock_sources", metadata,
+    sa.Column("channel_id", sa.String(64), primary_key=True),  # an ERP account counted as on hand; empty: all
+)
 
 
 def channel_rows(hub: Hub) -> list[dict[str, object]]:
@@ -98,10 +102,12 @@ def currency_rows() -> list[dict[str, object]]:
 
 
 def write_seeds(conn: sa.Connection, hub: Hub) -> None:
-    ensure_tables(conn, channels, sku_mapping, stock_policy, stock_warehouses, stock_locations, bundles, currencies)
+    ensure_tables(conn, channels, sku_mapping, stock_policy, stock_warehouses, stock_sources, stock_locations, bundles,
+                  currencies)
     for table, rows in ((channels, channel_rows(hub)), (stock_policy, hub.stock_policy_rows()),
                         (stock_locations, hub.stock_location_rows()), (bundles, hub.bundle_rows()),
                         (stock_warehouses, [{"warehouse_id": code} for code in hub.counted_warehouses()]),
+                        (stock_sources, [{"channel_id": name} for name in hub.counted_stock_sources()]),
                         (currencies, currency_rows())):
         if _as_written(conn, table) == _as_rows(table, rows):
             continue  # unchanged: a write would cost DuckDB a checkpoint when the connection closes

@@ -46,3 +46,7 @@ class Hub(Protocol):
     def counted_warehouses(self) -> list[str]:
         """Warehouses whose stock counts as on hand; empty: all of them."""
         ...
+
+    def counted_stock_sources(self) -> list[str]:
+        """The ERP accounts whose stock counts as on hand; empty: every ERP's."""
+        ...

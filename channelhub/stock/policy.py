@@ -100,6 +100,8 @@ class StockPolicy(_Strict):
     more than ``max_total_raise_fraction``."""
 
     safety_stock: int = Field(0, ge=0, description="units held back per SKU before any channel gets a share")
+    sources: list[str] | None = Field(None, min_length=1, description="the ERP accounts whose stock counts as "
+                                                                     "on hand; every ERP's when omitted")
     warehouses: list[str] | None = Field(None, min_length=1, description="ERP warehouse codes counted as on "
                                                                         "hand; all when omitted")
     max_zeroed_share: float = Field(0.2, ge=0, le=1)
@@ -169,6 +171,8 @@ class StockPolicy(_Strict):
         whose connector can take stock pushes. Raises ``ValueError`` naming the place in the section."""
         problems = [problem for name in self.channels
                     if (problem := _not_a_target(name, accounts, f"channels.{name}"))]
+        problems += [problem for i, name in enumerate(self.sources or ())
+                     if (problem := _not_a_stock_source(name, accounts, f"sources[{i}]"))]
         for i, override in enumerate(self.overrides):
             if override.account is None:
                 continue
@@ -204,6 +208,20 @@ def _not_a_target(name: str, accounts: dict[str, AccountConfig], where: str) -> 
         return f"{where}: account {name!r} is a {connector.kind.value} account, not a sales channel"
     if type(connector).stock_writer is Connector.stock_writer:
         return f"{where}: connector {connector.name!r} of account {name!r} cannot push stock"
+    return None
+
+
+def _not_a_stock_source(name: str, accounts: dict[str, AccountConfig], where: str) -> str | None:
+    """An ERP keeps the stock of record; a channel's, a payment provider's or a store count's figures
+    are never on hand (store counts are reported in fct_inventory, not netted)."""
+    if name not in accounts:
+        return f"{where}: no account {name!r} (have: {', '.join(sorted(accounts)) or 'none'})"
+    try:
+        connector = get_connector(accounts[name].connector)
+    except ConfigError as exc:
+        return f"{where}: {exc}"
+    if connector.kind != ConnectorKind.ERP:
+        return f"{where}: account {name!r} is a {connector.kind.value} account, not an ERP keeping stock"
     return None
 
 

@@ -48,8 +48,7 @@ MART_COLUMNS: dict[str, dict[str, Any]] = {
     "fct_refunds": {"refund_id": T, "provider": T, "channel_id": T, "payment_id": T, "order_id": T,
                     "created_at": TS, "currency": T, "amount": N, "status": T},
     "fct_inventory": {"product_id": T, "unmatched_code": T, "warehouse_id": T, "source": T, "channel_id": T,
-                      "quantity_on_hand": I,
-                      "as_of_at": TS},
+                      "quantity_on_hand": I, "as_of_at": TS, "counts_as_on_hand": B},
     "rpt_stock_availability": {"product_id": T, "source_code": T, "channel_id": T, "location_id": T,
                                "inventory_item_id": T, "on_hand": I, "location_on_hand": I, "reserved": I,
                                "safety_stock": I, "available_to_promise": I, "percentage": sa.Numeric(5, 2),
@@ -128,7 +127,7 @@ def mart_rows(orders: int) -> dict[str, list[dict[str, Any]]]:
                          "payment_id": "ch_1", "order_id": "shop_us:1001", "created_at": AT, "currency": "USD",
                          "amount": Decimal("0.00"), "status": "succeeded"}],
         "fct_inventory": [{"product_id": sku, "unmatched_code": None, "warehouse_id": "WH01", "source": "erp", "channel_id": "erp_u8",
-                           "quantity_on_hand": 30, "as_of_at": AT} for sku in SKUS],
+                           "quantity_on_hand": 30, "as_of_at": AT, "counts_as_on_hand": True} for sku in SKUS],
         "rpt_stock_availability": [
             {"product_id": sku, "source_code": sku, "channel_id": "shop_us", "location_id": "9001",
              "inventory_item_id": str(700 + i), "on_hand": 30, "location_on_hand": 30, "reserved": 4,

@@ -38,6 +38,7 @@ def config_error(tmp_path: Path, stock: dict[str, Any]) -> str:
 def test_shipped_config_has_a_valid_demo_policy() -> None:
     policy = load_config(SHIPPED).stock
     assert policy is not None and policy.safety_stock == 2
+    assert policy.sources == ["erp_u8"]  # the demo's Guanjiapo holds the same stock: counted once
     assert {name: (c.percentage, c.floor, c.enabled) for name, c in policy.channels.items()} == {
         "shop_us": (Decimal(40), 2, True), "shop_eu": (Decimal(25), 2, True), "jd_cn": (Decimal(15), 1, True),
         "pdd_cn": (Decimal(10), 1, True), "amazon_us": (Decimal(10), 1, True)}  # 100 % in all: no unit offered twice
@@ -97,6 +98,9 @@ def test_overrides_resolve_channel_then_all_channels_then_account() -> None:
     ({"channels": {"shop_us": {}}, "overrides": [{"sku": "A", "account": "shop_eu", "cap": 1}]},
      "overrides[0].account: 'shop_eu' is not listed under stock.channels"),
     ({"channels": {}, "overrides": [{"sku": "A", "account": "nope", "cap": 1}]}, "overrides[0].account: no account 'nope'"),
+    ({"channels": {}, "sources": ["shop_us"]}, "sources[0]: account 'shop_us' is a channel account, not an ERP keeping stock"),
+    ({"channels": {}, "sources": ["erp_xx"]}, "sources[0]: no account 'erp_xx'"),
+    ({"channels": {}, "sources": []}, "field 'stock.sources'"),
     ({"channels": {"shop_us": {}, "shop_eu": {"percentage": 37.5}}},
      "percentages of the channels add up to 137.5% (shop_eu 37.5, shop_us 100): the same units would be offered twice"),
     ({"channels": {"shop_us": {"percentage": 60}, "shop_eu": {"percentage": 40}},

@@ -1,6 +1,7 @@
 -- Grain: one SKU in one warehouse of one account, from one source (the conformed stock_levels models):
 -- an ERP's current stock (summed over batches) as of its last successful load, and the latest
--- physical count from the store exports.
+-- physical count from the store exports; counts_as_on_hand: what the stock policy sums as on hand
+-- (int_stock_on_hand), so the warehouse team sees which figures allocation uses.
 with stock_levels as (
     {{ union_conformed('stock_levels') }}
 ),
@@ -29,7 +30,8 @@ final as (
         stock_levels.source,
         stock_levels.channel_id,
         cast(sum(stock_levels.quantity_on_hand) as decimal(20, 6)) as quantity_on_hand,
-        max(coalesce(stock_levels.as_of_at, last_loads.loaded_at)) as as_of_at
+        max(coalesce(stock_levels.as_of_at, last_loads.loaded_at)) as as_of_at,
+        {{ counts_as_on_hand('stock_levels') }} as counts_as_on_hand
     from stock_levels
     left join last_loads on last_loads.channel_id = stock_levels.channel_id
     left join product_per_code
