@@ -18,8 +18,14 @@ PayPal's documents, not from a client:
   (PayPal publishes no numbers: a token bucket here, with ``Retry-After``), 500 ``INTERNAL_SERVER_ERROR``.
 
 Event codes: T0006 a checkout payment (gross, fee negative), T1107 a refund (negative, fee not
-returned, ``paypal_reference_id`` the payment), T0400 a withdrawal to the bank (the week's net balance per
-currency, each Monday). The payment's ``custom_field`` names the shop and ``invoice_id`` its order id.
+returned, ``paypal_reference_id`` the payment), T0400 a withdrawal to the bank: each Monday at 06:00 UTC
+the balance of each currency (everything initiated before, since the last withdrawal of that currency)
+goes to the bank when it is above 0, else it waits for the next Monday. The payment's ``custom_field``
+names the shop and ``invoice_id`` its order id.
+
+The first withdrawal sends less than the balance it sweeps: a fee no listed transaction shows
+(:attr:`PaypalSandbox.withdrawal_fees`), planted for the settlement reconciliation to find. It changes
+no count, so small test Worlds have it too.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from .world.catalog import quantum
 MAX_PAGE_SIZE, MAX_WINDOW, AVAILABLE_AFTER = 500, timedelta(days=31), timedelta(hours=3)
 MAX_RESULTS = 10_000
 TOKEN_LIFETIME = 32_400  # seconds: "typically 9 hours"
+WITHDRAWAL_FEE = Decimal("2.00")  # planted: taken from the first withdrawal, shown by no transaction
 SCOPE = "https://uri.paypal.com/services/reporting/search/read"
 FEE_RATE, FIXED_FEE_USD = Decimal("0.0349"), Decimal("0.49")  # PayPal checkout: 3.49 % + a fixed fee
 ACCOUNT_ID = "6STWC2LSUYYYE"
@@ -110,6 +117,7 @@ class PaypalSandbox(HttpSandbox):
         self.max_results = max_results
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # what "three hours ago" is read from
         self.log: list[dict[str, str]] = []  # query arguments of each transaction search, in arrival order
+        self.withdrawal_fees: dict[str, Decimal] = {}  # withdrawal id -> the unlisted fee planted in it
         self.routes = Map([
             Rule("/v1/oauth2/token", endpoint="token_endpoint", methods=["POST"]),
             Rule("/v1/reporting/transactions", endpoint="transactions_endpoint", methods=["GET"]),
@@ -220,11 +228,25 @@ class PaypalSandbox(HttpSandbox):
                     entries.append(Entry(refund.created_at, f"RF{refund.id:015X}", "T1107", partial(
                         self.refund, order, payment.id, refund.id, refund.created_at, refunded)))
                     nets[self._withdrawn_on(refund.created_at), currency] -= refunded
-        for (day, currency), net in sorted(nets.items()):
-            if day <= self.world.now and net > 0:
-                entry_id = f"WD{int(day.timestamp()) // 86_400:06d}{currency}000000"
-                entries.append(Entry(day, entry_id, "T0400", partial(self.withdrawal, entry_id, day, currency, net)))
+        entries += self._withdrawals(nets)
         return sorted(entries, key=lambda entry: (entry.when, entry.id))
+
+    def _withdrawals(self, nets: dict[tuple[datetime, str], Decimal]) -> list[Entry]:
+        """Each Monday, each currency's balance (carried over while it is not above 0) to the bank."""
+        self.withdrawal_fees = {}
+        balance: dict[str, Decimal] = defaultdict(Decimal)
+        entries = []
+        for (day, currency), net in sorted(nets.items()):
+            balance[currency] += net
+            if day > self.world.now or balance[currency] <= 0:
+                continue
+            entry_id = f"WD{int(day.timestamp()) // 86_400:06d}{currency}000000"
+            amount, balance[currency] = balance[currency], Decimal(0)
+            if not self.withdrawal_fees and amount > WITHDRAWAL_FEE:
+                self.withdrawal_fees[entry_id] = WITHDRAWAL_FEE
+                amount -= WITHDRAWAL_FEE
+            entries.append(Entry(day, entry_id, "T0400", partial(self.withdrawal, entry_id, day, currency, amount)))
+        return entries
 
     def transactions(self) -> list[tuple[datetime, dict[str, Any]]]:
         """The whole ledger rendered (``fields=all``): what tests compare the warehouse with."""
@@ -233,8 +255,8 @@ class PaypalSandbox(HttpSandbox):
     @staticmethod
     def _withdrawn_on(when: datetime) -> datetime:
         """The Monday 06:00 UTC after ``when``: the week's balance goes to the bank then."""
-        monday = (when + timedelta(days=7 - when.weekday())).replace(hour=6, minute=0, second=0, microsecond=0)
-        return monday.astimezone(UTC)
+        monday = (when - timedelta(days=when.weekday())).replace(hour=6, minute=0, second=0, microsecond=0)
+        return monday if monday > when else monday + timedelta(days=7)
 
     def payment(self, order: Order, txn_id: str, currency: str, amount: Decimal, payment_fee: Decimal) -> dict[str, Any]:
         customer = order.customer

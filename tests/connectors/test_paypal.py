@@ -61,7 +61,7 @@ class PaypalEnv(WorldSandboxEnv):
     primary_key = "transaction_id"
     fault_path = "/v1/reporting/transactions"
     connector = "paypal"
-    marts = "+fct_payments +fct_refunds"
+    marts = "+fct_payments +fct_refunds +fct_payouts"
     environment: ClassVar[dict[str, str]] = {SECRETS["client_id"]: CLIENT_ID, SECRETS["client_secret"]: SECRET}
 
     def __init__(self, tmp_path: Path, records: int, page_size: int, **settings: Any) -> None:
@@ -111,6 +111,27 @@ class PaypalMarts:
         assert orders and all(order_id.split(":")[0] in ("shop_us", "shop_eu") for order_id in orders.values())
         assert dict(env.rows("select refund_id, amount from marts.fct_refunds where provider = 'paypal' "
                              "and status = 'succeeded'")) == refunds
+        self.check_settlement(env)
+
+    @staticmethod
+    def check_settlement(env: PaypalEnv) -> None:
+        """Each withdrawal is a payout settling what was initiated since the previous one of its currency:
+        every payout balances to the cent but the one the sandbox took an unlisted fee from, short by it;
+        what came after the last withdrawal waits for the next."""
+        infos = [txn["transaction_info"] for _, txn in env.sandbox.transactions()]
+        withdrawals = {info["transaction_id"]: -Decimal(info["transaction_amount"]["value"])
+                       for info in infos if info["transaction_event_code"] == "T0400"}
+        payouts = {payout_id: (amount, difference) for payout_id, amount, difference in env.rows(
+            "select payout_id, amount, difference from marts.fct_payouts where provider = 'paypal'")}
+        assert {payout_id: amount for payout_id, (amount, _) in payouts.items()} == withdrawals
+        assert env.sandbox.withdrawal_fees and len(withdrawals) > 1
+        assert {payout_id: -difference for payout_id, (_, difference) in payouts.items() if difference} == \
+            env.sandbox.withdrawal_fees
+        last = max(when for when, txn in env.sandbox.transactions()
+                   if txn["transaction_info"]["transaction_event_code"] == "T0400")
+        unswept = env.rows("select count(*) from marts.fct_payments where provider = 'paypal' and is_captured "
+                           f"and payout_id is null and created_at < '{last.isoformat()}'")
+        assert unswept == [(0,)]  # everything before the last withdrawal was swept by one
 
 
 class TestPaypalContract(PaypalMarts, ConnectorContract):

@@ -1,8 +1,12 @@
 -- PayPal's refunds (T1107) as refunds: positive amounts, the payment in paypal_reference_id. A refund
--- comes off the balance at once (settled_at); PayPal keeps the payment's fee. No payout: see
--- int_paypal__payments.
+-- comes off the balance at once (settled_at); PayPal keeps the payment's fee. Its payout is the
+-- withdrawal that swept the balance next, as a payment's (int_paypal__payments).
 with transactions as (
     select * from {{ ref('stg_paypal__transactions') }}
+),
+
+payouts as (
+    select * from {{ ref('int_paypal__payouts') }}
 ),
 
 refunds as (
@@ -11,18 +15,24 @@ refunds as (
 
 final as (
     select
-        transaction_id as refund_id,
+        refunds.transaction_id as refund_id,
         cast('paypal' as varchar) as provider,
-        channel_id,
-        reference_transaction_id as payment_id,
-        created_at,
-        currency,
-        -amount as amount,
-        status,
-        case when status = 'succeeded' then updated_at end as settled_at,
-        cast(null as varchar) as payout_id,
-        _loaded_at
+        refunds.channel_id,
+        refunds.reference_transaction_id as payment_id,
+        refunds.created_at,
+        refunds.currency,
+        -refunds.amount as amount,
+        refunds.status,
+        case when refunds.status = 'succeeded' then refunds.updated_at end as settled_at,
+        payouts.payout_id,
+        greatest(refunds._loaded_at, payouts._loaded_at) as _loaded_at
     from refunds
+    left join payouts
+        on payouts.channel_id = refunds.channel_id
+        and payouts.currency = refunds.currency
+        and refunds.status = 'succeeded'
+        and refunds.created_at < payouts.created_at
+        and (payouts.swept_from is null or refunds.created_at >= payouts.swept_from)
 )
 
 select * from final
