@@ -21,9 +21,10 @@ Faithful to the documented behaviour (../shared/reference/erp_systems.md, sectio
   batch_create, batch_update 10/s). The other codes are the emulator's own: the vendor's code table was
   not found (``ERRORS``).
 
-Forms: 商品 (the World's SKUs), 库存 (its stock per SKU and warehouse), 客户 (its customers), 销售出库单 (every
-World order, the ERP being the order book as in the other ERP sandboxes, lines in the 出库明细 subform) and
-a 可售库存 form the stock write-back fills. The 数据推送 webhook is not emulated.
+Forms: 商品 (the World's SKUs), 库存 (its stock per SKU and warehouse), 客户 (its customers), 销售出库单 (the
+orders of the World shop named like the account, the merchant's offline sales booked in
+Jiandaoyun, so no web shop's orders are counted twice; lines in the 出库明细 subform) and a 可售库存 form the
+stock write-back fills. The 数据推送 webhook is not emulated.
 """
 
 from __future__ import annotations
@@ -91,9 +92,9 @@ class Form:
 class JiandaoyunSandbox(HttpSandbox):
     name = "jiandaoyun"
 
-    def __init__(self, world: World, api_key: str, app_id: str = APP_ID) -> None:
+    def __init__(self, world: World, api_key: str, shop: str, app_id: str = APP_ID) -> None:
         super().__init__(world)
-        self.api_key, self.app_id = api_key, app_id
+        self.api_key, self.shop, self.app_id = api_key, shop, app_id
         self.buckets: dict[str, Bucket] = {}
         self.transactions = IdempotencyStore()
         self.writes: list[dict[str, Any]] = []  # every batch write's body, in arrival order
@@ -139,7 +140,7 @@ class JiandaoyunSandbox(HttpSandbox):
                 float(o.total), MEMBER, {"name": "销售部", "dept_no": 2},
                 [{"_id": f"{line.id:024x}", **values(lines, line.sku.code, line.quantity, float(line.unit_price),
                                                      float(line.amount))} for line in o.lines]))
-                for o in sorted(world.orders, key=lambda o: o.id % 16**12)]
+                for o in sorted(world.orders_of(self.shop), key=lambda o: o.id % 16**12)]
 
         written = Form("可售库存", writeback, list)
         written.records = lambda: list(written.stored.values())
@@ -284,7 +285,7 @@ def _filter(given: Any) -> Callable[[tuple[str, datetime, datetime, dict[str, An
 
 
 def _start(world: World, account: str, settings: Mapping[str, Any], credentials: Mapping[str, str]) -> Running:
-    sandbox = JiandaoyunSandbox(world, credentials.get("api_key", ""), str(settings.get("app_id", APP_ID)))
+    sandbox = JiandaoyunSandbox(world, credentials.get("api_key", ""), account, str(settings.get("app_id", APP_ID)))
     port = local_port(account, settings)
     return Running(account, "jiandaoyun", sandbox.serve(port=port), sandbox.stop, sandbox)
 

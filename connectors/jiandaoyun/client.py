@@ -16,8 +16,8 @@ from connectors.sdk.paging import LastRecordCursorPaginator
 
 from .settings import FieldKind, FormSetting, JiandaoyunSettings
 
-LIST, WIDGETS = "v5/app/entry/data/list", "v5/app/entry/widget/list"
-BATCH_CREATE, BATCH_UPDATE = "v5/app/entry/data/batch_create", "v5/app/entry/data/batch_update"
+LIST, WIDGETS = "api/v5/app/entry/data/list", "api/v5/app/entry/widget/list"
+BATCH_CREATE, BATCH_UPDATE = "api/v5/app/entry/data/batch_create", "api/v5/app/entry/data/batch_update"
 # 8303: over a rate limit (the per-key QPS or an endpoint's own limit), the one code the docs show
 THROTTLED = frozenset({8303})
 

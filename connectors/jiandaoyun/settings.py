@@ -74,12 +74,13 @@ class FormSetting(BaseModel):
 
 
 class JiandaoyunSettings(RestSettings):
-    """``base_url``: ``https://api.jiandaoyun.com/api`` (Jodoo, the international edition:
-    ``https://api.jodoo.com/api``). ``app_id``: the 进销存 app. ``forms``: the entities the account loads
-    (any of :data:`SHIPPED`), each with its form. ``currency``: the one currency the forms' amounts are
-    in (a number widget has none). ``stock_writeback``: the form channelhub writes its stock levels to."""
+    """``base_url``: ``https://api.jiandaoyun.com`` (Jodoo, the international edition:
+    ``https://api.jodoo.com``); calls go to ``<base_url>/api/v5/...``. ``app_id``: the 进销存 app.
+    ``forms``: the entities the account loads (any of :data:`SHIPPED`), each with its form. ``currency``: the
+    currency of the 商品 form's prices (a number widget has none; 销售出库单 names its own in 币种).
+    ``stock_writeback``: the form channelhub writes its stock levels to."""
 
-    base_url: str = "https://api.jiandaoyun.com/api"
+    base_url: str = "https://api.jiandaoyun.com"
     app_id: FormId
     api_key: SecretStr
     forms: dict[str, FormSetting] = Field(min_length=1)

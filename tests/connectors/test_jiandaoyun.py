@@ -20,10 +20,12 @@ from connectors.jiandaoyun import JiandaoyunSettings, connector
 from connectors.sdk import StockLevel
 from sandbox.jiandaoyun import APP_ID, ENTRY_IDS, JiandaoyunSandbox
 from sandbox.world import World, WorldSpec
+from sandbox.world.channels import ShopSpec
 
 API_KEY = "jdy-test-0123456789abcdef"
 ACCOUNT = "erp_jdy"
 FORMS = {"products": "商品", "stock": "库存", "customers": "客户", "sales_outbound": "销售出库单"}
+SHOP = ShopSpec(ACCOUNT, "CNY", "Asia/Shanghai", marketplace=True)  # the offline sales booked in Jiandaoyun
 
 
 class JiandaoyunEnv(WorldSandboxEnv):
@@ -31,21 +33,18 @@ class JiandaoyunEnv(WorldSandboxEnv):
     primary_stream = "sales_outbound"
     primary_key = "data_id"
     fault_path = f"data/list#{ENTRY_IDS['销售出库单']}"  # the pages, not the widget list before them
-    marts = "+fct_inventory +dim_products"
+    marts = "+fct_inventory +dim_products +fct_orders +fct_order_lines"
     environment: ClassVar[dict[str, str]] = {"TEST_JDY_API_KEY": API_KEY}
 
     def __init__(self, tmp_path: Path, records: int = 120, page_size: int = 50, **settings: Any) -> None:
-        self.world = World(WorldSpec(orders=records, skus=24, customers=60))
-        self.sandbox = JiandaoyunSandbox(self.world, API_KEY)
+        self.world = World(WorldSpec(orders=records, skus=24, customers=60, shops=(SHOP,)))
+        self.sandbox = JiandaoyunSandbox(self.world, API_KEY, ACCOUNT)
         self.sandbox.serve()
         self.configure(tmp_path, {
-            "base_url": f"{self.sandbox.base_url}/api", "app_id": APP_ID, "page_size": page_size,
+            "base_url": self.sandbox.base_url, "app_id": APP_ID, "page_size": page_size,
             "start_date": "2025-01-01T00:00:00Z", "stock_writeback": {"entry_id": ENTRY_IDS["可售库存"]},
             "forms": {entity: {"entry_id": ENTRY_IDS[form]} for entity, form in FORMS.items()}, **settings},
             {"api_key": "TEST_JDY_API_KEY"})
-
-    def source_count(self) -> int:
-        return len(self.world.orders)
 
     def fetched(self) -> int:
         return self.sandbox.stats.records_served["销售出库单"]
@@ -57,7 +56,14 @@ class JiandaoyunMarts:
         the 商品 form as the SKU list of dim_products, documents with exact money and their lines."""
         check_stock_marts(env, env.world.stock)
         assert env.one("select count(*), count(product_name) from marts.dim_products") == (len(env.world.skus),) * 2
-        order = sorted(env.world.orders, key=lambda o: o.id)[3]
+        orders = env.world.orders
+        assert env.one("select count(*), sum(total_amount), sum(item_quantity), min(currency), max(currency) "
+                       f"from marts.fct_orders where channel_id = '{env.account}'") == (
+            len(orders), sum(o.total for o in orders), sum(line.quantity for o in orders for line in o.lines), "CNY", "CNY")
+        lines = [line for o in orders for line in o.lines]
+        assert env.one("select count(*), count(product_id), sum(line_amount) from marts.fct_order_lines "
+                       f"where channel_id = '{env.account}'") == (len(lines), len(lines), sum(line.amount for line in lines))
+        order = sorted(orders, key=lambda o: o.id)[3]
         assert env.one(
             "select d.total_amount, d.currency, count(*), sum(l.line_amount) from staging.stg_jiandaoyun__outbound_documents d "
             "join staging.stg_jiandaoyun__outbound_lines l using (order_id) "
@@ -152,7 +158,7 @@ def make_renamed(erp: JiandaoyunEnv, tmp_path: Path, stock_fields: dict[str, str
     """The env's account with the stock form's fields mapped otherwise."""
     forms = {entity: {"entry_id": ENTRY_IDS[form]} for entity, form in FORMS.items()}
     forms["stock"]["fields"] = stock_fields
-    erp.configure(tmp_path, {"base_url": f"{erp.sandbox.base_url}/api", "app_id": APP_ID, "forms": forms,
+    erp.configure(tmp_path, {"base_url": erp.sandbox.base_url, "app_id": APP_ID, "forms": forms,
                              "start_date": "2025-01-01T00:00:00Z"}, {"api_key": "TEST_JDY_API_KEY"})
     return erp
 
