@@ -102,9 +102,9 @@ def resolve(settings: JiandaoyunSettings, client: dict[str, Any], form: FormSett
     for column, (kind, label) in wanted.items():
         parent, _, child = column.rpartition(".")
         scope = widgets
-        if parent:
-            owner = next((w for w in widgets if w.get("name") == resolved.get(parent, Field("", "?", "text", "")).widget), {})
-            scope = owner.get("items") or []
+        if parent:  # a subform's widget: among the items of the subform its parent column resolved to
+            owner = resolved.get(parent)
+            scope = next((w.get("items") or [] for w in widgets if owner and w.get("name") == owner.widget), [])
         found = next((w for w in scope if label in (w.get("label"), w.get("name"))), None)
         if found is None:
             missing.append(f"{column} -> {label!r} (the form has: {', '.join(str(w.get('label')) for w in scope)})")

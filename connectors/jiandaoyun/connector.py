@@ -118,7 +118,7 @@ class JiandaoyunConnector(Connector[JiandaoyunSettings]):
 
     def stock_writer(self, account: Account[JiandaoyunSettings]) -> JiandaoyunStockWriter | None:
         """Writes channelhub's levels to the ``stock_writeback`` form, when the account names one."""
-        return JiandaoyunStockWriter(account.settings) if account.settings.stock_writeback is not None else None
+        return JiandaoyunStockWriter(account.name, account.settings) if account.settings.stock_writeback is not None else None
 
 
 def iso_utc(when: datetime) -> str:

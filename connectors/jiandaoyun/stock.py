@@ -43,9 +43,9 @@ class JiandaoyunStockWriter:
     # the form is channelhub's own output, not a channel's holding: nothing loaded to compare against
     loaded_levels: ClassVar[LoadedLevels | None] = None
 
-    def __init__(self, settings: JiandaoyunSettings) -> None:
+    def __init__(self, account: str, settings: JiandaoyunSettings) -> None:
         assert settings.stock_writeback is not None
-        self.settings, self.form = settings, settings.stock_writeback
+        self.account, self.settings, self.form = account, settings, settings.stock_writeback
         self.client = make_client(settings)
         self._fields: dict[str, Field] | None = None
         self.target = {"app_id": settings.app_of(self.form), "entry_id": self.form.entry_id}
@@ -78,7 +78,7 @@ class JiandaoyunStockWriter:
         body = {**self.target, "limit": MAX_PAGE_SIZE, "fields": [sku, warehouse, quantity], "filter": {
             "rel": "and", "cond": [{"field": sku, "type": "text", "method": "in", "value": skus},
                                    {"field": warehouse, "type": "text", "method": "eq", "value": [location]}]}}
-        pages = paginate_checked(RESTClient(**self.client, data_selector="data"), self.settings.app_id, "stock_writeback",
+        pages = paginate_checked(RESTClient(**self.client, data_selector="data"), self.account, "stock_writeback",
                                  LIST, method="POST", json=body)
         held: dict[str, tuple[str, int | None]] = {}
         for page in pages:
