@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from dlt.extract.source import DltSource
+from dlt.sources.helpers.rest_client import RESTClient
 from requests import RequestException
 
 from connectors.sdk import (
@@ -19,6 +20,7 @@ from connectors.sdk import (
     Cursor,
     SourceDataError,
     Stream,
+    paginate_checked,
     quarantining,
 )
 from connectors.sdk.convert import exact_decimal
@@ -98,6 +100,20 @@ class JiandaoyunConnector(Connector[JiandaoyunSettings]):
         for name, convert in converters.items():  # records are renamed before the incremental reads their cursor
             source.resources[name].add_map(convert, insert_at=1)
         return source
+
+    def source_keys(self, account: Account[JiandaoyunSettings], stream: Stream) -> list[tuple[str]]:
+        """Every ``_id`` of the stream's form, paged as the stream is, asking for one widget only: for the
+        reconciliation, since a record deleted in Jiandaoyun leaves no trace in ``data/list``."""
+        settings = account.settings
+        form = settings.forms[stream.name]
+        client = make_client(settings)
+        first = next(iter(resolve(settings, client, form, dict(list(settings.labels(stream.name).items())[:1]),
+                                  SHIPPED[stream.name].form).values()))
+        body = {"app_id": settings.app_of(form), "entry_id": form.entry_id, "limit": settings.page_size,
+                "fields": [first.widget]}
+        pages = paginate_checked(RESTClient(**client, data_selector="data"), account.name, stream.name, LIST,
+                                 method="POST", json=body, hooks={"response": [raise_for_jiandaoyun_error]})
+        return [(record["_id"],) for page in pages for record in page]
 
     def check(self, account: Account[JiandaoyunSettings]) -> CheckResult:
         """Every mapped form's widgets (``widget/list``): proves the key, the app and each form, and that

@@ -136,6 +136,24 @@ def test_widgets_land_typed_under_their_mapped_columns(erp: JiandaoyunEnv) -> No
                     "value": [since.strftime("%Y-%m-%dT%H:%M:%S.000Z"), None]}
 
 
+@pytest.mark.reliability
+def test_a_document_deleted_in_jiandaoyun_leaves_with_its_lines_at_the_reconciliation(erp: JiandaoyunEnv) -> None:
+    """A 销售出库单 deleted in Jiandaoyun (data/list no longer shows it) leaves raw, lines included, when the
+    reconciliation lists the form's ids."""
+    run_account(erp.config, ACCOUNT)
+    gone = erp.world.orders.pop(7)
+    number = f"XSCK{gone.id % 10**9:06d}"
+    (data_id,) = erp.one(f"select data_id from raw_erp_jdy.sales_outbound where number = '{number}'")
+    run_account(erp.config, ACCOUNT, reconcile=False)
+    assert erp.one(f"select count(*) from raw_erp_jdy.sales_outbound__lines where data_id = '{data_id}'") == (
+        len(gone.lines),)
+    report = run_account(erp.config, ACCOUNT, reconcile=True)
+    assert erp.one(f"select count(*) from raw_erp_jdy.sales_outbound where data_id = '{data_id}'") == (0,)
+    assert erp.one(f"select count(*) from raw_erp_jdy.sales_outbound__lines where data_id = '{data_id}'") == (0,)
+    notes = dict(erp.rows(f"select stream, note from ops.run_log where run_id = '{report.run_id}' and note is not null"))
+    assert notes["sales_outbound"] == "reconciled: 1 deleted at the source", notes
+
+
 def test_the_mapping_is_validated_and_a_label_the_form_lacks_is_named(erp: JiandaoyunEnv, tmp_path: Path) -> None:
     """Settings name unknown entities and fields with what exists; a label the form lacks fails the check
     and the run naming the form and the label; a widget given by its name instead of its label works."""
