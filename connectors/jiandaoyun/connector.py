@@ -35,7 +35,7 @@ from .client import (
     raise_for_jiandaoyun_error,
     resolve,
 )
-from .settings import SHIPPED, WRITEBACK, FieldKind, JiandaoyunSettings
+from .settings import SHIPPED, FieldKind, JiandaoyunSettings
 from .stock import JiandaoyunStockWriter
 
 # updateTime is stamped by Jiandaoyun's servers when a record is saved, in UTC; a save still committing
@@ -107,8 +107,8 @@ class JiandaoyunConnector(Connector[JiandaoyunSettings]):
         settings = account.settings
         form = settings.forms[stream.name]
         client = make_client(settings)
-        first = next(iter(resolve(settings, client, form, dict(list(settings.labels(stream.name).items())[:1]),
-                                  SHIPPED[stream.name].form).values()))
+        column, mapped = next(iter(settings.labels(stream.name).items()))
+        (first,) = resolve(settings, client, form, {column: mapped}, SHIPPED[stream.name].form).values()
         body = {"app_id": settings.app_of(form), "entry_id": form.entry_id, "limit": settings.page_size,
                 "fields": [first.widget]}
         pages = paginate_checked(RESTClient(**client, data_selector="data"), account.name, stream.name, LIST,
@@ -122,8 +122,7 @@ class JiandaoyunConnector(Connector[JiandaoyunSettings]):
         client = make_client(settings)
         forms = [(SHIPPED[entity].form, form, settings.labels(entity)) for entity, form in settings.forms.items()]
         if settings.stock_writeback is not None:
-            labels = {column: ("text", settings.stock_writeback.fields.get(column, label)) for column, label in WRITEBACK.items()}
-            forms.append(("stock write-back", settings.stock_writeback, labels))
+            forms.append(("stock write-back", settings.stock_writeback, settings.writeback_labels()))
         try:
             for what, form, labels in forms:
                 resolve(settings, client, form, labels, what)

@@ -114,5 +114,10 @@ class JiandaoyunSettings(RestSettings):
         overrides = self.forms[entity].fields
         return {column: (kind, overrides.get(column, label)) for column, (kind, label) in SHIPPED[entity].columns.items()}
 
+    def writeback_labels(self) -> dict[str, tuple[FieldKind, str]]:
+        """Each column of the write-back form with the label the account maps it to."""
+        overrides = self.stock_writeback.fields if self.stock_writeback else {}
+        return {column: ("text", overrides.get(column, label)) for column, label in WRITEBACK.items()}
+
     def app_of(self, form: FormSetting) -> str:
         return form.app_id or self.app_id

@@ -34,7 +34,7 @@ from .client import (
     post,
     resolve,
 )
-from .settings import MAX_PAGE_SIZE, WRITEBACK, JiandaoyunSettings
+from .settings import MAX_PAGE_SIZE, JiandaoyunSettings
 
 CALL_ERRORS = (requests.RequestException, JiandaoyunError, KeyError, TypeError, ValueError)
 
@@ -52,9 +52,9 @@ class JiandaoyunStockWriter:
 
     @property
     def fields(self) -> dict[str, Field]:
-        if self._fields is None:
-            labels = {column: ("text", self.form.fields.get(column, label)) for column, label in WRITEBACK.items()}
-            self._fields = resolve(self.settings, self.client, self.form, labels, "stock write-back")
+        if self._fields is None:  # resolved on first use: a writer is made even when nothing is pushed
+            self._fields = resolve(self.settings, self.client, self.form, self.settings.writeback_labels(),
+                                   "stock write-back")
         return self._fields
 
     def push(self, levels: list[StockLevel], reference: str = "") -> list[StockPushResult]:
