@@ -47,6 +47,9 @@ DESCRIPTIONS = {"products": "Products (the 商品 form): sku is the merchant SKU
                 "customers": "Customers (the 客户 form).",
                 "sales_outbound": "Sales outbound documents (the 销售出库单 form), their 出库明细 subform as the "
                                   "child table sales_outbound__lines."}
+# System widgets (widget/list's sysWidgets) each row carries; asked for by name, as whether ``fields`` narrows
+# them too is not documented.
+SYSTEM_FIELDS = ("createTime", "updateTime")
 WITH_CURRENCY = {"products"}  # the 商品 form's prices have no currency widget: the account's is stamped
 
 
@@ -86,7 +89,8 @@ class JiandaoyunConnector(Connector[JiandaoyunSettings]):
             except (JiandaoyunError, MappingError) as exc:  # before any page: say which stream could not start
                 raise type(exc)(f"stream {stream.name!r}: {exc}") from exc
             body: dict[str, Any] = {"app_id": settings.app_of(form), "entry_id": form.entry_id, "limit": settings.page_size,
-                                    "fields": [f.widget for column, f in fields.items() if "." not in column]}
+                                    "fields": [*(f.widget for column, f in fields.items() if "." not in column),
+                                               *SYSTEM_FIELDS]}
             if stream.cursor is not None:
                 body["filter"] = {"rel": "and", "cond": [{"field": "updateTime", "type": "datetime", "method": "range",
                                                           "value": ["{incremental.start_value}", None]}]}
