@@ -109,7 +109,7 @@ class JushuitanSandbox(HttpSandbox):
         self.app_key, self.app_secret = app_key, app_secret
         self.tokens = TokenIssuer(app_key, app_secret, frozenset({refresh_token}), lifetime=token_lifetime, prefix="")
         self.shop_ids = {name: SHOP_ID + n for n, name in enumerate(shops or (account,))}
-        self.calls = Bucket(size=100, rate=50)  # flow control per app: the real quotas are not documented
+        self.calls = Bucket(size=100, rate=100)  # flow control per app: the real quotas are not documented
         self.throttled = 0
         self.log: list[tuple[str, dict[str, Any]]] = []  # (path, biz) of every authenticated call
         handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
