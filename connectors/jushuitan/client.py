@@ -13,8 +13,8 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -36,6 +36,7 @@ TOKEN_PATH = "openWeb/auth/refreshToken"
 # 199 and 200: flow control (per second and per day), retried with backoff; every other code (sign, token,
 # arguments) is the caller's and fails at once.
 RATE_LIMITED = frozenset({199, 200})
+TOKEN_REFUSED = 102  # access_token无效或已过期 (the sandbox's number: Jushuitan's table is not public)
 # Windows are read on several threads: one token trade at a time. Module-wide, as dlt deep-copies auths
 # (a lock cannot be copied); trades are rare.
 TRADING = threading.Lock()
@@ -54,7 +55,20 @@ def failed_answer(body: Mapping[str, Any]) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class JushuitanEnvelopes(ErrorEnvelopes):
-    """The SDK's envelope check, naming the API by its path: Jushuitan has one path per API."""
+    """The SDK's envelope check, naming the API by its path: Jushuitan has one path per API. An access
+    token refused before its announced expiry (``TOKEN_REFUSED``) is handed to ``token_refused`` (the
+    auth forgets it) and the call is sent again, so the resend trades a new one."""
+
+    token_refused: Callable[[str], None] | None = None
+
+    def retryable(self, response: requests.Response) -> bool:
+        error = self.error(response)
+        if error is not None and error.get("code") == TOKEN_REFUSED and self.token_refused is not None:
+            body = response.request.body if isinstance(response.request.body, str) \
+                else (response.request.body or b"").decode()
+            self.token_refused(dict(parse_qsl(body)).get("access_token", ""))
+            return True
+        return super().retryable(response)
 
     def raise_for_error(self, response: requests.Response) -> None:
         error = self.error(response)
@@ -93,6 +107,13 @@ class JushuitanAuth(RefreshTokenAuth):
         lifetime = int(response_json["data"].get("expires_in", self.default_token_expiration))
         return max(0, lifetime - self.early_seconds)
 
+    def forget(self, refused: str) -> None:
+        """The platform refused ``refused`` before its time: the next call trades a new token (unless
+        another thread already did)."""
+        with TRADING:
+            if self.access_token == refused:
+                self.access_token = None
+
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         with TRADING:
             if self.access_token is None or self.is_token_expired():
@@ -123,7 +144,8 @@ def make_client(settings: JushuitanSettings) -> dict[str, Any]:
                          client_secret=settings.app_secret.get_secret_value(),
                          refresh_token=settings.refresh_token.get_secret_value(),
                          session=retrying_session(policy, also_retry=ERRORS.retryable))
-    return {"base_url": base, "auth": auth, "paginator": "single_page", "session": ERRORS.session(policy)}
+    envelopes = replace(ERRORS, token_refused=auth.forget)
+    return {"base_url": base, "auth": auth, "paginator": "single_page", "session": envelopes.session(policy)}
 
 
 def pages(client: Mapping[str, Any]) -> RESTClient:

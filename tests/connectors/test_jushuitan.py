@@ -221,17 +221,30 @@ def test_a_refused_refresh_token_or_signature_fails_clearly_and_throttling_is_re
     assert not check.ok and "error 104" in check.detail and REFRESH not in check.detail
 
 
-def test_an_access_token_revoked_mid_run_fails_naming_the_api(oms: JushuitanEnv) -> None:
-    """Tokens are traded by their announced lifetime; one the platform drops before that fails the run
-    (the next run trades anew), naming the API and Jushuitan's code, not retried."""
-    original = oms.sandbox.verify
+def test_an_access_token_dropped_before_its_time_is_traded_again_and_a_lasting_refusal_fails_clearly(
+        make_env: Any) -> None:
+    """Tokens are traded by their announced lifetime; one the platform drops earlier (error 102) is
+    forgotten and traded again, once for every thread that met it. An API that keeps refusing fresh tokens
+    fails the run, naming the API and Jushuitan's code."""
+    oms = make_env(JushuitanEnv, max_attempts=3)
+    original, dropped = oms.sandbox.verify, []
 
-    def expiring(path: str, form: dict[str, str]) -> None:
+    def dropping_once(path: str, form: dict[str, str]) -> None:
+        if path == INVENTORY and not dropped:
+            dropped.append(form["access_token"])
+            oms.sandbox.tokens.expire_all()
+        original(path, form)
+
+    oms.sandbox.verify = dropping_once  # type: ignore[method-assign]
+    report = run_account(oms.config, oms.account)
+    assert report.rows["inventory"] == len(oms.world.stock) and oms.sandbox.tokens.issued == 2
+
+    def always_refused(path: str, form: dict[str, str]) -> None:
         if path == INVENTORY:
             oms.sandbox.tokens.expire_all()
         original(path, form)
 
-    oms.sandbox.verify = expiring  # type: ignore[method-assign]
+    oms.sandbox.verify = always_refused  # type: ignore[method-assign]
     with pytest.raises(RunFailed) as failure:
         run_account(oms.config, oms.account)
     message = str(failure.value)
