@@ -75,10 +75,11 @@ class JushuitanConnector(Connector[JushuitanSettings]):
         since, catalog_since = settings.start_date, settings.catalog_start_date or settings.start_date
         shops = (lambda: [{"shop_id": shop} for shop in settings.shops]) if settings.shops else None
 
-        def warehouses() -> list[dict[str, Any]]:
-            return [{"wms_co_id": house["wms_co_id"]} for page in paginate_checked(
-                listing, name, "warehouses", WAREHOUSES, data_selector="data.datas",
-                params={"page_size": settings.stock_page_size}) for house in page]
+        warehouses = warehouses_listed(listing, name, settings.stock_page_size)
+
+        def each_warehouse() -> list[dict[str, Any]]:
+            """Stock is asked for one warehouse at a time: the warehouses as the run finds them."""
+            return [{"wms_co_id": house["wms_co_id"]} for page in warehouses() for house in page]
 
         resources = [
             windowed_resource(listing, ORDERS, {"page_size": settings.page_size}, **window, initial_value=since,
@@ -92,10 +93,9 @@ class JushuitanConnector(Connector[JushuitanSettings]):
                               convert=self.sku_converter(name), **self.resource_hints("skus")),
             windowed_resource(listing, INVENTORY, {"page_size": settings.stock_page_size}, **window,
                               initial_value=catalog_since, data_selector="data.inventorys",
-                              key=("wms_co_id", "sku_id"), stream="inventory", partitions=warehouses,
+                              key=("wms_co_id", "sku_id"), stream="inventory", partitions=each_warehouse,
                               convert=self.stock_converter(name), **self.resource_hints("inventory")),
-            dlt.resource(warehouses_listed(listing, name, settings.stock_page_size),
-                         **self.resource_hints("warehouses")),
+            dlt.resource(warehouses, **self.resource_hints("warehouses")),
         ]
         return rest_source("jushuitan", client, resources, max_table_nesting=1)
 
