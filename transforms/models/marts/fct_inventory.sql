@@ -1,6 +1,6 @@
 -- Grain: one SKU in one warehouse of one account, from one source (the conformed stock_levels models):
--- an ERP's current stock (summed over batches) as of its last successful load, an OMS's stock per
--- warehouse, and the latest physical count from the store exports.
+-- an ERP's current stock (summed over batches) as of its last successful load, and the latest
+-- physical count from the store exports.
 with stock_levels as (
     {{ union_conformed('stock_levels') }}
 ),
