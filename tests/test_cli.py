@@ -86,6 +86,10 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
         join marts.fct_payments as payments on payments.payment_id = split_part(cases.payment_ids, ',', 1)
         where payments.provider = 'paypal' and cases.status = 'currency_mismatch'""") == 1
     assert scalar(config_path, "select count(*) from raw_erp_u8.so_somain") == hub.sandbox.orders
+    # the OMS's stock of every SKU in both warehouses, beside U8's in fct_inventory, not counted: stock.sources
+    # (the demo World gives it no shop of its own, so no orders)
+    assert scalar(config_path, "select count(*) from marts.fct_inventory where channel_id = 'jst_oms' "
+                               "and not counts_as_on_hand and product_id is not null") == len(world.stock)
     assert scalar(config_path, "select count(*) from raw_store_files.quarantine") > 0
     assert scalar(config_path, "select count(*) from raw_jdy_erp.products") == hub.sandbox.skus
     assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == accounts

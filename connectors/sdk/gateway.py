@@ -23,7 +23,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -248,37 +248,44 @@ def windows(start: datetime, end: datetime, size: timedelta) -> Iterator[tuple[d
 
 def windowed_resource(client: RESTClient, path: str, params: Mapping[str, Any], *, cursor: Cursor,
                       initial_value: datetime, window: timedelta, bounds: tuple[str, str], data_selector: str,
-                      key: str, convert: Callable[[dict[str, Any]], dict[str, Any]], account: str,
-                      stream: str, render_bound: Callable[[datetime], str] | None = None,
+                      key: str | tuple[str, ...], convert: Callable[[dict[str, Any]], dict[str, Any]],
+                      account: str, stream: str, render_bound: Callable[[datetime], str] | None = None,
+                      partitions: Callable[[], Iterable[Mapping[str, Any]]] | None = None,
                       **hints: Any) -> DltResource:
     """The records changed since the cursor's start (lag applied) up to now, in windows of ``window``,
     several read at once. The client's paginator pages each window; ``convert`` makes the cursor field a
     UTC datetime before dlt's incremental sees it. A record this run already yielded (on a window
-    boundary, or page 1 read again) is dropped.
+    boundary, or page 1 read again) is dropped; ``key`` names its field, or fields.
     Bounds are written as the platform's wall clock unless ``render_bound`` says otherwise (Pinduoduo:
-    epoch seconds). ``hints`` (name, write disposition, columns) go to ``dlt.resource``."""
+    epoch seconds). ``partitions``, when given, lists (once per run) the parameters of each part an API
+    answers only one at a time (Jushuitan's stock: one warehouse per call): every window is read once
+    per part. ``hints`` (name, write disposition, columns) go to ``dlt.resource``."""
     start_param, end_param = bounds
     incremental = cursor.incremental(initial_value)
     render = render_bound or (lambda when: wall_clock(when, cursor.source_timezone))
     convert = quarantining(convert)  # a record that cannot be read is set aside, not the window
 
     @dlt.defer
-    def read(low: datetime, high: datetime) -> list[dict[str, Any]]:
+    def read(low: datetime, high: datetime, part: Mapping[str, Any]) -> list[dict[str, Any]]:
         span = {start_param: render(low), end_param: render(high)}
         return [converted for page in paginate_checked(client, account, stream, path, data_selector=data_selector,
-                                                       params={**params, **span})
+                                                       params={**params, **part, **span})
                 for record in page if (converted := convert(record)) is not None]
 
     def changed(since: Any = incremental) -> Iterator[Any]:
-        """One deferred read per window: dlt's thread pool reads several windows at once."""
+        """One deferred read per window (and part): dlt's thread pool reads several at once."""
+        parts = list(partitions()) if partitions is not None else [{}]
         for low, high in windows(since.start_value, datetime.now(UTC).replace(microsecond=0), window):
-            yield read(low, high)
+            for part in parts:
+                yield read(low, high, part)
 
     seen: set[Any] = set()
+    fields = (key,) if isinstance(key, str) else key
 
     def first_sighting(record: dict[str, Any]) -> bool:
-        fresh = record[key] not in seen
-        seen.add(record[key])
+        identity = tuple(record[field] for field in fields)
+        fresh = identity not in seen
+        seen.add(identity)
         return fresh
 
     return dlt.resource(changed, **{"primary_key": key, **hints}).add_filter(first_sighting)
