@@ -208,7 +208,8 @@ class SapB1Sandbox(HttpSandbox):
         if self.bucket is not None and not self.bucket.take():
             with self._lock:
                 self.throttled += 1
-            return self.rate_limited(request)
+            wait = max(self.retry_after, (1 - self.bucket.available()) / self.bucket.rate)
+            return sap_error(429, 429, "Too Many Requests", {"Retry-After": f"{wait:.2f}"})
         return None
 
     # -- endpoints --------------------------------------------------------------------------------------

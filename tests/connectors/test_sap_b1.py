@@ -38,7 +38,8 @@ class SapB1Env(WorldSandboxEnv):
     marts = f"+fct_inventory +dim_products {ORDER_MARTS}"
     environment: ClassVar[dict[str, str]] = {"TEST_SAP_B1_PASSWORD": PASSWORD}
 
-    def __init__(self, tmp_path: Path, records: int = 120, page_size: int = 50) -> None:
+    def __init__(self, tmp_path: Path, records: int = 120, page_size: int = 50,
+                 streams: tuple[str, ...] | None = None) -> None:
         self.world = World(WorldSpec(orders=records, skus=24, customers=60, shops=(SHOP,)))
         self.sandbox = SapB1Sandbox(self.world, COMPANY, USER, PASSWORD, shop=ACCOUNT, zone=ZONE)
         self.sandbox.retry_after = 0.05
@@ -46,6 +47,9 @@ class SapB1Env(WorldSandboxEnv):
         self.configure(tmp_path, {"base_url": f"{self.sandbox.base_url}/b1s/v2", "company_db": COMPANY, "user": USER,
                                   "timezone": ZONE, "page_size": page_size, "start_date": "2025-01-01T00:00:00Z"},
                        {"password": "TEST_SAP_B1_PASSWORD"})
+        if streams is not None:  # the account's choice, so a test loads only what it asserts on
+            account = self.config.accounts[ACCOUNT].model_copy(update={"streams": streams})
+            self.config = self.config.model_copy(update={"accounts": {ACCOUNT: account}})
 
     def fetched(self) -> int:
         return self.sandbox.stats.records_served["Orders"]
@@ -74,9 +78,10 @@ class TestSapB1OnPostgres(SapB1Marts, PostgresParity):
 
 
 @pytest.fixture
-def erp(make_env: Any) -> SapB1Env:
-    """A small company database of its own, for the tests below the contract."""
-    return make_env(SapB1Env)
+def erp(make_env: Any, request: pytest.FixtureRequest) -> SapB1Env:
+    """A small company database of its own, for the tests below the contract (indirect param: the
+    streams the account loads; all by default)."""
+    return make_env(SapB1Env, streams=getattr(request, "param", None))
 
 
 def test_a_public_service_layer_client_logs_in_filters_and_pages(erp: SapB1Env) -> None:
@@ -101,7 +106,11 @@ def test_a_public_service_layer_client_logs_in_filters_and_pages(erp: SapB1Env) 
         next(b1.items.stream(page_size=7))
 
 
-def test_documents_land_with_utc_times_exact_money_and_their_lines(erp: SapB1Env) -> None:
+def test_documents_land_exact_and_an_incremental_run_asks_for_the_day_and_time(erp: SapB1Env) -> None:
+    """Times in UTC from Berlin's wall clock, money exact, lines as a child table, every call with the page
+    size and both session cookies. UpdateDate and UpdateTime are two fields: the next run's filter asks
+    for later days, or the cursor's day from its time on (the cursor less its lag, on the company's
+    clock), so it reads only what changed; stock is read whole."""
     report = run_account(erp.config, ACCOUNT)
     orders = erp.world.orders
     assert report.rows == {"items": 24, "stock": 48, "business_partners": 60, "orders": len(orders),
@@ -123,12 +132,6 @@ def test_documents_land_with_utc_times_exact_money_and_their_lines(erp: SapB1Env
     assert all(headers["Prefer"] == "odata.maxpagesize=50" and "ROUTEID=" in headers["Cookie"]
                for _, _, headers in erp.sandbox.requests)
 
-
-def test_an_incremental_run_asks_for_the_day_and_time_on_the_companys_clock(erp: SapB1Env) -> None:
-    """UpdateDate and UpdateTime are two fields: the filter asks for later days, or the cursor's day from
-    its time on (the cursor less its lag, on Berlin's wall clock), so the run reads only what changed.
-    Stock is read whole."""
-    run_account(erp.config, ACCOUNT)
     newest = max(o.updated_at for o in erp.world.orders)
     touched = erp.world.touch_orders(0.1)
     erp.world.change_stock(0.5)
@@ -142,6 +145,7 @@ def test_an_incremental_run_asks_for_the_day_and_time_on_the_companys_clock(erp:
         sum(record.quantity for record in erp.world.stock), 48)
 
 
+@pytest.mark.parametrize("erp", [("orders",)], indirect=True)
 def test_an_expired_session_logs_in_again_once_and_a_refused_login_names_user_and_company(
         erp: SapB1Env, monkeypatch: pytest.MonkeyPatch) -> None:
     run_account(erp.config, ACCOUNT)
@@ -156,11 +160,12 @@ def test_an_expired_session_logs_in_again_once_and_a_refused_login_names_user_an
     assert "wrong-Pa55" not in str(failure.value)
 
 
+@pytest.mark.parametrize("erp", [("items", "business_partners")], indirect=True)
 def test_rate_limits_are_waited_out_and_sap_errors_named(erp: SapB1Env) -> None:
     """The proxy's bucket answers 429 with Retry-After and the run still loads everything; an entity
     refusing a field fails naming the entity, SAP's code and message; a bad time quarantines its record."""
-    erp.sandbox.bucket = Bucket(size=4, rate=40)
-    assert run_account(erp.config, ACCOUNT).rows["orders"] == len(erp.world.orders)
+    erp.sandbox.bucket = Bucket(size=2, rate=20)  # a call every 50 ms after the first two
+    assert run_account(erp.config, ACCOUNT).rows == {"items": 24, "business_partners": 60}
     assert erp.sandbox.throttled > 0
     erp.sandbox.bucket = None
     assert connector.check(erp.config.account(ACCOUNT)).ok
