@@ -46,7 +46,7 @@ from .launch import Launcher, Running, local_port
 from .world import WAREHOUSES, Order, World
 
 DEFAULT_PAGE = 20  # the Service Layer's page size when the client asks for none
-ORDER, DELIVERY, INVOICE, CREDIT_NOTE = 17, 15, 13, 14  # object types, as BaseType names them
+ORDER, INVOICE = 17, 13  # object types, as a copied line's BaseType names its base document
 ODATA_OPERATORS = {"eq": "=", "ne": "<>", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 LITERAL = re.compile(r"'(?:[^']|'')*'")
 OPERATOR = re.compile(r"(?<=\s)(eq|ne|gt|ge|lt|le)(?=\s)")
@@ -134,7 +134,7 @@ class SapB1Sandbox(HttpSandbox):
         header = ("DocEntry", "DocNum", "DocTotal", "VatSum", "TotalDiscount", "DocumentStatus", "Cancelled",
                   "DocumentLines", "Comments", "PaidToDate")
         return Table(lambda lines: [(order, doc) for order, doc in rows()], {**self._fields(
-            **{name: (lambda name: lambda o, doc: doc.get(name))(name) for name in header},
+            **{name: _rendered(name) for name in header},
             CardCode=lambda o, _: f"C{o.customer.id}",
             CardName=lambda o, _: f"{o.customer.first_name} {o.customer.last_name}",
             NumAtCard=lambda o, _: f"{o.shop} #{o.number}", DocCurrency=lambda o, _: o.currency,
@@ -283,6 +283,11 @@ class SapB1Sandbox(HttpSandbox):
             return int(preferred.group(1)), True
         size = request.headers.get("B1S-PageSize", "")
         return (int(size), False) if size.isdigit() else (DEFAULT_PAGE, False)
+
+
+def _rendered(name: str) -> Callable[[Order, dict[str, Any]], Any]:
+    """The getter of a document field kept in its rendering (the field differs between object types)."""
+    return lambda order, document: document.get(name)
 
 
 def sql_filter(text: str) -> str:

@@ -13,7 +13,16 @@ from zoneinfo import ZoneInfo
 from dlt.extract.source import DltSource
 from requests import RequestException
 
-from connectors.sdk import Account, CheckResult, Connector, ConnectorKind, Cursor, SourceDataError, Stream, quarantining
+from connectors.sdk import (
+    Account,
+    CheckResult,
+    Connector,
+    ConnectorKind,
+    Cursor,
+    SourceDataError,
+    Stream,
+    quarantining,
+)
 from connectors.sdk.convert import typed_fields
 from connectors.sdk.rest import resource_config, rest_source
 from connectors.sdk.session import LoginRefused
@@ -91,7 +100,10 @@ def to_record(account: str, stream: str, zone: str) -> Callable[[dict[str, Any]]
     :class:`SourceDataError` naming the record and field at fault."""
     entity, tz = ENTITIES[stream], ZoneInfo(zone)
     plain = tuple((name, kind) for name, kind in entity.fields if kind != "json" and name not in (UPDATED, "ordered_at"))
-    name = lambda item: f"{entity.key} {item.get(entity.key)}"  # noqa: E731 - the record named in errors
+
+    def name(item: dict[str, Any]) -> str:  # the record, as errors and the quarantine name it
+        return f"{entity.key} {item.get(entity.key)}"
+
     typed = typed_fields(account, stream, plain, zone, record=name)
     lines = typed_fields(account, stream, LINE_FIELDS, zone, record=name, prefix="DocumentLines.")
 
@@ -134,9 +146,6 @@ def _stream(name: str, description: str, **extra: Any) -> Stream:
     entity = ENTITIES[name]
     types = tuple((field, kind) for field, kind in entity.fields if kind != "json")
     return Stream(name, (entity.key,), "merge", MODIFIED, description, types, **extra)
-
-
-DOCUMENTS = ("orders", "delivery_notes", "invoices", "credit_notes")
 
 
 class SapB1Connector(Connector[SapB1Settings]):

@@ -126,7 +126,7 @@ def test_documents_land_exact_and_an_incremental_run_asks_for_the_day_and_time(e
     lines = erp.rows("select item_code, line_total from raw_erp_sap.orders__document_lines "
                      f"where doc_entry = {document_number(order)} order by line_num")
     assert lines == [(line.sku.code, line.amount) for line in order.lines]
-    asked = [args for entity, args, _ in erp.sandbox.requests if entity == "Orders"][0]
+    asked = next(args for entity, args, _ in erp.sandbox.requests if entity == "Orders")
     assert asked["$filter"] == ("(UpdateDate gt '2025-01-01' or (UpdateDate eq '2025-01-01' and UpdateTime ge "
                                 "'01:00:00'))") and asked["$orderby"] == "DocEntry"  # start_date on Berlin's clock
     assert all(headers["Prefer"] == "odata.maxpagesize=50" and "ROUTEID=" in headers["Cookie"]
