@@ -77,10 +77,10 @@ class SapB1Sandbox(HttpSandbox):
         self.sessions = Sessions()
         self.requests: list[tuple[str, dict[str, str], dict[str, str]]] = []  # (entity, query, headers) read
         self.retry_after = 1.0
-        self.routes = Map([Rule("/b1s/<version>/Login", endpoint="login", methods=["POST"]),
-                           Rule("/b1s/<version>/Logout", endpoint="logout", methods=["POST"]),
-                           Rule("/b1s/<version>/<entity>/$count", endpoint="count", methods=["GET"]),
-                           Rule("/b1s/<version>/<entity>", endpoint="collection", methods=["GET"])])
+        self.routes = Map([Rule("/b1s/<any(v1, v2):version>/Login", endpoint="login", methods=["POST"]),
+                           Rule("/b1s/<any(v1, v2):version>/Logout", endpoint="logout", methods=["POST"]),
+                           Rule("/b1s/<any(v1, v2):version>/<entity>/$count", endpoint="count", methods=["GET"]),
+                           Rule("/b1s/<any(v1, v2):version>/<entity>", endpoint="collection", methods=["GET"])])
         self.names: dict[str, str] = {}  # lower case -> the property's name as SAP spells it
         self.entities = {"Items": self._items(), "BusinessPartners": self._partners(),
                          "Orders": self._documents(self._order_rows),
@@ -197,6 +197,10 @@ class SapB1Sandbox(HttpSandbox):
     def server_error(self, request: Request) -> Response:
         return sap_error(503, -5002, "Service Unavailable")
 
+    def not_found(self, request: Request) -> Response:
+        segment = request.path.removeprefix("/b1s/").split("/")[-1]
+        return sap_error(404, -1000, f"Resource not found for the segment '{segment}'.")
+
     def authenticate(self, request: Request) -> Response | None:
         if request.path.endswith("/Login"):
             return None
@@ -230,6 +234,8 @@ class SapB1Sandbox(HttpSandbox):
         return Response(status=204)
 
     def count(self, request: Request, version: str, entity: str) -> Response:
+        if entity not in self.entities:
+            return self.not_found(request)
         try:
             rows = self._select(entity, request)
         except QueryError as exc:
@@ -237,6 +243,8 @@ class SapB1Sandbox(HttpSandbox):
         return Response(str(len(rows)), 200, {"Content-Type": "text/plain"})
 
     def collection(self, request: Request, version: str, entity: str) -> Response:
+        if entity not in self.entities:
+            return self.not_found(request)
         args = request.args
         try:
             rows = self._select(entity, request)
@@ -264,15 +272,18 @@ class SapB1Sandbox(HttpSandbox):
         return json_response(body, headers={"Preference-Applied": f"odata.maxpagesize={size}"} if applied else None)
 
     def _select(self, entity: str, request: Request) -> list[Row]:
-        table = self.entities.get(entity)
-        if table is None:
-            raise QueryError(f"Resource not found for the segment '{entity}'.")
+        table = self.entities[entity]
         args = request.args
         select = [key.strip() for key in args.get("$select", "").split(",") if key.strip()]
         if (unknown := table.unknown(select)) is not None:
             raise QueryError(f"Property '{unknown}' of '{entity}' is invalid", unknown)
         order = ", ".join(part.strip() for part in args.get("$orderby", "").split(",") if part.strip())
-        return table.select(select, sql_filter(args.get("$filter", "")), order, self.zone)
+        try:
+            return table.select(select, sql_filter(args.get("$filter", "")), order, self.zone)
+        except QueryError as exc:  # the kit words its errors as Kingdee does: say them as SAP does
+            if exc.field is None:
+                raise QueryError(f"Syntax error in $filter: {args.get('$filter')}") from None
+            raise QueryError(f"Property '{exc.field}' of '{entity}' is invalid", exc.field) from None
 
     @staticmethod
     def _page_size(request: Request) -> tuple[int, bool]:
