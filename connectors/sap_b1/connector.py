@@ -115,7 +115,7 @@ def to_record(account: str, stream: str, zone: str) -> Callable[[dict[str, Any]]
                                   f"{item.get(clock)!r}", record=name(item), field=clock) from None
 
     def convert(item: dict[str, Any]) -> dict[str, Any]:
-        if "UpdateDate" in entity.select:
+        if ("UpdateDate", "text") in entity.fields:
             stamp(item, UPDATED, "UpdateDate", "UpdateTime")
         if "DocumentLines" in item:
             stamp(item, "ordered_at", "DocDate", "DocTime")
