@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from dlt.extract.hints import make_nested_hints
 from dlt.extract.source import DltSource
 from requests import RequestException
 
@@ -61,6 +62,7 @@ class Entity:
 LINE_FIELDS = (("LineNum", "bigint"), ("ItemCode", "text"), ("ItemDescription", "text"), ("Quantity", "decimal"),
                ("UnitPrice", "decimal"), ("LineTotal", "decimal"), ("Currency", "text"), ("WarehouseCode", "text"),
                ("BaseType", "bigint"), ("BaseEntry", "bigint"), ("BaseLine", "bigint"))
+LINE_COLUMNS = {field: {"data_type": kind} for field, kind in (*LINE_FIELDS, ("DocEntry", "bigint"))}
 DOCUMENT_FIELDS = (
     ("DocEntry", "bigint"), ("DocNum", "bigint"), ("CardCode", "text"), ("CardName", "text"), ("NumAtCard", "text"),
     ("DocDate", "date"), ("DocTime", "text"), ("DocDueDate", "date"), ("DocCurrency", "text"), ("DocTotal", "decimal"),
@@ -186,6 +188,8 @@ class SapB1Connector(Connector[SapB1Settings]):
                 resource.add_yield_map(warehouse_rows(account.name), insert_at=1)
             else:  # rows carry their cursor before the incremental reads it
                 resource.add_map(quarantining(to_record(account.name, stream.name, settings.timezone)), insert_at=1)
+            if ("DocumentLines", "json") in ENTITIES[stream.name].fields:  # typed even while a field is all NULL
+                resource.apply_hints(nested_hints={"DocumentLines": make_nested_hints(columns=LINE_COLUMNS)})
         return source
 
     def check(self, account: Account[SapB1Settings]) -> CheckResult:
