@@ -102,7 +102,7 @@ class SapB1Sandbox(HttpSandbox):
 
     def _stamps(self, created: Callable[[Any], datetime], updated: Callable[[Any], datetime]) -> dict[str, Any]:
         return self._fields(CreateDate=lambda o, _: self._date(created(o)), CreateTime=lambda o, _: self._time(created(o)),
-                      UpdateDate=lambda o, _: self._date(updated(o)), UpdateTime=lambda o, _: self._time(updated(o)))
+                            UpdateDate=lambda o, _: self._date(updated(o)), UpdateTime=lambda o, _: self._time(updated(o)))
 
     def _items(self) -> Table:
         world = self.world
@@ -142,10 +142,12 @@ class SapB1Sandbox(HttpSandbox):
             DocTime=lambda o, _: self._time(o.created_at)),
             **self._stamps(lambda o: o.created_at, lambda o: o.updated_at)})
 
-    def _lines(self, order: Order, base: tuple[int, int] | None, warehouse: str = "01") -> list[dict[str, Any]]:
+    @staticmethod
+    def _lines(order: Order, base: tuple[int, int] | None) -> list[dict[str, Any]]:
+        """The order's lines, shipped from the main warehouse; ``base``: the (object type, DocEntry) copied."""
         return [{"LineNum": n, "ItemCode": line.sku.code, "ItemDescription": f"{line.sku.product} {line.sku.variant}",
                  "Quantity": Decimal(line.quantity), "UnitPrice": line.unit_price, "Price": line.unit_price,
-                 "LineTotal": line.amount, "Currency": order.currency, "WarehouseCode": warehouse,
+                 "LineTotal": line.amount, "Currency": order.currency, "WarehouseCode": WAREHOUSES[0][0],
                  "BaseType": base[0] if base else -1, "BaseEntry": base[1] if base else None,
                  "BaseLine": n if base else None} for n, line in enumerate(order.lines)]
 
@@ -186,7 +188,7 @@ class SapB1Sandbox(HttpSandbox):
                     "Comments": f"refund {refund.id}", "DocumentLines": [{
                         "LineNum": 0, "ItemCode": line.sku.code, "ItemDescription": line.sku.product,
                         "Quantity": Decimal(quantity), "UnitPrice": refund.amount, "Price": refund.amount,
-                        "LineTotal": refund.amount, "Currency": order.currency, "WarehouseCode": "01",
+                        "LineTotal": refund.amount, "Currency": order.currency, "WarehouseCode": WAREHOUSES[0][0],
                         "BaseType": INVOICE, "BaseEntry": document_number(order), "BaseLine": lines[line_id]}]}))
         return rows
 

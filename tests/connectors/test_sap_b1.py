@@ -65,8 +65,10 @@ class SapB1Marts:
         check_stock_marts(env, env.world.stock)
         assert env.one("select count(*), count(product_name) from marts.dim_products") == (len(env.world.skus),) * 2
         check_order_marts(env, "sap_b1", env.world.orders_of(ACCOUNT), env.world.skus)
-        fulfilled = [o for o in env.world.orders if o.fulfillment_status == "fulfilled" and o.financial_status == "paid"]
-        assert env.one("select count(*) from marts.fct_orders where status = 'fulfilled'") == (len(fulfilled),)
+        fulfilled = [o for o in env.world.orders_of(ACCOUNT) if o.fulfillment_status == "fulfilled"
+                     and o.financial_status == "paid"]  # invoiced, delivered, not credited
+        assert env.one(f"select count(*) from marts.fct_orders where channel_id = '{ACCOUNT}' and status = 'fulfilled'"
+                       ) == (len(fulfilled),)
 
 
 class TestSapB1Contract(SapB1Marts, ConnectorContract):
@@ -154,6 +156,8 @@ def test_an_expired_session_logs_in_again_once_and_a_refused_login_names_user_an
     touched = erp.world.touch_orders(0.1)
     assert run_account(erp.config, ACCOUNT).rows["orders"] >= len(touched) and erp.sandbox.sessions.logins == 2
     monkeypatch.setenv("TEST_SAP_B1_PASSWORD", "wrong-Pa55")
+    refused = connector.check(erp.config.account(ACCOUNT))
+    assert not refused.ok and f"user {USER!r} to company {COMPANY!r}" in refused.detail
     with pytest.raises(RunFailed) as failure:
         run_account(erp.config, ACCOUNT)
     assert "LoginRefused" in str(failure.value) and f"user {USER!r} to company {COMPANY!r}" in str(failure.value)
@@ -170,14 +174,14 @@ def test_rate_limits_are_waited_out_and_sap_errors_named(erp: SapB1Env) -> None:
     erp.sandbox.bucket = None
     assert connector.check(erp.config.account(ACCOUNT)).ok
 
-    del erp.sandbox.entities["BusinessPartners"].fields["emailaddress"]
+    email = erp.sandbox.entities["BusinessPartners"].fields.pop("emailaddress")
     with pytest.raises(RunFailed) as failure:
         run_account(erp.config, ACCOUNT)
     message = str(failure.value)
     assert "'business_partners'" in message and "BusinessPartners: HTTP 400, code -1000: Property 'EmailAddress'" \
         in message, message
 
-    erp.sandbox.entities["BusinessPartners"].fields["emailaddress"] = lambda c, _: c.email
+    erp.sandbox.entities["BusinessPartners"].fields["emailaddress"] = email
     erp.sandbox.entities["Items"].fields["updatetime"] = lambda sku, _: "25:61" if sku.index == 3 else "10:00:00"
     report = run_account(erp.config, ACCOUNT, full_refresh=True)
     assert report.quarantined == {"items": 1}
