@@ -9,7 +9,8 @@ from pydantic import Field, SecretStr
 
 from connectors.sdk import RestSettings, TimeZoneName, UtcDatetime
 
-# Prefer: odata.maxpagesize is only a maximum; SAP's own guidance for bulk reads stays in the hundreds
+# Prefer: odata.maxpagesize has no documented ceiling; ours keeps a page of documents with their lines
+# to a few megabytes, which one Service Layer node renders without holding the session long
 MAX_PAGE_SIZE = 1_000
 
 
