@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any, Self
+from urllib.parse import urlsplit, urlunsplit
 
 from connectors.sdk import ConfigError
 from sandbox.launch import Launcher, Running, SandboxSetupError
@@ -38,8 +39,10 @@ def launcher(account: str, connector: str) -> Launcher:
 def move_sandbox(settings: dict[str, Any], port: int) -> None:
     """Point an account's settings (as written in channelhub.yml) at its sandbox on another ``port``:
     ``base_url``, and the endpoints the same sandbox serves with it (Amazon's LWA ``token_url``), so
-    tests and benchmarks run beside the shipped ports."""
-    old, settings["base_url"] = settings["base_url"], f"http://127.0.0.1:{port}"
+    tests and benchmarks run beside the shipped ports. A path in ``base_url`` stays (SAP Business One's
+    ``/b1s/v2``)."""
+    old = settings["base_url"]
+    settings["base_url"] = urlunsplit(urlsplit(old)._replace(scheme="http", netloc=f"127.0.0.1:{port}"))
     if "token_url" in settings:
         settings["token_url"] = settings["token_url"].replace(old, settings["base_url"])
 

@@ -92,6 +92,7 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
                                "and not counts_as_on_hand and product_id is not null") == len(world.stock)
     assert scalar(config_path, "select count(*) from raw_store_files.quarantine") > 0
     assert scalar(config_path, "select count(*) from raw_jdy_erp.products") == hub.sandbox.skus
+    assert scalar(config_path, "select count(*) from raw_erp_sap.items") == hub.sandbox.skus  # the Service Layer's
     assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == accounts
 
     # the sandboxes render one merchant: Stripe pays the shops' orders, the ERP and the store files
@@ -107,9 +108,9 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
         select count(*) from raw_store_files.offline_sales s
         where s.sku is not null and s.sku not in (select c_inv_code from raw_erp_u8.inventory)""") == 0
 
-    # stock.sources counts U8's stock as on hand; Guanjiapo's and Jiandaoyun's (the same World stock) are
-    # shown, not counted
-    for other_erp in ("erp_gjp", "jdy_erp"):
+    # stock.sources counts U8's stock as on hand; Guanjiapo's, Jiandaoyun's and SAP's (the same World stock)
+    # are shown, not counted
+    for other_erp in ("erp_gjp", "jdy_erp", "erp_sap"):
         assert scalar(config_path, f"select count(*) from marts.fct_inventory where channel_id = '{other_erp}' "
                                    "and not counts_as_on_hand") == scalar(
             config_path, f"select count(*) from marts.fct_inventory where channel_id = '{other_erp}'") > 0
