@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any, Self
 

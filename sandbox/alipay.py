@@ -63,7 +63,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .kit import Bucket, HttpSandbox, json_response
+from .kit import Bucket, HttpSandbox
 from .kit.sorted_params import request_params
 from .launch import Launcher, Running, local_port
 from .world import PLANT_MIN_ORDERS, RATES, Order, World
@@ -292,7 +292,7 @@ class AlipaySandbox(HttpSandbox):
         """The day's bill as Alipay serves it: a zip of the GBK detail and summary CSVs."""
         stamp, exported = f"{day:%Y%m%d}", self.clock().astimezone(BEIJING).strftime("%Y年%m月%d日 %H:%M:%S")
         start, end = (f"{d:%Y年%m月%d日} 00:00:00" for d in (day, day + timedelta(days=1)))
-        head = [f"#支付宝业务明细查询", f"#账号：[{PID}0156]", f"#起始日期：[{start}]   终止日期：[{end}]"]
+        head = ["#支付宝业务明细查询", f"#账号：[{PID}0156]", f"#起始日期：[{start}]   终止日期：[{end}]"]
         trades, refunds = [e for e in entries if not e.refund], [e for e in entries if e.refund]
         detail = io.StringIO()
         writer = csv.writer(detail, lineterminator="\r\n")

@@ -32,9 +32,9 @@ from connectors.sdk import (
     Account,
     ChannelhubError,
     CheckResult,
+    ConfigError,
     Connector,
     ConnectorKind,
-    ConfigError,
     Cursor,
     SourceDataError,
     Stream,
@@ -117,6 +117,11 @@ def bill_rows(account: str, day: date, archive: bytes) -> tuple[str, list[dict[s
     return name, rows
 
 
+def utc_now() -> datetime:
+    """The connector's clock: which bill days are past and which may still be in the making."""
+    return datetime.now(UTC)
+
+
 def day_start(day: date) -> datetime:
     return datetime.combine(day, time(), BEIJING).astimezone(UTC)
 
@@ -153,9 +158,11 @@ class AlipayConnector(Connector[AlipaySettings]):
         trades_hints, bills_hints = (dlt.mark.make_hints(table_name=hints.pop("name"), **hints)
                                      for hints in (trades.resource_hints(), bills.resource_hints()))
 
-        def days(since: Any = BILL_DAY.incremental(day_start(settings.start_date))) -> Iterator[Any]:
+        incremental = BILL_DAY.incremental(day_start(settings.start_date))
+
+        def days(since: Any = incremental) -> Iterator[Any]:
             """The bills from the cursor's day to yesterday, stopping at one still in the making."""
-            now = datetime.now(UTC)
+            now = utc_now()
             day = since.start_value.astimezone(BEIJING).date()
             while day < now.astimezone(BEIJING).date():
                 url = gateway.bill_url(day)
@@ -186,7 +193,7 @@ class AlipayConnector(Connector[AlipaySettings]):
 
     def check(self, account: Account[AlipaySettings]) -> CheckResult:
         """The bill URL of the day before yesterday: proves the app id, both keys and the bill permission."""
-        day = (datetime.now(BEIJING) - timedelta(days=2)).date()
+        day = (utc_now().astimezone(BEIJING) - timedelta(days=2)).date()
         try:
             url = AlipayGateway(account.settings).bill_url(day)
         except (ConfigError, AlipayError, BadSignature) as exc:

@@ -6,20 +6,25 @@ GBK layout."""
 from __future__ import annotations
 
 import io
+import json
+import random
 import zipfile
-from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from importlib import import_module
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+import requests
 from alipay.aop.api.AlipayClientConfig import AlipayClientConfig
 from alipay.aop.api.DefaultAlipayClient import DefaultAlipayClient
 from alipay.aop.api.exception.Exception import ResponseException
 from alipay.aop.api.request.AlipayDataDataserviceBillDownloadurlQueryRequest import (
     AlipayDataDataserviceBillDownloadurlQueryRequest,
 )
+from cryptography.hazmat.primitives import serialization
 
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
@@ -160,3 +165,190 @@ class TestAlipayContract(AlipayMarts, ConnectorContract):
 class TestAlipayOnPostgres(AlipayMarts, PostgresParity):
     env_class = AlipayEnv
     records = 250
+
+
+# -- Alipay specifics --------------------------------------------------------------------------------------
+
+class SmallAlipayEnv(AlipayEnv):
+    """Ten days of a small shop (under PLANT_MIN_ORDERS orders: nothing planted) ending three days ago."""
+
+    def __init__(self, tmp_path: Path, records: int = 40, page_size: int = 100, **settings: Any) -> None:
+        self.world = World(WorldSpec(seed=5, orders=records, skus=12, customers=20, shops=(SHOP,), days=10))
+        self.world.shift(datetime.now(UTC).replace(microsecond=0) - timedelta(days=14) - EPOCH)
+        self.sandbox = sandbox_for(self.world, rate_limit=None)
+        self.account = ACCOUNT
+        first = min(bill_day(order.created_at) for order in self.world.orders)
+        self.configure(tmp_path, {"base_url": f"{self.sandbox.serve()}/gateway.do", "app_id": APP_ID,
+                                  "start_date": first.isoformat(), "order_channel": SHOP.name,
+                                  "timeout_seconds": 10, **settings}, SECRETS)
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+    for name, value in AlipayEnv.environment.items():
+        monkeypatch.setenv(name, value)
+    running = SmallAlipayEnv(tmp_path)
+    yield running
+    running.close()
+
+
+def serve_on_port_80(sandbox: AlipaySandbox) -> str:
+    """The official SDK always connects to port 80 (it drops the URL's port): a loopback address of
+    its own, so parallel workers do not clash."""
+    rng = random.Random()
+    for _ in range(20):
+        host = f"127.{rng.randrange(1, 255)}.{rng.randrange(1, 255)}.{rng.randrange(2, 255)}"
+        try:
+            sandbox.serve(host=host, port=80)
+        except OSError:
+            continue
+        return host
+    raise RuntimeError("no loopback address with port 80 free")
+
+
+def official_client(host: str, public_key: str) -> DefaultAlipayClient:
+    config = AlipayClientConfig()
+    config.server_url, config.app_id, config.sign_type = f"http://{host}/gateway.do", APP_ID, "RSA2"
+    # the SDK reads the app key in PKCS#1 ("RSA PRIVATE KEY"), as Alipay's key tool writes it for Python
+    config.app_private_key = APP_KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                                   serialization.NoEncryption()).decode()
+    config.alipay_public_key = public_key
+    return DefaultAlipayClient(alipay_client_config=config)
+
+
+def bill_request(day: date) -> AlipayDataDataserviceBillDownloadurlQueryRequest:
+    request = AlipayDataDataserviceBillDownloadurlQueryRequest()
+    request.biz_content = {"bill_type": "trade", "bill_date": day.isoformat()}
+    return request
+
+
+def test_the_official_sdk_gets_a_bill_url_and_verifies_the_answer() -> None:
+    """alipay-sdk-python (Alipay's own client), response signature verification on: the sandbox checks its
+    RSA2 request and the SDK checks the sandbox's signed answer; the URL gives the day's bill, which the
+    connector's parser reads row for row; a forged answer and a missing bill are refused as Alipay does."""
+    world = World(WorldSpec(seed=5, orders=40, skus=12, customers=20, shops=(SHOP,), days=10))
+    world.shift(datetime.now(UTC).replace(microsecond=0) - timedelta(days=14) - EPOCH)
+    sandbox = sandbox_for(world, rate_limit=None)
+    host = serve_on_port_80(sandbox)
+    try:
+        client = official_client(host, public_pem(ALIPAY_KEY))
+        day = max(sandbox.entries())
+        answer = json.loads(client.execute(bill_request(day)))
+        assert answer["code"] == "10000" and sandbox.asked == [day]
+        bill = requests.get(answer["bill_download_url"], timeout=10)
+        name, rows = bill_rows(ACCOUNT, day, bill.content)
+        assert name.endswith(f"_{day:%Y%m%d}_业务明细.csv")
+        assert [row["trade_no"] for row in rows] == [entry.cells[0].strip() for entry in sandbox.entries()[day]]
+        with zipfile.ZipFile(io.BytesIO(bill.content)) as archive:
+            assert sorted(info.filename.split("_")[-1] for info in archive.infolist()) == ["业务明细(汇总).csv", "业务明细.csv"]
+        future = json.loads(client.execute(bill_request(date.today() + timedelta(days=1))))
+        assert (future["code"], future["sub_code"]) == ("40004", "isp.bill_not_exist")
+        sandbox.forge_signatures = 1
+        with pytest.raises(ResponseException, match="sign verify failed"):
+            client.execute(bill_request(day))
+        wrong_key = official_client(host, public_pem(APP_KEY))  # the app's own public key, not Alipay's
+        with pytest.raises(ResponseException, match="sign verify failed"):
+            wrong_key.execute(bill_request(day))
+    finally:
+        sandbox.stop()
+
+
+def test_a_bill_not_made_yet_stops_the_walk_and_is_read_once_made(
+        env: AlipayEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 08:00 Beijing time yesterday's bill is not made: the run stops there, reporting nothing missing,
+    and the cursor does not pass it; at 10:00 the next run reads it."""
+    today = datetime.now(BEIJING).date()
+    yesterday = today - timedelta(days=1)
+    early, late = (datetime(today.year, today.month, today.day, hour, tzinfo=BEIJING) for hour in (8, 10))
+    paid = add_rows_on(env, yesterday, 3)
+    for clock in (early, late):
+        env.sandbox.clock = lambda clock=clock: clock
+        monkeypatch.setattr(import_module("connectors.alipay.connector"), "utc_now",
+                            lambda clock=clock: clock.astimezone(UTC))
+        report = run_account(env.config, ACCOUNT)
+        loaded = {trade for (trade,) in env.rows(f"select trade_no from raw_{ACCOUNT}.trades")}
+        if clock == early:
+            assert env.sandbox.asked[-1] == yesterday and not paid & loaded
+            assert env.rows(f"select count(*) from raw_{ACCOUNT}.bills where bill_date = '{yesterday}'") == [(0,)]
+            assert report.rows["trades"] == served(env.sandbox)  # every bill made by 08:00
+            env.sandbox.asked.clear()
+    assert paid <= loaded and env.sandbox.asked[0] == yesterday - timedelta(days=2)  # the cursor's day, less its lag
+    assert env.rows(f"select status from raw_{ACCOUNT}.bills where bill_date = '{yesterday}'") == [("loaded",)]
+
+
+def add_rows_on(env: AlipayEnv, day: date, n: int) -> set[str]:
+    """``n`` new Alipay payments (no refunds) on ``day``; returns their trade numbers."""
+    at = datetime(day.year, day.month, day.day, 12, tzinfo=BEIJING).astimezone(UTC)
+    paid: set[str] = set()
+    while len(paid) < n:
+        for order in env.world.add_orders(1):
+            order.created_at = order.updated_at = at
+            order.refunds.clear()
+            paid.update(charge.id for charge in order.alipay)
+    return paid
+
+
+def test_signatures_refused_either_way_fail_the_run_saying_so(env: AlipayEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request signed with another key is Alipay's isv.invalid-signature; an answer whose sign does not
+    verify is not trusted (and not retried). Neither message shows a key."""
+    monkeypatch.setenv(SECRETS["app_private_key"], private_pem(new_key()))
+    with pytest.raises(RunFailed) as refused:
+        run_account(env.config, ACCOUNT)
+    assert "40002" in str(refused.value) and "isv.invalid-signature" in str(refused.value)
+    assert "PRIVATE KEY" not in str(refused.value)
+    monkeypatch.setenv(SECRETS["app_private_key"], private_pem(APP_KEY))
+    env.sandbox.forge_signatures = 1
+    with pytest.raises(RunFailed, match="does not verify with alipay_public_key"):
+        run_account(env.config, ACCOUNT)
+    assert env.sandbox.forge_signatures == 0
+    check = env.config.account(ACCOUNT).connector.check(env.config.account(ACCOUNT))
+    assert check.ok, check.detail
+
+
+def test_a_rate_limit_that_does_not_lift_fails_with_alipays_codes(env: AlipayEnv) -> None:
+    env.inject("rate_limit", 1_000)
+    with pytest.raises(RunFailed, match="code 20000 .*isp.call-limited"):
+        run_account(env.config, ACCOUNT)
+    env.inject("rate_limit", 0)
+
+
+def test_a_row_with_a_bad_amount_is_quarantined_naming_it_and_the_rest_loads(
+        env: AlipayEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = next(order for order in env.world.orders if order.alipay and not order.refunds).alipay[0].id
+    row = AlipaySandbox._row
+
+    def corrupt(self: AlipaySandbox, *args: Any) -> Any:
+        entry = row(self, *args)
+        if entry.cells[0].strip() == bad:
+            return replace(entry, cells=(*entry.cells[:11], "1,23", *entry.cells[12:]))
+        return entry
+
+    monkeypatch.setattr(AlipaySandbox, "_row", corrupt)
+    report = run_account(env.config, ACCOUNT)
+    assert report.quarantined == {"trades": 1}
+    [(record, field, reason)] = env.rows(
+        f"select record_key, field, reason from ops.quarantine where run_id = '{report.run_id}'")
+    assert (record, field) == (f"trade {bad}", "order_amount") and "1,23" in reason
+    assert report.rows["trades"] == env.source_count() - 1
+
+
+def test_a_bill_whose_footer_does_not_count_its_rows_is_not_trusted() -> None:
+    """A bill cut short (a row lost, the footer kept) fails naming the day; a file that is no zip too."""
+    world = World(WorldSpec(seed=5, orders=40, skus=12, customers=20, shops=(SHOP,), days=10))
+    sandbox = sandbox_for(world, rate_limit=None)
+    day, entries = max(sandbox.entries().items(), key=lambda item: len(item[1]))
+    with zipfile.ZipFile(io.BytesIO(sandbox.zip_of(day, entries))) as archive:
+        files = {info.filename: archive.read(info) for info in archive.infolist()}
+    cut = io.BytesIO()
+    with zipfile.ZipFile(cut, "w") as archive:
+        for name, data in files.items():
+            lines = data.decode("gbk").split("\r\n")
+            if name.endswith("_业务明细.csv"):
+                lines.remove(next(line for line in lines if line.startswith(entries[-1].cells[0])))
+            archive.writestr(name, "\r\n".join(lines).encode("gbk"))
+    with pytest.raises(SourceDataError, match=f"the bill of {day} lists {len(entries)} trades and refunds in its "
+                                              f"footer but holds {len(entries) - 1} rows"):
+        bill_rows(ACCOUNT, day, cut.getvalue())
+    with pytest.raises(SourceDataError, match="not a zip of GBK CSVs"):
+        bill_rows(ACCOUNT, day, b"<html>expired</html>")
