@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from channelhub.cli import app
 from channelhub.config import load_config
 from channelhub.fleet import Fleet, world_for
+from sandbox.alipay import bill_day
 from tests.pipeline import isolate_env, small_config
 from warehouse import Warehouse
 
@@ -61,7 +62,7 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     config_path = whole_config
     result = runner.invoke(app, ["demo", "--config", str(config_path)])
     assert result.exit_code == 0, result.output
-    assert "loaded 11 of 11 accounts" in result.output
+    assert "loaded 12 of 12 accounts" in result.output
     hub = load_config(config_path)
     world = world_for(hub)
     shopify_orders = len(world.orders_of("shop_us")) + len(world.orders_of("shop_eu"))
@@ -86,7 +87,15 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
         where payments.provider = 'paypal' and cases.status = 'currency_mismatch'""") == 1
     assert scalar(config_path, "select count(*) from raw_erp_u8.so_somain") == hub.sandbox.orders
     assert scalar(config_path, "select count(*) from raw_store_files.quarantine") > 0
-    assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 11
+    paid_with_alipay = sum(len(order.alipay) for order in world.orders)
+    missing_day = scalar(config_path, "select bill_date from raw_alipay_main.bills where status = 'missing'")
+    assert scalar(config_path, "select count(*) from marts.fct_payments where provider = 'alipay'") == paid_with_alipay - sum(
+        len(order.alipay) for order in world.orders if order.alipay and bill_day(order.created_at) == missing_day) > 0
+    assert scalar(config_path, """
+        select count(*) from marts.rpt_payment_reconciliation as cases
+        join marts.fct_payments as payments on payments.payment_id = split_part(cases.payment_ids, ',', 1)
+        where payments.provider = 'alipay' and cases.status = 'underpaid'""") == 1  # one planted short in yuan
+    assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 12
 
     # the sandboxes render one merchant: Stripe pays the shops' orders, the ERP and the store files
     # know the shops' SKUs

@@ -24,6 +24,7 @@ from connectors.sdk.rsa_signing import private_key, public_key, sign, verify
 from .settings import AlipaySettings
 
 METHOD = "alipay.data.dataservice.bill.downloadurl.query"
+GATEWAY_PATH = "/gateway.do"
 ANSWER = "alipay_data_dataservice_bill_downloadurl_query_response"
 ZONE = "Asia/Shanghai"  # the gateway's timestamp and the bill's times are Beijing time
 SUCCESS = "10000"
@@ -92,7 +93,7 @@ class AlipayGateway:
     def call(self, biz_content: dict[str, str], day: date | None = None) -> dict[str, Any]:
         """The verified ``..._response`` of one gateway call (``code`` 10000 or not); an answer that is not
         JSON, or whose signature does not verify, raises."""
-        response = self.session.post(self.settings.base_url, data=self.signed(biz_content))
+        response = self.session.post(f"{self.settings.base_url.rstrip('/')}{GATEWAY_PATH}", data=self.signed(biz_content))
         if response.status_code != 200:
             raise ChannelhubError(f"{METHOD}: the gateway answered HTTP {response.status_code}")
         body = response.content.decode(response.encoding or "utf-8")

@@ -99,7 +99,7 @@ class AlipayEnv(WorldSandboxEnv):
         self.sandbox = sandbox_for(self.world, rate_limit=None)
         self.account = ACCOUNT
         first = min(bill_day(order.created_at) for order in self.world.orders)
-        self.configure(tmp_path, {"base_url": f"{self.sandbox.serve()}/gateway.do", "app_id": APP_ID,
+        self.configure(tmp_path, {"base_url": self.sandbox.serve(), "app_id": APP_ID,
                                   "start_date": first.isoformat(), "order_channel": SHOP.name,
                                   "timeout_seconds": 10, **settings}, SECRETS)
 
@@ -178,7 +178,7 @@ class SmallAlipayEnv(AlipayEnv):
         self.sandbox = sandbox_for(self.world, rate_limit=None)
         self.account = ACCOUNT
         first = min(bill_day(order.created_at) for order in self.world.orders)
-        self.configure(tmp_path, {"base_url": f"{self.sandbox.serve()}/gateway.do", "app_id": APP_ID,
+        self.configure(tmp_path, {"base_url": self.sandbox.serve(), "app_id": APP_ID,
                                   "start_date": first.isoformat(), "order_channel": SHOP.name,
                                   "timeout_seconds": 10, **settings}, SECRETS)
 
