@@ -24,12 +24,15 @@ from alipay.aop.api.exception.Exception import ResponseException
 from alipay.aop.api.request.AlipayDataDataserviceBillDownloadurlQueryRequest import (
     AlipayDataDataserviceBillDownloadurlQueryRequest,
 )
+from alipay.aop.api.util.SignatureUtils import get_sign_content, sign_with_rsa2
 from cryptography.hazmat.primitives import serialization
 
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
+from connectors.alipay.client import sign_content
 from connectors.alipay.connector import bill_rows
-from connectors.sdk import SourceDataError
+from connectors.sdk import ConfigError, SourceDataError
+from connectors.sdk.rsa_signing import private_key, public_key, sign, verify
 from sandbox.alipay import BEIJING, FEE_RATE, AlipaySandbox, bill_day, new_key, private_pem, public_pem
 from sandbox.world import EPOCH, ShopSpec, World, WorldSpec
 
@@ -352,3 +355,22 @@ def test_a_bill_whose_footer_does_not_count_its_rows_is_not_trusted() -> None:
         bill_rows(ACCOUNT, day, cut.getvalue())
     with pytest.raises(SourceDataError, match="not a zip of GBK CSVs"):
         bill_rows(ACCOUNT, day, b"<html>expired</html>")
+
+
+def test_requests_are_signed_as_the_official_sdk_signs_them() -> None:
+    """The connector's string to sign and RSA2 signature equal alipay-sdk-python's for the same
+    parameters, and a key given as the bare base64 body (as Alipay's key tool writes it) loads."""
+    params = {"app_id": APP_ID, "method": "alipay.data.dataservice.bill.downloadurl.query", "format": "JSON",
+              "charset": "utf-8", "sign_type": "RSA2", "timestamp": "2026-11-28 10:00:00", "version": "1.0",
+              "biz_content": '{"bill_type":"trade","bill_date":"2026-11-27"}'}
+    assert sign_content(params) == get_sign_content(params)
+    pkcs1 = APP_KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                  serialization.NoEncryption()).decode()
+    bare = "".join(private_pem(APP_KEY).splitlines()[1:-1])
+    text = sign_content(params).encode()
+    assert sign(private_key(bare, "app_private_key"), text) == sign_with_rsa2(pkcs1, sign_content(params), "utf-8")
+    assert verify(public_key("".join(public_pem(APP_KEY).splitlines()[1:-1]), "k"), text,
+                  sign_with_rsa2(pkcs1, sign_content(params), "utf-8"))
+    with pytest.raises(ConfigError, match="app_private_key is not an RSA private key") as refused:
+        private_key(bare[:-20], "app_private_key")
+    assert bare[:40] not in str(refused.value)
