@@ -10,7 +10,6 @@ from pydantic import SecretStr
 from connectors.sdk import RestSettings
 
 
-
 class AlipaySettings(RestSettings):
     """``base_url`` is the gateway's host (``https://openapi.alipay.com``; Alipay's sandbox
     ``https://openapi-sandbox.dl.alipaydev.com``); calls go to its ``/gateway.do``. ``app_id`` is the open-platform app with the
