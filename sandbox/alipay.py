@@ -117,7 +117,6 @@ def bill_day(when: datetime) -> date:
 class Entry:
     """One row of a day's detail bill."""
 
-    day: date
     cells: tuple[str, ...]
     received: Decimal
     fee: Decimal
@@ -286,7 +285,7 @@ class AlipaySandbox(HttpSandbox):
         cells = (f"{trade}\t", f"{order.number}\t", kind, order.lines[0].sku.product, beijing(created), beijing(done),
                  "", "", "", "", buyer, yuan(amount), yuan(amount), "0.00", "0.00", "0.00", "0.00", "0.00", "", "0.00",
                  "0.00", request_no, yuan(fee), "0.00", "")
-        return Entry(bill_day(done), cells, amount, fee, kind == "退款")
+        return Entry(cells, amount, fee, kind == "退款")
 
     def zip_of(self, day: date, entries: list[Entry]) -> bytes:
         """The day's bill as Alipay serves it: a zip of the GBK detail and summary CSVs."""
