@@ -11,7 +11,7 @@ payments as (
 ),
 
 refunded as (
-    select channel_id, trade_no, {{ money_sum('-received_amount') }} as amount_refunded
+    select channel_id, trade_no, {{ money_sum('-received_amount') }} as amount_refunded, max(_loaded_at) as _loaded_at
     from trades
     where entry_kind = 'refund'
     group by channel_id, trade_no
@@ -36,7 +36,8 @@ final as (
         cast('succeeded' as varchar) as status,
         true as is_captured,
         false as is_disputed,
-        payments._loaded_at
+        -- what changed it last: a refund comes in a later day's bill, loaded after the payment
+        greatest(payments._loaded_at, refunded._loaded_at) as _loaded_at
     from payments
     left join refunded
         on refunded.channel_id = payments.channel_id
