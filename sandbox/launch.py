@@ -34,10 +34,12 @@ class Launcher:
     """``start(world, account, settings, credentials)`` serves ``world`` where ``settings`` point and
     accepts ``credentials`` (secret name -> value). ``credential_prefixes``: how the platform's
     credentials look per secret (``{"access_token": "shpat_"}``), so generated ones pass the
-    connector's format checks."""
+    connector's format checks. ``generate``: for a platform whose credentials are not random strings
+    (Alipay's RSA keys), makes one by secret name instead."""
 
     start: Callable[[World, str, Mapping[str, Any], Mapping[str, str]], Running]
     credential_prefixes: Mapping[str, str] = field(default_factory=dict)
+    generate: Callable[[str], str] | None = None
 
 
 def local_port(account: str, settings: Mapping[str, Any]) -> int:

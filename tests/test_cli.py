@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from channelhub.cli import app
 from channelhub.config import load_config
 from channelhub.fleet import Fleet, world_for
+from sandbox.alipay import bill_day
 from tests.pipeline import isolate_env, small_config
 from warehouse import Warehouse
 
@@ -93,6 +94,14 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     assert scalar(config_path, "select count(*) from raw_store_files.quarantine") > 0
     assert scalar(config_path, "select count(*) from raw_jdy_erp.products") == hub.sandbox.skus
     assert scalar(config_path, "select count(*) from raw_erp_sap.items") == hub.sandbox.skus  # the Service Layer's
+    paid_with_alipay = sum(len(order.alipay) for order in world.orders)
+    missing_day = scalar(config_path, "select bill_date from raw_alipay_main.bills where status = 'missing'")
+    assert scalar(config_path, "select count(*) from marts.fct_payments where provider = 'alipay'") == paid_with_alipay - sum(
+        len(order.alipay) for order in world.orders if order.alipay and bill_day(order.created_at) == missing_day) > 0
+    assert scalar(config_path, """
+        select count(*) from marts.rpt_payment_reconciliation as cases
+        join marts.fct_payments as payments on payments.payment_id = split_part(cases.payment_ids, ',', 1)
+        where payments.provider = 'alipay' and cases.status = 'underpaid'""") == 1  # one planted short in yuan
     assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == accounts
 
     # the sandboxes render one merchant: Stripe pays the shops' orders, the ERP and the store files
