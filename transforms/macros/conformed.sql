@@ -11,7 +11,10 @@
     system of record, 'stock_count' for a physical count; as_of_at NULL means as of the account's last
     successful load); a payments provider takes money (payments: the gross, the provider's fee and
     the net in the payment's currency, settled_at when the net became available, the payout that
-    sent it to the bank), gives it back (refunds) and pays out (payouts). transforms/project.py finds
+    sent it to the bank), gives it back (refunds) and pays out (payouts); a logistics account ships
+    (shipments: one parcel of an order, order_id '<shop account>:<order id>' as fct_orders keys it, its
+    carrier, waybill (tracking_code), label cost, current status and delivery time) and tracks
+    (tracking_events: each carrier scan of a shipment, event_index its place in the parcel's story). transforms/project.py finds
     them in every installed connector's models and hands their names to dbt as the var `conformed`
     ({role: [model, ...]}); the marts union them with union_conformed. Adding a channel touches its own
     package only. -#}
@@ -37,6 +40,12 @@
                     "settled_at", "payout_id", "_loaded_at"],
         "payouts": ["payout_id", "provider", "channel_id", "currency", "amount", "status", "created_at", "arrival_at",
                     "_loaded_at"],
+        "shipments": ["shipment_id", "provider", "channel_id", "order_id", "carrier", "service", "tracking_code",
+                      "shipped_at", "delivered_at", "status", "last_event_at", "last_event_message", "cost_amount",
+                      "currency", "event_count", "_loaded_at"],
+        "tracking_events": ["event_id", "shipment_id", "provider", "channel_id", "tracking_code", "carrier",
+                            "event_index", "occurred_at", "status", "status_detail", "message", "city", "country",
+                            "_loaded_at"],
     } -%}
     {%- if role not in roles -%}
         {{ exceptions.raise_compiler_error("conformed role " ~ role ~ " is not one of " ~ roles.keys() | list) }}
