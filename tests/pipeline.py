@@ -30,14 +30,16 @@ SECRET_VARIABLES = ("CHANNELHUB_SHOP_US_TOKEN", "CHANNELHUB_SHOP_EU_TOKEN", "CHA
                     "CHANNELHUB_AMAZON_US_CLIENT_ID", "CHANNELHUB_AMAZON_US_CLIENT_SECRET",
                     "CHANNELHUB_AMAZON_US_REFRESH_TOKEN",
                     "CHANNELHUB_PAYPAL_MAIN_CLIENT_ID", "CHANNELHUB_PAYPAL_MAIN_CLIENT_SECRET",
+                    "CHANNELHUB_SHIP_EASYPOST_KEY",
                     "CHANNELHUB_WAREHOUSE_URL")
 # The merchant the model, stock and alert tests share leaves the marketplaces out: their sandboxes are
 # listed in windows from the shipped start dates (Pinduoduo's 30 minutes make a quiet month some 3,000
 # calls), and each has its own contract suite. The e2e demo test runs the whole shipped config. PayPal too
 # is left to its own suite and the e2e demo: without its account, no order is paid with PayPal.
 MARKETPLACES = ("jd", "pinduoduo", "amazon")
-# Guanjiapo and PayPal too: their contracts build their marts, and the e2e demo runs them with the rest.
-LEFT_OUT = (*MARKETPLACES, "guanjiapo", "paypal")
+# Guanjiapo, PayPal and EasyPost too: their contracts build their marts, and the e2e demo runs them with
+# the rest.
+LEFT_OUT = (*MARKETPLACES, "guanjiapo", "paypal", "easypost")
 
 
 def free_port() -> int:

@@ -61,7 +61,7 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     config_path = whole_config
     result = runner.invoke(app, ["demo", "--config", str(config_path)])
     assert result.exit_code == 0, result.output
-    assert "loaded 10 of 10 accounts" in result.output
+    assert "loaded 11 of 11 accounts" in result.output
     hub = load_config(config_path)
     world = world_for(hub)
     shopify_orders = len(world.orders_of("shop_us")) + len(world.orders_of("shop_eu"))
@@ -84,8 +84,11 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
         join marts.fct_payments as payments on payments.payment_id = split_part(cases.payment_ids, ',', 1)
         where payments.provider = 'paypal' and cases.status = 'currency_mismatch'""") == 1
     assert scalar(config_path, "select count(*) from raw_erp_u8.so_somain") == hub.sandbox.orders
+    # EasyPost ships the web shops' fulfilled orders: each parcel names an order fct_orders holds
+    parcels = sum(shipment.created_at <= world.now for shipment in world.shipments)
+    assert scalar(config_path, "select count(*) from marts.fct_shipments where is_order_known") == parcels > 0
     assert scalar(config_path, "select count(*) from raw_store_files.quarantine") > 0
-    assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 10
+    assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == 11
 
     # the sandboxes render one merchant: Stripe pays the shops' orders, the ERP and the store files
     # know the shops' SKUs
