@@ -107,13 +107,14 @@ class EasypostConnector(Connector[EasypostSettings]):
         Stream("shipments", ("id",), cursor=LABEL_CREATED,
                column_types=typed((("created_at", "updated_at"), "timestamp"), (("selected_rate__rate",), "decimal"),
                                   (("reference", "tracking_code", "tracker_id", "refund_status", "batch_id",
-                                    "selected_rate__carrier", "selected_rate__service", "selected_rate__currency"),
-                                   "text")),
+                                    "batch_status", "selected_rate__carrier", "selected_rate__service",
+                                    "selected_rate__currency", "selected_rate__retail_rate",
+                                    "selected_rate__retail_currency"), "text")),
                description="Bought labels: carrier and service (selected_rate), the waybill (tracking_code), the "
                            "label's cost; reference names the shop order, <shop>:<order id>."),
         Stream("trackers", ("id",), cursor=TRACKER_CREATED,
                column_types=typed((("created_at", "updated_at", "est_delivery_date"), "timestamp"),
-                                  (("shipment_id", "signed_by", "status_detail"), "text")),
+                                  (("shipment_id", "signed_by", "status_detail"), "text"), (("weight",), "double")),
                required=("tracking_code", "status"),
                description="A parcel's tracking: status (pre_transit, in_transit, out_for_delivery, delivered, "
                            "failure, return_to_sender…), the carrier's scans in child table "

@@ -137,7 +137,6 @@ def test_the_official_sdk_pages_shipments_and_trackers_on_the_sandbox(env: Easyp
 def test_trackers_are_read_again_while_their_parcels_move(env: EasypostEnv) -> None:
     """A tracker changes long after it was created: each run re-reads the trackers created in the last
     30 days (start_datetime), so a parcel shipped in one run is delivered in the warehouse after a later one."""
-    run_account(env.config, ACCOUNT)
     shipped = ship_new_orders(env.world, 3)
     run_account(env.config, ACCOUNT)
     ids = ", ".join(f"'{shipment.tracker_id}'" for shipment in shipped)
