@@ -95,10 +95,16 @@ class EasypostSandbox(HttpSandbox):
     def not_found(self, request: Request) -> Response:
         return easypost_error(404, "NOT_FOUND", "The requested resource could not be found.")
 
-    def authenticate(self, request: Request) -> Response | None:
+    @staticmethod
+    def presented_key(request: Request) -> str | None:
+        """The key as the HTTP Basic username (EasyPost's documented scheme) or as a Bearer token."""
         auth = request.authorization
-        key = (auth.token if auth.type == "bearer" else auth.username if auth.type == "basic" else None) \
-            if auth is not None else None
+        if auth is None:
+            return None
+        return auth.token if auth.type == "bearer" else auth.username if auth.type == "basic" else None
+
+    def authenticate(self, request: Request) -> Response | None:
+        key = self.presented_key(request)
         if not key:
             return easypost_error(401, "APIKEY.REQUIRED", "No API key provided. Provide your API key as the "
                                   "username of HTTP Basic authentication (blank password) or as a Bearer token.")
