@@ -97,7 +97,7 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     fates = Counter({"delivered": "delivered", "return_to_sender": "returned", "failure": "exception"}.get(
         shipment.status(world.now), "open") for shipment in listed)
     shipped = {shipment.reference for shipment in listed}
-    unshipped = sum(order.shop in ("shop_us", "shop_eu") and order.cancelled_at is None and not order.test
+    unshipped = sum(order.shop in world.shipping_shops and order.cancelled_at is None and not order.test
                     and order.financial_status in ("paid", "partially_refunded", "refunded")
                     and f"{order.shop}:{order.id}" not in shipped for order in world.orders)
     statuses = dict(query(config_path, "select fulfilment_status, count(*) from marts.rpt_fulfilment group by 1"))

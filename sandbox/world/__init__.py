@@ -11,8 +11,8 @@ provider's charges and the planted discrepancies), ``shipments`` (the parcels of
 fulfilled orders, their carriers, waybills, label costs and tracking events) and ``erp`` (warehouses and
 stock). ``World`` ties them to one seed and one clock.
 
-How shipments follow orders: every fulfilled order of a web shop (not a marketplace, not a test order,
-not cancelled) has one shipment, its label bought 1 to 72 hours after the order, and EasyPost's
+How shipments follow orders: every fulfilled order (not a test order, not cancelled) of a web shop
+selling in USD or EUR (``World.shipping_shops``: not a marketplace, nor a CNY store) has one shipment, its label bought 1 to 72 hours after the order, and EasyPost's
 ``reference`` names the order as the warehouse does, ``f"{shop}:{order_id}"``. A shipment's tracking
 events are timestamped in advance: those after the World's clock have not happened yet, so
 ``tick`` moves parcels along (pre_transit → in_transit → out_for_delivery → delivered; a few fail,
@@ -96,7 +96,7 @@ from .payments import (
     pay_with_paypal,
     plant_discrepancies,
 )
-from .shipments import Shipment, Shipper, TrackingEvent
+from .shipments import CARRIERS, Shipment, Shipper, TrackingEvent
 
 __all__ = ["CENT", "DISCREPANCY_KINDS", "EPOCH", "ERP_CONTACT_KINDS", "PLANT_MIN_ORDERS", "QUIET_KINDS", "RATES", "VARIANTS", "WAREHOUSES", "Charge",
            "Customer", "Order", "OrderLine", "Refund", "Shipment", "ShopSpec", "Sku", "StockRecord", "TrackingEvent", "World",
@@ -146,8 +146,13 @@ class World:
     @cached_property
     def shipments(self) -> list[Shipment]:
         """The web shops' parcels, oldest first: made when first read, from the orders fulfilled by then."""
-        marketplaces = frozenset(shop.name for shop in self.spec.shops if shop.marketplace)
-        return self._shipper.ship_all(self.orders, marketplaces)
+        return self._shipper.ship_all(self.orders, self.shipping_shops)
+
+    @property
+    def shipping_shops(self) -> frozenset[str]:
+        """The web shops whose parcels EasyPost carries: not marketplaces (they ship through their own
+        logistics), selling in a currency EasyPost's carriers serve here (``shipments.CARRIERS``)."""
+        return frozenset(shop.name for shop in self.spec.shops if not shop.marketplace and shop.currency in CARRIERS)
 
     # -- generation -------------------------------------------------------------------------------
     def _random_time(self) -> datetime:

@@ -24,7 +24,8 @@ from decimal import Decimal
 from .catalog import RATES, quantum
 from .channels import Order
 
-# (carrier, service, label cost in USD before the shop currency's rate) per shop currency
+# (carrier, service, label cost in USD before the shop currency's rate) per shop currency: the web shops
+# selling in these currencies buy their labels at EasyPost (a CNY store ships with Chinese couriers)
 CARRIERS = {"USD": (("USPS", "GroundAdvantage", Decimal("5.40")), ("USPS", "Priority", Decimal("9.35")),
                     ("UPS", "Ground", Decimal("11.20")), ("FedEx", "FEDEX_GROUND", Decimal("10.80"))),
             "EUR": (("DHLExpress", "ExpressWorldwide", Decimal("14.90")), ("UPS", "Standard", Decimal("8.70")))}
@@ -90,16 +91,16 @@ class Shipper:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(f"{seed}:shipments")
 
-    def ship_all(self, orders: Iterable[Order], marketplaces: frozenset[str]) -> list[Shipment]:
-        """One shipment per fulfilled, real (not test, not cancelled) order of a web shop, oldest first."""
+    def ship_all(self, orders: Iterable[Order], shops: frozenset[str]) -> list[Shipment]:
+        """One shipment per fulfilled, real (not test, not cancelled) order of ``shops``, oldest first."""
         shipped = [self.ship(order, order.created_at + timedelta(minutes=self.rng.randrange(60, 72 * 60)))
                    for order in orders if order.fulfillment_status == "fulfilled" and not order.test
-                   and order.cancelled_at is None and order.shop not in marketplaces]
+                   and order.cancelled_at is None and order.shop in shops]
         return sorted(shipped, key=lambda shipment: (shipment.created_at, shipment.id))
 
     def ship(self, order: Order, at: datetime) -> Shipment:
         rng = self.rng
-        carrier, service, usd = rng.choice(CARRIERS.get(order.currency, CARRIERS["USD"]))
+        carrier, service, usd = rng.choice(CARRIERS.get(order.currency, CARRIERS["USD"]))  # any order can be sent
         cost = (usd * RATES[order.currency]).quantize(quantum(order.currency))
         fate = rng.choices([name for name, _ in FATES], [share for _, share in FATES])[0]
         shipment = Shipment(id=f"shp_{rng.getrandbits(128):032x}", tracker_id=f"trk_{rng.getrandbits(128):032x}",
