@@ -125,11 +125,12 @@ class AccessConfig(_Strict):
         "finance": Department(marts=("fct_payments", "fct_refunds", "fct_payouts", "rpt_payment_reconciliation",
                                      "rpt_daily_sales", "fct_orders", "dim_customers", "dim_channels", "freshness")),
         "warehouse": Department(marts=("fct_inventory", "rpt_stock_availability", "dim_products",
-                                       "dim_product_listings", "fct_order_lines", "dim_channels", "freshness")),
+                                       "dim_product_listings", "fct_order_lines", "fct_shipments", "fct_tracking_events",
+                                       "rpt_fulfilment", "dim_channels", "freshness")),
         "sales": Department(marts=("fct_orders", "fct_order_lines", "fct_refunds", "dim_customers", "dim_channels",
                                    "dim_products", "rpt_daily_sales", "freshness"), pii=True),
         "management": Department(marts=("rpt_daily_sales", "rpt_payment_reconciliation", "rpt_stock_availability",
-                                        "dim_channels", "freshness")),
+                                        "rpt_fulfilment", "dim_channels", "freshness")),
     })
 
     @field_validator("departments")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,11 @@ def whole_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def scalar(config_path: Path, sql: str) -> int:
     with Warehouse(load_config(config_path).warehouse_url).engine.connect() as conn:
         return conn.execute(sa.text(sql)).scalar_one()
+
+
+def query(config_path: Path, sql: str) -> list[tuple]:
+    with Warehouse(load_config(config_path).warehouse_url).engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(sa.text(sql))]
 
 
 def test_version_and_help_show_flags_as_flags() -> None:
@@ -102,6 +108,21 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
         select count(*) from marts.rpt_payment_reconciliation as cases
         join marts.fct_payments as payments on payments.payment_id = split_part(cases.payment_ids, ',', 1)
         where payments.provider = 'alipay' and cases.status = 'underpaid'""") == 1  # one planted short in yuan
+    # EasyPost ships the web shops' fulfilled orders: each parcel names an order fct_orders holds
+    listed = [shipment for shipment in world.shipments if shipment.created_at <= world.now]
+    assert scalar(config_path, "select count(*) from marts.fct_shipments where is_order_known") == len(listed) > 0
+    # rpt_fulfilment: every paid web-shop order, shipped or not, and where its parcel is
+    fates = Counter({"delivered": "delivered", "return_to_sender": "returned", "failure": "exception"}.get(
+        shipment.status(world.now), "open") for shipment in listed)
+    shipped = {shipment.reference for shipment in listed}
+    unshipped = sum(order.shop in world.shipping_shops and order.cancelled_at is None and not order.test
+                    and order.financial_status in ("paid", "partially_refunded", "refunded")
+                    and f"{order.shop}:{order.id}" not in shipped for order in world.orders)
+    statuses = dict(query(config_path, "select fulfilment_status, count(*) from marts.rpt_fulfilment group by 1"))
+    assert {status: statuses.pop(status, 0) for status in ("delivered", "returned", "exception", "unshipped")} == \
+        {"delivered": fates["delivered"], "returned": fates["returned"], "exception": fates["exception"],
+         "unshipped": unshipped}
+    assert sum(statuses.values()) == fates["open"] and statuses.get("stuck", 0) > 0
     assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == accounts
 
     # the sandboxes render one merchant: Stripe pays the shops' orders, the ERP and the store files

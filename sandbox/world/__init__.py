@@ -7,8 +7,18 @@ All times are UTC here; each sandbox converts to the zone its API uses.
 
 The World is split by domain, so every sandbox renders the same merchant from its own side:
 ``catalog`` (SKUs, customers), ``channels`` (shops, their orders and refunds), ``payments`` (the
-provider's charges and the planted discrepancies) and ``erp`` (warehouses and stock). ``World`` ties
-them to one seed and one clock.
+provider's charges and the planted discrepancies), ``shipments`` (the parcels of the web shops'
+fulfilled orders, their carriers, waybills, label costs and tracking events) and ``erp`` (warehouses and
+stock). ``World`` ties them to one seed and one clock.
+
+How shipments follow orders: every fulfilled order (not a test order, not cancelled) of a web shop
+selling in USD or EUR (``World.shipping_shops``: not a marketplace, nor a CNY store) has one shipment, its label bought 1 to 72 hours after the order, and EasyPost's
+``reference`` names the order as the warehouse does, ``f"{shop}:{order_id}"``. A shipment's tracking
+events are timestamped in advance: those after the World's clock have not happened yet, so
+``tick`` moves parcels along (pre_transit → in_transit → out_for_delivery → delivered; a few fail,
+are returned or get stuck: ``sandbox.world.shipments``). Shipments come from a random stream of their
+own, made the first time ``World.shipments`` is read (from the orders fulfilled by then); ``ship``
+sends more.
 
 How payments reconcile with orders (the rules ``rpt_payment_reconciliation`` applies, and the data
 follows them exactly except where a discrepancy is planted):
@@ -65,6 +75,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from itertools import count
 
 from .catalog import (
@@ -93,10 +104,11 @@ from .payments import (
     pay_with_wallets,
     plant_discrepancies,
 )
+from .shipments import CARRIERS, Shipment, Shipper, TrackingEvent
 
 __all__ = ["CENT", "DISCREPANCY_KINDS", "EPOCH", "ERP_CONTACT_KINDS", "PLANT_MIN_ORDERS", "QUIET_KINDS", "RATES", "VARIANTS", "WAREHOUSES", "Charge",
-           "Customer", "Order", "OrderLine", "Refund", "ShopSpec", "Sku", "StockRecord", "World", "WorldSpec", "paid_with_paypal",
-           "paid_with_wallet"]
+           "Customer", "Order", "OrderLine", "Refund", "Shipment", "ShopSpec", "Sku", "StockRecord", "TrackingEvent", "World",
+           "WorldSpec", "paid_with_paypal", "paid_with_wallet"]
 
 
 @dataclass(frozen=True)
@@ -138,6 +150,18 @@ class World:
         self.now = max([self.now, *(order.updated_at for order in self.orders)])
         self.stock = [StockRecord(sku, wh, self.rng.randint(0, 250), next(self._version), sku.modified_at)
                       for sku in self.skus for wh, *_ in WAREHOUSES]
+        self._shipper = Shipper(spec.seed)
+
+    @cached_property
+    def shipments(self) -> list[Shipment]:
+        """The web shops' parcels, oldest first: made when first read, from the orders fulfilled by then."""
+        return self._shipper.ship_all(self.orders, self.shipping_shops)
+
+    @property
+    def shipping_shops(self) -> frozenset[str]:
+        """The web shops whose parcels EasyPost carries: not marketplaces (they ship through their own
+        logistics), selling in a currency EasyPost's carriers serve here (``shipments.CARRIERS``)."""
+        return frozenset(shop.name for shop in self.spec.shops if not shop.marketplace and shop.currency in CARRIERS)
 
     # -- generation -------------------------------------------------------------------------------
     def _random_time(self) -> datetime:
@@ -205,6 +229,15 @@ class World:
         pay_with_wallets(new, self.spec.shops, f"{self.spec.seed}:{new[0].id if new else 0}")
         self.orders.extend(new)
         return new
+
+    def ship(self, orders: list[Order]) -> list[Shipment]:
+        """Fulfil ``orders`` and buy their labels now (the clock moves on a minute); returns the shipments."""
+        now = self.tick()
+        shipped = [self._shipper.ship(order, now) for order in orders]
+        for order in orders:
+            order.fulfillment_status, order.updated_at = "fulfilled", now
+        self.shipments.extend(shipped)
+        return shipped
 
     def share_timestamp(self, n: int) -> datetime:
         """Give ``n`` orders one identical ``updated_at`` (the boundary case of every cursor)."""

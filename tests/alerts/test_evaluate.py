@@ -152,6 +152,20 @@ def test_a_payout_short_of_its_payments_alerts_its_account_until_it_balances(hub
     assert settlement(T + timedelta(minutes=10)) == []
 
 
+def test_paid_orders_a_logistics_account_shipped_are_not_unshipped(hub: HubConfig) -> None:
+    """The shop has not marked them fulfilled, but EasyPost bought their labels (fct_shipments): only
+    the others are reminded."""
+    write_marts(hub, orders=3)  # EasyPost shipped shop_us:1001
+
+    def unshipped() -> tuple[str, ...]:
+        report = check_alerts(hub, as_of=T, deliver=False)
+        return next(alert.records for alert in report.open if alert.rule == "unshipped")
+
+    assert unshipped() == ("order #1002 (2026-03-02 09:30Z)", "order #1003 (2026-03-02 09:30Z)")
+    execute(hub, "update marts.fct_shipments set order_id = null")
+    assert len(unshipped()) == 3
+
+
 def test_channelhub_alerts_lists_open_ones_and_check_exits_1_when_undelivered(
         hub: HubConfig, receiver: Receiver, tmp_path: Path) -> None:
     loaded(hub, T, *LOADED, "shop_eu")

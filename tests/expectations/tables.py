@@ -7,7 +7,7 @@ Tests then plant one violation at a time with plain SQL.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -61,8 +61,19 @@ MART_COLUMNS: dict[str, dict[str, Any]] = {
                         "units": I, "gross_sales": N, "discounts": N, "returns": N, "net_sales": N, "shipping": N,
                         "taxes": N, "total_collected": N, "cancelled_order_count": I, "cancelled_kept_amount": N,
                         "test_order_count": I},
+    "fct_shipments": {"shipment_id": T, "provider": T, "channel_id": T, "order_id": T, "is_order_known": B,
+                      "ordered_at": TS, "carrier": T, "service": T, "tracking_code": T, "shipped_at": TS,
+                      "delivered_at": TS, "status": T, "is_final": B, "last_event_at": TS, "last_event_message": T,
+                      "cost_amount": N, "currency": T, "event_count": I},
+    "fct_tracking_events": {"event_id": T, "shipment_id": T, "order_id": T, "provider": T, "channel_id": T,
+                            "tracking_code": T, "carrier": T, "event_index": I, "occurred_at": TS, "status": T,
+                            "status_detail": T, "message": T, "city": T, "country": T},
+    "rpt_fulfilment": {"order_id": T, "channel_id": T, "ordered_at": TS, "paid_at": TS, "shipped_at": TS,
+                       "delivered_at": TS, "shipment_count": I, "hours_to_ship": N, "hours_to_deliver": N,
+                       "fulfilment_status": T, "is_late": B, "last_event_at": TS, "as_of_at": TS},
 }
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+SHIPPED, DELIVERED = AT + timedelta(hours=20), AT + timedelta(days=3)
 SKUS = ("CH-0001-M", "CH-0002-L", "CH-0003-S")
 FEE = Decimal("1.71")  # Stripe's 2.9% + 30c on 48.60
 
@@ -135,6 +146,28 @@ def mart_rows(orders: int) -> dict[str, list[dict[str, Any]]]:
              "allocated_quantity": 12, "allocation_note": None, "channel_quantity": 12}
             for i, sku in enumerate(SKUS)],
         "rpt_payment_reconciliation": reconciliation_rows,
+        # the first order shipped with EasyPost and delivered; the others not shipped yet
+        "fct_shipments": [{"shipment_id": "shp_1", "provider": "easypost", "channel_id": "ship_easypost",
+                           "order_id": "shop_us:1001", "is_order_known": True, "ordered_at": AT, "carrier": "USPS",
+                           "service": "Priority", "tracking_code": "9400100000000000000001", "shipped_at": SHIPPED,
+                           "delivered_at": DELIVERED, "status": "delivered", "is_final": True,
+                           "last_event_at": DELIVERED, "last_event_message": "Delivered",
+                           "cost_amount": Decimal("9.35"), "currency": "USD", "event_count": 2}],
+        "fct_tracking_events": [
+            {"event_id": f"shp_1:{i}", "shipment_id": "shp_1", "order_id": "shop_us:1001", "provider": "easypost",
+             "channel_id": "ship_easypost", "tracking_code": "9400100000000000000001", "carrier": "USPS",
+             "event_index": i, "occurred_at": at, "status": status, "status_detail": detail, "message": status,
+             "city": "New York", "country": "US"}
+            for i, (at, status, detail) in enumerate([(SHIPPED, "pre_transit", "label_created"),
+                                                       (DELIVERED, "delivered", "arrived_at_destination")])],
+        "rpt_fulfilment": [
+            {"order_id": order["order_id"], "channel_id": "shop_us", "ordered_at": AT, "paid_at": AT,
+             "shipped_at": SHIPPED if first else None, "delivered_at": DELIVERED if first else None,
+             "shipment_count": int(first), "hours_to_ship": Decimal(20) if first else None,
+             "hours_to_deliver": Decimal(52) if first else None,
+             "fulfilment_status": "delivered" if first else "unshipped", "is_late": not first,
+             "last_event_at": DELIVERED if first else None, "as_of_at": DELIVERED}
+            for first, order in ((i == 0, order) for i, order in enumerate(order_rows))],
         "freshness": [{"account": "shop_us", "platform": "shopify", "schedule": "0 * * * *",
                        "last_run_at": datetime(2026, 3, 2, 12, tzinfo=UTC), "last_outcome": "success",
                        "last_success_at": datetime(2026, 3, 2, 12, tzinfo=UTC), "hours_since_success": Decimal("0.5")}],

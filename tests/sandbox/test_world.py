@@ -326,3 +326,56 @@ def test_alipay_bills_reconcile_with_the_wallet_shop_but_for_alipays_plants() ->
     assert unpaid and short == unpaid | {planted["wrong_amount"]}
     assert all(refunded.get(key, Decimal(0)) == o.refunded for key, o in orders.items() if key not in unpaid)
     assert set(paid) == set(orders) - unpaid
+
+
+# -- shipments ------------------------------------------------------------------------------------------
+
+def test_every_fulfilled_web_shop_order_ships_once_after_it_was_placed() -> None:
+    cny = ShopSpec("shop_cn", "CNY", "Asia/Shanghai")  # ships with Chinese couriers, not EasyPost
+    world = World(WorldSpec(seed=11, orders=300, shops=(*WorldSpec().shops, cny)))
+    assert world.shipping_shops == {"shop_us", "shop_eu"}
+    shipped = {shipment.reference: shipment for shipment in world.shipments}
+    fulfilled = {f"{o.shop}:{o.id}" for o in world.orders if o.shop != "shop_cn"
+                 and o.fulfillment_status == "fulfilled" and not o.test and o.cancelled_at is None}
+    assert set(shipped) == fulfilled and len(shipped) == len(world.shipments)
+    for shipment in world.shipments:
+        assert shipment.order.created_at < shipment.created_at <= shipment.order.created_at + timedelta(hours=72)
+        assert shipment.cost > 0 and shipment.cost == shipment.cost.quantize(Decimal("0.01"))
+        assert shipment.events[0].at == shipment.created_at and shipment.events[0].status == "pre_transit"
+        assert [e.at for e in shipment.events] == sorted(e.at for e in shipment.events)
+
+
+def test_tracking_follows_the_state_machine_to_each_fate() -> None:
+    """pre_transit → in_transit → out_for_delivery → delivered, or failure (→ return_to_sender), or
+    stuck in transit; each fate occurs."""
+    world = World(WorldSpec(seed=11, orders=600))
+    paths = {"delivered": ["pre_transit", "in_transit", "in_transit", "out_for_delivery", "delivered"],
+             "failure": ["pre_transit", "in_transit", "in_transit", "out_for_delivery", "failure"],
+             "return_to_sender": ["pre_transit", "in_transit", "in_transit", "out_for_delivery", "failure",
+                                  "return_to_sender"],
+             "stuck": ["pre_transit", "in_transit", "in_transit"]}
+    fates = {shipment.fate for shipment in world.shipments}
+    assert fates == set(paths)
+    for shipment in world.shipments:
+        assert [event.status for event in shipment.events] == paths[shipment.fate]
+
+
+def test_moving_the_clock_moves_parcels_along() -> None:
+    world = World(WorldSpec(seed=11, orders=300))
+    [shipment] = world.ship(world.orders[:1])
+    assert shipment.status(world.now) == "pre_transit" and world.orders[0].fulfillment_status == "fulfilled"
+    world.tick(30 * 86_400)
+    assert shipment.status(world.now) == shipment.events[-1].status != "pre_transit"
+    assert shipment.updated_at(world.now) == shipment.events[-1].at and shipment in world.shipments
+
+
+def test_shipments_leave_the_rest_of_the_world_unchanged() -> None:
+    """They come from a random stream of their own: reading them changes nothing else, and one seed
+    always gives the same parcels."""
+    spec = WorldSpec(seed=5, orders=250)
+    plain, shipping = World(spec), World(spec)
+    parcels = [(s.id, s.tracking_code, s.cost, [e.at for e in s.events]) for s in shipping.shipments]
+    assert parcels == [(s.id, s.tracking_code, s.cost, [e.at for e in s.events]) for s in World(spec).shipments]
+    assert [o.id for o in shipping.add_orders(3)] == [o.id for o in plain.add_orders(3)]
+    assert [(o.id, o.total, o.financial_status) for o in shipping.orders] == \
+        [(o.id, o.total, o.financial_status) for o in plain.orders]

@@ -11,7 +11,10 @@
     system of record, 'stock_count' for a physical count; as_of_at NULL means as of the account's last
     successful load); a payments provider takes money (payments: the gross, the provider's fee and
     the net in the payment's currency, settled_at when the net became available, the payout that
-    sent it to the bank), gives it back (refunds) and pays out (payouts). transforms/project.py finds
+    sent it to the bank), gives it back (refunds) and pays out (payouts); a logistics account ships
+    (shipments: one parcel of an order, order_id '<shop account>:<order id>' as fct_orders keys it, its
+    carrier, waybill (tracking_code), label cost, current status and delivery time) and tracks
+    (tracking_events: each carrier scan of a shipment, event_index its place in the parcel's story). transforms/project.py finds
     them in every installed connector's models and hands their names to dbt as the var `conformed`
     ({role: [model, ...]}); the marts union them with union_conformed. Adding a channel touches its own
     package only. -#}
@@ -37,6 +40,12 @@
                     "settled_at", "payout_id", "_loaded_at"],
         "payouts": ["payout_id", "provider", "channel_id", "currency", "amount", "status", "created_at", "arrival_at",
                     "_loaded_at"],
+        "shipments": ["shipment_id", "provider", "channel_id", "order_id", "carrier", "service", "tracking_code",
+                      "shipped_at", "delivered_at", "status", "last_event_at", "last_event_message", "cost_amount",
+                      "currency", "event_count", "_loaded_at"],
+        "tracking_events": ["event_id", "shipment_id", "provider", "channel_id", "tracking_code", "carrier",
+                            "event_index", "occurred_at", "status", "status_detail", "message", "city", "country",
+                            "_loaded_at"],
     } -%}
     {%- if role not in roles -%}
         {{ exceptions.raise_compiler_error("conformed role " ~ role ~ " is not one of " ~ roles.keys() | list) }}
@@ -63,8 +72,32 @@
     union all
     {%- endif -%}
     {%- else %}
+    {%- set types = optional_role_types(role) %}
+    {%- if not types %}
     {{ exceptions.raise_compiler_error("no model conforms to role " ~ role) }}
+    {%- endif %}
+    select
+        {%- for column in columns %}
+        cast(null as {{ portable_type(types[column]) }}) as {{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    where 1 = 0
     {%- endfor %}
+{%- endmacro %}
+
+{#- The column types of the roles that no installed connector may play (logistics: a merchant's hub
+    without a shipping connector package): union_conformed gives such a role's columns, typed, and no
+    row, so its marts still build. Other roles always have a model in this project. -#}
+{% macro optional_role_types(role) -%}
+    {%- set shipment = {"shipment_id": "text", "provider": "text", "channel_id": "text", "order_id": "text",
+                        "carrier": "text", "service": "text", "tracking_code": "text", "shipped_at": "timestamptz",
+                        "delivered_at": "timestamptz", "status": "text", "last_event_at": "timestamptz",
+                        "last_event_message": "text", "cost_amount": "money", "currency": "text",
+                        "event_count": "bigint", "_loaded_at": "text"} -%}
+    {%- set event = {"event_id": "text", "shipment_id": "text", "provider": "text", "channel_id": "text",
+                     "tracking_code": "text", "carrier": "text", "event_index": "bigint", "occurred_at": "timestamptz",
+                     "status": "text", "status_detail": "text", "message": "text", "city": "text", "country": "text",
+                     "_loaded_at": "text"} -%}
+    {{ return({"shipments": shipment, "tracking_events": event}.get(role, {})) }}
 {%- endmacro %}
 
 {#- `select <key> from <model>` for every `role` model: the current keys remove_vanished compares with. -#}
