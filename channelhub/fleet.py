@@ -11,8 +11,6 @@ to a file.
 from __future__ import annotations
 
 import os
-import secrets
-from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any, Self
 
@@ -60,12 +58,12 @@ class Fleet:
         self.world: World | None = None
         self.exported: dict[str, str] = {}  # env variable -> credential the sandboxes accept
 
-    def _credentials(self, account: str, config: AccountConfig, prefixes: Mapping[str, str]) -> dict[str, str]:
+    def _credentials(self, account: str, config: AccountConfig, launch: Launcher) -> dict[str, str]:
         values = {}
         for key, ref in config.secrets.items():
             if not ref.env:
                 raise ConfigError(f"account {account!r}, secret {key!r}: a sandbox needs an env variable to set")
-            value = os.environ.get(ref.env) or prefixes.get(key, "") + secrets.token_hex(16)
+            value = os.environ.get(ref.env) or launch.new_credential(key)
             os.environ[ref.env] = value
             self.exported[ref.env] = value
             values[key] = value
@@ -77,7 +75,7 @@ class Fleet:
             for name in self.hub.enabled_accounts():
                 config = self.hub.accounts[name]
                 launch = launcher(name, config.connector)
-                credentials = self._credentials(name, config, launch.credential_prefixes)
+                credentials = self._credentials(name, config, launch)
                 try:
                     self.running.append(launch.start(self.world, name, config.settings, credentials))
                 except SandboxSetupError as exc:
