@@ -297,9 +297,12 @@ class WechatpaySandbox(HttpSandbox):
         first = [order for order in self.world.orders if order.wechatpay][:PLANT_AMONG]
         plain = [order for order in first if order.financial_status == "paid" and not order.refunds]
         rng = random.Random(f"{self.world.spec.seed}:wechatpay")
-        missing = rng.choice(plain)
-        day = missing.created_at.astimezone(BEIJING).date()
-        fee, currency = rng.sample([order for order in plain if order.created_at.astimezone(BEIJING).date() != day], 2)
+        missing = rng.choice(plain) if plain else None
+        day = missing.created_at.astimezone(BEIJING).date() if missing else None
+        others = [order for order in plain if order.created_at.astimezone(BEIJING).date() != day]
+        if missing is None or len(others) < 2:  # too few WeChat Pay orders to spoil
+            return {}
+        fee, currency = rng.sample(others, 2)
         return {"missing_day": day.isoformat(), "fee_mismatch": fee.wechatpay[0].id,
                 "currency_mismatch": currency.wechatpay[0].id}
 

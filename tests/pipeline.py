@@ -31,6 +31,7 @@ SECRET_VARIABLES = ("CHANNELHUB_SHOP_US_TOKEN", "CHANNELHUB_SHOP_EU_TOKEN", "CHA
                     "CHANNELHUB_AMAZON_US_CLIENT_ID", "CHANNELHUB_AMAZON_US_CLIENT_SECRET",
                     "CHANNELHUB_AMAZON_US_REFRESH_TOKEN",
                     "CHANNELHUB_PAYPAL_MAIN_CLIENT_ID", "CHANNELHUB_PAYPAL_MAIN_CLIENT_SECRET",
+                    "CHANNELHUB_WECHATPAY_MAIN_KEY", "CHANNELHUB_WECHATPAY_MAIN_PLATFORM_KEY",
                     "CHANNELHUB_WAREHOUSE_URL")
 # The merchant the model, stock and alert tests share leaves the marketplaces out: their sandboxes are
 # listed in windows from the shipped start dates (Pinduoduo's 30 minutes make a quiet month some 3,000
@@ -38,8 +39,8 @@ SECRET_VARIABLES = ("CHANNELHUB_SHOP_US_TOKEN", "CHANNELHUB_SHOP_EU_TOKEN", "CHA
 # is left to its own suite and the e2e demo: without its account, no order is paid with PayPal.
 MARKETPLACES = ("jd", "pinduoduo", "amazon")
 # Guanjiapo and PayPal too: their contracts build their marts, and the e2e demo runs them with the rest;
-# and the CNY web shop on WooCommerce, whose orders the wallets (Alipay, WeChat Pay) pay.
-LEFT_OUT = (*MARKETPLACES, "guanjiapo", "paypal", "woocommerce")
+# and the CNY web shop on WooCommerce, whose orders the wallets (Alipay, WeChat Pay) pay, with WeChat Pay.
+LEFT_OUT = (*MARKETPLACES, "guanjiapo", "paypal", "woocommerce", "wechatpay")
 
 
 def free_port() -> int:
