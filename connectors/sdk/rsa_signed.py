@@ -35,16 +35,22 @@ class SignatureRejected(ChannelhubError):
 
 
 def load_private_key(pem: str) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        key = None  # cryptography's message never quotes the key, but says nothing more useful either
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise ConfigError("the merchant API private key must be an RSA key (apiclient_key.pem)")
+        raise ConfigError("merchant_private_key must be an unencrypted RSA private key in PEM (apiclient_key.pem)")
     return key
 
 
 def load_public_key(pem: str) -> rsa.RSAPublicKey:
-    key = serialization.load_pem_public_key(pem.encode())
+    try:
+        key = serialization.load_pem_public_key(pem.encode())
+    except (ValueError, TypeError):
+        key = None
     if not isinstance(key, rsa.RSAPublicKey):
-        raise ConfigError("the WeChat Pay platform public key must be an RSA key (pub_key.pem)")
+        raise ConfigError("platform_public_key must be WeChat Pay's RSA public key in PEM (pub_key.pem)")
     return key
 
 

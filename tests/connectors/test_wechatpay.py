@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
 from wechatpayv3 import WeChatPay, WeChatPayType
+from wechatpayv3 import utils as wechatpay_utils
 
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
 from connectors.sdk import SourceDataError
+from connectors.sdk.rsa_signed import authorization
 from connectors.wechatpay.connector import read_bill, to_record
 from sandbox.wechatpay import WechatpaySandbox, new_key, private_pem, public_pem
 from sandbox.world import ShopSpec, World, WorldSpec
@@ -221,6 +225,22 @@ def test_signatures_and_refusals_fail_the_run_saying_what_happened(env: Wechatpa
     assert "SIGN_ERROR" in str(failure.value) and "PRIVATE KEY" not in str(failure.value)
     result = env.config.account(ACCOUNT).connector.check(env.config.account(ACCOUNT))
     assert not result.ok and "SIGN_ERROR" in result.detail
+    monkeypatch.setenv(SECRETS["merchant_private_key"], "-----BEGIN PRIVATE KEY-----\nnot a key")
+    with pytest.raises(RunFailed, match="merchant_private_key must be an unencrypted RSA private key") as failure:
+        run_account(env.config, ACCOUNT)
+    assert "not a key" not in str(failure.value)
+
+
+def test_our_authorization_is_the_one_wechatpayv3_computes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same key, path, time and nonce: the same signature (PKCS#1 v1.5 is deterministic)."""
+    monkeypatch.setattr(wechatpay_utils, "time", SimpleNamespace(time=lambda: 1554208460))
+    path = "/v3/bill/tradebill?bill_date=2026-05-01&bill_type=ALL&tar_type=GZIP"
+    theirs = wechatpay_utils.build_authorization(path, "GET", MCHID, SERIAL, MERCHANT, nonce_str="593BEC0C930BF1AF")
+    ours = authorization(MERCHANT, mchid=MCHID, serial_no=SERIAL, method="GET", path=path, timestamp=1554208460,
+                         nonce="593BEC0C930BF1AF")
+    fields = re.compile(r'(\w+)="([^"]*)"')
+    assert ours.split(" ")[0] == theirs.split(" ")[0] == "WECHATPAY2-SHA256-RSA2048"
+    assert dict(fields.findall(ours)) == dict(fields.findall(theirs))
 
 
 BILL = ("交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,"
