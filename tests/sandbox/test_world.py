@@ -8,8 +8,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -19,6 +20,7 @@ from channelhub.fleet import world_for
 from sandbox.paypal import PaypalSandbox
 from sandbox.shopify import ShopifySandbox
 from sandbox.stripe import DEFAULT_API_KEY, StripeSandbox
+from sandbox.wechatpay import WechatpaySandbox, new_key
 from sandbox.world import (
     DISCREPANCY_KINDS,
     QUIET_KINDS,
@@ -288,3 +290,38 @@ def test_wallet_shops_are_paid_by_wallets_only() -> None:
     assert not any(o.alipay or o.wechatpay for o in world.orders if o.shop != wallet_shop.name)
     by_card = World(replace(world.spec, shops=tuple(replace(shop, checkout=("stripe",)) for shop in world.spec.shops)))
     assert [(o.id, o.total) for o in by_card.orders] == [(o.id, o.total) for o in world.orders]
+
+
+def test_wechatpay_bills_pay_the_wallet_shops_orders_but_for_their_plants() -> None:
+    """The WeChat Pay sandbox's bills, reconciled with the shipped CNY shop's orders by out_trade_no:
+    every order paid with WeChat Pay is billed its total in CNY at a 0.60 % fee, and its refunds are the
+    shop's, except exactly the three planted cases: the day without a bill (its orders unbilled), the
+    payment in USD and the fee at another rate."""
+    world = world_for(load_config(SHIPPED))
+    key = new_key()
+    sandbox = WechatpaySandbox(world, "1900007291", "0", key.public_key(), key, "0")
+    planted = sandbox.planted
+    lines = sandbox.served()
+    paid = {line.out_trade_no: line for line in lines if line.state == "SUCCESS"}
+    refunded: dict[str, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        if line.state == "REFUND":
+            refunded[line.out_trade_no] += line.refunded
+    wallet_orders = [o for o in world.orders if o.wechatpay]
+    unbilled = {str(o.number) for o in wallet_orders
+                if o.created_at.astimezone(ZoneInfo("Asia/Shanghai")).date() == sandbox.planted_day}
+    assert unbilled and set(paid) == {str(o.number) for o in wallet_orders} - unbilled
+    off = {str(o.number) for o in wallet_orders if o.wechatpay[0].id in (planted["currency_mismatch"],
+                                                                        planted["fee_mismatch"])}
+    for order in wallet_orders:
+        line = paid.get(str(order.number))
+        if line is None or line.out_trade_no in off:
+            continue
+        assert (line.currency, line.settled, line.fee) == ("CNY", order.total, (order.total * Decimal("0.006")).quantize(
+            Decimal("0.01"), ROUND_HALF_UP)), order.number
+        assert refunded[line.out_trade_no] == order.refunded
+    wrong = paid[next(n for n in off if paid[n].transaction_id == planted["currency_mismatch"])]
+    assert wrong.currency == "USD"
+    fee = paid[next(n for n in off if paid[n].transaction_id == planted["fee_mismatch"])]
+    assert fee.fee == (fee.settled * Decimal("0.01")).quantize(Decimal("0.01"), ROUND_HALF_UP) != \
+        (fee.settled * Decimal("0.006")).quantize(Decimal("0.01"), ROUND_HALF_UP)
