@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import secrets
 import time
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import requests
@@ -34,7 +35,10 @@ class SignatureRejected(ChannelhubError):
     """An answer whose platform signature does not verify: never read, never retried."""
 
 
+@lru_cache(maxsize=16)
 def load_private_key(pem: str) -> rsa.RSAPrivateKey:
+    """The key, loaded once per process: cryptography checks an RSA private key on load (a fifth of a
+    second), and every run of the account builds its client again."""
     try:
         key = serialization.load_pem_private_key(pem.encode(), password=None)
     except (ValueError, TypeError):
