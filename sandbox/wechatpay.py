@@ -19,9 +19,10 @@ WeChat Pay's documents, not from a client:
 * errors ``{"code", "message"}``: 400 ``PARAM_ERROR``, 401 ``SIGN_ERROR``, 404 ``NOT_FOUND``, 429
   ``FREQUENCY_LIMITED`` (WeChat Pay publishes no numbers: a token bucket here), 500 ``SYSTEM_ERROR``.
 
-The bill file, as public parsers read it (e.g. the Java ``WxReconcileBillTotal`` of daxpay, the
-``castCsvBill`` fixtures of wechatpay-axios-plugin, the header checks after WeChat's 2018-11 layout
-change): UTF-8 with a BOM, CRLF lines, a header row of 27 Chinese column names (交易时间 … 费率备注),
+The bill file, as public parsers read it (found with the code search: daxpay's Java
+``WxReconcileBillTotal`` naming the seven summary columns, a Node.js client's ``Formatter.castCsvBill``
+tests on a real ``bill.ALL.csv`` (backticked values, a summary count written ``45.0``), a PHP importer's
+header checks after WeChat Pay's 2018-11 layout change): UTF-8 with a BOM, CRLF lines, a header row of 27 Chinese column names (交易时间 … 费率备注),
 one row per payment (交易状态 ``SUCCESS``) or refund (``REFUND``, dated when refunded) with every value
 prefixed by a backtick, then the summary header (总交易单数,应结订单总金额,退款总金额,充值券退款总金额,
 手续费总金额,订单总金额,申请退款总金额) and its backticked row. Times are Beijing time; amounts yuan with

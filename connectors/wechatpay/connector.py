@@ -145,7 +145,7 @@ class WechatpayConnector(Connector[WechatpaySettings]):
         first_day = datetime.combine(settings.start_date, time(), BEIJING).astimezone(UTC)
         incremental = BILL_DAY.incremental(first_day)
 
-        def lines(since: Any = incremental) -> Iterator[dict[str, Any]]:
+        def lines(since: Any = incremental) -> Iterator[list[dict[str, Any]]]:
             skipped: list[str] = []  # days without a bill that a later bill moves the cursor past
             unbilled: list[str] = []  # days without a bill since the last bill read: asked again next run
             for day in bill_days(since, settings.bill_ready_hour):
