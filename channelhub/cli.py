@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shlex
 import signal
 import sys
 from datetime import UTC, datetime
@@ -365,7 +366,7 @@ def sandbox_serve(config: ConfigOption = None) -> None:
             console.print("\nThese emulators accept only the credentials below (set them in the shell "
                           "that runs `channelhub run`, or export them before serving to choose your own):")
             for variable, value in sorted(fleet.exported.items()):
-                console.print(f"  export {variable}={value}", soft_wrap=True)
+                console.print(f"  export {variable}={shlex.quote(value)}", soft_wrap=True)  # a PEM key spans lines
             console.print("Ctrl-C stops.")
             signal.sigwait({signal.SIGINT, signal.SIGTERM})
     except ChannelhubError as exc:

@@ -11,7 +11,6 @@ to a file.
 from __future__ import annotations
 
 import os
-import secrets
 from importlib.metadata import entry_points
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
@@ -67,8 +66,7 @@ class Fleet:
         for key, ref in config.secrets.items():
             if not ref.env:
                 raise ConfigError(f"account {account!r}, secret {key!r}: a sandbox needs an env variable to set")
-            value = os.environ.get(ref.env) or (launch.generate(key) if launch.generate else
-                                                launch.credential_prefixes.get(key, "") + secrets.token_hex(16))
+            value = os.environ.get(ref.env) or launch.new_credential(key)
             os.environ[ref.env] = value
             self.exported[ref.env] = value
             values[key] = value

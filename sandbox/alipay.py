@@ -64,6 +64,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from .kit import Bucket, HttpSandbox
+from .kit.rsa_keys import new_key, private_pem, public_pem
 from .kit.sorted_params import request_params
 from .launch import Launcher, Running, local_port
 from .world import PLANT_MIN_ORDERS, RATES, Order, World
@@ -85,20 +86,6 @@ SUMMARY_HEADER = ("门店编号", "门店名称", "交易订单总笔数", "退�
                   "支付宝优惠（元）", "商家优惠（元）", "卡消费金额（元）", "服务费（元）", "分润（元）", "实收净额（元）")
 RULE = "#-----------------------------------------"
 CENT = Decimal("0.01")
-
-
-def new_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def public_pem(key: rsa.RSAPrivateKey) -> str:
-    return key.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-
-
-def private_pem(key: rsa.RSAPrivateKey) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
 
 
 def yuan(amount: Decimal) -> str:
@@ -341,4 +328,4 @@ def _start(world: World, account: str, settings: Mapping[str, Any], credentials:
     return Running(account, "alipay", sandbox.serve(port=local_port(account, settings)), sandbox.stop, sandbox)
 
 
-LAUNCHER = Launcher(_start, generate=generated_credential)
+LAUNCHER = Launcher(_start, make_credential=generated_credential)

@@ -8,6 +8,7 @@ sandbox never imports connector or app code and one misunderstanding cannot pass
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,12 +35,17 @@ class Launcher:
     """``start(world, account, settings, credentials)`` serves ``world`` where ``settings`` point and
     accepts ``credentials`` (secret name -> value). ``credential_prefixes``: how the platform's
     credentials look per secret (``{"access_token": "shpat_"}``), so generated ones pass the
-    connector's format checks. ``generate``: for a platform whose credentials are not random strings
-    (Alipay's RSA keys), makes one by secret name instead."""
+    connector's format checks. ``make_credential``: for a platform whose credentials are not tokens (Alipay's and
+    WeChat Pay's RSA keys), a fresh one for a secret name, instead of a prefix and random hex."""
 
     start: Callable[[World, str, Mapping[str, Any], Mapping[str, str]], Running]
     credential_prefixes: Mapping[str, str] = field(default_factory=dict)
-    generate: Callable[[str], str] | None = None
+    make_credential: Callable[[str], str] | None = None
+
+    def new_credential(self, secret: str) -> str:
+        if self.make_credential is not None:
+            return self.make_credential(secret)
+        return self.credential_prefixes.get(secret, "") + secrets.token_hex(16)
 
 
 def local_port(account: str, settings: Mapping[str, Any]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,8 @@ from channelhub.cli import app
 from channelhub.config import load_config
 from channelhub.fleet import Fleet, world_for
 from sandbox.alipay import bill_day
+from sandbox.kit.rsa_keys import new_key
+from sandbox.wechatpay import WechatpaySandbox
 from tests.pipeline import isolate_env, small_config
 from warehouse import Warehouse
 
@@ -92,6 +95,19 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
         select count(*) from marts.rpt_payment_reconciliation as cases
         join marts.fct_payments as payments on payments.payment_id = split_part(cases.payment_ids, ',', 1)
         where payments.provider = 'paypal' and cases.status = 'currency_mismatch'""") == 1
+    # WeChat Pay's bills pay the CNY shop's orders; its planted cases show by provider: the payment in USD
+    # is a currency mismatch, the orders of the day without a bill are unpaid
+    wechatpay = WechatpaySandbox(world, "1900007291", "0", new_key().public_key(), new_key(), "0")
+    billed = [row for row in wechatpay.served() if row.state == "SUCCESS"]
+    assert scalar(config_path, "select count(*) from marts.fct_payments where provider = 'wechatpay'") == len(billed) > 0
+    assert scalar(config_path, """
+        select count(*) from marts.rpt_payment_reconciliation as cases
+        join marts.fct_payments as payments on payments.payment_id = split_part(cases.payment_ids, ',', 1)
+        where payments.provider = 'wechatpay' and cases.status = 'currency_mismatch'""") == 1
+    unbilled = [f"'shop_cn:{order.number}'" for order in world.orders_of("shop_cn") if order.wechatpay and
+                order.created_at.astimezone(ZoneInfo("Asia/Shanghai")).date() == wechatpay.planted_day]
+    assert unbilled and scalar(config_path, "select count(*) from marts.rpt_payment_reconciliation where status = "
+                               f"'unpaid' and order_id in ({', '.join(unbilled)})") == len(unbilled)
     assert scalar(config_path, "select count(*) from raw_erp_u8.so_somain") == hub.sandbox.orders
     # the OMS's stock of every SKU in both warehouses, beside U8's in fct_inventory, not counted: stock.sources
     # (the demo World gives it no shop of its own, so no orders)

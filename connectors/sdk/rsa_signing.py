@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import textwrap
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -29,8 +30,11 @@ def _pem(text: str, marker: str) -> bytes:
     return f"-----BEGIN {marker}-----\n{body}\n-----END {marker}-----\n".encode()
 
 
+@lru_cache(maxsize=16)
 def private_key(text: str, setting: str) -> rsa.RSAPrivateKey:
-    """An RSA private key from PEM or a bare base64 body; ``setting`` names it in the error."""
+    """An RSA private key from PEM or a bare base64 body; ``setting`` names it in the error. Loaded once
+    per process: cryptography checks an RSA private key on load (a fifth of a second), and every run of
+    an account builds its client again."""
     for marker in PRIVATE_MARKERS:
         try:
             key = serialization.load_pem_private_key(_pem(text, marker), password=None)
@@ -41,6 +45,7 @@ def private_key(text: str, setting: str) -> rsa.RSAPrivateKey:
     raise ConfigError(f"{setting} is not an RSA private key (PEM, or its base64 body without the markers)")
 
 
+@lru_cache(maxsize=16)
 def public_key(text: str, setting: str) -> rsa.RSAPublicKey:
     """An RSA public key from PEM or a bare base64 body; ``setting`` names it in the error."""
     for marker in PUBLIC_MARKERS:

@@ -33,7 +33,8 @@ from connectors.alipay.client import sign_content
 from connectors.alipay.connector import bill_rows
 from connectors.sdk import ConfigError, SourceDataError
 from connectors.sdk.rsa_signing import private_key, public_key, sign, verify
-from sandbox.alipay import BEIJING, FEE_RATE, AlipaySandbox, bill_day, new_key, private_pem, public_pem
+from sandbox.alipay import BEIJING, FEE_RATE, AlipaySandbox, bill_day
+from sandbox.kit.rsa_keys import new_key, private_pem, public_pem
 from sandbox.world import EPOCH, ShopSpec, World, WorldSpec
 
 ACCOUNT, APP_ID = "alipay_test", "2021000117600001"

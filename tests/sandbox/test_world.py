@@ -13,16 +13,19 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 
 from channelhub.config import load_config
 from channelhub.fleet import world_for
-from sandbox.alipay import AlipaySandbox, bill_day, new_key, private_pem, public_pem
+from sandbox.alipay import AlipaySandbox, bill_day
+from sandbox.kit.rsa_keys import new_key, private_pem, public_pem
 from sandbox.paypal import PaypalSandbox
 from sandbox.shopify import ShopifySandbox
 from sandbox.stripe import DEFAULT_API_KEY, StripeSandbox
+from sandbox.wechatpay import WechatpaySandbox
 from sandbox.world import (
     DISCREPANCY_KINDS,
     QUIET_KINDS,
@@ -379,3 +382,38 @@ def test_shipments_leave_the_rest_of_the_world_unchanged() -> None:
     assert [o.id for o in shipping.add_orders(3)] == [o.id for o in plain.add_orders(3)]
     assert [(o.id, o.total, o.financial_status) for o in shipping.orders] == \
         [(o.id, o.total, o.financial_status) for o in plain.orders]
+
+
+def test_wechatpay_bills_pay_the_wallet_shops_orders_but_for_their_plants() -> None:
+    """The WeChat Pay sandbox's bills, reconciled with the shipped CNY shop's orders by out_trade_no:
+    every order paid with WeChat Pay is billed its total in CNY at a 0.60 % fee, and its refunds are the
+    shop's, except exactly the three planted cases: the day without a bill (its orders unbilled), the
+    payment in USD and the fee at another rate."""
+    world = world_for(load_config(SHIPPED))
+    key = new_key()
+    sandbox = WechatpaySandbox(world, "1900007291", "0", key.public_key(), key, "0")
+    planted = sandbox.planted
+    lines = sandbox.served()
+    paid = {line.out_trade_no: line for line in lines if line.state == "SUCCESS"}
+    refunded: dict[str, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        if line.state == "REFUND":
+            refunded[line.out_trade_no] += line.refunded
+    wallet_orders = [o for o in world.orders if o.wechatpay]
+    unbilled = {str(o.number) for o in wallet_orders
+                if o.created_at.astimezone(ZoneInfo("Asia/Shanghai")).date() == sandbox.planted_day}
+    assert unbilled and set(paid) == {str(o.number) for o in wallet_orders} - unbilled
+    off = {str(o.number) for o in wallet_orders if o.wechatpay[0].id in (planted["currency_mismatch"],
+                                                                        planted["fee_mismatch"])}
+    for order in wallet_orders:
+        line = paid.get(str(order.number))
+        if line is None or line.out_trade_no in off:
+            continue
+        assert (line.currency, line.settled, line.fee) == ("CNY", order.total, (order.total * Decimal("0.006")).quantize(
+            Decimal("0.01"), ROUND_HALF_UP)), order.number
+        assert refunded[line.out_trade_no] == order.refunded
+    wrong = paid[next(n for n in off if paid[n].transaction_id == planted["currency_mismatch"])]
+    assert wrong.currency == "USD"
+    fee = paid[next(n for n in off if paid[n].transaction_id == planted["fee_mismatch"])]
+    assert fee.fee == (fee.settled * Decimal("0.01")).quantize(Decimal("0.01"), ROUND_HALF_UP) != \
+        (fee.settled * Decimal("0.006")).quantize(Decimal("0.01"), ROUND_HALF_UP)

@@ -1,0 +1,347 @@
+"""WeChat Pay API v3 emulator for one merchant (商户号): the daily trade bill (交易账单), rendering the
+World's WeChat Pay payments and their refunds.
+
+Faithful to the documented behaviour (../shared/reference/commerce_apis.md, section 8b), written from
+WeChat Pay's documents, not from a client:
+
+* every request carries ``Authorization: WECHATPAY2-SHA256-RSA2048 mchid=…,nonce_str=…,timestamp=…,
+  serial_no=…,signature=…``, verified here with the merchant's public key over
+  ``METHOD\\nPATH?QUERY\\nTIMESTAMP\\nNONCE\\nBODY\\n`` (a stale timestamp, a nonce seen before, another
+  merchant or serial: 401 ``SIGN_ERROR``); every JSON answer is signed with the platform key
+  (``Wechatpay-Timestamp``/``-Nonce``/``-Signature``/``-Serial`` = the public key id,
+  ``Wechatpay-Signature-Type``), over ``TIMESTAMP\\nNONCE\\nBODY\\n``; the bill file itself is not signed;
+* ``GET /v3/bill/tradebill?bill_date=&bill_type=ALL|SUCCESS|REFUND&tar_type=GZIP`` answers
+  ``{hash_type: SHA1, hash_value, download_url}``; the download URL (on the same gateway, valid 30 s)
+  is fetched signed too, and its body is the file (gzip when ``tar_type=GZIP``), whose SHA1 is the hash;
+* one bill per business day in Beijing time, made the next day at about 10:00: before that 400
+  ``STATEMENT_CREATING``; today or later is 400 ``PARAM_ERROR``; a day without trades has no bill:
+  400 ``NO_STATEMENT_EXIST``;
+* errors ``{"code", "message"}``: 400 ``PARAM_ERROR``, 401 ``SIGN_ERROR``, 404 ``NOT_FOUND``, 429
+  ``FREQUENCY_LIMITED`` (WeChat Pay publishes no numbers: a token bucket here), 500 ``SYSTEM_ERROR``.
+
+The bill file, as public parsers read it (found with the code search: daxpay's Java
+``WxReconcileBillTotal`` naming the seven summary columns, a Node.js client's ``Formatter.castCsvBill``
+tests on a real ``bill.ALL.csv`` (backticked values, a summary count written ``45.0``), a PHP importer's
+header checks after WeChat Pay's 2018-11 layout change): UTF-8 with a BOM, CRLF lines, a header row of 27 Chinese column names (交易时间 … 费率备注),
+one row per payment (交易状态 ``SUCCESS``) or refund (``REFUND``, dated when refunded) with every value
+prefixed by a backtick, then the summary header (总交易单数,应结订单总金额,退款总金额,充值券退款总金额,
+手续费总金额,订单总金额,申请退款总金额) and its backticked row. Times are Beijing time; amounts yuan with
+two decimals; the fee (手续费) is the rate (费率 0.60%) of the amount, rounded to the fen; a refund
+returns its share of the fee (negative).
+
+Planted discrepancies (worlds of ``PLANT_MIN_ORDERS`` orders or more; :attr:`planted`), chosen among
+the first WeChat Pay orders so that cutting or adding orders leaves them in place: one day whose bill
+is missing (``NO_STATEMENT_EXIST`` although the shop was paid that day), one payment whose fee is not
+its rate's (1 % taken, 0.60 % written), and one payment in the wrong currency (the order's total as a
+number, in USD). Known simplification: bills older than three months are still served (the World's
+year of history would otherwise be out of reach).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import random
+import re
+import secrets
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from .kit import Bucket, HttpSandbox, json_response
+from .kit.rsa_keys import new_key, private_pem, public_pem
+from .launch import Launcher, Running, SandboxSetupError, local_port
+from .world import PLANT_MIN_ORDERS, Order, World
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+READY_HOUR = 10  # the day's bill is made at about 10:00 the next day
+RATE, RATE_TEXT, PLANTED_RATE = Decimal("0.006"), "0.60%", Decimal("0.01")
+FEN = Decimal("0.01")
+MAX_SKEW, URL_LIFETIME = 300, 30  # seconds: a request's timestamp; a download URL
+SCHEME = "WECHATPAY2-SHA256-RSA2048"
+APPID = "wx2421b1c4370ec43b"
+HEADER = ("交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,"
+          "货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,"
+          "商户数据包,手续费,费率,订单金额,申请退款金额,费率备注")
+SUMMARY = "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额"
+AUTH_FIELD = re.compile(r'(\w+)="([^"]*)"')
+PLANT_AMONG = 60  # plants are picked among this many first WeChat Pay orders
+
+
+@dataclass(frozen=True, slots=True)
+class BillRow:
+    """One line of a day's bill: a payment (``SUCCESS``) or a refund (``REFUND``)."""
+
+    when: datetime
+    transaction_id: str
+    out_trade_no: str
+    state: str
+    currency: str
+    settled: Decimal     # 应结订单金额 (0 on a refund line)
+    refunded: Decimal    # 退款金额 (0 on a payment line)
+    fee: Decimal         # 手续费, negative on a refund line
+    refund_id: str = "0"
+    out_refund_no: str = "0"
+    openid: str = ""
+    product: str = ""
+
+    @property
+    def day(self) -> date:
+        return self.when.astimezone(BEIJING).date()
+
+    def csv(self, mchid: str) -> str:
+        refund = self.state == "REFUND"
+        values = (self.when.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"), APPID, mchid, "0", "",
+                  self.transaction_id, self.out_trade_no, self.openid, "JSAPI", self.state, "OTHERS", self.currency,
+                  yuan(self.settled), "0.00", self.refund_id, self.out_refund_no, yuan(self.refunded), "0.00",
+                  "ORIGINAL" if refund else "", "SUCCESS" if refund else "", self.product, "", yuan(self.fee),
+                  RATE_TEXT, yuan(self.settled), yuan(self.refunded), "")
+        return ",".join(f"`{value}" for value in values)
+
+
+def yuan(amount: Decimal) -> str:
+    return str(amount.quantize(FEN, ROUND_HALF_UP))
+
+
+def fee_of(amount: Decimal, rate: Decimal = RATE) -> Decimal:
+    return (amount * rate).quantize(FEN, ROUND_HALF_UP)
+
+
+def wechat_error(status: int, code: str, message: str) -> Response:
+    return json_response({"code": code, "message": message}, status)
+
+
+class WechatpaySandbox(HttpSandbox):
+    name = "wechatpay"
+
+    def __init__(self, world: World, mchid: str, serial_no: str, merchant_public_key: rsa.RSAPublicKey,
+                 platform_key: rsa.RSAPrivateKey, platform_key_id: str, *, rate_limit: float | None = 20.0) -> None:
+        super().__init__(world)
+        self.mchid, self.serial_no, self.merchant_key = mchid, serial_no, merchant_public_key
+        self.platform_key, self.platform_key_id = platform_key, platform_key_id
+        self.bucket = Bucket(rate_limit, rate_limit) if rate_limit else None
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # what "the bill is ready" is read from
+        self.log: list[dict[str, str]] = []  # query arguments of each tradebill request, in arrival order
+        self.statement_creating = 0  # fault: the next N tradebill requests find the bill still being made
+        self.bad_signature = 0       # fault: the next N JSON answers carry a signature that does not verify
+        self._nonces: set[str] = set()
+        self._downloads: dict[str, tuple[bytes, float, int]] = {}  # token -> (file, expiry, rows)
+        self.routes = Map([
+            Rule("/v3/bill/tradebill", endpoint="tradebill_endpoint", methods=["GET"]),
+            Rule("/v3/billdownload/file", endpoint="download_endpoint", methods=["GET"]),
+        ])
+
+    # -- platform specifics ---------------------------------------------------------------------------
+    def rate_limited(self, request: Request) -> Response:
+        return wechat_error(429, "FREQUENCY_LIMITED", "频率超限")
+
+    def server_error(self, request: Request) -> Response:
+        return wechat_error(500, "SYSTEM_ERROR", "系统错误")
+
+    def not_found(self, request: Request) -> Response:
+        return wechat_error(404, "NOT_FOUND", "请求的资源不存在")
+
+    def authenticate(self, request: Request) -> Response | None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, rest = header.partition(" ")
+        fields = dict(AUTH_FIELD.findall(rest))
+        refused = wechat_error(401, "SIGN_ERROR", "签名错误")
+        if scheme != SCHEME or not {"mchid", "nonce_str", "timestamp", "serial_no", "signature"} <= fields.keys():
+            return wechat_error(401, "SIGN_ERROR", "Authorization 头格式错误")
+        if fields["mchid"] != self.mchid or fields["serial_no"] != self.serial_no:
+            return wechat_error(401, "SIGN_ERROR", "商户号或证书序列号不匹配")
+        stamp = fields["timestamp"]
+        if not stamp.isdigit() or abs(self.clock().timestamp() - int(stamp)) > MAX_SKEW:
+            return wechat_error(401, "SIGN_ERROR", "请求时间戳过期")
+        path = request.full_path.rstrip("?") if request.query_string else request.path
+        message = f"{request.method}\n{path}\n{stamp}\n{fields['nonce_str']}\n{request.get_data(as_text=True)}\n"
+        try:
+            self.merchant_key.verify(base64.b64decode(fields["signature"]), message.encode(), padding.PKCS1v15(),
+                                     hashes.SHA256())
+        except (InvalidSignature, ValueError):
+            return refused
+        with self._lock:
+            if fields["nonce_str"] in self._nonces:
+                return wechat_error(401, "SIGN_ERROR", "重复的请求随机串")
+            self._nonces.add(fields["nonce_str"])
+        return None
+
+    def before_request(self, request: Request) -> Response | None:
+        if self.bucket is not None and not self.bucket.take():
+            self.stats.faults_served["throttled"] += 1
+            return self.rate_limited(request)
+        return None
+
+    def after_request(self, request: Request, response: Response) -> Response:
+        """Every JSON answer signed with the platform key; the bill file is not."""
+        if response.mimetype != "application/json":
+            return response
+        stamp, nonce = str(int(self.clock().timestamp())), secrets.token_hex(16)
+        message = f"{stamp}\n{nonce}\n{response.get_data(as_text=True)}\n"
+        signature = base64.b64encode(self.platform_key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256()))
+        if self._spend("bad_signature"):
+            signature = base64.b64encode(b"\0" * 256)
+        response.headers.update({"Wechatpay-Timestamp": stamp, "Wechatpay-Nonce": nonce,
+                                 "Wechatpay-Signature": signature.decode(), "Wechatpay-Serial": self.platform_key_id,
+                                 "Wechatpay-Signature-Type": SCHEME, "Request-ID": secrets.token_hex(16)})
+        return response
+
+    def _spend(self, fault: str) -> bool:
+        with self._lock:
+            armed = getattr(self, fault)
+            if armed > 0:
+                setattr(self, fault, armed - 1)
+                self.stats.faults_served[fault] += 1
+            return armed > 0
+
+    # -- endpoints --------------------------------------------------------------------------------------
+    def tradebill_endpoint(self, request: Request) -> Response:
+        args = request.args.to_dict()
+        with self._lock:
+            self.log.append(args)
+        try:
+            day = date.fromisoformat(args.get("bill_date", ""))
+        except ValueError:
+            return wechat_error(400, "PARAM_ERROR", "bill_date 格式错误，应为 yyyy-MM-dd")
+        bill_type, tar_type = args.get("bill_type", "ALL"), args.get("tar_type")
+        if bill_type not in ("ALL", "SUCCESS", "REFUND") or tar_type not in (None, "GZIP"):
+            return wechat_error(400, "PARAM_ERROR", "bill_type 或 tar_type 参数错误")
+        now = self.clock().astimezone(BEIJING)
+        if day >= now.date():
+            return wechat_error(400, "PARAM_ERROR", "bill_date 不能是今天或以后的日期")
+        if (day == now.date() - timedelta(days=1) and now.hour < READY_HOUR) or self._spend("statement_creating"):
+            return wechat_error(400, "STATEMENT_CREATING", "账单生成中，请稍后再试")
+        rows = [row for row in self.bills().get(day, ()) if bill_type == "ALL"
+                or (row.state == "SUCCESS") == (bill_type == "SUCCESS")]
+        if not rows or day == self.planted_day:
+            return wechat_error(400, "NO_STATEMENT_EXIST", "账单文件不存在")
+        content = self.bill_file(rows).encode("utf-8-sig")
+        if tar_type == "GZIP":
+            content = gzip.compress(content, mtime=0)
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self._downloads[token] = (content, time.monotonic() + URL_LIFETIME, len(rows))
+        return json_response({"hash_type": "SHA1", "hash_value": hashlib.sha1(content).hexdigest(),
+                              "download_url": f"{request.host_url.rstrip('/')}/v3/billdownload/file?token={token}"})
+
+    def download_endpoint(self, request: Request) -> Response:
+        with self._lock:
+            content, expiry, rows = self._downloads.get(request.args.get("token", ""), (b"", 0.0, 0))
+        if time.monotonic() > expiry:
+            return wechat_error(400, "PARAM_ERROR", "下载地址已过期或无效，请重新申请账单")
+        self.count_records("trades", rows)
+        return Response(content, content_type="application/octet-stream")
+
+    # -- the bills --------------------------------------------------------------------------------------
+    def bill_file(self, rows: list[BillRow]) -> str:
+        """A day's bill as WeChat Pay writes it: header, backticked rows, summary header and row."""
+        settled = sum((row.settled for row in rows), Decimal(0))
+        refunded = sum((row.refunded for row in rows), Decimal(0))
+        fees = sum((row.fee for row in rows), Decimal(0))
+        summary = (str(len(rows)), yuan(settled), yuan(refunded), "0.00", yuan(fees), yuan(settled), yuan(refunded))
+        lines = [HEADER, *(row.csv(self.mchid) for row in rows), SUMMARY, ",".join(f"`{v}" for v in summary)]
+        return "\r\n".join(lines) + "\r\n"
+
+    def bills(self) -> dict[date, list[BillRow]]:
+        """Every line of every bill, by Beijing business day, in time order (the planted day included)."""
+        days: dict[date, list[BillRow]] = defaultdict(list)
+        for order in self.world.orders:
+            for row in self.rows_of(order):
+                days[row.day].append(row)
+        for rows in days.values():
+            rows.sort(key=lambda row: (row.when, row.transaction_id, row.refund_id))
+        return days
+
+    def served(self) -> list[BillRow]:
+        """The lines a complete read of every bill gets: all but the planted missing day's."""
+        return [row for day, rows in sorted(self.bills().items()) if day != self.planted_day for row in rows]
+
+    def rows_of(self, order: Order) -> list[BillRow]:
+        """The bill lines of one order: its WeChat Pay payment, then the refunds the shop made of it."""
+        rows: list[BillRow] = []
+        for payment in order.wechatpay:
+            amount = order.total
+            currency, rate = "CNY", RATE
+            if payment.id == self.planted.get("currency_mismatch"):
+                currency = "USD"
+            if payment.id == self.planted.get("fee_mismatch"):
+                rate = PLANTED_RATE
+            openid = f"oUpF8u{hashlib.md5(str(order.customer.id).encode()).hexdigest()[:22]}"
+            product = order.lines[0].sku.product.replace(",", "，")
+            rows.append(BillRow(order.created_at, payment.id, str(order.number), "SUCCESS", currency, amount,
+                                Decimal(0), fee_of(amount, rate), openid=openid, product=product))
+            for refund in order.refunds:
+                rows.append(BillRow(refund.created_at, payment.id, str(order.number), "REFUND", currency, Decimal(0),
+                                    refund.amount, -fee_of(refund.amount), refund_id=f"50300{refund.id:025d}",
+                                    out_refund_no=f"R{refund.id}", openid=openid, product=product))
+        return rows
+
+    @cached_property
+    def planted(self) -> dict[str, str]:
+        """kind -> the transaction id (``currency_mismatch``, ``fee_mismatch``) or Beijing day
+        (``missing_day``) planted; empty for a small World. Picked among the first paid orders without
+        refunds, by a random stream of the sandbox's own."""
+        if self.world.spec.orders < PLANT_MIN_ORDERS:
+            return {}
+        first = [order for order in self.world.orders if order.wechatpay][:PLANT_AMONG]
+        plain = [order for order in first if order.financial_status == "paid" and not order.refunds]
+        rng = random.Random(f"{self.world.spec.seed}:wechatpay")
+        missing = rng.choice(plain) if plain else None
+        day = missing.created_at.astimezone(BEIJING).date() if missing else None
+        others = [order for order in plain if order.created_at.astimezone(BEIJING).date() != day]
+        if missing is None or len(others) < 2:  # too few WeChat Pay orders to spoil
+            return {}
+        fee, currency = rng.sample(others, 2)
+        return {"missing_day": day.isoformat(), "fee_mismatch": fee.wechatpay[0].id,
+                "currency_mismatch": currency.wechatpay[0].id}
+
+    @property
+    def planted_day(self) -> date | None:
+        day = self.planted.get("missing_day")
+        return date.fromisoformat(day) if day else None
+
+
+# Platform key pairs the launcher made, by the public key's PEM: the connector is handed the public half
+# as its secret, the sandbox signs with the private one.
+_PLATFORM_KEYS: dict[str, rsa.RSAPrivateKey] = {}
+
+
+def make_credential(secret: str) -> str:
+    """A credential of the shape each secret has: the merchant's API private key, or the platform public
+    key of a key pair kept for the sandbox to sign with."""
+    key = new_key()
+    if secret == "merchant_private_key":
+        return private_pem(key)
+    pem = public_pem(key)
+    _PLATFORM_KEYS[pem] = key
+    return pem
+
+
+def _start(world: World, account: str, settings: Mapping[str, Any], credentials: Mapping[str, str]) -> Running:
+    platform = _PLATFORM_KEYS.get(credentials["platform_public_key"])
+    if platform is None:
+        raise SandboxSetupError(f"account {account!r}: the sandbox signs with a platform key it made itself; unset "
+                                "the platform_public_key variable so it can make one")
+    merchant = serialization.load_pem_private_key(credentials["merchant_private_key"].encode(), password=None)
+    if not isinstance(merchant, rsa.RSAPrivateKey):
+        raise SandboxSetupError(f"account {account!r}: merchant_private_key is not an RSA key")
+    sandbox = WechatpaySandbox(world, str(settings["mchid"]), str(settings["serial_no"]), merchant.public_key(),
+                               platform, str(settings["platform_public_key_id"]))
+    return Running(account, "wechatpay", sandbox.serve(port=local_port(account, settings)), sandbox.stop, sandbox)
+
+
+LAUNCHER = Launcher(_start, make_credential=make_credential)
+
