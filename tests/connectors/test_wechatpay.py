@@ -136,12 +136,10 @@ class WechatpayMarts:
 
 class TestWechatpayContract(WechatpayMarts, ConnectorContract):
     env_class = WechatpayEnv
-    records = 500
 
 
 class TestWechatpayOnPostgres(WechatpayMarts, PostgresParity):
     env_class = WechatpayEnv
-    records = 300
 
 
 # -- WeChat Pay specifics ----------------------------------------------------------------------------------
