@@ -197,13 +197,20 @@ class StockPolicy(_Strict):
         return values["safety_stock"], values["percentage"], values["cap"], values["floor"]
 
 
-def _not_a_target(name: str, accounts: dict[str, AccountConfig], where: str) -> str | None:
+def _connector_of(name: str, accounts: dict[str, AccountConfig], where: str) -> Connector | str:
+    """The connector of account ``name``, or the problem naming ``where`` in the section."""
     if name not in accounts:
         return f"{where}: no account {name!r} (have: {', '.join(sorted(accounts)) or 'none'})"
     try:
-        connector = get_connector(accounts[name].connector)
+        return get_connector(accounts[name].connector)
     except ConfigError as exc:
         return f"{where}: {exc}"
+
+
+def _not_a_target(name: str, accounts: dict[str, AccountConfig], where: str) -> str | None:
+    connector = _connector_of(name, accounts, where)
+    if isinstance(connector, str):
+        return connector
     if connector.kind != ConnectorKind.CHANNEL:
         return f"{where}: account {name!r} is a {connector.kind.value} account, not a sales channel"
     if type(connector).stock_writer is Connector.stock_writer:
@@ -214,12 +221,9 @@ def _not_a_target(name: str, accounts: dict[str, AccountConfig], where: str) -> 
 def _not_a_stock_source(name: str, accounts: dict[str, AccountConfig], where: str) -> str | None:
     """An ERP keeps the stock of record; a channel's, a payment provider's or a store count's figures
     are never on hand (store counts are reported in fct_inventory, not netted)."""
-    if name not in accounts:
-        return f"{where}: no account {name!r} (have: {', '.join(sorted(accounts)) or 'none'})"
-    try:
-        connector = get_connector(accounts[name].connector)
-    except ConfigError as exc:
-        return f"{where}: {exc}"
+    connector = _connector_of(name, accounts, where)
+    if isinstance(connector, str):
+        return connector
     if connector.kind != ConnectorKind.ERP:
         return f"{where}: account {name!r} is a {connector.kind.value} account, not an ERP keeping stock"
     return None

@@ -5,14 +5,7 @@ with stock_rows as (
 ),
 
 final as (
-    select
-        channel_id,
-        'erp' as source,
-        source_code,
-        warehouse_id,
-        cast(quantity_on_hand as decimal(20, 6)) as quantity_on_hand,
-        cast(null as timestamptz) as as_of_at
-    from stock_rows
+    {{ stock_of_record('stock_rows') }}
 )
 
 select * from final
