@@ -114,12 +114,14 @@ class AlipaySandbox(HttpSandbox):
     name = "alipay"
 
     def __init__(self, world: World, app_id: str, app_public_key: str, alipay_private_key: str, *,
-                 rate_limit: float | None = 20.0) -> None:
+                 rate_limit: float | None = 100.0) -> None:
         super().__init__(world)
         self.app_id = app_id
         self.app_key = serialization.load_pem_public_key(app_public_key.encode())
         self.alipay_key = serialization.load_pem_private_key(alipay_private_key.encode(), password=None)
-        self.bucket = Bucket(rate_limit, rate_limit / 2) if rate_limit else None
+        # Alipay publishes no numbers: calls per second, a burst of as many (a year of daily bills is
+        # some 700 calls)
+        self.bucket = Bucket(rate_limit, rate_limit) if rate_limit else None
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # what "the bill is made" is read from
         self.forge_signatures = 0  # the next N answers are signed with a key that is not Alipay's
         self.asked: list[date] = []  # bill days asked, in arrival order

@@ -128,11 +128,11 @@ class WechatpaySandbox(HttpSandbox):
     name = "wechatpay"
 
     def __init__(self, world: World, mchid: str, serial_no: str, merchant_public_key: rsa.RSAPublicKey,
-                 platform_key: rsa.RSAPrivateKey, platform_key_id: str, *, rate_limit: float | None = 20.0) -> None:
+                 platform_key: rsa.RSAPrivateKey, platform_key_id: str, *, rate_limit: float | None = 100.0) -> None:
         super().__init__(world)
         self.mchid, self.serial_no, self.merchant_key = mchid, serial_no, merchant_public_key
         self.platform_key, self.platform_key_id = platform_key, platform_key_id
-        self.bucket = Bucket(rate_limit, rate_limit) if rate_limit else None
+        self.bucket = Bucket(rate_limit, rate_limit) if rate_limit else None  # no published numbers (FREQUENCY_LIMITED)
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # what "the bill is ready" is read from
         self.log: list[dict[str, str]] = []  # query arguments of each tradebill request, in arrival order
         self.statement_creating = 0  # fault: the next N tradebill requests find the bill still being made
