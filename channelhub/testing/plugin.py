@@ -33,6 +33,19 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A PostgreSQL contract class runs with the end-to-end checks (``-m e2e``) unless it is one of the
+    suite's few that cover a load path (:attr:`PostgresParity.in_quick_suite`): the rows a source lands on
+    PostgreSQL go through the same destination whichever API they came from."""
+    from .contract import PostgresParity
+
+    for item in items:
+        cls = getattr(item, "cls", None)
+        if cls is not None and issubclass(cls, PostgresParity) and not cls.in_quick_suite:
+            item.add_marker(pytest.mark.e2e)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: needs the PostgreSQL service (CHANNELHUB_TEST_PG)")
     config.addinivalue_line("markers", "reliability: a failure scenario, listed in the reliability table")

@@ -81,6 +81,7 @@ class TestShopifyContract(ConnectorContract):
 
 class TestShopifyOnPostgres(PostgresParity):
     env_class = ShopifyEnv
+    in_quick_suite = True  # make test's PostgreSQL parity of REST pages as Arrow tables
 
 
 @pytest.fixture

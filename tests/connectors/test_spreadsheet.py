@@ -101,6 +101,7 @@ class TestSpreadsheetContract(ConnectorContract):
 
 class TestSpreadsheetOnPostgres(PostgresParity):
     env_class = SpreadsheetEnv
+    in_quick_suite = True  # make test's PostgreSQL parity of dropped files
 
 
 # -- export quirks, end to end ------------------------------------------------------------------------

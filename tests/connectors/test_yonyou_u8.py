@@ -73,6 +73,7 @@ class TestYonyouU8Contract(ConnectorContract):
 
 class TestYonyouU8OnPostgres(PostgresParity):
     env_class = U8Env
+    in_quick_suite = True  # make test's PostgreSQL parity of a SQL source
 
 
 @pytest.fixture
