@@ -139,6 +139,12 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
         {"delivered": fates["delivered"], "returned": fates["returned"], "exception": fates["exception"],
          "unshipped": unshipped}
     assert sum(statuses.values()) == fates["open"] and statuses.get("stuck", 0) > 0
+    # a marketplace collects its buyers' payments, whatever wallet they used: none of its orders is due at
+    # the merchant's own Alipay or WeChat Pay account
+    assert scalar(config_path, """
+        select count(*) from marts.rpt_payment_reconciliation as cases
+        join marts.fct_orders as orders on orders.order_id = cases.order_id
+        where orders.platform in ('jd', 'pinduoduo', 'amazon') and cases.status = 'unpaid'""") == 0
     assert scalar(config_path, "select count(distinct account) from ops.run_log where outcome = 'success'") == accounts
 
     # the sandboxes render one merchant: Stripe pays the shops' orders, the ERP and the store files

@@ -3,9 +3,11 @@
 -- (2 已取消); order_status says shipped (2 已发货待签收, 3 已签收) or not (1 待发货; an order ships
 -- whole, so never partial); refunds are after-sales cases of their own, and only those that succeeded
 -- (after_sales_status 10) count. A refund in full leaves the order refunded, not cancelled. PDD shows no
--- tax (prices include VAT): pay_amount is the total. Every order is paid through PDD's checkout; pay_type
--- names the wallet (WEIXIN, ALIPAY, QQ...). An order's row carries the newest load of the order and its
--- refunds: a refund loaded later still reaches fct_orders.
+-- tax (prices include VAT): pay_amount is the total. Every order is paid through PDD's checkout, which
+-- settles with the shop: its gateway is 'pinduoduo', never the merchant's own Alipay or WeChat Pay account
+-- (pay_type, in staging, names the buyer's wallet: WEIXIN, ALIPAY, QQ...), so the payment reconciliation
+-- does not look for it there. An order's row carries the newest load of the order and its refunds: a
+-- refund loaded later still reaches fct_orders.
 with orders as (
     select * from {{ ref('stg_pinduoduo__orders') }}
 ),
@@ -64,12 +66,7 @@ final as (
         coalesce(items_per_order.line_count, 0) as line_count,
         coalesce(items_per_order.item_quantity, 0) as item_quantity,
         false as is_test,
-        case orders.pay_type
-            when 'WEIXIN' then 'wechat_pay'
-            when 'ALIPAY' then 'alipay'
-            when 'QQ' then 'qq_wallet'
-            else coalesce(lower(orders.pay_type), 'pinduoduo')
-        end as payment_gateways,
+        'pinduoduo' as payment_gateways,  -- PDD collects, whatever wallet the buyer used (pay_type)
         orders.currency as presentment_currency,
         orders.total_amount as presentment_total_amount,
         coalesce(refunded_per_order.refunded_amount, 0) as presentment_refunded_amount,

@@ -63,7 +63,7 @@ final as (
         coalesce(lines_per_trade.line_count, 0) as line_count,
         coalesce(lines_per_trade.item_quantity, 0) as item_quantity,
         false as is_test,
-        'alipay' as payment_gateways,  -- every Taobao trade is paid through Alipay
+        'taobao' as payment_gateways,  -- paid into Alipay's escrow, settled by Taobao: not the merchant's Alipay bills
         trades.currency as presentment_currency,
         trades.total_amount as presentment_total_amount,
         coalesce(refunded_per_trade.refunded_amount, 0) as presentment_refunded_amount,
