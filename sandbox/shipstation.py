@@ -97,6 +97,7 @@ class ShipstationSandbox(HttpSandbox):
         self.api_key, self.api_secret = api_key, api_secret
         self.rate_limit, self.window = rate_limit, window
         self._window_start, self._window_used = time.monotonic(), 0
+        self._spent_next = False
         self._window_lock = threading.Lock()
         # each authenticated request as it arrived: path, query, monotonic time, the headers answered
         self.log: list[dict[str, Any]] = []
@@ -125,6 +126,11 @@ class ShipstationSandbox(HttpSandbox):
             return message(401, "Invalid API credentials")
         return None
 
+    def spend_next_window(self) -> None:
+        """Another client of the same key spends the next window at once: the next request opens a window
+        with nothing left in it (429, and a whole window to wait)."""
+        self._spent_next = True
+
     def seconds_to_reset(self) -> int:
         """Whole seconds until the window resets, as ShipStation's ``X-Rate-Limit-Reset`` says (rounded up,
         so waiting that long always reaches the next window)."""
@@ -135,8 +141,9 @@ class ShipstationSandbox(HttpSandbox):
         headers: dict[str, str] = {}
         if self.rate_limit:
             with self._window_lock:
-                if time.monotonic() >= self._window_start + self.window:
-                    self._window_start, self._window_used = time.monotonic(), 0
+                if self._spent_next or time.monotonic() >= self._window_start + self.window:
+                    self._window_start = time.monotonic()
+                    self._window_used, self._spent_next = self.rate_limit if self._spent_next else 0, False
                 allowed = self._window_used < self.rate_limit
                 self._window_used += allowed
                 headers = {"X-Rate-Limit-Limit": str(self.rate_limit),

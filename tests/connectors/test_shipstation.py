@@ -4,19 +4,22 @@ errors, bad records) and its labels and shipped lines in the marts."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import base64
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from shipstation_api_wrapper.api import ShipStationClient
+from shipstation_api_wrapper.filter import ShipStationOrderFilter
 
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
-from connectors.shipstation.connector import pacific_bound, to_record
 from connectors.sdk import SourceDataError
+from connectors.shipstation.connector import pacific_bound, to_record
 from sandbox.shipstation import ShipstationSandbox
-from sandbox.world import Shipment, ShopSpec, World, WorldSpec
+from sandbox.world import ShopSpec, World, WorldSpec
 
 ACCOUNT = "shipstation_test"
 API_KEY, API_SECRET = "ss_contract_key_0001", "ss_contract_secret_0001"
@@ -101,3 +104,154 @@ class TestShipstationContract(ShipstationMarts, ConnectorContract):
 
 class TestShipstationOnPostgres(ShipstationMarts, PostgresParity):
     env_class = ShipstationEnv
+
+
+# -- ShipStation specifics ----------------------------------------------------------------------------------
+
+def make_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page_size: int = 20, **options: Any) -> ShipstationEnv:
+    """40 labels and both streams."""
+    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+    for name, value in ShipstationEnv.environment.items():
+        monkeypatch.setenv(name, value)
+    return ShipstationEnv(tmp_path, 40, page_size, streams=None, **options)
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    running = make_env(tmp_path, monkeypatch)
+    yield running
+    running.close()
+
+
+def wrapper_client(env: ShipstationEnv, secret: str = API_SECRET) -> ShipStationClient:
+    """shipstation-api-wrapper's client: it takes the Basic credentials already encoded."""
+    return ShipStationClient(base64.b64encode(f"{API_KEY}:{secret}".encode()).decode(), base_url=env.sandbox.base_url)
+
+
+def test_a_public_v1_client_lists_orders_and_shipments_on_the_sandbox(env: ShipstationEnv) -> None:
+    """shipstation-api-wrapper (a public V1 client) filters orders by modify date and finds one by number;
+    its shipments.list() asks /orders (its bug), so the shipments are paged through its own request
+    layer, page to pages, and a wrong secret meets ShipStation's 401."""
+    client = wrapper_client(env)
+    since = env.world.orders[len(env.world.orders) // 2].created_at
+    wanted = ShipStationOrderFilter()
+    wanted.add_date_filter(pacific_bound(since), date_type="modify")
+    answer = client.orders.list_with_filter(wanted)
+    assert answer.status_code == 200
+    expected = [row["order"] for row in env.sandbox.orders({}) if row["modifyDate"] >= since]
+    assert answer.json()["total"] == len(expected) > 0
+    order = expected[0]
+    [found] = client.orders.get_by_number(order.number).json()["orders"]
+    assert (found["orderKey"], found["advancedOptions"]["customField1"]) == (str(order.id), order.shop)
+    labels, page, pages = [], 1, 1
+    while page <= pages:
+        body = client.shipments.request.get("/shipments", params={"page": page, "pageSize": 7,
+                                                                    "includeShipmentItems": "true"}).json()
+        labels += body["shipments"]
+        page, pages = page + 1, body["pages"]
+    listed = env.sandbox.labels()
+    assert [label["shipmentId"] for label in labels] == [label.number for label in listed] and len(labels) == 40
+    first = listed[0].shipment
+    assert labels[0]["trackingNumber"] == listed[0].tracking_code
+    assert [(item["sku"], item["quantity"]) for item in labels[0]["shipmentItems"]] == \
+        [(line.sku.code, line.quantity) for line in first.order.lines]
+    refused = wrapper_client(env, "wrong-secret").shipments.request.get("/shipments")
+    assert (refused.status_code, refused.json()) == (401, {"message": "Invalid API credentials"})
+
+
+def test_the_run_keeps_to_the_rate_limit_and_reads_and_sends_pacific_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window spent by another client of the key: the run's first request meets the 429 and waits what
+    X-Rate-Limit-Reset says; then it waits out each window whose X-Rate-Limit-Remaining reaches 0, so the
+    sandbox refuses nothing more, and everything loads (2 requests a second here, 40 a minute at
+    ShipStation). Times land in UTC from ShipStation's Pacific wall clock; the next run asks for labels
+    created since a week before the newest (createDateStart) and orders modified since an hour before
+    theirs (modifyDateStart), both in Pacific wall clock."""
+    env = make_env(tmp_path, monkeypatch, page_size=40, rate_limit=2, window=1.0, max_wait_seconds=5)
+    try:
+        env.sandbox.spend_next_window()
+        report = run_account(env.config, ACCOUNT)
+        log = env.sandbox.log
+        assert [entry["refused"] for entry in log] == [True] + [False] * (len(log) - 1)
+        assert log[1]["at"] - log[0]["at"] >= float(log[0]["X-Rate-Limit-Reset"]) - 0.5
+        spent = [n for n, entry in enumerate(log[1:-1], 1) if entry["X-Rate-Limit-Remaining"] == "0"]
+        assert spent and all(log[n + 1]["at"] - log[n]["at"] >= float(log[n]["X-Rate-Limit-Reset"]) - 0.5 for n in spent)
+        orders = env.sandbox.orders({})
+        assert report.rows == {"shipments": 40, "orders": len(orders)}
+
+        newest, modified = env.sandbox.labels()[-1], max(row["modifyDate"] for row in orders)
+        assert env.one(f"select max(create_date) from raw_{ACCOUNT}.shipments") == (newest.created_at,)
+        assert env.one(f"select max(modify_date) from raw_{ACCOUNT}.orders") == (modified,)
+        statuses = dict(env.rows(f"select order_status, count(*) from raw_{ACCOUNT}.orders group by 1"))
+        assert statuses["shipped"] == len({label.shipment.order.id for label in env.sandbox.labels()})
+        assert statuses.get("awaiting_shipment", 0) > 0
+        env.sandbox.rate_limit = None
+        log.clear()
+        run_account(env.config, ACCOUNT)
+        starts = {entry["path"]: (entry.get("createDateStart"), entry.get("modifyDateStart")) for entry in log}
+        assert starts["/shipments"][0] == pacific_bound(newest.created_at - timedelta(days=7))
+        assert starts["/orders"][1] == pacific_bound(modified - timedelta(hours=1))
+    finally:
+        env.close()
+
+
+def test_shipstations_errors_fail_the_run_saying_what_shipstation_said(env: ShipstationEnv,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrong secret fails at once with ShipStation's message (the secret never shown); a rate limit that
+    does not lift fails after the policy's attempts with ShipStation's 429."""
+    monkeypatch.setenv(SECRETS["api_secret"], "revoked_secret_9876")
+    with pytest.raises(RunFailed) as failure:
+        run_account(env.config, ACCOUNT)
+    assert "Invalid API credentials" in str(failure.value) and "revoked_secret" not in str(failure.value)
+    result = env.config.account(ACCOUNT).connector.check(env.config.account(ACCOUNT))
+    assert not result.ok and "HTTP 401" in result.detail and "revoked_secret" not in result.detail
+    monkeypatch.setenv(SECRETS["api_secret"], API_SECRET)
+    assert env.config.account(ACCOUNT).connector.check(env.config.account(ACCOUNT)).facts == {"labels": 40}
+    env.inject("rate_limit", 1_000)
+    with pytest.raises(RunFailed, match="HTTP 429 on /shipments: Too Many Requests"):
+        run_account(env.config, ACCOUNT)
+
+
+def test_a_label_with_a_bad_cost_is_quarantined_naming_it_and_the_rest_loads(
+        env: ShipstationEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = env.sandbox.labels()[5].number
+    render = ShipstationSandbox.render_label
+
+    def corrupt(self: ShipstationSandbox, label: Any, items: bool) -> dict[str, Any]:
+        body = render(self, label, items)
+        return body | {"shipmentCost": "7,58"} if body["shipmentId"] == bad else body
+
+    monkeypatch.setattr(ShipstationSandbox, "render_label", corrupt)
+    report = run_account(env.config, ACCOUNT)
+    assert report.quarantined == {"shipments": 1}
+    [(record, field, reason)] = env.rows(
+        f"select record_key, field, reason from ops.quarantine where run_id = '{report.run_id}'")
+    assert (record, field) == (str(bad), "shipmentCost") and "7,58" in reason
+    assert report.rows["shipments"] == env.source_count() - 1
+
+
+LABEL = {"shipmentId": 1, "orderId": 2, "createDate": "2026-03-01T10:00:00.1230000", "shipDate": "2026-03-01",
+         "voidDate": None, "shipmentCost": 7.58, "insuranceCost": 0, "labelData": None,
+         "shipmentItems": [{"sku": "CH-1", "quantity": 2, "unitPrice": 9.99}]}
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"shipmentId": None}, "shipmentId"), ({"shipmentId": "1"}, "shipmentId"), ({"createDate": "yesterday"}, "createDate"),
+    ({"voidDate": "soon"}, "voidDate"), ({"shipmentCost": "NaN?"}, "shipmentCost"), ({"shipDate": "03/01"}, "shipDate"),
+    ({"shipmentItems": [{"sku": "CH-1", "quantity": 1.5}]}, "shipmentItems.quantity")])
+def test_to_record_rejects_bad_fields(change: dict[str, Any], field: str) -> None:
+    with pytest.raises(SourceDataError) as failure:
+        to_record("acct", "shipments", LABEL | change)
+    assert failure.value.field == field and failure.value.stream == "shipments"
+
+
+def test_to_record_reads_pacific_time_and_exact_money() -> None:
+    """Winter is UTC-8, summer UTC-7; money from a JSON number is the decimal written; items name their label."""
+    row = to_record("acct", "shipments", LABEL, "EUR")
+    assert row["createDate"] == datetime(2026, 3, 1, 18, 0, 0, 123000, tzinfo=UTC)
+    assert to_record("acct", "shipments", LABEL | {"createDate": "2026-07-01T10:00:00.0000000"})["createDate"] == \
+        datetime(2026, 7, 1, 17, tzinfo=UTC)
+    assert (row["shipmentCost"], row["currency"], row["shipDate"]) == (Decimal("7.58"), "EUR", date(2026, 3, 1))
+    assert row["shipmentItems"] == [{"sku": "CH-1", "quantity": 2, "unitPrice": Decimal("9.99"), "shipmentId": 1}]
+    assert "labelData" not in row
+    assert pacific_bound(datetime(2026, 3, 1, 18, 0, 0, 500000, tzinfo=UTC)) == "2026-03-01 10:00:00"
