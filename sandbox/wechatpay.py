@@ -49,8 +49,8 @@ is missing (``NO_STATEMENT_EXIST`` although the shop was paid that day), one pay
 its rate's (1 % taken, 0.60 % written), and one payment in the wrong currency (the order's total as a
 number, in USD). Planted in every World (it changes no count): the first withdrawal sends 2.00 less
 than the balance it sweeps, a deduction no line of the fund flow shows (:attr:`withdrawal_fees`), for
-the settlement reconciliation to find. Known simplification: bills older than three months are still served (the World's
-year of history would otherwise be out of reach).
+the settlement reconciliation to find. Known simplification: bills older than three months are still
+served (the World's year of history would otherwise be out of reach).
 """
 
 from __future__ import annotations
@@ -191,12 +191,12 @@ class WechatpaySandbox(HttpSandbox):
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # what "the bill is ready" is read from
         self.log: list[dict[str, str]] = []  # query arguments of each tradebill request, in arrival order
         self.fundflow_log: list[dict[str, str]] = []  # those of each fundflowbill request
-        self.withdrawal_fees: dict[str, Decimal] = {}  # withdrawal id -> the unlisted deduction planted in it
         self.statement_creating = 0  # fault: the next N tradebill requests find the bill still being made
         self.bad_signature = 0       # fault: the next N JSON answers carry a signature that does not verify
         self._nonces: set[str] = set()
         self._downloads: dict[str, tuple[bytes, float, str, int]] = {}  # token -> (file, expiry, stream, rows)
-        self._flows: tuple[tuple[int, datetime], dict[date, list[FlowRow]]] | None = None  # fund_flow()'s cache
+        # fund_flow()'s cache: (orders, clock) -> (lines by day, withdrawal id -> the planted deduction)
+        self._flows: tuple[tuple[int, datetime], dict[date, list[FlowRow]], dict[str, Decimal]] | None = None
         self.routes = Map([
             Rule("/v3/bill/tradebill", endpoint="tradebill_endpoint", methods=["GET"]),
             Rule("/v3/bill/fundflowbill", endpoint="fundflowbill_endpoint", methods=["GET"]),
@@ -354,12 +354,20 @@ class WechatpaySandbox(HttpSandbox):
     def fund_flow(self) -> dict[date, list[FlowRow]]:
         """Every line of every fund flow bill by Beijing day (cached while the World has the same orders and
         clock): each bill line's movements in time order, and each Monday's withdrawal of the balance."""
+        return self._fund_flow()[1]
+
+    @property
+    def withdrawal_fees(self) -> dict[str, Decimal]:
+        """Withdrawal id -> the deduction planted in it, shown by no line."""
+        return self._fund_flow()[2]
+
+    def _fund_flow(self) -> tuple[tuple[int, datetime], dict[date, list[FlowRow]], dict[str, Decimal]]:
         key = (len(self.world.orders), self.world.now)
         if self._flows is None or self._flows[0] != key:
-            self._flows = (key, self._render_fund_flow())
-        return self._flows[1]
+            self._flows = (key, *self._render_fund_flow())
+        return self._flows
 
-    def _render_fund_flow(self) -> dict[date, list[FlowRow]]:
+    def _render_fund_flow(self) -> tuple[dict[date, list[FlowRow]], dict[str, Decimal]]:
         days: dict[date, list[FlowRow]] = defaultdict(list)
         withdrawal_fees: dict[str, Decimal] = {}
         balance = Decimal(0)
@@ -400,8 +408,7 @@ class WechatpaySandbox(HttpSandbox):
                 book(row.when, row.refund_id, "3", "退款", "退款", -(row.refunded + row.fee),
                      applicant=f"{self.mchid}API", remark=f"退款总金额{yuan(row.refunded)}元;含手续费{yuan(-row.fee)}元")
         withdraw_until(self.world.now, sweep)
-        self.withdrawal_fees = withdrawal_fees
-        return days
+        return days, withdrawal_fees
 
     def withdrawals(self) -> list[tuple[FlowRow, list[BillRow]]]:
         """Each withdrawal with the bill lines it swept (every line booked since the previous one): what
