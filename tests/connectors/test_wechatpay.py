@@ -139,27 +139,31 @@ class WechatpayMarts:
     @staticmethod
     def check_settlement(env: WechatpayEnv) -> None:
         """The fund flow lands line for line; each withdrawal (提现) is a payout sweeping what was traded
-        since the previous one. A payout's difference in fct_payouts is what the trade bills cannot
-        explain: the fee share WeChat Pay returned on its refunds (the refunds role has no fee), the
-        lines of the day whose trade bill is missing, and, on the planted withdrawal only, the 2.00 it
-        kept back on no line."""
+        since the previous one. A payout's difference in fct_payouts is the fee share WeChat Pay returned
+        on its refunds (the refunds role has no fee: int_wechatpay__payouts says how much), the lines of
+        the day whose trade bill is missing if it swept them, and nothing else but on the planted
+        withdrawal: the 2.00 it kept back on no line."""
         flows = [row for rows in env.sandbox.fund_flow().values() for row in rows]
         assert env.rows(f"select count(*), sum(amount) from raw_{env.account}.fundflow") == \
             [(len(flows), sum(row.amount for row in flows))]
         withdrawals = env.sandbox.withdrawals()
-        payouts = {payout_id: (amount, difference) for payout_id, amount, difference in env.rows(
-            "select payout_id, amount, difference from marts.fct_payouts where provider = 'wechatpay'")}
-        assert {payout_id: amount for payout_id, (amount, _) in payouts.items()} == \
+        payouts = {payout_id: (amount, difference, returned) for payout_id, amount, difference, returned in env.rows(
+            "select payout_id, mart.amount, mart.difference, payouts.fee_returned_amount from marts.fct_payouts as mart "
+            "join intermediate.int_wechatpay__payouts as payouts using (payout_id, channel_id) "
+            "where mart.provider = 'wechatpay'")}
+        missing, unexplained = env.sandbox.planted_day, {}
+        assert {payout_id: amount for payout_id, (amount, _, _) in payouts.items()} == \
             {flow.business_id: flow.amount for flow, _ in withdrawals}
-        missing, returned_fees, unexplained = env.sandbox.planted_day, {}, {}
+        assert {payout_id: returned for payout_id, (_, _, returned) in payouts.items()} == {
+            flow.business_id: -sum((row.fee for row in swept if row.state == "REFUND" and row.day != missing), Decimal(0))
+            for flow, swept in withdrawals}
         for flow, swept in withdrawals:
-            returned = -sum(row.fee for row in swept if row.state == "REFUND" and row.day != missing)
-            lost = sum(row.settled - row.fee - row.refunded for row in swept if row.day == missing)
-            returned_fees[flow.business_id] = returned
-            if rest := payouts[flow.business_id][1] - returned - lost:
+            _, difference, returned = payouts[flow.business_id]
+            lost = sum((row.settled - row.fee - row.refunded for row in swept if row.day == missing), Decimal(0))
+            if rest := difference - returned - lost:
                 unexplained[flow.business_id] = rest
         assert unexplained == {payout_id: -fee for payout_id, fee in env.sandbox.withdrawal_fees.items()}
-        assert len(withdrawals) > 1 and any(returned_fees.values())
+        assert len(withdrawals) > 1 and any(returned for _, _, returned in payouts.values())
         assert any(row.day == missing for _, swept in withdrawals for row in swept)  # the missing day shows too
         last = max(flow.when for flow, _ in withdrawals)
         unswept = env.rows("select count(*) from marts.fct_payments where provider = 'wechatpay' "
