@@ -134,20 +134,20 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
         select count(*) from marts.rpt_payment_reconciliation as cases
         join marts.fct_payments as payments on payments.payment_id = split_part(cases.payment_ids, ',', 1)
         where payments.provider = 'alipay' and cases.status = 'underpaid'""") == 1  # one planted short in yuan
-    # EasyPost (shop_us) and ShipStation (shop_eu) ship the web shops' fulfilled orders: each label names an
-    # order fct_orders holds; ShipStation lists the labels it voided too
-    listed = [shipment for shipment in world.shipments_of("easypost") if shipment.created_at <= world.now]
+    # EasyPost (shop_us) and ShipStation (shop_eu) label the web shops' fulfilled orders, the CNY shop records
+    # its couriers' waybills: each parcel names an order fct_orders holds; ShipStation lists its voided labels too
+    listed = [shipment for shipment in world.shipments
+              if shipment.provider != "shipstation" and shipment.created_at <= world.now]
     labels = ShipstationSandbox(world, rate_limit=None).labels()
     assert scalar(config_path, "select count(*) from marts.fct_shipments where is_order_known") == \
         len(listed) + len(labels) > len(listed) > 0
-    # rpt_fulfilment: every paid order of a shop a label platform ships for, shipped or not, and where its
-    # parcel is (ShipStation tracks nothing: its live labels are open, its voided ones no parcel)
+    # rpt_fulfilment: every paid web-shop order, shipped or not, and where its parcel is (ShipStation tracks
+    # nothing: its live labels are open, its voided ones no parcel)
     fates = Counter({"delivered": "delivered", "return_to_sender": "returned", "failure": "exception"}.get(
         shipment.status(world.now), "open") for shipment in listed)
     fates["open"] += sum(label.voided_at is None for label in labels)
     shipped = {shipment.reference for shipment in listed} | {label.shipment.reference for label in labels}
-    labelled = {shop for shop, shipper in world.shippers.items() if shipper in ("easypost", "shipstation")}
-    unshipped = sum(order.shop in labelled and order.cancelled_at is None and not order.test
+    unshipped = sum(order.shop in world.shipping_shops and order.cancelled_at is None and not order.test
                     and order.financial_status in ("paid", "partially_refunded", "refunded")
                     and f"{order.shop}:{order.id}" not in shipped for order in world.orders)
     statuses = dict(query(config_path, "select fulfilment_status, count(*) from marts.rpt_fulfilment group by 1"))

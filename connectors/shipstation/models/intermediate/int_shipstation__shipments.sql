@@ -13,13 +13,7 @@ orders as (
 carriers as (
     select
         shipments.*,
-        case
-            when carrier_code in ('stamps_com', 'usps', 'endicia', 'express_1') then 'USPS'
-            when carrier_code in ('ups', 'ups_walleted') then 'UPS'
-            when carrier_code in ('fedex', 'fedex_walleted') then 'FedEx'
-            when carrier_code in ('dhl_express', 'dhl_express_worldwide', 'dhl_express_walleted') then 'DHLExpress'
-            else upper(carrier_code)
-        end as carrier
+        {{ carrier_code('carrier_code') }} as carrier
     from shipments
 ),
 
