@@ -141,10 +141,11 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     labels = ShipstationSandbox(world, rate_limit=None).labels()
     assert scalar(config_path, "select count(*) from marts.fct_shipments where is_order_known") == \
         len(listed) + len(labels) > len(listed) > 0
-    # rpt_fulfilment: every paid web-shop order, shipped or not, and where its parcel is (ShipStation tracks
-    # nothing: its live labels are open, its voided ones no parcel)
+    # rpt_fulfilment: every paid web-shop order, shipped or not, and where its parcel is. Only EasyPost tracks
+    # its own parcels; the CNY shop's waybills and ShipStation's live labels stay open until a tracker account
+    # follows them (none in the demo yet: Kuaidi100's will change this); a voided label is no parcel
     fates = Counter({"delivered": "delivered", "return_to_sender": "returned", "failure": "exception"}.get(
-        shipment.status(world.now), "open") for shipment in listed)
+        shipment.status(world.now), "open") if shipment.provider == "easypost" else "open" for shipment in listed)
     fates["open"] += sum(label.voided_at is None for label in labels)
     shipped = {shipment.reference for shipment in listed} | {label.shipment.reference for label in labels}
     unshipped = sum(order.shop in world.shipping_shops and order.cancelled_at is None and not order.test
