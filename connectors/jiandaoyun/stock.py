@@ -126,20 +126,27 @@ class JiandaoyunStockWriter:
         rows = [{sku: {"value": code}, key: {"value": channel},
                  **{self.fields[level.item_id].widget: {"value": level.available} for level in levels}}
                 for code, levels in records.items()]
-        answer = self._write(BATCH_CREATE, {"data_list": rows, "is_start_workflow": False}, reference)
-        created = answer.get("success_count") == len(rows)
-        return [StockPushResult(level, created, "" if created else f"batch_create answered {answer}",
-                                actual=level.available if created else None)
-                for levels in records.values() for level in levels]
+        levels = [level for located in records.values() for level in located]
+        return self._settle(BATCH_CREATE, {"data_list": rows, "is_start_workflow": False}, reference, len(rows), levels)
 
     def _update(self, values: dict[str, int], records: list[tuple[str, list[StockLevel]]],
                 reference: str) -> list[StockPushResult]:
         data = {self.fields[figure].widget: {"value": value} for figure, value in values.items()}
-        answer = self._write(BATCH_UPDATE, {"data_ids": [data_id for data_id, _ in records], "data": data}, reference)
-        updated = answer.get("success_count") == len(records)
-        return [StockPushResult(level, updated, "" if updated else f"batch_update answered {answer}",
-                                actual=level.available if updated else None)
-                for _, levels in records for level in levels]
+        levels = [level for _, located in records for level in located]
+        return self._settle(BATCH_UPDATE, {"data_ids": [data_id for data_id, _ in records], "data": data}, reference,
+                            len(records), levels)
+
+    def _settle(self, path: str, body: dict[str, Any], reference: str, records: int,
+                levels: list[StockLevel]) -> list[StockPushResult]:
+        """One write's outcome for each of its levels: a refused or lost write fails its own levels only, so
+        the batch's other writes still go out (and the next sync finds a write whose answer was lost)."""
+        try:
+            answer = self._write(path, body, reference)
+        except CALL_ERRORS as exc:
+            return [StockPushResult(level, False, f"{type(exc).__name__}: {exc}") for level in levels]
+        done = answer.get("success_count") == records
+        return [StockPushResult(level, done, "" if done else f"{path.rsplit('/', 1)[1]} answered {answer}",
+                                actual=level.available if done else None) for level in levels]
 
     def _write(self, path: str, body: dict[str, Any], reference: str) -> dict[str, Any]:
         """One batch call; its transaction id is a function of the sync and of what it writes, so the
