@@ -56,21 +56,22 @@ def test_mirror_holds_each_channels_allocation_and_a_rerun_sends_only_what_chang
     assert "jdy_erp (mirror)" in console.export_text()
 
 
+@pytest.mark.reliability
 @DUCKDB_ONLY
 def test_a_failure_mid_mirror_then_rerun_converges_and_the_channels_go_on(make_env) -> None:
-    env: StockEnv = make_env(skus=150, max_attempts=2, mirror=True)
+    env: StockEnv = make_env(skus=110, max_attempts=2, mirror=True)
     stocked(env)
     env.mirror.faults.server_error, env.mirror.faults.path_contains = 2, "data/batch_create"  # shop_eu's first 100
     report = env.sync()
     mirror = report.mirror(MIRROR)
     assert not report.ok and mirror.status == ChannelStatus.FAILED
-    assert mirror.outcomes == Counter({"failed": 300, "success": 600})
+    assert mirror.outcomes == Counter({"failed": 300, "success": 360})
     assert [c.status for c in report.channels] == [ChannelStatus.SYNCED] * 2  # the channels went on
-    assert len(env.mirrored()) == 200
+    assert len(env.mirrored()) == 120
 
-    rerun = env.sync()
+    rerun = env.sync()  # sends only the 100 records still missing
     assert rerun.ok and len(rerun.mirror(MIRROR).changes) == 300 and rerun.channels[0].changes == []
-    assert env.mirrored() == env.to_mirror() and len(env.mirror.forms[ENTRY_IDS["可售库存"]].stored) == 300
+    assert env.mirrored() == env.to_mirror() and len(env.mirror.forms[ENTRY_IDS["可售库存"]].stored) == 220
 
     # an update that lands but whose answer is lost fails its own level only (one batch_update per distinct
     # value: the other four go out), and the next sync finds it at the target
