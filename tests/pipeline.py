@@ -62,7 +62,7 @@ def small_config(tmp_path: Path, *, warehouse_url: str | None = None, orders: in
     """Write the shipped config, made small, on free ports and in ``tmp_path``; returns its path.
 
     ``edit`` is merged into the top level (e.g. ``{"stock": {...}}``); the accounts of the connectors in
-    ``leave_out`` go, with their shops and stock channels. The caller's test should isolate
+    ``leave_out`` go, with their shops, stock channels and mirrors. The caller's test should isolate
     ``CHANNELHUB_HOME`` and the secret variables (see :func:`isolate_env`)."""
     raw = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
     raw["warehouse"]["url"] = warehouse_url or f"duckdb:///{tmp_path}/wh.duckdb"
@@ -80,6 +80,8 @@ def small_config(tmp_path: Path, *, warehouse_url: str | None = None, orders: in
         raw["stock"]["channels"].pop(name, None)
         if name in raw["stock"].get("sources", ()):
             raw["stock"]["sources"].remove(name)
+        if name in raw["stock"].get("mirrors", ()):
+            raw["stock"]["mirrors"].remove(name)
     if not raw["stock"].get("sources", True):
         del raw["stock"]["sources"]  # every source left out: every ERP counts
     if "paypal" in leave_out:
