@@ -153,6 +153,8 @@ def test_answers_without_scans_and_refusals(make_tracker, monkeypatch: pytest.Mo
     codes = ", ".join(f"'{shipment.tracking_code}'" for shipment in waiting)
     assert env.rows(f"select found, return_code from raw_{ACCOUNT}.waybills where tracking_code in ({codes})") == \
         [(False, "500")] * 2
+    connector = env.config.account(ACCOUNT).connector
+    assert connector.check(env.config.account(ACCOUNT)).ok
     for variable, value, said in ((SECRETS["key"], "wrong_key", "refused the signature"),
                                   (SECRETS["customer"], "UNKNOWN0CUSTOMER", "customer code is not authorised")):
         monkeypatch.setenv(variable, value)
@@ -160,6 +162,8 @@ def test_answers_without_scans_and_refusals(make_tracker, monkeypatch: pytest.Mo
             run_account(env.config, ACCOUNT)
         message = str(failure.value)
         assert ACCOUNT in message and said in message and "waybill " in message and value not in message, message
+        checked = connector.check(env.config.account(ACCOUNT))
+        assert not checked.ok and said in checked.detail, checked
         monkeypatch.setenv(variable, Kuaidi100Env.environment[variable])
     env.sandbox.daily_quota = len(env.sandbox.log)
     with pytest.raises(RunFailed, match="package is used up"):
