@@ -73,7 +73,7 @@ class TestKuaidi100Contract(Kuaidi100Events, ConnectorContract):
 
     env_class = Kuaidi100Env
     records = 120
-    shared_records = 200
+    shared_records = 100
 
 
 class TestKuaidi100OnPostgres(Kuaidi100Events, PostgresParity):
