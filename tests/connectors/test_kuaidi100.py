@@ -7,17 +7,22 @@ outside check (clients.md): the sandbox verifies the signature itself, from the 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 import sqlalchemy as sa
 
+import transforms
+from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, TrackerEnv
 from connectors.kuaidi100.client import query_param, sign
 from connectors.sdk.tracking import FINISHED
 from sandbox.kuaidi100 import Kuaidi100Sandbox
+from sandbox.woocommerce import WooCommerceSandbox
+from sandbox.world import ShopSpec, World, WorldSpec
 from warehouse import Warehouse
 
 ACCOUNT = "kuaidi100_test"
@@ -143,13 +148,15 @@ def test_answers_without_scans_and_refusals(make_tracker, monkeypatch: pytest.Mo
     env = make_tracker(40)
     waiting = env.ship(2)  # shipped now: only the label, no carrier scan yet
     sf = next(shipment for shipment in env.known if shipment.carrier == "SF")
-    with Warehouse(env.config.warehouse_url).engine.begin() as conn:  # the hub does not know its phone
-        conn.execute(sa.text("update marts.fct_orders set phone = null where order_id = :order"),
-                     {"order": sf.reference})
+    with Warehouse(env.config.warehouse_url).engine.begin() as conn:  # the hub does not know the buyer's phone
+        conn.execute(sa.text("update marts.dim_customers set phone = null where customer_id = :customer"),
+                     {"customer": str(sf.order.customer.id)})
     report = run_account(env.config, ACCOUNT)
-    assert report.quarantined == {"waybills": 1}
-    [(record, field)] = env.rows(f"select record_key, field from ops.quarantine where run_id = '{report.run_id}'")
-    assert (record, field) == (f"SF {sf.tracking_code}", "phone") and sf.tracking_code not in asked(env)
+    unasked = {(f"SF {shipment.tracking_code}", "phone") for shipment in env.known
+               if shipment.carrier == "SF" and shipment.order.customer == sf.order.customer}
+    assert report.quarantined == {"waybills": len(unasked)}
+    assert set(env.rows(f"select record_key, field from ops.quarantine where run_id = '{report.run_id}'")) == unasked
+    assert sf.tracking_code not in asked(env)
     codes = ", ".join(f"'{shipment.tracking_code}'" for shipment in waiting)
     assert env.rows(f"select found, return_code from raw_{ACCOUNT}.waybills where tracking_code in ({codes})") == \
         [(False, "500")] * 2
@@ -168,3 +175,52 @@ def test_answers_without_scans_and_refusals(make_tracker, monkeypatch: pytest.Mo
     env.sandbox.daily_quota = len(env.sandbox.log)
     with pytest.raises(RunFailed, match="package is used up"):
         run_account(env.config, ACCOUNT)
+
+
+SHOP = ShopSpec("store_cn", "CNY", "Asia/Shanghai", checkout=("alipay", "wechatpay"), shipper="shop")
+WOO = {"consumer_key": ("TEST_WOO_KEY", "ck_0123456789abcdef0123456789abcdef"),
+       "consumer_secret": ("TEST_WOO_SECRET", "cs_fedcba9876543210fedcba9876543210")}
+
+
+@pytest.mark.e2e
+def test_the_marts_take_status_delivery_and_scans_from_the_tracker(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CNY store records its couriers' waybills (WooCommerce); after a build the tracker is handed them
+    (SF with the buyer's phone from dim_customers), and after the next build fct_shipments takes each
+    parcel's status, delivery time and scan count from Kuaidi100's answers (tracked_by kuaidi100), and
+    fct_tracking_events holds every scan, matched to its shipment."""
+    world = World(WorldSpec(orders=150, skus=24, customers=60, shops=(SHOP,), days=20))
+    world.shift(datetime.now(UTC) - world.now)  # shipped within the tracker's 30 days
+    monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+    for variable, value in [*WOO.values(), *((SECRETS[name], value) for name, value in
+                                             (("customer", CUSTOMER), ("key", KEY)))]:
+        monkeypatch.setenv(variable, value)
+    with WooCommerceSandbox(world, SHOP.name, WOO["consumer_key"][1], WOO["consumer_secret"][1]) as shop, \
+            Kuaidi100Sandbox(world, CUSTOMER, KEY, rate_limit=None) as tracker:
+        config = HubConfig.model_validate({"warehouse": {"url": f"duckdb:///{tmp_path}/wh.duckdb"}, "accounts": {
+            SHOP.name: {"connector": "woocommerce", "secrets": {name: {"env": env} for name, (env, _) in WOO.items()},
+                        "settings": {"base_url": shop.base_url, "start_date": "2025-01-01T00:00:00Z"}},
+            ACCOUNT: {"connector": "kuaidi100", "secrets": {name: {"env": env} for name, env in SECRETS.items()},
+                      "settings": {"base_url": tracker.base_url, "carriers": ["SF", "ZTO", "YTO", "YUNDA"],
+                                   "max_wait_seconds": 0.1}}}})
+        run_account(config, SHOP.name)
+        transforms.build(config, select=["+fct_shipments", "+dim_customers"])
+        report = run_account(config, ACCOUNT)
+        transforms.build(config, select=["+fct_shipments", "+fct_tracking_events"])
+        recorded = shop.recorded_waybills().values()
+        assert report.rows["waybills"] == len(recorded) > 0 and not report.quarantined
+        env = Kuaidi100Env.__new__(Kuaidi100Env)  # its rows() on this config's warehouse
+        env.config = config
+        got = {row[0]: row[1:] for row in env.rows(
+            "select tracking_code, status, delivered_at, tracked_by, event_count from marts.fct_shipments "
+            f"where channel_id = '{SHOP.name}'")}
+        expected = {}
+        for shipment in recorded:
+            scans = [event for event in shipment.events_until(world.now) if event.status != "pre_transit"]
+            delivered = next((event.at for event in scans if event.status == "delivered"), None)
+            expected[shipment.tracking_code] = (scans[-1].status, delivered, "kuaidi100", len(scans)) if scans \
+                else got.get(shipment.tracking_code, ())[:1] + (None, None, 0)
+        assert got == expected
+        assert Counter(status for status, *_ in got.values())["delivered"] > 0
+        assert env.one("select count(*), count(shipment_id) from marts.fct_tracking_events "
+                       "where provider = 'kuaidi100'") == (sum(row[3] for row in got.values()),) * 2
