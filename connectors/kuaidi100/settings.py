@@ -13,15 +13,16 @@ COM_CODES = {"SF": "shunfeng", "ZTO": "zhongtong", "YTO": "yuantong", "YUNDA": "
 
 
 class Kuaidi100Settings(TrackerSettings):
-    """``base_url``: the query host (``/poll/query.do`` is added). ``carriers``: by default the domestic
-    couriers a CNY store records waybills of, but SF Express, whose own tracker answers for its waybills.
+    """``base_url``: the query host (``/poll/query.do`` is added). ``carriers``: by default the couriers
+    whose waybills shops record and nobody else tracks: ZTO, YTO, Yunda, and UPS and DHL Express waybills
+    recorded by hand; not SF Express (its own tracker) nor USPS and FedEx (EasyPost's labels, tracked there).
     ``daily_quota``: the queries a day the account's package allows (Kuaidi100 sells them by the package
     and publishes no rate: keep it at what was bought)."""
 
     base_url: str = "https://poll.kuaidi100.com"
     customer: SecretStr
     key: SecretStr
-    carriers: tuple[str, ...] = Field(("ZTO", "YTO", "YUNDA"), min_length=1)
+    carriers: tuple[str, ...] = Field(("ZTO", "YTO", "YUNDA", "UPS", "DHLExpress"), min_length=1)
     com_codes: dict[str, str] = Field(default_factory=lambda: dict(COM_CODES))
 
     @model_validator(mode="after")
