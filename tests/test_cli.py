@@ -141,12 +141,14 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     labels = ShipstationSandbox(world, rate_limit=None).labels()
     assert scalar(config_path, "select count(*) from marts.fct_shipments where is_order_known") == \
         len(listed) + len(labels) > len(listed) > 0
-    # rpt_fulfilment: every paid web-shop order, shipped or not, and where its parcel is. Only EasyPost tracks
-    # its own parcels; the CNY shop's waybills and ShipStation's live labels stay open until a tracker account
-    # follows them (none in the demo yet: Kuaidi100's will change this); a voided label is no parcel
+    # rpt_fulfilment: every paid web-shop order, shipped or not, and where its parcel is, as far as someone
+    # tracks it (EasyPost its own labels, Kuaidi100 the waybills of its carriers: ShipStation's UPS and DHL
+    # labels too); a parcel nobody tracks is open, and a voided label is no parcel
+    tracked = dict(query(config_path, "select tracking_code, tracked_by from marts.fct_shipments"))
+    live = [label.shipment for label in labels if label.voided_at is None]
+    assert "kuaidi100" in {tracked[shipment.tracking_code] for shipment in live}
     fates = Counter({"delivered": "delivered", "return_to_sender": "returned", "failure": "exception"}.get(
-        shipment.status(world.now), "open") if shipment.provider == "easypost" else "open" for shipment in listed)
-    fates["open"] += sum(label.voided_at is None for label in labels)
+        shipment.status(world.now), "open") if tracked[shipment.tracking_code] else "open" for shipment in listed + live)
     shipped = {shipment.reference for shipment in listed} | {label.shipment.reference for label in labels}
     unshipped = sum(order.shop in world.shipping_shops and order.cancelled_at is None and not order.test
                     and order.financial_status in ("paid", "partially_refunded", "refunded")
@@ -195,13 +197,21 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
         loaded.values())
     assert scalar(config_path, "select count(*) from ops.build_log where outcome <> 'success'") == 0
     assert scalar(config_path, "select count(*) from ops.quality_runs where success") == 1
-    pushed = scalar(config_path, "select count(*) from ops.stock_push_log where outcome = 'success'")
+    pushed = scalar(config_path, "select count(*) from ops.stock_push_log where outcome = 'success' "
+                                 "and channel_id <> 'jdy_erp'")
     assert 0 < pushed <= scalar(config_path, "select count(*) from marts.rpt_stock_availability")
+    # ... and mirrored the allocations to Jiandaoyun: three figures per SKU and channel of stock.channels
+    # (stock.mirrors; shop_cn, not listed there, is not pushed to nor mirrored)
+    assert scalar(config_path, "select count(*) from ops.stock_push_log where outcome = 'success' "
+                               "and channel_id = 'jdy_erp'") == 3 * scalar(
+        config_path, "select count(distinct product_id || channel_id) from marts.rpt_stock_availability "
+                     "where product_id is not null and channel_id in ('shop_us', 'shop_eu', 'jd_cn', 'pdd_cn', "
+                     "'amazon_us')") > 0
     assert scalar(config_path, "select count(distinct channel_id) from ops.stock_push_log where outcome = 'success'"
                                " and channel_id in ('jd_cn', 'pdd_cn', 'amazon_us')") == 3  # the marketplaces are stocked too
     for heading in ("orders and revenue per channel and currency", "payment reconciliation by provider and status",
                     "settlement: payouts against what they settled", "settlement:stripe_main",
-                    "stock write-back: ", "shop_eu synced (", "jd_cn synced (", "pdd_cn synced (", "amazon_us synced (",
+                    "stock write-back: ", "shop_eu synced (", "jdy_erp (mirror) synced (", "jd_cn synced (", "pdd_cn synced (", "amazon_us synced (",
                     "open alerts",
                     "unshipped:shop_us", "Data Docs: ", "index.html"):
         assert heading in result.output
