@@ -8,8 +8,8 @@ so a run that meets the quota leaves the rest for the next day's runs. The answe
 waybill (``waybills``, keyed by carrier and waybill, merged: the latest answer replaces the last, routes
 and all) with its scans as the child table ``waybills__routes``. ``acceptTime`` is Beijing wall-clock time
 without a zone; it is made UTC here, once. A waybill SF shows no route for yet (routes begin when the
-courier collects the parcel) is left as it was; a route that cannot be read sets its waybill aside
-(``ops.quarantine``), never the account's run.
+courier collects the parcel; SF answers an unknown waybill the same way) is a row without routes: asked,
+no data. A route that cannot be read sets its waybill aside (``ops.quarantine``), never the account's run.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import dlt
 from dlt.extract.source import DltSource
 
 from connectors.sdk import Account, CheckResult, ConnectorKind, SourceDataError, Stream, quarantining
-from connectors.sdk.quarantine import notice
 from connectors.sdk.spec import typed
 from connectors.sdk.tracking import Waybill, WaybillTracker, within_quota
 
@@ -37,8 +36,6 @@ log = logging.getLogger(__name__)
 BEIJING = ZoneInfo("Asia/Shanghai")
 STREAM = "waybills"
 ACCEPT_TIME = "%Y-%m-%d %H:%M:%S"
-NO_ROUTE = ("waybills SF shows no route for yet (routes begin when the courier collects the parcel) are left "
-            "as they were and asked again on the next run")
 
 
 def batches(waybills: Iterable[Waybill], size: int) -> Iterator[list[Waybill]]:
@@ -72,7 +69,7 @@ def accept_time(account: str, record: str, value: Any) -> datetime:
     return when.replace(tzinfo=BEIJING).astimezone(UTC)
 
 
-def to_record(account: str, asked: Mapping[str, Waybill], asked_at: datetime, answer: Any) -> dict[str, Any]:
+def to_record(account: str, asked: Mapping[str, Waybill], answer: Any) -> dict[str, Any]:
     """One ``routeResps`` entry as the waybill's row, its scans in ``routes`` (as SF lists them), times UTC;
     raises :class:`SourceDataError` naming the waybill and field at fault."""
     number = answer.get("mailNo") if isinstance(answer, dict) else None
@@ -84,7 +81,7 @@ def to_record(account: str, asked: Mapping[str, Waybill], asked_at: datetime, an
         raise SourceDataError(account, STREAM, f"routes is not a list of scans: {routes!r:.80}", record=number,
                               field="routes")
     carrier = asked[number].carrier
-    return {"carrier": carrier, "tracking_code": number, "asked_at": asked_at, "route_count": len(routes),
+    return {"carrier": carrier, "tracking_code": number, "route_count": len(routes),
             "routes": [{**route, "carrier": carrier, "tracking_code": number,
                         "acceptTime": accept_time(account, number, route.get("acceptTime"))} for route in routes]}
 
@@ -95,10 +92,10 @@ class SfExpressConnector(WaybillTracker[SfExpressSettings]):
     settings_model = SfExpressSettings
     streams: ClassVar[tuple[Stream, ...]] = (
         Stream(STREAM, ("carrier", "tracking_code"),
-               column_types=typed((("asked_at",), "timestamp"), (("route_count",), "bigint"),
+               column_types=typed((("route_count",), "bigint"),
                                   (("carrier", "tracking_code"), "text")),
-               description="One row per SF waybill SF showed routes for, as last answered (asked_at); its scans "
-                           "(acceptTime UTC, acceptAddress, remark, opCode) in child table waybills__routes."),
+               description="One row per SF waybill asked, as last answered (route_count 0: no scan yet); "
+                           "its scans (acceptTime UTC, acceptAddress, remark, opCode) in child table waybills__routes."),
     )
 
     def source(self, account: Account[SfExpressSettings]) -> DltSource:
@@ -113,15 +110,16 @@ class SfExpressConnector(WaybillTracker[SfExpressSettings]):
             for batch in batches(allowed, settings.page_size):
                 asked = {waybill.tracking_code: waybill for waybill in batch}
                 phones = list(dict.fromkeys(filter(None, (last_four(waybill.phone) for waybill in batch))))
-                asked_at = datetime.now(UTC)
                 result = client.call(SEARCH_ROUTES, search_routes(list(asked), phones, settings.language), STREAM)
                 answers = (result.get("msgData") or {}).get("routeResps") or []
-                routed = [answer for answer in answers if not isinstance(answer, dict) or answer.get("routes") != []]
-                if len(routed) < len(asked):
-                    log.info("account %r: %d of %d waybills have no route yet", name, len(asked) - len(routed),
-                             len(asked))
-                    notice(name, STREAM, NO_ROUTE)
-                yield [convert((asked, asked_at, answer)) for answer in routed]
+                if not isinstance(answers, list):
+                    raise SourceDataError(name, STREAM, f"msgData.routeResps is not a list: {answers!r:.80}")
+                answered = {answer.get("mailNo") for answer in answers
+                            if isinstance(answer, dict) and isinstance(answer.get("mailNo"), str)}
+                unanswered = [{"mailNo": number, "routes": []} for number in asked if number not in answered]
+                if unanswered:  # SF leaves out a waybill it cannot show: asked, no data, as an empty route
+                    log.info("account %r: SF answered nothing for %d of %d waybills", name, len(unanswered), len(asked))
+                yield [convert((asked, answer)) for answer in answers + unanswered]
 
         @dlt.source(name="sf_express", max_table_nesting=1)
         def sf_express() -> Any:

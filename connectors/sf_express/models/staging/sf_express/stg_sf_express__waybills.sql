@@ -1,5 +1,5 @@
--- One row per SF waybill SF showed routes for, as last answered: when it was asked and how many scans
--- the answer held.
+-- One row per SF waybill asked, as last answered (the load that wrote it: _loaded_at), and how many
+-- scans the answer held (0: SF shows no route yet).
 with source as (
     select * from {{ account_union('sf_express', 'waybills') }}
 ),
@@ -9,7 +9,6 @@ final as (
         channel_id,
         carrier,
         tracking_code,
-        asked_at,
         route_count,
         _dlt_load_id as _loaded_at
     from source
