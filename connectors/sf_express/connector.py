@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from functools import partial
 from itertools import islice
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo

@@ -17,7 +17,14 @@ from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, TrackerEnv
 from connectors.sdk import SourceDataError
 from connectors.sdk.tracking import FINISHED, Waybill
-from connectors.sf_express.client import SEARCH_ROUTES, SfBusinessError, SfClient, SfGatewayError, java_url_encode, msg_digest
+from connectors.sf_express.client import (
+    SEARCH_ROUTES,
+    SfBusinessError,
+    SfClient,
+    SfGatewayError,
+    java_url_encode,
+    msg_digest,
+)
 from connectors.sf_express.connector import to_record
 from sandbox.sf_express import SfExpressSandbox, expected_digest, url_encoded
 
