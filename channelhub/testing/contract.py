@@ -89,6 +89,11 @@ class ContractEnv(ABC):
         """Arm a fault for exactly the next ``times`` requests/reads (0 disarms it): ``rate_limit``,
         ``server_error`` (each the source's transient failure) or ``malformed`` (unreadable data)."""
 
+    def seed_warehouse(self) -> None:
+        """Write what a fresh warehouse's hub already holds that the account's runs read (a tracker's
+        waybills: :class:`channelhub.testing.TrackerEnv`); the contract calls it for each warehouse it
+        loads. Nothing by default."""
+
     def close(self) -> None:
         """Stop sandboxes."""
 
@@ -211,6 +216,7 @@ class _Contract(ABC):
             env = self.env_class(tmp_path, self.records, self.page_size, **self.env_options)
             env.variables = variables
             stack.callback(env.close)
+            env.seed_warehouse()
             yield env, run_account(env.config, env.account)
 
     @pytest.fixture
@@ -368,6 +374,7 @@ class PostgresParity(_Contract):
         duckdb_url = f"duckdb:///{tmp_path}/parity.duckdb"
         monkeypatch.setenv("CHANNELHUB_WAREHOUSE_URL", duckdb_url)
         monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+        env.seed_warehouse()
         run_account(env.config, env.account)
         assert _comparable(snapshot(env)) == _comparable(on_postgres)
 
