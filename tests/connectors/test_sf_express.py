@@ -6,13 +6,16 @@ a bad route set aside) and its scans through the models."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
+import transforms
+from channelhub.fleet import world_for
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, TrackerEnv
 from connectors.sdk import SourceDataError
@@ -27,6 +30,7 @@ from connectors.sf_express.client import (
 )
 from connectors.sf_express.connector import to_record
 from sandbox.sf_express import SfExpressSandbox, expected_digest, url_encoded
+from tests.pipeline import SHIPPED, isolate_env, loaded_merchant, query, small_config
 
 ACCOUNT = "track_sf_test"
 PARTNER_ID, CHECK_WORD = "SFPARTNER0001", "sandboxCheckWord0123456789abcdef"
@@ -216,3 +220,40 @@ def test_statuses_cover_every_route_the_sandbox_shows(env: SfExpressEnv) -> None
     """The sandbox shows each World scan but the label as one route, in the World's order."""
     shown = Counter(route["opCode"] for shipment in env.known for route in env.sandbox.routes_of(shipment))
     assert set(shown) <= set(STATUS_OF) and shown["50"] > 0
+
+
+# -- through the marts ------------------------------------------------------------------------------------
+
+@pytest.mark.e2e
+@pytest.mark.xfail(strict=True, reason="channelhub/tracking.py reads the receivers' phones from marts.fct_orders.phone, "
+                   "which fct_orders does not have (dim_customers.phone, by customer_id, does); TrackerEnv's "
+                   "hand-written fct_orders hides it. Passes with that join fixed: remove this mark then.")
+def test_the_cny_stores_sf_waybills_take_sfs_status_in_the_marts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shipped merchant's CNY store (WooCommerce, its couriers' waybills recorded on its orders) and
+    track_sf: after a build the tracker is handed the store's SF waybills shipped within track_days, and
+    the next build gives each its SF status (a parcel SF has not collected yet stays unknown), its scans in
+    fct_tracking_events under its shipment, tracked_by sf_express."""
+    isolate_env(monkeypatch, tmp_path)
+    keep = {"woocommerce", "sf_express"}
+    shipped = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    config = small_config(tmp_path, orders=400, edit={"stock": {"channels": {}}},  # no stock: no channel to push to
+                          leave_out={account["connector"] for account in shipped["accounts"].values()} - keep)
+    with loaded_merchant(config) as (hub, _fleet):
+        transforms.build(hub)
+        report = run_account(hub, "track_sf")
+        transforms.build(hub)
+        world, since = world_for(hub), datetime.now(UTC) - timedelta(days=hub.account("track_sf").settings.track_days)
+    followed = [shipment for shipment in world.shipments_of("shop") if shipment.carrier == "SF"
+                and since <= shipment.created_at <= world.now]
+    assert report.rows["waybills"] == len(followed) > 0
+    rows = {row["tracking_code"]: (row["status"], row["tracked_by"], row["event_count"]) for row in query(hub, """
+        select tracking_code, status, tracked_by, event_count from marts.fct_shipments where carrier = 'SF'""")}
+    expected = {}
+    for shipment in followed:
+        scans = [event for event in shipment.events_until(world.now) if event.status != "pre_transit"]
+        expected[shipment.tracking_code] = (scans[-1].status, "sf_express", len(scans)) if scans else ("unknown", None, 0)
+    assert {code: rows[code] for code in expected} == expected
+    assert Counter(status for status, *_ in expected.values())["delivered"] > 0
+    counts = query(hub, "select count(*) as scans, count(shipment_id) as shipments, count(order_id) as orders "
+                        "from marts.fct_tracking_events where provider = 'sf_express'")
+    assert counts == [dict.fromkeys(("scans", "shipments", "orders"), sum(row[2] for row in expected.values()))]
