@@ -1,6 +1,6 @@
 """SF Express (顺丰, 丰桥 open platform) emulator for the route query ``EXP_RECE_SEARCH_ROUTES``, rendering
-the routes of the World's SF parcels (the waybills a CNY store records: ``sandbox.world.shipments``) as SF
-shows them when the World's clock reads ``world.now``.
+the routes of the World's SF parcels (in the shipped World, the waybills the CNY store records:
+``sandbox.world.shipments``) as SF shows them when the World's clock reads ``world.now``.
 
 Written from SF's documents (../shared/reference/commerce_apis.md, section 9d; open.sf-express.com's
 数字签名 page and its 公共返回码 table), not from a client, and not from the connector:
@@ -99,8 +99,8 @@ class SfExpressSandbox(HttpSandbox):
 
     # -- what the World holds ---------------------------------------------------------------------------
     def waybills(self) -> dict[str, Shipment]:
-        """The World's SF parcels by waybill: the ones the shops record (SF is not a label platform here)."""
-        return {shipment.tracking_code: shipment for shipment in self.world.shipments_of("shop")
+        """Every SF parcel the World has shipped by now, by waybill, whoever knows it (SF carries them all)."""
+        return {shipment.tracking_code: shipment for shipment in self.world.shipments
                 if shipment.carrier == "SF" and shipment.created_at <= self.world.now}
 
     def routes_of(self, shipment: Shipment) -> list[dict[str, str]]:
