@@ -22,17 +22,27 @@ from warehouse.run_log import as_utc, utcnow
 
 log = logging.getLogger("channelhub.tracking")
 
-PENDING = sa.text("""
-    select shipments.carrier, shipments.tracking_code, shipments.shipped_at, orders.phone
+# The receiver's phone is the ordering person's (fct_orders keeps no phone: dim_customers does, E.164).
+PENDING = """
+    select shipments.carrier, shipments.tracking_code, shipments.shipped_at, {phone}
     from marts.fct_shipments as shipments
     left join marts.fct_orders as orders on orders.order_id = shipments.order_id
+    {customers}
     where shipments.carrier in :carriers
       and shipments.tracking_code is not null
       and (shipments.status not in :finished or :refresh)
       and shipments.shipped_at >= :since
       and (shipments.tracked_by is null or shipments.tracked_by = :connector)
     order by shipments.tracked_at nulls first, shipments.shipped_at, shipments.tracking_code
-""").bindparams(sa.bindparam("carriers", expanding=True), sa.bindparam("finished", expanding=True))
+"""
+WITH_PHONES = {"phone": "customers.phone",
+               "customers": "left join marts.dim_customers as customers on customers.customer_id = orders.customer_id"}
+WITHOUT_PHONES = {"phone": "cast(null as varchar)", "customers": ""}
+
+
+def pending_query(with_phones: bool) -> sa.TextClause:
+    return sa.text(PENDING.format(**WITH_PHONES if with_phones else WITHOUT_PHONES)).bindparams(
+        sa.bindparam("carriers", expanding=True), sa.bindparam("finished", expanding=True))
 
 
 def pending_waybills(warehouse: Warehouse, account: Account[TrackerSettings],
@@ -45,7 +55,11 @@ def pending_waybills(warehouse: Warehouse, account: Account[TrackerSettings],
         if not warehouse.table_exists("marts", "fct_shipments", conn):
             log.info("account %r: no marts.fct_shipments yet (build first): no waybill to track", account.name)
             return ()
-        rows = conn.execute(PENDING, {"carriers": list(settings.carriers), "finished": list(FINISHED),
+        phones = warehouse.table_exists("marts", "dim_customers", conn)
+        if not phones:
+            log.info("account %r: no marts.dim_customers (build it): waybills go without the receiver's phone",
+                     account.name)
+        rows = conn.execute(pending_query(phones), {"carriers": list(settings.carriers), "finished": list(FINISHED),
                                       "refresh": full_refresh,
                                       "since": utcnow() - timedelta(days=settings.track_days),
                                       "connector": account.connector.name}).all()

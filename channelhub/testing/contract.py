@@ -199,6 +199,7 @@ WAREHOUSE_TYPES = {
 class _Contract(ABC):
     env_class: ClassVar[type[ContractEnv]]
     records: ClassVar[int] = 300  # three pages of 100; the shared-cursor test pages through 1,000 more
+    shared_records: ClassVar[int] = 1_000  # that test's batch (a tracker's records are one query each)
     page_size: ClassVar[int] = 100
     env_options: ClassVar[dict[str, Any]] = {}  # more keyword arguments of env_class
     on_postgres: ClassVar[bool] = False
@@ -311,7 +312,7 @@ class ConnectorContract(_Contract):
         rate limits and server errors: nothing is lost or duplicated, a re-run (which reads the boundary
         value again) changes nothing, and a clean load gives the very same table. One scenario, so the
         class pays for one clean load."""
-        env.share_cursor_value(1_000)
+        env.share_cursor_value(self.shared_records)
         env.inject("rate_limit", 3)
         env.inject("server_error", 3)
         run_account(env.config, env.account)

@@ -3,8 +3,8 @@ the World's parcels, and the waybills the hub already knows written into the env
 
 A tracker lists nothing: the runner hands it the unfinished parcels of its carriers from
 ``marts.fct_shipments`` (``channelhub/tracking.py``). So the env writes a minimal ``marts.fct_shipments``
-(the columns the runner reads) and ``marts.fct_orders`` (the receivers' phones) from the World's
-parcels of the account's carriers, and the contract's words read for a tracker as follows:
+(the columns the runner reads), ``marts.fct_orders`` and ``marts.dim_customers`` (the buyers'
+phones) from the World's parcels of the account's carriers, and the contract's words read for a tracker as follows:
 
 * records: the waybills the hub knows, each a row of the primary stream once answered;
 * a change (:meth:`TrackerEnv.change`): the hub builds its marts on the tracker's answers (parcels
@@ -35,7 +35,8 @@ SHOPS = (ShopSpec("shop_us", "USD", "America/New_York"), ShopSpec("shop_eu", "EU
 # the columns of the marts the runner reads (channelhub/tracking.py)
 TABLES = {"fct_shipments": "carrier varchar, tracking_code varchar, shipped_at timestamp with time zone, "
                            "status varchar, tracked_by varchar, tracked_at timestamp with time zone, order_id varchar",
-          "fct_orders": "order_id varchar, phone varchar"}
+          "fct_orders": "order_id varchar, customer_id varchar",
+          "dim_customers": "customer_id varchar, phone varchar"}
 
 
 def literal(value: str | datetime | None) -> str:
@@ -126,11 +127,14 @@ class TrackerEnv(WorldSandboxEnv):
                       "tracked_at": self.answers.get(shipment.tracking_code, (None, None))[1],
                       "order_id": shipment.reference}
                      for shipment in self.known]
-        phones = [{"order_id": order, "phone": phone}
-                  for order, phone in {shipment.reference: shipment.order.customer.phone for shipment in self.known}.items()]
+        orders = [{"order_id": order, "customer_id": str(customer)}
+                  for order, customer in {shipment.reference: shipment.order.customer.id for shipment in self.known}.items()]
+        people = [{"customer_id": str(customer), "phone": "".join(phone.split())}  # E.164, as dim_customers
+                  for customer, phone in {shipment.order.customer.id: shipment.order.customer.phone
+                                          for shipment in self.known}.items()]
         with Warehouse(self.config.warehouse_url).engine.begin() as conn:  # the warehouse the runs load now
             conn.execute(sa.text("create schema if not exists marts"))
-            for table, rows in (("fct_shipments", shipments), ("fct_orders", phones)):
+            for table, rows in (("fct_shipments", shipments), ("fct_orders", orders), ("dim_customers", people)):
                 conn.execute(sa.text(f"drop table if exists marts.{table}"))
                 conn.execute(sa.text(f"create table marts.{table} ({TABLES[table]})"))
                 values = ", ".join("(" + ", ".join(literal(value) for value in row.values()) + ")" for row in rows)
