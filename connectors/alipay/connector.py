@@ -103,8 +103,8 @@ class BillKind:
     key: str
 
 
-TRADE = BillKind("trade", "trades", "业务明细.csv", COLUMNS, MONEY, TIMES, FOOTER, "trade", "trade_no")
-ACCOUNT = BillKind("signcustomer", "account_entries", "账务明细.csv", ACCOUNT_COLUMNS, ACCOUNT_MONEY,
+TRADE_BILL = BillKind("trade", "trades", "业务明细.csv", COLUMNS, MONEY, TIMES, FOOTER, "trade", "trade_no")
+ACCOUNT_BILL = BillKind("signcustomer", "account_entries", "账务明细.csv", ACCOUNT_COLUMNS, ACCOUNT_MONEY,
                    ("occurred_at",), ACCOUNT_FOOTER, "account entry", "entry_no")
 
 
@@ -115,7 +115,7 @@ def entry_id(row: dict[str, Any]) -> str:
     return f"{row['trade_no']}/{refund}" if row.get("business_type") == "退款" else row["trade_no"]
 
 
-def detail_csv(archive: bytes, detail_file: str = TRADE.detail_file) -> tuple[str, str]:
+def detail_csv(archive: bytes, detail_file: str = TRADE_BILL.detail_file) -> tuple[str, str]:
     """The detail file's name and text from the bill's zip (names are GBK without the zip's UTF-8 flag,
     as Alipay writes them, or UTF-8 with it)."""
     with zipfile.ZipFile(io.BytesIO(archive)) as bill:
@@ -126,11 +126,11 @@ def detail_csv(archive: bytes, detail_file: str = TRADE.detail_file) -> tuple[st
     raise zipfile.BadZipFile(f"no {detail_file} in the bill")
 
 
-def bill_rows(account: str, day: date, archive: bytes, kind: BillKind = TRADE) -> tuple[str, list[dict[str, Any]]]:
+def bill_rows(account: str, day: date, archive: bytes, kind: BillKind = TRADE_BILL) -> tuple[str, list[dict[str, Any]]]:
     """The file name and detail rows of ``day``'s bill of ``kind``, cells trimmed (Alipay pads them with
     tabs), times in UTC, money exact; a row that cannot be read is quarantined naming it and the field.
     The footer's counts must match the rows, else the bill is not trusted (truncated)."""
-    what = "account bill" if kind is ACCOUNT else "bill"
+    what = "account bill" if kind is ACCOUNT_BILL else "bill"
     try:
         name, text = detail_csv(archive, kind.detail_file)
     except (zipfile.BadZipFile, UnicodeDecodeError) as exc:
@@ -140,7 +140,7 @@ def bill_rows(account: str, day: date, archive: bytes, kind: BillKind = TRADE) -
     table = [line for line in lines if line.strip() and not line.startswith("#")]
     counted = sum(int(found.group(2)) for line in lines if (found := kind.footer.match(line)))
     if not table or len(table) - 1 != counted:
-        listed = "trades and refunds" if kind is TRADE else "entries"
+        listed = "trades and refunds" if kind is TRADE_BILL else "entries"
         raise SourceDataError(account, kind.stream, f"the {what} of {day} lists {counted} {listed} in its "
                               f"footer but holds {max(0, len(table) - 1)} rows", record=f"{what} {day}")
     reader = csv.reader(table)
@@ -214,26 +214,26 @@ class AlipayConnector(Connector[AlipaySettings]):
             now = utc_now()
             day = since.start_value.astimezone(BEIJING).date()
             while day < now.astimezone(BEIJING).date():
-                urls = {}
-                for kind in (TRADE, ACCOUNT):
-                    urls[kind] = gateway.bill_url(day, kind.bill_type)
-                    if urls[kind] is None and may_still_come(day, now):
+                urls: list[tuple[BillKind, str | None]] = []
+                for kind in (TRADE_BILL, ACCOUNT_BILL):
+                    urls.append((kind, gateway.bill_url(day, kind.bill_type)))
+                    if urls[-1][1] is None and may_still_come(day, now):
                         log.info("account %r: the %s bill of %s is not made yet; the next run asks again",
                                  account.name, kind.bill_type, day)
                         return
                 status = {"bill_date": day, "bill_day_starts_at": day_start(day)}
-                for kind, url in urls.items():
+                for kind, url in urls:
                     if url is None:
                         notice(account.name, kind.stream, f"Alipay has no {kind.bill_type} bill for {day} "
                                                           "(bill_not_exist for a day long past): that day's "
-                                                          f"{'payments' if kind is TRADE else 'balance movements'} "
+                                                          f"{'payments' if kind is TRADE_BILL else 'balance movements'} "
                                                           "are missing")
                         yield dlt.mark.with_hints([{**status, "bill_type": kind.bill_type, "status": "missing",
                                                     "rows": 0}], hints[bills.name], create_table_variant=True)
                         continue
                     name, rows = bill_rows(account.name, day, gateway.download(url, day), kind)
                     lineage = {**status, "bill_file": name}
-                    if kind is TRADE:
+                    if kind is TRADE_BILL:
                         rows = [{**row, **trade_lineage, "entry_id": entry_id(row)} for row in rows]
                     yield dlt.mark.with_hints([{**row, **lineage} for row in rows], hints[kind.stream],
                                               create_table_variant=True)

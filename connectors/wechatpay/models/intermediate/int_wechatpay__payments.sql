@@ -31,6 +31,7 @@ final as (
         payments.settlement_amount as amount_captured,
         coalesce(refunded.amount_refunded, 0) as amount_refunded,
         payments.fee_amount,
+        payments.fee_rate,
         payments.settlement_amount - payments.fee_amount as net_amount,
         payments.traded_at as settled_at,
         cast(null as varchar) as payout_id,

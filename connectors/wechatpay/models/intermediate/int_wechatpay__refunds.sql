@@ -18,6 +18,7 @@ final as (
         traded_at as created_at,
         currency,
         refund_amount as amount,
+        -fee_amount as fee_returned_amount,
         status,
         case when status = 'succeeded' then traded_at end as settled_at,
         cast(null as varchar) as payout_id,
