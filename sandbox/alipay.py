@@ -125,6 +125,7 @@ class Entry:
     received: Decimal
     fee: Decimal
     refund: bool
+    done: datetime  # 完成时间: when it moved the balance
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +180,7 @@ class AlipaySandbox(HttpSandbox):
         self._urls: dict[str, tuple[date, str, float]] = {}  # fileId -> (day, bill_type, expiry on time.monotonic)
         self._urls_lock = threading.Lock()
         self.planted: dict[str, Any] = {}
+        self._timeline: tuple[tuple[Any, ...], list[tuple[Movement, Decimal]]] | None = None
         self.plant()
         self.routes = Map([Rule(GATEWAY, endpoint="gateway", methods=["POST", "GET"]),
                            Rule(FILES, endpoint="bill_file", methods=["GET"])])
@@ -344,11 +346,21 @@ class AlipaySandbox(HttpSandbox):
     def movements(self) -> list[tuple[Movement, Decimal]]:
         """Every movement of the balance, in time order, with the balance after it: each bill row's trade
         (在线支付 or 交易退款) and its 服务费 (收费), the planted 收费, and a 提现 of the whole balance at
-        10:00 every third day up to the sandbox's clock (a movement at that very second comes after it)."""
+        10:00 every third day up to the sandbox's clock (a movement at that very second comes after it).
+        Each account bill needs the whole timeline (the balance): kept while the World's Alipay trades,
+        the plants and the withdrawals made by the clock stay the same."""
+        now = self.clock().astimezone(BEIJING)
+        key = (now.date(), now.hour >= WITHDRAWAL_HOUR, tuple(sorted(self.planted.items(), key=str)),
+               tuple((trade, order.total, order.created_at, tuple((r.id, r.amount, r.created_at) for r in order.refunds))
+                     for order, trade in self.payments()))
+        if self._timeline is None or self._timeline[0] != key:
+            self._timeline = key, self._timeline_now()
+        return self._timeline[1]
+
+    def _timeline_now(self) -> list[tuple[Movement, Decimal]]:
         moves: list[Movement] = []
         for entry in (entry for entries in self.entries().values() for entry in entries):
-            trade, out_trade_no, subject, at = entry.cells[0].strip(), entry.cells[1].strip(), entry.cells[3], \
-                datetime.strptime(entry.cells[5], "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
+            trade, out_trade_no, subject, at = entry.cells[0].strip(), entry.cells[1].strip(), entry.cells[3], entry.done
             kind, remark = ("交易退款", entry.cells[21]) if entry.refund else ("在线支付", "")
             moves.append(Movement(at, trade, out_trade_no, subject, entry.cells[10], entry.received, kind, remark))
             if entry.fee:
@@ -425,7 +437,7 @@ class AlipaySandbox(HttpSandbox):
         cells = (f"{trade}\t", f"{order.number}\t", kind, order.lines[0].sku.product, beijing(created), beijing(done),
                  "", "", "", "", buyer, yuan(amount), yuan(amount), "0.00", "0.00", "0.00", "0.00", "0.00", "", "0.00",
                  "0.00", request_no, yuan(fee), "0.00", "")
-        return Entry(cells, amount, fee, kind == "退款")
+        return Entry(cells, amount, fee, kind == "退款", done.replace(microsecond=0))
 
     def zip_of(self, day: date, entries: list[Entry]) -> bytes:
         """The day's bill as Alipay serves it: a zip of the GBK detail and summary CSVs."""
