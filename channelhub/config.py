@@ -88,6 +88,9 @@ class SandboxShop(_Strict):
     timezone: str = "UTC"
     marketplace: bool = False  # the platform takes the payment (Taobao, JD, Pinduoduo): no Stripe charges
     checkout: tuple[Literal["stripe", "alipay", "wechatpay"], ...] = ("stripe",)  # who takes its web payments
+    # who knows its parcels: EasyPost or ShipStation labels, or courier waybills the shop records itself;
+    # by default EasyPost for USD and EUR, the shop for CNY (sandbox/world/shipments.py)
+    shipper: Literal["easypost", "shipstation", "shop"] | None = None
 
 
 class SandboxConfig(_Strict):

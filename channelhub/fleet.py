@@ -47,7 +47,7 @@ def move_sandbox(settings: dict[str, Any], port: int) -> None:
 
 def world_for(hub: HubConfig) -> World:
     sandbox = hub.sandbox
-    shops = tuple(ShopSpec(name, shop.currency, shop.timezone, shop.marketplace, shop.checkout)
+    shops = tuple(ShopSpec(name, shop.currency, shop.timezone, shop.marketplace, shop.checkout, shop.shipper)
                   for name, shop in sorted(sandbox.shops.items()))
     return World(WorldSpec(seed=sandbox.seed, orders=sandbox.orders, skus=sandbox.skus,
                            customers=sandbox.customers, paypal_share=sandbox.paypal_share,

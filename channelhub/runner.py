@@ -31,9 +31,11 @@ from pydantic import SecretStr
 from channelhub.config import HubConfig, SecretRef, home
 from channelhub.reconcile import due, reconcile_keys
 from channelhub.run_notes import new_columns, new_notices, stream_notes, table_columns
+from channelhub.tracking import pending_waybills
 from connectors.sdk import Account, ChannelhubError, SourceDataError
 from connectors.sdk.quarantine import Quarantine, RecordGate, Rejected, collecting
 from connectors.sdk.spec import reconciling
+from connectors.sdk.tracking import WaybillTracker
 from warehouse import (
     StreamRun,
     Warehouse,
@@ -256,6 +258,8 @@ def _run(account: Account, warehouse: Warehouse, full_refresh: bool, lookback: f
             pipeline = pipeline_for(account, warehouse, progress, destination)
             if (settled := settle_pending(pipeline, warehouse, full_refresh)) is not None:
                 notes.append(settled)
+            if isinstance(account.connector, WaybillTracker):
+                account = replace(account, waybills=pending_waybills(warehouse, account))
             with reconciling(lookback) if lookback is not None else nullcontext():
                 source = account.connector.source(account)
             select_streams(source, account)

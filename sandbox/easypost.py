@@ -155,14 +155,14 @@ class EasypostSandbox(HttpSandbox):
         return json_response({kind: page, "has_more": len(listed) > size})
 
     def one_endpoint(self, request: Request, kind: str, id: str) -> Response:
-        for shipment in self.world.shipments:
+        for shipment in self.world.shipments_of("easypost"):
             if id == (shipment.id if kind == "shipments" else shipment.tracker_id):
                 return json_response(self.shipment(shipment) if kind == "shipments" else self.tracker(shipment))
         return self.not_found(request)
 
     def newest_first(self, args: Mapping[str, str]) -> list[Shipment]:
         """The account's shipments by ``created_at``, newest first, narrowed by the tracker filters."""
-        chosen = [shipment for shipment in self.world.shipments if shipment.created_at <= self.world.now
+        chosen = [shipment for shipment in self.world.shipments_of("easypost") if shipment.created_at <= self.world.now
                   and args.get("tracking_code", shipment.tracking_code) == shipment.tracking_code
                   and args.get("carrier", shipment.carrier) == shipment.carrier]
         return sorted(chosen, key=lambda shipment: (shipment.created_at, shipment.id), reverse=True)

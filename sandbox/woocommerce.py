@@ -15,7 +15,9 @@ Faithful to the documented behaviour (../shared/reference/commerce_apis.md, sect
   ``order`` asc|desc (default date desc), ``status``;
 * orders with line items and refund summaries, ``orders/<id>/refunds``, variable products with
   ``products/<id>/variations``; money as strings with the currency's decimals; dates without a zone in
-  the site's time, each with a ``_gmt`` twin;
+  the site's time, each with a ``_gmt`` twin; a store that ships with couriers itself records their
+  waybills on its orders as the Shipment Tracking extension does (meta ``_wc_shipment_tracking_items``;
+  recording one saves the order again, moving its ``date_modified``);
 * stock: ``stock_quantity`` per variation, set through ``products/<id>/variations/batch`` (at most 100
   items, 413 beyond; an unknown id is an error inside the 200 answer, as WooCommerce embeds them);
   there is no compare-and-set, as in WooCommerce;
@@ -37,12 +39,14 @@ from werkzeug.wrappers import Request, Response
 from .kit import HttpSandbox, json_response, oauth1
 from .kit.paging import numbered_page, page_links
 from .launch import Launcher, Running, local_port
-from .world import VARIANTS, Order, Sku, World
+from .world import VARIANTS, Order, Shipment, Sku, World
 
 API = "/wp-json/wc/v3"
 MAX_PER_PAGE = 100
 MAX_BATCH = 100  # WooCommerce's default woocommerce_rest_batch_items_limit
 PRODUCT_ID, VARIATION_ID = 100, 10_000  # WordPress post ids: small, shared by products and variations
+# The couriers a Chinese store names in Shipment Tracking (custom providers), by the World's carrier code
+COURIERS = {"SF": "顺丰速运", "ZTO": "中通快递", "YTO": "圆通速递", "YUNDA": "韵达快递"}
 STATUS = {"pending": "pending", "paid": "processing", "partially_refunded": "processing",
           "refunded": "refunded", "voided": "cancelled"}
 
@@ -119,9 +123,16 @@ class WooCommerceSandbox(HttpSandbox):
 
     # -- endpoints --------------------------------------------------------------------------------------
     def orders_endpoint(self, request: Request) -> Response:
-        orders = self.world.orders_of(self.store.name)
-        return self._listing(request, "orders", orders, self.render_order, created=lambda o: o.created_at,
-                             modified=lambda o: o.updated_at, key=lambda o: o.number)
+        orders, recorded = self.world.orders_of(self.store.name), self.recorded_waybills()
+        return self._listing(request, "orders", orders, lambda o: self.render_order(o, recorded.get(o.id)),
+                             created=lambda o: o.created_at, modified=lambda o: saved_at(o, recorded.get(o.id)),
+                             key=lambda o: o.number)
+
+    def recorded_waybills(self) -> dict[int, Shipment]:
+        """The couriers' waybills the store has recorded on its orders by now (its shipper is the shop
+        itself), by World order id."""
+        return {shipment.order.id: shipment for shipment in self.world.shipments_of("shop")
+                if shipment.order.shop == self.store.name and shipment.created_at <= self.world.now}
 
     def refunds_endpoint(self, request: Request, order_id: int) -> Response:
         order = next((o for o in self.world.orders_of(self.store.name) if o.number == order_id), None)
@@ -239,14 +250,14 @@ class WooCommerceSandbox(HttpSandbox):
     def _product_skus(self, product: int) -> list[Sku]:
         return self.products.get(product, [])
 
-    def render_order(self, order: Order) -> dict[str, Any]:
+    def render_order(self, order: Order, shipment: Shipment | None = None) -> dict[str, Any]:
         customer, currency = order.customer, order.currency
         paid = order.financial_status != "pending"
         payments = (*order.paypal, *order.alipay, *order.wechatpay, *order.charges)
         return {
             "id": order.number, "parent_id": 0, "number": str(order.number), "order_key": f"wc_order_{order.id:x}",
             "created_via": "checkout", "status": self._status(order), "currency": currency,
-            **self._dates("date_created", order.created_at), **self._dates("date_modified", order.updated_at),
+            **self._dates("date_created", order.created_at), **self._dates("date_modified", saved_at(order, shipment)),
             **self._dates("date_paid", order.created_at if paid else None),
             **self._dates("date_completed", order.updated_at if self._status(order) == "completed" else None),
             "discount_total": money(order.discount), "shipping_total": money(order.shipping),
@@ -264,8 +275,18 @@ class WooCommerceSandbox(HttpSandbox):
             "shipping_lines": [{"id": order.number * 10 + 9, "method_title": "Flat rate", "method_id": "flat_rate",
                                 "total": money(order.shipping)}],
             "refunds": [{"id": refund.id, "reason": "", "total": money(-refund.amount)} for refund in order.refunds],
-            "meta_data": [],
+            "meta_data": [self.tracking_meta(order, shipment)] if shipment else [],
         }
+
+    def tracking_meta(self, order: Order, shipment: Shipment) -> dict[str, Any]:
+        """The waybill as the WooCommerce Shipment Tracking extension keeps it, in the order's meta
+        ``_wc_shipment_tracking_items``: a courier it does not list is a custom provider, and
+        ``date_shipped`` is the ship date's midnight in the site's zone, as a Unix timestamp string."""
+        day = shipment.created_at.astimezone(self.zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        return {"id": order.number * 10 + 7, "key": "_wc_shipment_tracking_items", "value": [{
+            "tracking_provider": "", "custom_tracking_provider": COURIERS.get(shipment.carrier, shipment.carrier),
+            "custom_tracking_link": "", "tracking_number": shipment.tracking_code,
+            "date_shipped": str(int(day.timestamp())), "tracking_id": shipment.id[4:36]}]}
 
     def render_refund(self, order: Order, refund: Any) -> dict[str, Any]:
         lines = {line.id: line for line in order.lines}
@@ -297,6 +318,11 @@ class WooCommerceSandbox(HttpSandbox):
             "stock_status": "instock" if self.quantities[VARIATION_ID + sku.index] > 0 else "outofstock",
             "attributes": [{"id": 1, "name": "Size", "option": sku.variant}], "barcode": sku.barcode,
         }
+
+
+def saved_at(order: Order, recorded: Shipment | None) -> datetime:
+    """When the order was last saved: recording a waybill on it saves it again."""
+    return max(order.updated_at, recorded.created_at) if recorded else order.updated_at
 
 
 def payment_method(order: Order) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -108,6 +109,14 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
                 order.created_at.astimezone(ZoneInfo("Asia/Shanghai")).date() == wechatpay.planted_day]
     assert unbilled and scalar(config_path, "select count(*) from marts.rpt_payment_reconciliation where status = "
                                f"'unpaid' and order_id in ({', '.join(unbilled)})") == len(unbilled)
+    # ... and its fund flow bills every movement of the basic account: its withdrawals are payouts
+    made = datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=2)  # bills surely made by now
+    made_end = datetime.combine(made + timedelta(days=1), time(), ZoneInfo("Asia/Shanghai"))
+    flows = [row for day, rows in wechatpay.fund_flow().items() if day <= made for row in rows]
+    assert scalar(config_path, "select count(*) from raw_wechatpay_main.fundflow "
+                               f"where bill_date <= '{made.isoformat()}'") == len(flows) > 0
+    assert scalar(config_path, "select count(*) from marts.fct_payouts where provider = 'wechatpay' and "
+                               f"created_at < '{made_end.isoformat()}'") == sum(row.kind == "提现" for row in flows) > 1
     assert scalar(config_path, "select count(*) from raw_erp_u8.so_somain") == hub.sandbox.orders
     # the OMS's stock of every SKU in both warehouses, beside U8's in fct_inventory, not counted: stock.sources
     # (the demo World gives it no shop of its own, so no orders)

@@ -14,6 +14,7 @@ from .settings import ConnectorSettings
 
 if TYPE_CHECKING:
     from .spec import Connector
+    from .tracking import Waybill
 
 S = TypeVar("S", bound=ConnectorSettings)
 
@@ -21,7 +22,8 @@ S = TypeVar("S", bound=ConnectorSettings)
 @dataclass(frozen=True)
 class Account(Generic[S]):
     """``selected``: the stream names the account chose in channelhub.yml (``streams:``), or None
-    for every stream its connector offers it (see :meth:`Connector.streams_for`)."""
+    for every stream its connector offers it (see :meth:`Connector.streams_for`). ``waybills``: for a
+    tracker (:class:`connectors.sdk.tracking.WaybillTracker`), what the runner asks it to follow."""
 
     name: str
     connector: Connector[S]
@@ -29,6 +31,7 @@ class Account(Generic[S]):
     schedule: str = "@daily"
     selected: tuple[str, ...] | None = None
     phone_region: str | None = None  # ISO 3166 region phones without a country code are read in
+    waybills: tuple[Waybill, ...] = ()  # a tracker's parcels to ask about, filled by the runner (sdk/tracking.py)
 
     @property
     def dataset(self) -> str:

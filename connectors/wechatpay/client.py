@@ -2,7 +2,8 @@
 connectors/sdk/rsa_signed.py), every JSON answer's platform signature verified before it is read, the
 shared retry policy (429 ``FREQUENCY_LIMITED``, 5xx ``SYSTEM_ERROR``, timeouts), WeChat Pay's error
 envelope ``{"code", "message"}`` turned into an error that says what WeChat Pay said, and one day's
-trade bill: its ``download_url``, the file, its SHA1 checked."""
+bill (the trade bill or the basic account's fund flow bill): its ``download_url``, the file, its SHA1
+checked."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from connectors.sdk.rsa_signing import private_key, public_key
 from .settings import WechatpaySettings
 
 TRADEBILL = "/v3/bill/tradebill"
+FUNDFLOWBILL = "/v3/bill/fundflowbill"
 NO_BILL = "NO_STATEMENT_EXIST"    # no bill that day: no trade, or none made yet
 NOT_READY = "STATEMENT_CREATING"  # the bill is being made
 
@@ -87,24 +89,34 @@ class BillNotReady(ChannelhubError):
 
 
 def trade_bill(client: Client, day: date) -> str | None:
-    """The text of ``day``'s trade bill (every trade: ``bill_type=ALL``, gzip), its SHA1 checked; None
-    when WeChat Pay has no bill for the day (``NO_STATEMENT_EXIST``). Raises :class:`BillNotReady` on
-    ``STATEMENT_CREATING``, and :class:`SourceDataError` naming the day when an answer or the file
-    cannot be read."""
-    where = f"bill {day.isoformat()}"
-    response = client.session.get(f"{client.base_url}{TRADEBILL}", params={
-        "bill_date": day.isoformat(), "bill_type": "ALL", "tar_type": "GZIP"})
+    """The text of ``day``'s trade bill (every trade: ``bill_type=ALL``, gzip): see :func:`bill`."""
+    return bill(client, TRADEBILL, day, bill_type="ALL")
+
+
+def fund_flow_bill(client: Client, day: date) -> str | None:
+    """The text of ``day``'s fund flow bill of the basic account (基本账户, where payments land and
+    withdrawals leave; gzip): see :func:`bill`."""
+    return bill(client, FUNDFLOWBILL, day, account_type="BASIC")
+
+
+def bill(client: Client, path: str, day: date, **params: str) -> str | None:
+    """The text of ``day``'s bill at ``path``, its SHA1 checked; None when WeChat Pay has no bill for the
+    day (``NO_STATEMENT_EXIST``). Raises :class:`BillNotReady` on ``STATEMENT_CREATING``, and
+    :class:`SourceDataError` naming the day when an answer or the file cannot be read."""
+    where, kind = f"bill {day.isoformat()}", path.rsplit("/", 1)[-1]
+    response = client.session.get(f"{client.base_url}{path}", params={
+        "bill_date": day.isoformat(), **params, "tar_type": "GZIP"})
     try:
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError as exc:
-        raise SourceDataError(client.account, client.stream, f"the tradebill answer is not JSON ({exc})",
+        raise SourceDataError(client.account, client.stream, f"the {kind} answer is not JSON ({exc})",
                               record=where) from None
     if response.status_code >= 400:
         if body.get("code") == NOT_READY:
             raise BillNotReady(f"the bill of {day} is still being made")
         return None
     if body.get("hash_type") != "SHA1" or not str(body.get("download_url", "")).startswith(client.base_url):
-        raise SourceDataError(client.account, client.stream, f"unexpected tradebill answer {body!r:.200}",
+        raise SourceDataError(client.account, client.stream, f"unexpected {kind} answer {body!r:.200}",
                               record=where, field="download_url")
     content = client.session.get(body["download_url"]).content
     if hashlib.sha1(content).hexdigest() != str(body.get("hash_value", "")).lower():

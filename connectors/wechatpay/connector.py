@@ -1,19 +1,22 @@
-"""The WeChat Pay connector: the daily trade bill (``GET /v3/bill/tradebill``, every trade, gzip), one
-bill per Beijing business day, read day by day from the cursor's day to yesterday.
+"""The WeChat Pay connector: the daily trade bill (``GET /v3/bill/tradebill``, every trade, gzip) and
+the basic account's fund flow bill (``GET /v3/bill/fundflowbill``, every movement of the money: payments,
+fees, refunds, withdrawals to the bank), one bill of each per Beijing business day, each read day by day
+from its own cursor's day to yesterday.
 
 A bill is made the next day at about 10:00 and never changes after: the cursor is the bill day, and the
 next run starts on the day after the newest bill loaded. A day whose bill is not ready yet stops the
 read there (no later day is loaded before it). A day WeChat Pay has no bill for (``NO_STATEMENT_EXIST``
 after it should be ready: no trade that day, or a bill missing) before a day with a bill is reported in
 the run's log when the cursor moves past it, never skipped silently; days without a bill after the newest
-bill are asked again by the next run. Each line of the bill is one row: a payment (``SUCCESS``) or a refund (``REFUND``).
+bill are asked again by the next run. Each line of a trade bill is one row: a payment (``SUCCESS``) or a
+refund (``REFUND``); each line of a fund flow bill one movement, keyed by its 资金流水单号.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -37,7 +40,8 @@ from connectors.sdk import (
 from connectors.sdk.quarantine import notice, quarantining
 from connectors.sdk.spec import typed
 
-from .client import BillNotReady, make_client, trade_bill
+from . import fundflow
+from .client import BillNotReady, Client, fund_flow_bill, make_client, trade_bill
 from .settings import WechatpaySettings
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -136,38 +140,41 @@ class WechatpayConnector(Connector[WechatpaySettings]):
                description="The trade bill's lines: a payment (trade_state SUCCESS, keyed by transaction_id) or a "
                            "refund (REFUND, keyed by refund_id), with the bill day, out_trade_no (the shop's "
                            "order number) and the fee at its rate."),
+        Stream("fundflow", ("flow_id",), cursor=BILL_DAY,
+               column_types=typed((("bill_day", "booked_at"), "timestamp"), (fundflow.MONEY, "decimal"),
+                                  (fundflow.TEXT, "text")),
+               required=("business_id", "business_type", "direction", "amount", "balance"),
+               description="The basic account's fund flow bill (资金账单): each movement, keyed by flow_id "
+                           "(资金流水单号): a payment credited (business_type 交易), its fee taken (扣除交易手续费), a "
+                           "refund (退款, less the fee returned), a withdrawal to the bank (提现); direction 收入/支出, "
+                           "the amount and the balance after it."),
     )
 
     def source(self, account: Account[WechatpaySettings]) -> DltSource:
         settings = account.settings
-        (trades,) = self.streams
-        client = make_client(settings, account.name, trades.name)
+        trades, flows = self.streams
         first_day = datetime.combine(settings.start_date, time(), BEIJING).astimezone(UTC)
-        incremental = BILL_DAY.incremental(first_day)
+        trade_client = make_client(settings, account.name, trades.name)
+        flow_client = make_client(settings, account.name, flows.name)
+        trade_days, flow_days = BILL_DAY.incremental(first_day), BILL_DAY.incremental(first_day)
 
-        def lines(since: Any = incremental) -> Iterator[list[dict[str, Any]]]:
-            skipped: list[str] = []  # days without a bill that a later bill moves the cursor past
-            unbilled: list[str] = []  # days without a bill since the last bill read: asked again next run
-            for day in bill_days(since, settings.bill_ready_hour):
-                try:
-                    text = trade_bill(client, day)
-                except BillNotReady:
-                    notice(account.name, trades.name, f"the bill of {day} is not ready yet: the next run starts there")
-                    break
-                if text is None:
-                    unbilled.append(day.isoformat())
-                    continue
-                skipped, unbilled = skipped + unbilled, []
+        def trade_lines(since: Any = trade_days) -> Iterator[list[dict[str, Any]]]:
+            for day, text in daily_bills(account.name, trades.name, trade_client, trade_bill, since,
+                                         settings.bill_ready_hour):
                 convert = quarantining(partial(to_record, account.name, day, settings.order_channel))
                 yield [row for line in read_bill(account.name, day, text) if (row := convert(line)) is not None]
-            if skipped:
-                notice(account.name, trades.name, f"no bill (NO_STATEMENT_EXIST) for {len(skipped)} day(s) before "
-                       f"the newest bill: {', '.join(skipped)}: no trade those days, or WeChat Pay made no bill "
-                       "(check the merchant platform)")
+
+        def flow_lines(since: Any = flow_days) -> Iterator[list[dict[str, Any]]]:
+            for day, text in daily_bills(account.name, flows.name, flow_client, fund_flow_bill, since,
+                                         settings.bill_ready_hour):
+                convert = quarantining(partial(fundflow.to_record, account.name, day))
+                yield [row for line in fundflow.read_fund_flow(account.name, day, text)
+                       if (row := convert(line)) is not None]
 
         @dlt.source(name="wechatpay", max_table_nesting=0)
         def bills() -> Iterator[Any]:
-            yield dlt.resource(lines, **trades.resource_hints())
+            yield dlt.resource(trade_lines, **trades.resource_hints())
+            yield dlt.resource(flow_lines, **flows.resource_hints())
 
         return bills()
 
@@ -182,6 +189,29 @@ class WechatpayConnector(Connector[WechatpaySettings]):
         lines = len(read_bill(account.name, day, text)) if text else 0
         return CheckResult(True, f"WeChat Pay merchant {settings.mchid}: {lines} bill lines on {day}",
                            {"mchid": settings.mchid, "day": day.isoformat(), "lines": lines})
+
+
+def daily_bills(account: str, stream: str, client: Client, fetch: Callable[[Client, date], str | None], since: Any,
+                ready_hour: int) -> Iterator[tuple[date, str]]:
+    """Each day's bill text from the cursor's day on (see :func:`bill_days`), in day order. A bill not
+    ready stops there; the days without a bill that a later bill moves the cursor past are reported in
+    the run's log (see the module docstring)."""
+    skipped: list[str] = []  # days without a bill that a later bill moves the cursor past
+    unbilled: list[str] = []  # days without a bill since the last bill read: asked again next run
+    for day in bill_days(since, ready_hour):
+        try:
+            text = fetch(client, day)
+        except BillNotReady:
+            notice(account, stream, f"the bill of {day} is not ready yet: the next run starts there")
+            break
+        if text is None:
+            unbilled.append(day.isoformat())
+            continue
+        skipped, unbilled = skipped + unbilled, []
+        yield day, text
+    if skipped:
+        notice(account, stream, f"no bill (NO_STATEMENT_EXIST) for {len(skipped)} day(s) before the newest bill: "
+               f"{', '.join(skipped)}: no trade those days, or WeChat Pay made no bill (check the merchant platform)")
 
 
 def bill_days(since: Any, ready_hour: int) -> Iterator[date]:

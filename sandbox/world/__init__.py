@@ -12,8 +12,9 @@ fulfilled orders, their carriers, waybills, label costs and tracking events) and
 stock). ``World`` ties them to one seed and one clock.
 
 How shipments follow orders: every fulfilled order (not a test order, not cancelled) of a web shop
-selling in USD or EUR (``World.shipping_shops``: not a marketplace, nor a CNY store) has one shipment, its label bought 1 to 72 hours after the order, and EasyPost's
-``reference`` names the order as the warehouse does, ``f"{shop}:{order_id}"``. A shipment's tracking
+(``World.shippers``: not a marketplace) has one shipment, shipped 1 to 72 hours after the order, known
+to the shop's shipper: EasyPost or ShipStation for labels (EasyPost's ``reference`` names the order as
+the warehouse does, ``f"{shop}:{order_id}"``), or the shop itself for a CNY store's courier waybills. A shipment's tracking
 events are timestamped in advance: those after the World's clock have not happened yet, so
 ``tick`` moves parcels along (pre_transit → in_transit → out_for_delivery → delivered; a few fail,
 are returned or get stuck: ``sandbox.world.shipments``). Shipments come from a random stream of their
@@ -104,7 +105,7 @@ from .payments import (
     pay_with_wallets,
     plant_discrepancies,
 )
-from .shipments import CARRIERS, Shipment, Shipper, TrackingEvent
+from .shipments import DEFAULT_SHIPPER, Shipment, Shipper, TrackingEvent
 
 __all__ = ["CENT", "DISCREPANCY_KINDS", "EPOCH", "ERP_CONTACT_KINDS", "PLANT_MIN_ORDERS", "QUIET_KINDS", "RATES", "VARIANTS", "WAREHOUSES", "Charge",
            "Customer", "Order", "OrderLine", "Refund", "Shipment", "ShopSpec", "Sku", "StockRecord", "TrackingEvent", "World",
@@ -155,13 +156,23 @@ class World:
     @cached_property
     def shipments(self) -> list[Shipment]:
         """The web shops' parcels, oldest first: made when first read, from the orders fulfilled by then."""
-        return self._shipper.ship_all(self.orders, self.shipping_shops)
+        return self._shipper.ship_all(self.orders, self.shippers)
+
+    def shipments_of(self, shipper: str) -> list[Shipment]:
+        """The parcels ``shipper`` knows (``shipments.SHIPPERS``), oldest first."""
+        return [shipment for shipment in self.shipments if shipment.provider == shipper]
+
+    @property
+    def shippers(self) -> dict[str, str]:
+        """Web shop → who knows its parcels (``ShopSpec.shipper``, else by currency): marketplaces ship
+        through their own logistics and have none."""
+        return {shop.name: shop.shipper or DEFAULT_SHIPPER.get(shop.currency, "easypost")
+                for shop in self.spec.shops if not shop.marketplace}
 
     @property
     def shipping_shops(self) -> frozenset[str]:
-        """The web shops whose parcels EasyPost carries: not marketplaces (they ship through their own
-        logistics), selling in a currency EasyPost's carriers serve here (``shipments.CARRIERS``)."""
-        return frozenset(shop.name for shop in self.spec.shops if not shop.marketplace and shop.currency in CARRIERS)
+        """The web shops whose parcels the World ships."""
+        return frozenset(self.shippers)
 
     # -- generation -------------------------------------------------------------------------------
     def _random_time(self) -> datetime:
@@ -233,7 +244,7 @@ class World:
     def ship(self, orders: list[Order]) -> list[Shipment]:
         """Fulfil ``orders`` and buy their labels now (the clock moves on a minute); returns the shipments."""
         now = self.tick()
-        shipped = [self._shipper.ship(order, now) for order in orders]
+        shipped = [self._shipper.ship(order, now, self.shippers.get(order.shop, "easypost")) for order in orders]
         for order in orders:
             order.fulfillment_status, order.updated_at = "fulfilled", now
         self.shipments.extend(shipped)

@@ -19,13 +19,17 @@ class ShopSpec:
     """A shop of the merchant (one channel account). ``timezone`` is the shop's IANA zone. A
     ``marketplace`` (Taobao, JD, Pinduoduo) takes the buyer's payment itself: its orders have no Stripe
     charge, and its prices include VAT: no tax on top. A shop whose ``checkout`` names Chinese wallets
-    (``alipay``, ``wechatpay``: a merchant's own CNY store) is paid through one of them instead of Stripe."""
+    (``alipay``, ``wechatpay``: a merchant's own CNY store) is paid through one of them instead of Stripe.
+    ``shipper``: who knows a web shop's parcels (``sandbox.world.shipments.SHIPPERS``); by default
+    EasyPost's labels for a shop selling in USD or EUR, and couriers' waybills the shop records on its
+    orders for a CNY store. A marketplace ships through its own logistics: none here."""
 
     name: str
     currency: str
     timezone: str
     marketplace: bool = False
     checkout: tuple[str, ...] = ("stripe",)
+    shipper: str | None = None
 
 
 @dataclass(slots=True)

@@ -1,6 +1,11 @@
 """The logistics side: the parcels the web shops send for their fulfilled orders, each with a carrier, a
-tracking code (the waybill), a label cost and the tracking events a carrier reports (EasyPost renders
-them as shipments and trackers).
+tracking code (the waybill), a label cost and the tracking events a carrier reports.
+
+Who knows a shop's parcels is its shipper (``SHIPPERS``): labels bought at EasyPost (shipments and
+trackers) or ShipStation (shipments; no tracking of its own), or couriers' waybills the shop records on
+its orders (a CNY store: SF Express, ZTO, YTO, Yunda; the WooCommerce sandbox shows them as the
+Shipment Tracking extension does), which only a tracker asked about the waybill (Kuaidi100, SF Express)
+follows.
 
 Every shipment follows one tracking state machine, EasyPost's tracker statuses:
 ``pre_transit`` (label bought) → ``in_transit`` (accepted, then at a sort facility) →
@@ -24,20 +29,31 @@ from decimal import Decimal
 from .catalog import RATES, quantum
 from .channels import Order
 
-# (carrier, service, label cost in USD before the shop currency's rate) per shop currency: the web shops
-# selling in these currencies buy their labels at EasyPost (a CNY store ships with Chinese couriers)
+# (carrier, service, label cost in USD before the shop currency's rate) per shop currency. The carriers
+# are the hub's codes (fct_shipments.carrier): EasyPost's names, and SF, ZTO, YTO, YUNDA for China.
 CARRIERS = {"USD": (("USPS", "GroundAdvantage", Decimal("5.40")), ("USPS", "Priority", Decimal("9.35")),
                     ("UPS", "Ground", Decimal("11.20")), ("FedEx", "FEDEX_GROUND", Decimal("10.80"))),
-            "EUR": (("DHLExpress", "ExpressWorldwide", Decimal("14.90")), ("UPS", "Standard", Decimal("8.70")))}
+            "EUR": (("DHLExpress", "ExpressWorldwide", Decimal("14.90")), ("UPS", "Standard", Decimal("8.70"))),
+            "CNY": (("SF", "顺丰标快", Decimal("2.20")), ("ZTO", "标准快递", Decimal("0.70")),
+                    ("YTO", "标准快递", Decimal("0.65")), ("YUNDA", "标准快递", Decimal("0.60")))}
 CITIES = {"USD": (("New York", "NY", "US", "10001"), ("Chicago", "IL", "US", "60601"), ("Denver", "CO", "US", "80202"),
                   ("Austin", "TX", "US", "73301"), ("Seattle", "WA", "US", "98101")),
           "EUR": (("Berlin", "BE", "DE", "10115"), ("Leipzig", "SN", "DE", "04109"), ("Paris", "IDF", "FR", "75001"),
-                  ("Milano", "MI", "IT", "20121"), ("Wien", "W", "AT", "1010"))}
+                  ("Milano", "MI", "IT", "20121"), ("Wien", "W", "AT", "1010")),
+          "CNY": (("深圳市", "广东省", "CN", "518000"), ("上海市", "上海市", "CN", "200000"),
+                  ("杭州市", "浙江省", "CN", "310000"), ("北京市", "北京市", "CN", "100000"),
+                  ("成都市", "四川省", "CN", "610000"))}
+# Who knows a web shop's parcels (ShopSpec.shipper): label platforms, or the shop itself (waybills it records)
+SHIPPERS = ("easypost", "shipstation", "shop")
+DEFAULT_SHIPPER = {"USD": "easypost", "EUR": "easypost", "CNY": "shop"}
 # How a parcel's story ends (the shares of the fates), the state machine's terminal states and a stall
 FATES = (("delivered", 0.86), ("failure", 0.05), ("return_to_sender", 0.05), ("stuck", 0.04))
 MESSAGES = {"pre_transit": "Shipping Label Created", "in_transit": "Arrived at Facility",
             "out_for_delivery": "Out for Delivery", "delivered": "Delivered",
             "failure": "Delivery Attempt Failed: Business Closed", "return_to_sender": "Returned to Sender"}
+CN_MESSAGES = {"pre_transit": "商家已下单，等待快递员揽收", "in_transit": "快件已到达转运中心",
+               "out_for_delivery": "快件正在派送中", "delivered": "快件已签收，签收人：本人",
+               "failure": "快件派送不成功，收件人电话无人接听", "return_to_sender": "快件已退回寄件人"}
 
 
 @dataclass(slots=True)
@@ -57,6 +73,7 @@ class Shipment:
     id: str
     tracker_id: str
     order: Order
+    provider: str  # who knows the parcel (SHIPPERS)
     carrier: str
     service: str
     tracking_code: str
@@ -91,20 +108,22 @@ class Shipper:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(f"{seed}:shipments")
 
-    def ship_all(self, orders: Iterable[Order], shops: frozenset[str]) -> list[Shipment]:
-        """One shipment per fulfilled, real (not test, not cancelled) order of ``shops``, oldest first."""
-        shipped = [self.ship(order, order.created_at + timedelta(minutes=self.rng.randrange(60, 72 * 60)))
+    def ship_all(self, orders: Iterable[Order], shippers: dict[str, str]) -> list[Shipment]:
+        """One shipment per fulfilled, real (not test, not cancelled) order of the shops in ``shippers``
+        (shop → shipper), oldest first."""
+        shipped = [self.ship(order, order.created_at + timedelta(minutes=self.rng.randrange(60, 72 * 60)),
+                             shippers[order.shop])
                    for order in orders if order.fulfillment_status == "fulfilled" and not order.test
-                   and order.cancelled_at is None and order.shop in shops]
+                   and order.cancelled_at is None and order.shop in shippers]
         return sorted(shipped, key=lambda shipment: (shipment.created_at, shipment.id))
 
-    def ship(self, order: Order, at: datetime) -> Shipment:
+    def ship(self, order: Order, at: datetime, provider: str) -> Shipment:
         rng = self.rng
         carrier, service, usd = rng.choice(CARRIERS.get(order.currency, CARRIERS["USD"]))  # any order can be sent
         cost = (usd * RATES[order.currency]).quantize(quantum(order.currency))
         fate = rng.choices([name for name, _ in FATES], [share for _, share in FATES])[0]
         shipment = Shipment(id=f"shp_{rng.getrandbits(128):032x}", tracker_id=f"trk_{rng.getrandbits(128):032x}",
-                            order=order, carrier=carrier, service=service, tracking_code=self._code(carrier),
+                            order=order, provider=provider, carrier=carrier, service=service, tracking_code=self._code(carrier),
                             created_at=at.replace(microsecond=0), cost=cost, fate=fate)
         shipment.events = self._story(shipment, order.currency)
         return shipment
@@ -115,6 +134,10 @@ class Shipper:
             return f"9400{self._digits(18)}"
         if carrier == "UPS":
             return f"1Z{self.rng.choice(('A1B2C3', 'X9Y8Z7'))}03{self._digits(8)}"
+        if carrier in ("SF", "YTO"):  # SF1234567890123, YT1234567890123
+            return f"{carrier[:2]}{self._digits(13)}"
+        if carrier in ("ZTO", "YUNDA"):
+            return ("7" if carrier == "ZTO" else "4") + self._digits(13 if carrier == "ZTO" else 12)
         return self._digits(12 if carrier == "FedEx" else 10)
 
     def _digits(self, n: int) -> str:
@@ -135,5 +158,5 @@ class Shipper:
         events = []
         for status, city, hours in steps:
             at += timedelta(hours=hours, minutes=rng.randrange(60)) if hours else timedelta(0)
-            events.append(TrackingEvent(at, status, MESSAGES[status], city))
+            events.append(TrackingEvent(at, status, (CN_MESSAGES if currency == "CNY" else MESSAGES)[status], city))
         return events

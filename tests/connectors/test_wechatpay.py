@@ -1,6 +1,7 @@
 """The WeChat Pay connector against the WeChat Pay sandbox: the shared contract (its marts checks include
-the sandbox's planted discrepancies), then what is WeChat Pay's own (the wechatpayv3 SDK's trade bill and
-download on the sandbox, signatures both ways, a bill not ready yet, errors, bad lines)."""
+the sandbox's planted discrepancies and the settlement of each withdrawal), then what is WeChat Pay's own
+(the wechatpayv3 SDK's trade and fund flow bills and downloads on the sandbox, signatures both ways, a
+bill not ready yet, errors, bad lines)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
 from connectors.sdk import SourceDataError
 from connectors.sdk.rsa_signed import authorization
+from connectors.wechatpay import fundflow
 from connectors.wechatpay.connector import read_bill, to_record
 from sandbox.kit.rsa_keys import new_key, private_pem, public_pem
 from sandbox.wechatpay import WechatpaySandbox
@@ -62,7 +64,7 @@ class WechatpayEnv(WorldSandboxEnv):
     primary_key = "record_id"
     fault_path = "/v3/bill"
     connector = "wechatpay"
-    marts = "+fct_payments +fct_refunds"
+    marts = "+fct_payments +fct_refunds +fct_payouts"
     environment: ClassVar[dict[str, str]] = {SECRETS["merchant_private_key"]: private_pem(MERCHANT),
                                              SECRETS["platform_public_key"]: public_pem(PLATFORM)}
 
@@ -132,6 +134,42 @@ class WechatpayMarts:
         notes = " ".join(note for (note,) in env.rows(
             f"select note from ops.run_log where account = '{env.account}' and note is not null"))
         assert f"NO_STATEMENT_EXIST) for 1 day(s) before the newest bill: {planted['missing_day']}:" in notes
+        self.check_settlement(env)
+
+    @staticmethod
+    def check_settlement(env: WechatpayEnv) -> None:
+        """The fund flow lands line for line; each withdrawal (提现) is a payout sweeping what was traded
+        since the previous one, counting the fee share WeChat Pay returned on its refunds (fct_refunds'
+        fee_returned_amount). A payout's difference in fct_payouts is the lines of the day whose trade
+        bill is missing if it swept them, and nothing else but on the planted withdrawal: the 2.00 it kept
+        back on no line."""
+        flows = [row for rows in env.sandbox.fund_flow().values() for row in rows]
+        assert env.rows(f"select count(*), sum(amount) from raw_{env.account}.fundflow") == \
+            [(len(flows), sum(row.amount for row in flows))]
+        withdrawals = env.sandbox.withdrawals()
+        payouts = {payout_id: (amount, difference, returned or Decimal(0)) for payout_id, amount, difference, returned
+                   in env.rows("select payout_id, payouts.amount, payouts.difference, sum(refunds.fee_returned_amount) "
+                               "from marts.fct_payouts as payouts left join marts.fct_refunds as refunds "
+                               "using (payout_id, channel_id) where payouts.provider = 'wechatpay' "
+                               "group by payout_id, payouts.amount, payouts.difference")}
+        missing, unexplained = env.sandbox.planted_day, {}
+        assert {payout_id: amount for payout_id, (amount, _, _) in payouts.items()} == \
+            {flow.business_id: flow.amount for flow, _ in withdrawals}
+        assert {payout_id: returned for payout_id, (_, _, returned) in payouts.items()} == {
+            flow.business_id: -sum((row.fee for row in swept if row.state == "REFUND" and row.day != missing), Decimal(0))
+            for flow, swept in withdrawals}
+        for flow, swept in withdrawals:
+            _, difference, returned = payouts[flow.business_id]
+            lost = sum((row.settled - row.fee - row.refunded for row in swept if row.day == missing), Decimal(0))
+            if rest := difference - lost:
+                unexplained[flow.business_id] = rest
+        assert unexplained == {payout_id: -fee for payout_id, fee in env.sandbox.withdrawal_fees.items()}
+        assert len(withdrawals) > 1 and any(returned for _, _, returned in payouts.values())
+        assert any(row.day == missing for _, swept in withdrawals for row in swept)  # the missing day shows too
+        last = max(flow.when for flow, _ in withdrawals)
+        unswept = env.rows("select count(*) from marts.fct_payments where provider = 'wechatpay' "
+                           f"and payout_id is null and created_at < '{last.isoformat()}'")
+        assert unswept == [(0,)]  # everything before the last withdrawal was swept by one
 
 
 class TestWechatpayContract(WechatpayMarts, ConnectorContract):
@@ -185,6 +223,33 @@ def test_the_wechatpayv3_sdk_gets_a_trade_bill_and_downloads_it_from_the_sandbox
         client.trade_bill(day.isoformat())
 
 
+def test_the_wechatpayv3_sdk_gets_a_fund_flow_bill_and_downloads_it_from_the_sandbox(env: WechatpayEnv) -> None:
+    """wechatpayv3's fundflow_bill on the sandbox (basic account, gzip): the day's payments and fees in,
+    refunds and the Monday withdrawal out, with the balance after each line, and the summary; the other
+    accounts have no bill; the connector's reader takes the file."""
+    flows = env.sandbox.fund_flow()
+    day = next(day for day in sorted(flows) if any(row.kind == "提现" for row in flows[day]))
+    client = sdk_client(env)
+    code, text = client.fundflow_bill(day.isoformat())
+    assert code == 200
+    answer = json.loads(text)
+    code, content = client.download_bill(answer["download_url"])
+    assert code == 200 and answer["hash_type"] == "SHA1"
+    text = gzip.decompress(content).decode("utf-8-sig")
+    bill = text.splitlines()
+    assert bill[0] == ("记账时间,微信支付业务单号,资金流水单号,业务名称,业务类型,收支类型,收支金额(元),账户结余(元),"
+                       "资金变更提交申请人,备注,业务凭证号")
+    assert bill[-2] == "资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额" and len(bill) == len(flows[day]) + 3
+    lines = fundflow.read_fund_flow("acct", day, text)
+    assert [line["flow_id"] for line in lines] == [row.flow_id for row in flows[day]]
+    assert {(line["business_type"], line["direction"]) for line in lines} >= {("交易", "收入"), ("扣除交易手续费", "支出"),
+                                                                               ("提现", "支出")}
+    assert [line["balance"] for line in lines if line["business_type"] == "提现"] == ["0.00"]
+    code, text = client.fundflow_bill(day.isoformat(), account_type="FEES")
+    assert code == 400 and json.loads(text)["code"] == "NO_STATEMENT_EXIST"
+    assert [args["account_type"] for args in env.sandbox.fundflow_log] == ["BASIC", "FEES"]
+
+
 def test_a_bill_not_ready_stops_the_read_there_and_the_next_run_starts_on_it(env: WechatpayEnv) -> None:
     run_account(env.config, ACCOUNT)
     loaded = env.rows(f"select count(*) from raw_{ACCOUNT}.trades")[0][0]
@@ -196,8 +261,8 @@ def test_a_bill_not_ready_stops_the_read_there_and_the_next_run_starts_on_it(env
     report = run_account(env.config, ACCOUNT)
     [not_ready] = [args["bill_date"] for args in env.sandbox.log]  # no later day was asked
     assert env.rows(f"select count(*) from raw_{ACCOUNT}.trades")[0][0] == loaded
-    assert "not ready yet" in env.one(f"select note from ops.run_log where run_id = '{report.run_id}' "
-                                      "and note is not null")[0]
+    notes = env.rows(f"select note from ops.run_log where run_id = '{report.run_id}' and note is not null")
+    assert any(f"the bill of {not_ready} is not ready yet" in note for (note,) in notes)
     env.sandbox.log.clear()
     run_account(env.config, ACCOUNT)
     assert env.rows(f"select count(*) from raw_{ACCOUNT}.trades")[0][0] == env.source_count() > loaded
@@ -249,6 +314,24 @@ BILL = ("交易时间,公众账号ID,商户号,特约商户号,设备号,微信�
         "`CNY,`{amount},`0.00,`0,`0,`0.00,`0.00,`,`,`T恤,`,`0.60,`0.60%,`100.00,`0.00,`\r\n"
         "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n"
         "`1,`{total},`0.00,`0.00,`0.60,`100.00,`0.00\r\n")
+
+
+FUND_FLOW = ("记账时间,微信支付业务单号,资金流水单号,业务名称,业务类型,收支类型,收支金额（元）,账户结余（元）,"
+             "资金变更提交申请人,备注,业务凭证号\r\n"
+             "`2026-05-01 10:00:00,`4200001202605010000000000001,`F1,`交易,`交易,`收入,`100.00,`100.00,`,`,`\r\n"
+             "`2026-05-01 10:00:00,`4200001202605010000000000001,`F2,`交易,`扣除交易手续费,`支出,`{fee},`99.40,`,`,`\r\n"
+             "资金流水总笔数,收入笔数,收入金额,支出笔数,支出金额\r\n"
+             "`2,`1,`100.00,`1,`0.60\r\n")
+
+
+def test_a_fund_flow_bill_is_read_against_its_summary_either_way_its_header_writes_the_parentheses() -> None:
+    first, fee = fundflow.read_fund_flow("acct", date(2026, 5, 1), FUND_FLOW.format(fee="0.60"))
+    row = fundflow.to_record("acct", date(2026, 5, 1), fee)
+    assert (row["flow_id"], row["amount"], row["balance"]) == ("F2", Decimal("0.60"), Decimal("99.40"))
+    assert row["booked_at"] == datetime(2026, 5, 1, 2, tzinfo=UTC) and first["direction"] == "收入"
+    with pytest.raises(SourceDataError, match="支出 lines add up to 0.70") as failure:
+        fundflow.read_fund_flow("acct", date(2026, 5, 1), FUND_FLOW.format(fee="0.70"))
+    assert failure.value.stream == "fundflow" and failure.value.record == "fund flow bill 2026-05-01"
 
 
 def test_a_bill_is_read_against_its_summary_and_lines_land_exact_in_utc() -> None:

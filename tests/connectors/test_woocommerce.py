@@ -4,6 +4,7 @@ what lands."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -14,13 +15,14 @@ from woocommerce import API
 from channelhub.runner import run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
 from channelhub.testing.checks import ORDER_MARTS, check_order_marts, check_stock_push
-from connectors.sdk import StockLevel
+from connectors.sdk import SourceDataError, StockLevel
 from connectors.woocommerce import connector
-from sandbox.woocommerce import PRODUCT_ID, VARIATION_ID, WooCommerceSandbox
+from connectors.woocommerce.connector import with_shipment_tracking
+from sandbox.woocommerce import PRODUCT_ID, VARIATION_ID, WooCommerceSandbox, saved_at
 from sandbox.world import ShopSpec, World, WorldSpec
 
 KEY, SECRET = "ck_0123456789abcdef0123456789abcdef", "cs_fedcba9876543210fedcba9876543210"
-STORE = ShopSpec("store_de", "EUR", "Europe/Berlin")
+STORE = ShopSpec("store_de", "EUR", "Europe/Berlin", shipper="shop")  # records its couriers' waybills itself
 
 
 class WooCommerceEnv(WorldSandboxEnv):
@@ -28,7 +30,7 @@ class WooCommerceEnv(WorldSandboxEnv):
     primary_stream = "orders"
     primary_key = "id"
     fault_path = "/orders"
-    marts = f"{ORDER_MARTS} +dim_customers"
+    marts = f"{ORDER_MARTS} +dim_customers +fct_shipments"
     environment: ClassVar[dict[str, str]] = {"TEST_WOO_KEY": KEY, "TEST_WOO_SECRET": SECRET}
 
     def __init__(self, tmp_path: Path, records: int = 120, page_size: int = 50) -> None:
@@ -54,6 +56,14 @@ class WooCommerceMarts:
         assert env.one("select count(*), count(*) filter (where source_ids like 'store_de:%') from marts.dim_customers "
                        "join (select distinct customer_id from marts.fct_orders) ordered using (customer_id)") == (
             len(buyers), len(buyers))  # every buyer a customer, under the id fct_orders gives them
+        # every waybill the store recorded is a shipment of its order, waiting for a tracker
+        recorded = env.sandbox.recorded_waybills().values()
+        midnight = {"hour": 0, "minute": 0, "second": 0, "microsecond": 0}  # the extension keeps the ship date
+        assert sorted(env.rows("select order_id, carrier, tracking_code, status, shipped_at, tracked_by "
+                               "from marts.fct_shipments where provider = 'woocommerce' and is_order_known")) == sorted(
+            (f"store_de:{shipment.order.number}", shipment.carrier, shipment.tracking_code, "unknown",
+             shipment.created_at.astimezone(env.sandbox.zone).replace(**midnight), None) for shipment in recorded)
+        assert len(recorded) > 0
 
 
 class TestWooCommerceContract(WooCommerceMarts, ConnectorContract):
@@ -95,8 +105,9 @@ def test_orders_land_with_exact_money_utc_times_and_their_lines(store: WooCommer
     total, modified, local = store.one(f"select total, date_modified_gmt, date_modified from raw_store_de.orders "
                                        f"where id = {order.number}")
     assert isinstance(total, Decimal) and total == order.total
-    assert modified == order.updated_at.replace(microsecond=0) and modified.utcoffset() is not None
-    assert local == order.updated_at.astimezone(store.sandbox.zone).replace(tzinfo=None).isoformat(timespec="seconds")
+    saved = saved_at(order, store.sandbox.recorded_waybills().get(order.id))  # a waybill recorded saves it again
+    assert modified == saved.replace(microsecond=0) and modified.utcoffset() is not None
+    assert local == saved.astimezone(store.sandbox.zone).replace(tzinfo=None).isoformat(timespec="seconds")
     assert store.one(f"select count(*) from raw_store_de.orders__line_items l join raw_store_de.orders o "
                      f"on l._dlt_parent_id = o._dlt_id where o.id = {order.number}") == (len(order.lines),)
     assert set(store.rows("select sku from raw_store_de.variations")) == {(sku.code,) for sku in store.world.skus}
@@ -130,7 +141,8 @@ def test_an_incremental_run_asks_for_changes_since_the_last_one_in_gmt(store: Wo
     assert len(touched) <= report.rows["orders"] <= len(touched) + 1
     asked = [args for path, args, _ in store.sandbox.log if path.endswith("/orders")][-1]
     assert asked["dates_are_gmt"] == "true" and asked["orderby"] == "id"
-    newest = max(o.updated_at for o in store.world.orders_of(STORE.name) if o not in touched)
+    recorded = store.sandbox.recorded_waybills()
+    newest = max(saved_at(o, recorded.get(o.id)) for o in store.world.orders_of(STORE.name) if o not in touched)
     assert asked["modified_after"] <= newest.replace(tzinfo=None).isoformat(timespec="seconds")
 
 
@@ -166,3 +178,19 @@ def test_a_request_retried_after_the_store_spent_its_nonce_is_signed_again(store
     assert report.rows["orders"] == 120 and store.sandbox.faults.after_auth == 0
     statuses = [status for _, _, status in store.sandbox.log]
     assert statuses.count(500) == 2 and 401 not in statuses
+
+
+def test_a_recorded_waybill_that_cannot_be_read_names_the_order_and_field() -> None:
+    """Shipment Tracking's meta becomes child rows; an unreadable item fails the order's record (the
+    runner quarantines it), naming the account, order and meta key."""
+    meta = {"key": "_wc_shipment_tracking_items", "value": [
+        {"tracking_provider": "", "custom_tracking_provider": "中通快递", "tracking_number": " 7551234567890 ",
+         "date_shipped": "1767225600", "tracking_id": "abc"}]}
+    order = with_shipment_tracking("store_de", {"id": 1001, "meta_data": [meta, {"key": "other", "value": 1}]})
+    assert order["meta_data"] == [{"key": "other", "value": 1}]
+    assert order["shipment_tracking"] == [{"tracking_id": "abc", "tracking_number": "7551234567890", "provider": "中通快递",
+                                           "shipped_at": datetime(2026, 1, 1, tzinfo=UTC)}]
+    meta["value"][0]["date_shipped"] = "yesterday"
+    with pytest.raises(SourceDataError, match="store_de") as raised:
+        with_shipment_tracking("store_de", {"id": 1001, "meta_data": [meta]})
+    assert raised.value.record == "1001" and raised.value.field == "meta_data._wc_shipment_tracking_items"

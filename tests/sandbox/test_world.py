@@ -334,18 +334,26 @@ def test_alipay_bills_reconcile_with_the_wallet_shop_but_for_alipays_plants() ->
 # -- shipments ------------------------------------------------------------------------------------------
 
 def test_every_fulfilled_web_shop_order_ships_once_after_it_was_placed() -> None:
-    cny = ShopSpec("shop_cn", "CNY", "Asia/Shanghai")  # ships with Chinese couriers, not EasyPost
-    world = World(WorldSpec(seed=11, orders=300, shops=(*WorldSpec().shops, cny)))
-    assert world.shipping_shops == {"shop_us", "shop_eu"}
+    """Each web shop's parcels are known to its shipper: EasyPost by default for USD and EUR, ShipStation
+    where a shop says so, the shop itself (couriers' waybills) for a CNY store; a marketplace ships none."""
+    shops = (ShopSpec("shop_us", "USD", "America/New_York"), ShopSpec("shop_eu", "EUR", "Europe/Berlin", shipper="shipstation"),
+             ShopSpec("shop_cn", "CNY", "Asia/Shanghai"), ShopSpec("jd_cn", "CNY", "Asia/Shanghai", marketplace=True))
+    world = World(WorldSpec(seed=11, orders=400, shops=shops))
+    assert world.shippers == {"shop_us": "easypost", "shop_eu": "shipstation", "shop_cn": "shop"}
     shipped = {shipment.reference: shipment for shipment in world.shipments}
-    fulfilled = {f"{o.shop}:{o.id}" for o in world.orders if o.shop != "shop_cn"
+    fulfilled = {f"{o.shop}:{o.id}" for o in world.orders if o.shop != "jd_cn"
                  and o.fulfillment_status == "fulfilled" and not o.test and o.cancelled_at is None}
     assert set(shipped) == fulfilled and len(shipped) == len(world.shipments)
     for shipment in world.shipments:
+        assert shipment.provider == world.shippers[shipment.order.shop]
         assert shipment.order.created_at < shipment.created_at <= shipment.order.created_at + timedelta(hours=72)
         assert shipment.cost > 0 and shipment.cost == shipment.cost.quantize(Decimal("0.01"))
         assert shipment.events[0].at == shipment.created_at and shipment.events[0].status == "pre_transit"
         assert [e.at for e in shipment.events] == sorted(e.at for e in shipment.events)
+    couriers = {s.carrier: s.tracking_code for s in world.shipments_of("shop")}
+    assert set(couriers) == {"SF", "ZTO", "YTO", "YUNDA"}
+    assert couriers["SF"].startswith("SF") and couriers["YTO"].startswith("YT") and len(couriers["SF"]) == 15
+    assert {s.carrier for s in world.shipments_of("shipstation")} <= {"DHLExpress", "UPS"}
 
 
 def test_tracking_follows_the_state_machine_to_each_fate() -> None:

@@ -5,12 +5,68 @@
 -- the order the shipment names ('<shop account>:<order id>'); is_order_known says whether fct_orders
 -- holds it (a shop not loaded, or a label bought outside the shops, leaves it unknown). A merchant
 -- without a logistics account gets the table with no row.
+--
+-- Status comes from whoever follows the parcel: the provider's own tracker (EasyPost), or a tracker
+-- that is handed the waybill (Kuaidi100, SF Express: tracking events without a shipment id, matched on
+-- carrier and waybill). tracked_by and tracked_at say who and when; channelhub/tracking.py reads them
+-- to pick what the trackers ask about next.
 with shipments as (
     {{ union_conformed('shipments') }}
 ),
 
+events as (
+    {{ union_conformed('tracking_events') }}
+),
+
 orders as (
     select order_id, ordered_at from {{ ref('fct_orders') }}
+),
+
+tracker_events as (
+    select * from events where shipment_id is null
+),
+
+waybill_summaries as (
+    select
+        provider,
+        carrier,
+        tracking_code,
+        count(*) as event_count,
+        min(case when status = 'delivered' then occurred_at end) as delivered_at,
+        max(event_index) as last_index,
+        max(_loaded_at) as tracked_at
+    from tracker_events
+    group by provider, carrier, tracking_code
+),
+
+followed_waybills as (
+    -- one tracker per waybill, should two accounts follow the same one: the latest answer wins
+    select
+        waybill_summaries.*,
+        row_number() over (
+            partition by carrier, tracking_code order by tracked_at desc, provider
+        ) as answer_rank
+    from waybill_summaries
+),
+
+tracked as (
+    select
+        followed_waybills.provider as tracked_by,
+        followed_waybills.carrier,
+        followed_waybills.tracking_code,
+        followed_waybills.event_count,
+        followed_waybills.delivered_at,
+        followed_waybills.tracked_at,
+        last_events.status,
+        last_events.occurred_at as last_event_at,
+        last_events.message as last_event_message
+    from followed_waybills
+    inner join tracker_events as last_events
+        on last_events.provider = followed_waybills.provider
+        and last_events.carrier = followed_waybills.carrier
+        and last_events.tracking_code = followed_waybills.tracking_code
+        and last_events.event_index = followed_waybills.last_index
+    where followed_waybills.answer_rank = 1
 ),
 
 final as (
@@ -25,18 +81,33 @@ final as (
         shipments.service,
         shipments.tracking_code,
         shipments.shipped_at,
-        shipments.delivered_at,
-        shipments.status,
-        shipments.status in ('delivered', 'return_to_sender', 'failure', 'cancelled') as is_final,
-        shipments.last_event_at,
-        shipments.last_event_message,
+        coalesce(tracked.delivered_at, shipments.delivered_at) as delivered_at,
+        coalesce(tracked.status, shipments.status) as status,
+        coalesce(tracked.status, shipments.status) in ('delivered', 'return_to_sender', 'failure', 'cancelled')
+            as is_final,
+        coalesce(tracked.last_event_at, shipments.last_event_at) as last_event_at,
+        coalesce(tracked.last_event_message, shipments.last_event_message) as last_event_message,
         shipments.cost_amount,
         shipments.currency,
-        shipments.event_count,
-        shipments._loaded_at
+        coalesce(tracked.event_count, shipments.event_count) as event_count,
+        case
+            when tracked.tracked_by is not null then tracked.tracked_by
+            when shipments.event_count > 0 then shipments.provider
+        end as tracked_by,
+        case
+            when tracked.tracked_by is not null then tracked.tracked_at
+            when shipments.event_count > 0 then shipments._loaded_at
+        end as tracked_at,
+        case
+            when tracked.tracked_at > shipments._loaded_at then tracked.tracked_at
+            else shipments._loaded_at
+        end as _loaded_at
     from shipments
     left join orders
         on orders.order_id = shipments.order_id
+    left join tracked
+        on tracked.carrier = shipments.carrier
+        and tracked.tracking_code = shipments.tracking_code
 )
 
 select * from final
