@@ -159,7 +159,7 @@ class WechatpayMarts:
             flow.business_id: -sum((row.fee for row in swept if row.state == "REFUND" and row.day != missing), Decimal(0))
             for flow, swept in withdrawals}
         for flow, swept in withdrawals:
-            _, difference, returned = payouts[flow.business_id]
+            _, difference, _ = payouts[flow.business_id]
             lost = sum((row.settled - row.fee - row.refunded for row in swept if row.day == missing), Decimal(0))
             if rest := difference - lost:
                 unexplained[flow.business_id] = rest
