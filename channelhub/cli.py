@@ -72,7 +72,8 @@ def connectors_list() -> None:
         streams = "\n".join(
             f"{s.name} ({', '.join(s.primary_key)} · {s.cursor.field if s.cursor else s.write_disposition})"
             for s in connector.streams)
-        writes = "yes" if type(connector).stock_writer is not Connector.stock_writer else "-"
+        writes = ("yes" if type(connector).stock_writer is not Connector.stock_writer else
+                  "mirror" if type(connector).mirror_writer is not Connector.mirror_writer else "-")
         table.add_row(name, connector.kind.value, streams, writes)
     console.print(table)
 
@@ -297,9 +298,11 @@ def _age(delta) -> str:
 def sync_stock_command(
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the diff; push and record nothing.")] = False,
         force: Annotated[bool, typer.Option("--force", help="Push past the zeroed-share and drop guardrails.")] = False,
-        account: Annotated[list[str] | None, typer.Option("--account", "-a", help="Only this channel (repeatable).")] = None,
+        account: Annotated[list[str] | None, typer.Option("--account", "-a",
+                                                          help="Only this channel or mirror (repeatable).")] = None,
         config: ConfigOption = None) -> None:
-    """Push allocated stock (marts.rpt_stock_availability) to the channels of stock.channels."""
+    """Push allocated stock (marts.rpt_stock_availability) to the channels of stock.channels, and mirror the
+    allocations to stock.mirrors."""
     from channelhub.stock import sync_stock
     from channelhub.stock.report import render_sync
 

@@ -7,7 +7,8 @@ call; the demo only strings them together and reports.
 
 The sandbox shops were stocked before channelhub managed them, so the first push cuts many levels and
 the drop guardrail refuses it, as it would for a real merchant's first sync. The demo shows that
-refusal, then does what an operator does after reading the dry run: pushes once with ``force``.
+refusal, then does what an operator does after reading the dry run: pushes once with ``force``. The
+same push mirrors the allocations to the Jiandaoyun 进销存 form of ``stock.mirrors`` (jdy_erp).
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ class DemoOutcome:
         last = {channel.channel: channel for report in self.pushes for channel in report.channels}
         return [last[name] for name in sorted(last)]
 
+    def pushed_mirrors(self) -> list[ChannelSync]:
+        """Each mirror's last push of the demo (the ERP form showing the allocations: jdy_erp's)."""
+        last = {mirror.channel: mirror for report in self.pushes for mirror in report.mirrors}
+        return [last[name] for name in sorted(last)]
+
 
 def run_demo(hub: HubConfig, console: Console, *, full_refresh: bool = False) -> DemoOutcome:
     outcome = DemoOutcome()
@@ -119,7 +125,8 @@ def run_demo(hub: HubConfig, console: Console, *, full_refresh: bool = False) ->
     _summarize(hub, console, outcome)
     if not outcome.quality.ok:
         raise DemoFailed(f"quality gates: {len(outcome.quality.critical)} critical failure(s); stock was not pushed")
-    failed = [f"{c.channel} {c.status.value}" for c in outcome.pushed_channels() if not c.ok]
+    failed = [f"{c.channel} {c.status.value}" for c in [*outcome.pushed_channels(), *outcome.pushed_mirrors()]
+              if not c.ok]
     if failed:
         raise DemoFailed("stock push: " + "; ".join(failed))
     return outcome
@@ -176,9 +183,11 @@ def _summarize(hub: HubConfig, console: Console, outcome: DemoOutcome) -> None:
                       f"{row['difference']:,.2f}")
     console.print(table)
     # each push printed its table above; the summary names where each channel ended, in one line
+    pushed = [(c.channel, c) for c in outcome.pushed_channels()] + [(f"{m.channel} (mirror)", m)
+                                                                     for m in outcome.pushed_mirrors()]
     console.print("stock write-back: " + "; ".join(
-        f"{channel.channel} {channel.status.value} ({channel.outcomes['success']} pushed, {channel.outcomes['stale']} "
-        f"stale, {channel.outcomes['failed']} failed)" for channel in outcome.pushed_channels()))
+        f"{name} {target.status.value} ({target.outcomes['success']} pushed, {target.outcomes['stale']} "
+        f"stale, {target.outcomes['failed']} failed)" for name, target in pushed))
     table = Table("severity", "alert", "what", title="open alerts (`channelhub alerts`)")
     for alert in outcome.alerts.open if outcome.alerts else ():
         table.add_row(alert.severity, alert.alert_key, alert.title)

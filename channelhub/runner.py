@@ -259,7 +259,7 @@ def _run(account: Account, warehouse: Warehouse, full_refresh: bool, lookback: f
             if (settled := settle_pending(pipeline, warehouse, full_refresh)) is not None:
                 notes.append(settled)
             if isinstance(account.connector, WaybillTracker):
-                account = replace(account, waybills=pending_waybills(warehouse, account))
+                account = replace(account, waybills=pending_waybills(warehouse, account, full_refresh))
             with reconciling(lookback) if lookback is not None else nullcontext():
                 source = account.connector.source(account)
             select_streams(source, account)

@@ -3,9 +3,9 @@
 The hub learns waybills from labels (ShipStation), from shops that record them on their orders, and
 from carriers' own trackers (EasyPost); trackers such as Kuaidi100 and SF Express only answer for a
 waybill they are given. A parcel is handed to the tracker while it is unfinished (not delivered,
-returned or cancelled), shipped within the account's ``track_days``, and not followed by another
-provider's own tracking; least recently tracked first, so a quota that runs out leaves the freshest
-answers for last. Before the first build there is no ``fct_shipments``: nothing to ask yet.
+returned or cancelled; on a full refresh, finished ones too), shipped within the account's
+``track_days``, and not followed by another provider's own tracking; least recently tracked first, so a
+quota that runs out leaves the freshest answers for last. Before the first build there is no ``fct_shipments``: nothing to ask yet.
 """
 
 from __future__ import annotations
@@ -22,27 +22,45 @@ from warehouse.run_log import as_utc, utcnow
 
 log = logging.getLogger("channelhub.tracking")
 
-PENDING = sa.text("""
-    select shipments.carrier, shipments.tracking_code, shipments.shipped_at, orders.phone
+# The receiver's phone is the ordering person's (fct_orders keeps no phone: dim_customers does, E.164).
+PENDING = """
+    select shipments.carrier, shipments.tracking_code, shipments.shipped_at, {phone}
     from marts.fct_shipments as shipments
     left join marts.fct_orders as orders on orders.order_id = shipments.order_id
+    {customers}
     where shipments.carrier in :carriers
       and shipments.tracking_code is not null
-      and shipments.status not in :finished
+      and (shipments.status not in :finished or :refresh)
       and shipments.shipped_at >= :since
       and (shipments.tracked_by is null or shipments.tracked_by = :connector)
     order by shipments.tracked_at nulls first, shipments.shipped_at, shipments.tracking_code
-""").bindparams(sa.bindparam("carriers", expanding=True), sa.bindparam("finished", expanding=True))
+"""
+WITH_PHONES = {"phone": "customers.phone",
+               "customers": "left join marts.dim_customers as customers on customers.customer_id = orders.customer_id"}
+WITHOUT_PHONES = {"phone": "cast(null as varchar)", "customers": ""}
 
 
-def pending_waybills(warehouse: Warehouse, account: Account[TrackerSettings]) -> tuple[Waybill, ...]:
-    """The account's waybills to ask about now (see the module's docstring)."""
+def pending_query(with_phones: bool) -> sa.TextClause:
+    return sa.text(PENDING.format(**WITH_PHONES if with_phones else WITHOUT_PHONES)).bindparams(
+        sa.bindparam("carriers", expanding=True), sa.bindparam("finished", expanding=True))
+
+
+def pending_waybills(warehouse: Warehouse, account: Account[TrackerSettings],
+                     full_refresh: bool = False) -> tuple[Waybill, ...]:
+    """The account's waybills to ask about now (see the module's docstring). A full refresh drops the
+    tracker's earlier answers, so it asks about the finished parcels too: else their delivery would be
+    forgotten at the next build, and a clean load would not give the table the runs had built."""
     settings = account.settings
     with warehouse.engine.connect() as conn:
         if not warehouse.table_exists("marts", "fct_shipments", conn):
             log.info("account %r: no marts.fct_shipments yet (build first): no waybill to track", account.name)
             return ()
-        rows = conn.execute(PENDING, {"carriers": list(settings.carriers), "finished": list(FINISHED),
+        phones = warehouse.table_exists("marts", "dim_customers", conn)
+        if not phones:
+            log.info("account %r: no marts.dim_customers (build it): waybills go without the receiver's phone",
+                     account.name)
+        rows = conn.execute(pending_query(phones), {"carriers": list(settings.carriers), "finished": list(FINISHED),
+                                      "refresh": full_refresh,
                                       "since": utcnow() - timedelta(days=settings.track_days),
                                       "connector": account.connector.name}).all()
     return tuple(Waybill(carrier, code, as_utc(shipped), phone or None) for carrier, code, shipped, phone in rows)

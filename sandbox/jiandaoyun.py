@@ -24,7 +24,7 @@ Faithful to the documented behaviour (../shared/reference/erp_systems.md, sectio
 Forms: 商品 (the World's SKUs), 库存 (its stock per SKU and warehouse), 客户 (its customers), 销售出库单 (the
 orders of the World shop named like the account, the merchant's offline sales booked in
 Jiandaoyun, so no web shop's orders are counted twice; lines in the 出库明细 subform) and a 可售库存 form the
-stock write-back fills. The 数据推送 webhook is not emulated.
+stock mirror fills (per SKU and channel: 可售数量 allocated, 在库数量 on hand, 可承诺数量 available to promise). The 数据推送 webhook is not emulated.
 """
 
 from __future__ import annotations
@@ -115,7 +115,8 @@ class JiandaoyunSandbox(HttpSandbox):
         outbound = (Widget(w(31), "出库单号", "sn"), Widget(w(32), "出库日期", "datetime"), Widget(w(33), "客户编号", "text"),
                     Widget(w(34), "仓库", "combo"), Widget(w(35), "币种", "combo"), Widget(w(36), "合计金额", "number"),
                     Widget(w(37), "经办人", "user"), Widget(w(38), "部门", "dept"), Widget(w(39), "出库明细", "subform", lines))
-        writeback = (Widget(w(51), "商品编号", "text"), Widget(w(52), "仓库", "text"), Widget(w(53), "可售数量", "number"))
+        writeback = (Widget(w(51), "商品编号", "text"), Widget(w(52), "渠道", "text"), Widget(w(53), "可售数量", "number"),
+                     Widget(w(54), "在库数量", "number"), Widget(w(55), "可承诺数量", "number"))
 
         def values(widgets: tuple[Widget, ...], *given: Any) -> dict[str, Any]:
             return {wd.name: value for wd, value in zip(widgets, given, strict=True)}

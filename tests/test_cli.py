@@ -192,14 +192,22 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
         loaded.values())
     assert scalar(config_path, "select count(*) from ops.build_log where outcome <> 'success'") == 0
     assert scalar(config_path, "select count(*) from ops.quality_runs where success") == 1
-    pushed = scalar(config_path, "select count(*) from ops.stock_push_log where outcome = 'success'")
+    pushed = scalar(config_path, "select count(*) from ops.stock_push_log where outcome = 'success' "
+                                 "and channel_id <> 'jdy_erp'")
     assert 0 < pushed <= scalar(config_path, "select count(*) from marts.rpt_stock_availability")
+    # ... and mirrored the allocations to Jiandaoyun: three figures per SKU and channel of stock.channels
+    # (stock.mirrors; shop_cn, not listed there, is not pushed to nor mirrored)
+    assert scalar(config_path, "select count(*) from ops.stock_push_log where outcome = 'success' "
+                               "and channel_id = 'jdy_erp'") == 3 * scalar(
+        config_path, "select count(distinct product_id || channel_id) from marts.rpt_stock_availability "
+                     "where product_id is not null and channel_id in ('shop_us', 'shop_eu', 'jd_cn', 'pdd_cn', "
+                     "'amazon_us')") > 0
     assert scalar(config_path, "select count(distinct channel_id) from ops.stock_push_log where outcome = 'success'"
                                " and channel_id in ('jd_cn', 'pdd_cn', 'amazon_us')") == 3  # the marketplaces are stocked too
     for heading in ("orders and revenue per channel and currency", "payment reconciliation by provider and status",
                     "settlement: payouts against what they settled", "settlement:stripe_main",
                     "settlement:alipay_main",
-                    "stock write-back: ", "shop_eu synced (", "jd_cn synced (", "pdd_cn synced (", "amazon_us synced (",
+                    "stock write-back: ", "shop_eu synced (", "jdy_erp (mirror) synced (", "jd_cn synced (", "pdd_cn synced (", "amazon_us synced (",
                     "open alerts",
                     "unshipped:shop_us", "Data Docs: ", "index.html"):
         assert heading in result.output

@@ -1,5 +1,6 @@
 """``ops.stock_push_log``: one row per attempted push of one level, and one row (``sku = '*'``) per
-channel a sync refused or skipped, with the reason.
+channel a sync refused or skipped, with the reason. A mirror's rows (``channel_id`` the mirror account)
+address one figure: ``location_id`` the channel it is about, ``inventory_item_id`` the figure.
 
 It is also the sync's memory: the last successful push of a level, or what a push refused as stale read
 back from the channel, is what we believe the channel holds (unless a newer load says otherwise), so the

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from connectors.sdk import MIRROR_FIGURES
 from connectors.sdk.spec import LoadedLevels
 from warehouse import Warehouse
 
@@ -114,3 +115,62 @@ def _channel_diff(warehouse: Warehouse, conn: sa.Connection, channel: str, datas
         clashes.append(f"{len(claimed)} level(s) claimed by several products in {mart} (e.g. {examples})")
     held, allocated = conn.execute(totals_query, params).one()
     return ChannelDiff(int(pushable), int(total) - int(pushable), diffs, int(held), int(allocated), clashes)
+
+# what a mirror receives per SKU and channel: the allocation over the channel's locations; on hand and
+# available to promise are the channel's (its warehouses, its safety stock), the same on each location
+MIRROR_COLUMNS = {"allocated": "sum(allocated_quantity)", "on_hand": "max(on_hand)",
+                  "available": "max(available_to_promise)"}
+NO_MIRROR_ROWS = ("select cast(null as varchar) as sku, cast(null as varchar) as location_id, "
+                  "cast(null as varchar) as item_id, cast(null as bigint) as quantity where 1 = 0")
+
+
+def mirror_diff(warehouse: Warehouse, mirror: str, channels: list[str]) -> ChannelDiff:
+    """The figures of a mirror (``MIRROR_FIGURES`` per SKU and channel of ``channels``) that differ from
+    what we last wrote to it, addressed ``(location_id=<channel>, item_id=<figure>)``. The baseline is the
+    mirror's own push log alone: no ingest loads the mirror's form back."""
+    assert set(MIRROR_COLUMNS) == set(MIRROR_FIGURES)
+    with warehouse.engine.connect() as conn:
+        if not warehouse.table_exists(*MART, conn) or not channels:
+            return ChannelDiff()
+        pushed = NO_MIRROR_ROWS
+        if warehouse.table_exists(SCHEMA, "stock_push_log", conn):
+            pushed = f"""
+                select sku, location_id, item_id, quantity
+                from (select sku, location_id, inventory_item_id as item_id,
+                             cast(case when outcome = 'success' then new_quantity else seen_quantity end as bigint)
+                                 as quantity,
+                             row_number() over (partition by sku, location_id, inventory_item_id
+                                                order by pushed_at desc) as rn
+                      from {SCHEMA}.stock_push_log
+                      where channel_id = :mirror and sku <> '{ALL}'
+                        and (outcome = 'success' or (outcome = 'stale' and seen_quantity is not null))) latest
+                where rn = 1"""
+        per_channel = ", ".join(f"{column} as {figure}" for figure, column in MIRROR_COLUMNS.items())
+        unpivoted = " union all ".join(f"select sku, channel_id, '{figure}', cast({figure} as bigint) from per_channel"
+                                       for figure in MIRROR_COLUMNS)
+        compared = f"""
+            with per_channel as (
+                select product_id as sku, channel_id, {per_channel}
+                from {".".join(MART)}
+                where product_id is not null and channel_id in :channels
+                group by product_id, channel_id
+            ),
+            targets (sku, location_id, item_id, new) as ({unpivoted}),
+            pushed as ({pushed}),
+            compared as (
+                select targets.sku, targets.location_id, targets.item_id, pushed.quantity as old, targets.new
+                from targets
+                left join pushed on pushed.sku = targets.sku and pushed.location_id = targets.location_id
+                    and pushed.item_id = targets.item_id
+                where targets.new is not null
+            )"""
+        params = {"mirror": mirror, "channels": channels}
+        channel_list = sa.bindparam("channels", expanding=True)
+        levels = conn.execute(sa.text(f"{compared} select count(*) from compared").bindparams(channel_list),
+                              params).scalar_one()
+        diffs = [LevelDiff(row.sku, row.location_id, row.item_id, None if row.old is None else int(row.old),
+                           int(row.new))
+                 for row in conn.execute(sa.text(f"""{compared}
+                     select sku, location_id, item_id, old, new from compared where old is distinct from new
+                     order by location_id, sku, item_id""").bindparams(channel_list), params)]
+    return ChannelDiff(levels=int(levels), diffs=diffs)

@@ -30,7 +30,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from connectors.sdk import ConfigError, Connector, ConnectorKind, get_connector
 
@@ -74,6 +74,12 @@ class ChannelPolicy(_Strict):
         return self
 
 
+class MirrorPolicy(_Strict):
+    """A system channelhub shows its allocations in without selling through it (``stock.mirrors``)."""
+
+    enabled: bool = True  # the mirror's kill switch
+
+
 class SkuOverride(_Strict):
     """Rules for one SKU, on one account or (without ``account``) on every channel. Fields left out
     keep the channel's value; ``cap: null`` written out removes the channel's cap for this SKU."""
@@ -115,6 +121,18 @@ class StockPolicy(_Strict):
     # bills of materials: bundle (kit) SKU -> {component SKU: units per bundle}; a bundle has no stock of
     # its own: it is available as often as its scarcest component, and its sales reserve the components
     bundles: dict[str, dict[str, int]] = Field(default_factory=dict)
+    # accounts (an ERP's form) shown, per SKU and listed channel, the channel's allocation and the on hand
+    # and available to promise behind it; a list of names, or name -> {enabled: false} for the kill switch
+    mirrors: dict[str, MirrorPolicy] = Field(default_factory=dict)
+
+    @field_validator("mirrors", mode="before")
+    @classmethod
+    def _mirrors_as_list(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            if repeated := sorted({name for name in value if value.count(name) > 1}):
+                raise ValueError(f"{repeated} listed twice")
+            return {name: {} for name in value}
+        return value
 
     @model_validator(mode="after")
     def _bundles_of_components(self) -> StockPolicy:
@@ -173,6 +191,8 @@ class StockPolicy(_Strict):
                     if (problem := _not_a_target(name, accounts, f"channels.{name}"))]
         problems += [problem for i, name in enumerate(self.sources or ())
                      if (problem := _not_a_stock_source(name, accounts, f"sources[{i}]"))]
+        problems += [problem for name in self.mirrors
+                     if (problem := _not_a_mirror(name, accounts, f"mirrors.{name}"))]
         for i, override in enumerate(self.overrides):
             if override.account is None:
                 continue
@@ -215,6 +235,29 @@ def _not_a_target(name: str, accounts: dict[str, AccountConfig], where: str) -> 
         return f"{where}: account {name!r} is a {connector.kind.value} account, not a sales channel"
     if type(connector).stock_writer is Connector.stock_writer:
         return f"{where}: connector {connector.name!r} of account {name!r} cannot push stock"
+    return None
+
+
+def _not_a_mirror(name: str, accounts: dict[str, AccountConfig], where: str) -> str | None:
+    """A mirror is an enabled account whose connector writes mirror levels, set up for it (its settings
+    name the form); a disabled account's credentials and form are not maintained, so mirroring to it is a
+    mistake to fix in the config, not a run to skip (``enabled: false`` under the mirror stops it)."""
+    connector = _connector_of(name, accounts, where)
+    if isinstance(connector, str):
+        return connector
+    if not accounts[name].enabled:
+        return (f"{where}: account {name!r} is disabled (accounts.{name}.enabled is false); "
+                f"remove it from stock.mirrors or set stock.mirrors.{name}.enabled: false")
+    if type(connector).mirror_writer is Connector.mirror_writer:
+        return f"{where}: connector {connector.name!r} of account {name!r} cannot mirror stock"
+    from channelhub.config import build_account  # the config module imports this one
+
+    try:
+        account = build_account(name, accounts[name], resolve_secrets=False)
+    except ConfigError:
+        return None  # the account's own settings errors are reported where they are loaded
+    if connector.mirror_writer(account) is None:
+        return f"{where}: account {name!r} is not set up to mirror stock (see connectors/{connector.name}/README.md)"
     return None
 
 

@@ -1,5 +1,7 @@
 """How ``channelhub sync-stock`` shows a :class:`StockSyncReport`: one summary table per sync and the
-level diff (sku, channel, old -> new, outcome), cut to a readable length per channel."""
+level diff (sku, channel, old -> new, outcome), cut to a readable length per channel. A mirror is shown
+like a channel, named ``<account> (mirror)``; its levels' location is the channel a figure is about, and
+its item the figure (allocated, on_hand, available)."""
 
 from __future__ import annotations
 
@@ -17,20 +19,22 @@ def render_sync(console: Console, report: StockSyncReport, shown_per_channel: in
     mode = " (dry run: nothing pushed)" if report.dry_run else " (forced past guardrails)" if report.forced else ""
     diff = Table("channel", "sku", "location", "item", "old", "new", "outcome",
                  title=f"stock sync {report.sync_id[:12]}{mode}")
-    for channel in report.channels:
+    targets = [(channel.channel, channel) for channel in report.channels]
+    targets += [(f"{mirror.channel} (mirror)", mirror) for mirror in report.mirrors]
+    for name, channel in targets:
         for change in channel.changes[:shown_per_channel]:
             d = change.diff
-            diff.add_row(channel.channel, d.sku, d.location_id, d.item_id, "?" if d.old is None else str(d.old),
+            diff.add_row(name, d.sku, d.location_id, d.item_id, "?" if d.old is None else str(d.old),
                          str(d.new), change.outcome or "-")
         if len(channel.changes) > shown_per_channel:
-            diff.add_row(channel.channel, f"... {len(channel.changes) - shown_per_channel} more", "", "", "", "", "")
+            diff.add_row(name, f"... {len(channel.changes) - shown_per_channel} more", "", "", "", "", "")
     if diff.row_count:
         console.print(diff)
     summary = Table("channel", "status", "levels", "changed", "pushed", "stale", "failed", "why")
-    for channel in report.channels:
+    for name, channel in targets:
         counts = channel.outcomes
         style = STYLE[channel.status]
-        summary.add_row(channel.channel, f"[{style}]{channel.status.value}[/]", str(channel.levels),
+        summary.add_row(name, f"[{style}]{channel.status.value}[/]", str(channel.levels),
                         str(len(channel.changes)), str(counts["success"]), str(counts["stale"]),
                         str(counts["failed"]), "\n".join(_why(channel)) or "-")
     console.print(summary)

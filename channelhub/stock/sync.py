@@ -12,6 +12,13 @@ Per channel listed under ``stock.channels``:
 4. Every attempt, refusal and skip is written to ``ops.stock_push_log`` (not in a dry run).
 
 One channel failing never stops the others; the report says what happened to each.
+
+Per mirror listed under ``stock.mirrors`` (an ERP's form showing the allocations, not selling them), the
+same steps with the mirror's own levels: per SKU and listed channel, the channel's allocation and the on
+hand and available to promise behind it (:func:`channelhub.stock.diff.mirror_diff`), diffed against what
+the push log says was last written to the mirror. Mirrors pass the readiness gate and their kill switch,
+not the channels' guardrails: those protect what a channel sells, and a refused channel's allocation is
+exactly what the merchant then wants to see in the mirror. Mirrors and channels never stop each other.
 """
 
 from __future__ import annotations
@@ -29,13 +36,13 @@ from warehouse import Warehouse, ensure_tables
 
 from . import audit
 from .audit import ALL, PushRecord
-from .diff import channel_diff
+from .diff import ChannelDiff, channel_diff, mirror_diff
 from .exposure import allocation_warnings
 from .guards import LevelDiff, guardrail_problems, override_problems, readiness_problems
 
 if TYPE_CHECKING:
     from channelhub.config import HubConfig
-    from connectors.sdk import Account
+    from connectors.sdk import Account, StockWriter
 
     from .policy import StockPolicy
 
@@ -83,27 +90,33 @@ class StockSyncReport:
     forced: bool
     channels: list[ChannelSync] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # worth a look, not a reason to refuse
+    mirrors: list[ChannelSync] = field(default_factory=list)  # stock.mirrors, each like a channel
 
     @property
     def ok(self) -> bool:
-        """False when any channel failed or was refused (the CLI exits 1)."""
-        return all(channel.ok for channel in self.channels)
+        """False when any channel or mirror failed or was refused (the CLI exits 1)."""
+        return all(target.ok for target in [*self.channels, *self.mirrors])
 
     def channel(self, name: str) -> ChannelSync:
         return next(channel for channel in self.channels if channel.channel == name)
 
+    def mirror(self, name: str) -> ChannelSync:
+        return next(mirror for mirror in self.mirrors if mirror.channel == name)
+
 
 def sync_stock(hub: HubConfig, *, dry_run: bool = False, force: bool = False,
                accounts: list[str] | None = None) -> StockSyncReport:
-    """Push allocated quantities to every enabled channel of ``stock.channels`` (or ``accounts``)."""
+    """Push allocated quantities to every enabled channel of ``stock.channels`` and mirror them to every
+    enabled mirror of ``stock.mirrors`` (or only to ``accounts``, channels or mirrors)."""
     policy = hub.stock
     if policy is None:
         raise ConfigError("channelhub.yml has no stock: section, so stock write-back is off")
-    unknown = sorted(set(accounts or ()) - set(policy.channels))
+    unknown = sorted(set(accounts or ()) - set(policy.channels) - set(policy.mirrors))
     if unknown:
-        raise ConfigError(f"{', '.join(map(repr, unknown))} not listed under stock.channels "
-                          f"(have: {', '.join(sorted(policy.channels)) or 'none'})")
-    targets = sorted(accounts) if accounts else sorted(policy.channels)
+        raise ConfigError(f"{', '.join(map(repr, unknown))} not listed under stock.channels or stock.mirrors "
+                          f"(have: {', '.join(sorted([*policy.channels, *policy.mirrors])) or 'none'})")
+    targets = sorted(set(accounts or policy.channels) & set(policy.channels))
+    mirrors = sorted(set(accounts or policy.mirrors) & set(policy.mirrors))
     warehouse = Warehouse(hub.warehouse_url)
     with warehouse.exclusive("channelhub sync-stock"):
         report = StockSyncReport(uuid.uuid4().hex, dry_run, force)
@@ -112,15 +125,17 @@ def sync_stock(hub: HubConfig, *, dry_run: bool = False, force: bool = False,
         wrong_overrides, report.warnings = override_problems(policy, warehouse)
         report.warnings += allocation_warnings(policy, warehouse)
         blockers = [*readiness_problems(hub, warehouse), *wrong_overrides]
-        for name in targets:
-            run = _ChannelRun(hub, policy, warehouse, report, name)
+        runs = [*(_ChannelRun(hub, policy, warehouse, report, name) for name in targets),
+                *(_MirrorRun(hub, policy, warehouse, report, name) for name in mirrors)]
+        for run in runs:
+            synced = report.mirrors if isinstance(run, _MirrorRun) else report.channels
             try:
-                report.channels.append(run.sync(blockers))
-            except Exception as exc:  # one channel's crash (bad secret, unreachable shop) must not stop the others
+                synced.append(run.sync(blockers))
+            except Exception as exc:  # one target's crash (bad secret, unreachable shop) must not stop the others
                 detail = run.redact(f"{type(exc).__name__}: {exc}")
-                log.exception("stock sync of channel %s failed", name)
+                log.exception("stock sync of %s %s failed", run.role, run.name)
                 run.record_channel("failed", detail)
-                report.channels.append(ChannelSync(name, ChannelStatus.FAILED, reasons=[detail]))
+                synced.append(ChannelSync(run.name, ChannelStatus.FAILED, reasons=[detail]))
         return report
 
 
@@ -134,26 +149,40 @@ class _ChannelRun:
     report: StockSyncReport
     name: str
     account: Account | None = None
+    role = "channel"
 
-    def sync(self, blockers: list[str]) -> ChannelSync:
-        off = [reason for reason, applies in (
+    def switched_off(self) -> list[str]:
+        return [reason for reason, applies in (
             (f"kill switch: stock.channels.{self.name}.enabled is false", not self.policy.channels[self.name].enabled),
             (f"account {self.name!r} is disabled (accounts.{self.name}.enabled is false)",
              not self.hub.accounts[self.name].enabled)) if applies]
+
+    def writer(self, account: Account) -> StockWriter | None:
+        return account.connector.stock_writer(account)
+
+    def diff(self, writer: StockWriter) -> ChannelDiff:
+        assert self.account is not None
+        return channel_diff(self.warehouse, self.name, self.account.dataset, type(writer).loaded_levels)
+
+    def guardrails(self, found: ChannelDiff) -> list[str]:
+        return guardrail_problems(self.policy, found.diffs, found.levels, found.held, found.allocated)
+
+    def sync(self, blockers: list[str]) -> ChannelSync:
+        off = self.switched_off()
         if off:
             self.record_channel("skipped", "; ".join(off))
             return ChannelSync(self.name, ChannelStatus.DISABLED, reasons=off)
         self.account = self.hub.account(self.name, resolve_secrets=not self.report.dry_run)
-        writer = self.account.connector.stock_writer(self.account)
+        writer = self.writer(self.account)
         if writer is None:
-            raise ConfigError(f"connector {self.account.connector.name!r} has no stock writer")
-        found = channel_diff(self.warehouse, self.name, self.account.dataset, type(writer).loaded_levels)
+            raise ConfigError(f"connector {self.account.connector.name!r} has no stock writer for a {self.role}")
+        found = self.diff(writer)
         diffs = found.diffs
         result = ChannelSync(self.name, ChannelStatus.DRY_RUN, found.levels, [LevelOutcome(d) for d in diffs],
                              unpushable=found.unpushable)
         problems = [*blockers, *found.clashes]
         if not self.report.forced:
-            problems += guardrail_problems(self.policy, diffs, found.levels, found.held, found.allocated)
+            problems += self.guardrails(found)
         if problems:
             self.record_channel("refused", "; ".join(problems))
             result.status, result.reasons = ChannelStatus.REFUSED, problems
@@ -191,6 +220,25 @@ class _ChannelRun:
         from channelhub.runner import redact
 
         return redact(text, self.account)
+
+
+class _MirrorRun(_ChannelRun):
+    """One mirror's part of a sync: the allocations of every listed channel, as figures per SKU."""
+
+    role = "mirror"
+
+    def switched_off(self) -> list[str]:
+        return [f"kill switch: stock.mirrors.{self.name}.enabled is false"] if not self.policy.mirrors[
+            self.name].enabled else []
+
+    def writer(self, account: Account) -> StockWriter | None:
+        return account.connector.mirror_writer(account)
+
+    def diff(self, writer: StockWriter) -> ChannelDiff:
+        return mirror_diff(self.warehouse, self.name, sorted(self.policy.channels))
+
+    def guardrails(self, found: ChannelDiff) -> list[str]:
+        return []
 
 
 def _outcome(result: StockPushResult) -> str:

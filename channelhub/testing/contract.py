@@ -89,6 +89,11 @@ class ContractEnv(ABC):
         """Arm a fault for exactly the next ``times`` requests/reads (0 disarms it): ``rate_limit``,
         ``server_error`` (each the source's transient failure) or ``malformed`` (unreadable data)."""
 
+    def seed_warehouse(self) -> None:
+        """Write what a fresh warehouse's hub already holds that the account's runs read (a tracker's
+        waybills: :class:`channelhub.testing.TrackerEnv`); the contract calls it for each warehouse it
+        loads. Nothing by default."""
+
     def close(self) -> None:
         """Stop sandboxes."""
 
@@ -194,6 +199,7 @@ WAREHOUSE_TYPES = {
 class _Contract(ABC):
     env_class: ClassVar[type[ContractEnv]]
     records: ClassVar[int] = 300  # three pages of 100; the shared-cursor test pages through 1,000 more
+    shared_records: ClassVar[int] = 1_000  # that test's batch (a tracker's records are one query each)
     page_size: ClassVar[int] = 100
     env_options: ClassVar[dict[str, Any]] = {}  # more keyword arguments of env_class
     on_postgres: ClassVar[bool] = False
@@ -211,6 +217,7 @@ class _Contract(ABC):
             env = self.env_class(tmp_path, self.records, self.page_size, **self.env_options)
             env.variables = variables
             stack.callback(env.close)
+            env.seed_warehouse()
             yield env, run_account(env.config, env.account)
 
     @pytest.fixture
@@ -305,7 +312,7 @@ class ConnectorContract(_Contract):
         rate limits and server errors: nothing is lost or duplicated, a re-run (which reads the boundary
         value again) changes nothing, and a clean load gives the very same table. One scenario, so the
         class pays for one clean load."""
-        env.share_cursor_value(1_000)
+        env.share_cursor_value(self.shared_records)
         env.inject("rate_limit", 3)
         env.inject("server_error", 3)
         run_account(env.config, env.account)
@@ -368,6 +375,7 @@ class PostgresParity(_Contract):
         duckdb_url = f"duckdb:///{tmp_path}/parity.duckdb"
         monkeypatch.setenv("CHANNELHUB_WAREHOUSE_URL", duckdb_url)
         monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
+        env.seed_warehouse()
         run_account(env.config, env.account)
         assert _comparable(snapshot(env)) == _comparable(on_postgres)
 

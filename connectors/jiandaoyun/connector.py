@@ -135,8 +135,9 @@ class JiandaoyunConnector(Connector[JiandaoyunSettings]):
         return CheckResult(True, f"Jiandaoyun app {settings.app_id!r}: {len(forms)} form(s) readable, every mapped "
                                  "widget found", {"forms": [what for what, _, _ in forms]})
 
-    def stock_writer(self, account: Account[JiandaoyunSettings]) -> JiandaoyunStockWriter | None:
-        """Writes channelhub's levels to the ``stock_writeback`` form, when the account names one."""
+    def mirror_writer(self, account: Account[JiandaoyunSettings]) -> JiandaoyunStockWriter | None:
+        """Mirrors channelhub's allocations to the ``stock_writeback`` form, when the account names one: an
+        ERP sells nothing itself, so it is a mirror (``stock.mirrors``), never a channel pushed to."""
         return JiandaoyunStockWriter(account.name, account.settings) if account.settings.stock_writeback is not None else None
 
 

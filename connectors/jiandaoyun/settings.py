@@ -9,7 +9,7 @@ it loads (its ``entry_id``) and overrides only the labels its copy of the templa
     forms:
       products: {entry_id: 6512a0c1f2e4b2000a8b4c01, fields: {barcode: 商品条码}}
       stock: {entry_id: 6512a0c1f2e4b2000a8b4c02}
-    stock_writeback: {entry_id: 6512a0c1f2e4b2000a8b4c09}   # the form channelhub writes its levels to
+    stock_writeback: {entry_id: 6512a0c1f2e4b2000a8b4c09}   # the form channelhub mirrors its allocations to
 
 A field is a widget's label (``商品编号``), or its name as the API knows it (``_widget_1529400746031``,
 or the alias the designer gave it). Labels are resolved to names with ``widget/list`` when a run starts,
@@ -58,8 +58,10 @@ SHIPPED: dict[str, Entity] = {
         "department": ("department", "部门"), "lines": ("subform", "出库明细"), "lines.sku": ("text", "商品编号"),
         "lines.quantity": ("decimal", "数量"), "lines.price": ("decimal", "单价"), "lines.amount": ("decimal", "金额")}),
 }
-# The write-back form: one record per SKU and warehouse, holding channelhub's available-to-promise level.
-WRITEBACK: dict[str, Label] = {"sku": "商品编号", "warehouse": "仓库", "quantity": "可售数量"}
+# The write-back form (a stock mirror): one record per SKU and sales channel, holding what channelhub
+# allocates to the channel and the figures behind it (connectors.sdk.MIRROR_FIGURES).
+WRITEBACK: dict[str, Label] = {"sku": "商品编号", "channel": "渠道", "allocated": "可售数量", "on_hand": "在库数量",
+                               "available": "可承诺数量"}
 
 
 class FormSetting(BaseModel):
@@ -78,7 +80,7 @@ class JiandaoyunSettings(RestSettings):
     ``https://api.jodoo.com``); calls go to ``<base_url>/api/v5/...``. ``app_id``: the 进销存 app.
     ``forms``: the entities the account loads (any of :data:`SHIPPED`), each with its form. ``currency``: the
     currency of the 商品 form's prices (a number widget has none; 销售出库单 names its own in 币种).
-    ``stock_writeback``: the form channelhub writes its stock levels to."""
+    ``stock_writeback``: the form channelhub mirrors its allocations to (``stock.mirrors``)."""
 
     base_url: str = "https://api.jiandaoyun.com"
     app_id: FormId
@@ -117,7 +119,8 @@ class JiandaoyunSettings(RestSettings):
     def writeback_labels(self) -> dict[str, tuple[FieldKind, str]]:
         """Each column of the write-back form with the label the account maps it to."""
         overrides = self.stock_writeback.fields if self.stock_writeback else {}
-        return {column: ("text", overrides.get(column, label)) for column, label in WRITEBACK.items()}
+        return {column: ("text" if column in ("sku", "channel") else "decimal", overrides.get(column, label))
+                for column, label in WRITEBACK.items()}
 
     def app_of(self, form: FormSetting) -> str:
         return form.app_id or self.app_id

@@ -1,14 +1,16 @@
-"""Stock write-back to a Jiandaoyun form: channelhub's available-to-promise level per SKU and warehouse, one
-record each in the account's ``stock_writeback`` form, so a merchant running 进销存 on Jiandaoyun sees the
-allocations there.
+"""Stock mirror to a Jiandaoyun form: per SKU and sales channel, what channelhub allocates to the channel
+and the figures behind it (on hand in the channel's warehouses, available to promise), one record each in
+the account's ``stock_writeback`` form, so a merchant running 进销存 on Jiandaoyun sees the allocations
+there. A level is one figure of one record: ``StockLevel(sku, location_id=<channel>, item_id=<figure>)``
+(``connectors.sdk.MIRROR_FIGURES``), so the stock sync diffs, audits and retries each figure on its own.
 
-Jiandaoyun has no compare-and-set, so each batch (one warehouse, up to 100 SKUs: the batch calls' limit)
-is read first (``data/list`` filtered on the SKUs): a record that moved away from ``expected`` is
+Jiandaoyun has no compare-and-set, so each batch (one channel, up to 100 SKUs: the batch calls' limit)
+is read first (``data/list`` filtered on the SKUs): a figure that moved away from ``expected`` is
 reported stale and left alone, one already at the target is done. Missing records are created in one
-``data/batch_create``; existing ones are updated with ``data/batch_update``, which sets one value on many
-records, so once per distinct quantity. Every write carries a ``transaction_id`` derived from the sync's
-reference and the write itself: a retry of the same write (an answer lost on the way) is recognised by
-Jiandaoyun and not applied twice.
+``data/batch_create``; existing ones are updated with ``data/batch_update``, which sets the same values
+on many records, so once per distinct set of changed figures. Every write carries a ``transaction_id``
+derived from the sync's reference and the write itself: a retry of the same write (an answer lost on
+the way) is recognised by Jiandaoyun and not applied twice.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any, ClassVar
 import requests
 from dlt.sources.helpers.rest_client import RESTClient
 
-from connectors.sdk import StockLevel, StockPushResult, paginate_checked
+from connectors.sdk import MIRROR_FIGURES, StockLevel, StockPushResult, paginate_checked
 from connectors.sdk.spec import LoadedLevels
 
 from .client import (
@@ -58,71 +60,93 @@ class JiandaoyunStockWriter:
         return self._fields
 
     def push(self, levels: list[StockLevel], reference: str = "") -> list[StockPushResult]:
-        by_location: dict[str, list[StockLevel]] = defaultdict(list)
+        if unknown := sorted({level.item_id for level in levels} - set(MIRROR_FIGURES)):
+            raise ValueError(f"mirror levels name figures {unknown}; known: {', '.join(MIRROR_FIGURES)}")
+        by_record: dict[str, dict[str, list[StockLevel]]] = defaultdict(lambda: defaultdict(list))
         for level in levels:
-            by_location[level.location_id].append(level)
+            by_record[level.location_id][level.sku].append(level)
         results: dict[int, StockPushResult] = {}
-        for location, located in by_location.items():
-            for start in range(0, len(located), MAX_PAGE_SIZE):
-                batch = located[start:start + MAX_PAGE_SIZE]
+        for channel, by_sku in by_record.items():
+            skus = list(by_sku)
+            for start in range(0, len(skus), MAX_PAGE_SIZE):
+                batch = {sku: by_sku[sku] for sku in skus[start:start + MAX_PAGE_SIZE]}
                 try:
-                    settled = self._push_batch(location, batch, reference)
+                    settled = self._push_batch(channel, batch, reference)
                 except (*CALL_ERRORS, MappingError) as exc:
-                    settled = [StockPushResult(level, False, f"{type(exc).__name__}: {exc}") for level in batch]
+                    settled = [StockPushResult(level, False, f"{type(exc).__name__}: {exc}")
+                               for located in batch.values() for level in located]
                 results.update((id(result.level), result) for result in settled)
         return [results[id(level)] for level in levels]
 
-    def held(self, location: str, skus: list[str]) -> dict[str, tuple[str, int | None]]:
-        """The form's record (data_id, quantity) of each SKU the warehouse has one for."""
-        sku, warehouse, quantity = (self.fields[c].widget for c in ("sku", "warehouse", "quantity"))
-        body = {**self.target, "limit": MAX_PAGE_SIZE, "fields": [sku, warehouse, quantity], "filter": {
+    def held(self, channel: str, skus: list[str]) -> dict[str, tuple[str, dict[str, int | None]]]:
+        """The form's record (data_id, figure -> value) of each SKU the channel has one for."""
+        sku, key = self.fields["sku"].widget, self.fields["channel"].widget
+        figures = {figure: self.fields[figure].widget for figure in MIRROR_FIGURES}
+        body = {**self.target, "limit": MAX_PAGE_SIZE, "fields": [sku, key, *figures.values()], "filter": {
             "rel": "and", "cond": [{"field": sku, "type": "text", "method": "in", "value": skus},
-                                   {"field": warehouse, "type": "text", "method": "eq", "value": [location]}]}}
+                                   {"field": key, "type": "text", "method": "eq", "value": [channel]}]}}
         pages = paginate_checked(RESTClient(**self.client, data_selector="data"), self.account, "stock_writeback",
                                  LIST, method="POST", json=body)
-        held: dict[str, tuple[str, int | None]] = {}
-        for page in pages:
-            for record in page:
-                value = record.get(quantity)
-                held[str(record[sku])] = (record["_id"], None if value in (None, "") else int(value))
-        return held
+        return {str(record[sku]): (record["_id"], {figure: _number(record.get(widget))
+                                                  for figure, widget in figures.items()})
+                for page in pages for record in page}
 
-    def _push_batch(self, location: str, batch: list[StockLevel], reference: str) -> list[StockPushResult]:
-        held = self.held(location, [level.item_id for level in batch])
-        settled, to_create, to_update = [], [], defaultdict(list)
-        for level in batch:
-            data_id, actual = held.get(level.item_id, (None, None))
-            if data_id is not None and actual == level.available:
-                settled.append(StockPushResult(level, True, "already at the target", actual=actual))
-            elif data_id is not None and level.expected is not None and actual != level.expected:
-                settled.append(StockPushResult(level, False, f"the form holds {actual}, expected {level.expected}",
-                                               stale=True, actual=actual))
-            elif data_id is None:
-                to_create.append(level)
-            else:
-                to_update[level.available].append((data_id, level))
+    def _push_batch(self, channel: str, batch: dict[str, list[StockLevel]],
+                    reference: str) -> list[StockPushResult]:
+        held = self.held(channel, list(batch))
+        settled: list[StockPushResult] = []
+        to_create: dict[str, list[StockLevel]] = {}
+        to_update: dict[tuple[tuple[str, int], ...], list[tuple[str, list[StockLevel]]]] = defaultdict(list)
+        for sku, levels in batch.items():
+            data_id, actual = held.get(sku, (None, {}))
+            if data_id is None:
+                to_create[sku] = levels
+                continue
+            changed = []
+            for level in levels:
+                now = actual.get(level.item_id)
+                if now == level.available:
+                    settled.append(StockPushResult(level, True, "already at the target", actual=now))
+                elif level.expected is not None and now != level.expected:
+                    settled.append(StockPushResult(level, False, f"the form holds {now}, expected {level.expected}",
+                                                   stale=True, actual=now))
+                else:
+                    changed.append(level)
+            if changed:
+                to_update[tuple(sorted((level.item_id, level.available) for level in changed))].append(
+                    (data_id, changed))
         if to_create:
-            settled += self._create(location, to_create, reference)
-        for quantity, pairs in to_update.items():
-            settled += self._update(quantity, pairs, reference)
+            settled += self._create(channel, to_create, reference)
+        for values, records in to_update.items():
+            settled += self._update(dict(values), records, reference)
         return settled
 
-    def _create(self, location: str, levels: list[StockLevel], reference: str) -> list[StockPushResult]:
-        sku, warehouse, quantity = (self.fields[c].widget for c in ("sku", "warehouse", "quantity"))
-        rows = [{sku: {"value": level.item_id}, warehouse: {"value": location}, quantity: {"value": level.available}}
-                for level in levels]
-        answer = self._write(BATCH_CREATE, {"data_list": rows, "is_start_workflow": False}, reference)
-        created = answer.get("success_count") == len(levels)
-        return [StockPushResult(level, created, "" if created else f"batch_create answered {answer}",
-                                actual=level.available if created else None) for level in levels]
+    def _create(self, channel: str, records: dict[str, list[StockLevel]], reference: str) -> list[StockPushResult]:
+        sku, key = self.fields["sku"].widget, self.fields["channel"].widget
+        rows = [{sku: {"value": code}, key: {"value": channel},
+                 **{self.fields[level.item_id].widget: {"value": level.available} for level in levels}}
+                for code, levels in records.items()]
+        levels = [level for located in records.values() for level in located]
+        return self._settle(BATCH_CREATE, {"data_list": rows, "is_start_workflow": False}, reference, len(rows), levels)
 
-    def _update(self, available: int, pairs: list[tuple[str, StockLevel]], reference: str) -> list[StockPushResult]:
-        quantity = self.fields["quantity"].widget
-        answer = self._write(BATCH_UPDATE, {"data_ids": [data_id for data_id, _ in pairs],
-                                            "data": {quantity: {"value": available}}}, reference)
-        updated = answer.get("success_count") == len(pairs)
-        return [StockPushResult(level, updated, "" if updated else f"batch_update answered {answer}",
-                                actual=available if updated else None) for _, level in pairs]
+    def _update(self, values: dict[str, int], records: list[tuple[str, list[StockLevel]]],
+                reference: str) -> list[StockPushResult]:
+        data = {self.fields[figure].widget: {"value": value} for figure, value in values.items()}
+        levels = [level for _, located in records for level in located]
+        return self._settle(BATCH_UPDATE, {"data_ids": [data_id for data_id, _ in records], "data": data}, reference,
+                            len(records), levels)
+
+    def _settle(self, path: str, body: dict[str, Any], reference: str, records: int,
+                levels: list[StockLevel]) -> list[StockPushResult]:
+        """One write's outcome for each of its levels: a refused or lost write fails its own levels only, so
+        the batch's other writes still go out (and the next sync finds a write whose answer was lost)."""
+        try:
+            answer = self._write(path, body, reference)
+        except CALL_ERRORS as exc:
+            return [StockPushResult(level, False, f"{type(exc).__name__}: {exc}") for level in levels]
+        done = answer.get("success_count") == records
+        return [StockPushResult(level, done, "" if done else f"{path.rsplit('/', 1)[1]} answered {answer}",
+                                actual=level.available if done else None) for level in levels]
 
     def _write(self, path: str, body: dict[str, Any], reference: str) -> dict[str, Any]:
         """One batch call; its transaction id is a function of the sync and of what it writes, so the
@@ -130,3 +154,8 @@ class JiandaoyunStockWriter:
         content = f"{reference}|{path}|{sorted(map(str, body.items()))}"
         return post(self.settings, self.client, path,
                     {**self.target, **body, "transaction_id": str(uuid.uuid5(uuid.NAMESPACE_URL, content))})
+
+
+def _number(value: Any) -> int | None:
+    """A number widget's value as the figure it holds; an empty widget holds none."""
+    return None if value in (None, "") else int(value)

@@ -7,6 +7,7 @@ from .errors import ChannelhubError, ConfigError, SourceDataError
 from .registry import available_connectors, get_connector, require_installed
 from .settings import ConnectorSettings, RestSettings, RetrySettings, TimeZoneName, UtcDatetime
 from .spec import (
+    MIRROR_FIGURES,
     CheckResult,
     Connector,
     ConnectorKind,
@@ -18,6 +19,7 @@ from .spec import (
 )
 
 __all__ = [
+    "MIRROR_FIGURES",
     "Account",
     "ChannelhubError",
     "CheckResult",

@@ -186,6 +186,12 @@ class LoadedLevels:
     quantity_column: str
 
 
+# The figures a stock mirror receives per SKU and channel (:meth:`Connector.mirror_writer`): what the
+# channel is allocated over its locations, the on-hand stock of the warehouses it sells from, and the
+# available-to-promise behind the allocation (on hand - reserved - safety stock).
+MIRROR_FIGURES = ("allocated", "on_hand", "available")
+
+
 class StockWriter(Protocol):
     """Sets available quantities on a sales channel. Implemented in ``connectors/<name>/stock.py``.
 
@@ -222,6 +228,12 @@ class Connector(ABC, Generic[S]):
 
     def stock_writer(self, account: Account[S]) -> StockWriter | None:
         """Channels return a writer; other kinds have none."""
+        return None
+
+    def mirror_writer(self, account: Account[S]) -> StockWriter | None:
+        """A system that shows channelhub's allocations without selling them (an ERP's form) returns a
+        writer of mirror levels: ``StockLevel(sku, location_id=<channel account>, item_id=<one of
+        MIRROR_FIGURES>, available=<the figure>)``; None when this account is not set up for it."""
         return None
 
     def offered_streams(self, account: Account[S]) -> tuple[Stream, ...]:

@@ -17,7 +17,7 @@ from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
 from channelhub.testing.checks import check_stock_marts
 from connectors.jiandaoyun import JiandaoyunSettings, connector
-from connectors.sdk import StockLevel
+from connectors.sdk import MIRROR_FIGURES, StockLevel
 from sandbox.jiandaoyun import APP_ID, ENTRY_IDS, JiandaoyunSandbox
 from sandbox.kit import Bucket
 from sandbox.world import World, WorldSpec
@@ -200,28 +200,37 @@ def test_a_value_its_widget_kind_cannot_hold_is_quarantined_naming_label_and_wid
         f"销售单价 ({price})", "decimal expected, got '面议'")
 
 
-def test_stock_levels_are_written_to_the_configured_form_once(erp: JiandaoyunEnv) -> None:
-    """Missing records are created in one batch_create, changed ones updated with batch_update per
-    quantity, each with a transaction_id; a level changed in the form since is stale; a second push
-    writes nothing; a replayed transaction is not applied twice."""
-    writer = connector.stock_writer(erp.config.account(ACCOUNT))
-    levels = [StockLevel(sku.code, "01", sku.code, 10 + sku.index % 3) for sku in erp.world.skus[:6]]
+def test_mirror_levels_are_written_to_the_configured_form_once(erp: JiandaoyunEnv) -> None:
+    """One record per SKU and channel holding its figures: missing records are created in one batch_create,
+    changed figures updated with batch_update per distinct set of values, each with a transaction_id; a
+    figure changed in the form since is stale; a second push writes nothing; a replayed transaction is not
+    applied twice."""
+    writer = connector.mirror_writer(erp.config.account(ACCOUNT))
+    skus = erp.world.skus[:6]
+    levels = [StockLevel(sku.code, "shop_us", figure, 10 + sku.index % 3 + n)
+              for sku in skus for n, figure in enumerate(MIRROR_FIGURES)]
     assert all(result.ok for result in writer.push(levels, reference="sync-1"))
     assert [sorted(w) for w in erp.sandbox.writes] == [["app_id", "data_list", "entry_id", "is_start_workflow",
                                                         "transaction_id"]]
     form = erp.sandbox.forms[ENTRY_IDS["可售库存"]]
-    quantity, sku = form.name_of("可售数量"), form.name_of("商品编号")
-    held = {values[sku]: values[quantity] for _, _, _, values in form.stored.values()}
-    assert held == {level.item_id: level.available for level in levels}
+    widgets = {label: form.name_of(label) for label in ("商品编号", "渠道", "可售数量", "在库数量", "可承诺数量")}
 
-    data_id = next(i for i, (_, _, _, v) in form.stored.items() if v[sku] == levels[0].item_id)
-    form.stored[data_id][3][quantity] = 3  # someone edited the form since
-    moved = [StockLevel(lv.sku, "01", lv.item_id, 20, expected=lv.available) for lv in levels]
+    def held() -> dict[tuple[str, str], tuple[int, int, int]]:
+        return {(v[widgets["商品编号"]], v[widgets["渠道"]]): (v[widgets["可售数量"]], v[widgets["在库数量"]],
+                                                          v[widgets["可承诺数量"]]) for _, _, _, v in form.stored.values()}
+
+    assert held() == {(sku.code, "shop_us"): (10 + sku.index % 3, 11 + sku.index % 3, 12 + sku.index % 3) for sku in skus}
+
+    data_id = next(i for i, (_, _, _, v) in form.stored.items() if v[widgets["商品编号"]] == skus[0].code)
+    form.stored[data_id][3][widgets["可售数量"]] = 3  # someone edited the form since
+    moved = [StockLevel(sku.code, "shop_us", "allocated", 20, expected=10 + sku.index % 3) for sku in skus]
     results = writer.push(moved, reference="sync-2")
     assert (results[0].ok, results[0].stale, results[0].actual) == (False, True, 3)
     assert all(r.ok and r.actual == 20 for r in results[1:])
-    assert len(erp.sandbox.writes) == 2 and erp.sandbox.writes[-1]["data"] == {quantity: {"value": 20}}
+    assert len(erp.sandbox.writes) == 2 and erp.sandbox.writes[-1]["data"] == {widgets["可售数量"]: {"value": 20}}
     again = writer.push(moved[1:], reference="sync-3")
     assert all(r.ok and r.detail == "already at the target" for r in again) and len(erp.sandbox.writes) == 2
     replayed = api_demo_post(erp, "data/batch_update", erp.sandbox.writes[-1])
     assert replayed.headers.get("Idempotent-Replayed") == "true" and len(erp.sandbox.writes) == 2
+    with pytest.raises(ValueError, match="figures"):
+        writer.push([StockLevel(skus[0].code, "shop_us", "reserved", 1)])

@@ -1,6 +1,7 @@
-"""A merchant with two Shopify shops served by sandboxes and a warehouse in the state a stock sync
-reads: the shops' levels as loaded, ``marts.rpt_stock_availability`` with the contract's columns,
-and the ingest, build and quality records the readiness gate checks.
+"""A merchant with two Shopify shops served by sandboxes (and, with ``mirror``, a Jiandaoyun 进销存 app
+the allocations are mirrored to) and a warehouse in the state a stock sync reads: the shops' levels as
+loaded, ``marts.rpt_stock_availability`` with the contract's columns, and the ingest, build and quality
+records the readiness gate checks.
 
 The mart is written here rather than built (tests/transforms/test_build.py pushes a real build), so
 each test chooses its allocations."""
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from channelhub.config import HubConfig
 from channelhub.stock import StockSyncReport, sync_stock
 from expectations.store import QualityRun, record
+from sandbox.jiandaoyun import APP_ID, ENTRY_IDS, JiandaoyunSandbox
 from sandbox.shopify import ShopifySandbox
 from sandbox.world import ShopSpec, World, WorldSpec
 from transforms.build_log import ModelRun, record_model_runs
@@ -27,6 +29,7 @@ from warehouse.builds import finish_build, last_build, start_build
 
 SHOPS = (ShopSpec("shop_us", "USD", "America/New_York"), ShopSpec("shop_eu", "EUR", "Europe/Berlin"))
 TOKENS = {"shop_us": "shpat_stock_us_0123456789abcdef", "shop_eu": "shpat_stock_eu_0123456789abcdef"}
+MIRROR, MIRROR_KEY = "jdy_erp", "jdy-stock-0123456789abcdef"
 LOOSE = {"max_zeroed_share": 1.0, "max_drop_fraction": 1.0, "max_raised_share": 1.0, "max_total_raise_fraction": 1e6}
 Allocation = Callable[[int, int], int]  # (sku index, quantity the shop holds) -> allocated quantity
 
@@ -57,7 +60,7 @@ def raised(index: int, held: int) -> int:
 
 class StockEnv:
     def __init__(self, tmp_path: Path, warehouse_url: str, monkeypatch: pytest.MonkeyPatch, *, skus: int,
-                 stock: dict[str, Any], max_attempts: int) -> None:
+                 stock: dict[str, Any], max_attempts: int, mirror: bool = False) -> None:
         monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
         monkeypatch.delenv("CHANNELHUB_WAREHOUSE_URL", raising=False)
         self.world = World(WorldSpec(orders=30, skus=skus, customers=20, shops=SHOPS))
@@ -74,6 +77,16 @@ class StockEnv:
                                    "settings": {"base_url": sandbox.base_url, "max_attempts": max_attempts,
                                                 "max_wait_seconds": 0.05, "timeout_seconds": 5},
                                    "secrets": {"access_token": {"env": variable}}}
+        self.mirror: JiandaoyunSandbox | None = None
+        if mirror:
+            self.mirror = JiandaoyunSandbox(self.world, MIRROR_KEY, MIRROR)
+            self.mirror.serve()
+            monkeypatch.setenv("CHANNELHUB_TEST_JDY_KEY", MIRROR_KEY)
+            accounts[MIRROR] = {"connector": "jiandaoyun", "settings": {
+                "base_url": self.mirror.base_url, "app_id": APP_ID, "forms": {"stock": {"entry_id": ENTRY_IDS["库存"]}},
+                "stock_writeback": {"entry_id": ENTRY_IDS["可售库存"]}, "max_attempts": max_attempts,
+                "max_wait_seconds": 0.05, "timeout_seconds": 5}, "secrets": {"api_key": {"env": "CHANNELHUB_TEST_JDY_KEY"}}}
+            stock = {"mirrors": [MIRROR], **stock}
         self.config = {"warehouse": {"url": warehouse_url}, "accounts": accounts,
                        "stock": {"channels": {"shop_us": {}, "shop_eu": {}}, "allow_overallocation": True, **LOOSE,
                                  **stock}}
@@ -82,7 +95,7 @@ class StockEnv:
         self.location = {name: sandbox.location_id("01") for name, sandbox in self.sandboxes.items()}
 
     def close(self) -> None:
-        for sandbox in self.sandboxes.values():
+        for sandbox in [*self.sandboxes.values(), *([self.mirror] if self.mirror else [])]:
             sandbox.stop()
 
     def reconfigure(self, **stock: Any) -> None:
@@ -107,7 +120,7 @@ class StockEnv:
         self.record_ingest(at)
 
     def record_ingest(self, at: datetime, outcome: str = "success", account: str | None = None) -> None:
-        names = [account] if account else list(self.sandboxes)
+        names = [account] if account else [*self.sandboxes, *([MIRROR] if self.mirror else [])]
         record_runs(self.warehouse, [StreamRun(f"run-{name}-{at.timestamp()}", name, "shopify", "inventory_levels",
                                                at - timedelta(seconds=5), at, 10, outcome, False,
                                                "HTTP 503 from the shop" if outcome == "failed" else None)
@@ -194,6 +207,24 @@ class StockEnv:
             return {row.product_id: int(row.allocated_quantity) for row in conn.execute(
                 sa.select(mart.c.product_id, mart.c.allocated_quantity).where(mart.c.channel_id == shop))}
 
+    def mirrored(self) -> dict[tuple[str, str], tuple[int, int, int]]:
+        """What the mirror's 可售库存 form holds: (SKU, channel) -> (allocated, on hand, available)."""
+        assert self.mirror is not None
+        form = self.mirror.forms[ENTRY_IDS["可售库存"]]
+        sku, channel, *figures = (form.name_of(label) for label in ("商品编号", "渠道", "可售数量", "在库数量", "可承诺数量"))
+        return {(values[sku], values[channel]): tuple(values.get(name) for name in figures)
+                for _, _, _, values in form.stored.values()}
+
+    def to_mirror(self) -> dict[tuple[str, str], tuple[int, int, int]]:
+        """What the mirror should hold, from the mart: per SKU and channel, the allocation over the
+        channel's locations, its on hand and its available to promise."""
+        with self.warehouse.engine.connect() as conn:
+            return {(row.product_id, row.channel_id): (int(row.allocated), int(row.on_hand), int(row.available))
+                    for row in conn.execute(sa.text(
+                        "select product_id, channel_id, sum(allocated_quantity) as allocated, max(on_hand) as on_hand,"
+                        " max(available_to_promise) as available from marts.rpt_stock_availability "
+                        "group by product_id, channel_id"))}
+
     def push_log(self, **where: str) -> list[dict[str, Any]]:
         if not self.warehouse.table_exists("ops", "stock_push_log"):
             return []
@@ -234,9 +265,10 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def make_env(tmp_path: Path, warehouse_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., StockEnv]]:
     envs: list[StockEnv] = []
 
-    def make(skus: int = 40, stock: dict[str, Any] | None = None, max_attempts: int = 3) -> StockEnv:
+    def make(skus: int = 40, stock: dict[str, Any] | None = None, max_attempts: int = 3,
+             mirror: bool = False) -> StockEnv:
         envs.append(StockEnv(tmp_path, warehouse_url, monkeypatch, skus=skus, stock=stock or {},
-                             max_attempts=max_attempts))
+                             max_attempts=max_attempts, mirror=mirror))
         return envs[-1]
 
     yield make

@@ -20,6 +20,10 @@ ACCOUNTS = {
     "shop_us": {"connector": "shopify", "settings": {"base_url": "http://127.0.0.1:1"}},
     "shop_eu": {"connector": "shopify", "settings": {"base_url": "http://127.0.0.1:2"}},
     "stripe_main": {"connector": "stripe", "settings": {"base_url": "http://127.0.0.1:3"}},
+    **{name: {"connector": "jiandaoyun", "enabled": name != "jdy_off", "secrets": {"api_key": {"env": "JDY_KEY"}},
+              "settings": {"app_id": "app", "forms": {"stock": {"entry_id": "stock"}},
+                           **({} if name == "jdy_plain" else {"stock_writeback": {"entry_id": "mirror"}})}}
+       for name in ("jdy_erp", "jdy_plain", "jdy_off")},
 }
 
 
@@ -42,6 +46,7 @@ def test_shipped_config_has_a_valid_demo_policy() -> None:
     assert {name: (c.percentage, c.floor, c.enabled) for name, c in policy.channels.items()} == {
         "shop_us": (Decimal(40), 2, True), "shop_eu": (Decimal(25), 2, True), "jd_cn": (Decimal(15), 1, True),
         "pdd_cn": (Decimal(10), 1, True), "amazon_us": (Decimal(10), 1, True)}  # 100 % in all: no unit offered twice
+    assert {name: mirror.enabled for name, mirror in policy.mirrors.items()} == {"jdy_erp": True}
 
 
 def test_defaults_and_rows_per_channel() -> None:
@@ -106,6 +111,13 @@ def test_overrides_resolve_channel_then_all_channels_then_account() -> None:
     ({"channels": {"shop_us": {"percentage": 60}, "shop_eu": {"percentage": 40}},
       "overrides": [{"sku": "A", "account": "shop_us", "percentage": 70}]},
      "percentages of sku 'A' add up to 110% (shop_eu 40, shop_us 70)"),
+    ({"mirrors": ["jdy_xx"]}, "mirrors.jdy_xx: no account 'jdy_xx'"),
+    ({"mirrors": ["shop_us"]}, "mirrors.shop_us: connector 'shopify' of account 'shop_us' cannot mirror stock"),
+    ({"mirrors": ["jdy_off"]}, ("mirrors.jdy_off: account 'jdy_off' is disabled (accounts.jdy_off.enabled is false); "
+                               "remove it from stock.mirrors or set stock.mirrors.jdy_off.enabled: false")),
+    ({"mirrors": ["jdy_plain"]}, "mirrors.jdy_plain: account 'jdy_plain' is not set up to mirror stock"),
+    ({"mirrors": ["jdy_erp", "jdy_erp"]}, "field 'stock.mirrors': Value error, ['jdy_erp'] listed twice"),
+    ({"mirrors": {"jdy_erp": {"enable": False}}}, "field 'stock.mirrors.jdy_erp.enable': Extra inputs"),
 ])
 def test_invalid_sections_name_the_field(tmp_path: Path, stock: dict[str, Any], expected: str) -> None:
     message = config_error(tmp_path, stock)
