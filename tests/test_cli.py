@@ -133,6 +133,11 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
         select count(*) from marts.rpt_payment_reconciliation as cases
         join marts.fct_payments as payments on payments.payment_id = split_part(cases.payment_ids, ',', 1)
         where payments.provider = 'alipay' and cases.status = 'underpaid'""") == 1  # one planted short in yuan
+    # each wallet's planted fee off its contracted rate shows in fct_payments' fee-rate check; Alipay's
+    # withdrawals are payouts, reconciled in fct_payouts
+    assert dict(query(config_path, "select provider, count(*) from marts.fct_payments where fee_variance <> 0 "
+                                   "group by provider")) == {"alipay": 1, "wechatpay": 1}
+    assert scalar(config_path, "select count(*) from marts.fct_payouts where provider = 'alipay' and payment_count > 0") > 0
     # EasyPost ships the web shops' fulfilled orders: each parcel names an order fct_orders holds
     listed = [shipment for shipment in world.shipments if shipment.created_at <= world.now]
     assert scalar(config_path, "select count(*) from marts.fct_shipments where is_order_known") == len(listed) > 0
@@ -209,6 +214,7 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
                                " and channel_id in ('jd_cn', 'pdd_cn', 'amazon_us')") == 3  # the marketplaces are stocked too
     for heading in ("orders and revenue per channel and currency", "payment reconciliation by provider and status",
                     "settlement: payouts against what they settled", "settlement:stripe_main",
+                    "settlement:alipay_main",
                     "stock write-back: ", "shop_eu synced (", "jdy_erp (mirror) synced (", "jd_cn synced (", "pdd_cn synced (", "amazon_us synced (",
                     "open alerts",
                     "unshipped:shop_us", "Data Docs: ", "index.html"):
