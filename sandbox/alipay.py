@@ -1,14 +1,15 @@
 """Alipay open-platform emulator for a merchant's bill download: the gateway method
 ``alipay.data.dataservice.bill.downloadurl.query`` and the bill file server behind the URL it gives,
 rendering the World's Alipay trades (the wallet payments of shops whose checkout takes Alipay) and
-their refunds as daily ``trade`` bills.
+their refunds as daily ``trade`` bills, and the merchant balance they move (the trades, the 服务费, the
+periodic 提现 withdrawals to the bank) as daily ``signcustomer`` account bills.
 
 Written from Alipay's documents (../shared/reference/commerce_apis.md, section 8a, and clients.md), not
 from a client:
 
 * ``POST /gateway.do``, form (and query) parameters ``app_id``, ``method``, ``format`` JSON, ``charset``,
   ``sign_type`` RSA2, ``timestamp`` ("yyyy-MM-dd HH:mm:ss"), ``version`` 1.0, ``biz_content`` (JSON:
-  ``bill_type`` trade, ``bill_date`` yyyy-MM-dd) and ``sign``: SHA256withRSA over every other parameter
+  ``bill_type`` trade or signcustomer, ``bill_date`` yyyy-MM-dd) and ``sign``: SHA256withRSA over every other parameter
   with a value, sorted, ``k=v`` joined by ``&``, verified here with the app's public key. The official SDK
   sends an absolute-form request target and a Host without the port: routed on the path alone;
 * answers ``{"alipay_data_dataservice_bill_downloadurl_query_response": {...}, "sign": "..."}``, the sign
@@ -26,12 +27,22 @@ from a client:
   ``#交易合计：10374笔，商家实收共28790.16元，商家优惠共0.00元``, ``#退款合计：1笔，商家实收退款共-3000.00元…``,
   ``#导出时间：[2021年10月22日 06:27:10]``): header comments ``#支付宝业务明细查询``, ``#账号：[pid]``,
   ``#起始日期：[…]   终止日期：[…]``, the list markers, the 25 columns, cells padded with a tab, times
-  Beijing time, refunds negative, 服务费 (0.6 %) negative on a payment and given back in part on a refund.
+  Beijing time, refunds negative, 服务费 (0.6 %) negative on a payment and given back in part on a refund;
+* the account bill (``signcustomer``, 账务明细): ``<pid>_<yyyyMMdd>_账务明细.csv`` and its ``(汇总)``, the
+  layout public parsers read (a 2012 Java reconciler's sample ``#支付宝账务明细查询`` … ``#-----账务明细列表-----``,
+  ``账务流水号,业务流水号,商户订单号,商品名称,发生时间,对方账号,收入金额（+元）,支出金额（-元）,账户余额（元）,…,业务类型,备注``,
+  ``#-----账务明细列表结束-----``, ``#支出合计：0笔，共0.00元``, ``#收入合计：18笔，共14989.00元``, ``#导出时间``;
+  业务类型 在线支付 seen there, 交易退款 / 收费 / 提现 as sheet names of another): one row per balance
+  movement, a payment (在线支付) and its 服务费 (收费), a refund (交易退款) and the fee given back (收费,
+  income), and every third day at 10:00 a 提现 of the whole balance (业务流水号 the withdrawal's number),
+  with the balance after each row. 支出 is written negative.
 
 Planted (in a World of ``PLANT_MIN_ORDERS`` orders or more, listed in :attr:`AlipaySandbox.planted`):
 ``missing_day``, a past day with payments whose bill does not exist; ``fee_mismatch``, one payment
 charged a 服务费 above the 0.6 % rate; ``wrong_amount``, one payment of an order's total as its US dollar
-figure in yuan (the order is underpaid).
+figure in yuan (the order is underpaid); ``short_payout``, a 收费 of ``EXTRA_CHARGE`` in the account bill
+that no trade explains, so the withdrawal sweeping it (its 业务流水号) sends that much less than its
+trades. The missing day is the trade bill's only: the account bill of that day exists.
 
 Fault switches: the kit's ``faults`` (``rate_limit``, ``server_error``, ``malformed`` … on a path),
 ``forge_signatures`` (the next N answers signed with another key), ``clock`` (what "made yet" reads).
@@ -42,6 +53,7 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
+import hashlib
 import io
 import json
 import random
@@ -51,7 +63,7 @@ import time
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -86,6 +98,11 @@ SUMMARY_HEADER = ("门店编号", "门店名称", "交易订单总笔数", "退�
                   "支付宝优惠（元）", "商家优惠（元）", "卡消费金额（元）", "服务费（元）", "分润（元）", "实收净额（元）")
 RULE = "#-----------------------------------------"
 CENT = Decimal("0.01")
+ACCOUNT_HEADER = ("账务流水号", "业务流水号", "商户订单号", "商品名称", "发生时间", "对方账号", "收入金额（+元）",
+                  "支出金额（-元）", "账户余额（元）", "业务类型", "备注")
+WITHDRAWAL_HOUR, WITHDRAWAL_EVERY = 10, 3  # a 提现 of the whole balance at 10:00 every third day
+EXTRA_CHARGE = Decimal("50.00")  # the planted 收费 no trade explains
+BANK_CARD = "招商银行(尾号6217)"
 
 
 def yuan(amount: Decimal) -> str:
@@ -108,6 +125,41 @@ class Entry:
     received: Decimal
     fee: Decimal
     refund: bool
+    done: datetime  # 完成时间: when it moved the balance
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One row of a day's account bill: a change of the merchant's balance (``amount`` signed)."""
+
+    at: datetime
+    business_no: str
+    out_trade_no: str
+    subject: str
+    counterparty: str
+    amount: Decimal
+    kind: str
+    remark: str
+
+    @property
+    def entry_no(self) -> str:
+        """账务流水号: a number per movement, stable as the World grows."""
+        digest = hashlib.sha1(f"{self.business_no}:{self.kind}:{self.remark}".encode()).hexdigest()
+        return f"{self.at.astimezone(BEIJING):%Y%m%d}{int(digest[:12], 16) % 10**12:012d}"
+
+
+def withdrawal_day(day: date) -> bool:
+    return day.toordinal() % WITHDRAWAL_EVERY == 0
+
+
+def withdrawn_by(when: datetime) -> date:
+    """The day of the 提现 that sweeps a movement at ``when``: the first withdrawal after it."""
+    day = bill_day(when)
+    if when.astimezone(BEIJING).hour >= WITHDRAWAL_HOUR or not withdrawal_day(day):
+        day += timedelta(days=1)
+    while not withdrawal_day(day):
+        day += timedelta(days=1)
+    return day
 
 
 class AlipaySandbox(HttpSandbox):
@@ -125,9 +177,10 @@ class AlipaySandbox(HttpSandbox):
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # what "the bill is made" is read from
         self.forge_signatures = 0  # the next N answers are signed with a key that is not Alipay's
         self.asked: list[date] = []  # bill days asked, in arrival order
-        self._urls: dict[str, tuple[date, float]] = {}  # fileId -> (day, expiry on time.monotonic)
+        self._urls: dict[str, tuple[date, str, float]] = {}  # fileId -> (day, bill_type, expiry on time.monotonic)
         self._urls_lock = threading.Lock()
         self.planted: dict[str, Any] = {}
+        self._timeline: tuple[tuple[Any, ...], list[tuple[Movement, Decimal]]] | None = None
         self.plant()
         self.routes = Map([Rule(GATEWAY, endpoint="gateway", methods=["POST", "GET"]),
                            Rule(FILES, endpoint="bill_file", methods=["GET"])])
@@ -186,28 +239,35 @@ class AlipaySandbox(HttpSandbox):
             day = date.fromisoformat(biz["bill_date"])
         except (ValueError, KeyError, TypeError):
             return self.refused("40004", "isv.invalid-bill-date", "账单日期格式不正确")
-        if biz.get("bill_type") != "trade":
+        bill_type = biz.get("bill_type")
+        if bill_type not in ("trade", "signcustomer"):
             return self.refused("40004", "isv.invalid-bill-type", "账单类型不正确")
         with self._lock:
             self.asked.append(day)
-        if not self.made(day) or day == self.planted.get("missing_day"):
+        if not self.made(day) or (bill_type == "trade" and day == self.planted.get("missing_day")):
             return self.refused("40004", "isp.bill_not_exist", "账单不存在")
         file_id = secrets.token_hex(8)
         with self._urls_lock:
-            self._urls[file_id] = (day, time.monotonic() + URL_LIFETIME)
+            self._urls[file_id] = (day, bill_type, time.monotonic() + URL_LIFETIME)
         stamp = f"{day:%Y%m%d}"
-        url = (f"{request.host_url.rstrip('/')}{FILES}?bizType=trade&userId={PID}&fileType=csv.zip&bizDates={stamp}"
+        url = (f"{request.host_url.rstrip('/')}{FILES}?bizType={bill_type}&userId={PID}&fileType=csv.zip&bizDates={stamp}"
                f"&downloadFileName={PID}_{stamp}.csv.zip&fileId={file_id}&timestamp={int(time.time())}")
         return self.answer({"code": "10000", "msg": "Success", "bill_download_url": url})
 
     def bill_file(self, request: Request) -> Response:
         with self._urls_lock:
-            day, expires = self._urls.get(request.args.get("fileId", ""), (None, 0.0))
+            day, bill_type, expires = self._urls.get(request.args.get("fileId", ""), (None, "", 0.0))
         if day is None or time.monotonic() > expires:
             return Response("<html><body>下载链接已失效</body></html>", 403, content_type="text/html;charset=utf-8")
-        entries = self.entries(day).get(day, [])
-        self.count_records("trades", len(entries))
-        return Response(self.zip_of(day, entries), content_type="application/oct-stream",
+        if bill_type == "signcustomer":
+            rows = self.account_rows(day)
+            self.count_records("account_entries", len(rows))
+            body = self.account_zip_of(day, rows)
+        else:
+            entries = self.entries(day).get(day, [])
+            self.count_records("trades", len(entries))
+            body = self.zip_of(day, entries)
+        return Response(body, content_type="application/oct-stream",
                         headers={"Content-Disposition": f"attachment; filename={PID}_{day:%Y%m%d}.csv.zip"})
 
     def _verified(self, content: str, sign: str) -> bool:
@@ -230,8 +290,9 @@ class AlipaySandbox(HttpSandbox):
 
     def plant(self) -> None:
         """A missing day, a fee above the rate and a payment of the wrong amount, on three ordinary trades
-        (no refund) of different days, from a random stream of their own (again after the World's orders
-        were cut or replaced)."""
+        (no refund) of different days, and a 收费 no trade explains on a day whose withdrawal sweeps none of
+        the missing day's trades, from a random stream of their own (again after the World's orders were
+        cut or replaced)."""
         plain = [(order, trade) for order, trade in self.payments() if not order.refunds]
         days = sorted({bill_day(order.created_at) for order, _ in plain})
         self.planted = {}
@@ -241,8 +302,23 @@ class AlipaySandbox(HttpSandbox):
         missing, fee_day, amount_day = rng.sample(days[:-1], 3)
         pick = {day: rng.choice([(o, t) for o, t in plain if bill_day(o.created_at) == day]) for day in (fee_day, amount_day)}
         self.planted = {"missing_day": missing, "fee_mismatch": pick[fee_day][1],
-                "wrong_amount": f"{pick[amount_day][0].shop}:{pick[amount_day][0].number}",
-                "wrong_amount_trade": pick[amount_day][1]}
+                        "wrong_amount": f"{pick[amount_day][0].shop}:{pick[amount_day][0].number}",
+                        "wrong_amount_trade": pick[amount_day][1]}
+        touched = {withdrawn_by(datetime.combine(missing, datetime.min.time(), BEIJING)),
+                   withdrawn_by(datetime.combine(missing, datetime.max.time(), BEIJING))}
+        charge_days = [day for day in days[:-WITHDRAWAL_EVERY * 2] if withdrawn_by(self._charged_at(day)) not in touched]
+        if charge_days:
+            charged = rng.choice(charge_days)
+            self.planted |= {"extra_charge_at": self._charged_at(charged),
+                             "short_payout": self._withdrawal_no(withdrawn_by(self._charged_at(charged)))}
+
+    @staticmethod
+    def _charged_at(day: date) -> datetime:
+        return datetime(day.year, day.month, day.day, 15, tzinfo=BEIJING)
+
+    @staticmethod
+    def _withdrawal_no(day: date) -> str:
+        return f"{day:%Y%m%d}{PID[-8:]}{day.toordinal() % 10**6:06d}"
 
     def entries(self, only: date | None = None) -> dict[date, list[Entry]]:
         """Bill day -> its rows (``only``: that day's alone): each trade on the day it was paid, each
@@ -267,6 +343,93 @@ class AlipaySandbox(HttpSandbox):
                     f"{order.number}R{refund.id % 100}"))
         return days
 
+    def movements(self) -> list[tuple[Movement, Decimal]]:
+        """Every movement of the balance, in time order, with the balance after it: each bill row's trade
+        (在线支付 or 交易退款) and its 服务费 (收费), the planted 收费, and a 提现 of the whole balance at
+        10:00 every third day up to the sandbox's clock (a movement at that very second comes after it).
+        Each account bill needs the whole timeline (the balance): kept while the World's Alipay trades,
+        the plants and the withdrawals made by the clock stay the same."""
+        now = self.clock().astimezone(BEIJING)
+        key = (now.date(), now.hour >= WITHDRAWAL_HOUR, tuple(sorted(self.planted.items(), key=str)),
+               tuple((trade, order.total, order.created_at, tuple((r.id, r.amount, r.created_at) for r in order.refunds))
+                     for order, trade in self.payments()))
+        if self._timeline is None or self._timeline[0] != key:
+            self._timeline = key, self._timeline_now()
+        return self._timeline[1]
+
+    def _timeline_now(self) -> list[tuple[Movement, Decimal]]:
+        moves: list[Movement] = []
+        for entry in (entry for entries in self.entries().values() for entry in entries):
+            trade, out_trade_no, subject, at = entry.cells[0].strip(), entry.cells[1].strip(), entry.cells[3], entry.done
+            kind, remark = ("交易退款", entry.cells[21]) if entry.refund else ("在线支付", "")
+            moves.append(Movement(at, trade, out_trade_no, subject, entry.cells[10], entry.received, kind, remark))
+            if entry.fee:
+                moves.append(Movement(at, trade, out_trade_no, subject, "支付宝(中国)网络技术有限公司", entry.fee, "收费",
+                                      f"{'退款退回服务费' if entry.refund else '交易服务费'}[{trade}]{remark}"))
+        if "extra_charge_at" in self.planted:
+            at = self.planted["extra_charge_at"]
+            moves.append(Movement(at, f"{at:%Y%m%d}{PID[-8:]}900001", "", "", "支付宝(中国)网络技术有限公司",
+                                  -EXTRA_CHARGE, "收费", "技术服务费"))
+        if not moves:
+            return []
+        now = self.clock()
+        day = bill_day(min(move.at for move in moves))
+        while (at := datetime(day.year, day.month, day.day, WITHDRAWAL_HOUR, tzinfo=BEIJING)) <= now:
+            if withdrawal_day(day):
+                moves.append(Movement(at, self._withdrawal_no(day), "", "提现", BANK_CARD, Decimal(0), "提现", "提现到银行卡"))
+            day += timedelta(days=1)
+        balance, timeline = Decimal(0), []
+        for move in sorted(moves, key=lambda move: (move.at, move.kind != "提现")):
+            if move.kind == "提现":
+                if balance <= 0:
+                    continue
+                move = replace(move, amount=-balance)
+            balance += move.amount
+            timeline.append((move, balance))
+        return timeline
+
+    def account_rows(self, day: date) -> list[tuple[Movement, Decimal]]:
+        """The movements of ``day`` (Beijing), with the balance after each."""
+        return [(move, balance) for move, balance in self.movements() if bill_day(move.at) == day]
+
+    def account_zip_of(self, day: date, rows: list[tuple[Movement, Decimal]]) -> bytes:
+        """The day's account bill: a zip of the GBK detail (账务明细) and summary CSVs."""
+        stamp, exported = f"{day:%Y%m%d}", self.clock().astimezone(BEIJING).strftime("%Y年%m月%d日 %H:%M:%S")
+        start, end = (f"{d:%Y年%m月%d日} 00:00:00" for d in (day, day + timedelta(days=1)))
+        head = ["#支付宝账务明细查询", f"#账号：[{PID}0156]", f"#起始日期：[{start}]   终止日期：[{end}]"]
+        detail = io.StringIO()
+        detail.write("\r\n".join([*head, f"{RULE}账务明细列表----------------------------------------"]) + "\r\n")
+        writer = csv.writer(detail, lineterminator="\r\n")
+        writer.writerow(ACCOUNT_HEADER)
+        for move, balance in rows:
+            income, expense = (move.amount, Decimal(0)) if move.amount >= 0 else (Decimal(0), move.amount)
+            writer.writerow((f"{move.entry_no}\t", f"{move.business_no}\t", f"{move.out_trade_no}\t", move.subject,
+                             beijing(move.at), move.counterparty, yuan(income), yuan(expense), yuan(balance), move.kind,
+                             move.remark))
+        incomes = [move.amount for move, _ in rows if move.amount >= 0]
+        expenses = [move.amount for move, _ in rows if move.amount < 0]
+        detail.write("\r\n".join([
+            f"{RULE}账务明细列表结束------------------------------------",
+            f"#支出合计：{len(expenses)}笔，共{yuan(sum(expenses, Decimal(0)))}元",
+            f"#收入合计：{len(incomes)}笔，共{yuan(sum(incomes, Decimal(0)))}元",
+            f"#导出时间：[{exported}]"]) + "\r\n")
+        kinds: dict[str, list[Decimal]] = defaultdict(list)
+        for move, _ in rows:
+            kinds[move.kind].append(move.amount)
+        summary = io.StringIO()
+        summary.write("\r\n".join([*head, f"{RULE}账务汇总列表----------------------------------------"]) + "\r\n")
+        summary_writer = csv.writer(summary, lineterminator="\r\n")
+        summary_writer.writerow(("业务类型", "收入笔数", "收入金额（+元）", "支出笔数", "支出金额（-元）"))
+        for kind, amounts in sorted(kinds.items()):
+            ins, outs = [a for a in amounts if a >= 0], [a for a in amounts if a < 0]
+            summary_writer.writerow((kind, len(ins), yuan(sum(ins, Decimal(0))), len(outs), yuan(sum(outs, Decimal(0)))))
+        summary.write(f"{RULE}账务汇总列表结束-----------------------------------\r\n#导出时间：[{exported}]\r\n")
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bill:
+            bill.writestr(f"{PID}0156_{stamp}_账务明细.csv", detail.getvalue().encode("gbk"))
+            bill.writestr(f"{PID}0156_{stamp}_账务明细(汇总).csv", summary.getvalue().encode("gbk"))
+        return archive.getvalue()
+
     def _row(self, order: Order, trade: str, kind: str, created: datetime, done: datetime, amount: Decimal,
              fee: Decimal, request_no: str) -> Entry:
         customer = order.customer
@@ -274,7 +437,7 @@ class AlipaySandbox(HttpSandbox):
         cells = (f"{trade}\t", f"{order.number}\t", kind, order.lines[0].sku.product, beijing(created), beijing(done),
                  "", "", "", "", buyer, yuan(amount), yuan(amount), "0.00", "0.00", "0.00", "0.00", "0.00", "", "0.00",
                  "0.00", request_no, yuan(fee), "0.00", "")
-        return Entry(cells, amount, fee, kind == "退款")
+        return Entry(cells, amount, fee, kind == "退款", done.replace(microsecond=0))
 
     def zip_of(self, day: date, entries: list[Entry]) -> bytes:
         """The day's bill as Alipay serves it: a zip of the GBK detail and summary CSVs."""

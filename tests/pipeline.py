@@ -38,6 +38,7 @@ SECRET_VARIABLES = ("CHANNELHUB_SHOP_US_TOKEN", "CHANNELHUB_SHOP_EU_TOKEN", "CHA
                     "CHANNELHUB_SHIP_EASYPOST_KEY", "CHANNELHUB_SHIP_SHIPSTATION_KEY", "CHANNELHUB_SHIP_SHIPSTATION_SECRET",
                     "CHANNELHUB_WECHATPAY_MAIN_KEY", "CHANNELHUB_WECHATPAY_MAIN_PLATFORM_KEY",
                     "CHANNELHUB_TRACK_KUAIDI100_CUSTOMER", "CHANNELHUB_TRACK_KUAIDI100_KEY",
+                    "CHANNELHUB_TRACK_SF_PARTNER_ID", "CHANNELHUB_TRACK_SF_CHECK_WORD",
                     "CHANNELHUB_WAREHOUSE_URL")
 # The merchant the model, stock and alert tests share leaves the marketplaces out: their sandboxes are
 # listed in windows from the shipped start dates (Pinduoduo's 30 minutes make a quiet month some 3,000
@@ -46,10 +47,10 @@ SECRET_VARIABLES = ("CHANNELHUB_SHOP_US_TOKEN", "CHANNELHUB_SHOP_EU_TOKEN", "CHA
 MARKETPLACES = ("jd", "pinduoduo", "amazon")
 # Guanjiapo, PayPal, Jiandaoyun, Jushuitan, SAP Business One, Alipay, WeChat Pay, EasyPost and ShipStation too: their
 # contracts build their marts, and the e2e demo runs them with the rest; and the CNY web shop on
-# WooCommerce, whose orders the wallets (Alipay, WeChat Pay) pay. Kuaidi100 is a tracker: before a build it
-# has no waybill to ask about.
+# WooCommerce, whose orders the wallets (Alipay, WeChat Pay) pay. Kuaidi100 and SF Express are trackers:
+# before a build they have no waybill to ask about.
 LEFT_OUT = (*MARKETPLACES, "guanjiapo", "paypal", "woocommerce", "jiandaoyun", "jushuitan", "sap_b1", "alipay",
-            "wechatpay", "easypost", "shipstation", "kuaidi100")
+            "wechatpay", "easypost", "shipstation", "kuaidi100", "sf_express")
 
 
 def free_port() -> int:

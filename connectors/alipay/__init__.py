@@ -1,5 +1,6 @@
-"""Alipay: the merchant's daily trade bills (payments and refunds, with Alipay's service fee), from the
-open platform's bill download."""
+"""Alipay: the merchant's daily trade bills (payments and refunds, with Alipay's service fee) and
+account bills (the balance's movements and its withdrawals to the bank), from the open platform's bill
+download."""
 
 from .connector import AlipayConnector
 from .settings import AlipaySettings

@@ -110,10 +110,10 @@ class AlipayGateway:
                                "Alipay public key of this app, not the app's own?)")
         return answer
 
-    def bill_url(self, day: date) -> str | None:
-        """The download URL of the ``trade`` bill of ``day`` (valid 30 seconds), or None when Alipay
-        says it does not exist (not generated yet, or missing)."""
-        answer = self.call({"bill_type": "trade", "bill_date": day.isoformat()}, day)
+    def bill_url(self, day: date, bill_type: str = "trade") -> str | None:
+        """The download URL of ``day``'s bill of ``bill_type`` (``trade``, or ``signcustomer`` the account
+        bill), valid 30 seconds, or None when Alipay says it does not exist (not generated yet, or missing)."""
+        answer = self.call({"bill_type": bill_type, "bill_date": day.isoformat()}, day)
         if answer.get("code") == SUCCESS and answer.get("bill_download_url"):
             return answer["bill_download_url"]
         if answer.get("sub_code") in BILL_NOT_EXIST:

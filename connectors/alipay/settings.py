@@ -1,11 +1,12 @@
 """What one Alipay merchant account needs: the open-platform app and its keys, where the bills start, and
-which shop's order numbers the merchant order numbers (商户订单号) are."""
+which shop's order numbers the merchant order numbers (商户订单号) are, and the contracted fee rate."""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from connectors.sdk import RestSettings
 
@@ -17,7 +18,10 @@ class AlipaySettings(RestSettings):
     Alipay public key shown for the app (PEM or the bare base64 body, as Alipay's key tool writes them).
     ``start_date``: the first bill day read (Beijing date). ``order_channel``: the channelhub account of
     the shop whose order numbers the checkout sends as 商户订单号, so a trade links to ``<order_channel>:
-    <商户订单号>``; without it trades link to no order."""
+    <商户订单号>``; without it trades link to no order. ``fee_rate``: the 服务费 rate of the merchant's
+    contract (0.006 is Alipay's standard 0.6 %), which the trade bill does not state: each trade row
+    carries it, and fct_payments flags a fee that is not that rate of the payment; without it no fee
+    is checked."""
 
     base_url: str = "https://openapi.alipay.com"
     app_id: str
@@ -25,3 +29,4 @@ class AlipaySettings(RestSettings):
     alipay_public_key: SecretStr
     start_date: date
     order_channel: str | None = None
+    fee_rate: Decimal | None = Field(default=None, ge=0, lt=1)

@@ -1,7 +1,7 @@
-"""The Alipay connector against the Alipay sandbox: the shared contract (with the payments marts and the
-planted discrepancies), then what is Alipay's own: the official SDK's bill URL query with the answer's
-signature verified, T+1 bills and the cursor, signatures refused both ways, Alipay's errors, the bill's
-GBK layout."""
+"""The Alipay connector against the Alipay sandbox: the shared contract (with the payments marts, the
+payouts' settlement and the planted discrepancies), then what is Alipay's own: the official SDK's bill
+URL queries (trade and account bills) with the answer's signature verified, T+1 bills and the cursor,
+signatures refused both ways, Alipay's errors, the bills' GBK layout."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import io
 import json
 import random
 import zipfile
+from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -30,10 +31,18 @@ from cryptography.hazmat.primitives import serialization
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, WorldSandboxEnv
 from connectors.alipay.client import sign_content
-from connectors.alipay.connector import bill_rows
+from connectors.alipay.connector import ACCOUNT_BILL, bill_rows
 from connectors.sdk import ConfigError, SourceDataError
 from connectors.sdk.rsa_signing import private_key, public_key, sign, verify
-from sandbox.alipay import BEIJING, FEE_RATE, AlipaySandbox, bill_day
+from sandbox.alipay import (
+    BEIJING,
+    EXTRA_CHARGE,
+    FEE_RATE,
+    PLANTED_FEE_RATE,
+    AlipaySandbox,
+    Movement,
+    bill_day,
+)
 from sandbox.kit.rsa_keys import new_key, private_pem, public_pem
 from sandbox.world import EPOCH, ShopSpec, World, WorldSpec
 
@@ -94,7 +103,7 @@ class AlipayEnv(WorldSandboxEnv):
     primary_key = "entry_id"
     fault_path = "/gateway.do"
     connector = "alipay"
-    marts = "+fct_payments +fct_refunds"
+    marts = "+fct_payments +fct_refunds +fct_payouts"
     environment: ClassVar[dict[str, str]] = {SECRETS["app_private_key"]: private_pem(APP_KEY),
                                              SECRETS["alipay_public_key"]: public_pem(ALIPAY_KEY)}
 
@@ -105,7 +114,7 @@ class AlipayEnv(WorldSandboxEnv):
         first = min(bill_day(order.created_at) for order in self.world.orders)
         self.configure(tmp_path, {"base_url": self.sandbox.serve(), "app_id": APP_ID,
                                   "start_date": first.isoformat(), "order_channel": SHOP.name,
-                                  "timeout_seconds": 10, **settings}, SECRETS)
+                                  "fee_rate": str(FEE_RATE), "timeout_seconds": 10, **settings}, SECRETS)
 
     def source_count(self) -> int:
         return served(self.sandbox)
@@ -117,8 +126,26 @@ class AlipayEnv(WorldSandboxEnv):
         add_rows(self, n)
 
 
-def expected_fee(amount: Decimal) -> Decimal:
-    return (amount * FEE_RATE).quantize(Decimal("0.01"), ROUND_HALF_UP)
+def expected_fee(amount: Decimal, rate: Decimal = FEE_RATE) -> Decimal:
+    return (amount * rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def unbalanced_payouts(sandbox: AlipaySandbox) -> dict[str, Decimal]:
+    """What each payout the sandbox made short or long sent beyond the transactions the warehouse can
+    know: the planted 收费 makes one short, and the payments, fees and refunds of the day without a trade
+    bill (which the account bill has) make those that swept them long."""
+    moves = [move for move, _ in sandbox.movements()]
+    withdrawals = [move for move in moves if move.kind == "提现"]
+
+    def payout_of(move: Movement) -> str | None:
+        return next((w.business_no for w in withdrawals if w.at > move.at), None)
+
+    off: dict[str, Decimal] = defaultdict(Decimal)
+    off[sandbox.planted["short_payout"]] -= EXTRA_CHARGE
+    for move in moves:
+        if move.kind != "提现" and move.out_trade_no and bill_day(move.at) == sandbox.planted["missing_day"]:
+            off[payout_of(move)] += move.amount  # type: ignore[index]
+    return {payout: amount for payout, amount in off.items() if payout is not None}
 
 
 class AlipayMarts:
@@ -127,9 +154,10 @@ class AlipayMarts:
     def check_marts(self, env: AlipayEnv) -> None:
         """Every Alipay payment is a CNY payment with the bill's gross, fee and net to the fen, linked to
         its shop_cn order by 商户订单号; every refund one of its payment. The planted discrepancies are
-        each found: the missing day in ``bills``, the fee above the rate, the payment short of its order."""
+        each found: the missing day in ``bills``, the fee above the rate (fct_payments' fee-rate check),
+        the payment short of its order, and the payout short of its transactions (fct_payouts)."""
         planted = env.sandbox.planted
-        assert set(planted) >= {"missing_day", "fee_mismatch", "wrong_amount"}
+        assert set(planted) >= {"missing_day", "fee_mismatch", "wrong_amount", "short_payout"}
         gross = fees = Decimal(0)
         refunds: dict[str, Decimal] = {}
         for day, entries in env.sandbox.entries().items():
@@ -149,16 +177,34 @@ class AlipayMarts:
         linked = env.rows("select order_id, amount_captured, fee_amount, payment_id from intermediate.int_alipay__payments "
                           f"where channel_id = '{env.account}'")
         assert not [order_id for order_id, *_ in linked if order_id not in orders]
-        # a per-payment fee check finds the fee above the documented rate
-        assert [payment for _, amount, fee, payment in linked if fee != expected_fee(amount)] == [planted["fee_mismatch"]]
+        # the mart's fee-rate check finds the fee above the contracted rate, and only it
+        [(payment, amount, variance)] = env.rows(
+            "select payment_id, amount_captured, fee_variance from marts.fct_payments "
+            f"where channel_id = '{env.account}' and fee_variance <> 0")
+        assert payment == planted["fee_mismatch"]
+        assert variance == expected_fee(amount, PLANTED_FEE_RATE) - expected_fee(amount)
+        assert env.rows(f"select count(*) from marts.fct_payments where channel_id = '{env.account}' "
+                        "and fee_variance is null") == [(0,)]
         # the payment short of its order's total
         assert [order_id for order_id, amount, *_ in linked if amount != orders[order_id].total] == [planted["wrong_amount"]]
         # the day without a bill is a row of its own, and its orders have no payment
-        assert env.rows(f"select bill_date, status from raw_{env.account}.bills where status <> 'loaded'") == [
-            (planted["missing_day"], "missing")]
+        assert env.rows(f"select bill_date, bill_type, status from raw_{env.account}.bills where status <> 'loaded'") == [
+            (planted["missing_day"], "trade", "missing")]
         paid_that_day = {f"{SHOP.name}:{order.number}" for order in env.world.orders
                          if order.alipay and bill_day(order.created_at) == planted["missing_day"]}
         assert paid_that_day and not paid_that_day & {order_id for order_id, *_ in linked}
+        # the settlement: every withdrawal of a bill made is a payout sending what left the balance; the
+        # planted 收费 makes one short and the day without a trade bill leaves those that swept it long
+        withdrawn = {move.business_no: -move.amount for move, _ in env.sandbox.movements()
+                     if move.kind == "提现" and env.sandbox.made(bill_day(move.at))}
+        payouts = dict(env.rows(f"select payout_id, amount from marts.fct_payouts where channel_id = '{env.account}'"))
+        assert payouts == withdrawn and len(payouts) > 3
+        unbalanced = dict(env.rows("select payout_id, difference from marts.fct_payouts "
+                                   f"where channel_id = '{env.account}' and not is_balanced"))
+        assert unbalanced == {payout: off for payout, off in unbalanced_payouts(env.sandbox).items() if payout in payouts}
+        assert unbalanced[planted["short_payout"]] == -EXTRA_CHARGE
+        assert env.rows("select count(*) from marts.fct_payments where provider = 'alipay' and payout_id is not null "
+                        "and payout_id not in (select payout_id from marts.fct_payouts)") == [(0,)]
 
 
 class TestAlipayContract(AlipayMarts, ConnectorContract):
@@ -221,16 +267,17 @@ def official_client(host: str, public_key: str) -> DefaultAlipayClient:
     return DefaultAlipayClient(alipay_client_config=config)
 
 
-def bill_request(day: date) -> AlipayDataDataserviceBillDownloadurlQueryRequest:
+def bill_request(day: date, bill_type: str = "trade") -> AlipayDataDataserviceBillDownloadurlQueryRequest:
     request = AlipayDataDataserviceBillDownloadurlQueryRequest()
-    request.biz_content = {"bill_type": "trade", "bill_date": day.isoformat()}
+    request.biz_content = {"bill_type": bill_type, "bill_date": day.isoformat()}
     return request
 
 
 def test_the_official_sdk_gets_a_bill_url_and_verifies_the_answer() -> None:
     """alipay-sdk-python (Alipay's own client), response signature verification on: the sandbox checks its
-    RSA2 request and the SDK checks the sandbox's signed answer; the URL gives the day's bill, which the
-    connector's parser reads row for row; a forged answer and a missing bill are refused as Alipay does."""
+    RSA2 request and the SDK checks the sandbox's signed answer; the URLs give the day's trade and account
+    (signcustomer) bills, which the connector's parser reads row for row; a forged answer and a missing
+    bill are refused as Alipay does."""
     world = World(WorldSpec(seed=5, orders=40, skus=12, customers=20, shops=(SHOP,), days=10))
     world.shift(datetime.now(UTC).replace(microsecond=0) - timedelta(days=14) - EPOCH)
     sandbox = sandbox_for(world, rate_limit=None)
@@ -246,6 +293,15 @@ def test_the_official_sdk_gets_a_bill_url_and_verifies_the_answer() -> None:
         assert [row["trade_no"] for row in rows] == [entry.cells[0].strip() for entry in sandbox.entries()[day]]
         with zipfile.ZipFile(io.BytesIO(bill.content)) as archive:
             assert sorted(info.filename.split("_")[-1] for info in archive.infolist()) == ["业务明细(汇总).csv", "业务明细.csv"]
+        account = json.loads(client.execute(bill_request(day, "signcustomer")))
+        assert account["code"] == "10000" and "bizType=signcustomer" in account["bill_download_url"]
+        name, entries = bill_rows(ACCOUNT, day, requests.get(account["bill_download_url"], timeout=10).content,
+                                  ACCOUNT_BILL)
+        assert name.endswith(f"_{day:%Y%m%d}_账务明细.csv")
+        moved = sandbox.account_rows(day)
+        assert [(row["entry_no"], row["business_type"], row["balance"]) for row in entries] == [
+            (move.entry_no, move.kind, balance) for move, balance in moved]
+        assert {row["business_type"] for row in entries} >= {"在线支付", "收费"}
         future = json.loads(client.execute(bill_request(date.today() + timedelta(days=1))))
         assert (future["code"], future["sub_code"]) == ("40004", "isp.bill_not_exist")
         sandbox.forge_signatures = 1
@@ -278,7 +334,8 @@ def test_a_bill_not_made_yet_stops_the_walk_and_is_read_once_made(
             assert report.rows["trades"] == served(env.sandbox)  # every bill made by 08:00
             env.sandbox.asked.clear()
     assert paid <= loaded and env.sandbox.asked[0] == yesterday - timedelta(days=2)  # the cursor's day, less its lag
-    assert env.rows(f"select status from raw_{ACCOUNT}.bills where bill_date = '{yesterday}'") == [("loaded",)]
+    assert env.rows(f"select bill_type, status from raw_{ACCOUNT}.bills where bill_date = '{yesterday}' "
+                    "order by bill_type") == [("signcustomer", "loaded"), ("trade", "loaded")]
 
 
 def add_rows_on(env: AlipayEnv, day: date, n: int) -> set[str]:

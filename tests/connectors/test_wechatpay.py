@@ -127,8 +127,8 @@ class WechatpayMarts:
         planted = env.sandbox.planted
         assert env.rows("select payment_id from marts.fct_payments where provider = 'wechatpay' and currency <> 'CNY'") \
             == [(planted["currency_mismatch"],)]
-        assert env.rows("select transaction_id from staging.stg_wechatpay__trades where line_kind = 'payment' and "
-                        "fee_amount <> round(settlement_amount * fee_rate, 2)") == [(planted["fee_mismatch"],)]
+        assert env.rows("select payment_id from marts.fct_payments where provider = 'wechatpay' and fee_variance <> 0") \
+            == [(planted["fee_mismatch"],)]  # the mart's fee-rate check: 手续费 off the bill's 费率
         assert env.rows(f"select count(*) from raw_{env.account}.trades where bill_date = '{planted['missing_day']}'") \
             == [(0,)]
         notes = " ".join(note for (note,) in env.rows(
@@ -139,18 +139,19 @@ class WechatpayMarts:
     @staticmethod
     def check_settlement(env: WechatpayEnv) -> None:
         """The fund flow lands line for line; each withdrawal (提现) is a payout sweeping what was traded
-        since the previous one. A payout's difference in fct_payouts is the fee share WeChat Pay returned
-        on its refunds (the refunds role has no fee: int_wechatpay__payouts says how much), the lines of
-        the day whose trade bill is missing if it swept them, and nothing else but on the planted
-        withdrawal: the 2.00 it kept back on no line."""
+        since the previous one, counting the fee share WeChat Pay returned on its refunds (fct_refunds'
+        fee_returned_amount). A payout's difference in fct_payouts is the lines of the day whose trade
+        bill is missing if it swept them, and nothing else but on the planted withdrawal: the 2.00 it kept
+        back on no line."""
         flows = [row for rows in env.sandbox.fund_flow().values() for row in rows]
         assert env.rows(f"select count(*), sum(amount) from raw_{env.account}.fundflow") == \
             [(len(flows), sum(row.amount for row in flows))]
         withdrawals = env.sandbox.withdrawals()
-        payouts = {payout_id: (amount, difference, returned) for payout_id, amount, difference, returned in env.rows(
-            "select payout_id, mart.amount, mart.difference, payouts.fee_returned_amount from marts.fct_payouts as mart "
-            "join intermediate.int_wechatpay__payouts as payouts using (payout_id, channel_id) "
-            "where mart.provider = 'wechatpay'")}
+        payouts = {payout_id: (amount, difference, returned or Decimal(0)) for payout_id, amount, difference, returned
+                   in env.rows("select payout_id, payouts.amount, payouts.difference, sum(refunds.fee_returned_amount) "
+                               "from marts.fct_payouts as payouts left join marts.fct_refunds as refunds "
+                               "using (payout_id, channel_id) where payouts.provider = 'wechatpay' "
+                               "group by payout_id, payouts.amount, payouts.difference")}
         missing, unexplained = env.sandbox.planted_day, {}
         assert {payout_id: amount for payout_id, (amount, _, _) in payouts.items()} == \
             {flow.business_id: flow.amount for flow, _ in withdrawals}
@@ -158,9 +159,9 @@ class WechatpayMarts:
             flow.business_id: -sum((row.fee for row in swept if row.state == "REFUND" and row.day != missing), Decimal(0))
             for flow, swept in withdrawals}
         for flow, swept in withdrawals:
-            _, difference, returned = payouts[flow.business_id]
+            _, difference, _ = payouts[flow.business_id]
             lost = sum((row.settled - row.fee - row.refunded for row in swept if row.day == missing), Decimal(0))
-            if rest := difference - returned - lost:
+            if rest := difference - lost:
                 unexplained[flow.business_id] = rest
         assert unexplained == {payout_id: -fee for payout_id, fee in env.sandbox.withdrawal_fees.items()}
         assert len(withdrawals) > 1 and any(returned for _, _, returned in payouts.values())

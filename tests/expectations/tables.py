@@ -40,7 +40,7 @@ MART_COLUMNS: dict[str, dict[str, Any]] = {
                         "refunded_quantity": I, "open_quantity": I},
     "fct_payments": {"payment_id": T, "provider": T, "channel_id": T, "order_id": T, "method": T, "created_at": TS,
                      "currency": T, "amount": N, "amount_captured": N, "amount_refunded": N, "fee_amount": N,
-                     "net_amount": N, "settled_at": TS, "payout_id": T, "status": T, "is_captured": B,
+                     "fee_variance": N, "net_amount": N, "settled_at": TS, "payout_id": T, "status": T, "is_captured": B,
                      "is_disputed": B},
     "fct_payouts": {"payout_id": T, "provider": T, "channel_id": T, "currency": T, "amount": N, "status": T,
                     "created_at": TS, "payment_count": I, "fee_amount": N, "expected_amount": N, "difference": N,
@@ -102,7 +102,7 @@ def mart_rows(orders: int) -> dict[str, list[dict[str, Any]]]:
         payment_rows.append({
             "payment_id": f"ch_{n}", "provider": "stripe", "channel_id": "stripe_main", "order_id": order_id,
             "method": "card", "created_at": AT, "currency": "USD", "amount": total, "amount_captured": total,
-            "amount_refunded": Decimal(0), "fee_amount": FEE, "net_amount": total - FEE, "settled_at": AT,
+            "amount_refunded": Decimal(0), "fee_amount": FEE, "fee_variance": None, "net_amount": total - FEE, "settled_at": AT,
             "payout_id": "po_1", "status": "succeeded", "is_captured": True, "is_disputed": False})
         reconciliation_rows.append({
             "order_id": order_id, "payment_ids": f"ch_{n}", "channel_id": "shop_us", "currency": "USD",

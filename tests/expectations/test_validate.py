@@ -211,8 +211,8 @@ def test_row_count_band_compares_with_the_last_good_run(hub: HubConfig) -> None:
 @DUCKDB_ONLY
 def test_missing_marts_and_columns_are_critical_failures_not_crashes(hub: HubConfig) -> None:
     execute(hub, "drop table marts.rpt_daily_sales", "alter table marts.fct_payments rename to all_payments",
-            "create table marts.fct_payments as select payment_id, currency, amount_captured, fee_amount, net_amount "
-            "from marts.all_payments")
+            "create table marts.fct_payments as select payment_id, currency, amount_captured, fee_amount, fee_variance, "
+            "net_amount from marts.all_payments")
 
     report = validate(hub)
 

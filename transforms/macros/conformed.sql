@@ -10,8 +10,11 @@
     loaded, per location and inventory item); every source that knows people contributes their records (customers); an ERP keeps the SKU list (master_items) and stock (stock_levels: source 'erp' for a
     system of record, 'stock_count' for a physical count; as_of_at NULL means as of the account's last
     successful load); a payments provider takes money (payments: the gross, the provider's fee and
-    the net in the payment's currency, settled_at when the net became available, the payout that
-    sent it to the bank), gives it back (refunds) and pays out (payouts); a logistics account ships
+    the net in the payment's currency, fee_rate the contracted rate of the fee where the provider states
+    it or the account's settings give it (else NULL), settled_at when the net became available, the
+    payout that sent it to the bank), gives it back (refunds: fee_returned_amount the share of the
+    payment's fee the provider gave back with it, 0 where it keeps the fee) and pays out (payouts); a
+    logistics account ships
     (shipments: one parcel of an order, order_id '<shop account>:<order id>' as fct_orders keys it, its
     carrier, waybill (tracking_code), label cost, current status and delivery time) and tracks
     (tracking_events: each carrier scan of a shipment, event_index its place in the parcel's story). transforms/project.py finds
@@ -34,10 +37,10 @@
         "master_items": ["channel_id", "source_code", "product_name", "barcode"],
         "stock_levels": ["channel_id", "source", "source_code", "warehouse_id", "quantity_on_hand", "as_of_at"],
         "payments": ["payment_id", "provider", "channel_id", "order_id", "method", "created_at", "currency", "amount",
-                     "amount_captured", "amount_refunded", "fee_amount", "net_amount", "settled_at", "payout_id",
+                     "amount_captured", "amount_refunded", "fee_amount", "fee_rate", "net_amount", "settled_at", "payout_id",
                      "status", "is_captured", "is_disputed", "_loaded_at"],
-        "refunds": ["refund_id", "provider", "channel_id", "payment_id", "created_at", "currency", "amount", "status",
-                    "settled_at", "payout_id", "_loaded_at"],
+        "refunds": ["refund_id", "provider", "channel_id", "payment_id", "created_at", "currency", "amount",
+                    "fee_returned_amount", "status", "settled_at", "payout_id", "_loaded_at"],
         "payouts": ["payout_id", "provider", "channel_id", "currency", "amount", "status", "created_at", "arrival_at",
                     "_loaded_at"],
         "shipments": ["shipment_id", "provider", "channel_id", "order_id", "carrier", "service", "tracking_code",

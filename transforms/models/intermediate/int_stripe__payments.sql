@@ -30,6 +30,7 @@ final as (
         charges.amount_captured,
         charges.amount_refunded,
         charge_balance.fee_amount,
+        cast(null as decimal(38, 9)) as fee_rate,  -- Stripe's pricing is not in its data
         charge_balance.net_amount,
         charge_balance.available_at as settled_at,
         payouts.payout_id,

@@ -25,6 +25,7 @@ final as (
         refunds.created_at,
         refunds.currency,
         refunds.amount,
+        cast(0 as decimal(18, 4)) as fee_returned_amount,  -- Stripe keeps the payment's fee
         refunds.status,
         refund_balance.available_at as settled_at,
         payouts.payout_id,

@@ -1,9 +1,10 @@
 {{ config(materialized='table') }}
 
 -- Grain: one payout of any provider (the conformed payouts models), with the payments and refunds it
--- settled: the settlement reconciliation. A payout sends the nets of its payments less its refunds;
--- difference is what it sent beyond that (negative: short), so a payout that is not balanced is a
--- fee, a hold or a transaction the warehouse lacks.
+-- settled: the settlement reconciliation. A payout sends the nets of its payments less its refunds
+-- (a refund that gave part of its payment's fee back, as Alipay's and WeChat Pay's do, takes that much
+-- less); difference is what it sent beyond that (negative: short), so a payout that is not balanced is
+-- a fee, a hold or a transaction the warehouse lacks.
 with payouts as (
     {{ union_conformed('payouts') }}
 ),
@@ -34,7 +35,8 @@ refunds_per_payout as (
         channel_id,
         payout_id,
         count(*) as refund_count,
-        {{ money_sum('amount') }} as refunded_amount
+        {{ money_sum('amount') }} as refunded_amount,
+        {{ money_sum('fee_returned_amount') }} as fee_returned_amount
     from refunds
     where payout_id is not null
     group by channel_id, payout_id
@@ -46,10 +48,11 @@ settled as (
         coalesce(payments_per_payout.payment_count, 0) as payment_count,
         coalesce(refunds_per_payout.refund_count, 0) as refund_count,
         coalesce(payments_per_payout.gross_amount, 0) as gross_amount,
-        coalesce(payments_per_payout.fee_amount, 0) as fee_amount,
+        coalesce(payments_per_payout.fee_amount, 0) - coalesce(refunds_per_payout.fee_returned_amount, 0)
+            as fee_amount,
         coalesce(refunds_per_payout.refunded_amount, 0) as refunded_amount,
         coalesce(payments_per_payout.net_amount, 0) - coalesce(refunds_per_payout.refunded_amount, 0)
-            as expected_amount
+            + coalesce(refunds_per_payout.fee_returned_amount, 0) as expected_amount
     from payouts
     left join payments_per_payout
         on payments_per_payout.channel_id = payouts.channel_id

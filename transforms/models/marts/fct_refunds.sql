@@ -28,6 +28,7 @@ final as (
         refunds.created_at,
         refunds.currency,
         refunds.amount,
+        refunds.fee_returned_amount,
         refunds.status,
         refunds.settled_at,
         refunds.payout_id,

@@ -46,6 +46,7 @@ final as (
         case when payments.status = 'succeeded' then payments.amount else 0 end as amount_captured,
         coalesce(refunded.amount_refunded, 0) as amount_refunded,
         payments.fee_amount,
+        cast(null as decimal(38, 9)) as fee_rate,  -- PayPal's pricing is not in its data
         payments.amount - payments.fee_amount as net_amount,
         case when payments.status = 'succeeded' then payments.updated_at end as settled_at,
         payouts.payout_id,

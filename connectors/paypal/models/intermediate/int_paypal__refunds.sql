@@ -22,6 +22,7 @@ final as (
         refunds.created_at,
         refunds.currency,
         -refunds.amount as amount,
+        cast(0 as decimal(18, 4)) as fee_returned_amount,  -- PayPal keeps the payment's fee
         refunds.status,
         case when refunds.status = 'succeeded' then refunds.updated_at end as settled_at,
         payouts.payout_id,

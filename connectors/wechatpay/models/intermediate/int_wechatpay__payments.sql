@@ -36,6 +36,7 @@ final as (
         payments.settlement_amount as amount_captured,
         coalesce(refunded.amount_refunded, 0) as amount_refunded,
         payments.fee_amount,
+        payments.fee_rate,
         payments.settlement_amount - payments.fee_amount as net_amount,
         payments.traded_at as settled_at,
         payouts.payout_id,

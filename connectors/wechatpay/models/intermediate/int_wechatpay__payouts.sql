@@ -2,15 +2,10 @@
 -- as payouts. A withdrawal sweeps the balance: every payment and refund traded since the previous
 -- withdrawal (swept_from; NULL: since the first), which is how int_wechatpay__payments and
 -- int_wechatpay__refunds name the payout that sent their money. The basic account holds CNY; a
--- payout's amount is what left for the bank. fee_returned_amount (not a payouts role column) is the fee
--- share WeChat Pay gave back on the refunds it swept: it stays on the balance, so fct_payouts shows it
--- in the payout's difference (the refunds role has no fee); the rest of a difference is unexplained.
+-- payout's amount is what left for the bank. The fee share WeChat Pay gave back on the refunds it swept
+-- stays on the balance: fct_payouts counts it from the refunds (fee_returned_amount).
 with flows as (
     select * from {{ ref('stg_wechatpay__fundflow') }}
-),
-
-trades as (
-    select * from {{ ref('stg_wechatpay__trades') }}
 ),
 
 withdrawals as (
@@ -19,21 +14,6 @@ withdrawals as (
         lag(booked_at) over (partition by channel_id order by booked_at) as swept_from
     from flows
     where movement_kind = 'payout'
-),
-
-fee_returned as (
-    select
-        withdrawals.channel_id,
-        withdrawals.flow_id,
-        {{ money_sum('-trades.fee_amount') }} as fee_returned_amount
-    from withdrawals
-    inner join trades
-        on trades.channel_id = withdrawals.channel_id
-        and trades.line_kind = 'refund'
-        and trades.status = 'succeeded'
-        and trades.traded_at < withdrawals.booked_at
-        and (withdrawals.swept_from is null or trades.traded_at >= withdrawals.swept_from)
-    group by withdrawals.channel_id, withdrawals.flow_id
 ),
 
 final as (
@@ -47,12 +27,8 @@ final as (
         withdrawals.booked_at as created_at,
         withdrawals.booked_at as arrival_at,
         withdrawals.swept_from,
-        coalesce(fee_returned.fee_returned_amount, 0) as fee_returned_amount,
         withdrawals._loaded_at
     from withdrawals
-    left join fee_returned
-        on fee_returned.channel_id = withdrawals.channel_id
-        and fee_returned.flow_id = withdrawals.flow_id
 )
 
 select * from final

@@ -1,7 +1,7 @@
 -- WeChat Pay's refunds (bill lines REFUND) as refunds: positive amounts, the payment's transaction_id.
 -- A refund comes off the balance when made (settled_at). WeChat Pay returns its share of the fee (the
--- line's negative fee), which the payments' fee does not show. Its payout is the withdrawal that swept
--- the balance next, as a payment's (int_wechatpay__payments).
+-- line's negative fee: fee_returned_amount), which the payments' fee does not show. Its payout is the
+-- withdrawal that swept the balance next, as a payment's (int_wechatpay__payments).
 with trades as (
     select * from {{ ref('stg_wechatpay__trades') }}
 ),
@@ -23,6 +23,7 @@ final as (
         refunds.traded_at as created_at,
         refunds.currency,
         refunds.refund_amount as amount,
+        -refunds.fee_amount as fee_returned_amount,
         refunds.status,
         case when refunds.status = 'succeeded' then refunds.traded_at end as settled_at,
         payouts.payout_id,

@@ -1,5 +1,6 @@
--- One row per bill day asked of Alipay: status loaded (its file and row count) or missing (Alipay had no
--- bill for a day long past: that day's payments are not in the warehouse).
+-- One row per bill day and type (trade, signcustomer) asked of Alipay: status loaded (its file and row
+-- count) or missing (Alipay had no bill for a day long past: that day's payments, or balance movements,
+-- are not in the warehouse).
 with source as (
     select * from {{ account_union('alipay', 'bills') }}
 ),
@@ -8,6 +9,7 @@ final as (
     select
         channel_id,
         bill_date,
+        bill_type,
         status,
         rows as row_count,
         bill_file,

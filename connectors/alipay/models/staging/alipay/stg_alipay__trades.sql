@@ -1,7 +1,8 @@
 -- One row per row of Alipay's daily trade bills. 业务类型 (business_type) says what it is: 交易 a payment,
 -- 退款 a refund of the trade named by the same 支付宝交易号 (trade_no). Amounts are signed as the bill signs
 -- them (a refund negative); 服务费 (service_fee) is negative where Alipay took it and positive where a
--- refund gave part of it back, so fee_amount, the fee Alipay kept, is its negation. Every amount is yuan.
+-- refund gave part of it back, so fee_amount, the fee Alipay took, is its negation (negative on a
+-- refund: the fee given back). Every amount is yuan.
 with source as (
     select * from {{ account_union('alipay', 'trades') }}
 ),
@@ -29,6 +30,8 @@ final as (
         order_amount,
         received_amount,
         -coalesce(service_fee, 0) as fee_amount,
+        -- the contracted rate (the account's fee_rate setting; the bill states none)
+        fee_rate,
 
         subject,
         buyer_account,
