@@ -17,6 +17,7 @@ from channelhub.config import load_config
 from channelhub.fleet import Fleet, world_for
 from sandbox.alipay import bill_day
 from sandbox.kit.rsa_keys import new_key
+from sandbox.shipstation import ShipstationSandbox
 from sandbox.wechatpay import WechatpaySandbox
 from tests.pipeline import isolate_env, small_config
 from warehouse import Warehouse
@@ -138,20 +139,30 @@ def test_demo_loads_every_account_and_status_reports_it(whole_config: Path) -> N
     assert dict(query(config_path, "select provider, count(*) from marts.fct_payments where fee_variance <> 0 "
                                    "group by provider")) == {"alipay": 1, "wechatpay": 1}
     assert scalar(config_path, "select count(*) from marts.fct_payouts where provider = 'alipay' and payment_count > 0") > 0
-    # EasyPost ships the web shops' fulfilled orders: each parcel names an order fct_orders holds
-    listed = [shipment for shipment in world.shipments if shipment.created_at <= world.now]
-    assert scalar(config_path, "select count(*) from marts.fct_shipments where is_order_known") == len(listed) > 0
+    # EasyPost (shop_us) and ShipStation (shop_eu) label the web shops' fulfilled orders, the CNY shop records
+    # its couriers' waybills: each parcel names an order fct_orders holds; ShipStation lists its voided labels too
+    listed = [shipment for shipment in world.shipments
+              if shipment.provider != "shipstation" and shipment.created_at <= world.now]
+    labels = ShipstationSandbox(world, rate_limit=None).labels()
+    live = [label.shipment for label in labels if label.voided_at is None]
+    assert scalar(config_path, "select count(*) from marts.fct_shipments where is_order_known") == \
+        len(listed) + len(labels) > len(listed) > 0
     # rpt_fulfilment: every paid web-shop order, shipped or not, and where its parcel is. A waybill a shop
-    # records has a status once a tracker followed it: its carrier's tracker asks about parcels shipped
-    # within its track_days (before, the parcel stays open)
+    # records, or a ShipStation label (ShipStation tracks nothing), has a status once a tracker followed it:
+    # its carrier's tracker asks about parcels shipped within its track_days (before, the parcel stays
+    # open); a voided label is no parcel
     trackers = [account.settings for account in hub.accounts.values() if account.connector in ("kuaidi100", "sf_express")]
     followed_since = {carrier: datetime.now(ZoneInfo("UTC")) - timedelta(days=settings["track_days"])
                       for settings in trackers for carrier in settings["carriers"]}
     fates = Counter({"delivered": "delivered", "return_to_sender": "returned", "failure": "exception"}.get(
-        shipment.status(world.now), "open") if shipment.provider != "shop"
+        shipment.status(world.now), "open") if shipment.provider not in ("shop", "shipstation")
         or shipment.created_at >= followed_since.get(shipment.carrier, datetime.max.replace(tzinfo=ZoneInfo("UTC")))
-        else "open" for shipment in listed)
-    shipped = {shipment.reference for shipment in listed}
+        else "open" for shipment in listed + live)
+    assert scalar(config_path, "select count(*) from marts.fct_shipments where provider = 'shipstation' "
+                               "and tracked_by is not null") == sum(
+        shipment.created_at >= followed_since.get(shipment.carrier, datetime.max.replace(tzinfo=ZoneInfo("UTC")))
+        for shipment in live) > 0
+    shipped = {shipment.reference for shipment in listed + live}
     unshipped = sum(order.shop in world.shipping_shops and order.cancelled_at is None and not order.test
                     and order.financial_status in ("paid", "partially_refunded", "refunded")
                     and f"{order.shop}:{order.id}" not in shipped for order in world.orders)

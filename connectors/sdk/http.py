@@ -105,16 +105,18 @@ def retry_after_seconds(response: requests.Response) -> float | None:
 
 
 class _WaitRetryAfterOrBackoff:
-    """tenacity wait: the server's ``Retry-After`` when given, else exponential backoff with jitter."""
+    """tenacity wait: the wait the server asked for (``retry_after``: ``Retry-After`` unless the platform
+    says it otherwise) when given, else exponential backoff with jitter."""
 
-    def __init__(self, policy: RetryPolicy) -> None:
-        self.policy = policy
+    def __init__(self, policy: RetryPolicy,
+                 retry_after: Callable[[requests.Response], float | None] = retry_after_seconds) -> None:
+        self.policy, self.retry_after = policy, retry_after
         self.backoff = wait_exponential_jitter(initial=policy.initial_wait, max=policy.max_wait)
 
     def __call__(self, state: RetryCallState) -> float:
         outcome = state.outcome
         if outcome is not None and not outcome.failed:
-            asked = retry_after_seconds(outcome.result())
+            asked = self.retry_after(outcome.result())
             if asked is not None:
                 return min(asked, self.policy.max_wait)
         return self.backoff(state)
@@ -144,7 +146,8 @@ def _stop_when_unreachable(policy: RetryPolicy) -> Callable[[RetryCallState], bo
 def retrying_session(policy: RetryPolicy = RetryPolicy(),
                      pacer: Callable[[requests.Response], None] | None = None,
                      also_retry: Callable[[requests.Response], bool] | None = None,
-                     before_send: Callable[[requests.PreparedRequest], None] | None = None) -> requests.Session:
+                     before_send: Callable[[requests.PreparedRequest], None] | None = None,
+                     retry_after: Callable[[requests.Response], float | None] = retry_after_seconds) -> requests.Session:
     """A session whose ``send`` retries 429/5xx/timeouts under one tenacity policy.
 
     ``pacer`` sees every response (including the ones that will be retried) and may sleep to stay
@@ -152,7 +155,8 @@ def retrying_session(policy: RetryPolicy = RetryPolicy(),
     "not executed, send again" for APIs that say so in a 200 body (Shopify GraphQL's ``THROTTLED``),
     so they share the same policy instead of a second retry loop around this one. ``before_send`` sees
     every attempt before it leaves and may sleep: a client-side quota (SP-API's token bucket per
-    operation) paces first sends and resends alike.
+    operation) paces first sends and resends alike. ``retry_after`` reads how long a refused answer asks
+    to wait, for a platform that says it in its own header (ShipStation's ``X-Rate-Limit-Reset``).
     """
     session = requests.Session()
 
@@ -162,7 +166,7 @@ def retrying_session(policy: RetryPolicy = RetryPolicy(),
     retrying = Retrying(
         retry=(retry_if_exception_type(TRANSIENT_ERRORS) & retry_if_not_exception_type(requests.exceptions.SSLError))
         | retry_if_result(retryable),
-        wait=_WaitRetryAfterOrBackoff(policy),
+        wait=_WaitRetryAfterOrBackoff(policy, retry_after),
         stop=stop_after_attempt(policy.max_attempts) | _stop_when_unreachable(policy),
         before_sleep=_log_retry,
         retry_error_callback=lambda state: state.outcome.result(),

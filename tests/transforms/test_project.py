@@ -107,7 +107,7 @@ def test_a_connector_package_ships_its_own_staging_models(dbt: Dbt, tmp_path: Pa
     # the older connectors keep their models in transforms/
     assert set(project.connector_models()) == {"woocommerce", "kingdee", "taobao", "spreadsheet", "jd", "pinduoduo",
                                                  "amazon", "guanjiapo", "paypal", "jiandaoyun", "jushuitan", "sap_b1", "alipay",
-                                                 "easypost", "wechatpay", "kuaidi100", "sf_express"}
+                                                 "easypost", "wechatpay", "shipstation", "kuaidi100", "sf_express"}
     shipped = tmp_path / "channelhub_fake" / "models" / "staging" / "fake"
     shipped.mkdir(parents=True)
     (shipped / "stg_fake__things.sql").write_text("select 1 as thing_id", encoding="utf-8")

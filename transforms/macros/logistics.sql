@@ -1,6 +1,7 @@
 {#- The hub's carrier code (as fct_shipments.carrier names carriers: EasyPost's names, and SF, ZTO, YTO,
     YUNDA, STO, JD, EMS for China) of a carrier a source names its own way: a shop's free text
-    ('顺丰速运', 'SF Express'), a plugin's slug ('usps', 'dhl-us'), a tracker's code ('shunfeng'). A name
+    ('顺丰速运', 'SF Express'), a plugin's slug ('usps', 'dhl-us'), a tracker's code ('shunfeng'), a label
+    platform's carrier code (ShipStation's 'stamps_com', 'ups_walleted', 'dhl_express_worldwide'). A name
     not listed is kept, upper case, so a new carrier shows up rather than vanishes. -#}
 {% macro carrier_code(name) -%}
     {%- set codes = {
@@ -11,10 +12,11 @@
         "STO": ["sto", "sto express", "shentong", "申通", "申通快递"],
         "JD": ["jd", "jd logistics", "jingdong", "京东", "京东物流", "京东快递"],
         "EMS": ["ems", "china post ems", "中国邮政", "邮政ems"],
-        "USPS": ["usps", "stamps_com", "stamps.com", "united states postal service"],
-        "UPS": ["ups", "ups-us", "united parcel service"],
+        "USPS": ["usps", "stamps_com", "stamps.com", "endicia", "united states postal service"],
+        "UPS": ["ups", "ups-us", "ups_walleted", "united parcel service"],
         "FedEx": ["fedex", "fed ex", "federal express"],
-        "DHLExpress": ["dhl", "dhl express", "dhl_express", "dhlexpress", "dhl-us", "dhl-express"],
+        "DHLExpress": ["dhl", "dhl express", "dhl_express", "dhlexpress", "dhl-us", "dhl-express",
+                       "dhl_express_worldwide"],
     } -%}
     case
     {%- for code, names in codes.items() %}

@@ -51,11 +51,14 @@ parcels as (
         case when count(delivered_at) = count(*) then max(delivered_at) end as delivered_at,
         max(last_event_at) as last_event_at,
         sum(case when status = 'return_to_sender' then 1 else 0 end) as returned_count,
-        sum(case when status in ('failure', 'error', 'cancelled') then 1 else 0 end) as exception_count,
+        sum(case when status in ('failure', 'error') then 1 else 0 end) as exception_count,
         sum(case when not is_final then 1 else 0 end) as open_count,
         min(case when not is_final then last_event_at end) as oldest_open_event_at
     from shipments
+    -- a cancelled label (voided at ShipStation, refunded at EasyPost) sends no parcel: the order ships
+    -- under another label or not at all
     where order_id is not null
+        and status <> 'cancelled'
     group by order_id
 ),
 
