@@ -77,6 +77,7 @@ class ShopifyEnv(WorldSandboxEnv):
 
 class TestShopifyContract(ConnectorContract):
     env_class = ShopifyEnv
+    shared_records = 1_000  # one load path of each kind meets the full 1,000 sharing one cursor value
 
 
 class TestShopifyOnPostgres(PostgresParity):

@@ -97,6 +97,7 @@ class SpreadsheetEnv(DropFolderEnv):
 
 class TestSpreadsheetContract(ConnectorContract):
     env_class = SpreadsheetEnv
+    shared_records = 1_000  # one load path of each kind meets the full 1,000 sharing one cursor value
 
 
 class TestSpreadsheetOnPostgres(PostgresParity):

@@ -673,6 +673,27 @@ def test_stock_cannot_leak_through_unknown_codes_or_removed_listings(built: tupl
     assert scalar(hub, "select count(*) from marts.fct_order_lines where product_id is null") == 0
 
 
+def test_units_a_label_ships_stop_reserving_before_the_shop_hears_of_it(built: tuple[HubConfig, Fleet]) -> None:
+    """ShipStation's label names the shop's line it ships (lineItemKey): while shop_eu still shows the
+    order unfulfilled, the units the label carries no longer reserve stock; the rest of the line does."""
+    hub, _ = built
+    line = query(hub, "select order_line_id, product_id, open_quantity from marts.fct_order_lines "
+                      "where channel_id = 'shop_eu' and open_quantity > 1 order by order_line_id limit 1")[0]
+    reserved = f"select max(reserved) from marts.rpt_stock_availability where product_id = '{line['product_id']}'"
+    before = scalar(hub, reserved)
+    with Warehouse(hub.warehouse_url).engine.begin() as conn:  # a label bought for one unit of the line
+        conn.execute(sa.text(
+            "update raw_ship_shipstation.shipments__shipment_items set line_item_key = :key, sku = :sku, quantity = 1 "
+            "where _dlt_id = (select min(items._dlt_id) from raw_ship_shipstation.shipments__shipment_items as items "
+            "join raw_ship_shipstation.shipments as labels on labels._dlt_id = items._dlt_parent_id "
+            "where not labels.voided)"),
+            {"key": line["order_line_id"].split(":", 1)[1], "sku": line["product_id"]})
+    transforms.build(hub, select=["rpt_stock_availability"])  # written under the last load: named, not due
+    assert scalar(hub, reserved) == before - 1
+    assert scalar(hub, "select count(*) from intermediate.int_shipstation__shipment_lines "
+                       f"where order_line_id = '{line['order_line_id']}'") == 1
+
+
 def test_bundles_are_as_available_as_their_scarcest_component_and_reserve_their_components(
         built: tuple[HubConfig, Fleet]) -> None:
     """The shipped kits (KIT-TEE-MUG: CH-0000-M + 2 × CH-0002-M; KIT-TEE-CAP: CH-0000-M + CH-0003-M, a

@@ -17,7 +17,10 @@
     logistics account ships
     (shipments: one parcel of an order, order_id '<shop account>:<order id>' as fct_orders keys it, its
     carrier, waybill (tracking_code), label cost, current status and delivery time) and tracks
-    (tracking_events: each carrier scan of a shipment, event_index its place in the parcel's story). transforms/project.py finds
+    (tracking_events: each carrier scan of a shipment, event_index its place in the parcel's story; a
+    tracker handed the waybill leaves shipment_id NULL) and, where its labels list their items, says
+    what they carry (shipment_lines: the units of an order line a live label ships, order_line_id as
+    fct_order_lines keys it where the label names the shop's line; they stop reserving stock). transforms/project.py finds
     them in every installed connector's models and hands their names to dbt as the var `conformed`
     ({role: [model, ...]}); the marts union them with union_conformed. Adding a channel touches its own
     package only. -#}
@@ -49,6 +52,8 @@
         "tracking_events": ["event_id", "shipment_id", "provider", "channel_id", "tracking_code", "carrier",
                             "event_index", "occurred_at", "status", "status_detail", "message", "city", "country",
                             "_loaded_at"],
+        "shipment_lines": ["shipment_id", "provider", "channel_id", "order_id", "order_line_id", "source_sku",
+                           "quantity", "shipped_at", "_loaded_at"],
     } -%}
     {%- if role not in roles -%}
         {{ exceptions.raise_compiler_error("conformed role " ~ role ~ " is not one of " ~ roles.keys() | list) }}
@@ -100,7 +105,10 @@
                      "tracking_code": "text", "carrier": "text", "event_index": "bigint", "occurred_at": "timestamptz",
                      "status": "text", "status_detail": "text", "message": "text", "city": "text", "country": "text",
                      "_loaded_at": "text"} -%}
-    {{ return({"shipments": shipment, "tracking_events": event}.get(role, {})) }}
+    {%- set line = {"shipment_id": "text", "provider": "text", "channel_id": "text", "order_id": "text",
+                    "order_line_id": "text", "source_sku": "text", "quantity": "bigint", "shipped_at": "timestamptz",
+                    "_loaded_at": "text"} -%}
+    {{ return({"shipments": shipment, "tracking_events": event, "shipment_lines": line}.get(role, {})) }}
 {%- endmacro %}
 
 {#- `select <key> from <model>` for every `role` model: the current keys remove_vanished compares with. -#}

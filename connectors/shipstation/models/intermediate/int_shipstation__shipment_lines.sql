@@ -1,8 +1,8 @@
--- What ShipStation's live labels carry, per order line: one row per item of a label not voided, the
--- quantity of the SKU shipped in it and when (the label's creation). order_id is '<shop account>:<shop
--- order id>' as fct_orders keys it; shop_line_id the shop's line (lineItemKey). A line sent in two
--- parcels has two rows. Not a conformed role: the shipped quantities for whoever needs them (the
--- reservations), read as they are.
+-- What ShipStation's live labels carry, per order line (conformed shipment_lines role): one row per item
+-- of a label not voided, the units of the SKU it ships and when (the label's creation). order_id is
+-- '<shop account>:<shop order id>' as fct_orders keys it; order_line_id '<shop account>:<shop line id>'
+-- (lineItemKey, the line id the store integration sends) as fct_order_lines keys it. A line sent in two
+-- parcels has two rows. The reservations count these units as gone even before the shop hears of it.
 with items as (
     select * from {{ ref('stg_shipstation__shipment_items') }}
 ),
@@ -13,11 +13,15 @@ shipments as (
 
 final as (
     select
+        shipments.shipment_id || ':' || cast(items.item_index as varchar) as shipment_line_id,
         shipments.shipment_id,
+        shipments.provider,
         items.channel_id,
         shipments.order_id,
-        items.shop_line_id,
-        items.item_index,
+        case
+            when items.shop_line_id is not null and shipments.order_id is not null
+                then split_part(shipments.order_id, ':', 1) || ':' || items.shop_line_id
+        end as order_line_id,
         items.source_sku,
         items.quantity,
         shipments.shipped_at,
