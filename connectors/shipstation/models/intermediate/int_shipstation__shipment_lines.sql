@@ -7,29 +7,46 @@ with items as (
     select * from {{ ref('stg_shipstation__shipment_items') }}
 ),
 
+-- from staging, not from int_shipstation__shipments: a conformed model stands alone, so a hub that
+-- builds this role without ShipStation's other models still gets its typed, empty rows
 shipments as (
-    select * from {{ ref('int_shipstation__shipments') }}
+    select * from {{ ref('stg_shipstation__shipments') }}
+),
+
+orders as (
+    select * from {{ ref('stg_shipstation__orders') }}
+),
+
+labelled_orders as (
+    select
+        shipments.channel_id,
+        shipments.source_shipment_id,
+        shipments.created_at,
+        shipments._loaded_at,
+        coalesce(shipments.shop_account, orders.shop_account) as shop_account,
+        coalesce(shipments.shop_order_id, orders.shop_order_id) as shop_order_id
+    from shipments
+    left join orders
+        on orders.channel_id = shipments.channel_id
+        and orders.source_order_id = shipments.source_order_id
+    where not shipments.is_voided
 ),
 
 final as (
     select
-        shipments.shipment_id || ':' || cast(items.item_index as varchar) as shipment_line_id,
-        shipments.shipment_id,
-        shipments.provider,
+        labelled_orders.channel_id || ':' || cast(labelled_orders.source_shipment_id as varchar) as shipment_id,
+        cast('shipstation' as varchar) as provider,
         items.channel_id,
-        shipments.order_id,
-        case
-            when items.shop_line_id is not null and shipments.order_id is not null
-                then split_part(shipments.order_id, ':', 1) || ':' || items.shop_line_id
-        end as order_line_id,
+        labelled_orders.shop_account || ':' || labelled_orders.shop_order_id as order_id,
+        labelled_orders.shop_account || ':' || items.shop_line_id as order_line_id,
         items.source_sku,
         items.quantity,
-        shipments.shipped_at,
-        shipments._loaded_at
+        labelled_orders.created_at as shipped_at,
+        labelled_orders._loaded_at
     from items
-    inner join shipments
-        on shipments.shipment_id = items.channel_id || ':' || cast(items.source_shipment_id as varchar)
-    where shipments.status <> 'cancelled'
+    inner join labelled_orders
+        on labelled_orders.channel_id = items.channel_id
+        and labelled_orders.source_shipment_id = items.source_shipment_id
 )
 
 select * from final
