@@ -49,8 +49,8 @@ TEST_TMPDIR ?= $(shell test -w /dev/shm && test "$$(df -Pk /dev/shm | awk 'NR ==
 test: env  ## the suite but the whole-chain runs, within 5 minutes on 2 cores (needs PostgreSQL and MariaDB)
 	TMPDIR=$(TEST_TMPDIR) $(RUN)/pytest -m "not e2e and not celery"
 
-reliability: env  ## the failure scenarios alone (kill -9, faults, poison, late rows, concurrent writers), as a table
-	TMPDIR=$(TEST_TMPDIR) $(RUN)/pytest -m "reliability and not e2e"
+reliability: env  ## the failure scenarios alone (kill -9, faults, poison, late rows, concurrent writers; every connector's), as a table
+	TMPDIR=$(TEST_TMPDIR) $(RUN)/pytest -m reliability
 
 celery-check: env  ## the whole chain scheduled by Airflow's CeleryExecutor on two worker processes (Redis, PostgreSQL)
 	$(RUN)/pytest -m celery -n 0

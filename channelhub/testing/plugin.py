@@ -37,12 +37,16 @@ def postgres_url() -> Iterator[str]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A PostgreSQL contract class runs with the end-to-end checks (``-m e2e``) unless it is one of the
     suite's few that cover a load path (:attr:`PostgresParity.in_quick_suite`): the rows a source lands on
-    PostgreSQL go through the same destination whichever API they came from."""
-    from .contract import PostgresParity
+    PostgreSQL go through the same destination whichever API they came from. Likewise a DuckDB contract
+    class's failure scenarios (:attr:`ConnectorContract.scenarios_in_quick_suite`)."""
+    from .contract import ConnectorContract, PostgresParity
 
     for item in items:
         cls = getattr(item, "cls", None)
-        if cls is not None and issubclass(cls, PostgresParity) and not cls.in_quick_suite:
+        if cls is None:
+            continue
+        if issubclass(cls, PostgresParity) and not cls.in_quick_suite or issubclass(cls, ConnectorContract) \
+                and not cls.scenarios_in_quick_suite and item.get_closest_marker("reliability") is not None:
             item.add_marker(pytest.mark.e2e)
 
 

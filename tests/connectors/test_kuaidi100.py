@@ -78,6 +78,7 @@ class TestKuaidi100Contract(Kuaidi100Events, ConnectorContract):
 
     env_class = Kuaidi100Env
     records = 120
+    scenarios_in_quick_suite = True  # make test's failure scenarios of a tracker
     shared_records = 100
 
 

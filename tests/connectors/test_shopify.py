@@ -77,6 +77,7 @@ class ShopifyEnv(WorldSandboxEnv):
 
 class TestShopifyContract(ConnectorContract):
     env_class = ShopifyEnv
+    scenarios_in_quick_suite = True
     shared_records = 1_000  # one load path of each kind meets the full 1,000 sharing one cursor value
 
 

@@ -97,6 +97,7 @@ class SpreadsheetEnv(DropFolderEnv):
 
 class TestSpreadsheetContract(ConnectorContract):
     env_class = SpreadsheetEnv
+    scenarios_in_quick_suite = True
     shared_records = 1_000  # one load path of each kind meets the full 1,000 sharing one cursor value
 
 

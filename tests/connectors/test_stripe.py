@@ -127,6 +127,7 @@ class StripeMarts:
 
 class TestStripeContract(StripeMarts, ConnectorContract):
     env_class = StripeEnv
+    scenarios_in_quick_suite = True
     shared_records = 1_000  # one load path of each kind meets the full 1,000 sharing one cursor value
 
 

@@ -67,6 +67,7 @@ class TaobaoMarts:
 class TestTaobaoContract(TaobaoMarts, ConnectorContract):
     env_class, env_options = TaobaoEnv, {"recent": True}
     records = 250  # each trade is one fullinfo call per run: 250 keep the module's time down (3 pages of 100)
+    scenarios_in_quick_suite = True  # make test's failure scenarios of a signed gateway
 
 
 class TestTaobaoOnPostgres(TaobaoMarts, PostgresParity):

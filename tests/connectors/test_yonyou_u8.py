@@ -69,6 +69,7 @@ class U8Env(DatabaseEnv):
 
 class TestYonyouU8Contract(ConnectorContract):
     env_class = U8Env
+    scenarios_in_quick_suite = True
     shared_records = 1_000  # one load path of each kind meets the full 1,000 sharing one cursor value
 
 
