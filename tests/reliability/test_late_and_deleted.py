@@ -51,7 +51,7 @@ def late_header(u8: U8Sandbox, behind: timedelta, key: int) -> None:
                                          - behind, "ufts": u8.max("SO_SOMain", "ufts") + 1}])
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=(pytest.mark.postgres, pytest.mark.e2e))])
 def warehouses(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[str], str]]:
     """name -> the URL of a warehouse of that name: DuckDB files, or fresh PostgreSQL databases."""
     with ExitStack() as stack:

@@ -29,7 +29,8 @@ ROOT = Path(__file__).parents[2]
 COPY_JOBS = (DuckDbCopyJob, PostgresCsvCopyJob)  # the jobs loading parquet into DuckDB, CSV into PostgreSQL
 
 
-WAREHOUSES = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+# On PostgreSQL the scenarios run with the end-to-end checks (make test-e2e; PostgreSQL parity is make test's once)
+WAREHOUSES = ["duckdb", pytest.param("postgres", marks=(pytest.mark.postgres, pytest.mark.e2e))]
 
 
 @pytest.fixture(params=["duckdb"])
@@ -80,7 +81,7 @@ def killed_run(env: ShopifyEnv, tmp_path: Path, point: str, n: int) -> None:
 
 @pytest.mark.parametrize(("point", "n", "warehouse_kind"), [
     ("extract", 3, "duckdb"), ("normalize", 1, "duckdb"), ("load", 1, "duckdb"), ("mid-load", 2, "duckdb"),
-    pytest.param("mid-load", 2, "postgres", marks=pytest.mark.postgres)], indirect=["warehouse_kind"])
+    pytest.param("mid-load", 2, "postgres", marks=(pytest.mark.postgres, pytest.mark.e2e))], indirect=["warehouse_kind"])
 def test_kill_9_then_a_rerun_equals_a_clean_load(shop: ShopifyEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                  point: str, n: int) -> None:
     """kill -9 in a run; the re-run equals a clean load.
