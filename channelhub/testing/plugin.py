@@ -37,17 +37,25 @@ def postgres_url() -> Iterator[str]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A PostgreSQL contract class runs with the end-to-end checks (``-m e2e``) unless it is one of the
     suite's few that cover a load path (:attr:`PostgresParity.in_quick_suite`): the rows a source lands on
-    PostgreSQL go through the same destination whichever API they came from. Likewise a DuckDB contract
-    class's failure scenarios (:attr:`ConnectorContract.scenarios_in_quick_suite`)."""
+    PostgreSQL go through the same destination whichever API they came from. Likewise the failure
+    scenarios (``reliability``) of a connector's test module, the contract's and its own, unless its
+    contract class is one of those (:attr:`ConnectorContract.scenarios_in_quick_suite`)."""
     from .contract import ConnectorContract, PostgresParity
 
     for item in items:
         cls = getattr(item, "cls", None)
-        if cls is None:
-            continue
-        if issubclass(cls, PostgresParity) and not cls.in_quick_suite or issubclass(cls, ConnectorContract) \
-                and not cls.scenarios_in_quick_suite and item.get_closest_marker("reliability") is not None:
+        if cls is not None and issubclass(cls, PostgresParity) and not cls.in_quick_suite:
             item.add_marker(pytest.mark.e2e)
+        elif item.get_closest_marker("reliability") is not None and _scenarios_elsewhere(item, ConnectorContract):
+            item.add_marker(pytest.mark.e2e)
+
+
+def _scenarios_elsewhere(item: pytest.Item, contract: type) -> bool:
+    """Whether ``item``'s module holds a connector contract whose scenarios run with the e2e checks."""
+    module = getattr(item, "module", None)
+    classes = [value for value in vars(module).values() if isinstance(value, type) and issubclass(value, contract)
+               and value is not contract] if module is not None else []
+    return bool(classes) and not any(cls.scenarios_in_quick_suite for cls in classes)
 
 
 def pytest_configure(config: pytest.Config) -> None:
