@@ -44,9 +44,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     for item in items:
         cls = getattr(item, "cls", None)
-        if cls is not None and issubclass(cls, PostgresParity) and not cls.in_quick_suite:
-            item.add_marker(pytest.mark.e2e)
-        elif item.get_closest_marker("reliability") is not None and _scenarios_elsewhere(item, ConnectorContract):
+        parity_elsewhere = cls is not None and issubclass(cls, PostgresParity) and not cls.in_quick_suite
+        scenario = item.get_closest_marker("reliability") is not None
+        if parity_elsewhere or scenario and _scenarios_elsewhere(item, ConnectorContract):
             item.add_marker(pytest.mark.e2e)
 
 
