@@ -254,7 +254,12 @@ class StockEnv:
         return sync_stock(self.hub, **kwargs)
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
+# Every stock scenario runs on both warehouses; on PostgreSQL with the end-to-end checks, but for the
+# tests that ask for BOTH_WAREHOUSES (make test's PostgreSQL parity of the write-back, once).
+BOTH_WAREHOUSES = pytest.mark.parametrize("warehouse_url", ["duckdb", "postgres"], indirect=True)
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.e2e)])
 def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "duckdb":
         return f"duckdb:///{tmp_path}/wh.duckdb"

@@ -9,9 +9,10 @@ import pytest
 
 from channelhub.stock import ChannelStatus
 from connectors.sdk import ConfigError
-from tests.stock.conftest import StockEnv, raised
+from tests.stock.conftest import BOTH_WAREHOUSES, StockEnv, raised
 
 
+@BOTH_WAREHOUSES
 def test_sync_sets_every_allocated_level_then_sends_nothing(make_env) -> None:
     env: StockEnv = make_env(skus=300)
     env.ready(raised)
