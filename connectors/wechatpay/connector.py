@@ -111,19 +111,9 @@ def to_record(account: str, day: date, order_channel: str | None, line: dict[str
     if not key or key == "0" or len(line) != len(COLUMNS):
         raise bad("refund_id" if refund else "transaction_id", "an id (and the bill's 27 columns)")
     row: dict[str, Any] = {**line, "record_id": key, "bill_date": day.isoformat(), "order_channel": order_channel,
-                           "bill_day": datetime.combine(day, time(), BEIJING).astimezone(UTC)}
-    try:
-        row["traded_at"] = datetime.strptime(line["traded_at"], "%Y-%m-%d %H:%M:%S").replace(
-            tzinfo=BEIJING).astimezone(UTC)
-    except ValueError:
-        raise bad("traded_at", "a Beijing time yyyy-MM-dd HH:mm:ss") from None
-    for field in MONEY:
-        try:
-            row[field] = Decimal(line[field] or "0")
-        except InvalidOperation:
-            raise bad(field, "an amount in yuan") from None
-        if not row[field].is_finite() or row[field] != row[field].quantize(Decimal("0.01")):
-            raise bad(field, "an amount in yuan with at most two decimals")
+                           "bill_day": datetime.combine(day, time(), BEIJING).astimezone(UTC),
+                           "traded_at": fundflow.beijing_time(line, "traded_at", bad),
+                           **fundflow.yuan(line, MONEY, bad)}
     if len(line["currency"]) != 3 or not line["currency"].isalpha():
         raise bad("currency", "an ISO 4217 code")
     return row

@@ -1,11 +1,13 @@
 """The fund flow bill (资金账单) of the basic account: every movement of the merchant's money on WeChat
 Pay (a payment credited, its fee taken, a refund, a withdrawal to the bank), one file per Beijing day,
-read like the trade bill (backticked values, a summary to check the lines against)."""
+read like the trade bill (backticked values, a summary to check the lines against); its readers of a
+Beijing time and of yuan serve both bills."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -77,18 +79,26 @@ def to_record(account: str, day: date, line: dict[str, str]) -> dict[str, Any]:
         raise bad("flow_id", "a fund flow id (and the bill's 11 columns)")
     if line["direction"] not in DIRECTIONS:
         raise bad("direction", "收入 or 支出")
-    row: dict[str, Any] = {**line, "bill_date": day.isoformat(),
-                           "bill_day": datetime.combine(day, time(), BEIJING).astimezone(UTC)}
+    return {**line, "bill_date": day.isoformat(), "bill_day": datetime.combine(day, time(), BEIJING).astimezone(UTC),
+            "booked_at": beijing_time(line, "booked_at", bad), **yuan(line, MONEY, bad)}
+
+
+def beijing_time(line: dict[str, str], field: str, bad: Callable[[str, str], SourceDataError]) -> datetime:
+    """A bill's time (Beijing, ``yyyy-MM-dd HH:mm:ss``; both bills write them so) in UTC."""
     try:
-        row["booked_at"] = datetime.strptime(line["booked_at"], "%Y-%m-%d %H:%M:%S").replace(
-            tzinfo=BEIJING).astimezone(UTC)
+        return datetime.strptime(line[field], "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING).astimezone(UTC)
     except ValueError:
-        raise bad("booked_at", "a Beijing time yyyy-MM-dd HH:mm:ss") from None
-    for field in MONEY:
+        raise bad(field, "a Beijing time yyyy-MM-dd HH:mm:ss") from None
+
+
+def yuan(line: dict[str, str], fields: tuple[str, ...], bad: Callable[[str, str], SourceDataError]) -> dict[str, Decimal]:
+    """A bill's amounts (yuan with at most two decimals; an empty one is 0) as exact decimals."""
+    amounts = {}
+    for field in fields:
         try:
-            row[field] = Decimal(line[field] or "0")
+            amounts[field] = Decimal(line[field] or "0")
         except InvalidOperation:
             raise bad(field, "an amount in yuan") from None
-        if not row[field].is_finite() or row[field] != row[field].quantize(Decimal("0.01")):
+        if not amounts[field].is_finite() or amounts[field] != amounts[field].quantize(Decimal("0.01")):
             raise bad(field, "an amount in yuan with at most two decimals")
-    return row
+    return amounts
