@@ -31,7 +31,12 @@ TOKEN = "ding-token-5d2e8b"
 LOADED = ("erp_u8", "shop_us", "store_files", "stripe_main")  # shop_eu never loads
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
+# Every alert scenario runs on both warehouses; on PostgreSQL with the end-to-end checks, but for the
+# open-remind-resolve cycle (make test's PostgreSQL parity of the alert store, once).
+BOTH_WAREHOUSES = pytest.mark.parametrize("hub", ["duckdb", "postgres"], indirect=True)
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.e2e)])
 def hub(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         mailbox: tuple[Mailbox, int], receiver: Receiver) -> Iterator[HubConfig]:
     """The shipped merchant's accounts, alerting to an ops mailbox (every rule) and the warehouse team's
@@ -59,6 +64,7 @@ def rows(hub: HubConfig) -> list[dict[str, Any]]:
                 .mappings()]
 
 
+@BOTH_WAREHOUSES
 def test_an_alert_is_sent_when_it_opens_reminded_while_open_and_announced_when_resolved(
         hub: HubConfig, mailbox: tuple[Mailbox, int], receiver: Receiver) -> None:
     box, _ = mailbox
