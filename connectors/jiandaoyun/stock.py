@@ -24,6 +24,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 
 from connectors.sdk import MIRROR_FIGURES, StockLevel, StockPushResult, paginate_checked
 from connectors.sdk.spec import LoadedLevels
+from connectors.sdk.stock_writer import settled_by_reading
 
 from .client import (
     BATCH_CREATE,
@@ -104,12 +105,8 @@ class JiandaoyunStockWriter:
                 continue
             changed = []
             for level in levels:
-                now = actual.get(level.item_id)
-                if now == level.available:
-                    settled.append(StockPushResult(level, True, "already at the target", actual=now))
-                elif level.expected is not None and now != level.expected:
-                    settled.append(StockPushResult(level, False, f"the form holds {now}, expected {level.expected}",
-                                                   stale=True, actual=now))
+                if (outcome := settled_by_reading(level, actual.get(level.item_id), "the form")) is not None:
+                    settled.append(outcome)
                 else:
                     changed.append(level)
             if changed:

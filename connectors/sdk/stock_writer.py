@@ -28,6 +28,17 @@ import requests
 from .spec import LoadedLevels, StockLevel, StockPushResult
 
 
+def settled_by_reading(level: StockLevel, actual: int | None, holder: str) -> StockPushResult | None:
+    """What reading the level just before writing it settles: already at the target (nothing to send),
+    or moved since channelhub last saw it (stale: reported, not overwritten); None when it must be written."""
+    if actual == level.available:
+        return StockPushResult(level, True, "already at the target", actual=actual)
+    if level.expected is not None and actual != level.expected:
+        return StockPushResult(level, False, f"{holder} holds {actual}, expected {level.expected}", stale=True,
+                               actual=actual)
+    return None
+
+
 class ReadThenWriteStockWriter(ABC):
     loaded_levels: ClassVar[LoadedLevels | None]
     max_batch: ClassVar[int]
@@ -64,11 +75,8 @@ class ReadThenWriteStockWriter(ABC):
             actual = held.get(level.item_id)
             if level.item_id not in held:
                 settled.append(StockPushResult(level, False, f"{location} has no item {level.item_id}"))
-            elif actual == level.available:
-                settled.append(StockPushResult(level, True, "already at the target", actual=actual))
-            elif level.expected is not None and actual != level.expected:
-                settled.append(StockPushResult(level, False, f"{self.holder} holds {actual}, expected {level.expected}",
-                                               stale=True, actual=actual))
+            elif (outcome := settled_by_reading(level, actual, self.holder)) is not None:
+                settled.append(outcome)
             else:
                 to_write.append(level)
         answers = self.write(location, to_write) if to_write else {}
