@@ -31,7 +31,7 @@ from pydantic import SecretStr
 from channelhub.config import HubConfig, SecretRef, home
 from channelhub.reconcile import due, reconcile_keys
 from channelhub.run_notes import new_columns, new_notices, stream_notes, table_columns
-from channelhub.tracking import pending_waybills
+from channelhub.tracking import pending_waybills, record_queries, todays_allowance
 from connectors.sdk import Account, ChannelhubError, SourceDataError
 from connectors.sdk.quarantine import Quarantine, RecordGate, Rejected, collecting
 from connectors.sdk.spec import reconciling
@@ -256,10 +256,11 @@ def _run(account: Account, warehouse: Warehouse, full_refresh: bool, lookback: f
     try:
         with warehouse.loading() as destination, collecting(quarantine):
             pipeline = pipeline_for(account, warehouse, progress, destination)
+            if isinstance(account.connector, WaybillTracker):  # first: a full refresh it refuses drops nothing
+                account = replace(account, waybills=pending_waybills(warehouse, account, full_refresh))
+                account = replace(account, allowance=todays_allowance(warehouse, account, full_refresh))
             if (settled := settle_pending(pipeline, warehouse, full_refresh)) is not None:
                 notes.append(settled)
-            if isinstance(account.connector, WaybillTracker):
-                account = replace(account, waybills=pending_waybills(warehouse, account, full_refresh))
             with reconciling(lookback) if lookback is not None else nullcontext():
                 source = account.connector.source(account)
             select_streams(source, account)
@@ -272,6 +273,7 @@ def _run(account: Account, warehouse: Warehouse, full_refresh: bool, lookback: f
             if lookback is not None:
                 reconciled = reconcile_keys(account, pipeline, warehouse)
     except BaseException as exc:
+        record_queries(warehouse, account)
         cause = _root_cause(exc)
         message = _describe(cause)
         stream = _failed_stream(exc)
@@ -287,6 +289,7 @@ def _run(account: Account, warehouse: Warehouse, full_refresh: bool, lookback: f
         if not isinstance(exc, Exception):
             raise  # interrupted (Ctrl-C, the task's timeout): recorded, and not turned into a failure
         raise RunFailed(name, message, cause) from exc
+    record_queries(warehouse, account)
     report.seconds = time.perf_counter() - clock
     report.rows = extracted_rows(pipeline)
     report.quarantined = dict(quarantine.counts())

@@ -6,6 +6,9 @@ waybill they are given. A parcel is handed to the tracker while it is unfinished
 returned or cancelled; on a full refresh, finished ones too), shipped within the account's
 ``track_days``, and not followed by another provider's own tracking; least recently tracked first, so a
 quota that runs out leaves the freshest answers for last. Before the first build there is no ``fct_shipments``: nothing to ask yet.
+
+The day's quota is counted here too, in ``ops.tracker_queries`` (warehouse/tracker_queries.py): the
+runner hands the source the day's :class:`QueryAllowance` and records what the run asked, failed or not.
 """
 
 from __future__ import annotations
@@ -15,10 +18,18 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from connectors.sdk import Account
-from connectors.sdk.tracking import FINISHED, TrackerSettings, Waybill
+from connectors.sdk import Account, ChannelhubError
+from connectors.sdk.tracking import (
+    FINISHED,
+    QueryAllowance,
+    TrackerSettings,
+    Waybill,
+    WaybillTracker,
+    quota_day,
+)
 from warehouse import Warehouse
 from warehouse.run_log import as_utc, utcnow
+from warehouse.tracker_queries import add_queries, queries_made
 
 log = logging.getLogger("channelhub.tracking")
 
@@ -64,3 +75,27 @@ def pending_waybills(warehouse: Warehouse, account: Account[TrackerSettings],
                                       "since": utcnow() - timedelta(days=settings.track_days),
                                       "connector": account.connector.name}).all()
     return tuple(Waybill(carrier, code, as_utc(shipped), phone or None) for carrier, code, shipped, phone in rows)
+
+
+def todays_allowance(warehouse: Warehouse, account: Account[TrackerSettings], full_refresh: bool = False) -> QueryAllowance:
+    """The account's quota for its platform's day now, less the queries earlier runs made that day.
+
+    A full refresh drops the tracker's answers and asks about every waybill again: when the day's quota
+    cannot cover them, it is refused before anything is dropped (an answer a platform no longer gives,
+    SF's routes older than three months, would be lost with it too; the runbook says so)."""
+    connector = account.connector
+    assert isinstance(connector, WaybillTracker)
+    day = quota_day(connector.quota_zone)
+    allowance = QueryAllowance(day, account.settings.daily_quota, used=queries_made(warehouse, account.name, day))
+    if full_refresh and len(account.waybills) > allowance.limit - allowance.used:
+        raise ChannelhubError(
+            f"account {account.name!r}: a full refresh asks about {len(account.waybills)} waybills again, and "
+            f"{max(0, allowance.limit - allowance.used)} of today's {allowance.limit} queries are left "
+            f"({day}, {connector.quota_zone}): not started, nothing dropped; raise daily_quota or refresh another day")
+    return allowance
+
+
+def record_queries(warehouse: Warehouse, account: Account[TrackerSettings]) -> None:
+    """Add the queries the run asked to its day's count (a run that failed spent them too)."""
+    if account.allowance is not None:
+        add_queries(warehouse, account.name, account.allowance.day, account.allowance.asked)

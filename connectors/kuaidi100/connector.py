@@ -24,7 +24,7 @@ from dlt.extract.source import DltSource
 
 from connectors.sdk import Account, CheckResult, ConnectorKind, SourceDataError, Stream, quarantining
 from connectors.sdk.spec import typed
-from connectors.sdk.tracking import Waybill, WaybillTracker, within_quota
+from connectors.sdk.tracking import Waybill, WaybillTracker
 
 from .client import NO_RESULT, PHONE_MISMATCH, Kuaidi100Client, Kuaidi100Error
 from .settings import Kuaidi100Settings
@@ -107,8 +107,7 @@ class Kuaidi100Connector(WaybillTracker[Kuaidi100Settings]):
                                                           "for this carrier only with it (not asked)"}
                 else:
                     askable.append(waybill)
-            for waybill in within_quota(askable, dlt.current.resource_state(), settings.daily_quota,
-                                        self.quota_zone, datetime.now(UTC), account.name):
+            for waybill in self.within_quota(account, askable):
                 yield client.query(account.name, waybill)
 
         @dlt.source(name="kuaidi100")

@@ -14,7 +14,7 @@ from .settings import ConnectorSettings
 
 if TYPE_CHECKING:
     from .spec import Connector
-    from .tracking import Waybill
+    from .tracking import QueryAllowance, Waybill
 
 S = TypeVar("S", bound=ConnectorSettings)
 
@@ -22,8 +22,9 @@ S = TypeVar("S", bound=ConnectorSettings)
 @dataclass(frozen=True)
 class Account(Generic[S]):
     """``selected``: the stream names the account chose in channelhub.yml (``streams:``), or None
-    for every stream its connector offers it (see :meth:`Connector.streams_for`). ``waybills``: for a
-    tracker (:class:`connectors.sdk.tracking.WaybillTracker`), what the runner asks it to follow."""
+    for every stream its connector offers it (see :meth:`Connector.streams_for`). ``waybills`` and ``allowance``: for a
+    tracker (:class:`connectors.sdk.tracking.WaybillTracker`), what the runner asks it to follow, and how
+    many queries the day's quota still allows."""
 
     name: str
     connector: Connector[S]
@@ -32,6 +33,7 @@ class Account(Generic[S]):
     selected: tuple[str, ...] | None = None
     phone_region: str | None = None  # ISO 3166 region phones without a country code are read in
     waybills: tuple[Waybill, ...] = ()  # a tracker's parcels to ask about, filled by the runner (sdk/tracking.py)
+    allowance: QueryAllowance | None = None  # a tracker's queries left today, set by the runner (sdk/tracking.py)
 
     @property
     def dataset(self) -> str:

@@ -8,8 +8,10 @@ returned or cancelled), shipped within ``track_days``, and not followed by anoth
 tracking (EasyPost's trackers) — least recently tracked first.
 
 Platforms sell queries by the package: ``daily_quota`` caps the queries of one day (in the platform's
-zone), counted in the resource's dlt state, so a run that hits it leaves the rest to the next day's runs
-and a re-run on the same day asks only for what the quota still allows.
+zone). The runner hands the source ``account.allowance`` (a :class:`QueryAllowance`: the day's queries
+already made, from ``ops.tracker_queries``) and adds what the run asked when it ends, failed or not, so a
+run that hits the quota leaves the rest to the next day's runs, and neither a re-run after a failure nor
+a full refresh asks beyond what the package allows.
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from typing import ClassVar, TypeVar
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
 from .settings import RestSettings
 from .spec import Connector
+
+if TYPE_CHECKING:
+    from .account import Account
 
 log = logging.getLogger("channelhub.tracking")
 
@@ -59,25 +64,42 @@ class TrackerSettings(RestSettings):
 S = TypeVar("S", bound=TrackerSettings)
 
 
+def quota_day(zone: str, now: datetime | None = None) -> date:
+    """The platform's day (in ``zone``, where its quota turns over) at ``now``."""
+    return (now or datetime.now(UTC)).astimezone(ZoneInfo(zone)).date()
+
+
+@dataclass(slots=True)
+class QueryAllowance:
+    """What ``day``'s quota allows an account: ``limit`` queries a day, ``used`` of them by earlier runs;
+    ``asked`` counts this run's, which the runner adds to ``ops.tracker_queries`` when the run ends."""
+
+    day: date
+    limit: int
+    used: int = 0
+    asked: int = 0
+
+    def take(self, waybills: Iterable[Waybill], account: str) -> Iterator[Waybill]:
+        """The waybills the quota still allows, each counted as it is handed out: a query counts once
+        asked, answered or not."""
+        waiting = list(waybills)
+        for handed, waybill in enumerate(waiting):
+            if self.used + self.asked >= self.limit:
+                log.warning("account %r: daily quota of %d queries used up; %d waybills wait for tomorrow",
+                            account, self.limit, len(waiting) - handed)
+                return
+            self.asked += 1
+            yield waybill
+
+
 class WaybillTracker(Connector[S]):
-    """A connector whose source asks about ``account.waybills`` (filled by the runner). ``quota_zone``:
-    the zone the platform's day (and so its quota) turns over in."""
+    """A connector whose source asks about ``account.waybills`` (filled by the runner), within the day's
+    quota (:meth:`within_quota`). ``quota_zone``: the zone the platform's day (and so its quota) turns over in."""
 
     quota_zone: ClassVar[str] = "Asia/Shanghai"
 
-
-def within_quota(waybills: Iterable[Waybill], state: dict, daily_quota: int, zone: str, now: datetime,
-                 account: str) -> Iterator[Waybill]:
-    """The waybills today's quota still allows, counting each in ``state`` (a dlt resource state) as it
-    is handed out: a query counts once asked, answered or not."""
-    today = now.astimezone(ZoneInfo(zone)).date().isoformat()
-    if state.get("quota_day") != today:
-        state["quota_day"], state["quota_used"] = today, 0
-    waiting = list(waybills)
-    for handed, waybill in enumerate(waiting):
-        if state["quota_used"] >= daily_quota:
-            log.warning("account %r: daily quota of %d queries used up; %d waybills wait for tomorrow",
-                        account, daily_quota, len(waiting) - handed)
-            return
-        state["quota_used"] += 1
-        yield waybill
+    def within_quota(self, account: Account[S], waybills: Iterable[Waybill]) -> Iterator[Waybill]:
+        """``waybills`` as far as the account's allowance goes: the runner's, or outside a run (a source
+        built by hand) a fresh one for today."""
+        allowance = account.allowance or QueryAllowance(quota_day(self.quota_zone), account.settings.daily_quota)
+        return allowance.take(waybills, account.name)

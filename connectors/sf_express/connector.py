@@ -3,7 +3,7 @@ query (``EXP_RECE_SEARCH_ROUTES``), up to 10 waybills a call.
 
 SF lists nothing: what to ask for is ``account.waybills``, the unfinished SF parcels the runner reads
 from ``marts.fct_shipments`` (channelhub/tracking.py), least recently tracked first. Each waybill asked
-counts against the account's ``daily_quota`` (``within_quota``: the dlt resource state, Beijing days),
+counts against the account's ``daily_quota`` (``within_quota``: Beijing days, counted by the runner),
 so a run that meets the quota leaves the rest for the next day's runs. The answer is one row per
 waybill (``waybills``, keyed by carrier and waybill, merged: the latest answer replaces the last, routes
 and all) with its scans as the child table ``waybills__routes``. ``acceptTime`` is Beijing wall-clock time
@@ -26,7 +26,7 @@ from dlt.extract.source import DltSource
 
 from connectors.sdk import Account, CheckResult, ConnectorKind, SourceDataError, Stream, quarantining
 from connectors.sdk.spec import typed
-from connectors.sdk.tracking import Waybill, WaybillTracker, within_quota
+from connectors.sdk.tracking import Waybill, WaybillTracker
 
 from .client import SEARCH_ROUTES, SfBusinessError, SfClient, SfGatewayError
 from .settings import SfExpressSettings
@@ -103,10 +103,7 @@ class SfExpressConnector(WaybillTracker[SfExpressSettings]):
         convert = quarantining(lambda item: to_record(name, *item))
 
         def waybills() -> Iterator[list[dict[str, Any]]]:
-            state = dlt.current.resource_state()
-            allowed = within_quota(account.waybills, state, settings.daily_quota, self.quota_zone,
-                                   datetime.now(UTC), name)
-            for batch in batches(allowed, settings.page_size):
+            for batch in batches(self.within_quota(account, account.waybills), settings.page_size):
                 asked = {waybill.tracking_code: waybill for waybill in batch}
                 phones = list(dict.fromkeys(filter(None, (last_four(waybill.phone) for waybill in batch))))
                 result = client.call(SEARCH_ROUTES, search_routes(list(asked), phones, settings.language), STREAM)

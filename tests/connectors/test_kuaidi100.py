@@ -124,7 +124,7 @@ def asked(env: Kuaidi100Env) -> list[str]:
 
 def test_the_days_quota_holds_across_runs_and_only_unfinished_parcels_are_asked_again(make_tracker) -> None:
     """A quota of 12 a day: the first run asks 12 of the 20 waybills, a second run that day none (the
-    count is in the resource's state). The package topped up and the hub having built on the answers, a
+    count is in ops.tracker_queries). The package topped up and the hub having built on the answers, a
     run asks about the parcels not delivered, returned or cancelled, never about one already finished."""
     env = make_tracker(20, daily_quota=12)
     first = run_account(env.config, ACCOUNT)
@@ -140,6 +140,25 @@ def test_the_days_quota_holds_across_runs_and_only_unfinished_parcels_are_asked_
     run_account(env.config, ACCOUNT)
     assert set(asked(env)) == {shipment.tracking_code for shipment in env.known} - finished
     assert finished and len(asked(env)) == len(set(asked(env)))
+
+
+def test_a_failed_runs_queries_count_and_a_refresh_beyond_the_quota_is_refused(make_tracker) -> None:
+    """The day's count lives outside the load (ops.tracker_queries). The platform's package running out
+    at its 6th query fails the run, yet the 6 queries count: the day's next run asks the 6 the quota of 12
+    has left. A full refresh, which would ask about all 20 waybills again, is then refused before
+    anything is dropped."""
+    env = make_tracker(20, daily_quota=12)
+    env.sandbox.daily_quota = 5  # the package bought at Kuaidi100 answers 5 and refuses the 6th
+    with pytest.raises(RunFailed, match="package is used up"):
+        run_account(env.config, ACCOUNT)
+    env.sandbox.daily_quota = None
+    run_account(env.config, ACCOUNT)
+    assert len(asked(env)) == 5 + 6
+    assert env.one(f"select count(*) from raw_{ACCOUNT}.waybills") == (6,)
+    assert env.one(f"select queries from ops.tracker_queries where account = '{ACCOUNT}'") == (12,)
+    with pytest.raises(RunFailed, match="a full refresh asks about 20 waybills again, and 0 of today's 12"):
+        run_account(env.config, ACCOUNT, full_refresh=True)
+    assert len(asked(env)) == 11 and env.one(f"select count(*) from raw_{ACCOUNT}.waybills") == (6,)
 
 
 def test_answers_without_scans_and_refusals(make_tracker, monkeypatch: pytest.MonkeyPatch) -> None:
