@@ -14,8 +14,8 @@ model in one dbt invocation, in seconds on this merchant's data. It updates one 
 **validate** then runs the Great Expectations suites (``channelhub validate``) in the same DAG run, so
 it always checks the marts this run built, never a half-swapped mix with the next build. Only then is
 ``marts_validated`` updated and stock pushed. **alerts** then evaluates the reminders of
-``alerts:`` in channelhub.yml (unshipped orders, reconciliation exceptions, low stock, stale accounts,
-failing checks) and sends what is due, even after a failed build or validation, and **report** writes
+``alerts:`` in channelhub.yml (unshipped orders, stuck parcels, reconciliation exceptions, low stock,
+stale accounts, failing checks) and sends what is due, even after a failed build or validation, and **report** writes
 the HTML report (``channelhub report``) under the channelhub home. **docs** publishes the model docs (dbt docs: lineage,
 SQL, each mart's contract) beside Data Docs; its failure blocks nothing.
 

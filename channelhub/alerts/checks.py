@@ -100,6 +100,42 @@ def unshipped(ctx: Context) -> Iterable[Finding]:
                       f"ship them, or mark them fulfilled in {channel} if they left already; oldest first")
 
 
+def stuck_shipment(ctx: Context) -> Iterable[Finding]:
+    """Parcels that need someone to call the carrier or the buyer, per account that shipped them: on the
+    way without a scan for ``stuck_after`` (a label never handed over counts from when it was made), or
+    failed or sent back; among those shipped within ``stuck_within``. Critical when any failed or was
+    sent back: the buyer waits for a parcel that will not come."""
+    if not ctx.has("marts.fct_shipments"):
+        return
+    rows = ctx.rows("""
+        select channel_id, order_id, carrier, tracking_code, status, shipped_at,
+               coalesce(last_event_at, shipped_at) as last_seen_at, last_event_message
+        from marts.fct_shipments
+        where shipped_at >= :since
+          and (status in ('failure', 'return_to_sender')
+               or (not is_final and coalesce(last_event_at, shipped_at) < :quiet_since))
+        order by channel_id, coalesce(last_event_at, shipped_at), tracking_code""",
+                    since=ctx.as_of - ctx.rules.stuck_within, quiet_since=ctx.as_of - ctx.rules.stuck_after)
+    by_channel: dict[str, list[sa.RowMapping]] = defaultdict(list)
+    for row in rows:
+        by_channel[row["channel_id"]].append(row)
+    for channel, found in sorted(by_channel.items()):
+        trouble = any(row["status"] in ("failure", "return_to_sender") for row in found)
+        yield Finding(
+            "stuck_shipment", channel, "critical" if trouble else "warning",
+            f"{len(found)} parcel(s) of {channel} failed, sent back or without a carrier scan for "
+            f"{hours(ctx.rules.stuck_after.total_seconds())}", tuple(_parcel(row) for row in found),
+            "ask the carrier about the waybill (a claim, a new delivery attempt), tell the buyer, and reship or "
+            "refund the order; oldest first")
+
+
+def _parcel(row: sa.RowMapping) -> str:
+    order = f", order {row['order_id']}" if row["order_id"] else ""
+    return (f"{row['carrier']} {row['tracking_code']}{order}: {row['status']} since "
+            f"{as_utc(row['last_seen_at']):%Y-%m-%d %H:%M}Z" + (f" ({row['last_event_message']})"
+                                                              if row["last_event_message"] else ""))
+
+
 def reconciliation(ctx: Context) -> Iterable[Finding]:
     if not all(map(ctx.has, ("marts.rpt_payment_reconciliation", "marts.fct_orders", "marts.fct_payments"))):
         return
@@ -258,7 +294,7 @@ def quality(ctx: Context) -> Iterable[Finding]:
 
 
 CHECKS: dict[str, Callable[[Context], Iterable[Finding]]] = {
-    "unshipped": unshipped, "reconciliation": reconciliation, "settlement": settlement, "low_stock": low_stock,
-    "stock_push": stock_push,
-    "stale_account": stale_account, "quality": quality,
+    "unshipped": unshipped, "stuck_shipment": stuck_shipment, "reconciliation": reconciliation,
+    "settlement": settlement, "low_stock": low_stock, "stock_push": stock_push, "stale_account": stale_account,
+    "quality": quality,
 }

@@ -13,9 +13,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-RuleName = Literal["unshipped", "reconciliation", "settlement", "low_stock", "stock_push", "stale_account", "quality"]
-RULES: tuple[RuleName, ...] = ("unshipped", "reconciliation", "settlement", "low_stock", "stock_push",
-                               "stale_account", "quality")
+RuleName = Literal["unshipped", "stuck_shipment", "reconciliation", "settlement", "low_stock", "stock_push",
+                   "stale_account", "quality"]
+RULES: tuple[RuleName, ...] = ("unshipped", "stuck_shipment", "reconciliation", "settlement", "low_stock",
+                               "stock_push", "stale_account", "quality")
 Severity = Literal["warning", "critical"]
 SEVERITY_RANK = {"warning": 0, "critical": 1}
 ChatFormat = Literal["dingtalk", "wecom", "feishu", "slack", "json"]
@@ -59,6 +60,10 @@ class AlertsConfig(_Strict):
     # paid orders not fulfilled this long after they were placed; per channel where it differs
     unshipped_after: timedelta = timedelta(hours=48)
     unshipped_after_by_channel: dict[str, timedelta] = Field(default_factory=dict)
+    # parcels on the way without a carrier scan this long (or failed or sent back), among those shipped
+    # within stuck_within: an older parcel is the carrier's claim process, no longer a reminder
+    stuck_after: timedelta = timedelta(days=5)
+    stuck_within: timedelta = timedelta(days=30)
     # reconciliation exceptions (rpt_payment_reconciliation) older than this, and at least this far off
     reconciliation_after: timedelta = timedelta(days=3)
     reconciliation_min_difference: Decimal = Decimal("0.01")

@@ -22,7 +22,7 @@ from channelhub.stock.audit import record as record_pushes
 from expectations.store import ExpectationOutcome, QualityRun
 from expectations.store import record as record_quality
 from tests.alerts.conftest import Mailbox, Receiver
-from tests.expectations.tables import execute, write_marts
+from tests.expectations.tables import SHIPPED, execute, write_marts
 from tests.pipeline import isolate_env, small_config
 from warehouse import StreamRun, Warehouse, record_runs
 
@@ -170,6 +170,33 @@ def test_paid_orders_a_logistics_account_shipped_are_not_unshipped(hub: HubConfi
     assert unshipped() == ("order #1002 (2026-03-02 09:30Z)", "order #1003 (2026-03-02 09:30Z)")
     execute(hub, "update marts.fct_shipments set order_id = null")
     assert len(unshipped()) == 3
+
+
+def test_a_parcel_without_a_scan_for_days_or_sent_back_is_reminded_until_it_moves(hub: HubConfig) -> None:
+    """EasyPost's parcel of order 1001, on the way and quiet for six days, is a warning naming the waybill
+    and the order; a new scan resolves it; sent back to the shop, it is critical. A parcel shipped before
+    stuck_within (30 days) is the carrier's claim, no longer reminded."""
+    write_marts(hub, orders=3)
+    now = SHIPPED + timedelta(days=7)
+
+    def stuck(at: datetime = now) -> list[Any]:
+        return [alert for alert in check_alerts(hub, as_of=at, deliver=False).open if alert.rule == "stuck_shipment"]
+
+    assert stuck() == []  # delivered
+    execute(hub, "update marts.fct_shipments set status = 'in_transit', is_final = false, delivered_at = null, "
+                 "last_event_at = shipped_at + interval '1 day', last_event_message = 'Departed USPS facility'")
+    [quiet] = stuck()
+    assert (quiet.alert_key, quiet.severity) == ("stuck_shipment:ship_easypost", "warning")
+    [parcel] = quiet.records
+    assert parcel == "USPS 9400100000000000000001, order shop_us:1001: in_transit since 2026-03-04 05:30Z " \
+                     "(Departed USPS facility)"
+    assert stuck(SHIPPED + timedelta(days=5)) == []  # four quiet days
+    assert stuck(SHIPPED + timedelta(days=32)) == []  # shipped over 30 days ago
+    execute(hub, "update marts.fct_shipments set last_event_at = shipped_at + interval '6 days'")
+    assert stuck() == []
+    execute(hub, "update marts.fct_shipments set status = 'return_to_sender', is_final = true")
+    [returned] = stuck()
+    assert returned.severity == "critical" and "return_to_sender" in returned.records[0]
 
 
 def test_channelhub_alerts_lists_open_ones_and_check_exits_1_when_undelivered(
