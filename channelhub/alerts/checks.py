@@ -103,8 +103,9 @@ def unshipped(ctx: Context) -> Iterable[Finding]:
 def stuck_shipment(ctx: Context) -> Iterable[Finding]:
     """Parcels that need someone to call the carrier or the buyer, per account that shipped them: on the
     way without a scan for ``stuck_after`` (a label never handed over counts from when it was made), or
-    failed or sent back; among those shipped within ``stuck_within``. Critical when any failed or was
-    sent back: the buyer waits for a parcel that will not come."""
+    failed or sent back; among those shipped within ``stuck_within`` that something tracks (a label
+    nobody follows, ShipStation's without a tracker, says nothing of where the parcel is). Critical when
+    any failed or was sent back: the buyer waits for a parcel that will not come."""
     if not ctx.has("marts.fct_shipments"):
         return
     rows = ctx.rows("""
@@ -112,6 +113,7 @@ def stuck_shipment(ctx: Context) -> Iterable[Finding]:
                coalesce(last_event_at, shipped_at) as last_seen_at, last_event_message
         from marts.fct_shipments
         where shipped_at >= :since
+          and tracked_by is not null
           and (status in ('failure', 'return_to_sender')
                or (not is_final and coalesce(last_event_at, shipped_at) < :quiet_since))
         order by channel_id, coalesce(last_event_at, shipped_at), tracking_code""",

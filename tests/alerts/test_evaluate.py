@@ -175,7 +175,7 @@ def test_paid_orders_a_logistics_account_shipped_are_not_unshipped(hub: HubConfi
 def test_a_parcel_without_a_scan_for_days_or_sent_back_is_reminded_until_it_moves(hub: HubConfig) -> None:
     """EasyPost's parcel of order 1001, on the way and quiet for six days, is a warning naming the waybill
     and the order; a new scan resolves it; sent back to the shop, it is critical. A parcel shipped before
-    stuck_within (30 days) is the carrier's claim, no longer reminded."""
+    stuck_within (30 days) is the carrier's claim, and one nothing tracks is unknown: neither is reminded."""
     write_marts(hub, orders=3)
     now = SHIPPED + timedelta(days=7)
 
@@ -192,6 +192,9 @@ def test_a_parcel_without_a_scan_for_days_or_sent_back_is_reminded_until_it_move
                      "(Departed USPS facility)"
     assert stuck(SHIPPED + timedelta(days=5)) == []  # four quiet days
     assert stuck(SHIPPED + timedelta(days=32)) == []  # shipped over 30 days ago
+    execute(hub, "update marts.fct_shipments set tracked_by = null")
+    assert stuck() == []  # nothing follows it: where it is is unknown, not stuck
+    execute(hub, "update marts.fct_shipments set tracked_by = 'easypost'")
     execute(hub, "update marts.fct_shipments set last_event_at = shipped_at + interval '6 days'")
     assert stuck() == []
     execute(hub, "update marts.fct_shipments set status = 'return_to_sender', is_final = true")

@@ -64,7 +64,7 @@ MART_COLUMNS: dict[str, dict[str, Any]] = {
     "fct_shipments": {"shipment_id": T, "provider": T, "channel_id": T, "order_id": T, "is_order_known": B,
                       "ordered_at": TS, "carrier": T, "service": T, "tracking_code": T, "shipped_at": TS,
                       "delivered_at": TS, "status": T, "is_final": B, "last_event_at": TS, "last_event_message": T,
-                      "cost_amount": N, "currency": T, "event_count": I},
+                      "cost_amount": N, "currency": T, "event_count": I, "tracked_by": T, "tracked_at": TS},
     "fct_tracking_events": {"event_id": T, "shipment_id": T, "order_id": T, "provider": T, "channel_id": T,
                             "tracking_code": T, "carrier": T, "event_index": I, "occurred_at": TS, "status": T,
                             "status_detail": T, "message": T, "city": T, "country": T},
@@ -152,7 +152,8 @@ def mart_rows(orders: int) -> dict[str, list[dict[str, Any]]]:
                            "service": "Priority", "tracking_code": "9400100000000000000001", "shipped_at": SHIPPED,
                            "delivered_at": DELIVERED, "status": "delivered", "is_final": True,
                            "last_event_at": DELIVERED, "last_event_message": "Delivered",
-                           "cost_amount": Decimal("9.35"), "currency": "USD", "event_count": 2}],
+                           "cost_amount": Decimal("9.35"), "currency": "USD", "event_count": 2,
+                           "tracked_by": "easypost", "tracked_at": DELIVERED}],
         "fct_tracking_events": [
             {"event_id": f"shp_1:{i}", "shipment_id": "shp_1", "order_id": "shop_us:1001", "provider": "easypost",
              "channel_id": "ship_easypost", "tracking_code": "9400100000000000000001", "carrier": "USPS",

@@ -326,7 +326,8 @@ def test_alerts_name_the_worlds_unshipped_orders_open_reconciliation_cases_and_s
         built: tuple[HubConfig, Fleet]) -> None:
     """The rules on the built marts: one unshipped alert per shop naming exactly the World's paid,
     unfulfilled orders past 48 hours, oldest first; one reconciliation alert per channel and open status
-    naming exactly the planted cases; low stock naming every SKU below 5 units or 7 days of cover."""
+    naming exactly the planted cases; stuck parcels naming exactly the World's failed, returned and quiet
+    tracked parcels; low stock naming every SKU below 5 units or 7 days of cover."""
     hub, fleet = built
     world = fleet.world
     as_of = world.now + timedelta(days=10)
@@ -350,6 +351,16 @@ def test_alerts_name_the_worlds_unshipped_orders_open_reconciliation_cases_and_s
     assert alerts[f"reconciliation:{payments_account}/payment_without_order"].records[0].startswith("payment ch_")
     [short_payout] = fleet.sandbox(payments_account).account_fees  # type: ignore[attr-defined]
     assert [record.split()[1] for record in alerts[f"settlement:{payments_account}"].records] == [short_payout]
+
+    # parcels: EasyPost's tracked ones shipped within 30 days that failed, came back or went quiet (every
+    # parcel not finished by the World's clock is quiet 10 days later); ShipStation's labels nobody tracks
+    easypost = next(name for name, account in hub.accounts.items() if account.connector == "easypost")
+    troubled = {shipment.tracking_code for shipment in world.shipments_of("easypost")
+                if shipment.created_at >= as_of - timedelta(days=30) and shipment.events_until(world.now)
+                and shipment.status(world.now) not in ("delivered", "cancelled")}
+    assert troubled and {record.split()[1].rstrip(",:") for record in alerts[f"stuck_shipment:{easypost}"].records} \
+        == troubled
+    assert not any(alert.rule == "stuck_shipment" and alert.scope != easypost for alert in alerts.values())
 
     # stock: as of the World's last day (its last 28 days of sales), thresholds where this small merchant has
     # some SKUs short by units and some only by days of cover
