@@ -221,7 +221,8 @@ class ShipstationSandbox(HttpSandbox):
     def void(self, label: Label) -> datetime:
         """The merchant voids a live label now (the World's clock moves on a minute), however long after it
         was made: ShipStation lists it ``voided``, with that ``voidDate``. Returns the time."""
-        assert label.voided_at is None, f"label {label.number} is voided already"
+        if label.voided_at is not None:
+            raise ValueError(f"label {label.number} is voided already")
         self.voided[label.number] = voided = self.world.tick()
         return voided
 
