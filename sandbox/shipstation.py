@@ -13,9 +13,12 @@ ShipStation's documents, not from a client:
   ``rate_limit=None`` turns the limit and its headers off);
 * lists ``{"<objects>": [...], "total", "page", "pages"}``; ``page`` from 1, ``pageSize`` up to 500
   (default 100), ``sortBy`` (shipments: ``CreateDate``, ``ShipDate``; orders: ``CreateDate``,
-  ``ModifyDate``, ``OrderDate``) and ``sortDir``; ``createDateStart``/``End`` on shipments,
-  ``createDateStart``/``End`` and ``modifyDateStart``/``End`` on orders (inclusive), ``orderNumber``,
-  ``trackingNumber``, ``orderStatus``; shipment items only with ``includeShipmentItems=true``;
+  ``ModifyDate``, ``OrderDate``) and ``sortDir``; ``createDateStart``/``End`` and
+  ``voidDateStart``/``End`` on shipments (a void bound lists only voided labels),
+  ``createDateStart``/``End`` and ``modifyDateStart``/``End`` on orders, ``orderNumber``,
+  ``trackingNumber``, ``orderStatus``; shipment items only with ``includeShipmentItems=true``. Every date
+  bound is inclusive at both ends: ShipStation's documents name the filters without saying, so the
+  sandbox takes the reading its other date filters have;
 * times are US Pacific wall clock without an offset (``2026-03-01T10:00:00.0000000``, as ShipStation
   writes them), and the ``…DateStart`` filters are read in the same zone (``2026-03-01 10:00:00``);
 * a bad parameter is 400 ``{"message": "Invalid request parameters"}``; a server fault is 500 in
@@ -26,7 +29,8 @@ order id, ``orderNumber`` the number the shop shows, ``advancedOptions.storeId``
 ``advancedOptions.customField1`` the hub's shop account, which the merchant's automation rule sets per
 store. Carriers are ShipStation's codes (``stamps_com`` for USPS, ``ups``, ``fedex``, ``dhl_express``).
 A label is ``voided`` (with ``voidDate``) where the shipper voided it: one parcel in ``VOID_EVERY`` had a
-first label voided before the one it travels under, which ShipStation lists too.
+first label voided before the one it travels under, which ShipStation lists too; and a label the merchant
+voids later (:meth:`ShipstationSandbox.void`), however long after it was made.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ SERVICE_CODES = {"GroundAdvantage": "usps_ground_advantage", "Priority": "usps_p
                  "Standard": "ups_standard_international", "FEDEX_GROUND": "fedex_ground",
                  "ExpressWorldwide": "express_worldwide"}
 SORTS = {"shipments": ("CreateDate", "ShipDate"), "orders": ("CreateDate", "ModifyDate", "OrderDate")}
-FILTERS = {"shipments": ("createDate",), "orders": ("createDate", "modifyDate")}
+FILTERS = {"shipments": ("createDate", "voidDate"), "orders": ("createDate", "modifyDate")}
 
 
 def stamp(when: datetime) -> str:
@@ -99,6 +103,7 @@ class ShipstationSandbox(HttpSandbox):
         self._window_start, self._window_used = time.monotonic(), 0
         self._spent_next = False
         self._window_lock = threading.Lock()
+        self.voided: dict[int, datetime] = {}  # label number → when the merchant voided it (:meth:`void`)
         # each authenticated request as it arrived: path, query, monotonic time, the headers answered
         self.log: list[dict[str, Any]] = []
         self.routes = Map([
@@ -185,7 +190,9 @@ class ShipstationSandbox(HttpSandbox):
         rows = self.shipments(args) if kind == "shipments" else self.orders(args)
         for field in FILTERS[kind]:
             start, end = bounds.get(field + "Start"), bounds.get(field + "End")
-            rows = [row for row in rows if (start is None or row[field] >= start) and (end is None or row[field] <= end)]
+            if start is not None or end is not None:  # a record without the date (a live label's void) is out
+                rows = [row for row in rows if row[field] is not None and (start is None or row[field] >= start)
+                        and (end is None or row[field] <= end)]
         sort_field = sort_by[0].lower() + sort_by[1:]
         rows.sort(key=lambda row: (row[sort_field], row["id"]), reverse=sort_dir == "DESC")
         items = args.get("includeShipmentItems", "false").lower() == "true"
@@ -208,8 +215,16 @@ class ShipstationSandbox(HttpSandbox):
                 code = shipment.tracking_code[:-4] + f"{int(shipment.tracking_code[-4:]) ^ 1:04d}" \
                     if shipment.tracking_code[-4:].isdigit() else shipment.tracking_code + "V"
                 labels.append(Label(number + 1, shipment, first, code, first + timedelta(minutes=30)))
-            labels.append(Label(number, shipment, shipment.created_at, shipment.tracking_code))
+            labels.append(Label(number, shipment, shipment.created_at, shipment.tracking_code, self.voided.get(number)))
         return sorted(labels, key=lambda label: (label.created_at, label.number))
+
+    def void(self, label: Label) -> datetime:
+        """The merchant voids a live label now (the World's clock moves on a minute), however long after it
+        was made: ShipStation lists it ``voided``, with that ``voidDate``. Returns the time."""
+        if label.voided_at is not None:
+            raise ValueError(f"label {label.number} is voided already")
+        self.voided[label.number] = voided = self.world.tick()
+        return voided
 
     def shipments(self, args: Mapping[str, str]) -> list[dict[str, Any]]:
         rows = []
@@ -219,7 +234,7 @@ class ShipstationSandbox(HttpSandbox):
                     args.get("trackingNumber", label.tracking_code) != label.tracking_code:
                 continue
             rows.append({"id": label.number, "label": label, "createDate": label.created_at,
-                         "shipDate": label.created_at.astimezone(PACIFIC).date()})
+                         "voidDate": label.voided_at, "shipDate": label.created_at.astimezone(PACIFIC).date()})
         return rows
 
     def shipped(self) -> dict[int, Shipment]:

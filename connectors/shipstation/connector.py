@@ -2,19 +2,26 @@
 items) and the orders ShipStation imported from the stores (``GET /orders``).
 
 ShipStation writes its times without an offset, in US Pacific time (``2026-03-01T10:00:00.0000000``),
-and compares its ``…DateStart`` filters in the same wall clock: both cursors declare that zone once, times
+and compares its ``…DateStart`` filters in the same wall clock: every cursor declares that zone once, times
 land in UTC, and the bounds sent are Pacific wall clock. Lists page with ``page`` up to ``pages``, sorted
 ascending on the cursor, so records created during a run land on the last page, not between pages.
+
+A label changes once at most after it is made: it can be voided, any time later. Besides the labels
+created since the last run, each run lists the labels voided since the last run (``voidDateStart``, its
+own cursor) into the same ``shipments`` table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+import dlt
 import requests
+from dlt.extract.items_transform import ItemTransform
 from dlt.extract.source import DltSource
 
 from connectors.sdk import (
@@ -28,6 +35,7 @@ from connectors.sdk import (
     quarantining,
 )
 from connectors.sdk.convert import exact_decimal, whole_number
+from connectors.sdk.quarantine import RecordGate
 from connectors.sdk.rest import resource_config, rest_source
 from connectors.sdk.spec import typed
 
@@ -35,13 +43,20 @@ from .client import ShipstationAPIError, auth, make_client, raise_for_shipstatio
 from .settings import ShipstationSettings
 
 PACIFIC = "America/Los_Angeles"  # ShipStation's clock: every time it writes or compares is this wall clock
-HOUR, DAY = 3_600, 86_400
-# A label is fixed once created, except that it can be voided (voided, voidDate): re-read a week of
-# labels, the voids made within a week of the label (README). Also covers the hour repeated when Pacific
-# time falls back (a zone-less time in it is read as the first one).
-LABEL_CREATED = Cursor("createDate", source_timezone=PACIFIC, lag=7 * DAY)
+HOUR = 3_600
+# A label is fixed once created, except that it can be voided, which LABEL_VOIDED follows. The hour
+# covers the hour repeated when Pacific time falls back (a zone-less time in it is read as the first one).
+LABEL_CREATED = Cursor("createDate", source_timezone=PACIFIC, lag=HOUR)
+# The labels voided since the last run, however old (GET /shipments?voidDateStart=…), merged into
+# shipments. The hour covers the repeated fall-back hour and a label voided while a run pages (README).
+LABEL_VOIDED = Cursor("voidDate", source_timezone=PACIFIC, lag=HOUR)
 # An order's modifyDate moves with every change; the hour covers the repeated fall-back hour.
 ORDER_MODIFIED = Cursor("modifyDate", source_timezone=PACIFIC, lag=HOUR)
+# The void listing's resource (it writes the shipments table), and where it starts without a start_date:
+# before any ShipStation label (ShipStation opened in 2011), as a void listing needs a voidDateStart (without
+# one ShipStation lists every label, voided or not).
+VOIDS = "shipment_voids"
+NO_VOID_BEFORE = datetime(2011, 1, 1, tzinfo=UTC)
 # (stream, its key, its time fields, its money fields, its item list)
 SHAPES = {
     "shipments": ("shipmentId", ("createDate", "voidDate"), ("shipmentCost", "insuranceCost"), "shipmentItems"),
@@ -121,6 +136,40 @@ def _endpoint(stream: str, settings: ShipstationSettings) -> dict[str, Any]:
             "response_actions": [raise_for_shipstation_error]}
 
 
+def _voids_endpoint(settings: ShipstationSettings) -> dict[str, Any]:
+    """The labels listing, for the labels voided since the cursor (``voidDateStart``, the resource's
+    incremental). Sorted on creation, as ShipStation documents no void-date sort: a label voided while the
+    run pages moves later pages on, never skipping one, and the next run's lag re-reads it. With a
+    ``start_date``, labels created before it stay out, as they do from the labels listing. Items included,
+    as a merged label's items are replaced with it."""
+    endpoint = _endpoint("shipments", settings)
+    if settings.start_date is not None:
+        endpoint["params"]["createDateStart"] = pacific_bound(settings.start_date)
+    return endpoint
+
+
+class VoidsAfterAWholeRead(ItemTransform[Any, Any]):
+    """A pipe step after the void listing's incremental. A run whose labels listing reads from its start (a
+    first load, a full refresh: the labels cursor had no value) reads every label with its void already,
+    so this step drops the void listing's records (loaded twice, the run would count them twice) while
+    the void cursor still moves on: the next run lists the voids made since. The labels cursor is read as
+    the run found it, when dlt binds the pipes, before any page is read."""
+
+    placement_affinity: ClassVar[float] = 1.5  # after the incremental (1), so the void cursor advances
+
+    def __init__(self) -> None:
+        super().__init__(lambda item: item)
+        self.labels_read_whole = False
+
+    def bind(self, pipe: Any) -> VoidsAfterAWholeRead:
+        labels = dlt.current.resource_state("shipments").get("incremental", {}).get(LABEL_CREATED.field, {})
+        self.labels_read_whole = labels.get("last_value") in (None, labels.get("initial_value"))
+        return self
+
+    def __call__(self, item: Any, meta: Any = None) -> Any:
+        return None if self.labels_read_whole else item
+
+
 class ShipstationConnector(Connector[ShipstationSettings]):
     name = "shipstation"
     kind = ConnectorKind.LOGISTICS
@@ -147,15 +196,24 @@ class ShipstationConnector(Connector[ShipstationSettings]):
     )
 
     def source(self, account: Account[ShipstationSettings]) -> DltSource:
+        """One resource per stream, and the void listing (``VOIDS``), which the runner selects with the
+        shipments it writes. The void listing's records pass the shipments' declaration (the runner gates
+        the streams' own resources only)."""
         settings = account.settings
         starts = {"shipments": "createDateStart", "orders": "modifyDateStart"}
         resources = [resource_config(stream, _endpoint(stream.name, settings), start_param=starts[stream.name],
                                      initial_value=settings.start_date, convert=pacific_bound, account=account.name)
                      for stream in self.streams_for(account)]
+        voided = replace(self.stream("shipments"), cursor=LABEL_VOIDED)
+        resources.append(resource_config(voided, _voids_endpoint(settings), start_param="voidDateStart",
+                                         initial_value=settings.start_date or NO_VOID_BEFORE, convert=pacific_bound,
+                                         account=account.name, name=VOIDS, table_name="shipments",
+                                         steps=[RecordGate(account.name, voided), VoidsAfterAWholeRead()]))
         source = rest_source("shipstation", make_client(settings), resources)
         for resource in resources:  # objects become rows before the incremental reads their cursor
+            stream = resource.get("table_name", resource["name"])
             source.resources[resource["name"]].add_map(
-                quarantining(_rows(account.name, resource["name"], settings.currency)), insert_at=1)
+                quarantining(_rows(account.name, stream, settings.currency)), insert_at=1)
         return source
 
     def check(self, account: Account[ShipstationSettings]) -> CheckResult:
