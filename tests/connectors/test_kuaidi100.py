@@ -197,6 +197,27 @@ def test_answers_without_scans_and_refusals(make_tracker, monkeypatch: pytest.Mo
         run_account(env.config, ACCOUNT)
 
 
+def test_an_answer_without_scans_keeps_the_scans_loaded(make_tracker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kuaidi100 answering 查询无结果 about a parcel it had scans of leaves those loaded as they were (the
+    waybill's row says found false), and the same answer again loads no scan twice."""
+    env = make_tracker(20)
+    run_account(env.config, ACCOUNT)
+    scans = ("select carrier, tracking_code, scan_id, occurred_at, context, status_code, scan_index "
+             f"from raw_{ACCOUNT}.scans order by tracking_code, scan_index")
+    loaded = env.rows(scans)
+    shown = Kuaidi100Sandbox.scans
+    assert len(loaded) == sum(len(shown(env.sandbox, shipment)) for shipment in env.known) > 0
+    forgotten = {shipment.tracking_code for shipment in env.known[::2] if shown(env.sandbox, shipment)}
+    monkeypatch.setattr(Kuaidi100Sandbox, "scans",
+                        lambda self, parcel: [] if parcel.tracking_code in forgotten else shown(self, parcel))
+    report = run_account(env.config, ACCOUNT)  # asked again (the hub has not built on the answers)
+    assert report.rows["waybills"] == len(env.known) and forgotten
+    assert env.rows(scans) == loaded
+    assert {code for code, found in env.rows(f"select tracking_code, found from raw_{ACCOUNT}.waybills")
+            if not found} == forgotten | {shipment.tracking_code for shipment in env.known
+                                          if not shown(env.sandbox, shipment)}
+
+
 SHOP = ShopSpec("store_cn", "CNY", "Asia/Shanghai", checkout=("alipay", "wechatpay"), shipper="shop")
 WOO = {"consumer_key": ("TEST_WOO_KEY", "ck_0123456789abcdef0123456789abcdef"),
        "consumer_secret": ("TEST_WOO_SECRET", "cs_fedcba9876543210fedcba9876543210")}

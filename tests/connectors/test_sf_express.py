@@ -28,7 +28,7 @@ from connectors.sf_express.client import (
     java_url_encode,
     msg_digest,
 )
-from connectors.sf_express.connector import to_record
+from connectors.sf_express.connector import to_records
 from sandbox.sf_express import SfExpressSandbox, expected_digest, url_encoded
 from tests.pipeline import SHIPPED, isolate_env, loaded_merchant, query, small_config
 
@@ -197,17 +197,46 @@ def test_a_route_that_cannot_be_read_sets_its_waybill_aside(env: SfExpressEnv, m
     assert (record, field) == (bad, "routes.acceptTime") and "2026/10/02 11:30" in reason
 
 
+def test_an_answer_without_routes_keeps_the_routes_loaded(make_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SF forgets routes after about three months while a stuck parcel is still asked about: an answer
+    without routes leaves those loaded as they were (the waybill's row says the answer held none), and
+    the same answer again loads no route twice."""
+    env = make_env(SfExpressEnv, 20, 10)
+    env.seed_warehouse()
+    run_account(env.config, ACCOUNT)
+    routes = ("select carrier, tracking_code, scan_id, accept_time, op_code, accept_address, remark, route_index "
+              f"from raw_{ACCOUNT}.routes order by tracking_code, route_index")
+    loaded = env.rows(routes)
+    assert len(loaded) == sum(len(env.sandbox.routes_of(shipment)) for shipment in env.known) > 0
+    forgotten = {shipment.tracking_code for shipment in env.known[::2] if env.sandbox.routes_of(shipment)}
+    shown = SfExpressSandbox.routes_of
+    monkeypatch.setattr(SfExpressSandbox, "routes_of",
+                        lambda self, shipment: [] if shipment.tracking_code in forgotten else shown(self, shipment))
+    report = run_account(env.config, ACCOUNT)  # asked again (the hub has not built on the answers)
+    assert report.rows["waybills"] == len(env.known) and forgotten
+    assert env.rows(routes) == loaded
+    assert {code for code, count in env.rows(f"select tracking_code, route_count from raw_{ACCOUNT}.waybills")
+            if count == 0} == forgotten | {shipment.tracking_code for shipment in env.known if not shown(env.sandbox, shipment)}
+
+
 # -- records ------------------------------------------------------------------------------------------------
 
 ASKED = {"SF1234567890123": Waybill("SF", "SF1234567890123", datetime(2026, 10, 1, tzinfo=UTC))}
 
 
-def test_accept_time_is_beijing_time_made_utc() -> None:
-    row = to_record("acct", ASKED, {"mailNo": "SF1234567890123", "routes": [
-        {"acceptTime": "2026-10-02 11:30:00", "acceptAddress": "北京市", "remark": "已签收", "opCode": "80"}]})
-    assert row["routes"] == [{"acceptTime": datetime(2026, 10, 2, 3, 30, tzinfo=UTC), "acceptAddress": "北京市",
-                              "remark": "已签收", "opCode": "80", "carrier": "SF", "tracking_code": "SF1234567890123"}]
-    assert (row["carrier"], row["tracking_code"], row["route_count"]) == ("SF", "SF1234567890123", 1)
+def test_accept_time_is_beijing_time_made_utc_and_a_route_is_known_by_time_code_and_place() -> None:
+    """A route's id is its acceptTime, opCode and acceptAddress: the same route re-worded is the same
+    scan; another time or place is another."""
+    signed = {"acceptTime": "2026-10-02 11:30:00", "acceptAddress": "北京市", "remark": "已签收", "opCode": "80"}
+    row, routes = to_records("acct", ASKED, {"mailNo": "SF1234567890123", "routes": [
+        signed, {**signed, "remark": "已签收，感谢使用顺丰"}, {**signed, "acceptAddress": "天津市"},
+        {**signed, "acceptTime": "2026-10-02 11:30:01"}]})
+    assert routes[0] == {"acceptTime": datetime(2026, 10, 2, 3, 30, tzinfo=UTC), "acceptAddress": "北京市",
+                         "remark": "已签收", "opCode": "80", "carrier": "SF", "tracking_code": "SF1234567890123",
+                         "route_index": 0, "scan_id": routes[0]["scan_id"]}
+    ids = [route["scan_id"] for route in routes]
+    assert ids[0] == ids[1] and len(set(ids)) == 3 and [route["route_index"] for route in routes] == [0, 1, 2, 3]
+    assert row == {"carrier": "SF", "tracking_code": "SF1234567890123", "route_count": 4}
 
 
 @pytest.mark.parametrize(("answer", "field"), [
@@ -215,9 +244,9 @@ def test_accept_time_is_beijing_time_made_utc() -> None:
     ({"mailNo": "SF1234567890123", "routes": "none"}, "routes"),
     ({"mailNo": "SF1234567890123", "routes": [{"acceptTime": "2026-10-02T11:30:00Z"}]}, "routes.acceptTime"),
     ({"mailNo": "SF1234567890123", "routes": [{"opCode": "50"}]}, "routes.acceptTime")])
-def test_to_record_rejects_what_it_cannot_read(answer: dict[str, Any], field: str) -> None:
+def test_to_records_rejects_what_it_cannot_read(answer: dict[str, Any], field: str) -> None:
     with pytest.raises(SourceDataError) as failure:
-        to_record("acct", ASKED, answer)
+        to_records("acct", ASKED, answer)
     assert failure.value.field == field and failure.value.stream == "waybills"
 
 
