@@ -7,6 +7,8 @@ outside check (clients.md): the sandbox verifies the signature itself, from the 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,6 +20,7 @@ import transforms
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, TrackerEnv
+from channelhub.tracking import pending_waybills
 from connectors.kuaidi100.client import query_param, sign
 from connectors.sdk.tracking import FINISHED
 from sandbox.kuaidi100 import Kuaidi100Sandbox
@@ -223,15 +226,11 @@ WOO = {"consumer_key": ("TEST_WOO_KEY", "ck_0123456789abcdef0123456789abcdef"),
        "consumer_secret": ("TEST_WOO_SECRET", "cs_fedcba9876543210fedcba9876543210")}
 
 
-@pytest.mark.e2e
-def test_the_marts_take_status_delivery_and_scans_from_the_tracker(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """A CNY store records its couriers' waybills (WooCommerce); after a build the tracker is handed them
-    (SF with the buyer's phone from dim_customers), and after the next build fct_shipments takes each
-    parcel's status, delivery time and scan count from Kuaidi100's answers (tracked_by kuaidi100), and
-    fct_tracking_events holds every scan, matched to its shipment."""
-    world = World(WorldSpec(orders=150, skus=24, customers=60, shops=(SHOP,), days=20))
-    world.shift(datetime.now(UTC) - world.now)  # shipped within the tracker's 30 days
+@contextmanager
+def cny_store_tracked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, world: World,
+                      **settings: Any) -> Iterator[tuple[HubConfig, WooCommerceSandbox, Kuaidi100Sandbox]]:
+    """A CNY store recording its couriers' waybills (WooCommerce) and a Kuaidi100 account following them,
+    with ``settings`` of its own; the store loaded and the hub built, so the tracker has waybills to ask."""
     monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
     for variable, value in [*WOO.values(), *((SECRETS[name], value) for name, value in
                                              (("customer", CUSTOMER), ("key", KEY)))]:
@@ -243,25 +242,77 @@ def test_the_marts_take_status_delivery_and_scans_from_the_tracker(tmp_path: Pat
                         "settings": {"base_url": shop.base_url, "start_date": "2025-01-01T00:00:00Z"}},
             ACCOUNT: {"connector": "kuaidi100", "secrets": {name: {"env": env} for name, env in SECRETS.items()},
                       "settings": {"base_url": tracker.base_url, "carriers": ["SF", "ZTO", "YTO", "YUNDA"],
-                                   "max_wait_seconds": 0.1}}}})
+                                   "max_wait_seconds": 0.1, **settings}}}})
         run_account(config, SHOP.name)
         transforms.build(config, select=["+fct_shipments", "+dim_customers"])
+        yield config, shop, tracker
+
+
+def cny_world() -> World:
+    world = World(WorldSpec(orders=150, skus=24, customers=60, shops=(SHOP,), days=20))
+    world.shift(datetime.now(UTC) - world.now)  # shipped within the tracker's 30 days
+    return world
+
+
+@pytest.mark.e2e
+def test_the_marts_take_status_delivery_and_scans_from_the_tracker(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CNY store records its couriers' waybills (WooCommerce); after a build the tracker is handed them
+    (SF with the buyer's phone from dim_customers), and after the next build fct_shipments takes each
+    parcel's status, delivery time and scan count from Kuaidi100's answers (tracked_by kuaidi100, asked,
+    scans or not), and fct_tracking_events holds every scan, matched to its shipment. Once Kuaidi100
+    answers 查询无结果 about every parcel, the marts keep them all."""
+    world = cny_world()
+    shipments = ("select tracking_code, status, delivered_at, tracked_by, event_count from marts.fct_shipments "
+                 f"where channel_id = '{SHOP.name}'")
+    events = ("select event_id, shipment_id, occurred_at, status, message from marts.fct_tracking_events "
+              "where provider = 'kuaidi100' order by event_id")
+    with cny_store_tracked(tmp_path, monkeypatch, world) as (config, shop, _):
         report = run_account(config, ACCOUNT)
         transforms.build(config, select=["+fct_shipments", "+fct_tracking_events"])
         recorded = shop.recorded_waybills().values()
         assert report.rows["waybills"] == len(recorded) > 0 and not report.quarantined
         env = Kuaidi100Env.__new__(Kuaidi100Env)  # its rows() on this config's warehouse
         env.config = config
-        got = {row[0]: row[1:] for row in env.rows(
-            "select tracking_code, status, delivered_at, tracked_by, event_count from marts.fct_shipments "
-            f"where channel_id = '{SHOP.name}'")}
-        expected = {}
-        for shipment in recorded:
-            scans = [event for event in shipment.events_until(world.now) if event.status != "pre_transit"]
-            delivered = next((event.at for event in scans if event.status == "delivered"), None)
-            expected[shipment.tracking_code] = (scans[-1].status, delivered, "kuaidi100", len(scans)) if scans \
-                else got.get(shipment.tracking_code, ())[:1] + (None, None, 0)
-        assert got == expected
-        assert Counter(status for status, *_ in got.values())["delivered"] > 0
-        assert env.one("select count(*), count(shipment_id) from marts.fct_tracking_events "
-                       "where provider = 'kuaidi100'") == (sum(row[3] for row in got.values()),) * 2
+        got = {row[0]: row[1:] for row in env.rows(shipments)}
+        scans = env.rows(events)
+        monkeypatch.setattr(Kuaidi100Sandbox, "scans", lambda self, parcel: [])
+        forgotten = run_account(config, ACCOUNT)
+        transforms.build(config, select=["+fct_shipments", "+fct_tracking_events"])
+        assert {row[0]: row[1:] for row in env.rows(shipments)} == got and env.rows(events) == scans
+    expected = {}
+    for shipment in recorded:
+        scanned = [event for event in shipment.events_until(world.now) if event.status != "pre_transit"]
+        delivered = next((event.at for event in scanned if event.status == "delivered"), None)
+        expected[shipment.tracking_code] = (scanned[-1].status, delivered, "kuaidi100", len(scanned)) if scanned \
+            else got.get(shipment.tracking_code, ())[:1] + (None, "kuaidi100", 0)
+    assert got == expected
+    assert Counter(status for status, *_ in got.values())["delivered"] > 0
+    assert len(scans) == sum(row[3] for row in got.values()) and all(scan[1] for scan in scans)
+    asked_again = [count for status, _, _, count in got.values() if status not in FINISHED]
+    assert forgotten.rows["waybills"] == len(asked_again) and any(asked_again)
+
+
+@pytest.mark.e2e
+def test_waybills_never_scanned_do_not_starve_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More parcels not picked up yet (查询无结果) than a day's quota: once the hub has built on the
+    answer, the next run asks about the parcels never asked, then about the least recently asked, not
+    about the same unscanned parcels again."""
+    with cny_store_tracked(tmp_path, monkeypatch, cny_world(), daily_quota=10) as (config, _, tracker):
+        pending = [waybill.tracking_code for waybill in pending_waybills(Warehouse(config.warehouse_url),
+                                                                         config.account(ACCOUNT))]
+        never_scanned = set(pending[:20])
+        shown = Kuaidi100Sandbox.scans
+        monkeypatch.setattr(Kuaidi100Sandbox, "scans",
+                            lambda self, parcel: [] if parcel.tracking_code in never_scanned else shown(self, parcel))
+        asked_by_run = []
+        for quota in (10, len(pending), len(pending) + 10):  # each run's quota tops up the day's
+            config.accounts[ACCOUNT].settings["daily_quota"] = quota
+            tracker.log.clear()
+            run_account(config, ACCOUNT)
+            transforms.build(config, select=["+fct_shipments"])
+            asked_by_run.append([param["num"] for param in tracker.log])
+    first, second, third = asked_by_run
+    assert first == pending[:10]  # none asked yet: oldest first
+    assert second == pending[10:]  # the never asked, though the first ten are still unscanned
+    assert third == pending[:10]  # the least recently asked

@@ -263,28 +263,40 @@ def test_the_cny_stores_sf_waybills_take_sfs_status_in_the_marts(tmp_path: Path,
     """The shipped merchant's CNY store (WooCommerce, its couriers' waybills recorded on its orders) and
     track_sf: after a build the tracker is handed the store's SF waybills shipped within track_days, and
     the next build gives each its SF status (a parcel SF has not collected yet stays unknown), its scans in
-    fct_tracking_events under its shipment, tracked_by sf_express."""
+    fct_tracking_events under its shipment, tracked_by sf_express (asked, routes or not). Once SF shows
+    no route of any of them (it forgets routes after about three months), the marts keep them all."""
     isolate_env(monkeypatch, tmp_path)
     keep = {"woocommerce", "sf_express"}
     shipped = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
     config = small_config(tmp_path, orders=400, edit={"stock": {"channels": {}}},  # no stock: no channel to push to
                           leave_out={account["connector"] for account in shipped["accounts"].values()} - keep)
+    shipments = "select tracking_code, status, tracked_by, event_count from marts.fct_shipments where carrier = 'SF'"
+    events = ("select event_id, shipment_id, occurred_at, status, message from marts.fct_tracking_events "
+              "where provider = 'sf_express' order by event_id")
     with loaded_merchant(config) as (hub, _fleet):
         transforms.build(hub)
         report = run_account(hub, "track_sf")
         transforms.build(hub)
         world, since = world_for(hub), datetime.now(UTC) - timedelta(days=hub.account("track_sf").settings.track_days)
+        rows = {row["tracking_code"]: (row["status"], row["tracked_by"], row["event_count"]) for row in query(hub, shipments)}
+        scans = query(hub, events)
+        monkeypatch.setattr(SfExpressSandbox, "routes_of", lambda self, shipment: [])
+        forgotten = run_account(hub, "track_sf")
+        transforms.build(hub, select=["+fct_shipments", "+fct_tracking_events"])
+        assert {row["tracking_code"]: (row["status"], row["tracked_by"], row["event_count"])
+                for row in query(hub, shipments)} == rows
+        assert query(hub, events) == scans
     followed = [shipment for shipment in world.shipments_of("shop") if shipment.carrier == "SF"
                 and since <= shipment.created_at <= world.now]
     assert report.rows["waybills"] == len(followed) > 0
-    rows = {row["tracking_code"]: (row["status"], row["tracked_by"], row["event_count"]) for row in query(hub, """
-        select tracking_code, status, tracked_by, event_count from marts.fct_shipments where carrier = 'SF'""")}
     expected = {}
     for shipment in followed:
-        scans = [event for event in shipment.events_until(world.now) if event.status != "pre_transit"]
-        expected[shipment.tracking_code] = (scans[-1].status, "sf_express", len(scans)) if scans else ("unknown", None, 0)
+        scanned = [event for event in shipment.events_until(world.now) if event.status != "pre_transit"]
+        expected[shipment.tracking_code] = (scanned[-1].status, "sf_express", len(scanned)) if scanned \
+            else ("unknown", "sf_express", 0)
     assert {code: rows[code] for code in expected} == expected
+    asked_again = [(status, count) for status, _, count in expected.values() if status not in FINISHED]
+    assert forgotten.rows["waybills"] == len(asked_again) and any(count for _, count in asked_again), asked_again
     assert Counter(status for status, *_ in expected.values())["delivered"] > 0
-    counts = query(hub, "select count(*) as scans, count(shipment_id) as shipments, count(order_id) as orders "
-                        "from marts.fct_tracking_events where provider = 'sf_express'")
-    assert counts == [dict.fromkeys(("scans", "shipments", "orders"), sum(row[2] for row in expected.values()))]
+    assert len(scans) == sum(row[2] for row in expected.values())
+    assert all(scan["shipment_id"] for scan in scans)
