@@ -5,14 +5,15 @@ warehouse (the labels bought at ShipStation, the waybills shops record on their 
 platform. So a tracker's ``source()`` reads ``account.waybills``: the runner fills it, before each run,
 with the shipments of the carriers the account follows that are not finished yet (not delivered,
 returned or cancelled), shipped within ``track_days``, and not followed by another provider's own
-tracking (EasyPost's trackers) — least recently tracked first.
+tracking (EasyPost's trackers) — never asked first, then least recently asked.
 
-An answer is two tables: the waybill's row (the latest answer: merged on carrier and waybill, so a
-waybill asked and not scanned yet is on record as asked) and its scans, a table of their own merged on
-carrier, waybill and :func:`scan_id`. Not a child table of the waybill's row: dlt's merge replaces a
-row's child rows whole, so an answer with fewer scans (SF forgets routes after about three months,
-Kuaidi100 may answer 查询无结果 for a parcel it had scans of) would delete the ones loaded. Merged on
-their own identity, an answer adds the scans that are new and removes none.
+An answer is two tables: the waybill's row (the latest answer, merged on carrier and waybill: a
+waybill asked and not scanned yet is on record as asked; the connector's models give these rows as the
+conformed ``tracker_answers`` role, fct_shipments' ``tracked_at``, which orders the queue) and its
+scans, a table of their own merged on carrier, waybill and :func:`scan_id`. Not a child table of the
+waybill's row: dlt's merge replaces a row's child rows whole, so an answer with fewer scans (SF forgets
+routes after about three months, Kuaidi100 may answer 查询无结果 for a parcel it had scans of) would
+delete the ones loaded. Merged on their own identity, an answer adds the scans that are new and removes none.
 
 Platforms sell queries by the package: ``daily_quota`` caps the queries of one day (in the platform's
 zone). The runner hands the source ``account.allowance`` (a :class:`QueryAllowance`: the day's queries
