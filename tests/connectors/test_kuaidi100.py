@@ -22,7 +22,8 @@ from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, TrackerEnv
 from channelhub.tracking import pending_waybills
 from connectors.kuaidi100.client import query_param, sign
-from connectors.sdk.tracking import FINISHED
+from connectors.kuaidi100.connector import to_records
+from connectors.sdk.tracking import FINISHED, Waybill
 from sandbox.kuaidi100 import Kuaidi100Sandbox
 from sandbox.woocommerce import WooCommerceSandbox
 from sandbox.world import ShopSpec, World, WorldSpec
@@ -100,6 +101,22 @@ def test_the_signature_is_kuaidi100s_rule_on_the_documented_example() -> None:
     assert sign(param, KEY, CUSTOMER) == "04841C6B9FEB7723ED9E6ED2C2FB5DE3"
     assert query_param("shunfeng", "SF1234567890123", "+86 138 0001 2345") == \
         '{"com":"shunfeng","num":"SF1234567890123","phone":"2345","resultv2":"1","show":"0","order":"asc"}'
+
+
+def test_a_scan_is_known_by_its_time_and_context() -> None:
+    """Kuaidi100 gives a scan no code: its time and context tell it from the waybill's others, so two
+    scans of one second differ, and the same scan answered again (its area parsed anew) is the same."""
+    waybill = Waybill("ZTO", "78000000000001", datetime(2026, 11, 19, tzinfo=UTC))
+    scan = {"time": "2026-11-20 14:03:11", "context": "【杭州市】快件已到达", "status": "在途", "statusCode": "0"}
+    answer = {"message": "ok", "nu": waybill.tracking_code, "state": "0", "ischeck": "0", "com": "zhongtong",
+              "data": [scan, {**scan, "context": "【杭州市】快件已发出"}, {**scan, "areaName": "浙江,杭州市"}]}
+    row, scans = to_records("acct", {"ZTO": "zhongtong"}, {"waybill": waybill, "answer": answer})
+    assert (row["found"], row["state"]) == (True, "0") and "scans" not in row
+    assert [(scan["scan_index"], scan["occurred_at"]) for scan in scans] == [
+        (index, datetime(2026, 11, 20, 6, 3, 11, tzinfo=UTC)) for index in range(3)]
+    ids = [scan["scan_id"] for scan in scans]
+    assert ids[0] == ids[2] != ids[1]
+    assert {(scan["carrier"], scan["tracking_code"]) for scan in scans} == {("ZTO", waybill.tracking_code)}
 
 
 @pytest.fixture
@@ -227,10 +244,10 @@ WOO = {"consumer_key": ("TEST_WOO_KEY", "ck_0123456789abcdef0123456789abcdef"),
 
 
 @contextmanager
-def cny_store_tracked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, world: World,
-                      **settings: Any) -> Iterator[tuple[HubConfig, WooCommerceSandbox, Kuaidi100Sandbox]]:
-    """A CNY store recording its couriers' waybills (WooCommerce) and a Kuaidi100 account following them,
-    with ``settings`` of its own; the store loaded and the hub built, so the tracker has waybills to ask."""
+def cny_store_tracked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                      world: World) -> Iterator[tuple[HubConfig, WooCommerceSandbox, Kuaidi100Sandbox]]:
+    """A CNY store recording its couriers' waybills (WooCommerce) and a Kuaidi100 account following them;
+    the store loaded and the hub built, so the tracker has waybills to ask."""
     monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
     for variable, value in [*WOO.values(), *((SECRETS[name], value) for name, value in
                                              (("customer", CUSTOMER), ("key", KEY)))]:
@@ -242,7 +259,7 @@ def cny_store_tracked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, world: Wo
                         "settings": {"base_url": shop.base_url, "start_date": "2025-01-01T00:00:00Z"}},
             ACCOUNT: {"connector": "kuaidi100", "secrets": {name: {"env": env} for name, env in SECRETS.items()},
                       "settings": {"base_url": tracker.base_url, "carriers": ["SF", "ZTO", "YTO", "YUNDA"],
-                                   "max_wait_seconds": 0.1, **settings}}}})
+                                   "max_wait_seconds": 0.1}}}})
         run_account(config, SHOP.name)
         transforms.build(config, select=["+fct_shipments", "+dim_customers"])
         yield config, shop, tracker
@@ -298,7 +315,7 @@ def test_waybills_never_scanned_do_not_starve_the_others(tmp_path: Path, monkeyp
     """More parcels not picked up yet (查询无结果) than a day's quota: once the hub has built on the
     answer, the next run asks about the parcels never asked, then about the least recently asked, not
     about the same unscanned parcels again."""
-    with cny_store_tracked(tmp_path, monkeypatch, cny_world(), daily_quota=10) as (config, _, tracker):
+    with cny_store_tracked(tmp_path, monkeypatch, cny_world()) as (config, _, tracker):
         pending = [waybill.tracking_code for waybill in pending_waybills(Warehouse(config.warehouse_url),
                                                                          config.account(ACCOUNT))]
         never_scanned = set(pending[:20])
