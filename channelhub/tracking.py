@@ -4,8 +4,10 @@ The hub learns waybills from labels (ShipStation), from shops that record them o
 from carriers' own trackers (EasyPost); trackers such as Kuaidi100 and SF Express only answer for a
 waybill they are given. A parcel is handed to the tracker while it is unfinished (not delivered,
 returned or cancelled; on a full refresh, finished ones too), shipped within the account's
-``track_days``, and not followed by another provider's own tracking; least recently tracked first, so a
-quota that runs out leaves the freshest answers for last. Before the first build there is no ``fct_shipments``: nothing to ask yet.
+``track_days``, and not followed by another provider's own tracking; never asked first, then least
+recently asked (``tracked_at``: a tracker's latest answer, scans or none), so a quota that runs out
+leaves the freshest answers for last, and parcels not collected yet cannot keep the others waiting.
+Before the first build there is no ``fct_shipments``: nothing to ask yet.
 
 The day's quota is counted here too, in ``ops.tracker_queries`` (warehouse/tracker_queries.py): the
 runner hands the source the day's :class:`QueryAllowance` and records what the run asked, failed or not.

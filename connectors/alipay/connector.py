@@ -201,9 +201,7 @@ class AlipayConnector(Connector[AlipaySettings]):
         settings = account.settings
         gateway = AlipayGateway(settings)
         trades, _, bills = self.streams
-        # each table takes its own declaration: column hints set on the resource would reach the others
-        hints = {stream.name: dlt.mark.make_hints(table_name=declared.pop("name"), **declared)
-                 for stream in self.streams if (declared := stream.resource_hints())}
+        hints = {stream.name: stream.table_hints() for stream in self.streams}
         # what each trade row carries beside the bill's columns: which shop its 商户订单号 is, the rate
         trade_lineage = {"order_channel": settings.order_channel, "fee_rate": settings.fee_rate}
 

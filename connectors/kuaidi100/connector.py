@@ -1,7 +1,11 @@
 """The Kuaidi100 connector: a tracker (:class:`connectors.sdk.tracking.WaybillTracker`). It lists nothing:
 each run asks about the waybills the runner hands it (the unfinished parcels of its carriers in
 ``marts.fct_shipments``), one signed real-time query each, within the day's quota, and keeps the latest
-answer per waybill (merged on carrier and waybill) with its scans as the child table ``waybills__scans``.
+answer per waybill (``waybills``, merged on carrier and waybill) and every scan it has shown (``scans``, a
+table of their own merged on carrier, waybill and ``scan_id``), so an answer adds the scans that are new
+and removes none: Kuaidi100 may answer 查询无结果 about a parcel it had scans of. A scan is told from
+another by its time and its ``context`` (the carrier's text of what happened where: Kuaidi100 gives a
+scan no code of its own, and two scans of one second differ in it).
 
 Kuaidi100 writes times as Beijing wall time without a zone (``2026-11-20 14:03:11``): read here, once, in
 Asia/Shanghai, and kept in UTC. A waybill Kuaidi100 has no scan of yet is an answer (``found`` false),
@@ -24,12 +28,12 @@ from dlt.extract.source import DltSource
 
 from connectors.sdk import Account, CheckResult, ConnectorKind, SourceDataError, Stream, quarantining
 from connectors.sdk.spec import typed
-from connectors.sdk.tracking import Waybill, WaybillTracker
+from connectors.sdk.tracking import SCAN_KEY, Waybill, WaybillTracker, scan_id
 
 from .client import NO_RESULT, PHONE_MISMATCH, Kuaidi100Client, Kuaidi100Error
 from .settings import Kuaidi100Settings
 
-STREAM = "waybills"
+STREAM, SCANS = "waybills", "scans"
 BEIJING = ZoneInfo("Asia/Shanghai")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 PHONE_REQUIRED = ("shunfeng", "shunfengkuaiyun")  # 顺丰: Kuaidi100 answers only with the receiver's phone
@@ -44,9 +48,10 @@ def beijing_time(account: str, record: str, value: Any) -> datetime:
                               record=record, field="data.time") from None
 
 
-def to_row(account: str, com_codes: dict[str, str], item: dict[str, Any]) -> dict[str, Any]:
-    """One answer as the waybill's row, its scans oldest first (``event_index`` 0); raises
-    :class:`SourceDataError` naming the waybill and the field at fault."""
+def to_records(account: str, com_codes: dict[str, str], item: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One answer as the waybill's row and its scans (``scan_index`` their place in the answer, asked
+    oldest first; ``scan_id`` from their time and context); raises :class:`SourceDataError` naming the
+    waybill and the field at fault."""
     waybill: Waybill = item["waybill"]
     record = f"{waybill.carrier} {waybill.tracking_code}"
     row = {"carrier": waybill.carrier, "tracking_code": waybill.tracking_code, "com": com_codes[waybill.carrier]}
@@ -62,7 +67,7 @@ def to_row(account: str, com_codes: dict[str, str], item: dict[str, Any]) -> dic
             raise SourceDataError(account, STREAM, f"the carrier refused the receiver's phone ({message})",
                                   record=record, field="phone")
         return {**row, "found": False, "return_code": code or NO_RESULT, "message": message, "state": None,
-                "ischeck": None, "condition": None, "scans": []}
+                "ischeck": None, "condition": None}, []
     if answer.get("nu") != waybill.tracking_code:
         raise SourceDataError(account, STREAM, f"Kuaidi100 answered about waybill {answer.get('nu')!r:.40}",
                               record=record, field="nu")
@@ -72,13 +77,14 @@ def to_row(account: str, com_codes: dict[str, str], item: dict[str, Any]) -> dic
     if not isinstance(data, list) or not all(isinstance(scan, dict) for scan in data):
         raise SourceDataError(account, STREAM, f"expected a list of scans, got {data!r:.80}", record=record,
                               field="data")
-    scans = sorted(({**scan, "occurred_at": beijing_time(account, record, scan.get("time"))} for scan in data),
-                   key=lambda scan: scan["occurred_at"])  # asked oldest first; sorted all the same (stable)
+    scans = []
+    for index, scan in enumerate(data):
+        at = beijing_time(account, record, scan.get("time"))
+        scans.append({**scan, "occurred_at": at, "scan_index": index, "carrier": waybill.carrier,
+                      "tracking_code": waybill.tracking_code, "scan_id": scan_id(at.isoformat(), scan.get("context"))})
     return {**row, "com": answer.get("com") or row["com"], "found": True, "return_code": None,
             "message": answer.get("message"), "state": str(state), "ischeck": str(answer.get("ischeck")),
-            "condition": answer.get("condition"),
-            "scans": [{**scan, "event_index": index, "carrier": waybill.carrier, "tracking_code": waybill.tracking_code}
-                      for index, scan in enumerate(scans)]}
+            "condition": answer.get("condition")}, scans
 
 
 class Kuaidi100Connector(WaybillTracker[Kuaidi100Settings]):
@@ -90,15 +96,23 @@ class Kuaidi100Connector(WaybillTracker[Kuaidi100Settings]):
                column_types=typed((("carrier", "tracking_code", "com", "state", "ischeck", "condition", "message",
                                     "return_code"), "text"), (("found",), "bool")),
                description="Kuaidi100's latest answer per waybill asked: found, state (0 在途, 1 揽收, 2 疑难, "
-                           "3 签收, 4 退签, 5 派件, 6 退回, 7 转单…), the carrier's scans oldest first in child "
-                           "table waybills__scans (occurred_at UTC, context, status, area_name)."),
+                           "3 签收, 4 退签, 5 派件, 6 退回, 7 转单…); the load that wrote it says when."),
+        Stream(SCANS, SCAN_KEY,
+               column_types=typed((("carrier", "tracking_code", "scan_id", "time", "context", "status", "statusCode",
+                                    "areaCode", "areaName", "location"), "text"),
+                                  (("occurred_at",), "timestamp"), (("scan_index",), "bigint")),
+               description="Every scan Kuaidi100 has shown of a waybill, kept when a later answer no longer "
+                           "holds it: occurred_at (UTC), context, status, area_name, scan_index (its place in "
+                           "the latest answer holding it, oldest first); scan_id from its time and context."),
     )
 
     def source(self, account: Account[Kuaidi100Settings]) -> DltSource:
         settings = account.settings
         client = Kuaidi100Client(settings)
+        convert = quarantining(partial(to_records, account.name, settings.com_codes))
+        hints = {stream.name: stream.table_hints() for stream in self.streams}
 
-        def waybills() -> Iterator[dict[str, Any]]:
+        def answers() -> Iterator[dict[str, Any]]:
             """An answer per waybill today's quota allows; an SF waybill without a phone is not asked."""
             askable = []
             for waybill in account.waybills:
@@ -110,10 +124,18 @@ class Kuaidi100Connector(WaybillTracker[Kuaidi100Settings]):
             for waybill in self.within_quota(account, askable):
                 yield client.query(account.name, waybill)
 
-        @dlt.source(name="kuaidi100")
+        def waybills() -> Iterator[Any]:
+            for answer in answers():
+                if (records := convert(answer)) is not None:
+                    row, scans = records
+                    yield dlt.mark.with_hints(row, hints[STREAM], create_table_variant=True)
+                    yield dlt.mark.with_hints(scans, hints[SCANS], create_table_variant=True)
+
+        @dlt.source(name="kuaidi100", max_table_nesting=0)
         def kuaidi100() -> Any:
-            resource = dlt.resource(waybills, **self.streams[0].resource_hints())
-            return resource.add_map(quarantining(partial(to_row, account.name, settings.com_codes)))
+            waybill = self.stream(STREAM)
+            return dlt.resource(waybills, name=waybill.name, primary_key=list(waybill.primary_key),
+                                write_disposition=waybill.write_disposition)
 
         return kuaidi100()
 

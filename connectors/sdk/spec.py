@@ -20,6 +20,7 @@ from .errors import ConfigError
 
 if TYPE_CHECKING:
     import dlt
+    from dlt.extract.hints import TResourceHints
     from dlt.extract.source import DltSource
 
 
@@ -139,6 +140,15 @@ class Stream:
             hints["columns"] = {column: {"data_type": LANDS_AS.get(kind, kind), "nullable": column not in self.primary_key}
                                 for column, kind in self.column_types}
         return hints
+
+    def table_hints(self) -> TResourceHints:
+        """dlt's hints for this stream's table, for one resource that feeds several tables: its items
+        for this stream go ``dlt.mark.with_hints(items, stream.table_hints(), create_table_variant=True)``,
+        so each table takes its own declaration (column hints set on the resource would reach the others)."""
+        import dlt  # here, not at the top: declarations are read by commands that never run dlt
+
+        declared = self.resource_hints()
+        return dlt.mark.make_hints(table_name=declared.pop("name"), **declared)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,15 @@ warehouse (the labels bought at ShipStation, the waybills shops record on their 
 platform. So a tracker's ``source()`` reads ``account.waybills``: the runner fills it, before each run,
 with the shipments of the carriers the account follows that are not finished yet (not delivered,
 returned or cancelled), shipped within ``track_days``, and not followed by another provider's own
-tracking (EasyPost's trackers) — least recently tracked first.
+tracking (EasyPost's trackers) — never asked first, then least recently asked.
+
+An answer is two tables: the waybill's row (the latest answer, merged on carrier and waybill: a
+waybill asked and not scanned yet is on record as asked; the connector's models give these rows as the
+conformed ``tracker_answers`` role, fct_shipments' ``tracked_at``, which orders the queue) and its
+scans, a table of their own merged on carrier, waybill and :func:`scan_id`. Not a child table of the
+waybill's row: dlt's merge replaces a row's child rows whole, so an answer with fewer scans (SF forgets
+routes after about three months, Kuaidi100 may answer 查询无结果 for a parcel it had scans of) would
+delete the ones loaded. Merged on their own identity, an answer adds the scans that are new and removes none.
 
 Platforms sell queries by the package: ``daily_quota`` caps the queries of one day (in the platform's
 zone). The runner hands the source ``account.allowance`` (a :class:`QueryAllowance`: the day's queries
@@ -16,6 +24,7 @@ a full refresh asks beyond what the package allows.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -32,6 +41,9 @@ if TYPE_CHECKING:
     from .account import Account
 
 log = logging.getLogger("channelhub.tracking")
+
+# The key of a tracker's scans table: the waybill and the scan's identity within it (scan_id).
+SCAN_KEY = ("carrier", "tracking_code", "scan_id")
 
 # The hub's shipment statuses (EasyPost's tracker statuses, which the marts use): each tracker maps its
 # platform's states onto these. A finished parcel is polled no more.
@@ -103,3 +115,10 @@ class WaybillTracker(Connector[S]):
         built by hand) a fresh one for today."""
         allowance = account.allowance or QueryAllowance(quota_day(self.quota_zone), account.settings.daily_quota)
         return allowance.take(waybills, account.name)
+
+
+def scan_id(*identity: object) -> str:
+    """A scan's id within its waybill, from what tells it from the waybill's other scans (its time, and
+    what the carrier recorded happened where): the same scan in a later answer has the same id, so it
+    merges onto itself instead of loading twice. 16 hex digits of a SHA-256: a waybill holds tens of scans."""
+    return hashlib.sha256("\x1f".join(map(str, identity)).encode()).hexdigest()[:16]

@@ -7,6 +7,8 @@ outside check (clients.md): the sandbox verifies the signature itself, from the 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,8 +20,10 @@ import transforms
 from channelhub.config import HubConfig
 from channelhub.runner import RunFailed, run_account
 from channelhub.testing import ConnectorContract, PostgresParity, TrackerEnv
+from channelhub.tracking import pending_waybills
 from connectors.kuaidi100.client import query_param, sign
-from connectors.sdk.tracking import FINISHED
+from connectors.kuaidi100.connector import to_records
+from connectors.sdk.tracking import FINISHED, Waybill
 from sandbox.kuaidi100 import Kuaidi100Sandbox
 from sandbox.woocommerce import WooCommerceSandbox
 from sandbox.world import ShopSpec, World, WorldSpec
@@ -97,6 +101,22 @@ def test_the_signature_is_kuaidi100s_rule_on_the_documented_example() -> None:
     assert sign(param, KEY, CUSTOMER) == "04841C6B9FEB7723ED9E6ED2C2FB5DE3"
     assert query_param("shunfeng", "SF1234567890123", "+86 138 0001 2345") == \
         '{"com":"shunfeng","num":"SF1234567890123","phone":"2345","resultv2":"1","show":"0","order":"asc"}'
+
+
+def test_a_scan_is_known_by_its_time_and_context() -> None:
+    """Kuaidi100 gives a scan no code: its time and context tell it from the waybill's others, so two
+    scans of one second differ, and the same scan answered again (its area parsed anew) is the same."""
+    waybill = Waybill("ZTO", "78000000000001", datetime(2026, 11, 19, tzinfo=UTC))
+    scan = {"time": "2026-11-20 14:03:11", "context": "【杭州市】快件已到达", "status": "在途", "statusCode": "0"}
+    answer = {"message": "ok", "nu": waybill.tracking_code, "state": "0", "ischeck": "0", "com": "zhongtong",
+              "data": [scan, {**scan, "context": "【杭州市】快件已发出"}, {**scan, "areaName": "浙江,杭州市"}]}
+    row, scans = to_records("acct", {"ZTO": "zhongtong"}, {"waybill": waybill, "answer": answer})
+    assert (row["found"], row["state"]) == (True, "0") and "scans" not in row
+    assert [(scan["scan_index"], scan["occurred_at"]) for scan in scans] == [
+        (index, datetime(2026, 11, 20, 6, 3, 11, tzinfo=UTC)) for index in range(3)]
+    ids = [scan["scan_id"] for scan in scans]
+    assert ids[0] == ids[2] != ids[1]
+    assert {(scan["carrier"], scan["tracking_code"]) for scan in scans} == {("ZTO", waybill.tracking_code)}
 
 
 @pytest.fixture
@@ -197,20 +217,37 @@ def test_answers_without_scans_and_refusals(make_tracker, monkeypatch: pytest.Mo
         run_account(env.config, ACCOUNT)
 
 
+def test_an_answer_without_scans_keeps_the_scans_loaded(make_tracker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kuaidi100 answering 查询无结果 about a parcel it had scans of leaves those loaded as they were (the
+    waybill's row says found false), and the same answer again loads no scan twice."""
+    env = make_tracker(20)
+    run_account(env.config, ACCOUNT)
+    scans = ("select carrier, tracking_code, scan_id, occurred_at, context, status_code, scan_index "
+             f"from raw_{ACCOUNT}.scans order by tracking_code, scan_index")
+    loaded = env.rows(scans)
+    shown = Kuaidi100Sandbox.scans
+    assert len(loaded) == sum(len(shown(env.sandbox, shipment)) for shipment in env.known) > 0
+    forgotten = {shipment.tracking_code for shipment in env.known[::2] if shown(env.sandbox, shipment)}
+    monkeypatch.setattr(Kuaidi100Sandbox, "scans",
+                        lambda self, parcel: [] if parcel.tracking_code in forgotten else shown(self, parcel))
+    report = run_account(env.config, ACCOUNT)  # asked again (the hub has not built on the answers)
+    assert report.rows["waybills"] == len(env.known) and forgotten
+    assert env.rows(scans) == loaded
+    assert {code for code, found in env.rows(f"select tracking_code, found from raw_{ACCOUNT}.waybills")
+            if not found} == forgotten | {shipment.tracking_code for shipment in env.known
+                                          if not shown(env.sandbox, shipment)}
+
+
 SHOP = ShopSpec("store_cn", "CNY", "Asia/Shanghai", checkout=("alipay", "wechatpay"), shipper="shop")
 WOO = {"consumer_key": ("TEST_WOO_KEY", "ck_0123456789abcdef0123456789abcdef"),
        "consumer_secret": ("TEST_WOO_SECRET", "cs_fedcba9876543210fedcba9876543210")}
 
 
-@pytest.mark.e2e
-def test_the_marts_take_status_delivery_and_scans_from_the_tracker(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """A CNY store records its couriers' waybills (WooCommerce); after a build the tracker is handed them
-    (SF with the buyer's phone from dim_customers), and after the next build fct_shipments takes each
-    parcel's status, delivery time and scan count from Kuaidi100's answers (tracked_by kuaidi100), and
-    fct_tracking_events holds every scan, matched to its shipment."""
-    world = World(WorldSpec(orders=150, skus=24, customers=60, shops=(SHOP,), days=20))
-    world.shift(datetime.now(UTC) - world.now)  # shipped within the tracker's 30 days
+@contextmanager
+def cny_store_tracked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                      world: World) -> Iterator[tuple[HubConfig, WooCommerceSandbox, Kuaidi100Sandbox]]:
+    """A CNY store recording its couriers' waybills (WooCommerce) and a Kuaidi100 account following them;
+    the store loaded and the hub built, so the tracker has waybills to ask."""
     monkeypatch.setenv("CHANNELHUB_HOME", str(tmp_path / "home"))
     for variable, value in [*WOO.values(), *((SECRETS[name], value) for name, value in
                                              (("customer", CUSTOMER), ("key", KEY)))]:
@@ -225,22 +262,74 @@ def test_the_marts_take_status_delivery_and_scans_from_the_tracker(tmp_path: Pat
                                    "max_wait_seconds": 0.1}}}})
         run_account(config, SHOP.name)
         transforms.build(config, select=["+fct_shipments", "+dim_customers"])
+        yield config, shop, tracker
+
+
+def cny_world() -> World:
+    world = World(WorldSpec(orders=150, skus=24, customers=60, shops=(SHOP,), days=20))
+    world.shift(datetime.now(UTC) - world.now)  # shipped within the tracker's 30 days
+    return world
+
+
+@pytest.mark.e2e
+def test_the_marts_take_status_delivery_and_scans_from_the_tracker(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CNY store records its couriers' waybills (WooCommerce); after a build the tracker is handed them
+    (SF with the buyer's phone from dim_customers), and after the next build fct_shipments takes each
+    parcel's status, delivery time and scan count from Kuaidi100's answers (tracked_by kuaidi100, asked,
+    scans or not), and fct_tracking_events holds every scan, matched to its shipment. Once Kuaidi100
+    answers 查询无结果 about every parcel, the marts keep them all."""
+    world = cny_world()
+    shipments = ("select tracking_code, status, delivered_at, tracked_by, event_count from marts.fct_shipments "
+                 f"where channel_id = '{SHOP.name}'")
+    events = ("select event_id, shipment_id, occurred_at, status, message from marts.fct_tracking_events "
+              "where provider = 'kuaidi100' order by event_id")
+    with cny_store_tracked(tmp_path, monkeypatch, world) as (config, shop, _):
         report = run_account(config, ACCOUNT)
         transforms.build(config, select=["+fct_shipments", "+fct_tracking_events"])
         recorded = shop.recorded_waybills().values()
         assert report.rows["waybills"] == len(recorded) > 0 and not report.quarantined
         env = Kuaidi100Env.__new__(Kuaidi100Env)  # its rows() on this config's warehouse
         env.config = config
-        got = {row[0]: row[1:] for row in env.rows(
-            "select tracking_code, status, delivered_at, tracked_by, event_count from marts.fct_shipments "
-            f"where channel_id = '{SHOP.name}'")}
-        expected = {}
-        for shipment in recorded:
-            scans = [event for event in shipment.events_until(world.now) if event.status != "pre_transit"]
-            delivered = next((event.at for event in scans if event.status == "delivered"), None)
-            expected[shipment.tracking_code] = (scans[-1].status, delivered, "kuaidi100", len(scans)) if scans \
-                else got.get(shipment.tracking_code, ())[:1] + (None, None, 0)
-        assert got == expected
-        assert Counter(status for status, *_ in got.values())["delivered"] > 0
-        assert env.one("select count(*), count(shipment_id) from marts.fct_tracking_events "
-                       "where provider = 'kuaidi100'") == (sum(row[3] for row in got.values()),) * 2
+        got = {row[0]: row[1:] for row in env.rows(shipments)}
+        scans = env.rows(events)
+        monkeypatch.setattr(Kuaidi100Sandbox, "scans", lambda self, parcel: [])
+        forgotten = run_account(config, ACCOUNT)
+        transforms.build(config, select=["+fct_shipments", "+fct_tracking_events"])
+        assert {row[0]: row[1:] for row in env.rows(shipments)} == got and env.rows(events) == scans
+    expected = {}
+    for shipment in recorded:
+        scanned = [event for event in shipment.events_until(world.now) if event.status != "pre_transit"]
+        delivered = next((event.at for event in scanned if event.status == "delivered"), None)
+        expected[shipment.tracking_code] = (scanned[-1].status, delivered, "kuaidi100", len(scanned)) if scanned \
+            else got.get(shipment.tracking_code, ())[:1] + (None, "kuaidi100", 0)
+    assert got == expected
+    assert Counter(status for status, *_ in got.values())["delivered"] > 0
+    assert len(scans) == sum(row[3] for row in got.values()) and all(scan[1] for scan in scans)
+    asked_again = [count for status, _, _, count in got.values() if status not in FINISHED]
+    assert forgotten.rows["waybills"] == len(asked_again) and any(asked_again)
+
+
+@pytest.mark.e2e
+def test_waybills_never_scanned_do_not_starve_the_others(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """More parcels not picked up yet (查询无结果) than a day's quota: once the hub has built on the
+    answer, the next run asks about the parcels never asked, then about the least recently asked, not
+    about the same unscanned parcels again."""
+    with cny_store_tracked(tmp_path, monkeypatch, cny_world()) as (config, _, tracker):
+        pending = [waybill.tracking_code for waybill in pending_waybills(Warehouse(config.warehouse_url),
+                                                                         config.account(ACCOUNT))]
+        never_scanned = set(pending[:20])
+        shown = Kuaidi100Sandbox.scans
+        monkeypatch.setattr(Kuaidi100Sandbox, "scans",
+                            lambda self, parcel: [] if parcel.tracking_code in never_scanned else shown(self, parcel))
+        asked_by_run = []
+        for quota in (10, len(pending), len(pending) + 10):  # each run's quota tops up the day's
+            config.accounts[ACCOUNT].settings["daily_quota"] = quota
+            tracker.log.clear()
+            run_account(config, ACCOUNT)
+            transforms.build(config, select=["+fct_shipments"])
+            asked_by_run.append([param["num"] for param in tracker.log])
+    first, second, third = asked_by_run
+    assert first == pending[:10]  # none asked yet: oldest first
+    assert second == pending[10:]  # the never asked, though the first ten are still unscanned
+    assert third == pending[:10]  # the least recently asked

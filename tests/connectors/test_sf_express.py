@@ -28,7 +28,7 @@ from connectors.sf_express.client import (
     java_url_encode,
     msg_digest,
 )
-from connectors.sf_express.connector import to_record
+from connectors.sf_express.connector import to_records
 from sandbox.sf_express import SfExpressSandbox, expected_digest, url_encoded
 from tests.pipeline import SHIPPED, isolate_env, loaded_merchant, query, small_config
 
@@ -197,17 +197,46 @@ def test_a_route_that_cannot_be_read_sets_its_waybill_aside(env: SfExpressEnv, m
     assert (record, field) == (bad, "routes.acceptTime") and "2026/10/02 11:30" in reason
 
 
+def test_an_answer_without_routes_keeps_the_routes_loaded(make_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SF forgets routes after about three months while a stuck parcel is still asked about: an answer
+    without routes leaves those loaded as they were (the waybill's row says the answer held none), and
+    the same answer again loads no route twice."""
+    env = make_env(SfExpressEnv, 20, 10)
+    env.seed_warehouse()
+    run_account(env.config, ACCOUNT)
+    routes = ("select carrier, tracking_code, scan_id, accept_time, op_code, accept_address, remark, route_index "
+              f"from raw_{ACCOUNT}.routes order by tracking_code, route_index")
+    loaded = env.rows(routes)
+    assert len(loaded) == sum(len(env.sandbox.routes_of(shipment)) for shipment in env.known) > 0
+    forgotten = {shipment.tracking_code for shipment in env.known[::2] if env.sandbox.routes_of(shipment)}
+    shown = SfExpressSandbox.routes_of
+    monkeypatch.setattr(SfExpressSandbox, "routes_of",
+                        lambda self, shipment: [] if shipment.tracking_code in forgotten else shown(self, shipment))
+    report = run_account(env.config, ACCOUNT)  # asked again (the hub has not built on the answers)
+    assert report.rows["waybills"] == len(env.known) and forgotten
+    assert env.rows(routes) == loaded
+    assert {code for code, count in env.rows(f"select tracking_code, route_count from raw_{ACCOUNT}.waybills")
+            if count == 0} == forgotten | {shipment.tracking_code for shipment in env.known if not shown(env.sandbox, shipment)}
+
+
 # -- records ------------------------------------------------------------------------------------------------
 
 ASKED = {"SF1234567890123": Waybill("SF", "SF1234567890123", datetime(2026, 10, 1, tzinfo=UTC))}
 
 
-def test_accept_time_is_beijing_time_made_utc() -> None:
-    row = to_record("acct", ASKED, {"mailNo": "SF1234567890123", "routes": [
-        {"acceptTime": "2026-10-02 11:30:00", "acceptAddress": "北京市", "remark": "已签收", "opCode": "80"}]})
-    assert row["routes"] == [{"acceptTime": datetime(2026, 10, 2, 3, 30, tzinfo=UTC), "acceptAddress": "北京市",
-                              "remark": "已签收", "opCode": "80", "carrier": "SF", "tracking_code": "SF1234567890123"}]
-    assert (row["carrier"], row["tracking_code"], row["route_count"]) == ("SF", "SF1234567890123", 1)
+def test_accept_time_is_beijing_time_made_utc_and_a_route_is_known_by_time_code_and_place() -> None:
+    """A route's id is its acceptTime, opCode and acceptAddress: the same route re-worded is the same
+    scan; another time or place is another."""
+    signed = {"acceptTime": "2026-10-02 11:30:00", "acceptAddress": "北京市", "remark": "已签收", "opCode": "80"}
+    row, routes = to_records("acct", ASKED, {"mailNo": "SF1234567890123", "routes": [
+        signed, {**signed, "remark": "已签收，感谢使用顺丰"}, {**signed, "acceptAddress": "天津市"},
+        {**signed, "acceptTime": "2026-10-02 11:30:01"}]})
+    assert routes[0] == {"acceptTime": datetime(2026, 10, 2, 3, 30, tzinfo=UTC), "acceptAddress": "北京市",
+                         "remark": "已签收", "opCode": "80", "carrier": "SF", "tracking_code": "SF1234567890123",
+                         "route_index": 0, "scan_id": routes[0]["scan_id"]}
+    ids = [route["scan_id"] for route in routes]
+    assert ids[0] == ids[1] and len(set(ids)) == 3 and [route["route_index"] for route in routes] == [0, 1, 2, 3]
+    assert row == {"carrier": "SF", "tracking_code": "SF1234567890123", "route_count": 4}
 
 
 @pytest.mark.parametrize(("answer", "field"), [
@@ -215,9 +244,9 @@ def test_accept_time_is_beijing_time_made_utc() -> None:
     ({"mailNo": "SF1234567890123", "routes": "none"}, "routes"),
     ({"mailNo": "SF1234567890123", "routes": [{"acceptTime": "2026-10-02T11:30:00Z"}]}, "routes.acceptTime"),
     ({"mailNo": "SF1234567890123", "routes": [{"opCode": "50"}]}, "routes.acceptTime")])
-def test_to_record_rejects_what_it_cannot_read(answer: dict[str, Any], field: str) -> None:
+def test_to_records_rejects_what_it_cannot_read(answer: dict[str, Any], field: str) -> None:
     with pytest.raises(SourceDataError) as failure:
-        to_record("acct", ASKED, answer)
+        to_records("acct", ASKED, answer)
     assert failure.value.field == field and failure.value.stream == "waybills"
 
 
@@ -234,28 +263,40 @@ def test_the_cny_stores_sf_waybills_take_sfs_status_in_the_marts(tmp_path: Path,
     """The shipped merchant's CNY store (WooCommerce, its couriers' waybills recorded on its orders) and
     track_sf: after a build the tracker is handed the store's SF waybills shipped within track_days, and
     the next build gives each its SF status (a parcel SF has not collected yet stays unknown), its scans in
-    fct_tracking_events under its shipment, tracked_by sf_express."""
+    fct_tracking_events under its shipment, tracked_by sf_express (asked, routes or not). Once SF shows
+    no route of any of them (it forgets routes after about three months), the marts keep them all."""
     isolate_env(monkeypatch, tmp_path)
     keep = {"woocommerce", "sf_express"}
     shipped = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
     config = small_config(tmp_path, orders=400, edit={"stock": {"channels": {}}},  # no stock: no channel to push to
                           leave_out={account["connector"] for account in shipped["accounts"].values()} - keep)
+    shipments = "select tracking_code, status, tracked_by, event_count from marts.fct_shipments where carrier = 'SF'"
+    events = ("select event_id, shipment_id, occurred_at, status, message from marts.fct_tracking_events "
+              "where provider = 'sf_express' order by event_id")
     with loaded_merchant(config) as (hub, _fleet):
         transforms.build(hub)
         report = run_account(hub, "track_sf")
         transforms.build(hub)
         world, since = world_for(hub), datetime.now(UTC) - timedelta(days=hub.account("track_sf").settings.track_days)
+        rows = {row["tracking_code"]: (row["status"], row["tracked_by"], row["event_count"]) for row in query(hub, shipments)}
+        scans = query(hub, events)
+        monkeypatch.setattr(SfExpressSandbox, "routes_of", lambda self, shipment: [])
+        forgotten = run_account(hub, "track_sf")
+        transforms.build(hub, select=["+fct_shipments", "+fct_tracking_events"])
+        assert {row["tracking_code"]: (row["status"], row["tracked_by"], row["event_count"])
+                for row in query(hub, shipments)} == rows
+        assert query(hub, events) == scans
     followed = [shipment for shipment in world.shipments_of("shop") if shipment.carrier == "SF"
                 and since <= shipment.created_at <= world.now]
     assert report.rows["waybills"] == len(followed) > 0
-    rows = {row["tracking_code"]: (row["status"], row["tracked_by"], row["event_count"]) for row in query(hub, """
-        select tracking_code, status, tracked_by, event_count from marts.fct_shipments where carrier = 'SF'""")}
     expected = {}
     for shipment in followed:
-        scans = [event for event in shipment.events_until(world.now) if event.status != "pre_transit"]
-        expected[shipment.tracking_code] = (scans[-1].status, "sf_express", len(scans)) if scans else ("unknown", None, 0)
+        scanned = [event for event in shipment.events_until(world.now) if event.status != "pre_transit"]
+        expected[shipment.tracking_code] = (scanned[-1].status, "sf_express", len(scanned)) if scanned \
+            else ("unknown", "sf_express", 0)
     assert {code: rows[code] for code in expected} == expected
+    asked_again = [(status, count) for status, _, count in expected.values() if status not in FINISHED]
+    assert forgotten.rows["waybills"] == len(asked_again) and any(count for _, count in asked_again), asked_again
     assert Counter(status for status, *_ in expected.values())["delivered"] > 0
-    counts = query(hub, "select count(*) as scans, count(shipment_id) as shipments, count(order_id) as orders "
-                        "from marts.fct_tracking_events where provider = 'sf_express'")
-    assert counts == [dict.fromkeys(("scans", "shipments", "orders"), sum(row[2] for row in expected.values()))]
+    assert len(scans) == sum(row[2] for row in expected.values())
+    assert all(scan["shipment_id"] for scan in scans)

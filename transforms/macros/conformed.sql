@@ -18,7 +18,8 @@
     (shipments: one parcel of an order, order_id '<shop account>:<order id>' as fct_orders keys it, its
     carrier, waybill (tracking_code), label cost, current status and delivery time) and tracks
     (tracking_events: each carrier scan of a shipment, event_index its place in the parcel's story; a
-    tracker handed the waybill leaves shipment_id NULL) and, where its labels list their items, says
+    tracker handed the waybill leaves shipment_id NULL; tracker_answers: such a tracker's latest answer
+    per waybill asked, scans or none, _loaded_at when) and, where its labels list their items, says
     what they carry (shipment_lines: the units of an order line a live label ships, order_line_id as
     fct_order_lines keys it where the label names the shop's line; they stop reserving stock). transforms/project.py finds
     them in every installed connector's models and hands their names to dbt as the var `conformed`
@@ -52,6 +53,7 @@
         "tracking_events": ["event_id", "shipment_id", "provider", "channel_id", "tracking_code", "carrier",
                             "event_index", "occurred_at", "status", "status_detail", "message", "city", "country",
                             "_loaded_at"],
+        "tracker_answers": ["provider", "channel_id", "carrier", "tracking_code", "_loaded_at"],
         "shipment_lines": ["shipment_id", "provider", "channel_id", "order_id", "order_line_id", "source_sku",
                            "quantity", "shipped_at", "_loaded_at"],
     } -%}
@@ -105,10 +107,13 @@
                      "tracking_code": "text", "carrier": "text", "event_index": "bigint", "occurred_at": "timestamptz",
                      "status": "text", "status_detail": "text", "message": "text", "city": "text", "country": "text",
                      "_loaded_at": "text"} -%}
+    {%- set answer = {"provider": "text", "channel_id": "text", "carrier": "text", "tracking_code": "text",
+                      "_loaded_at": "text"} -%}
     {%- set line = {"shipment_id": "text", "provider": "text", "channel_id": "text", "order_id": "text",
                     "order_line_id": "text", "source_sku": "text", "quantity": "bigint", "shipped_at": "timestamptz",
                     "_loaded_at": "text"} -%}
-    {{ return({"shipments": shipment, "tracking_events": event, "shipment_lines": line}.get(role, {})) }}
+    {{ return({"shipments": shipment, "tracking_events": event, "tracker_answers": answer,
+               "shipment_lines": line}.get(role, {})) }}
 {%- endmacro %}
 
 {#- `select <key> from <model>` for every `role` model: the current keys remove_vanished compares with. -#}

@@ -8,14 +8,21 @@
 --
 -- Status comes from whoever follows the parcel: the provider's own tracker (EasyPost), or a tracker
 -- that is handed the waybill (Kuaidi100, SF Express: tracking events without a shipment id, matched on
--- carrier and waybill). tracked_by and tracked_at say who and when; channelhub/tracking.py reads them
--- to pick what the trackers ask about next.
+-- carrier and waybill, and its latest answer about the waybill, scans or none). tracked_by and
+-- tracked_at say who and when: a tracker's scans first, else the provider's own, else a tracker that
+-- answered without a scan yet (asked, not collected), so that channelhub/tracking.py, which reads them
+-- to pick what the trackers ask about next, asks the never-asked first and then the least recently
+-- asked, scanned or not.
 with shipments as (
     {{ union_conformed('shipments') }}
 ),
 
 events as (
     {{ union_conformed('tracking_events') }}
+),
+
+answers as (
+    {{ union_conformed('tracker_answers') }}
 ),
 
 orders as (
@@ -29,24 +36,45 @@ tracker_events as (
 waybill_summaries as (
     select
         provider,
+        channel_id,
         carrier,
         tracking_code,
         count(*) as event_count,
         min(case when status = 'delivered' then occurred_at end) as delivered_at,
-        max(event_index) as last_index,
-        max(_loaded_at) as tracked_at
+        max(event_index) as last_index
     from tracker_events
-    group by provider, carrier, tracking_code
+    group by provider, channel_id, carrier, tracking_code
+),
+
+answered_waybills as (
+    select
+        answers.provider,
+        answers.channel_id,
+        answers.carrier,
+        answers.tracking_code,
+        max(answers._loaded_at) as tracked_at
+    from answers
+    group by answers.provider, answers.channel_id, answers.carrier, answers.tracking_code
 ),
 
 followed_waybills as (
-    -- one tracker per waybill, should two accounts follow the same one: the latest answer wins
+    -- one tracker per waybill, should two accounts follow the same one: one with scans, then the latest answer
     select
-        waybill_summaries.*,
+        answered_waybills.*,
+        waybill_summaries.event_count,
+        waybill_summaries.delivered_at,
+        waybill_summaries.last_index,
         row_number() over (
-            partition by carrier, tracking_code order by tracked_at desc, provider
+            partition by answered_waybills.carrier, answered_waybills.tracking_code
+            order by waybill_summaries.event_count is null, answered_waybills.tracked_at desc,
+                answered_waybills.provider, answered_waybills.channel_id
         ) as answer_rank
-    from waybill_summaries
+    from answered_waybills
+    left join waybill_summaries
+        on waybill_summaries.provider = answered_waybills.provider
+        and waybill_summaries.channel_id = answered_waybills.channel_id
+        and waybill_summaries.carrier = answered_waybills.carrier
+        and waybill_summaries.tracking_code = answered_waybills.tracking_code
 ),
 
 tracked as (
@@ -61,8 +89,9 @@ tracked as (
         last_events.occurred_at as last_event_at,
         last_events.message as last_event_message
     from followed_waybills
-    inner join tracker_events as last_events
+    left join tracker_events as last_events
         on last_events.provider = followed_waybills.provider
+        and last_events.channel_id = followed_waybills.channel_id
         and last_events.carrier = followed_waybills.carrier
         and last_events.tracking_code = followed_waybills.tracking_code
         and last_events.event_index = followed_waybills.last_index
@@ -91,12 +120,14 @@ final as (
         shipments.currency,
         coalesce(tracked.event_count, shipments.event_count) as event_count,
         case
-            when tracked.tracked_by is not null then tracked.tracked_by
+            when tracked.event_count > 0 then tracked.tracked_by
             when shipments.event_count > 0 then shipments.provider
+            else tracked.tracked_by
         end as tracked_by,
         case
-            when tracked.tracked_by is not null then tracked.tracked_at
+            when tracked.event_count > 0 then tracked.tracked_at
             when shipments.event_count > 0 then shipments._loaded_at
+            else tracked.tracked_at
         end as tracked_at,
         case
             when tracked.tracked_at > shipments._loaded_at then tracked.tracked_at

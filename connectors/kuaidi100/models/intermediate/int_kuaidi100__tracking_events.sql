@@ -1,7 +1,9 @@
 -- Every scan Kuaidi100 reported as a tracking event of the hub's shipments role: no shipment id (a
 -- tracker is handed waybills: fct_shipments matches the events on carrier and waybill), carrier the
 -- hub's code, status the hub's (connectors/sdk/tracking.py STATUSES) from the scan's Kuaidi100 state,
--- which status_detail keeps. With the load that last wrote its waybill (its scans are rewritten whole).
+-- which status_detail keeps. Oldest first (event_index 0; Kuaidi100's order breaks ties, then the scan's
+-- id), every scan Kuaidi100 has shown (those a later answer no longer holds too), with the load of the
+-- waybill's latest answer.
 with scans as (
     select * from {{ ref('stg_kuaidi100__scans') }}
 ),
@@ -10,9 +12,18 @@ waybills as (
     select * from {{ ref('stg_kuaidi100__waybills') }}
 ),
 
-statuses as (
+ordered_scans as (
     select
         scans.*,
+        row_number() over (
+            partition by channel_id, carrier, tracking_code order by occurred_at, scan_index, scan_id
+        ) - 1 as event_index
+    from scans
+),
+
+statuses as (
+    select
+        ordered_scans.*,
         case
             when status_code in ('101', '102') then 'pre_transit'
             when status_code = '501' then 'available_for_pickup'
@@ -25,7 +36,7 @@ statuses as (
                 or status_code like '1___' then 'in_transit'
             else 'unknown'
         end as status
-    from scans
+    from ordered_scans
 ),
 
 final as (
@@ -37,7 +48,7 @@ final as (
         statuses.channel_id,
         statuses.tracking_code,
         statuses.carrier,
-        statuses.event_index,
+        cast(statuses.event_index as bigint) as event_index,
         statuses.occurred_at,
         statuses.status,
         statuses.status_code as status_detail,

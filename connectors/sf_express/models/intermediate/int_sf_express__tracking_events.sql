@@ -1,6 +1,7 @@
 -- Every SF scan as a tracking event of a waybill: no shipment id (the marts find the parcel by carrier
--- and waybill), oldest first (event_index 0; SF's list order breaks ties), with the load that last
--- wrote the waybill (its routes are rewritten whole when it is asked again).
+-- and waybill), oldest first (event_index 0; SF's list order breaks ties, then the scan's id), every
+-- route SF has shown of it (those a later answer no longer holds too), with the load of the waybill's
+-- latest answer.
 --
 -- status maps SF's opCode onto the hub's statuses. SF publishes no complete table (its documents refer
 -- to its business staff); the codes below are the ones public integrations agree on (connector README).
@@ -17,7 +18,7 @@ ordered_routes as (
     select
         routes.*,
         row_number() over (
-            partition by channel_id, carrier, tracking_code order by occurred_at, route_index
+            partition by channel_id, carrier, tracking_code order by occurred_at, route_index, scan_id
         ) - 1 as event_index
     from routes
 ),

@@ -1,7 +1,9 @@
--- One row per carrier scan Kuaidi100 reported for a waybill, event_index 0 the oldest. status_code is the
--- scan's Kuaidi100 state (with resultv2: a state, or a finer three- or four-digit one of it).
+-- One row per carrier scan Kuaidi100 has shown of a waybill, kept when a later answer no longer holds it:
+-- scan_id the scan within its waybill, scan_index its place in the latest answer holding it (oldest
+-- first). status_code is the scan's Kuaidi100 state (with resultv2: a state, or a finer three- or
+-- four-digit one of it).
 with source as (
-    select * from {{ account_union('kuaidi100', 'waybills__scans') }}
+    select * from {{ account_union('kuaidi100', 'scans') }}
 ),
 
 final as (
@@ -9,7 +11,8 @@ final as (
         channel_id,
         carrier,
         tracking_code,
-        event_index,
+        scan_id,
+        scan_index,
         occurred_at,
         context as message,
         status as state_name,

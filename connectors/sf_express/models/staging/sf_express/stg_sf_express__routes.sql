@@ -1,7 +1,8 @@
--- One row per scan of a waybill (SF's routes): when (UTC), where (acceptAddress, a city), SF's remark
--- and operation code (opCode). route_index is the scan's place in SF's list.
+-- One row per scan SF has shown of a waybill (SF's routes), kept when a later answer no longer holds it:
+-- when (UTC), where (acceptAddress, a city), SF's remark and operation code (opCode). scan_id is the
+-- scan within its waybill; route_index its place in the latest SF list holding it.
 with source as (
-    select * from {{ account_union('sf_express', 'waybills__routes') }}
+    select * from {{ account_union('sf_express', 'routes') }}
 ),
 
 final as (
@@ -9,7 +10,8 @@ final as (
         channel_id,
         carrier,
         tracking_code,
-        _dlt_list_idx as route_index,
+        scan_id,
+        route_index,
         accept_time as occurred_at,
         accept_address,
         remark,

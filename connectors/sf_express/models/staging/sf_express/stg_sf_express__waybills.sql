@@ -1,5 +1,5 @@
--- One row per SF waybill asked, as last answered (the load that wrote it: _loaded_at), and how many
--- scans the answer held (0: SF shows no route yet).
+-- One row per SF waybill asked, as last answered (the load that wrote it: _loaded_at, when it was last
+-- asked), and how many scans that answer held (0: SF shows no route yet, or no more).
 with source as (
     select * from {{ account_union('sf_express', 'waybills') }}
 ),
