@@ -242,8 +242,7 @@ class AlipayConnector(Connector[AlipaySettings]):
 
         @dlt.source(name="alipay", max_table_nesting=0)
         def alipay() -> Any:
-            return dlt.resource(days, name=trades.name, primary_key=list(trades.primary_key),
-                                write_disposition=trades.write_disposition)
+            return dlt.resource(days, **trades.resource_hints(columns=False))
 
         return alipay()
 

@@ -134,8 +134,7 @@ class Kuaidi100Connector(WaybillTracker[Kuaidi100Settings]):
         @dlt.source(name="kuaidi100", max_table_nesting=0)
         def kuaidi100() -> Any:
             waybill = self.stream(STREAM)
-            return dlt.resource(waybills, name=waybill.name, primary_key=list(waybill.primary_key),
-                                write_disposition=waybill.write_disposition)
+            return dlt.resource(waybills, **waybill.resource_hints(columns=False))
 
         return kuaidi100()
 

@@ -131,12 +131,13 @@ class Stream:
     unique: tuple[str, ...] = ()
     not_null: tuple[str, ...] = ()
 
-    def resource_hints(self) -> dict[str, Any]:
+    def resource_hints(self, *, columns: bool = True) -> dict[str, Any]:
         """The dlt resource hints this declaration makes (name, key, disposition, column types): the
-        one place they are derived, for ``@dlt.resource`` and ``rest_api`` resources alike."""
+        one place they are derived, for ``@dlt.resource`` and ``rest_api`` resources alike. Without
+        ``columns`` for a resource that feeds several tables, each taking its :meth:`table_hints`."""
         hints: dict[str, Any] = {"name": self.name, "primary_key": list(self.primary_key),
                                  "write_disposition": self.write_disposition}
-        if self.column_types:
+        if columns and self.column_types:
             hints["columns"] = {column: {"data_type": LANDS_AS.get(kind, kind), "nullable": column not in self.primary_key}
                                 for column, kind in self.column_types}
         return hints

@@ -137,8 +137,7 @@ class SfExpressConnector(WaybillTracker[SfExpressSettings]):
         @dlt.source(name="sf_express", max_table_nesting=0)
         def sf_express() -> Any:
             waybill = self.stream(STREAM)
-            return dlt.resource(waybills, name=waybill.name, primary_key=list(waybill.primary_key),
-                                write_disposition=waybill.write_disposition)
+            return dlt.resource(waybills, **waybill.resource_hints(columns=False))
 
         return sf_express()
 
